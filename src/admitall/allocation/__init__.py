@@ -1,0 +1,1 @@
+"""The admission engine: snapshot in, plan out. Pure (see issue 3)."""

@@ -1,0 +1,1 @@
+"""The HTTP API: thin FastAPI routes over the services. Authentication and scoping live in `deps`."""

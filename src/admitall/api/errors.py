@@ -1,0 +1,71 @@
+"""One error renderer: domain errors, validation errors and crashes become JSON for /api and a page for the web.
+
+Nobody sees a stack trace: an unexpected error is logged with an id and the user is told that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from admitall.api.deps import request_lang
+from admitall.domain.errors import AdmitAllError
+
+log = logging.getLogger("admitall")
+
+STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
+          "refused": 409}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.endswith(".json") or "application/json" in request.headers.get(
+        "accept", "")
+
+
+def render_error(request: Request, status: int, error: dict[str, Any]) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 and request.url.path.startswith("/api/") else None
+    if _wants_json(request):
+        return JSONResponse({"error": error}, status_code=status, headers=headers)
+    from admitall.web.pages import error_page
+
+    return error_page(request, status, error)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AdmitAllError)
+    async def _domain(request: Request, exc: AdmitAllError) -> Response:
+        return render_error(request, STATUS[exc.kind], exc.as_dict(request_lang(request)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
+                     "message": e.get("msg", "")} for e in exc.errors()]
+        fields = ", ".join(p["field"] for p in problems)
+        error = {"code": "request.invalid", "zh": f"请求参数无效：{fields}", "en": f"Invalid request fields: {fields}",
+                 "field": problems[0]["field"] if problems else None, "problems": problems}
+        error["message"] = error["en"] if request_lang(request) == "en" else error["zh"]
+        return render_error(request, 422, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        zh = {404: "页面不存在", 405: "不支持的请求方法"}.get(exc.status_code, "请求无法处理")
+        en = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
+        error = {"code": f"http.{exc.status_code}", "zh": zh, "en": en, "field": None,
+                 "message": en if request_lang(request) == "en" else zh}
+        return render_error(request, exc.status_code, error)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
+        error = {"code": "internal", "zh": f"系统内部错误，已记录（编号 {incident}）",
+                 "en": f"Internal error, recorded as {incident}", "field": None, "incident": incident}
+        error["message"] = error["en"] if request_lang(request) == "en" else error["zh"]
+        return render_error(request, 500, error)

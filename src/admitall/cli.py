@@ -1,0 +1,242 @@
+"""The `admitall` command: thin Typer commands over the same services as the API and the pages.
+
+With `--json` a command prints exactly one JSON object on stdout and nothing else; errors then are
+`{"error": {...}}` with exit code 2. Without it, messages are in ADMITALL_LANG (zh by default).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from admitall.domain.errors import AdmitAllError
+from admitall.services.context import Context, cli_actor, make_context
+
+app = typer.Typer(help="AdmitAll — 应收尽收: the outbreak admission command system.", no_args_is_help=True,
+                  add_completion=False)
+import_app = typer.Typer(help="Import units or people from CSV/XLSX files.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(users_app, name="users")
+
+
+def _lang() -> str:
+    return "en" if os.environ.get("ADMITALL_LANG", "zh").lower().startswith("en") else "zh"
+
+
+def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+@contextmanager
+def _errors(as_json: bool) -> Iterator[None]:
+    """Every AdmitAll error ends as a clear message and exit code 2, never a stack trace."""
+    try:
+        yield
+    except AdmitAllError as e:
+        if as_json:
+            typer.echo(json.dumps({"error": e.as_dict(_lang())}, ensure_ascii=False))
+        else:
+            typer.echo(f"{'Error' if _lang() == 'en' else '错误'}: {e.message(_lang())}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as e:  # a bug or an outage: say so in one line; the traceback only when asked for
+        if os.environ.get("ADMITALL_DEBUG"):
+            raise
+        message = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        if as_json:
+            typer.echo(json.dumps({"error": {"code": "internal", "message": message}}, ensure_ascii=False))
+        else:
+            typer.echo(f"Internal error (set ADMITALL_DEBUG=1 for details): {message}", err=True)
+        raise typer.Exit(3) from None
+
+
+def _context() -> Context:
+    return make_context()
+
+
+@app.command()
+def init(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """Create or migrate the database."""
+    from admitall.store.db import init_database
+
+    with _errors(as_json):
+        ctx = _context()
+        revision = init_database(ctx.engine)
+        url = ctx.engine.url.render_as_string(hide_password=True)
+    _emit(as_json, {"database": url, "revision": revision}, [f"Database ready: {url} (revision {revision})"])
+
+
+@app.command()
+def demo(seed: int = typer.Option(2020, help="Random seed: the same seed gives the same city."),
+         people: int = typer.Option(4000, help="How many people to generate."),
+         as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """Load the demo city (Wuhan's districts and streets, generated communities, people, users)."""
+    from admitall.services.demo import load_demo
+    from admitall.store.db import init_database
+
+    with _errors(as_json):
+        ctx = _context()
+        init_database(ctx.engine)
+        result = load_demo(ctx, cli_actor(), seed=seed, people=people)
+    if result["loaded"]:
+        lines = [f"Demo city loaded: {result['units']['accepted']} units, {result['people']['accepted']} people, "
+                 f"{result['reclassified']} reclassified, users {', '.join(result['users'])} "
+                 f"(password {result['password']})"]
+    else:
+        lines = [f"Demo city already loaded ({result['units']} units, {result['people']} people); left as it is."]
+    _emit(as_json, result, lines)
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   transient=True)
+    bar.start()
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total or None)
+        bar.update(tasks[stage], completed=done, total=total or None)
+
+    return update, bar.stop
+
+
+@import_app.command("units")
+def import_units_command(file: Path = typer.Argument(..., help="CSV or XLSX: code,name[,parent_code]"),
+                         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Import jurisdiction units; a bad or orphan code is rejected with its row."""
+    from admitall.services.units import import_units_file
+
+    with _errors(as_json):
+        summary = import_units_file(_context(), cli_actor(), file).as_dict()
+    lines = [f"rows {summary['rows']}: accepted {summary['accepted']}, unchanged {summary['unchanged']}, "
+             f"renamed {summary['renamed']}, rejected {summary['rejected']}"]
+    lines += [f"  row {r['row']} [{r['field']}]: {r['reason_en' if _lang() == 'en' else 'reason']}"
+              for r in summary["rejections"]]
+    _emit(as_json, summary, lines)
+
+
+@import_app.command("persons")
+def import_persons_command(
+    file: Path = typer.Argument(..., help="CSV (UTF-8, UTF-8 BOM, GB18030) or XLSX with the persons columns"),
+    source: str = typer.Option("", help="Name of the source list (default: the file name)."),
+    rejects: Path | None = typer.Option(None, help="Write rejected rows, with row, field and reason, here."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Import people: every row is accepted, merged into the same person, or rejected with a reason."""
+    from admitall.domain.intake import HEADERS
+    from admitall.services.registration import register_batch
+    from admitall.services.tabular import read_table
+
+    lang = _lang()
+    update, stop = _progress_bar(sys.stderr.isatty())
+    with _errors(as_json):
+        table = read_table(file, HEADERS, ("name", "category", "unit_code"))
+        try:
+            summary = register_batch(_context(), cli_actor(), table.rows, source=source or file.name,
+                                     filename=file.name, sha256=table.sha256, progress=update)
+        finally:
+            stop()
+    if rejects is not None:
+        _write_rejects(rejects, summary.rejections, lang)
+    result = {**summary.as_dict(lang), "file": str(file), "encoding": table.encoding,
+              "ignored_columns": table.ignored_columns, "rejects_file": str(rejects) if rejects else None}
+    lines = [f"rows {summary.rows}: accepted {summary.accepted}, merged {summary.merged}, "
+             f"rejected {summary.rejected} (blank rows skipped: {summary.blank_rows})"]
+    lines += [f"  row {r.row} [{r.fields()}]: {r.reason(lang)}" for r in summary.rejections[:20]]
+    if summary.rejected > 20:
+        lines.append(f"  … {summary.rejected - 20} more" + (f", all in {rejects}" if rejects else ""))
+    lines += [f"  warning row {row} [{w.field}]: {w.message(lang)}" for row, w in summary.warnings[:20]]
+    _emit(as_json, result, lines)
+
+
+def _write_rejects(path: Path, rejections: list[Any], lang: str) -> None:
+    """The rejected rows as they came, with row, field and reason first: fix them and import this file again."""
+    columns: list[str] = []
+    for r in rejections:
+        columns.extend(k for k in r.raw if k not in columns)
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["row", "field", "reason", *columns])
+        for r in rejections:
+            writer.writerow([r.row, r.fields(), r.reason(lang), *[r.raw.get(c) or "" for c in columns]])
+
+
+@users_app.command("add")
+def users_add(username: str, role: str = typer.Option(..., help="admin, commander, unit_officer, dispatcher, "
+                                                                "facility_officer or analyst"),
+              unit: str = typer.Option(..., help="The user's home unit (12-digit code)."),
+              name: str = typer.Option("", help="Display name."),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Add a user with a role and a home unit."""
+    from admitall.services.auth import add_user
+
+    with _errors(as_json):
+        if not password_stdin:
+            from admitall.domain.errors import InvalidInput
+
+            raise InvalidInput("user.password_stdin", "请用 --password-stdin 从标准输入提供密码",
+                               "Give the password on standard input with --password-stdin")
+        password = sys.stdin.readline().rstrip("\r\n")
+        result = add_user(_context(), cli_actor(), username=username, password=password, role=role,
+                          unit_code=unit, display_name=name or None)
+    _emit(as_json, result, [f"User {result['username']} added ({result['role']}, {result['unit_code']})"])
+
+
+@app.command()
+def stock(unit: str = typer.Option("", help="Unit code (default: the whole registry)."),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """People by category, severity and placement for a unit's subtree."""
+    from admitall.services.people import stock as stock_service
+
+    with _errors(as_json):
+        result = stock_service(_context(), cli_actor(), unit or None)
+    lines = [f"{k}: {v}" for k, v in result["by_category"].items()]
+    lines.append(f"waiting: {result['waiting']} (oldest {result['oldest_wait_hours']} h)")
+    _emit(as_json, result, lines)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+    """Run the web server (pages and API)."""
+    import uvicorn
+
+    from admitall.api.app import create_app
+    from admitall.services.demo import DEMO_PASSWORD, DEMO_USERS
+
+    ctx = _context()
+    with _errors(False):
+        application = create_app(ctx)
+        with ctx.uow() as uow:
+            demo_users = [u for u in DEMO_USERS if uow.users.by_username(u.username) is not None]
+    typer.echo(f"AdmitAll is running at http://{host}:{port}/")
+    if demo_users:
+        typer.echo(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
+        for u in demo_users:
+            typer.echo(f"  {u.username:<11} {u.role:<17} {u.unit_code}  {u.display_name}")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

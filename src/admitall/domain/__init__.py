@@ -1,0 +1,1 @@
+"""The pure domain core: rules and types. Imports nothing from the database, web or clock."""

@@ -1,0 +1,64 @@
+"""Roles, what each may do, and who sees personal data unmasked.
+
+A user acts within the subtree of their home unit; this module says *what* they may do there.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from admitall.domain.errors import Forbidden
+from admitall.domain.labels import LabeledEnum
+
+
+class Role(LabeledEnum):
+    ADMIN = ("admin", "系统管理员", "administrator", "grey")
+    COMMANDER = ("commander", "指挥长", "commander", "red")
+    UNIT_OFFICER = ("unit_officer", "单位值班员", "unit officer", "blue")
+    DISPATCHER = ("dispatcher", "调度员", "dispatcher", "orange")
+    FACILITY_OFFICER = ("facility_officer", "收治点登记员", "facility officer", "green")
+    ANALYST = ("analyst", "分析员", "analyst", "purple")
+
+
+class Permission(str, Enum):
+    VIEW_COUNTS = "view_counts"
+    VIEW_PERSONS = "view_persons"
+    SEE_PERSONAL_DATA = "see_personal_data"
+    REGISTER_PERSONS = "register_persons"
+    IMPORT_PERSONS = "import_persons"
+    RECLASSIFY = "reclassify"
+    CHANGE_SEVERITY = "change_severity"
+    CORRECT_DETAILS = "correct_details"
+    MANAGE_UNITS = "manage_units"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+
+
+_P = Permission
+GRANTS: dict[Role, frozenset[Permission]] = {
+    # administrators run the system; they do not need to read anyone's ID number or phone
+    Role.ADMIN: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.REGISTER_PERSONS, _P.IMPORT_PERSONS,
+                           _P.CORRECT_DETAILS, _P.MANAGE_UNITS, _P.MANAGE_USERS, _P.VIEW_AUDIT}),
+    # commanders need the picture and the people in it, not their ID numbers
+    Role.COMMANDER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT}),
+    # the field: find, register, call, reclassify
+    Role.UNIT_OFFICER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.REGISTER_PERSONS,
+                                  _P.IMPORT_PERSONS, _P.RECLASSIFY, _P.CHANGE_SEVERITY, _P.CORRECT_DETAILS}),
+    # dispatchers call people and organise transport
+    Role.DISPATCHER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA}),
+    # admissions desks identify who arrives and record diagnosis and severity
+    Role.FACILITY_OFFICER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.RECLASSIFY,
+                                      _P.CHANGE_SEVERITY}),
+    # analysts read aggregates, never a person
+    Role.ANALYST: frozenset({_P.VIEW_COUNTS}),
+}
+
+
+def can(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]
+
+
+def require(role: Role, permission: Permission) -> None:
+    if not can(role, permission):
+        raise Forbidden("forbidden.role", f"“{role.zh}”角色无权执行此操作（{permission.value}）",
+                        f"The {role.en} role may not do this ({permission.value})")

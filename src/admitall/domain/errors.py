@@ -1,0 +1,61 @@
+"""Domain errors: each carries a stable code and a human message in Chinese and English.
+
+One renderer (API JSON, web page, CLI line) turns them into what the user reads; nobody sees a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Kind = Literal["invalid", "not_found", "forbidden", "unauthenticated", "conflict", "refused"]
+
+
+class AdmitAllError(Exception):
+    """Base of every error a user may see. `kind` decides the HTTP status; `code` is stable for scripts."""
+
+    kind: Kind = "invalid"
+
+    def __init__(self, code: str, zh: str, en: str, *, field: str | None = None) -> None:
+        super().__init__(en)
+        self.code = code
+        self.zh = zh
+        self.en = en
+        self.field = field
+
+    def message(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def as_dict(self, lang: str = "zh") -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message(lang), "zh": self.zh, "en": self.en,
+                "field": self.field}
+
+
+class InvalidInput(AdmitAllError):
+    kind = "invalid"
+
+
+class NotFound(AdmitAllError):
+    kind = "not_found"
+
+
+class Forbidden(AdmitAllError):
+    kind = "forbidden"
+
+
+class Unauthenticated(AdmitAllError):
+    kind = "unauthenticated"
+
+
+class Conflict(AdmitAllError):
+    kind = "conflict"
+
+
+class TransitionRefused(AdmitAllError):
+    """A state change the person's state machine does not allow. `rule` names the rule that was broken."""
+
+    kind = "refused"
+
+    def __init__(self, rule: str, zh: str, en: str) -> None:
+        super().__init__(f"transition_refused.{rule}", f"不允许的状态变更（规则 {rule}）：{zh}",
+                         f"Refused by rule {rule}: {en}")
+        self.rule = rule

@@ -1,0 +1,75 @@
+"""What every service call needs: the database, the clock, the settings, and who is acting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from admitall.clock import Clock, SystemClock
+from admitall.domain.access import Permission, Role, can, require
+from admitall.domain.errors import NotFound
+from admitall.domain.people import Stamp
+from admitall.domain.units import in_subtree
+from admitall.settings import Settings, get_settings
+from admitall.store.db import make_engine
+from admitall.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting. `unit_code` is the root of their jurisdiction; None means the whole registry (the CLI)."""
+
+    username: str
+    role: Role
+    unit_code: str | None
+    user_id: int | None = None
+    display_name: str = ""
+
+    def can(self, permission: Permission) -> bool:
+        return can(self.role, permission)
+
+    def require(self, permission: Permission) -> None:
+        require(self.role, permission)
+
+    def covers(self, unit_code: str) -> bool:
+        return self.unit_code is None or in_subtree(unit_code, self.unit_code)
+
+    def require_covers(self, unit_code: str, what: str = "unit") -> None:
+        """Outside the jurisdiction looks exactly like absent: 404, so nobody learns what exists elsewhere."""
+        if not self.covers(unit_code):
+            raise not_found(what, unit_code)
+
+
+def not_found(what: str, key: object) -> NotFound:
+    names = {"person": ("人员", "person"), "unit": ("单位", "unit"), "user": ("用户", "user")}
+    zh, en = names.get(what, (what, what))
+    return NotFound(f"{what}.not_found", f"找不到{zh} {key}（或不在您的管辖范围内）",
+                    f"No {en} {key} (or not within your jurisdiction)")
+
+
+def cli_actor(username: str = "cli") -> Actor:
+    """The operator at the server's console: an administrator over the whole registry."""
+    return Actor(username=username, role=Role.ADMIN, unit_code=None, display_name=username)
+
+
+@dataclass
+class Context:
+    engine: Engine
+    clock: Clock
+    settings: Settings
+
+    def uow(self, *, write: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=write)
+
+    def stamp(self, actor: Actor, source: str, *, reason: str | None = None,
+              occurred_at: datetime | None = None) -> Stamp:
+        now = self.clock.now()
+        return Stamp(occurred_at=occurred_at or now, recorded_at=now, actor=actor.username, source=source,
+                     reason=reason)
+
+
+def make_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
+    settings = settings or get_settings()
+    return Context(engine=make_engine(settings.database_url), clock=clock or SystemClock(), settings=settings)

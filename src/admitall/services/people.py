@@ -1,0 +1,254 @@
+"""Reading and changing people within a user's jurisdiction: find, show, history, reclassify, severity, stock.
+
+Personal data (ID numbers, phones, birth dates, addresses) is masked for roles that do not need it; every read
+of unmasked personal data is written to the audit log, as is every change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from admitall.domain.access import Permission
+from admitall.domain.errors import Conflict, InvalidInput
+from admitall.domain.identity import mask_document, mask_phone, nfkc, normalize_phone, parse_document
+from admitall.domain.intake import FieldProblem, parse_datetime, parse_severity, parse_status
+from admitall.domain.people import (
+    FOUR_CATEGORIES,
+    Person,
+    PersonEvent,
+    Placement,
+    Severity,
+    Stamp,
+    Status,
+    change_severity,
+    reclassify,
+)
+from admitall.services.context import Actor, Context, not_found
+from admitall.services.registration import register_batch
+from admitall.store.uow import UnitOfWork
+
+
+def person_view(p: Person, unit_names: Mapping[str, str], *, unmasked: bool, now: datetime) -> dict[str, Any]:
+    d = p.details
+    doc = d.document
+    return {
+        "id": p.id,
+        "name": d.name,
+        "document_type": doc.type.value if doc else None,
+        "document": (doc.number if unmasked else mask_document(doc.number)) if doc else None,
+        "phone": (d.phone if unmasked else mask_phone(d.phone)) if d.phone else None,
+        "sex": d.sex.value if d.sex else None,
+        "birth_date": (d.birth_date.isoformat() if unmasked else f"{d.birth_date.year}-**-**") if d.birth_date
+        else None,
+        "address": (d.address if unmasked else "***") if d.address else None,
+        "masked": not unmasked,
+        "unit_code": d.unit_code,
+        "unit_name": unit_names.get(d.unit_code, d.unit_code),
+        "status": p.status.value,
+        "severity": p.severity.value if p.severity else None,
+        "risks": sorted(r.value for r in p.risks),
+        "placement": p.placement.value,
+        "identified_at": p.identified_at.isoformat(),
+        "status_since": p.status_since.isoformat() if p.status_since else None,
+        "waiting_since": p.waiting_since.isoformat() if p.waiting_since else None,
+        "waiting_hours": round((now - p.waiting_since).total_seconds() / 3600, 1) if p.waiting_since else None,
+        "facility_code": p.facility_code,
+        "bed_type": p.bed_type,
+        "version": p.version,
+    }
+
+
+def event_view(seq: int, e: PersonEvent) -> dict[str, Any]:
+    return {"seq": seq, "kind": e.kind.value, "occurred_at": e.stamp.occurred_at.isoformat(),
+            "recorded_at": e.stamp.recorded_at.isoformat(), "actor": e.stamp.actor, "source": e.stamp.source,
+            "reason": e.stamp.reason, "data": dict(e.data)}
+
+
+_PERSONAL_KEYS = ("document_number", "phone", "birth_date", "address")
+
+
+def _unmasked(actor: Actor) -> bool:
+    return actor.can(Permission.SEE_PERSONAL_DATA)
+
+
+def _audit_read(ctx: Context, uow: UnitOfWork, actor: Actor, ids: list[int], action: str) -> None:
+    if ids and _unmasked(actor):
+        uow.audit.record(ctx.clock.now(), actor.username, action, "person", ids[0] if len(ids) == 1 else None,
+                         person_ids=ids)
+
+
+def _load(uow: UnitOfWork, actor: Actor, person_id: int) -> Person:
+    person = uow.persons.get(person_id, within=actor.unit_code)
+    if person is None:
+        raise not_found("person", person_id)
+    return person
+
+
+def get_person(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]:
+    actor.require(Permission.VIEW_PERSONS)
+    with ctx.uow(write=_unmasked(actor)) as uow:
+        person = _load(uow, actor, person_id)
+        names = uow.units.names([person.unit_code])
+        _audit_read(ctx, uow, actor, [person_id], "read_person")
+        uow.commit()
+    return person_view(person, names, unmasked=_unmasked(actor), now=ctx.clock.now())
+
+
+def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]:
+    """The person and every event of theirs. Events hold the details as registered, so the same masking
+    applies to them: masked roles see the kinds, times, actors and reasons, not the personal fields."""
+    actor.require(Permission.VIEW_PERSONS)
+    unmasked = _unmasked(actor)
+    with ctx.uow(write=unmasked) as uow:
+        person = _load(uow, actor, person_id)
+        names = uow.units.names([person.unit_code])
+        history = uow.persons.history(person_id)
+        _audit_read(ctx, uow, actor, [person_id], "read_person_history")
+        uow.commit()
+    events = [event_view(h.seq, h.event) for h in history]
+    if not unmasked:
+        for e in events:
+            for key in _PERSONAL_KEYS:
+                if e["data"].get(key):
+                    e["data"][key] = "***"
+    return {"person": person_view(person, names, unmasked=unmasked, now=ctx.clock.now()), "events": events}
+
+
+def search_people(ctx: Context, actor: Actor, *, q: str = "", unit: str | None = None, status: str | None = None,
+                  placement: str | None = None, severity: str | None = None, limit: int = 50,
+                  offset: int = 0) -> dict[str, Any]:
+    """Search by name (part of it), full document number or phone, within the actor's jurisdiction."""
+    actor.require(Permission.VIEW_PERSONS)
+    root = unit or actor.unit_code
+    if root is not None:
+        actor.require_covers(root)
+    filters = _query_filters(q)
+    for value, allowed in ((status, Status), (placement, Placement), (severity, Severity)):
+        if value and value not in {m.value for m in allowed}:
+            raise InvalidInput("search.bad_filter", f"筛选条件无效：{value}", f"Invalid filter value: {value}")
+    limit = max(1, min(limit, 500))
+    with ctx.uow(write=_unmasked(actor)) as uow:
+        people, total = uow.persons.search(root, status=status, placement=placement, severity=severity,
+                                           limit=limit, offset=max(offset, 0), **filters)
+        names = uow.units.names(p.unit_code for p in people)
+        _audit_read(ctx, uow, actor, [p.id for p in people if p.id is not None], "search_persons")
+        uow.commit()
+    now = ctx.clock.now()
+    return {"total": total, "limit": limit, "offset": offset,
+            "people": [person_view(p, names, unmasked=_unmasked(actor), now=now) for p in people]}
+
+
+def _query_filters(q: str) -> dict[str, str]:
+    """A query that is a valid document number searches documents; a mobile number, phones; else names."""
+    text = nfkc(q).replace(" ", "")
+    if not text:
+        return {}
+    if any(ch.isdigit() for ch in text):
+        try:
+            return {"phone": normalize_phone(text)}
+        except InvalidInput:
+            pass
+        try:
+            doc, _ = parse_document(text)
+            return {"document": doc.number}
+        except InvalidInput:
+            return {"document": text.upper()}
+    return {"name": text}
+
+
+def _change(ctx: Context, actor: Actor, person_id: int, expected_version: int | None,
+            make: Callable[[Person], tuple[Person, PersonEvent]], action: str) -> dict[str, Any]:
+    with ctx.uow(write=True) as uow:
+        person = _load(uow, actor, person_id)
+        if expected_version is not None and person.version != expected_version:
+            raise Conflict("person.changed_meanwhile", "该人员信息刚被他人修改，请刷新后重试",
+                           "Someone else changed this person meanwhile; reload and try again")
+        new, event = make(person)
+        uow.persons.save(new, [event], ctx.clock.now())
+        names = uow.units.names([new.unit_code])
+        uow.audit.record(ctx.clock.now(), actor.username, action, "person", person_id, kind=event.kind.value,
+                         data=dict(event.data), reason=event.stamp.reason)
+        uow.commit()
+    return person_view(new, names, unmasked=_unmasked(actor), now=ctx.clock.now())
+
+
+def _stamp(ctx: Context, actor: Actor, source: str, reason: str | None, occurred_at: str | None) -> Stamp:
+    at = parse_datetime(occurred_at, "occurred_at", ctx.settings.tz) if occurred_at else None
+    return ctx.stamp(actor, source, reason=(nfkc(reason) or None) if reason else None, occurred_at=at)
+
+
+def reclassify_person(ctx: Context, actor: Actor, person_id: int, to: str, *, severity: str | None = None,
+                      reason: str | None = None, occurred_at: str | None = None, source: str = "api",
+                      expected_version: int | None = None) -> dict[str, Any]:
+    actor.require(Permission.RECLASSIFY)
+    status = Status.parse(to) or (parse_status(to) if to else None)
+    if status is None:
+        raise InvalidInput("status.invalid", f"类别无法识别：{to}", f"Unknown status: {to}", field="to")
+    level = parse_severity(severity) if severity else None
+    stamp = _stamp(ctx, actor, source, reason, occurred_at)
+    return _change(ctx, actor, person_id, expected_version,
+                   lambda p: reclassify(p, status, stamp, severity=level), "reclassify_person")
+
+
+def change_person_severity(ctx: Context, actor: Actor, person_id: int, to: str, *, reason: str | None = None,
+                           occurred_at: str | None = None, source: str = "api",
+                           expected_version: int | None = None) -> dict[str, Any]:
+    actor.require(Permission.CHANGE_SEVERITY)
+    level = parse_severity(to)
+    stamp = _stamp(ctx, actor, source, reason, occurred_at)
+    return _change(ctx, actor, person_id, expected_version, lambda p: change_severity(p, level, stamp),
+                   "change_severity")
+
+
+def register_person(ctx: Context, actor: Actor, fields: Mapping[str, str | None], *, source: str = "api") \
+        -> dict[str, Any]:
+    """Register one person (or merge into the same person already registered). A bad field is an error that
+    names every field at fault; nothing is stored."""
+    actor.require(Permission.REGISTER_PERSONS)
+    summary = register_batch(ctx, actor, [(1, fields)], source=source)
+    if summary.rejections:
+        raise _field_errors(list(summary.rejections[0].problems))
+    person_id = summary.person_ids[1]
+    result = get_person(ctx, actor, person_id)
+    return {"outcome": "accepted" if summary.accepted else "merged", "person": result,
+            "warnings": [{"field": w.field, "zh": w.zh, "en": w.en} for _, w in summary.warnings]}
+
+
+def _field_errors(problems: list[FieldProblem]) -> InvalidInput:
+    return InvalidInput("person.invalid", "；".join(f"{p.field}：{p.zh}" for p in problems),
+                        "; ".join(f"{p.field}: {p.en}" for p in problems), field=problems[0].field)
+
+
+def stock(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
+    """Counts of people by category, severity and placement for a unit's subtree, and the oldest wait."""
+    actor.require(Permission.VIEW_COUNTS)
+    root = unit or actor.unit_code
+    if root is not None:
+        actor.require_covers(root)
+    with ctx.uow() as uow:
+        rows = uow.persons.stock(root)
+        oldest = uow.persons.oldest_waiting(root)
+    by_status: Counter[str] = Counter()
+    by_placement: dict[str, Counter[str]] = {}
+    confirmed_by_severity: Counter[str] = Counter()
+    for status, severity, placement, n in rows:
+        by_status[status] += n
+        by_placement.setdefault(status, Counter())[placement] += n
+        if status == Status.CONFIRMED.value:
+            confirmed_by_severity[severity or "unassessed"] += n
+    waiting = sum(n for s, _, p, n in rows if p == Placement.WAITING.value and Status(s) in FOUR_CATEGORIES)
+    now = ctx.clock.now()
+    return {
+        "unit": root,
+        "as_of": now.isoformat(),
+        "by_category": {s.value: by_status.get(s.value, 0) for s in Status},
+        "by_category_and_placement": {s: dict(c) for s, c in by_placement.items()},
+        "confirmed_by_severity": dict(confirmed_by_severity),
+        "four_categories_total": sum(by_status.get(s.value, 0) for s in FOUR_CATEGORIES),
+        "waiting": waiting,
+        "oldest_waiting_since": oldest.isoformat() if oldest else None,
+        "oldest_wait_hours": round((now - oldest).total_seconds() / 3600, 1) if oldest else None,
+    }

@@ -1,0 +1,31 @@
+"""The one typed settings object, read once from the environment (prefix ADMITALL_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADMITALL_", extra="ignore")
+
+    database_url: str = "sqlite:///admitall.db"
+    # where the signing secret comes from when not given: generated once and kept in the database
+    secret_key: str | None = None
+    token_minutes: int = 8 * 60
+    session_minutes: int = 12 * 60
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+    # a web session cookie marked Secure; off for the loopback demo, on behind TLS in production
+    secure_cookies: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,253 @@
+"""People and their event histories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, true, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql import ColumnElement
+
+from admitall.domain.errors import Conflict
+from admitall.domain.identity import Document, DocumentType, Sex
+from admitall.domain.people import (
+    EventKind,
+    Person,
+    PersonDetails,
+    PersonEvent,
+    Placement,
+    Risk,
+    Severity,
+    Stamp,
+    Status,
+)
+from admitall.domain.units import subtree_bounds
+from admitall.store.tables import person_events, person_sources, persons
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    event: PersonEvent
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """A person to insert with the events that made them, and the outside references that identify them."""
+
+    person: Person
+    events: Sequence[PersonEvent]
+    sources: Sequence[tuple[str, str]] = ()
+
+
+def person_row(p: Person, at: datetime) -> dict[str, Any]:
+    d = p.details
+    return {
+        "name": d.name,
+        "document_type": d.document.type.value if d.document else None,
+        "document_number": d.document.number if d.document else None,
+        "phone": d.phone,
+        "sex": d.sex.value if d.sex else None,
+        "birth_date": d.birth_date,
+        "unit_code": d.unit_code,
+        "address": d.address,
+        "status": p.status.value,
+        "severity": p.severity.value if p.severity else None,
+        "risks": ",".join(sorted(r.value for r in p.risks)),
+        "placement": p.placement.value,
+        "identified_at": p.identified_at,
+        "status_since": p.status_since,
+        "waiting_since": p.waiting_since,
+        "facility_code": p.facility_code,
+        "bed_type": p.bed_type,
+        "version": p.version,
+        "updated_at": at,
+    }
+
+
+def to_person(row: Row[Any]) -> Person:
+    doc = Document(DocumentType(row.document_type), row.document_number) if row.document_number else None
+    details = PersonDetails(name=row.name, unit_code=row.unit_code, document=doc, phone=row.phone,
+                            sex=Sex(row.sex) if row.sex else None, birth_date=row.birth_date, address=row.address)
+    return Person(
+        details=details,
+        status=Status(row.status),
+        identified_at=row.identified_at,
+        placement=Placement(row.placement),
+        waiting_since=row.waiting_since,
+        severity=Severity(row.severity) if row.severity else None,
+        risks=frozenset(Risk(r) for r in row.risks.split(",") if r),
+        facility_code=row.facility_code,
+        bed_type=row.bed_type,
+        status_since=row.status_since,
+        version=row.version,
+        id=row.id,
+    )
+
+
+def event_row(person_id: int, seq: int, e: PersonEvent) -> dict[str, Any]:
+    s = e.stamp
+    return {"person_id": person_id, "seq": seq, "kind": e.kind.value, "occurred_at": s.occurred_at,
+            "recorded_at": s.recorded_at, "actor": s.actor, "source": s.source, "reason": s.reason,
+            "data": dict(e.data)}
+
+
+def in_subtree(root: str | None) -> ColumnElement[bool]:
+    """People in the subtree of `root`; None means everyone."""
+    if root is None:
+        return true()
+    low, high = subtree_bounds(root)
+    return persons.c.unit_code.between(low, high)
+
+
+class PersonRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, person_id: int, *, within: str | None = None) -> Person | None:
+        """The person, or None if there is none — or none inside the subtree `within`."""
+        query = select(persons).where(persons.c.id == person_id)
+        if within is not None:
+            query = query.where(in_subtree(within))
+        row = self.conn.execute(query).first()
+        return to_person(row) if row else None
+
+    def add_many(self, items: Sequence[NewPerson], at: datetime) -> list[int]:
+        """Insert people, their histories and their source references in a few bulk statements."""
+        if not items:
+            return []
+        rows = [{**person_row(item.person, at), "created_at": at} for item in items]
+        result = self.conn.execute(insert(persons).returning(persons.c.id, sort_by_parameter_order=True), rows)
+        ids = [int(r[0]) for r in result]
+        events = [event_row(pid, seq, e) for pid, item in zip(ids, items, strict=True)
+                  for seq, e in enumerate(item.events, start=1)]
+        self.conn.execute(insert(person_events), events)
+        sources = [{"source": s, "source_ref": ref, "person_id": pid}
+                   for pid, item in zip(ids, items, strict=True) for s, ref in item.sources]
+        if sources:
+            self.conn.execute(insert(person_sources), sources)
+        return ids
+
+    def add(self, person: Person, events: Sequence[PersonEvent], at: datetime,
+            sources: Sequence[tuple[str, str]] = ()) -> int:
+        return self.add_many([NewPerson(person, events, sources)], at)[0]
+
+    def save(self, person: Person, events: Sequence[PersonEvent], at: datetime) -> None:
+        """Store the new state and append its events; refuses if someone else changed the person meanwhile."""
+        assert person.id is not None
+        first_seq = person.version - len(events) + 1
+        result = self.conn.execute(
+            update(persons).where(and_(persons.c.id == person.id, persons.c.version == first_seq - 1))
+            .values(**person_row(person, at)))
+        if result.rowcount != 1:
+            raise Conflict("person.changed_meanwhile", "该人员信息刚被他人修改，请刷新后重试",
+                           "Someone else changed this person meanwhile; reload and try again")
+        self.conn.execute(insert(person_events), [event_row(person.id, first_seq + i, e)
+                                                  for i, e in enumerate(events)])
+
+    def add_sources(self, person_id: int, sources: Iterable[tuple[str, str]]) -> None:
+        rows = [{"source": s, "source_ref": r, "person_id": person_id} for s, r in sources]
+        if rows:
+            self.conn.execute(insert(person_sources), rows)
+
+    def history(self, person_id: int) -> list[StoredEvent]:
+        rows = self.conn.execute(select(person_events).where(person_events.c.person_id == person_id)
+                                 .order_by(person_events.c.seq))
+        return [StoredEvent(r.seq, PersonEvent(EventKind(r.kind), Stamp(r.occurred_at, r.recorded_at, r.actor,
+                                                                          r.source, r.reason), r.data))
+                for r in rows]
+
+    def ids_by_document(self, numbers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """(document type, number) → person id, for those already registered."""
+        found: dict[tuple[str, str], int] = {}
+        by_type: dict[str, list[str]] = {}
+        for doc_type, number in numbers:
+            by_type.setdefault(doc_type, []).append(number)
+        for doc_type, wanted in by_type.items():
+            for i in range(0, len(wanted), 500):
+                rows = self.conn.execute(select(persons.c.id, persons.c.document_number).where(
+                    persons.c.document_type == doc_type, persons.c.document_number.in_(wanted[i:i + 500])))
+                found.update({(doc_type, r.document_number): r.id for r in rows})
+        return found
+
+    def ids_by_name_phone(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """(name, phone) → person id, the earliest registered when several share them."""
+        wanted = sorted(set(pairs))
+        found: dict[tuple[str, str], int] = {}
+        phones = sorted({p for _, p in wanted})
+        for i in range(0, len(phones), 500):
+            rows = self.conn.execute(select(persons.c.id, persons.c.name, persons.c.phone)
+                                     .where(persons.c.phone.in_(phones[i:i + 500])).order_by(persons.c.id))
+            for r in rows:
+                found.setdefault((r.name, r.phone), r.id)
+        return {k: v for k, v in found.items() if k in set(wanted)}
+
+    def ids_by_source(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        by_source: dict[str, list[str]] = {}
+        for source, ref in refs:
+            by_source.setdefault(source, []).append(ref)
+        for source, wanted in by_source.items():
+            for i in range(0, len(wanted), 500):
+                rows = self.conn.execute(select(person_sources).where(
+                    person_sources.c.source == source, person_sources.c.source_ref.in_(wanted[i:i + 500])))
+                found.update({(source, r.source_ref): r.person_id for r in rows})
+        return found
+
+    def get_many(self, ids: Iterable[int]) -> dict[int, Person]:
+        wanted = sorted(set(ids))
+        result: dict[int, Person] = {}
+        for i in range(0, len(wanted), 500):
+            rows = self.conn.execute(select(persons).where(persons.c.id.in_(wanted[i:i + 500])))
+            result.update({r.id: to_person(r) for r in rows})
+        return result
+
+    def search(self, root: str | None, *, name: str | None = None, document: str | None = None,
+               phone: str | None = None, status: str | None = None, placement: str | None = None,
+               severity: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
+        """People in the subtree of `root` matching every filter given; returns a page and the total."""
+        conditions: list[ColumnElement[bool]] = [in_subtree(root)]
+        if name:
+            conditions.append(persons.c.name.contains(name, autoescape=True))
+        if document:
+            conditions.append(persons.c.document_number == document)
+        if phone:
+            conditions.append(persons.c.phone == phone)
+        for column, value in ((persons.c.status, status), (persons.c.placement, placement),
+                              (persons.c.severity, severity)):
+            if value:
+                conditions.append(column == value)
+        total = int(self.conn.execute(select(func.count()).select_from(persons).where(*conditions)).scalar_one())
+        rows = self.conn.execute(select(persons).where(*conditions)
+                                 .order_by(persons.c.identified_at.desc(), persons.c.id.desc())
+                                 .limit(limit).offset(offset))
+        return [to_person(r) for r in rows], total
+
+    def stock(self, root: str | None) -> list[tuple[str, str | None, str, int]]:
+        """(status, severity, placement, count) for the subtree of `root`."""
+        rows = self.conn.execute(
+            select(persons.c.status, persons.c.severity, persons.c.placement, func.count())
+            .where(in_subtree(root))
+            .group_by(persons.c.status, persons.c.severity, persons.c.placement))
+        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    def oldest_waiting(self, root: str | None) -> datetime | None:
+        value: datetime | None = self.conn.execute(select(func.min(persons.c.waiting_since)).where(
+            in_subtree(root), persons.c.placement == Placement.WAITING.value)).scalar_one()
+        return value
+
+    def counts_by_child(self, root: str, prefix_length: int) -> dict[str, dict[str, int]]:
+        """For each child prefix (the first `prefix_length` digits), the count of people by status."""
+        child = func.substr(persons.c.unit_code, 1, prefix_length)
+        rows = self.conn.execute(select(child, persons.c.status, func.count()).where(in_subtree(root))
+                                 .group_by(child, persons.c.status))
+        result: dict[str, dict[str, int]] = {}
+        for prefix, status, n in rows:
+            result.setdefault(prefix, {})[status] = int(n)
+        return result
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(persons)).scalar_one())

@@ -1,0 +1,219 @@
+"""The schema: one for SQLite and PostgreSQL, created and changed only through Alembic migrations.
+
+The placement invariants of DESIGN.md are CHECK constraints here as well as rules in the domain, so that no
+code path (or hand-written SQL) can leave a person in the four categories neither waiting nor in a bed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both databases (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+STATUSES = ("confirmed", "suspected", "fever", "contact", "excluded", "recovered", "released", "dead")
+PLACEMENTS = ("waiting", "assigned", "in_transit", "admitted", "left")
+ROLES = ("admin", "commander", "unit_officer", "dispatcher", "facility_officer", "analyst")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("level", String(12), nullable=False),
+    Column("parent_code", String(12), ForeignKey("units.code"), nullable=True, index=True),
+    # approximate centre and resident population: weights and distances, not sourced statistics
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("population", Integer, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("length(code) = 12", name="code_length"),
+    CheckConstraint(_in("level", ("province", "city", "district", "street", "community")), name="level"),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("document_type", String(20), nullable=True),
+    Column("document_number", String(24), nullable=True),
+    Column("phone", String(11), nullable=True),
+    Column("sex", String(6), nullable=True),
+    Column("birth_date", Date, nullable=True),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    Column("address", String(200), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("severity", String(10), nullable=True),
+    Column("risks", String(60), nullable=False, default=""),
+    Column("placement", String(12), nullable=False),
+    Column("identified_at", UTCDateTime(), nullable=False),
+    Column("status_since", UTCDateTime(), nullable=False),
+    Column("waiting_since", UTCDateTime(), nullable=True),
+    Column("facility_code", String(40), nullable=True),
+    Column("bed_type", String(20), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("document_type", "document_number"),
+    CheckConstraint(_in("status", STATUSES), name="status"),
+    CheckConstraint(_in("placement", PLACEMENTS), name="placement"),
+    CheckConstraint("severity IS NULL OR " + _in("severity", ("mild", "moderate", "severe", "critical")),
+                    name="severity"),
+    # in the four categories (or recovered, queuing for a recovery room) ⇔ not 'left'
+    CheckConstraint(f"({_in('status', ('excluded', 'released', 'dead'))}) = (placement = 'left')",
+                    name="left_iff_out"),
+    # waiting, assigned or in transit ⇔ a waiting-since time (kept so that a refusal keeps the place in line)
+    CheckConstraint(f"({_in('placement', ('waiting', 'assigned', 'in_transit'))}) = (waiting_since IS NOT NULL)",
+                    name="queued_has_waiting_since"),
+    CheckConstraint(f"({_in('placement', ('assigned', 'in_transit', 'admitted'))}) = (facility_code IS NOT NULL)",
+                    name="bed_iff_facility"),
+    Index("ix_persons_unit_status", "unit_code", "status"),
+    Index("ix_persons_name_phone", "name", "phone"),
+    Index("ix_persons_phone", "phone"),
+    Index("ix_persons_placement_waiting", "placement", "waiting_since"),
+)
+
+person_events = Table(
+    "person_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("person_id", "seq"),
+    Index("ix_person_events_kind_occurred", "kind", "occurred_at"),
+)
+
+# A row from an outside list (source, its own reference) that has been matched to a person, so the same
+# row imported again merges into the same person even when it carries no document or phone.
+person_sources = Table(
+    "person_sources",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("source_ref", String(100), primary_key=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+)
+
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("filename", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("merged", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("actor", String(60), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(60), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("actor", String(60), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target_type", String(20), nullable=True),
+    Column("target_id", String(40), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_log_target", "target_type", "target_id"),
+)
+
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+)

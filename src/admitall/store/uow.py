@@ -1,0 +1,62 @@
+"""The unit of work: one transaction, the repositories that work inside it, commit or nothing.
+
+Leaving the `with` block without `commit()` rolls everything back, so an error half-way through (or an
+interrupted import) leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection, RootTransaction
+
+from admitall.store.repositories import (
+    AuditRepository,
+    ImportRepository,
+    PersonRepository,
+    SecretRepository,
+    UnitRepository,
+    UserRepository,
+)
+
+
+class UnitOfWork:
+    conn: Connection
+    units: UnitRepository
+    persons: PersonRepository
+    users: UserRepository
+    audit: AuditRepository
+    imports: ImportRepository
+    secrets: SecretRepository
+
+    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+        self.engine = engine
+        self.write = write
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self.engine.connect()
+        if self.write and self.engine.dialect.name == "sqlite":
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        self.conn = conn
+        self._tx = conn.begin()
+        self.units = UnitRepository(conn)
+        self.persons = PersonRepository(conn)
+        self.users = UserRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.imports = ImportRepository(conn)
+        self.secrets = SecretRepository(conn)
+        return self
+
+    def commit(self) -> None:
+        assert self._tx is not None
+        self._tx.commit()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()

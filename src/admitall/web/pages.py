@@ -1,0 +1,247 @@
+"""The web pages. Each page calls the same service as its API route and has a JSON twin at `<path>.json`.
+
+Pages authenticate with a session cookie (HttpOnly, SameSite=Lax); every form that changes something carries
+the session's CSRF token, and the sign-in form a double-submit token of its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
+from admitall.domain.access import Permission, Role
+from admitall.domain.errors import AdmitAllError, Unauthenticated
+from admitall.domain.identity import DocumentType
+from admitall.domain.people import FOUR_CATEGORIES, EventKind, Placement, Risk, Severity, Status
+from admitall.domain.units import UnitLevel
+from admitall.services import people
+from admitall.services.auth import authenticate, end_session, session_actor, start_session
+from admitall.services.context import Actor
+from admitall.services.units import scope_root, unit_overview
+from admitall.web.assets import TEMPLATES_DIR
+from admitall.web.i18n import translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+LOGIN_CSRF_COOKIE = "admitall_login_csrf"
+ENUMS = {"status": Status, "severity": Severity, "placement": Placement, "risk": Risk, "event": EventKind,
+         "level": UnitLevel, "role": Role, "document_type": DocumentType}
+
+
+def _local(request: Request, value: str | None) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value).astimezone(get_ctx(request).settings.tz)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _render(request: Request, template: str, data: dict[str, Any], *, actor: Actor | None = None,
+            csrf: str | None = None, status_code: int = 200) -> Response:
+    """The HTML page, or its JSON twin with the same data when the path ends in .json."""
+    if request.url.path.endswith(".json"):
+        return JSONResponse(data, status_code=status_code)
+    lang = request_lang(request)
+    t = translator(lang)
+
+    def label(kind: str, value: str | None) -> str:
+        if value is None:
+            return ""
+        member = ENUMS[kind].parse(value)
+        return member.label(lang) if member else value
+
+    def colour(kind: str, value: str | None) -> str:
+        member = ENUMS[kind].parse(value) if value else None
+        return member.colour if member else "grey"
+
+    def url_with(**changes: Any) -> str:
+        params = {**request.query_params, **{k: v for k, v in changes.items()}}
+        return f"{request.url.path}?{urlencode({k: v for k, v in params.items() if v not in (None, '')})}"
+
+    context = {"request": request, "t": t, "lang": lang, "label": label, "colour": colour, "actor": actor,
+               "csrf": csrf, "local": lambda v: _local(request, v), "url_with": url_with,
+               "json_url": _json_url(request), "enums": ENUMS, "four": FOUR_CATEGORIES, **data}
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _json_url(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path.rstrip('/') or ''}.json{query}"
+
+
+def _session(request: Request) -> tuple[Actor, str]:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthenticated("auth.no_session", "请先登录", "Please sign in")
+    return session_actor(get_ctx(request), cookie)
+
+
+async def _form(request: Request, csrf: str) -> dict[str, str]:
+    form = await request.form()
+    sent = str(form.get("csrf_token", ""))
+    if not hmac.compare_digest(sent, csrf):
+        raise Unauthenticated("auth.csrf", "表单已过期或来源不明，请刷新页面后重试",
+                              "The form has expired or did not come from this site; reload and try again")
+    return {k: str(v) for k, v in form.items() if k != "csrf_token"}
+
+
+def error_page(request: Request, status: int, error: dict[str, Any]) -> Response:
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return _render(request, "error.html", {"error": error, "status": status}, status_code=status)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = _render(request, "login.html", {"next": _safe_next(next), "login_csrf": token, "failed": None})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    ctx = get_ctx(request)
+    form = await request.form()
+    next_url = _safe_next(str(form.get("next", "/")))
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, str(form.get("login_csrf", ""))):
+        raise Unauthenticated("auth.csrf", "登录表单已过期，请重试", "The sign-in form has expired; try again")
+    try:
+        actor = authenticate(ctx, str(form.get("username", "")), str(form.get("password", "")))
+    except AdmitAllError as e:
+        token = secrets.token_urlsafe(24)
+        response = _render(request, "login.html", {"next": next_url, "login_csrf": token,
+                                                   "failed": e.message(request_lang(request))}, status_code=401)
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+        return response
+    session, _csrf = start_session(ctx, actor)
+    response = RedirectResponse(next_url, status_code=303)
+    response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax", secure=ctx.settings.secure_cookies,
+                        max_age=ctx.settings.session_minutes * 60)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    _actor, csrf = _session(request)
+    await _form(request, csrf)
+    end_session(get_ctx(request), request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def set_language(lang: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie("lang", "en" if lang == "en" else "zh", samesite="lax", max_age=365 * 24 * 3600)
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    actor, _csrf = _session(request)
+    return RedirectResponse(f"/units/{scope_root(get_ctx(request), actor).code}", status_code=303)
+
+
+@router.get("/units/{code}")
+def unit_page(request: Request, code: str) -> Response:
+    actor, csrf = _session(request)
+    ctx = get_ctx(request)
+    code = code.removesuffix(".json")
+    data = unit_overview(ctx, actor, code)
+    data["stock"] = people.stock(ctx, actor, code)
+    return _render(request, "unit.html", data, actor=actor, csrf=csrf)
+
+
+@router.get("/people")
+@router.get("/people.json")
+def people_page(request: Request, q: str = "", unit: str = "", status: str = "", placement: str = "",
+                severity: str = "", page: int = 1) -> Response:
+    actor, csrf = _session(request)
+    page = max(page, 1)
+    limit = 50
+    data = people.search_people(get_ctx(request), actor, q=q, unit=unit or None, status=status or None,
+                                placement=placement or None, severity=severity or None, limit=limit,
+                                offset=(page - 1) * limit)
+    data.update({"q": q, "unit": unit, "status": status, "placement": placement, "severity": severity,
+                 "page": page, "pages": max(1, -(-data["total"] // limit))})
+    return _render(request, "people.html", data, actor=actor, csrf=csrf)
+
+
+@router.get("/people/new")
+def register_page(request: Request) -> Response:
+    actor, csrf = _session(request)
+    actor.require(Permission.REGISTER_PERSONS)
+    return _render(request, "register.html", {"values": {"unit_code": actor.unit_code or ""}, "error": None},
+                   actor=actor, csrf=csrf)
+
+
+@router.post("/people/new")
+async def register_submit(request: Request) -> Response:
+    actor, csrf = _session(request)
+    form = await _form(request, csrf)
+    try:
+        result = people.register_person(get_ctx(request), actor, form, source="web")
+    except AdmitAllError as e:
+        if e.kind != "invalid":
+            raise
+        return _render(request, "register.html", {"values": form, "error": e.message(request_lang(request))},
+                       actor=actor, csrf=csrf, status_code=422)
+    flash = "registered" if result["outcome"] == "accepted" else "merged"
+    return RedirectResponse(f"/people/{result['person']['id']}?flash={flash}", status_code=303)
+
+
+@router.get("/people/{person_id}")
+def person_page(request: Request, person_id: str, flash: str = "") -> Response:
+    actor, csrf = _session(request)
+    pid = _person_id(person_id)
+    data = people.person_history(get_ctx(request), actor, pid)
+    data["flash"] = flash
+    data["can_reclassify"] = actor.can(Permission.RECLASSIFY)
+    data["can_change_severity"] = actor.can(Permission.CHANGE_SEVERITY)
+    return _render(request, "person.html", data, actor=actor, csrf=csrf)
+
+
+def _person_id(text: str) -> int:
+    value = text.removesuffix(".json")
+    if not value.isdigit():
+        from admitall.services.context import not_found
+
+        raise not_found("person", value)
+    return int(value)
+
+
+@router.post("/people/{person_id}/reclassify")
+async def reclassify_submit(request: Request, person_id: int) -> Response:
+    actor, csrf = _session(request)
+    form = await _form(request, csrf)
+    people.reclassify_person(get_ctx(request), actor, person_id, form.get("to", ""),
+                             severity=form.get("severity") or None, reason=form.get("reason") or None,
+                             source="web", expected_version=int(form["version"]) if form.get("version") else None)
+    return RedirectResponse(f"/people/{person_id}?flash=saved", status_code=303)
+
+
+@router.post("/people/{person_id}/severity")
+async def severity_submit(request: Request, person_id: int) -> Response:
+    actor, csrf = _session(request)
+    form = await _form(request, csrf)
+    people.change_person_severity(get_ctx(request), actor, person_id, form.get("to", ""),
+                                  reason=form.get("reason") or None, source="web",
+                                  expected_version=int(form["version"]) if form.get("version") else None)
+    return RedirectResponse(f"/people/{person_id}?flash=saved", status_code=303)
