@@ -21,12 +21,14 @@ def get_ctx(request: Request) -> Context:
 
 
 def request_lang(request: Request) -> str:
-    """?lang=, then the lang cookie, then Accept-Language; Chinese by default."""
+    """?lang=, then the lang cookie, then (for the API only) Accept-Language; Chinese by default.
+
+    Pages ignore the browser's Accept-Language: the interface is Chinese unless the user switches it."""
     wanted = request.query_params.get("lang") or request.cookies.get("lang")
     if wanted in ("zh", "en"):
         return wanted
     accept = request.headers.get("accept-language", "")
-    if accept.lower().startswith("en"):
+    if request.url.path.startswith("/api/") and accept.lower().startswith("en"):
         return "en"
     default: str = get_ctx(request).settings.default_language
     return default

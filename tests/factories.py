@@ -1,0 +1,57 @@
+"""Plain factory functions for tests: a small city, valid ID numbers, person rows, users."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from admitall.domain.access import Role
+from admitall.domain.identity import check_character
+from admitall.services.auth import add_user
+from admitall.services.context import Actor, Context, cli_actor
+from admitall.services.units import import_units
+
+CITY = "420100000000"
+JIANGAN = "420102000000"
+DAZHI = "420102002000"
+DAZHI_1 = "420102002001"
+DAZHI_2 = "420102002002"
+YIYUAN = "420102003000"
+YIYUAN_1 = "420102003001"
+WUCHANG = "420106000000"
+WUCHANG_STREET = "420106001000"
+WUCHANG_1 = "420106001001"
+
+SMALL_CITY = [
+    (CITY, "武汉市"), (JIANGAN, "江岸区"), (DAZHI, "大智街道"), (DAZHI_1, "幸福社区"), (DAZHI_2, "和平社区"),
+    (YIYUAN, "一元街道"), (YIYUAN_1, "建设社区"), (WUCHANG, "武昌区"), (WUCHANG_STREET, "积玉桥街道"),
+    (WUCHANG_1, "长春社区"),
+]
+PASSWORD = "correct horse battery"
+
+
+def id_number(born: date = date(1985, 3, 7), region: str = "420102", seq: int = 123) -> str:
+    first17 = f"{region}{born:%Y%m%d}{seq:03d}"
+    return first17 + check_character(first17)
+
+
+def load_small_city(ctx: Context) -> None:
+    summary = import_units(ctx, cli_actor(), [(i + 2, {"code": c, "name": n}) for i, (c, n) in enumerate(SMALL_CITY)])
+    assert summary.accepted == len(SMALL_CITY)
+
+
+def person_row(**overrides: Any) -> dict[str, str | None]:
+    row: dict[str, str | None] = {
+        "name": "张三", "id_number": id_number(), "phone": "13812345678", "category": "suspected",
+        "unit_code": DAZHI_1, "identified_at": "2020-02-10 08:00",
+    }
+    row.update(overrides)
+    return row
+
+
+def officer(unit: str = DAZHI, role: Role = Role.UNIT_OFFICER, username: str = "officer") -> Actor:
+    return Actor(username=username, role=role, unit_code=unit)
+
+
+def make_user(ctx: Context, username: str, role: str, unit: str) -> dict[str, Any]:
+    return add_user(ctx, cli_actor(), username=username, password=PASSWORD, role=role, unit_code=unit)
