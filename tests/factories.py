@@ -23,8 +23,15 @@ WUCHANG_STREET = "420106001000"
 WUCHANG_1 = "420106001001"
 
 SMALL_CITY = [
-    (CITY, "武汉市"), (JIANGAN, "江岸区"), (DAZHI, "大智街道"), (DAZHI_1, "幸福社区"), (DAZHI_2, "和平社区"),
-    (YIYUAN, "一元街道"), (YIYUAN_1, "建设社区"), (WUCHANG, "武昌区"), (WUCHANG_STREET, "积玉桥街道"),
+    (CITY, "武汉市"),
+    (JIANGAN, "江岸区"),
+    (DAZHI, "大智街道"),
+    (DAZHI_1, "幸福社区"),
+    (DAZHI_2, "和平社区"),
+    (YIYUAN, "一元街道"),
+    (YIYUAN_1, "建设社区"),
+    (WUCHANG, "武昌区"),
+    (WUCHANG_STREET, "积玉桥街道"),
     (WUCHANG_1, "长春社区"),
 ]
 PASSWORD = "correct horse battery"
@@ -42,8 +49,12 @@ def load_small_city(ctx: Context) -> None:
 
 def person_row(**overrides: Any) -> dict[str, str | None]:
     row: dict[str, str | None] = {
-        "name": "张三", "id_number": id_number(), "phone": "13812345678", "category": "suspected",
-        "unit_code": DAZHI_1, "identified_at": "2020-02-10 08:00",
+        "name": "张三",
+        "id_number": id_number(),
+        "phone": "13812345678",
+        "category": "suspected",
+        "unit_code": DAZHI_1,
+        "identified_at": "2020-02-10 08:00",
     }
     row.update(overrides)
     return row

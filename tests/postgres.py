@@ -54,8 +54,7 @@ class ThrowawayCluster:
             try:
                 pwd.getpwnam("postgres")
             except KeyError:
-                raise PostgresUnavailable("running as root and there is no 'postgres' user to run the server") \
-                    from None
+                raise PostgresUnavailable("running as root and there is no 'postgres' user to run the server") from None
             self.user = "postgres"
         self.dir = Path(tempfile.mkdtemp(prefix="admitall-pg-"))
         self.data, self.socket = self.dir / "data", self.dir / "sock"
@@ -64,11 +63,25 @@ class ThrowawayCluster:
             shutil.chown(self.dir, self.user)
             shutil.chown(self.socket, self.user)
         self.pg_ctl = str(bindir / "pg_ctl")
-        _run_as(self.user, [str(bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "admitall",
-                            "-E", "UTF8", "--no-locale"])
+        _run_as(
+            self.user,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "admitall",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
+        )
         options = f"-k {self.socket} -c listen_addresses='' -c fsync=off -c full_page_writes=off -p 5432"
-        _run_as(self.user, [self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w",
-                            "start"])
+        _run_as(
+            self.user, [self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"]
+        )
         self.url = f"postgresql+psycopg://admitall@/postgres?host={self.socket}"
 
     def stop(self) -> None:

@@ -20,8 +20,9 @@ import typer
 from admitall.domain.errors import AdmitAllError
 from admitall.services.context import Context, cli_actor, make_context
 
-app = typer.Typer(help="AdmitAll — 应收尽收: the outbreak admission command system.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="AdmitAll — 应收尽收: the outbreak admission command system.", no_args_is_help=True, add_completion=False
+)
 import_app = typer.Typer(help="Import units or people from CSV/XLSX files.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -79,9 +80,11 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
 
 
 @app.command()
-def demo(seed: int = typer.Option(2020, help="Random seed: the same seed gives the same city."),
-         people: int = typer.Option(4000, help="How many people to generate."),
-         as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+def demo(
+    seed: int = typer.Option(2020, help="Random seed: the same seed gives the same city."),
+    people: int = typer.Option(4000, help="How many people to generate."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
     """Load the demo city (Wuhan's districts and streets, generated communities, people, users)."""
     from admitall.services.demo import load_demo
     from admitall.store.db import init_database
@@ -91,9 +94,11 @@ def demo(seed: int = typer.Option(2020, help="Random seed: the same seed gives t
         init_database(ctx.engine)
         result = load_demo(ctx, cli_actor(), seed=seed, people=people)
     if result["loaded"]:
-        lines = [f"Demo city loaded: {result['units']['accepted']} units, {result['people']['accepted']} people, "
-                 f"{result['reclassified']} reclassified, users {', '.join(result['users'])} "
-                 f"(password {result['password']})"]
+        lines = [
+            f"Demo city loaded: {result['units']['accepted']} units, {result['people']['accepted']} people, "
+            f"{result['reclassified']} reclassified, users {', '.join(result['users'])} "
+            f"(password {result['password']})"
+        ]
     else:
         lines = [f"Demo city already loaded ({result['units']} units, {result['people']} people); left as it is."]
     _emit(as_json, result, lines)
@@ -104,8 +109,9 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int], None] | None
         return None, lambda: None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    )
     bar.start()
     tasks: dict[str, Any] = {}
 
@@ -118,17 +124,23 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int], None] | None
 
 
 @import_app.command("units")
-def import_units_command(file: Path = typer.Argument(..., help="CSV or XLSX: code,name[,parent_code]"),
-                         as_json: bool = typer.Option(False, "--json")) -> None:
+def import_units_command(
+    file: Path = typer.Argument(..., help="CSV or XLSX: code,name[,parent_code]"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Import jurisdiction units; a bad or orphan code is rejected with its row."""
     from admitall.services.units import import_units_file
 
     with _errors(as_json):
         summary = import_units_file(_context(), cli_actor(), file).as_dict()
-    lines = [f"rows {summary['rows']}: accepted {summary['accepted']}, unchanged {summary['unchanged']}, "
-             f"renamed {summary['renamed']}, rejected {summary['rejected']}"]
-    lines += [f"  row {r['row']} [{r['field']}]: {r['reason_en' if _lang() == 'en' else 'reason']}"
-              for r in summary["rejections"]]
+    lines = [
+        f"rows {summary['rows']}: accepted {summary['accepted']}, unchanged {summary['unchanged']}, "
+        f"renamed {summary['renamed']}, rejected {summary['rejected']}"
+    ]
+    lines += [
+        f"  row {r['row']} [{r['field']}]: {r['reason_en' if _lang() == 'en' else 'reason']}"
+        for r in summary["rejections"]
+    ]
     _emit(as_json, summary, lines)
 
 
@@ -149,16 +161,30 @@ def import_persons_command(
     with _errors(as_json):
         table = read_table(file, HEADERS, ("name", "category", "unit_code"))
         try:
-            summary = register_batch(_context(), cli_actor(), table.rows, source=source or file.name,
-                                     filename=file.name, sha256=table.sha256, progress=update)
+            summary = register_batch(
+                _context(),
+                cli_actor(),
+                table.rows,
+                source=source or file.name,
+                filename=file.name,
+                sha256=table.sha256,
+                progress=update,
+            )
         finally:
             stop()
     if rejects is not None:
         _write_rejects(rejects, summary.rejections, lang)
-    result = {**summary.as_dict(lang), "file": str(file), "encoding": table.encoding,
-              "ignored_columns": table.ignored_columns, "rejects_file": str(rejects) if rejects else None}
-    lines = [f"rows {summary.rows}: accepted {summary.accepted}, merged {summary.merged}, "
-             f"rejected {summary.rejected} (blank rows skipped: {summary.blank_rows})"]
+    result = {
+        **summary.as_dict(lang),
+        "file": str(file),
+        "encoding": table.encoding,
+        "ignored_columns": table.ignored_columns,
+        "rejects_file": str(rejects) if rejects else None,
+    }
+    lines = [
+        f"rows {summary.rows}: accepted {summary.accepted}, merged {summary.merged}, "
+        f"rejected {summary.rejected} (blank rows skipped: {summary.blank_rows})"
+    ]
     lines += [f"  row {r.row} [{r.fields()}]: {r.reason(lang)}" for r in summary.rejections[:20]]
     if summary.rejected > 20:
         lines.append(f"  … {summary.rejected - 20} more" + (f", all in {rejects}" if rejects else ""))
@@ -179,12 +205,14 @@ def _write_rejects(path: Path, rejections: list[Any], lang: str) -> None:
 
 
 @users_app.command("add")
-def users_add(username: str, role: str = typer.Option(..., help="admin, commander, unit_officer, dispatcher, "
-                                                                "facility_officer or analyst"),
-              unit: str = typer.Option(..., help="The user's home unit (12-digit code)."),
-              name: str = typer.Option("", help="Display name."),
-              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
-              as_json: bool = typer.Option(False, "--json")) -> None:
+def users_add(
+    username: str,
+    role: str = typer.Option(..., help="admin, commander, unit_officer, dispatcher, facility_officer or analyst"),
+    unit: str = typer.Option(..., help="The user's home unit (12-digit code)."),
+    name: str = typer.Option("", help="Display name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Add a user with a role and a home unit."""
     from admitall.services.auth import add_user
 
@@ -192,17 +220,29 @@ def users_add(username: str, role: str = typer.Option(..., help="admin, commande
         if not password_stdin:
             from admitall.domain.errors import InvalidInput
 
-            raise InvalidInput("user.password_stdin", "请用 --password-stdin 从标准输入提供密码",
-                               "Give the password on standard input with --password-stdin")
+            raise InvalidInput(
+                "user.password_stdin",
+                "请用 --password-stdin 从标准输入提供密码",
+                "Give the password on standard input with --password-stdin",
+            )
         password = sys.stdin.readline().rstrip("\r\n")
-        result = add_user(_context(), cli_actor(), username=username, password=password, role=role,
-                          unit_code=unit, display_name=name or None)
+        result = add_user(
+            _context(),
+            cli_actor(),
+            username=username,
+            password=password,
+            role=role,
+            unit_code=unit,
+            display_name=name or None,
+        )
     _emit(as_json, result, [f"User {result['username']} added ({result['role']}, {result['unit_code']})"])
 
 
 @app.command()
-def stock(unit: str = typer.Option("", help="Unit code (default: the whole registry)."),
-          as_json: bool = typer.Option(False, "--json")) -> None:
+def stock(
+    unit: str = typer.Option("", help="Unit code (default: the whole registry)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """People by category, severity and placement for a unit's subtree."""
     from admitall.services.people import stock as stock_service
 

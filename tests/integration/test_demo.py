@@ -21,8 +21,8 @@ def test_the_demo_city_is_wuhan_with_generated_communities_and_people(sqlite_ctx
 
 
 def test_the_same_seed_gives_the_same_city(tmp_path, clock):
-    from tests.conftest import make_ctx
     from admitall.store.db import init_database
+    from tests.conftest import make_ctx
 
     snapshots = []
     for name in ("a", "b"):
@@ -30,7 +30,8 @@ def test_the_same_seed_gives_the_same_city(tmp_path, clock):
         init_database(ctx.engine)
         load_demo(ctx, cli_actor(), seed=11, people=300)
         with ctx.uow() as uow:
-            snapshots.append(sorted((r.name, r.document_number, r.status, r.unit_code)
-                                    for r in uow.conn.execute(persons.select())))
+            snapshots.append(
+                sorted((r.name, r.document_number, r.status, r.unit_code) for r in uow.conn.execute(persons.select()))
+            )
         ctx.engine.dispose()
     assert snapshots[0] == snapshots[1]

@@ -15,9 +15,34 @@ from admitall.services.registration import register_batch
 from admitall.services.tabular import read_table
 from tests.factories import DAZHI_1, DAZHI_2, WUCHANG_1, id_number, load_small_city, officer, person_row
 
-COLUMNS = ["name", "id_number", "phone", "sex", "birth_date", "category", "severity", "risk", "unit_code",
-           "address", "identified_at", "source_ref"]
-CHINESE = ["姓名", "身份证号", "手机号", "性别", "出生日期", "类别", "病情", "风险", "社区编码", "住址", "发现时间", "来源编号"]
+COLUMNS = [
+    "name",
+    "id_number",
+    "phone",
+    "sex",
+    "birth_date",
+    "category",
+    "severity",
+    "risk",
+    "unit_code",
+    "address",
+    "identified_at",
+    "source_ref",
+]
+CHINESE = [
+    "姓名",
+    "身份证号",
+    "手机号",
+    "性别",
+    "出生日期",
+    "类别",
+    "病情",
+    "风险",
+    "社区编码",
+    "住址",
+    "发现时间",
+    "来源编号",
+]
 
 
 def write_csv(path, rows, *, headers=COLUMNS, encoding="utf-8"):
@@ -32,8 +57,9 @@ def write_csv(path, rows, *, headers=COLUMNS, encoding="utf-8"):
 
 def import_file(ctx, path, actor=None, source=None):
     table = read_table(path, HEADERS, ("name", "category", "unit_code"))
-    return register_batch(ctx, actor or cli_actor(), table.rows, source=source or path.name, filename=path.name,
-                          sha256=table.sha256)
+    return register_batch(
+        ctx, actor or cli_actor(), table.rows, source=source or path.name, filename=path.name, sha256=table.sha256
+    )
 
 
 def counts(ctx):
@@ -118,8 +144,12 @@ def test_duplicate_rows_in_one_file_are_one_person(city, tmp_path):
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(city, tmp_path):
-    rows = [person_row(name=f"人{i}", id_number=id_number(seq=i) if i % 2 else "", phone=f"1381234{i:04d}",
-                       source_ref=f"L-{i}") for i in range(20)]
+    rows = [
+        person_row(
+            name=f"人{i}", id_number=id_number(seq=i) if i % 2 else "", phone=f"1381234{i:04d}", source_ref=f"L-{i}"
+        )
+        for i in range(20)
+    ]
     path = write_csv(tmp_path / "twice.csv", rows)
     first = import_file(city, path)
     before = counts(city)
@@ -130,8 +160,9 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(city, tmp
 
 def test_a_later_list_raises_the_category_and_records_its_source(city, tmp_path):
     import_file(city, write_csv(tmp_path / "door.csv", [person_row(category="contact")]), source="door-to-door")
-    summary = import_file(city, write_csv(tmp_path / "lab.csv", [person_row(category="确诊", severity="critical")]),
-                          source="hospital lab")
+    summary = import_file(
+        city, write_csv(tmp_path / "lab.csv", [person_row(category="确诊", severity="critical")]), source="hospital lab"
+    )
     assert summary.merged == 1
     with city.uow() as uow:
         pid = summary.person_ids[2]
@@ -139,7 +170,9 @@ def test_a_later_list_raises_the_category_and_records_its_source(city, tmp_path)
         person = uow.persons.get(pid)
     assert person.status.value == "confirmed" and person.severity.value == "critical"
     assert [(h.event.kind.value, h.event.stamp.source) for h in history] == [
-        ("identified", "door-to-door"), ("reclassified", "hospital lab")]
+        ("identified", "door-to-door"),
+        ("reclassified", "hospital lab"),
+    ]
     back = import_file(city, write_csv(tmp_path / "old.csv", [person_row(category="contact")]))
     assert back.merged == 1 and [w.field for _, w in back.warnings] == ["category"]
 
@@ -153,8 +186,7 @@ def test_an_interrupted_import_leaves_nothing_behind(city, tmp_path):
             raise KeyboardInterrupt  # after the people were inserted, before the commit
 
     with pytest.raises(KeyboardInterrupt):
-        register_batch(city, cli_actor(), table.rows, source="crash", filename="crash.csv", sha256="x",
-                       progress=crash)
+        register_batch(city, cli_actor(), table.rows, source="crash", filename="crash.csv", sha256="x", progress=crash)
     assert counts(city) == (0, 0)
     with city.uow() as uow:
         assert uow.audit.count() == 1  # only the unit import's own entry
@@ -172,8 +204,22 @@ def test_xlsx_with_excel_dates_and_numeric_cells(city, tmp_path):
     sheet = book.active
     sheet.append(CHINESE)
     sheet.append(["张三", id_number(), 13812345678, "男", None, "疑似", None, None, DAZHI_1, "", 43871.25, "X-1"])
-    sheet.append(["李四", None, "13900000002", "女", date(1990, 5, 6), "密接", None, None, int(DAZHI_2), "", "2020/2/9 18:00",
-                  "X-2"])
+    sheet.append(
+        [
+            "李四",
+            None,
+            "13900000002",
+            "女",
+            date(1990, 5, 6),
+            "密接",
+            None,
+            None,
+            int(DAZHI_2),
+            "",
+            "2020/2/9 18:00",
+            "X-2",
+        ]
+    )
     path = tmp_path / "list.xlsx"
     book.save(path)
     summary = import_file(city, path)
@@ -189,8 +235,13 @@ def test_a_thousand_rows_with_one_in_ten_bad(city, tmp_path):
     rng = random.Random(7)
     rows, bad_rows = [], set()
     for i in range(1000):
-        row = person_row(name=f"人{i}", id_number=id_number(date(1950 + i % 60, 1 + i % 12, 1 + i % 28), seq=i % 1000),
-                         phone=f"139{i:08d}", source_ref=f"R{i}", category=rng.choice(["确诊", "疑似", "发热", "密接"]))
+        row = person_row(
+            name=f"人{i}",
+            id_number=id_number(date(1950 + i % 60, 1 + i % 12, 1 + i % 28), seq=i % 1000),
+            phone=f"139{i:08d}",
+            source_ref=f"R{i}",
+            category=rng.choice(["确诊", "疑似", "发热", "密接"]),
+        )
         if i % 10 == 3:
             bad_rows.add(i + 2)
             row[rng.choice(["phone", "unit_code", "identified_at", "category"])] = "不对"

@@ -7,7 +7,7 @@ from admitall.domain.errors import Conflict, Forbidden, NotFound, TransitionRefu
 from admitall.services import people
 from admitall.services.context import cli_actor
 from admitall.services.registration import register_batch
-from tests.factories import DAZHI, DAZHI_1, JIANGAN, WUCHANG_1, YIYUAN, id_number, load_small_city, officer, person_row
+from tests.factories import DAZHI, JIANGAN, WUCHANG_1, YIYUAN, id_number, load_small_city, officer, person_row
 
 
 @pytest.fixture
@@ -15,10 +15,12 @@ def registry(ctx):
     load_small_city(ctx)
     rows = [
         person_row(),
-        person_row(name="李四", id_number=id_number(seq=2), phone="13900000002", category="confirmed",
-                   severity="severe"),
-        person_row(name="王五", id_number=id_number(seq=4), phone="13900000004", unit_code=WUCHANG_1,
-                   category="contact"),
+        person_row(
+            name="李四", id_number=id_number(seq=2), phone="13900000002", category="confirmed", severity="severe"
+        ),
+        person_row(
+            name="王五", id_number=id_number(seq=4), phone="13900000004", unit_code=WUCHANG_1, category="contact"
+        ),
     ]
     summary = register_batch(ctx, cli_actor(), list(enumerate(rows, start=2)), source="seed")
     ctx.ids = summary.person_ids
@@ -66,8 +68,7 @@ def test_reads_of_unmasked_personal_data_are_audited_and_masked_reads_are_not(re
 
 def test_reclassification_is_an_event_with_actor_and_reason(registry):
     pid = registry.ids[2]
-    after = people.reclassify_person(registry, officer(), pid, "confirmed", severity="moderate",
-                                     reason="PCR positive")
+    after = people.reclassify_person(registry, officer(), pid, "confirmed", severity="moderate", reason="PCR positive")
     assert (after["status"], after["severity"], after["version"]) == ("confirmed", "moderate", 2)
     events = people.person_history(registry, officer(), pid)["events"]
     assert events[-1]["kind"] == "reclassified" and events[-1]["actor"] == "officer"
@@ -109,10 +110,14 @@ def test_the_stock_counts_by_category_severity_and_placement(registry, clock):
 
 
 def test_registering_the_same_person_twice_merges(registry):
-    first = people.register_person(registry, officer(), person_row(name="赵六", id_number=id_number(seq=6),
-                                                                   phone="13900000006", category="fever"))
-    again = people.register_person(registry, officer(), person_row(name="赵六", id_number=id_number(seq=6),
-                                                                   phone="13900000006", category="suspected"))
+    first = people.register_person(
+        registry, officer(), person_row(name="赵六", id_number=id_number(seq=6), phone="13900000006", category="fever")
+    )
+    again = people.register_person(
+        registry,
+        officer(),
+        person_row(name="赵六", id_number=id_number(seq=6), phone="13900000006", category="suspected"),
+    )
     assert (first["outcome"], again["outcome"]) == ("accepted", "merged")
     assert again["person"]["id"] == first["person"]["id"] and again["person"]["status"] == "suspected"
 

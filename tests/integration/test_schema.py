@@ -33,5 +33,9 @@ def test_the_database_refuses_a_person_outside_the_placement_invariants(ctx, cha
 
 def test_foreign_keys_are_enforced(ctx):
     with pytest.raises(IntegrityError), ctx.engine.begin() as conn:
-        conn.execute(text("INSERT INTO units (code, name, level, parent_code, created_at) "
-                          "VALUES ('420102002001', 'x', 'community', '420102002000', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO units (code, name, level, parent_code, created_at) "
+                "VALUES ('420102002001', 'x', 'community', '420102002000', CURRENT_TIMESTAMP)"
+            )
+        )

@@ -52,7 +52,7 @@ def test_every_number_with_its_check_character_is_valid(region, born, seq):
 @given(regions, births, st.integers(0, 999), st.integers(0, 16), st.integers(1, 9))
 def test_changing_any_one_digit_breaks_the_check(region, born, seq, position, delta):
     number = id_number(born, region, seq)
-    changed = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1:]
+    changed = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
     with pytest.raises(InvalidInput):
         parse_resident_id(changed)
 
@@ -103,8 +103,10 @@ def test_a_mistyped_resident_id_is_not_taken_for_another_document():
         parse_document(id_number()[:17])
 
 
-@pytest.mark.parametrize("raw", ["13812345678", "138 1234 5678", "+86 138-1234-5678", "008613812345678",
-                                 "１３８１２３４５６７８", "13812345678.0"])
+@pytest.mark.parametrize(
+    "raw",
+    ["13812345678", "138 1234 5678", "+86 138-1234-5678", "008613812345678", "１３８１２３４５６７８", "13812345678.0"],
+)
 def test_mobile_numbers_are_normalised(raw):
     assert normalize_phone(raw) == "13812345678"
 

@@ -69,9 +69,15 @@ def test_impossible_times_are_rejected(text):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1985-03-07", date(1985, 3, 7)), ("1985/3/7", date(1985, 3, 7)), ("1985.03.07", date(1985, 3, 7)),
-     ("1985年3月7日", date(1985, 3, 7)), ("19850307", date(1985, 3, 7)), ("31113", date(1985, 3, 7)),
-     ("1985-03-07 00:00:00", date(1985, 3, 7))],
+    [
+        ("1985-03-07", date(1985, 3, 7)),
+        ("1985/3/7", date(1985, 3, 7)),
+        ("1985.03.07", date(1985, 3, 7)),
+        ("1985年3月7日", date(1985, 3, 7)),
+        ("19850307", date(1985, 3, 7)),
+        ("31113", date(1985, 3, 7)),
+        ("1985-03-07 00:00:00", date(1985, 3, 7)),
+    ],
 )
 def test_dates_in_the_forms_spreadsheets_use(text, expected):
     assert parse_date(text, "birth_date") == expected

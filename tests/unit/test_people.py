@@ -116,8 +116,9 @@ def test_a_time_after_the_recording_is_refused():
 
 
 def test_age_65_is_a_risk_flag_derived_from_the_birth_date():
-    old = identify(PersonDetails(name="李四", unit_code="420102002001", birth_date=date(1950, 1, 1)), Status.CONFIRMED,
-                   stamp())[0]
+    old = identify(
+        PersonDetails(name="李四", unit_code="420102002001", birth_date=date(1950, 1, 1)), Status.CONFIRMED, stamp()
+    )[0]
     assert Risk.ELDERLY in old.risks
     assert Risk.ELDERLY not in found().risks
 
@@ -125,8 +126,12 @@ def test_age_65_is_a_risk_flag_derived_from_the_birth_date():
 # --- properties over random histories -------------------------------------------------------------------------
 
 commands = st.one_of(
-    st.tuples(st.just("reclassify"), st.sampled_from(list(Status)), st.sampled_from([None, *Severity]),
-              st.sampled_from([None, "reason"])),
+    st.tuples(
+        st.just("reclassify"),
+        st.sampled_from(list(Status)),
+        st.sampled_from([None, *Severity]),
+        st.sampled_from([None, "reason"]),
+    ),
     st.tuples(st.just("severity"), st.sampled_from(list(Severity))),
     st.tuples(st.just("risks"), st.frozensets(st.sampled_from([Risk.COMORBIDITY, Risk.PREGNANCY]))),
     st.tuples(st.just("assign"), st.sampled_from(["icu", "shelter", "quarantine_room"])),
@@ -139,8 +144,9 @@ commands = st.one_of(
 def run(p: Person, command: tuple, s: Stamp):
     kind = command[0]
     if kind == "reclassify":
-        return reclassify(p, command[1], Stamp(s.occurred_at, s.recorded_at, s.actor, s.source, command[3]),
-                          severity=command[2])
+        return reclassify(
+            p, command[1], Stamp(s.occurred_at, s.recorded_at, s.actor, s.source, command[3]), severity=command[2]
+        )
     if kind == "severity":
         return change_severity(p, command[1], s)
     if kind == "risks":
@@ -155,8 +161,9 @@ def run(p: Person, command: tuple, s: Stamp):
 
 
 @settings(max_examples=300)
-@given(st.sampled_from([Status.CONFIRMED, Status.SUSPECTED, Status.FEVER, Status.CONTACT]),
-       st.lists(commands, max_size=25))
+@given(
+    st.sampled_from([Status.CONFIRMED, Status.SUSPECTED, Status.FEVER, Status.CONTACT]), st.lists(commands, max_size=25)
+)
 def test_any_history_keeps_the_invariants_and_replays_to_the_same_state(start, history):
     person, first = identify(DETAILS, start, stamp())
     events = [first]

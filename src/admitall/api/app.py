@@ -14,9 +14,12 @@ from admitall.web.assets import STATIC_DIR
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
-    app = FastAPI(title="AdmitAll", version=__version__,
-                  description="应收尽收 — the outbreak admission command system. Every /api/ route except "
-                              "/api/auth/token needs a bearer token.")
+    app = FastAPI(
+        title="AdmitAll",
+        version=__version__,
+        description="应收尽收 — the outbreak admission command system. Every /api/ route except "
+        "/api/auth/token needs a bearer token.",
+    )
     app.state.ctx = ctx or make_context()
     install_error_handlers(app)
     app.include_router(routes_auth.router)

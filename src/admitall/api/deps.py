@@ -48,4 +48,6 @@ def current_actor(request: Request) -> Actor:
             if not hmac.compare_digest(sent, csrf):
                 raise Unauthenticated("auth.csrf", "请求缺少有效的 CSRF 令牌", "The request lacks a valid CSRF token")
         return actor
-    raise Unauthenticated("auth.required", "需要登录：请提供 Bearer 令牌", "Authentication required: send a bearer token")
+    raise Unauthenticated(
+        "auth.required", "需要登录：请提供 Bearer 令牌", "Authentication required: send a bearer token"
+    )

@@ -19,14 +19,12 @@ from admitall.domain.errors import AdmitAllError
 
 log = logging.getLogger("admitall")
 
-STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
-          "refused": 409}
+STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409, "refused": 409}
 
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path.endswith(".json") or "application/json" in request.headers.get(
-        "accept", "")
+    return path.startswith("/api/") or path.endswith(".json") or "application/json" in request.headers.get("accept", "")
 
 
 def render_error(request: Request, status: int, error: dict[str, Any]) -> Response:
@@ -45,11 +43,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
-                     "message": e.get("msg", "")} for e in exc.errors()]
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
+                "message": e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
         fields = ", ".join(p["field"] for p in problems)
-        error = {"code": "request.invalid", "zh": f"请求参数无效：{fields}", "en": f"Invalid request fields: {fields}",
-                 "field": problems[0]["field"] if problems else None, "problems": problems}
+        error = {
+            "code": "request.invalid",
+            "zh": f"请求参数无效：{fields}",
+            "en": f"Invalid request fields: {fields}",
+            "field": problems[0]["field"] if problems else None,
+            "problems": problems,
+        }
         error["message"] = error["en"] if request_lang(request) == "en" else error["zh"]
         return render_error(request, 422, error)
 
@@ -57,15 +65,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         zh = {404: "页面不存在", 405: "不支持的请求方法"}.get(exc.status_code, "请求无法处理")
         en = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
-        error = {"code": f"http.{exc.status_code}", "zh": zh, "en": en, "field": None,
-                 "message": en if request_lang(request) == "en" else zh}
+        error = {
+            "code": f"http.{exc.status_code}",
+            "zh": zh,
+            "en": en,
+            "field": None,
+            "message": en if request_lang(request) == "en" else zh,
+        }
         return render_error(request, exc.status_code, error)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         incident = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
-        error = {"code": "internal", "zh": f"系统内部错误，已记录（编号 {incident}）",
-                 "en": f"Internal error, recorded as {incident}", "field": None, "incident": incident}
+        error = {
+            "code": "internal",
+            "zh": f"系统内部错误，已记录（编号 {incident}）",
+            "en": f"Internal error, recorded as {incident}",
+            "field": None,
+            "incident": incident,
+        }
         error["message"] = error["en"] if request_lang(request) == "en" else error["zh"]
         return render_error(request, 500, error)

@@ -14,12 +14,17 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/auth/token", summary="Exchange a username and password for a bearer token")
-def token(username: Annotated[str, Form()], password: Annotated[str, Form()],
-          ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def token(
+    username: Annotated[str, Form()], password: Annotated[str, Form()], ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
     return issue_token(ctx, authenticate(ctx, username, password))
 
 
 @router.get("/me", summary="Who the token belongs to")
 def me(actor: Actor = Depends(current_actor)) -> dict[str, Any]:
-    return {"username": actor.username, "display_name": actor.display_name, "role": actor.role.value,
-            "unit_code": actor.unit_code}
+    return {
+        "username": actor.username,
+        "display_name": actor.display_name,
+        "role": actor.role.value,
+        "unit_code": actor.unit_code,
+    }

@@ -72,29 +72,42 @@ def unit(code: str, actor: Actor = Depends(current_actor), ctx: Context = Depend
 
 
 @router.get("/stock", summary="People by category, severity and placement in a unit's subtree")
-def stock(unit: str | None = None, actor: Actor = Depends(current_actor),
-          ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def stock(
+    unit: str | None = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
     return people.stock(ctx, actor, unit)
 
 
 @router.get("/persons", summary="Search people by name, document number or phone within my jurisdiction")
-def search(q: str = "", unit: str | None = None, status: str | None = None, placement: str | None = None,
-           severity: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-           actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return people.search_people(ctx, actor, q=q, unit=unit, status=status, placement=placement, severity=severity,
-                                limit=limit, offset=offset)
+def search(
+    q: str = "",
+    unit: str | None = None,
+    status: str | None = None,
+    placement: str | None = None,
+    severity: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return people.search_people(
+        ctx, actor, q=q, unit=unit, status=status, placement=placement, severity=severity, limit=limit, offset=offset
+    )
 
 
 @router.post("/persons", status_code=201, summary="Register a person (or merge into the same person)")
-def register(body: PersonIn, actor: Actor = Depends(current_actor),
-             ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def register(body: PersonIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return people.register_person(ctx, actor, body.model_dump(), source="api")
 
 
 @router.post("/persons/import", summary="Import a persons file (CSV or XLSX); one transaction")
-async def import_persons(file: UploadFile = File(...), source: str = Form(""),
-                         actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx),
-                         lang: str = Depends(request_lang)) -> dict[str, Any]:
+async def import_persons(
+    file: UploadFile = File(...),
+    source: str = Form(""),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+    lang: str = Depends(request_lang),
+) -> dict[str, Any]:
     actor.require(Permission.IMPORT_PERSONS)
     data = await file.read()
     name = file.filename or "upload"
@@ -109,26 +122,49 @@ def person(person_id: int, actor: Actor = Depends(current_actor), ctx: Context =
 
 
 @router.get("/persons/{person_id}/history", summary="A person's events, oldest first")
-def history(person_id: int, actor: Actor = Depends(current_actor),
-            ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def history(person_id: int, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return people.person_history(ctx, actor, person_id)
 
 
 @router.post("/persons/{person_id}/reclassify", summary="Change a person's category or record an outcome")
-def reclassify(person_id: int, body: ReclassifyIn, actor: Actor = Depends(current_actor),
-               ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return people.reclassify_person(ctx, actor, person_id, body.to, severity=body.severity, reason=body.reason,
-                                    occurred_at=body.occurred_at, expected_version=body.expected_version)
+def reclassify(
+    person_id: int, body: ReclassifyIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return people.reclassify_person(
+        ctx,
+        actor,
+        person_id,
+        body.to,
+        severity=body.severity,
+        reason=body.reason,
+        occurred_at=body.occurred_at,
+        expected_version=body.expected_version,
+    )
 
 
 @router.post("/persons/{person_id}/severity", summary="Record a confirmed patient's new clinical severity")
-def severity(person_id: int, body: SeverityIn, actor: Actor = Depends(current_actor),
-             ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return people.change_person_severity(ctx, actor, person_id, body.to, reason=body.reason,
-                                         occurred_at=body.occurred_at, expected_version=body.expected_version)
+def severity(
+    person_id: int, body: SeverityIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return people.change_person_severity(
+        ctx,
+        actor,
+        person_id,
+        body.to,
+        reason=body.reason,
+        occurred_at=body.occurred_at,
+        expected_version=body.expected_version,
+    )
 
 
 @router.post("/users", status_code=201, summary="Add a user (administrators, within their jurisdiction)")
 def users(body: UserIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return add_user(ctx, actor, username=body.username, password=body.password, role=body.role,
-                    unit_code=body.unit_code, display_name=body.display_name)
+    return add_user(
+        ctx,
+        actor,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        unit_code=body.unit_code,
+        display_name=body.display_name,
+    )

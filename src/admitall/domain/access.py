@@ -37,18 +37,39 @@ class Permission(str, Enum):
 _P = Permission
 GRANTS: dict[Role, frozenset[Permission]] = {
     # administrators run the system; they do not need to read anyone's ID number or phone
-    Role.ADMIN: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.REGISTER_PERSONS, _P.IMPORT_PERSONS,
-                           _P.CORRECT_DETAILS, _P.MANAGE_UNITS, _P.MANAGE_USERS, _P.VIEW_AUDIT}),
+    Role.ADMIN: frozenset(
+        {
+            _P.VIEW_COUNTS,
+            _P.VIEW_PERSONS,
+            _P.REGISTER_PERSONS,
+            _P.IMPORT_PERSONS,
+            _P.CORRECT_DETAILS,
+            _P.MANAGE_UNITS,
+            _P.MANAGE_USERS,
+            _P.VIEW_AUDIT,
+        }
+    ),
     # commanders need the picture and the people in it, not their ID numbers
     Role.COMMANDER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT}),
     # the field: find, register, call, reclassify
-    Role.UNIT_OFFICER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.REGISTER_PERSONS,
-                                  _P.IMPORT_PERSONS, _P.RECLASSIFY, _P.CHANGE_SEVERITY, _P.CORRECT_DETAILS}),
+    Role.UNIT_OFFICER: frozenset(
+        {
+            _P.VIEW_COUNTS,
+            _P.VIEW_PERSONS,
+            _P.SEE_PERSONAL_DATA,
+            _P.REGISTER_PERSONS,
+            _P.IMPORT_PERSONS,
+            _P.RECLASSIFY,
+            _P.CHANGE_SEVERITY,
+            _P.CORRECT_DETAILS,
+        }
+    ),
     # dispatchers call people and organise transport
     Role.DISPATCHER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA}),
     # admissions desks identify who arrives and record diagnosis and severity
-    Role.FACILITY_OFFICER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.RECLASSIFY,
-                                      _P.CHANGE_SEVERITY}),
+    Role.FACILITY_OFFICER: frozenset(
+        {_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.RECLASSIFY, _P.CHANGE_SEVERITY}
+    ),
     # analysts read aggregates, never a person
     Role.ANALYST: frozenset({_P.VIEW_COUNTS}),
 }
@@ -60,5 +81,8 @@ def can(role: Role, permission: Permission) -> bool:
 
 def require(role: Role, permission: Permission) -> None:
     if not can(role, permission):
-        raise Forbidden("forbidden.role", f"“{role.zh}”角色无权执行此操作（{permission.value}）",
-                        f"The {role.en} role may not do this ({permission.value})")
+        raise Forbidden(
+            "forbidden.role",
+            f"“{role.zh}”角色无权执行此操作（{permission.value}）",
+            f"The {role.en} role may not do this ({permission.value})",
+        )

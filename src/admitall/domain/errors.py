@@ -26,8 +26,7 @@ class AdmitAllError(Exception):
         return self.en if lang == "en" else self.zh
 
     def as_dict(self, lang: str = "zh") -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message(lang), "zh": self.zh, "en": self.en,
-                "field": self.field}
+        return {"code": self.code, "message": self.message(lang), "zh": self.zh, "en": self.en, "field": self.field}
 
 
 class InvalidInput(AdmitAllError):
@@ -56,6 +55,7 @@ class TransitionRefused(AdmitAllError):
     kind = "refused"
 
     def __init__(self, rule: str, zh: str, en: str) -> None:
-        super().__init__(f"transition_refused.{rule}", f"不允许的状态变更（规则 {rule}）：{zh}",
-                         f"Refused by rule {rule}: {en}")
+        super().__init__(
+            f"transition_refused.{rule}", f"不允许的状态变更（规则 {rule}）：{zh}", f"Refused by rule {rule}: {en}"
+        )
         self.rule = rule

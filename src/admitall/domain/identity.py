@@ -23,9 +23,41 @@ _CHECK_CHARS = "10X98765432"
 # residents, which use the same 18-character format.
 PROVINCE_CODES = frozenset(
     {
-        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-        "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-        "71", "81", "82", "83",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
     }
 )
 
@@ -45,8 +77,16 @@ class Sex(LabeledEnum):
     FEMALE = ("female", "女", "female", "pink")
 
 
-_SEX_WORDS = {"男": Sex.MALE, "m": Sex.MALE, "male": Sex.MALE, "1": Sex.MALE,
-              "女": Sex.FEMALE, "f": Sex.FEMALE, "female": Sex.FEMALE, "2": Sex.FEMALE}
+_SEX_WORDS = {
+    "男": Sex.MALE,
+    "m": Sex.MALE,
+    "male": Sex.MALE,
+    "1": Sex.MALE,
+    "女": Sex.FEMALE,
+    "f": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "2": Sex.FEMALE,
+}
 
 
 @dataclass(frozen=True)
@@ -81,11 +121,14 @@ def _birth_date(text: str, today: date | None) -> date:
     try:
         born = date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
-        raise _bad_id(f"身份证号中的出生日期 {text} 不存在", f"The birth date {text} in the ID number does not exist") \
-            from None
+        raise _bad_id(
+            f"身份证号中的出生日期 {text} 不存在", f"The birth date {text} in the ID number does not exist"
+        ) from None
     if born < EARLIEST_BIRTH or (today is not None and born > today):
-        raise _bad_id(f"身份证号中的出生日期 {born.isoformat()} 不可能",
-                      f"The birth date {born.isoformat()} in the ID number is impossible")
+        raise _bad_id(
+            f"身份证号中的出生日期 {born.isoformat()} 不可能",
+            f"The birth date {born.isoformat()} in the ID number is impossible",
+        )
     return born
 
 
@@ -97,15 +140,19 @@ def parse_resident_id(raw: str, today: date | None = None) -> ResidentId:
         first17 = number[:6] + "19" + number[6:]
         number = first17 + check_character(first17)
     if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise _bad_id(f"身份证号应为18位（或15位旧号）：{raw}",
-                      f"A resident ID number has 18 characters (or 15 for the legacy format): {raw}")
+        raise _bad_id(
+            f"身份证号应为18位（或15位旧号）：{raw}",
+            f"A resident ID number has 18 characters (or 15 for the legacy format): {raw}",
+        )
     if number[:2] not in PROVINCE_CODES:
         raise _bad_id(f"身份证号的地区码 {number[:6]} 不存在", f"Unknown region code {number[:6]} in the ID number")
     born = _birth_date(number[6:14], today)
     expected = check_character(number[:17])
     if number[17] != expected:
-        raise _bad_id(f"身份证号校验位错误：应为 {expected}，实为 {number[17]}",
-                      f"ID number check character is wrong: expected {expected}, found {number[17]}")
+        raise _bad_id(
+            f"身份证号校验位错误：应为 {expected}，实为 {number[17]}",
+            f"ID number check character is wrong: expected {expected}, found {number[17]}",
+        )
     sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
     return ResidentId(number, born, sex)
 
@@ -132,8 +179,9 @@ _PATTERNS = {
 }
 
 
-def parse_document(raw: str, declared: DocumentType | None = None, today: date | None = None) \
-        -> tuple[Document, ResidentId | None]:
+def parse_document(
+    raw: str, declared: DocumentType | None = None, today: date | None = None
+) -> tuple[Document, ResidentId | None]:
     """Recognise and validate a document number.
 
     Without a declared type, a number of digits is a resident ID and must be a valid one (a mistyped ID is
@@ -167,8 +215,12 @@ def normalize_phone(raw: str) -> str:
     if text.endswith(".0"):
         text = text[:-2]
     if not _PHONE.match(text):
-        raise InvalidInput("phone.invalid", f"手机号应为以13-19开头的11位数字：{raw}",
-                           f"A mobile number has 11 digits starting 13-19: {raw}", field="phone")
+        raise InvalidInput(
+            "phone.invalid",
+            f"手机号应为以13-19开头的11位数字：{raw}",
+            f"A mobile number has 11 digits starting 13-19: {raw}",
+            field="phone",
+        )
     return text
 
 
@@ -185,16 +237,21 @@ def normalize_name(raw: str) -> str:
     if not text:
         raise InvalidInput("name.empty", "姓名为空", "The name is empty", field="name")
     if len(text) > 60:
-        raise InvalidInput("name.too_long", "姓名过长（超过60个字符）", "The name is longer than 60 characters",
-                           field="name")
+        raise InvalidInput(
+            "name.too_long", "姓名过长（超过60个字符）", "The name is longer than 60 characters", field="name"
+        )
     return text
 
 
 def parse_sex(raw: str) -> Sex:
     sex = _SEX_WORDS.get(nfkc(raw).lower())
     if sex is None:
-        raise InvalidInput("sex.invalid", f"性别无法识别：{raw}（应为 男/女）", f"Unknown sex: {raw} (expected male/female)",
-                           field="sex")
+        raise InvalidInput(
+            "sex.invalid",
+            f"性别无法识别：{raw}（应为 男/女）",
+            f"Unknown sex: {raw} (expected male/female)",
+            field="sex",
+        )
     return sex
 
 

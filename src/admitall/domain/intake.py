@@ -47,21 +47,39 @@ for _key, _names in {
         HEADERS[_name.lower()] = _key
 
 _CATEGORY_WORDS = {
-    "确诊": Status.CONFIRMED, "确诊病例": Status.CONFIRMED,
-    "疑似": Status.SUSPECTED, "疑似病例": Status.SUSPECTED,
-    "发热": Status.FEVER, "发热病人": Status.FEVER, "febrile": Status.FEVER,
-    "密接": Status.CONTACT, "密切接触": Status.CONTACT, "close contact": Status.CONTACT,
+    "确诊": Status.CONFIRMED,
+    "确诊病例": Status.CONFIRMED,
+    "疑似": Status.SUSPECTED,
+    "疑似病例": Status.SUSPECTED,
+    "发热": Status.FEVER,
+    "发热病人": Status.FEVER,
+    "febrile": Status.FEVER,
+    "密接": Status.CONTACT,
+    "密切接触": Status.CONTACT,
+    "close contact": Status.CONTACT,
 }
 _SEVERITY_WORDS = {
-    "轻症": Severity.MILD, "普通": Severity.MODERATE, "重症": Severity.SEVERE,
-    "危重": Severity.CRITICAL, "危重症": Severity.CRITICAL,
+    "轻症": Severity.MILD,
+    "普通": Severity.MODERATE,
+    "重症": Severity.SEVERE,
+    "危重": Severity.CRITICAL,
+    "危重症": Severity.CRITICAL,
 }
 _RISK_WORDS = {
-    "elderly": Risk.ELDERLY, "age65": Risk.ELDERLY, "高龄": Risk.ELDERLY, "老年": Risk.ELDERLY,
+    "elderly": Risk.ELDERLY,
+    "age65": Risk.ELDERLY,
+    "高龄": Risk.ELDERLY,
+    "老年": Risk.ELDERLY,
     "65岁及以上": Risk.ELDERLY,
-    "comorbidity": Risk.COMORBIDITY, "基础病": Risk.COMORBIDITY, "基础疾病": Risk.COMORBIDITY,
-    "合并症": Risk.COMORBIDITY, "慢性病": Risk.COMORBIDITY,
-    "pregnancy": Risk.PREGNANCY, "pregnant": Risk.PREGNANCY, "孕妇": Risk.PREGNANCY, "孕产妇": Risk.PREGNANCY,
+    "comorbidity": Risk.COMORBIDITY,
+    "基础病": Risk.COMORBIDITY,
+    "基础疾病": Risk.COMORBIDITY,
+    "合并症": Risk.COMORBIDITY,
+    "慢性病": Risk.COMORBIDITY,
+    "pregnancy": Risk.PREGNANCY,
+    "pregnant": Risk.PREGNANCY,
+    "孕妇": Risk.PREGNANCY,
+    "孕产妇": Risk.PREGNANCY,
     "妊娠": Risk.PREGNANCY,
 }
 _NO_WORDS = {"", "无", "否", "no", "none", "n", "0", "-", "—"}
@@ -109,9 +127,12 @@ def parse_status(text: str) -> Status:
     key = nfkc(text).lower()
     status = _CATEGORY_WORDS.get(key) or Status.parse(key)
     if status is None or not status.in_four_categories:
-        raise InvalidInput("category.invalid", f"类别无法识别：{text}（应为 确诊/疑似/发热/密接）",
-                           f"Unknown category: {text} (expected confirmed, suspected, fever or contact)",
-                           field="category")
+        raise InvalidInput(
+            "category.invalid",
+            f"类别无法识别：{text}（应为 确诊/疑似/发热/密接）",
+            f"Unknown category: {text} (expected confirmed, suspected, fever or contact)",
+            field="category",
+        )
     return status
 
 
@@ -119,9 +140,12 @@ def parse_severity(text: str) -> Severity:
     key = nfkc(text).lower()
     severity = _SEVERITY_WORDS.get(key) or Severity.parse(key)
     if severity is None:
-        raise InvalidInput("severity.invalid", f"病情分型无法识别：{text}（应为 轻型/普通型/重型/危重型）",
-                           f"Unknown severity: {text} (expected mild, moderate, severe or critical)",
-                           field="severity")
+        raise InvalidInput(
+            "severity.invalid",
+            f"病情分型无法识别：{text}（应为 轻型/普通型/重型/危重型）",
+            f"Unknown severity: {text} (expected mild, moderate, severe or critical)",
+            field="severity",
+        )
     return severity
 
 
@@ -132,8 +156,12 @@ def parse_risks(text: str) -> frozenset[Risk]:
             continue
         risk = _RISK_WORDS.get(token) or Risk.parse(token)
         if risk is None:
-            raise InvalidInput("risk.invalid", f"风险因素无法识别：{token}（可填 高龄、基础疾病、孕产妇）",
-                               f"Unknown risk flag: {token} (use elderly, comorbidity or pregnancy)", field="risk")
+            raise InvalidInput(
+                "risk.invalid",
+                f"风险因素无法识别：{token}（可填 高龄、基础疾病、孕产妇）",
+                f"Unknown risk flag: {token} (use elderly, comorbidity or pregnancy)",
+                field="risk",
+            )
         found.add(risk)
     return frozenset(found)
 
@@ -190,8 +218,9 @@ def parse_datetime(text: str, field_name: str, tz: tzinfo) -> datetime:
             return serial.replace(microsecond=0, tzinfo=tz).astimezone(UTC)
     except ValueError:
         pass
-    raise InvalidInput("datetime.invalid", f"时间不存在或无法识别：{text}", f"Not a valid date and time: {text}",
-                       field=field_name)
+    raise InvalidInput(
+        "datetime.invalid", f"时间不存在或无法识别：{text}", f"Not a valid date and time: {text}", field=field_name
+    )
 
 
 def _text(raw: Mapping[str, str | None], key: str) -> str:
@@ -235,8 +264,13 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
     if _text(raw, "id_type"):
         declared = DocumentType.parse(_text(raw, "id_type"))
         if declared is None:
-            c.problems.append(FieldProblem("id_type", f"证件类型无法识别：{_text(raw, 'id_type')}",
-                                           f"Unknown document type: {_text(raw, 'id_type')}"))
+            c.problems.append(
+                FieldProblem(
+                    "id_type",
+                    f"证件类型无法识别：{_text(raw, 'id_type')}",
+                    f"Unknown document type: {_text(raw, 'id_type')}",
+                )
+            )
     if _text(raw, "id_number"):
         try:
             document, rid = parse_document(_text(raw, "id_number"), declared, today)
@@ -257,9 +291,13 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
         try:
             file_sex = parse_sex(_text(raw, "sex"))
             if id_sex is not None and file_sex is not id_sex:
-                c.warnings.append(FieldProblem("sex", f"性别“{file_sex.zh}”与身份证号（{id_sex.zh}）不一致，以身份证号为准",
-                                               f"Sex '{file_sex.en}' disagrees with the ID number ({id_sex.en}); "
-                                               "the ID number is kept"))
+                c.warnings.append(
+                    FieldProblem(
+                        "sex",
+                        f"性别“{file_sex.zh}”与身份证号（{id_sex.zh}）不一致，以身份证号为准",
+                        f"Sex '{file_sex.en}' disagrees with the ID number ({id_sex.en}); the ID number is kept",
+                    )
+                )
             sex = id_sex or file_sex
         except InvalidInput as e:
             c.error(e, "sex")
@@ -269,13 +307,21 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
         try:
             file_birth = parse_date(_text(raw, "birth_date"), "birth_date")
             if file_birth > today or file_birth.year < 1900:
-                raise InvalidInput("date.impossible", f"出生日期不可能：{file_birth.isoformat()}",
-                                   f"Impossible birth date: {file_birth.isoformat()}", field="birth_date")
+                raise InvalidInput(
+                    "date.impossible",
+                    f"出生日期不可能：{file_birth.isoformat()}",
+                    f"Impossible birth date: {file_birth.isoformat()}",
+                    field="birth_date",
+                )
             if id_birth is not None and file_birth != id_birth:
-                c.warnings.append(FieldProblem(
-                    "birth_date", f"出生日期 {file_birth.isoformat()} 与身份证号（{id_birth.isoformat()}）不一致，以身份证号为准",
-                    f"Birth date {file_birth.isoformat()} disagrees with the ID number ({id_birth.isoformat()}); "
-                    "the ID number is kept"))
+                c.warnings.append(
+                    FieldProblem(
+                        "birth_date",
+                        f"出生日期 {file_birth.isoformat()} 与身份证号（{id_birth.isoformat()}）不一致，以身份证号为准",
+                        f"Birth date {file_birth.isoformat()} disagrees with the ID number ({id_birth.isoformat()}); "
+                        "the ID number is kept",
+                    )
+                )
             birth = id_birth or file_birth
         except InvalidInput as e:
             c.error(e, "birth_date")
@@ -287,9 +333,14 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
         except InvalidInput as e:
             c.error(e, "severity")
         if severity is not None and status is not None and status is not Status.CONFIRMED:
-            c.warnings.append(FieldProblem("severity", f"只有确诊患者有病情分型；{status.zh}的“{severity.zh}”未记录",
-                                           f"Only confirmed patients have a severity; '{severity.en}' was not "
-                                           f"recorded for a {status.en} person"))
+            c.warnings.append(
+                FieldProblem(
+                    "severity",
+                    f"只有确诊患者有病情分型；{status.zh}的“{severity.zh}”未记录",
+                    f"Only confirmed patients have a severity; '{severity.en}' was not "
+                    f"recorded for a {status.en} person",
+                )
+            )
             severity = None
 
     risks: frozenset[Risk] = frozenset()
@@ -303,13 +354,19 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
         try:
             identified_at = parse_datetime(_text(raw, "identified_at"), "identified_at", tz)
             if identified_at > now + FUTURE_TOLERANCE:
-                raise InvalidInput("datetime.future", f"发现时间在未来：{_text(raw, 'identified_at')}",
-                                   f"The identification time is in the future: {_text(raw, 'identified_at')}",
-                                   field="identified_at")
+                raise InvalidInput(
+                    "datetime.future",
+                    f"发现时间在未来：{_text(raw, 'identified_at')}",
+                    f"The identification time is in the future: {_text(raw, 'identified_at')}",
+                    field="identified_at",
+                )
             if identified_at < EARLIEST_EVENT:
-                raise InvalidInput("datetime.too_early", f"发现时间过早：{_text(raw, 'identified_at')}",
-                                   f"The identification time is implausibly early: {_text(raw, 'identified_at')}",
-                                   field="identified_at")
+                raise InvalidInput(
+                    "datetime.too_early",
+                    f"发现时间过早：{_text(raw, 'identified_at')}",
+                    f"The identification time is implausibly early: {_text(raw, 'identified_at')}",
+                    field="identified_at",
+                )
             identified_at = min(identified_at, now)
         except InvalidInput as e:
             c.error(e, "identified_at")
@@ -317,16 +374,26 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
     source_ref = _text(raw, "source_ref") or None
     address = _text(raw, "address") or None
     if address is not None and len(address) > 200:
-        c.problems.append(FieldProblem("address", "住址过长（超过200个字符）", "The address is longer than 200 characters"))
+        c.problems.append(
+            FieldProblem("address", "住址过长（超过200个字符）", "The address is longer than 200 characters")
+        )
     if source_ref is not None and len(source_ref) > 100:
-        c.problems.append(FieldProblem("source_ref", "来源编号过长", "The source reference is longer than 100 characters"))
+        c.problems.append(
+            FieldProblem("source_ref", "来源编号过长", "The source reference is longer than 100 characters")
+        )
 
     if not c.problems and document is None and phone is None and source_ref is None:
-        c.problems.append(FieldProblem("id_number", "无法识别此人：身份证号、手机号、来源编号至少填写一项",
-                                       "Cannot tell who this is: give an ID number, a phone or a source reference"))
+        c.problems.append(
+            FieldProblem(
+                "id_number",
+                "无法识别此人：身份证号、手机号、来源编号至少填写一项",
+                "Cannot tell who this is: give an ID number, a phone or a source reference",
+            )
+        )
     if c.problems:
         return c.problems
     assert status is not None and status in FOUR_CATEGORIES
-    details = PersonDetails(name=name, unit_code=unit_code, document=document, phone=phone, sex=sex,
-                            birth_date=birth, address=address)
+    details = PersonDetails(
+        name=name, unit_code=unit_code, document=document, phone=phone, sex=sex, birth_date=birth, address=address
+    )
     return PersonInput(details, status, severity, risks, identified_at, source_ref, tuple(c.warnings))

@@ -16,6 +16,7 @@ from admitall.domain.people import (
     Person,
     PersonDetails,
     PersonEvent,
+    Risk,
     Stamp,
     Status,
     change_risks,
@@ -25,9 +26,15 @@ from admitall.domain.people import (
 )
 
 _FILLABLE = ("document", "phone", "sex", "birth_date", "address")
-_LABELS = {"document": ("证件号", "document"), "phone": ("手机号", "phone"), "sex": ("性别", "sex"),
-           "birth_date": ("出生日期", "birth date"), "address": ("住址", "address"), "name": ("姓名", "name"),
-           "unit_code": ("所属单位", "unit")}
+_LABELS = {
+    "document": ("证件号", "document"),
+    "phone": ("手机号", "phone"),
+    "sex": ("性别", "sex"),
+    "birth_date": ("出生日期", "birth date"),
+    "address": ("住址", "address"),
+    "name": ("姓名", "name"),
+    "unit_code": ("所属单位", "unit"),
+}
 
 
 @dataclass
@@ -47,9 +54,13 @@ def _fill_details(existing: PersonDetails, incoming: PersonDetails, notes: list[
             filled = replace(filled, **{name: new})
         else:
             zh, en = _LABELS[name]
-            notes.append(FieldProblem(name if name != "document" else "id_number",
-                                      f"{zh}与已登记的不同，保留已登记的", f"The {en} differs from the registered one; "
-                                      "the registered one is kept"))
+            notes.append(
+                FieldProblem(
+                    name if name != "document" else "id_number",
+                    f"{zh}与已登记的不同，保留已登记的",
+                    f"The {en} differs from the registered one; the registered one is kept",
+                )
+            )
     return filled
 
 
@@ -70,32 +81,48 @@ def merge(existing: Person, incoming: PersonInput, stamp: Stamp) -> MergeOutcome
         if current in CATEGORY_RANK and CATEGORY_RANK[wanted] > CATEGORY_RANK[current]:
             step(reclassify(out.person, wanted, stamp, severity=incoming.severity))
         elif current in CATEGORY_RANK and CATEGORY_RANK[wanted] < CATEGORY_RANK[current]:
-            out.notes.append(FieldProblem("category", f"已登记为{current.zh}，类别不降为{wanted.zh}",
-                                          f"Registered as {current.en}; not lowered to {wanted.en}"))
+            out.notes.append(
+                FieldProblem(
+                    "category",
+                    f"已登记为{current.zh}，类别不降为{wanted.zh}",
+                    f"Registered as {current.en}; not lowered to {wanted.en}",
+                )
+            )
         elif current not in CATEGORY_RANK:
             since = out.person.status_since or out.person.identified_at
             if incoming.identified_at > since:
                 step(reclassify(out.person, wanted, stamp, severity=incoming.severity))
             else:
-                out.notes.append(FieldProblem(
-                    "identified_at", f"此人已于较晚时间转为{current.zh}，本行较旧，未改变类别",
-                    f"The person became {current.en} after this row's time; the category is unchanged"))
+                out.notes.append(
+                    FieldProblem(
+                        "identified_at",
+                        f"此人已于较晚时间转为{current.zh}，本行较旧，未改变类别",
+                        f"The person became {current.en} after this row's time; the category is unchanged",
+                    )
+                )
     except TransitionRefused as e:
         out.notes.append(FieldProblem("category", e.zh, e.en))
 
     p = out.person
-    if (p.status is Status.CONFIRMED and incoming.severity is not None
-            and (p.severity is None or incoming.severity.rank > p.severity.rank)):
+    if (
+        p.status is Status.CONFIRMED
+        and incoming.severity is not None
+        and (p.severity is None or incoming.severity.rank > p.severity.rank)
+    ):
         step(change_severity(p, incoming.severity, stamp))
     elif p.status is Status.CONFIRMED and incoming.severity is not None and incoming.severity is not p.severity:
         assert p.severity is not None
-        out.notes.append(FieldProblem("severity", f"已登记为{p.severity.zh}，病情不降为{incoming.severity.zh}",
-                                      f"Registered as {p.severity.en}; not lowered to {incoming.severity.en}"))
+        out.notes.append(
+            FieldProblem(
+                "severity",
+                f"已登记为{p.severity.zh}，病情不降为{incoming.severity.zh}",
+                f"Registered as {p.severity.en}; not lowered to {incoming.severity.en}",
+            )
+        )
 
     added = incoming.risks - out.person.risks
+    if out.person.details.birth_date is not None:
+        added -= {Risk.ELDERLY}  # the age decides that flag when the birth date is known
     if added:
-        try:
-            step(change_risks(out.person, out.person.risks | added, stamp))
-        except TransitionRefused:
-            pass  # only a derived flag was "added" (the age): nothing to record
+        step(change_risks(out.person, out.person.risks | added, stamp))
     return out

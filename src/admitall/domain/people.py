@@ -141,28 +141,48 @@ def _refuse(rule: str, zh: str, en: str) -> TransitionRefused:
 
 # Which statuses may follow which (identification aside); each entry names the rule that forbids the rest.
 _NEXT_STATUS: dict[Status, tuple[frozenset[Status], str, str, str]] = {
-    Status.CONTACT: (frozenset({Status.FEVER, Status.SUSPECTED, Status.CONFIRMED, Status.EXCLUDED,
-                                Status.RELEASED, Status.DEAD}),
-                     "observation_outcomes", "密切接触者只能转为发热、疑似、确诊、排除、解除观察或死亡",
-                     "a close contact can only become febrile, suspected, confirmed, ruled out, released or dead"),
-    Status.FEVER: (frozenset({Status.CONTACT, Status.SUSPECTED, Status.CONFIRMED, Status.EXCLUDED, Status.DEAD}),
-                   "fever_outcomes", "发热患者只能转为密接、疑似、确诊、排除或死亡",
-                   "a febrile patient can only become a contact, suspected, confirmed, ruled out or dead"),
-    Status.SUSPECTED: (frozenset({Status.CONTACT, Status.FEVER, Status.CONFIRMED, Status.EXCLUDED, Status.DEAD}),
-                       "suspected_outcomes", "疑似患者只能转为确诊、排除、发热、密接或死亡",
-                       "a suspected patient can only become confirmed, ruled out, febrile, a contact or dead"),
-    Status.CONFIRMED: (frozenset({Status.RECOVERED, Status.DEAD}),
-                       "confirmed_stays_confirmed", "确诊患者只能治愈出院或死亡，不能降为其他类别",
-                       "a confirmed patient can only recover or die; the diagnosis is never downgraded"),
-    Status.RECOVERED: (frozenset({Status.RELEASED, Status.CONFIRMED, Status.DEAD}),
-                       "recovery_outcomes", "治愈者只能解除观察、复阳确诊或死亡",
-                       "a recovered patient can only be released, test positive again, or die"),
-    Status.EXCLUDED: (frozenset({*FOUR_CATEGORIES, Status.DEAD}),
-                      "excluded_reenters", "已排除者只能重新进入四类人员",
-                      "a ruled-out person can only re-enter the four categories"),
-    Status.RELEASED: (frozenset({*FOUR_CATEGORIES, Status.DEAD}),
-                      "released_reenters", "解除观察者只能重新进入四类人员",
-                      "a released person can only re-enter the four categories"),
+    Status.CONTACT: (
+        frozenset({Status.FEVER, Status.SUSPECTED, Status.CONFIRMED, Status.EXCLUDED, Status.RELEASED, Status.DEAD}),
+        "observation_outcomes",
+        "密切接触者只能转为发热、疑似、确诊、排除、解除观察或死亡",
+        "a close contact can only become febrile, suspected, confirmed, ruled out, released or dead",
+    ),
+    Status.FEVER: (
+        frozenset({Status.CONTACT, Status.SUSPECTED, Status.CONFIRMED, Status.EXCLUDED, Status.DEAD}),
+        "fever_outcomes",
+        "发热患者只能转为密接、疑似、确诊、排除或死亡",
+        "a febrile patient can only become a contact, suspected, confirmed, ruled out or dead",
+    ),
+    Status.SUSPECTED: (
+        frozenset({Status.CONTACT, Status.FEVER, Status.CONFIRMED, Status.EXCLUDED, Status.DEAD}),
+        "suspected_outcomes",
+        "疑似患者只能转为确诊、排除、发热、密接或死亡",
+        "a suspected patient can only become confirmed, ruled out, febrile, a contact or dead",
+    ),
+    Status.CONFIRMED: (
+        frozenset({Status.RECOVERED, Status.DEAD}),
+        "confirmed_stays_confirmed",
+        "确诊患者只能治愈出院或死亡，不能降为其他类别",
+        "a confirmed patient can only recover or die; the diagnosis is never downgraded",
+    ),
+    Status.RECOVERED: (
+        frozenset({Status.RELEASED, Status.CONFIRMED, Status.DEAD}),
+        "recovery_outcomes",
+        "治愈者只能解除观察、复阳确诊或死亡",
+        "a recovered patient can only be released, test positive again, or die",
+    ),
+    Status.EXCLUDED: (
+        frozenset({*FOUR_CATEGORIES, Status.DEAD}),
+        "excluded_reenters",
+        "已排除者只能重新进入四类人员",
+        "a ruled-out person can only re-enter the four categories",
+    ),
+    Status.RELEASED: (
+        frozenset({*FOUR_CATEGORIES, Status.DEAD}),
+        "released_reenters",
+        "解除观察者只能重新进入四类人员",
+        "a released person can only re-enter the four categories",
+    ),
     Status.DEAD: (frozenset(), "dead_is_final", "死亡是最终状态，不能再变更", "death is final; nothing follows it"),
 }
 
@@ -177,16 +197,22 @@ def check_invariants(p: Person) -> None:
 
 
 def _derived_risks(risks: Iterable[Risk], birth: date | None, on: datetime) -> frozenset[Risk]:
-    result = set(risks) - {Risk.ELDERLY}
-    if birth is not None and age_on(birth, on.date()) >= ELDERLY_AGE:
-        result.add(Risk.ELDERLY)
+    """With a known birth date the age decides the elderly flag; without one, an explicit flag is kept."""
+    result = set(risks)
+    if birth is not None:
+        result.discard(Risk.ELDERLY)
+        if age_on(birth, on.date()) >= ELDERLY_AGE:
+            result.add(Risk.ELDERLY)
     return frozenset(result)
 
 
 def _check_stamp(stamp: Stamp) -> None:
     if stamp.occurred_at > stamp.recorded_at:
-        raise _refuse("not_in_future", f"发生时间 {stamp.occurred_at.isoformat()} 晚于记录时间",
-                      f"the time it happened ({stamp.occurred_at.isoformat()}) is after the time it was recorded")
+        raise _refuse(
+            "not_in_future",
+            f"发生时间 {stamp.occurred_at.isoformat()} 晚于记录时间",
+            f"the time it happened ({stamp.occurred_at.isoformat()}) is after the time it was recorded",
+        )
 
 
 def _apply_status(p: Person, to: Status, event: PersonEvent) -> Person:
@@ -209,8 +235,7 @@ def _apply_status(p: Person, to: Status, event: PersonEvent) -> Person:
         return replace(p, status=to, **_requeue(p, at, keep_bed=p.status.in_four_categories))
     if to is Status.RECOVERED:
         # discharged from treatment; goes on to a recovery station, so queues again for a recovery room
-        return replace(p, status=to, placement=Placement.WAITING, waiting_since=at, facility_code=None,
-                       bed_type=None)
+        return replace(p, status=to, placement=Placement.WAITING, waiting_since=at, facility_code=None, bed_type=None)
     return replace(p, status=to, placement=Placement.LEFT, waiting_since=None, facility_code=None, bed_type=None)
 
 
@@ -224,27 +249,45 @@ def _requeue(p: Person, at: datetime, *, keep_bed: bool) -> dict[str, Any]:
 def _apply_placement(p: Person, event: PersonEvent) -> Person:
     kind = event.kind
     if p.placement is Placement.LEFT:
-        raise _refuse("no_placement_after_leaving", f"{p.status.zh}人员不在收治流程中",
-                      f"a person who is {p.status.en} is not in the admission workflow")
+        raise _refuse(
+            "no_placement_after_leaving",
+            f"{p.status.zh}人员不在收治流程中",
+            f"a person who is {p.status.en} is not in the admission workflow",
+        )
     if kind is EventKind.ASSIGNED:
         if p.placement is not Placement.WAITING:
-            raise _refuse("assign_needs_waiting", "只能为待收治人员分配床位", "only a waiting person can be assigned a bed")
-        return replace(p, placement=Placement.ASSIGNED, facility_code=str(event.data["facility_code"]),
-                       bed_type=str(event.data["bed_type"]))
+            raise _refuse(
+                "assign_needs_waiting", "只能为待收治人员分配床位", "only a waiting person can be assigned a bed"
+            )
+        return replace(
+            p,
+            placement=Placement.ASSIGNED,
+            facility_code=str(event.data["facility_code"]),
+            bed_type=str(event.data["bed_type"]),
+        )
     if kind is EventKind.DEPARTED:
         if p.placement is not Placement.ASSIGNED:
-            raise _refuse("transit_needs_assignment", "只有已分配床位的人员才能转运",
-                          "only a person with an assigned bed can be in transit")
+            raise _refuse(
+                "transit_needs_assignment",
+                "只有已分配床位的人员才能转运",
+                "only a person with an assigned bed can be in transit",
+            )
         return replace(p, placement=Placement.IN_TRANSIT)
     if kind is EventKind.ADMITTED:
         if p.placement not in (Placement.ASSIGNED, Placement.IN_TRANSIT):
-            raise _refuse("admission_needs_assignment", "只有已分配床位的人员才能入院收治",
-                          "only a person with an assigned bed can be admitted")
+            raise _refuse(
+                "admission_needs_assignment",
+                "只有已分配床位的人员才能入院收治",
+                "only a person with an assigned bed can be admitted",
+            )
         return replace(p, placement=Placement.ADMITTED, waiting_since=None)
     # REFUSED: back to the queue with the original waiting time and priority
     if p.placement not in (Placement.ASSIGNED, Placement.IN_TRANSIT):
-        raise _refuse("refusal_needs_assignment", "只有已分配床位的人员才能被拒收",
-                      "only a person with an assigned bed can be refused")
+        raise _refuse(
+            "refusal_needs_assignment",
+            "只有已分配床位的人员才能被拒收",
+            "only a person with an assigned bed can be refused",
+        )
     if not event.stamp.reason:
         raise _refuse("refusal_needs_reason", "拒收必须说明原因", "a refusal needs a reason")
     return replace(p, placement=Placement.WAITING, facility_code=None, bed_type=None)
@@ -284,20 +327,35 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
     _check_stamp(event.stamp)
     if event.kind is EventKind.IDENTIFIED:
         if p is not None:
-            raise _refuse("identified_once", "该人员已登记；再次发现请变更类别",
-                          "the person is already registered; record a reclassification instead")
+            raise _refuse(
+                "identified_once",
+                "该人员已登记；再次发现请变更类别",
+                "the person is already registered; record a reclassification instead",
+            )
         status = Status(event.data["status"])
         if not status.in_four_categories:
-            raise _refuse("identify_into_four_categories", "登记时必须属于四类人员之一",
-                          "a person is identified into one of the four categories")
+            raise _refuse(
+                "identify_into_four_categories",
+                "登记时必须属于四类人员之一",
+                "a person is identified into one of the four categories",
+            )
         severity = Severity(event.data["severity"]) if event.data.get("severity") else None
         if severity is not None and status is not Status.CONFIRMED:
-            raise _refuse("severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity")
+            raise _refuse(
+                "severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity"
+            )
         details = _details_from(event.data)
         at = event.stamp.occurred_at
-        new = Person(details=details, status=status, identified_at=at, placement=Placement.WAITING,
-                     waiting_since=at, severity=severity, status_since=at,
-                     risks=_derived_risks((Risk(r) for r in event.data.get("risks", ())), details.birth_date, at))
+        new = Person(
+            details=details,
+            status=status,
+            identified_at=at,
+            placement=Placement.WAITING,
+            waiting_since=at,
+            severity=severity,
+            status_since=at,
+            risks=_derived_risks((Risk(r) for r in event.data.get("risks", ())), details.birth_date, at),
+        )
         check_invariants(new)
         return new
     if p is None:
@@ -308,7 +366,9 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
         new = _apply_status(p, Status(event.data["to"]), event)
     elif event.kind is EventKind.SEVERITY_CHANGED:
         if p.status is not Status.CONFIRMED:
-            raise _refuse("severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity")
+            raise _refuse(
+                "severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity"
+            )
         to = Severity(event.data["to"])
         if to is p.severity:
             raise _refuse("severity_unchanged", f"病情已是{to.zh}", f"the severity is already {to.en}")
@@ -339,10 +399,20 @@ def replay(events: Iterable[PersonEvent]) -> Person:
     return state
 
 
-def identify(details: PersonDetails, status: Status, stamp: Stamp, *, severity: Severity | None = None,
-             risks: Iterable[Risk] = ()) -> tuple[Person, PersonEvent]:
-    data = {**details_data(details), "status": status.value, "severity": severity.value if severity else None,
-            "risks": sorted(r.value for r in risks)}
+def identify(
+    details: PersonDetails,
+    status: Status,
+    stamp: Stamp,
+    *,
+    severity: Severity | None = None,
+    risks: Iterable[Risk] = (),
+) -> tuple[Person, PersonEvent]:
+    data = {
+        **details_data(details),
+        "status": status.value,
+        "severity": severity.value if severity else None,
+        "risks": sorted(r.value for r in risks),
+    }
     event = PersonEvent(EventKind.IDENTIFIED, stamp, data)
     return apply(None, event), event
 
@@ -352,20 +422,28 @@ def _change(p: Person, kind: EventKind, stamp: Stamp, data: Mapping[str, Any]) -
     return apply(p, event), event
 
 
-def reclassify(p: Person, to: Status, stamp: Stamp, *, severity: Severity | None = None) \
-        -> tuple[Person, PersonEvent]:
-    return _change(p, EventKind.RECLASSIFIED, stamp,
-                   {"from": p.status.value, "to": to.value, "severity": severity.value if severity else None})
+def reclassify(p: Person, to: Status, stamp: Stamp, *, severity: Severity | None = None) -> tuple[Person, PersonEvent]:
+    return _change(
+        p,
+        EventKind.RECLASSIFIED,
+        stamp,
+        {"from": p.status.value, "to": to.value, "severity": severity.value if severity else None},
+    )
 
 
 def change_severity(p: Person, to: Severity, stamp: Stamp) -> tuple[Person, PersonEvent]:
-    return _change(p, EventKind.SEVERITY_CHANGED, stamp,
-                   {"from": p.severity.value if p.severity else None, "to": to.value})
+    return _change(
+        p, EventKind.SEVERITY_CHANGED, stamp, {"from": p.severity.value if p.severity else None, "to": to.value}
+    )
 
 
 def change_risks(p: Person, risks: Iterable[Risk], stamp: Stamp) -> tuple[Person, PersonEvent]:
-    return _change(p, EventKind.RISKS_CHANGED, stamp,
-                   {"from": sorted(r.value for r in p.risks), "to": sorted(r.value for r in risks)})
+    return _change(
+        p,
+        EventKind.RISKS_CHANGED,
+        stamp,
+        {"from": sorted(r.value for r in p.risks), "to": sorted(r.value for r in risks)},
+    )
 
 
 def correct_details(p: Person, details: PersonDetails, stamp: Stamp) -> tuple[Person, PersonEvent]:

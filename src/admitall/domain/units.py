@@ -61,8 +61,12 @@ def normalize_code(raw: str) -> str:
             field="code",
         )
     if code[:2] == "00":
-        raise InvalidInput("unit.bad_code", f"单位编码的省级段不能为00：{code}",
-                           f"The province segment of a unit code cannot be 00: {code}", field="code")
+        raise InvalidInput(
+            "unit.bad_code",
+            f"单位编码的省级段不能为00：{code}",
+            f"The province segment of a unit code cannot be 00: {code}",
+            field="code",
+        )
     return code
 
 
@@ -71,7 +75,7 @@ def level_of(code: str) -> UnitLevel:
     for end, start in _SEGMENTS:
         if code[start:end].strip("0"):
             # a zero segment above a non-zero one (e.g. 420100 000 001 000) has no place in the tree
-            if start > 2 and not code[_SEGMENTS_ABOVE[start]:start].strip("0"):
+            if start > 2 and not code[_SEGMENTS_ABOVE[start] : start].strip("0"):
                 raise InvalidInput(
                     "unit.gap_in_code",
                     f"单位编码 {code} 的上级段为零，无法确定上级",
@@ -79,8 +83,7 @@ def level_of(code: str) -> UnitLevel:
                     field="code",
                 )
             return _LEVEL_BY_SEGMENT_END[end]
-    raise InvalidInput("unit.bad_code", f"单位编码全为零：{code}", f"Unit code is all zeros: {code}",
-                       field="code")
+    raise InvalidInput("unit.bad_code", f"单位编码全为零：{code}", f"Unit code is all zeros: {code}", field="code")
 
 
 # the start of the segment directly above the one starting at key

@@ -43,28 +43,53 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
 def _actor(user: UserRecord) -> Actor:
-    return Actor(username=user.username, role=Role(user.role), unit_code=user.unit_code, user_id=user.id,
-                 display_name=user.display_name)
+    return Actor(
+        username=user.username,
+        role=Role(user.role),
+        unit_code=user.unit_code,
+        user_id=user.id,
+        display_name=user.display_name,
+    )
 
 
 def _bad_credentials() -> Unauthenticated:
     return Unauthenticated("auth.bad_credentials", "用户名或密码错误", "Wrong username or password")
 
 
-def add_user(ctx: Context, actor: Actor, *, username: str, password: str, role: str, unit_code: str,
-             display_name: str | None = None) -> dict[str, Any]:
+def add_user(
+    ctx: Context,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    unit_code: str,
+    display_name: str | None = None,
+) -> dict[str, Any]:
     actor.require(Permission.MANAGE_USERS)
     username = username.strip()
     if not username or len(username) > 60 or any(c.isspace() for c in username):
-        raise InvalidInput("user.bad_username", "用户名不能为空、不能含空格、不超过60个字符",
-                           "A username is 1-60 characters without spaces", field="username")
+        raise InvalidInput(
+            "user.bad_username",
+            "用户名不能为空、不能含空格、不超过60个字符",
+            "A username is 1-60 characters without spaces",
+            field="username",
+        )
     user_role = Role.parse(role)
     if user_role is None:
-        raise InvalidInput("user.bad_role", f"角色无法识别：{role}（{', '.join(r.value for r in Role)}）",
-                           f"Unknown role: {role} ({', '.join(r.value for r in Role)})", field="role")
+        raise InvalidInput(
+            "user.bad_role",
+            f"角色无法识别：{role}（{', '.join(r.value for r in Role)}）",
+            f"Unknown role: {role} ({', '.join(r.value for r in Role)})",
+            field="role",
+        )
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput("user.short_password", f"密码至少 {MIN_PASSWORD} 个字符",
-                           f"A password has at least {MIN_PASSWORD} characters", field="password")
+        raise InvalidInput(
+            "user.short_password",
+            f"密码至少 {MIN_PASSWORD} 个字符",
+            f"A password has at least {MIN_PASSWORD} characters",
+            field="password",
+        )
     code = normalize_code(unit_code)
     actor.require_covers(code)
     with ctx.uow(write=True) as uow:
@@ -72,11 +97,24 @@ def add_user(ctx: Context, actor: Actor, *, username: str, password: str, role: 
             raise not_found("unit", code)
         if uow.users.by_username(username) is not None:
             raise Conflict("user.exists", f"用户名 {username} 已存在", f"The username {username} is taken")
-        user_id = uow.users.add(username=username, display_name=display_name or username,
-                                password_hash=hash_password(password), role=user_role.value, unit_code=code,
-                                at=ctx.clock.now())
-        uow.audit.record(ctx.clock.now(), actor.username, "add_user", "user", user_id, username=username,
-                         role=user_role.value, unit_code=code)
+        user_id = uow.users.add(
+            username=username,
+            display_name=display_name or username,
+            password_hash=hash_password(password),
+            role=user_role.value,
+            unit_code=code,
+            at=ctx.clock.now(),
+        )
+        uow.audit.record(
+            ctx.clock.now(),
+            actor.username,
+            "add_user",
+            "user",
+            user_id,
+            username=username,
+            role=user_role.value,
+            unit_code=code,
+        )
         uow.commit()
     return {"id": user_id, "username": username, "role": user_role.value, "unit_code": code}
 
@@ -85,8 +123,13 @@ def authenticate(ctx: Context, username: str, password: str) -> Actor:
     with ctx.uow(write=True) as uow:
         user = uow.users.by_username(username.strip())
         ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.active
-        uow.audit.record(ctx.clock.now(), username.strip()[:60] or "?", "sign_in" if ok else "sign_in_failed",
-                         "user", user.id if user else None)
+        uow.audit.record(
+            ctx.clock.now(),
+            username.strip()[:60] or "?",
+            "sign_in" if ok else "sign_in_failed",
+            "user",
+            user.id if user else None,
+        )
         if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
             uow.users.set_password_hash(user.id, hash_password(password))
         uow.commit()
@@ -107,19 +150,20 @@ def _secret(ctx: Context) -> str:
 def issue_token(ctx: Context, actor: Actor) -> dict[str, Any]:
     now = ctx.clock.now()
     expires = now + timedelta(minutes=ctx.settings.token_minutes)
-    claims = {"sub": actor.username, "uid": actor.user_id, "iat": int(now.timestamp()),
-              "exp": int(expires.timestamp())}
+    claims = {"sub": actor.username, "uid": actor.user_id, "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
     token = jwt.encode(claims, _secret(ctx), algorithm=TOKEN_ALGORITHM)
     return {"access_token": token, "token_type": "bearer", "expires_at": expires.isoformat()}
 
 
 def actor_from_token(ctx: Context, token: str) -> Actor:
     try:
-        claims = jwt.decode(token, _secret(ctx), algorithms=[TOKEN_ALGORITHM], options={"verify_exp": False,
-                                                                                       "verify_iat": False})
+        claims = jwt.decode(
+            token, _secret(ctx), algorithms=[TOKEN_ALGORITHM], options={"verify_exp": False, "verify_iat": False}
+        )
     except jwt.PyJWTError:
-        raise Unauthenticated("auth.bad_token", "登录凭证无效，请重新登录", "The token is not valid; sign in again") \
-            from None
+        raise Unauthenticated(
+            "auth.bad_token", "登录凭证无效，请重新登录", "The token is not valid; sign in again"
+        ) from None
     if int(claims.get("exp", 0)) <= ctx.clock.now().timestamp():
         raise Unauthenticated("auth.expired", "登录已过期，请重新登录", "The token has expired; sign in again")
     return _active_user(ctx, int(claims.get("uid") or 0))
@@ -143,8 +187,9 @@ def start_session(ctx: Context, actor: Actor) -> tuple[str, str]:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        uow.users.add_session(_token_hash(token), actor.user_id, csrf, now,
-                              now + timedelta(minutes=ctx.settings.session_minutes))
+        uow.users.add_session(
+            _token_hash(token), actor.user_id, csrf, now, now + timedelta(minutes=ctx.settings.session_minutes)
+        )
         uow.commit()
     return token, csrf
 
@@ -156,7 +201,9 @@ def session_actor(ctx: Context, token: str) -> tuple[Actor, str]:
         raise Unauthenticated("auth.no_session", "请先登录", "Please sign in")
     user_id, csrf, expires_at = found
     if expires_at <= ctx.clock.now():
-        raise Unauthenticated("auth.session_expired", "登录已过期，请重新登录", "Your session has expired; sign in again")
+        raise Unauthenticated(
+            "auth.session_expired", "登录已过期，请重新登录", "Your session has expired; sign in again"
+        )
     return _active_user(ctx, user_id), csrf
 
 

@@ -45,8 +45,11 @@ class Actor:
 def not_found(what: str, key: object) -> NotFound:
     names = {"person": ("人员", "person"), "unit": ("单位", "unit"), "user": ("用户", "user")}
     zh, en = names.get(what, (what, what))
-    return NotFound(f"{what}.not_found", f"找不到{zh} {key}（或不在您的管辖范围内）",
-                    f"No {en} {key} (or not within your jurisdiction)")
+    return NotFound(
+        f"{what}.not_found",
+        f"找不到{zh} {key}（或不在您的管辖范围内）",
+        f"No {en} {key} (or not within your jurisdiction)",
+    )
 
 
 def cli_actor(username: str = "cli") -> Actor:
@@ -63,11 +66,13 @@ class Context:
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)
 
-    def stamp(self, actor: Actor, source: str, *, reason: str | None = None,
-              occurred_at: datetime | None = None) -> Stamp:
+    def stamp(
+        self, actor: Actor, source: str, *, reason: str | None = None, occurred_at: datetime | None = None
+    ) -> Stamp:
         now = self.clock.now()
-        return Stamp(occurred_at=occurred_at or now, recorded_at=now, actor=actor.username, source=source,
-                     reason=reason)
+        return Stamp(
+            occurred_at=occurred_at or now, recorded_at=now, actor=actor.username, source=source, reason=reason
+        )
 
 
 def make_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:

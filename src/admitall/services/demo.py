@@ -30,13 +30,61 @@ from admitall.services.units import UNIT_HEADERS, import_units
 DEMO_PASSWORD = "demo-2020"
 CITY = "420100000000"
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅文辉鹏飞俊波斌宇浩凯子涵雨欣梓萱一诺晨阳"
-COMMUNITY_WORDS = ("幸福", "和平", "建设", "长春", "新华", "解放", "花园", "滨江", "东湖", "翠园", "南湖", "友谊", "惠民",
-                   "百步", "丹水", "车站", "永清", "球场", "黄浦", "三阳", "六合", "青年", "育才", "西马", "大兴", "新村",
-                   "民主", "胜利", "红旗", "光明", "群力", "前进", "复兴", "振兴", "桃源", "紫阳", "首义", "积玉", "中山",
-                   "晴川", "汉江", "长丰", "仁寿", "德润", "安居", "康宁", "锦绣", "怡景")
+COMMUNITY_WORDS = (
+    "幸福",
+    "和平",
+    "建设",
+    "长春",
+    "新华",
+    "解放",
+    "花园",
+    "滨江",
+    "东湖",
+    "翠园",
+    "南湖",
+    "友谊",
+    "惠民",
+    "百步",
+    "丹水",
+    "车站",
+    "永清",
+    "球场",
+    "黄浦",
+    "三阳",
+    "六合",
+    "青年",
+    "育才",
+    "西马",
+    "大兴",
+    "新村",
+    "民主",
+    "胜利",
+    "红旗",
+    "光明",
+    "群力",
+    "前进",
+    "复兴",
+    "振兴",
+    "桃源",
+    "紫阳",
+    "首义",
+    "积玉",
+    "中山",
+    "晴川",
+    "汉江",
+    "长丰",
+    "仁寿",
+    "德润",
+    "安居",
+    "康宁",
+    "锦绣",
+    "怡景",
+)
 
 # shares of the four categories among people found, and severities among the confirmed (China CDC, Feb 2020:
 # 81% mild/moderate, 14% severe, 5% critical)
@@ -129,10 +177,17 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
     with ctx.uow() as uow:
         if uow.units.get(CITY) is not None:
             if uow.users.by_username(DEMO_USERS[-1].username) is None:
-                raise Conflict("demo.partial", "数据库中已有部分数据但演示数据不完整：请删除数据库文件后重试",
-                               "The database holds part of a city but not a complete demo: remove it and retry")
-            return {"loaded": False, "reason": "already_loaded", "units": uow.units.count(),
-                    "people": uow.persons.count()}
+                raise Conflict(
+                    "demo.partial",
+                    "数据库中已有部分数据但演示数据不完整：请删除数据库文件后重试",
+                    "The database holds part of a city but not a complete demo: remove it and retry",
+                )
+            return {
+                "loaded": False,
+                "reason": "already_loaded",
+                "units": uow.units.count(),
+                "people": uow.persons.count(),
+            }
     # the people are found and moved on by a field officer of the city, as they would be for real
     field_officer = Actor(username="demo-field", role=Role.UNIT_OFFICER, unit_code=None, display_name="demo")
     divisions = read_divisions()
@@ -163,19 +218,36 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
 
     reclassified = _progress_some(ctx, field_officer, rng, people_summary.person_ids, rows)
     for user in DEMO_USERS:
-        add_user(ctx, actor, username=user.username, password=DEMO_PASSWORD, role=user.role,
-                 unit_code=user.unit_code, display_name=user.display_name)
-    return {"loaded": True, "seed": seed, "units": units_summary.as_dict(), "people": people_summary.as_dict(),
-            "reclassified": reclassified, "users": [u.username for u in DEMO_USERS], "password": DEMO_PASSWORD}
+        add_user(
+            ctx,
+            actor,
+            username=user.username,
+            password=DEMO_PASSWORD,
+            role=user.role,
+            unit_code=user.unit_code,
+            display_name=user.display_name,
+        )
+    return {
+        "loaded": True,
+        "seed": seed,
+        "units": units_summary.as_dict(),
+        "people": people_summary.as_dict(),
+        "reclassified": reclassified,
+        "users": [u.username for u in DEMO_USERS],
+        "password": DEMO_PASSWORD,
+    }
 
 
-def _progress_some(ctx: Context, actor: Actor, rng: random.Random, person_ids: dict[int, int],
-                   rows: list[tuple[int, dict[str, str]]]) -> int:
+def _progress_some(
+    ctx: Context, actor: Actor, rng: random.Random, person_ids: dict[int, int], rows: list[tuple[int, dict[str, str]]]
+) -> int:
     """Move some people on, as the days since they were found would have: suspected confirmed or ruled out,
     febrile patients ruled out, contacts turning febrile."""
-    outcomes = {Status.SUSPECTED.value: ((Status.CONFIRMED, "核酸检测阳性"), (Status.EXCLUDED, "两次核酸阴性，排除")),
-                Status.FEVER.value: ((Status.EXCLUDED, "发热原因明确，排除新冠"), (Status.SUSPECTED, "CT 提示病毒性肺炎")),
-                Status.CONTACT.value: ((Status.FEVER, "观察期间出现发热"),)}
+    outcomes = {
+        Status.SUSPECTED.value: ((Status.CONFIRMED, "核酸检测阳性"), (Status.EXCLUDED, "两次核酸阴性，排除")),
+        Status.FEVER.value: ((Status.EXCLUDED, "发热原因明确，排除新冠"), (Status.SUSPECTED, "CT 提示病毒性肺炎")),
+        Status.CONTACT.value: ((Status.FEVER, "观察期间出现发热"),),
+    }
     now = ctx.clock.now()
     moved = 0
     for row_number, row in rows:
@@ -185,8 +257,15 @@ def _progress_some(ctx: Context, actor: Actor, rng: random.Random, person_ids: d
             continue
         to, reason = rng.choice(choices)
         at = identified + (now - identified) * rng.uniform(0.3, 0.9)
-        reclassify_person(ctx, actor, person_ids[row_number], to.value, reason=reason,
-                          occurred_at=at.isoformat(timespec="minutes"), source="demo",
-                          severity="moderate" if to is Status.CONFIRMED else None)
+        reclassify_person(
+            ctx,
+            actor,
+            person_ids[row_number],
+            to.value,
+            reason=reason,
+            occurred_at=at.isoformat(timespec="minutes"),
+            source="demo",
+            severity="moderate" if to is Status.CONFIRMED else None,
+        )
         moved += 1
     return moved

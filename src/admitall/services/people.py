@@ -41,7 +41,8 @@ def person_view(p: Person, unit_names: Mapping[str, str], *, unmasked: bool, now
         "document": (doc.number if unmasked else mask_document(doc.number)) if doc else None,
         "phone": (d.phone if unmasked else mask_phone(d.phone)) if d.phone else None,
         "sex": d.sex.value if d.sex else None,
-        "birth_date": (d.birth_date.isoformat() if unmasked else f"{d.birth_date.year}-**-**") if d.birth_date
+        "birth_date": (d.birth_date.isoformat() if unmasked else f"{d.birth_date.year}-**-**")
+        if d.birth_date
         else None,
         "address": (d.address if unmasked else "***") if d.address else None,
         "masked": not unmasked,
@@ -62,9 +63,16 @@ def person_view(p: Person, unit_names: Mapping[str, str], *, unmasked: bool, now
 
 
 def event_view(seq: int, e: PersonEvent) -> dict[str, Any]:
-    return {"seq": seq, "kind": e.kind.value, "occurred_at": e.stamp.occurred_at.isoformat(),
-            "recorded_at": e.stamp.recorded_at.isoformat(), "actor": e.stamp.actor, "source": e.stamp.source,
-            "reason": e.stamp.reason, "data": dict(e.data)}
+    return {
+        "seq": seq,
+        "kind": e.kind.value,
+        "occurred_at": e.stamp.occurred_at.isoformat(),
+        "recorded_at": e.stamp.recorded_at.isoformat(),
+        "actor": e.stamp.actor,
+        "source": e.stamp.source,
+        "reason": e.stamp.reason,
+        "data": dict(e.data),
+    }
 
 
 _PERSONAL_KEYS = ("document_number", "phone", "birth_date", "address")
@@ -76,8 +84,9 @@ def _unmasked(actor: Actor) -> bool:
 
 def _audit_read(ctx: Context, uow: UnitOfWork, actor: Actor, ids: list[int], action: str) -> None:
     if ids and _unmasked(actor):
-        uow.audit.record(ctx.clock.now(), actor.username, action, "person", ids[0] if len(ids) == 1 else None,
-                         person_ids=ids)
+        uow.audit.record(
+            ctx.clock.now(), actor.username, action, "person", ids[0] if len(ids) == 1 else None, person_ids=ids
+        )
 
 
 def _load(uow: UnitOfWork, actor: Actor, person_id: int) -> Person:
@@ -117,9 +126,18 @@ def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]
     return {"person": person_view(person, names, unmasked=unmasked, now=ctx.clock.now()), "events": events}
 
 
-def search_people(ctx: Context, actor: Actor, *, q: str = "", unit: str | None = None, status: str | None = None,
-                  placement: str | None = None, severity: str | None = None, limit: int = 50,
-                  offset: int = 0) -> dict[str, Any]:
+def search_people(
+    ctx: Context,
+    actor: Actor,
+    *,
+    q: str = "",
+    unit: str | None = None,
+    status: str | None = None,
+    placement: str | None = None,
+    severity: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
     """Search by name (part of it), full document number or phone, within the actor's jurisdiction."""
     actor.require(Permission.VIEW_PERSONS)
     root = unit or actor.unit_code
@@ -131,14 +149,19 @@ def search_people(ctx: Context, actor: Actor, *, q: str = "", unit: str | None =
             raise InvalidInput("search.bad_filter", f"筛选条件无效：{value}", f"Invalid filter value: {value}")
     limit = max(1, min(limit, 500))
     with ctx.uow(write=_unmasked(actor)) as uow:
-        people, total = uow.persons.search(root, status=status, placement=placement, severity=severity,
-                                           limit=limit, offset=max(offset, 0), **filters)
+        people, total = uow.persons.search(
+            root, status=status, placement=placement, severity=severity, limit=limit, offset=max(offset, 0), **filters
+        )
         names = uow.units.names(p.unit_code for p in people)
         _audit_read(ctx, uow, actor, [p.id for p in people if p.id is not None], "search_persons")
         uow.commit()
     now = ctx.clock.now()
-    return {"total": total, "limit": limit, "offset": offset,
-            "people": [person_view(p, names, unmasked=_unmasked(actor), now=now) for p in people]}
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "people": [person_view(p, names, unmasked=_unmasked(actor), now=now) for p in people],
+    }
 
 
 def _query_filters(q: str) -> dict[str, str]:
@@ -159,18 +182,35 @@ def _query_filters(q: str) -> dict[str, str]:
     return {"name": text}
 
 
-def _change(ctx: Context, actor: Actor, person_id: int, expected_version: int | None,
-            make: Callable[[Person], tuple[Person, PersonEvent]], action: str) -> dict[str, Any]:
+def _change(
+    ctx: Context,
+    actor: Actor,
+    person_id: int,
+    expected_version: int | None,
+    make: Callable[[Person], tuple[Person, PersonEvent]],
+    action: str,
+) -> dict[str, Any]:
     with ctx.uow(write=True) as uow:
         person = _load(uow, actor, person_id)
         if expected_version is not None and person.version != expected_version:
-            raise Conflict("person.changed_meanwhile", "该人员信息刚被他人修改，请刷新后重试",
-                           "Someone else changed this person meanwhile; reload and try again")
+            raise Conflict(
+                "person.changed_meanwhile",
+                "该人员信息刚被他人修改，请刷新后重试",
+                "Someone else changed this person meanwhile; reload and try again",
+            )
         new, event = make(person)
         uow.persons.save(new, [event], ctx.clock.now())
         names = uow.units.names([new.unit_code])
-        uow.audit.record(ctx.clock.now(), actor.username, action, "person", person_id, kind=event.kind.value,
-                         data=dict(event.data), reason=event.stamp.reason)
+        uow.audit.record(
+            ctx.clock.now(),
+            actor.username,
+            action,
+            "person",
+            person_id,
+            kind=event.kind.value,
+            data=dict(event.data),
+            reason=event.stamp.reason,
+        )
         uow.commit()
     return person_view(new, names, unmasked=_unmasked(actor), now=ctx.clock.now())
 
@@ -180,31 +220,56 @@ def _stamp(ctx: Context, actor: Actor, source: str, reason: str | None, occurred
     return ctx.stamp(actor, source, reason=(nfkc(reason) or None) if reason else None, occurred_at=at)
 
 
-def reclassify_person(ctx: Context, actor: Actor, person_id: int, to: str, *, severity: str | None = None,
-                      reason: str | None = None, occurred_at: str | None = None, source: str = "api",
-                      expected_version: int | None = None) -> dict[str, Any]:
+def reclassify_person(
+    ctx: Context,
+    actor: Actor,
+    person_id: int,
+    to: str,
+    *,
+    severity: str | None = None,
+    reason: str | None = None,
+    occurred_at: str | None = None,
+    source: str = "api",
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     actor.require(Permission.RECLASSIFY)
     status = Status.parse(to) or (parse_status(to) if to else None)
     if status is None:
         raise InvalidInput("status.invalid", f"类别无法识别：{to}", f"Unknown status: {to}", field="to")
     level = parse_severity(severity) if severity else None
     stamp = _stamp(ctx, actor, source, reason, occurred_at)
-    return _change(ctx, actor, person_id, expected_version,
-                   lambda p: reclassify(p, status, stamp, severity=level), "reclassify_person")
+    return _change(
+        ctx,
+        actor,
+        person_id,
+        expected_version,
+        lambda p: reclassify(p, status, stamp, severity=level),
+        "reclassify_person",
+    )
 
 
-def change_person_severity(ctx: Context, actor: Actor, person_id: int, to: str, *, reason: str | None = None,
-                           occurred_at: str | None = None, source: str = "api",
-                           expected_version: int | None = None) -> dict[str, Any]:
+def change_person_severity(
+    ctx: Context,
+    actor: Actor,
+    person_id: int,
+    to: str,
+    *,
+    reason: str | None = None,
+    occurred_at: str | None = None,
+    source: str = "api",
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     actor.require(Permission.CHANGE_SEVERITY)
     level = parse_severity(to)
     stamp = _stamp(ctx, actor, source, reason, occurred_at)
-    return _change(ctx, actor, person_id, expected_version, lambda p: change_severity(p, level, stamp),
-                   "change_severity")
+    return _change(
+        ctx, actor, person_id, expected_version, lambda p: change_severity(p, level, stamp), "change_severity"
+    )
 
 
-def register_person(ctx: Context, actor: Actor, fields: Mapping[str, str | None], *, source: str = "api") \
-        -> dict[str, Any]:
+def register_person(
+    ctx: Context, actor: Actor, fields: Mapping[str, str | None], *, source: str = "api"
+) -> dict[str, Any]:
     """Register one person (or merge into the same person already registered). A bad field is an error that
     names every field at fault; nothing is stored."""
     actor.require(Permission.REGISTER_PERSONS)
@@ -213,13 +278,20 @@ def register_person(ctx: Context, actor: Actor, fields: Mapping[str, str | None]
         raise _field_errors(list(summary.rejections[0].problems))
     person_id = summary.person_ids[1]
     result = get_person(ctx, actor, person_id)
-    return {"outcome": "accepted" if summary.accepted else "merged", "person": result,
-            "warnings": [{"field": w.field, "zh": w.zh, "en": w.en} for _, w in summary.warnings]}
+    return {
+        "outcome": "accepted" if summary.accepted else "merged",
+        "person": result,
+        "warnings": [{"field": w.field, "zh": w.zh, "en": w.en} for _, w in summary.warnings],
+    }
 
 
 def _field_errors(problems: list[FieldProblem]) -> InvalidInput:
-    return InvalidInput("person.invalid", "；".join(f"{p.field}：{p.zh}" for p in problems),
-                        "; ".join(f"{p.field}: {p.en}" for p in problems), field=problems[0].field)
+    return InvalidInput(
+        "person.invalid",
+        "；".join(f"{p.field}：{p.zh}" for p in problems),
+        "; ".join(f"{p.field}: {p.en}" for p in problems),
+        field=problems[0].field,
+    )
 
 
 def stock(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:

@@ -59,10 +59,12 @@ class BatchSummary:
             "rejected": self.rejected,
             "blank_rows_skipped": self.blank_rows,
             "existing_people_changed": self.changed_existing,
-            "rejections": [{"row": r.row, "field": r.fields(), "reason": r.reason(lang)}
-                           for r in self.rejections[:detail_limit]],
-            "warnings": [{"row": row, "field": w.field, "message": w.message(lang)}
-                         for row, w in self.warnings[:detail_limit]],
+            "rejections": [
+                {"row": r.row, "field": r.fields(), "reason": r.reason(lang)} for r in self.rejections[:detail_limit]
+            ],
+            "warnings": [
+                {"row": row, "field": w.field, "message": w.message(lang)} for row, w in self.warnings[:detail_limit]
+            ],
         }
 
 
@@ -94,8 +96,12 @@ class _Matcher:
     """Finds the person a registration belongs to: same document; without one, same name and phone; or the
     same (source, source reference) seen before. Knows both stored people and those new in this batch."""
 
-    def __init__(self, by_doc: dict[tuple[str, str], _Target], by_np: dict[tuple[str, str], _Target],
-                 by_src: dict[tuple[str, str], _Target]) -> None:
+    def __init__(
+        self,
+        by_doc: dict[tuple[str, str], _Target],
+        by_np: dict[tuple[str, str], _Target],
+        by_src: dict[tuple[str, str], _Target],
+    ) -> None:
         self.by_doc, self.by_np, self.by_src = by_doc, by_np, by_src
 
     def find(self, item: PersonInput, source: str) -> _Target | None:
@@ -123,8 +129,9 @@ class _Matcher:
             self.by_src.setdefault(key, target)
 
 
-def _validate(ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], summary: BatchSummary,
-              progress: Progress | None) -> list[tuple[int, PersonInput, RawRow]]:
+def _validate(
+    ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], summary: BatchSummary, progress: Progress | None
+) -> list[tuple[int, PersonInput, RawRow]]:
     now, tz = ctx.clock.now(), ctx.settings.tz
     valid: list[tuple[int, PersonInput, RawRow]] = []
     for i, (row, raw) in enumerate(rows, start=1):
@@ -136,9 +143,19 @@ def _validate(ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], su
         if isinstance(result, list):
             summary.rejections.append(Rejection(row, tuple(result), raw))
         elif not actor.covers(result.details.unit_code):
-            summary.rejections.append(Rejection(row, (FieldProblem(
-                "unit_code", f"单位 {result.details.unit_code} 不在您的管辖范围内",
-                f"Unit {result.details.unit_code} is outside your jurisdiction"),), raw))
+            summary.rejections.append(
+                Rejection(
+                    row,
+                    (
+                        FieldProblem(
+                            "unit_code",
+                            f"单位 {result.details.unit_code} 不在您的管辖范围内",
+                            f"Unit {result.details.unit_code} is outside your jurisdiction",
+                        ),
+                    ),
+                    raw,
+                )
+            )
         else:
             valid.append((row, result, raw))
             summary.warnings.extend((row, w) for w in result.warnings)
@@ -147,8 +164,16 @@ def _validate(ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], su
     return valid
 
 
-def register_batch(ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], *, source: str,
-                   filename: str = "", sha256: str = "", progress: Progress | None = None) -> BatchSummary:
+def register_batch(
+    ctx: Context,
+    actor: Actor,
+    rows: Iterable[tuple[int, RawRow]],
+    *,
+    source: str,
+    filename: str = "",
+    sha256: str = "",
+    progress: Progress | None = None,
+) -> BatchSummary:
     """Validate, match and store a batch of registrations in one transaction; returns the accounting."""
     actor.require(Permission.REGISTER_PERSONS if not filename else Permission.IMPORT_PERSONS)
     started = ctx.clock.now()
@@ -163,31 +188,56 @@ def register_batch(ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]
         doc_ids = uow.persons.ids_by_document(docs)
         np_ids = uow.persons.ids_by_name_phone(nps)
         src_ids = uow.persons.ids_by_source(srcs)
-        stored = {pid: _Target(p, [], [], stored_id=pid)
-                  for pid, p in uow.persons.get_many({*doc_ids.values(), *np_ids.values(),
-                                                      *src_ids.values()}).items()}
-        matcher = _Matcher({k: stored[v] for k, v in doc_ids.items()}, {k: stored[v] for k, v in np_ids.items()},
-                           {k: stored[v] for k, v in src_ids.items()})
+        stored = {
+            pid: _Target(p, [], [], stored_id=pid)
+            for pid, p in uow.persons.get_many({*doc_ids.values(), *np_ids.values(), *src_ids.values()}).items()
+        }
+        matcher = _Matcher(
+            {k: stored[v] for k, v in doc_ids.items()},
+            {k: stored[v] for k, v in np_ids.items()},
+            {k: stored[v] for k, v in src_ids.items()},
+        )
         new_targets: list[_Target] = []
 
         for n, (row, item, raw) in enumerate(valid, start=1):
             if progress is not None and n % 2000 == 0:
                 progress("matching", n, len(valid))
             if item.details.unit_code not in known_units:
-                summary.rejections.append(Rejection(row, (FieldProblem(
-                    "unit_code", f"单位编码 {item.details.unit_code} 不存在", f"Unknown unit code {item.details.unit_code}"),),
-                    raw))
+                summary.rejections.append(
+                    Rejection(
+                        row,
+                        (
+                            FieldProblem(
+                                "unit_code",
+                                f"单位编码 {item.details.unit_code} 不存在",
+                                f"Unknown unit code {item.details.unit_code}",
+                            ),
+                        ),
+                        raw,
+                    )
+                )
                 continue
             target = matcher.find(item, source)
             src_key = (source, item.source_ref) if item.source_ref else None
             owner = matcher.by_src.get(src_key) if src_key else None
             if owner is not None and target is not None and owner is not target:
-                summary.rejections.append(Rejection(row, (FieldProblem(
-                    "source_ref", f"来源编号 {item.source_ref} 已对应另一人", f"Source reference {item.source_ref} "
-                    "already belongs to another person"),), raw))
+                summary.rejections.append(
+                    Rejection(
+                        row,
+                        (
+                            FieldProblem(
+                                "source_ref",
+                                f"来源编号 {item.source_ref} 已对应另一人",
+                                f"Source reference {item.source_ref} already belongs to another person",
+                            ),
+                        ),
+                        raw,
+                    )
+                )
                 continue
-            stamp = ctx.stamp(actor, source, occurred_at=item.identified_at,
-                              reason=f"{filename} row {row}" if filename else None)
+            stamp = ctx.stamp(
+                actor, source, occurred_at=item.identified_at, reason=f"{filename} row {row}" if filename else None
+            )
             if target is None:
                 person, event = identify(item.details, item.status, stamp, severity=item.severity, risks=item.risks)
                 target = _Target(person, [event], [src_key] if src_key else [])
@@ -209,22 +259,48 @@ def register_batch(ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]
         summary.rejections.sort(key=lambda r: r.row)
         assert summary.accepted + summary.merged + summary.rejected == summary.rows
         if filename:
-            uow.imports.record(kind="persons", source=source, filename=filename, sha256=sha256, rows=summary.rows,
-                               accepted=summary.accepted, merged=summary.merged, rejected=summary.rejected,
-                               actor=actor.username, started_at=started, finished_at=ctx.clock.now())
-        uow.audit.record(ctx.clock.now(), actor.username, "import_persons" if filename else "register_persons",
-                         "batch", None, source=source, filename=filename, rows=summary.rows,
-                         accepted=summary.accepted, merged=summary.merged, rejected=summary.rejected)
+            uow.imports.record(
+                kind="persons",
+                source=source,
+                filename=filename,
+                sha256=sha256,
+                rows=summary.rows,
+                accepted=summary.accepted,
+                merged=summary.merged,
+                rejected=summary.rejected,
+                actor=actor.username,
+                started_at=started,
+                finished_at=ctx.clock.now(),
+            )
+        uow.audit.record(
+            ctx.clock.now(),
+            actor.username,
+            "import_persons" if filename else "register_persons",
+            "batch",
+            None,
+            source=source,
+            filename=filename,
+            rows=summary.rows,
+            accepted=summary.accepted,
+            merged=summary.merged,
+            rejected=summary.rejected,
+        )
         uow.commit()
     return summary
 
 
-def _save(ctx: Context, uow: Any, stored: Iterable[_Target], new_targets: list[_Target], summary: BatchSummary,
-          progress: Progress | None) -> None:
+def _save(
+    ctx: Context,
+    uow: Any,
+    stored: Iterable[_Target],
+    new_targets: list[_Target],
+    summary: BatchSummary,
+    progress: Progress | None,
+) -> None:
     now = ctx.clock.now()
     total = len(new_targets)
     for start in range(0, total, SAVE_CHUNK):
-        chunk = new_targets[start:start + SAVE_CHUNK]
+        chunk = new_targets[start : start + SAVE_CHUNK]
         ids = uow.persons.add_many([NewPerson(t.person, t.events, t.sources) for t in chunk], now)
         for target, pid in zip(chunk, ids, strict=True):
             target.person = replace(target.person, id=pid)

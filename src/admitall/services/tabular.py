@@ -43,9 +43,11 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
-        raise InvalidInput("file.encoding", f"文件编码无法识别（第 {e.start} 字节附近）：请保存为 UTF-8 或 GB18030",
-                           f"Cannot tell the file's encoding (near byte {e.start}); save it as UTF-8 or GB18030") \
-            from None
+        raise InvalidInput(
+            "file.encoding",
+            f"文件编码无法识别（第 {e.start} 字节附近）：请保存为 UTF-8 或 GB18030",
+            f"Cannot tell the file's encoding (near byte {e.start}); save it as UTF-8 or GB18030",
+        ) from None
 
 
 def _cell_text(value: object) -> str | None:
@@ -93,8 +95,9 @@ def read_table(path: Path | str, names: Mapping[str, str], required: tuple[str, 
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise InvalidInput("file.unreadable", f"无法读取文件 {path}：{e.strerror}",
-                           f"Cannot read the file {path}: {e.strerror}") from None
+        raise InvalidInput(
+            "file.unreadable", f"无法读取文件 {path}：{e.strerror}", f"Cannot read the file {path}: {e.strerror}"
+        ) from None
     return parse_table(data, names, required, xlsx=path.suffix.lower() in (".xlsx", ".xlsm"))
 
 
@@ -118,8 +121,11 @@ def parse_table(data: bytes, names: Mapping[str, str], required: tuple[str, ...]
             seen.add(key)
     missing = [r for r in required if r not in seen]
     if missing:
-        raise InvalidInput("file.missing_columns", f"缺少必需的列：{', '.join(missing)}（表头是第1行）",
-                           f"Required columns are missing: {', '.join(missing)} (the header is row 1)")
+        raise InvalidInput(
+            "file.missing_columns",
+            f"缺少必需的列：{', '.join(missing)}（表头是第1行）",
+            f"Required columns are missing: {', '.join(missing)} (the header is row 1)",
+        )
     ignored = [h for h, k in zip(header, keys, strict=True) if k is None and h not in (None, "")]
     rows: list[tuple[int, dict[str, str | None]]] = []
     pairs = [(i, k) for i, k in enumerate(keys) if k is not None]

@@ -15,12 +15,24 @@ from admitall.services.context import Actor, Context, not_found
 from admitall.services.tabular import read_table
 
 UNIT_HEADERS = {
-    "code": "code", "编码": "code", "单位编码": "code", "区划代码": "code",
-    "name": "name", "名称": "name", "单位名称": "name",
-    "parent_code": "parent_code", "上级编码": "parent_code", "上级代码": "parent_code",
-    "lat": "lat", "approx_lat": "lat", "纬度": "lat",
-    "lon": "lon", "approx_lon": "lon", "经度": "lon",
-    "population": "population", "人口": "population",
+    "code": "code",
+    "编码": "code",
+    "单位编码": "code",
+    "区划代码": "code",
+    "name": "name",
+    "名称": "name",
+    "单位名称": "name",
+    "parent_code": "parent_code",
+    "上级编码": "parent_code",
+    "上级代码": "parent_code",
+    "lat": "lat",
+    "approx_lat": "lat",
+    "纬度": "lat",
+    "lon": "lon",
+    "approx_lon": "lon",
+    "经度": "lon",
+    "population": "population",
+    "人口": "population",
     "approx_population_10k": "population_10k",
 }
 ROOT_LEVELS = (UnitLevel.PROVINCE, UnitLevel.CITY)
@@ -36,8 +48,14 @@ class UnitImportSummary:
     rejections: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "accepted": self.accepted, "unchanged": self.unchanged, "renamed": self.renamed,
-                "rejected": self.rejected, "rejections": self.rejections}
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "unchanged": self.unchanged,
+            "renamed": self.renamed,
+            "rejected": self.rejected,
+            "rejections": self.rejections,
+        }
 
 
 def _number(text: str | None, field_name: str, kind: type[float] | type[int]) -> float | int | None:
@@ -46,8 +64,12 @@ def _number(text: str | None, field_name: str, kind: type[float] | type[int]) ->
     try:
         return kind(float(nfkc(text))) if kind is int else float(nfkc(text))
     except ValueError:
-        raise InvalidInput("unit.bad_number", f"{field_name} 不是数字：{text}", f"{field_name} is not a number: {text}",
-                           field=field_name) from None
+        raise InvalidInput(
+            "unit.bad_number",
+            f"{field_name} 不是数字：{text}",
+            f"{field_name} is not a number: {text}",
+            field=field_name,
+        ) from None
 
 
 def _parse_unit(raw: Mapping[str, str | None]) -> Unit:
@@ -57,9 +79,12 @@ def _parse_unit(raw: Mapping[str, str | None]) -> Unit:
         raise InvalidInput("unit.no_name", "名称为空", "The name is empty", field="name")
     parent_text = nfkc(raw.get("parent_code") or "")
     if parent_text and normalize_code(parent_text) != parent_of(code):
-        raise InvalidInput("unit.parent_mismatch", f"上级编码 {parent_text} 与编码推出的上级 {parent_of(code)} 不一致",
-                           f"parent_code {parent_text} is not the parent {parent_of(code)} that the code implies",
-                           field="parent_code")
+        raise InvalidInput(
+            "unit.parent_mismatch",
+            f"上级编码 {parent_text} 与编码推出的上级 {parent_of(code)} 不一致",
+            f"parent_code {parent_text} is not the parent {parent_of(code)} that the code implies",
+            field="parent_code",
+        )
     population = _number(raw.get("population"), "population", int)
     per_10k = _number(raw.get("population_10k"), "approx_population_10k", float)
     if population is None and per_10k is not None:
@@ -68,8 +93,7 @@ def _parse_unit(raw: Mapping[str, str | None]) -> Unit:
     return Unit(code, name, lat, lon, int(population) if population is not None else None)
 
 
-def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[str, str | None]]]) \
-        -> UnitImportSummary:
+def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[str, str | None]]]) -> UnitImportSummary:
     """Add units, parents before children whatever the file's order; an orphan or a bad code is rejected."""
     actor.require(Permission.MANAGE_UNITS)
     summary = UnitImportSummary()
@@ -93,8 +117,14 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
         for row, unit in parsed:
             parent = parent_of(unit.code)
             if unit.code in seen:
-                summary.rejections.append({"row": row, "field": "code", "reason": f"编码 {unit.code} 在文件中重复",
-                                           "reason_en": f"The code {unit.code} appears twice in the file"})
+                summary.rejections.append(
+                    {
+                        "row": row,
+                        "field": "code",
+                        "reason": f"编码 {unit.code} 在文件中重复",
+                        "reason_en": f"The code {unit.code} appears twice in the file",
+                    }
+                )
                 continue
             seen.add(unit.code)
             if unit.code in existing:
@@ -107,13 +137,24 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
             has_parent = parent is not None and (parent in existing or parent in seen)
             if not has_parent and level_of(unit.code) not in ROOT_LEVELS:
                 seen.discard(unit.code)
-                summary.rejections.append({"row": row, "field": "code",
-                                           "reason": f"上级单位 {parent} 不存在（孤立编码）",
-                                           "reason_en": f"The parent unit {parent} does not exist (orphan code)"})
+                summary.rejections.append(
+                    {
+                        "row": row,
+                        "field": "code",
+                        "reason": f"上级单位 {parent} 不存在（孤立编码）",
+                        "reason_en": f"The parent unit {parent} does not exist (orphan code)",
+                    }
+                )
                 continue
             if not actor.covers(unit.code):
-                summary.rejections.append({"row": row, "field": "code", "reason": "不在您的管辖范围内",
-                                           "reason_en": "Outside your jurisdiction"})
+                summary.rejections.append(
+                    {
+                        "row": row,
+                        "field": "code",
+                        "reason": "不在您的管辖范围内",
+                        "reason_en": "Outside your jurisdiction",
+                    }
+                )
                 continue
             new.append(unit)
             if not has_parent:
@@ -122,8 +163,17 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
         uow.units.add_many(new, ctx.clock.now(), roots)
         summary.rejected = len(summary.rejections)
         summary.rejections.sort(key=lambda r: r["row"])
-        uow.audit.record(ctx.clock.now(), actor.username, "import_units", "batch", None, rows=summary.rows,
-                         accepted=summary.accepted, renamed=summary.renamed, rejected=summary.rejected)
+        uow.audit.record(
+            ctx.clock.now(),
+            actor.username,
+            "import_units",
+            "batch",
+            None,
+            rows=summary.rows,
+            accepted=summary.accepted,
+            renamed=summary.renamed,
+            rejected=summary.rejected,
+        )
         uow.commit()
     assert summary.accepted + summary.unchanged + summary.renamed + summary.rejected == summary.rows
     return summary
@@ -143,8 +193,11 @@ def scope_root(ctx: Context, actor: Actor) -> Unit:
             roots = uow.units.roots()
             unit = roots[0] if roots else None
     if unit is None:
-        raise InvalidInput("unit.none", "还没有任何单位：请先运行 admitall demo 或导入单位",
-                           "There are no units yet: run `admitall demo` or import units first")
+        raise InvalidInput(
+            "unit.none",
+            "还没有任何单位：请先运行 admitall demo 或导入单位",
+            "There are no units yet: run `admitall demo` or import units first",
+        )
     return unit
 
 
@@ -173,11 +226,20 @@ def unit_overview(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
         "level": level.as_dict(),
         "path": [{"code": c, "name": names.get(c, c)} for c in path_codes],
         "counts": totals,
-        "children": [{**_unit_dict(c), "counts": child_counts.get(c.code[:PREFIX_LENGTH[level_of(c.code)]], {})}
-                     for c in children],
+        "children": [
+            {**_unit_dict(c), "counts": child_counts.get(c.code[: PREFIX_LENGTH[level_of(c.code)]], {})}
+            for c in children
+        ],
     }
 
 
 def _unit_dict(u: Unit) -> dict[str, Any]:
-    return {"code": u.code, "name": u.name, "level": level_of(u.code).value, "parent_code": parent_of(u.code),
-            "lat": u.lat, "lon": u.lon, "population": u.population}
+    return {
+        "code": u.code,
+        "name": u.name,
+        "level": level_of(u.code).value,
+        "parent_code": parent_of(u.code),
+        "lat": u.lat,
+        "lon": u.lon,
+        "population": u.population,
+    }

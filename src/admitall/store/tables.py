@@ -114,16 +114,20 @@ persons = Table(
     UniqueConstraint("document_type", "document_number"),
     CheckConstraint(_in("status", STATUSES), name="status"),
     CheckConstraint(_in("placement", PLACEMENTS), name="placement"),
-    CheckConstraint("severity IS NULL OR " + _in("severity", ("mild", "moderate", "severe", "critical")),
-                    name="severity"),
+    CheckConstraint(
+        "severity IS NULL OR " + _in("severity", ("mild", "moderate", "severe", "critical")), name="severity"
+    ),
     # in the four categories (or recovered, queuing for a recovery room) ⇔ not 'left'
-    CheckConstraint(f"({_in('status', ('excluded', 'released', 'dead'))}) = (placement = 'left')",
-                    name="left_iff_out"),
+    CheckConstraint(f"({_in('status', ('excluded', 'released', 'dead'))}) = (placement = 'left')", name="left_iff_out"),
     # waiting, assigned or in transit ⇔ a waiting-since time (kept so that a refusal keeps the place in line)
-    CheckConstraint(f"({_in('placement', ('waiting', 'assigned', 'in_transit'))}) = (waiting_since IS NOT NULL)",
-                    name="queued_has_waiting_since"),
-    CheckConstraint(f"({_in('placement', ('assigned', 'in_transit', 'admitted'))}) = (facility_code IS NOT NULL)",
-                    name="bed_iff_facility"),
+    CheckConstraint(
+        f"({_in('placement', ('waiting', 'assigned', 'in_transit'))}) = (waiting_since IS NOT NULL)",
+        name="queued_has_waiting_since",
+    ),
+    CheckConstraint(
+        f"({_in('placement', ('assigned', 'in_transit', 'admitted'))}) = (facility_code IS NOT NULL)",
+        name="bed_iff_facility",
+    ),
     Index("ix_persons_unit_status", "unit_code", "status"),
     Index("ix_persons_name_phone", "name", "phone"),
     Index("ix_persons_phone", "phone"),

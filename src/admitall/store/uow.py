@@ -53,8 +53,9 @@ class UnitOfWork:
         assert self._tx is not None
         self._tx.commit()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()

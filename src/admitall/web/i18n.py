@@ -60,9 +60,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "new_status": ("新状态", "New status"),
     "save": ("保存", "Save"),
     "register_title": ("登记四类人员", "Register a person"),
-    "register_hint": ("同一人（证件号相同，或无证件时姓名与手机号相同）将合并到已登记记录，类别只升不降。",
-                      "The same person (same document, or without one the same name and phone) is merged into the "
-                      "existing record; a category is raised, never lowered."),
+    "register_hint": (
+        "同一人（证件号相同，或无证件时姓名与手机号相同）将合并到已登记记录，类别只升不降。",
+        "The same person (same document, or without one the same name and phone) is merged into the "
+        "existing record; a category is raised, never lowered.",
+    ),
     "id_number": ("证件号码", "ID number"),
     "unit_code": ("社区编码", "Unit code"),
     "risk": ("风险因素（高龄、基础疾病、孕产妇）", "Risk flags (elderly, comorbidity, pregnancy)"),

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
@@ -32,8 +32,16 @@ from admitall.web.i18n import translator
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 LOGIN_CSRF_COOKIE = "admitall_login_csrf"
-ENUMS = {"status": Status, "severity": Severity, "placement": Placement, "risk": Risk, "event": EventKind,
-         "level": UnitLevel, "role": Role, "document_type": DocumentType}
+ENUMS = {
+    "status": Status,
+    "severity": Severity,
+    "placement": Placement,
+    "risk": Risk,
+    "event": EventKind,
+    "level": UnitLevel,
+    "role": Role,
+    "document_type": DocumentType,
+}
 
 
 def _local(request: Request, value: str | None) -> str:
@@ -43,8 +51,15 @@ def _local(request: Request, value: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _render(request: Request, template: str, data: dict[str, Any], *, actor: Actor | None = None,
-            csrf: str | None = None, status_code: int = 200) -> Response:
+def _render(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    *,
+    actor: Actor | None = None,
+    csrf: str | None = None,
+    status_code: int = 200,
+) -> Response:
     """The HTML page, or its JSON twin with the same data when the path ends in .json."""
     if request.url.path.endswith(".json"):
         return JSONResponse(data, status_code=status_code)
@@ -65,9 +80,21 @@ def _render(request: Request, template: str, data: dict[str, Any], *, actor: Act
         params = {**request.query_params, **{k: v for k, v in changes.items()}}
         return f"{request.url.path}?{urlencode({k: v for k, v in params.items() if v not in (None, '')})}"
 
-    context = {"request": request, "t": t, "lang": lang, "label": label, "colour": colour, "actor": actor,
-               "csrf": csrf, "local": lambda v: _local(request, v), "url_with": url_with,
-               "json_url": _json_url(request), "enums": ENUMS, "four": FOUR_CATEGORIES, **data}
+    context = {
+        "request": request,
+        "t": t,
+        "lang": lang,
+        "label": label,
+        "colour": colour,
+        "actor": actor,
+        "csrf": csrf,
+        "local": lambda v: _local(request, v),
+        "url_with": url_with,
+        "json_url": _json_url(request),
+        "enums": ENUMS,
+        "four": FOUR_CATEGORIES,
+        **data,
+    }
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
@@ -87,8 +114,11 @@ async def _form(request: Request, csrf: str) -> dict[str, str]:
     form = await request.form()
     sent = str(form.get("csrf_token", ""))
     if not hmac.compare_digest(sent, csrf):
-        raise Unauthenticated("auth.csrf", "表单已过期或来源不明，请刷新页面后重试",
-                              "The form has expired or did not come from this site; reload and try again")
+        raise Unauthenticated(
+            "auth.csrf",
+            "表单已过期或来源不明，请刷新页面后重试",
+            "The form has expired or did not come from this site; reload and try again",
+        )
     return {k: str(v) for k, v in form.items() if k != "csrf_token"}
 
 
@@ -124,14 +154,24 @@ async def login(request: Request) -> Response:
         actor = authenticate(ctx, str(form.get("username", "")), str(form.get("password", "")))
     except AdmitAllError as e:
         token = secrets.token_urlsafe(24)
-        response = _render(request, "login.html", {"next": next_url, "login_csrf": token,
-                                                   "failed": e.message(request_lang(request))}, status_code=401)
+        response = _render(
+            request,
+            "login.html",
+            {"next": next_url, "login_csrf": token, "failed": e.message(request_lang(request))},
+            status_code=401,
+        )
         response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
         return response
     session, _csrf = start_session(ctx, actor)
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax", secure=ctx.settings.secure_cookies,
-                        max_age=ctx.settings.session_minutes * 60)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.secure_cookies,
+        max_age=ctx.settings.session_minutes * 60,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
@@ -171,16 +211,40 @@ def unit_page(request: Request, code: str) -> Response:
 
 @router.get("/people")
 @router.get("/people.json")
-def people_page(request: Request, q: str = "", unit: str = "", status: str = "", placement: str = "",
-                severity: str = "", page: int = 1) -> Response:
+def people_page(
+    request: Request,
+    q: str = "",
+    unit: str = "",
+    status: str = "",
+    placement: str = "",
+    severity: str = "",
+    page: int = 1,
+) -> Response:
     actor, csrf = _session(request)
     page = max(page, 1)
     limit = 50
-    data = people.search_people(get_ctx(request), actor, q=q, unit=unit or None, status=status or None,
-                                placement=placement or None, severity=severity or None, limit=limit,
-                                offset=(page - 1) * limit)
-    data.update({"q": q, "unit": unit, "status": status, "placement": placement, "severity": severity,
-                 "page": page, "pages": max(1, -(-data["total"] // limit))})
+    data = people.search_people(
+        get_ctx(request),
+        actor,
+        q=q,
+        unit=unit or None,
+        status=status or None,
+        placement=placement or None,
+        severity=severity or None,
+        limit=limit,
+        offset=(page - 1) * limit,
+    )
+    data.update(
+        {
+            "q": q,
+            "unit": unit,
+            "status": status,
+            "placement": placement,
+            "severity": severity,
+            "page": page,
+            "pages": max(1, -(-data["total"] // limit)),
+        }
+    )
     return _render(request, "people.html", data, actor=actor, csrf=csrf)
 
 
@@ -188,8 +252,13 @@ def people_page(request: Request, q: str = "", unit: str = "", status: str = "",
 def register_page(request: Request) -> Response:
     actor, csrf = _session(request)
     actor.require(Permission.REGISTER_PERSONS)
-    return _render(request, "register.html", {"values": {"unit_code": actor.unit_code or ""}, "error": None},
-                   actor=actor, csrf=csrf)
+    return _render(
+        request,
+        "register.html",
+        {"values": {"unit_code": actor.unit_code or ""}, "error": None},
+        actor=actor,
+        csrf=csrf,
+    )
 
 
 @router.post("/people/new")
@@ -201,8 +270,14 @@ async def register_submit(request: Request) -> Response:
     except AdmitAllError as e:
         if e.kind != "invalid":
             raise
-        return _render(request, "register.html", {"values": form, "error": e.message(request_lang(request))},
-                       actor=actor, csrf=csrf, status_code=422)
+        return _render(
+            request,
+            "register.html",
+            {"values": form, "error": e.message(request_lang(request))},
+            actor=actor,
+            csrf=csrf,
+            status_code=422,
+        )
     flash = "registered" if result["outcome"] == "accepted" else "merged"
     return RedirectResponse(f"/people/{result['person']['id']}?flash={flash}", status_code=303)
 
@@ -231,9 +306,16 @@ def _person_id(text: str) -> int:
 async def reclassify_submit(request: Request, person_id: int) -> Response:
     actor, csrf = _session(request)
     form = await _form(request, csrf)
-    people.reclassify_person(get_ctx(request), actor, person_id, form.get("to", ""),
-                             severity=form.get("severity") or None, reason=form.get("reason") or None,
-                             source="web", expected_version=int(form["version"]) if form.get("version") else None)
+    people.reclassify_person(
+        get_ctx(request),
+        actor,
+        person_id,
+        form.get("to", ""),
+        severity=form.get("severity") or None,
+        reason=form.get("reason") or None,
+        source="web",
+        expected_version=int(form["version"]) if form.get("version") else None,
+    )
     return RedirectResponse(f"/people/{person_id}?flash=saved", status_code=303)
 
 
@@ -241,7 +323,13 @@ async def reclassify_submit(request: Request, person_id: int) -> Response:
 async def severity_submit(request: Request, person_id: int) -> Response:
     actor, csrf = _session(request)
     form = await _form(request, csrf)
-    people.change_person_severity(get_ctx(request), actor, person_id, form.get("to", ""),
-                                  reason=form.get("reason") or None, source="web",
-                                  expected_version=int(form["version"]) if form.get("version") else None)
+    people.change_person_severity(
+        get_ctx(request),
+        actor,
+        person_id,
+        form.get("to", ""),
+        reason=form.get("reason") or None,
+        source="web",
+        expected_version=int(form["version"]) if form.get("version") else None,
+    )
     return RedirectResponse(f"/people/{person_id}?flash=saved", status_code=303)

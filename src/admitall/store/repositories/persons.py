@@ -70,8 +70,15 @@ def person_row(p: Person, at: datetime) -> dict[str, Any]:
 
 def to_person(row: Row[Any]) -> Person:
     doc = Document(DocumentType(row.document_type), row.document_number) if row.document_number else None
-    details = PersonDetails(name=row.name, unit_code=row.unit_code, document=doc, phone=row.phone,
-                            sex=Sex(row.sex) if row.sex else None, birth_date=row.birth_date, address=row.address)
+    details = PersonDetails(
+        name=row.name,
+        unit_code=row.unit_code,
+        document=doc,
+        phone=row.phone,
+        sex=Sex(row.sex) if row.sex else None,
+        birth_date=row.birth_date,
+        address=row.address,
+    )
     return Person(
         details=details,
         status=Status(row.status),
@@ -90,9 +97,17 @@ def to_person(row: Row[Any]) -> Person:
 
 def event_row(person_id: int, seq: int, e: PersonEvent) -> dict[str, Any]:
     s = e.stamp
-    return {"person_id": person_id, "seq": seq, "kind": e.kind.value, "occurred_at": s.occurred_at,
-            "recorded_at": s.recorded_at, "actor": s.actor, "source": s.source, "reason": s.reason,
-            "data": dict(e.data)}
+    return {
+        "person_id": person_id,
+        "seq": seq,
+        "kind": e.kind.value,
+        "occurred_at": s.occurred_at,
+        "recorded_at": s.recorded_at,
+        "actor": s.actor,
+        "source": s.source,
+        "reason": s.reason,
+        "data": dict(e.data),
+    }
 
 
 def in_subtree(root: str | None) -> ColumnElement[bool]:
@@ -122,17 +137,24 @@ class PersonRepository:
         rows = [{**person_row(item.person, at), "created_at": at} for item in items]
         result = self.conn.execute(insert(persons).returning(persons.c.id, sort_by_parameter_order=True), rows)
         ids = [int(r[0]) for r in result]
-        events = [event_row(pid, seq, e) for pid, item in zip(ids, items, strict=True)
-                  for seq, e in enumerate(item.events, start=1)]
+        events = [
+            event_row(pid, seq, e)
+            for pid, item in zip(ids, items, strict=True)
+            for seq, e in enumerate(item.events, start=1)
+        ]
         self.conn.execute(insert(person_events), events)
-        sources = [{"source": s, "source_ref": ref, "person_id": pid}
-                   for pid, item in zip(ids, items, strict=True) for s, ref in item.sources]
+        sources = [
+            {"source": s, "source_ref": ref, "person_id": pid}
+            for pid, item in zip(ids, items, strict=True)
+            for s, ref in item.sources
+        ]
         if sources:
             self.conn.execute(insert(person_sources), sources)
         return ids
 
-    def add(self, person: Person, events: Sequence[PersonEvent], at: datetime,
-            sources: Sequence[tuple[str, str]] = ()) -> int:
+    def add(
+        self, person: Person, events: Sequence[PersonEvent], at: datetime, sources: Sequence[tuple[str, str]] = ()
+    ) -> int:
         return self.add_many([NewPerson(person, events, sources)], at)[0]
 
     def save(self, person: Person, events: Sequence[PersonEvent], at: datetime) -> None:
@@ -140,13 +162,17 @@ class PersonRepository:
         assert person.id is not None
         first_seq = person.version - len(events) + 1
         result = self.conn.execute(
-            update(persons).where(and_(persons.c.id == person.id, persons.c.version == first_seq - 1))
-            .values(**person_row(person, at)))
+            update(persons)
+            .where(and_(persons.c.id == person.id, persons.c.version == first_seq - 1))
+            .values(**person_row(person, at))
+        )
         if result.rowcount != 1:
-            raise Conflict("person.changed_meanwhile", "该人员信息刚被他人修改，请刷新后重试",
-                           "Someone else changed this person meanwhile; reload and try again")
-        self.conn.execute(insert(person_events), [event_row(person.id, first_seq + i, e)
-                                                  for i, e in enumerate(events)])
+            raise Conflict(
+                "person.changed_meanwhile",
+                "该人员信息刚被他人修改，请刷新后重试",
+                "Someone else changed this person meanwhile; reload and try again",
+            )
+        self.conn.execute(insert(person_events), [event_row(person.id, first_seq + i, e) for i, e in enumerate(events)])
 
     def add_sources(self, person_id: int, sources: Iterable[tuple[str, str]]) -> None:
         rows = [{"source": s, "source_ref": r, "person_id": person_id} for s, r in sources]
@@ -154,11 +180,18 @@ class PersonRepository:
             self.conn.execute(insert(person_sources), rows)
 
     def history(self, person_id: int) -> list[StoredEvent]:
-        rows = self.conn.execute(select(person_events).where(person_events.c.person_id == person_id)
-                                 .order_by(person_events.c.seq))
-        return [StoredEvent(r.seq, PersonEvent(EventKind(r.kind), Stamp(r.occurred_at, r.recorded_at, r.actor,
-                                                                          r.source, r.reason), r.data))
-                for r in rows]
+        rows = self.conn.execute(
+            select(person_events).where(person_events.c.person_id == person_id).order_by(person_events.c.seq)
+        )
+        return [
+            StoredEvent(
+                r.seq,
+                PersonEvent(
+                    EventKind(r.kind), Stamp(r.occurred_at, r.recorded_at, r.actor, r.source, r.reason), r.data
+                ),
+            )
+            for r in rows
+        ]
 
     def ids_by_document(self, numbers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(document type, number) → person id, for those already registered."""
@@ -168,8 +201,11 @@ class PersonRepository:
             by_type.setdefault(doc_type, []).append(number)
         for doc_type, wanted in by_type.items():
             for i in range(0, len(wanted), 500):
-                rows = self.conn.execute(select(persons.c.id, persons.c.document_number).where(
-                    persons.c.document_type == doc_type, persons.c.document_number.in_(wanted[i:i + 500])))
+                rows = self.conn.execute(
+                    select(persons.c.id, persons.c.document_number).where(
+                        persons.c.document_type == doc_type, persons.c.document_number.in_(wanted[i : i + 500])
+                    )
+                )
                 found.update({(doc_type, r.document_number): r.id for r in rows})
         return found
 
@@ -179,8 +215,11 @@ class PersonRepository:
         found: dict[tuple[str, str], int] = {}
         phones = sorted({p for _, p in wanted})
         for i in range(0, len(phones), 500):
-            rows = self.conn.execute(select(persons.c.id, persons.c.name, persons.c.phone)
-                                     .where(persons.c.phone.in_(phones[i:i + 500])).order_by(persons.c.id))
+            rows = self.conn.execute(
+                select(persons.c.id, persons.c.name, persons.c.phone)
+                .where(persons.c.phone.in_(phones[i : i + 500]))
+                .order_by(persons.c.id)
+            )
             for r in rows:
                 found.setdefault((r.name, r.phone), r.id)
         return {k: v for k, v in found.items() if k in set(wanted)}
@@ -192,8 +231,11 @@ class PersonRepository:
             by_source.setdefault(source, []).append(ref)
         for source, wanted in by_source.items():
             for i in range(0, len(wanted), 500):
-                rows = self.conn.execute(select(person_sources).where(
-                    person_sources.c.source == source, person_sources.c.source_ref.in_(wanted[i:i + 500])))
+                rows = self.conn.execute(
+                    select(person_sources).where(
+                        person_sources.c.source == source, person_sources.c.source_ref.in_(wanted[i : i + 500])
+                    )
+                )
                 found.update({(source, r.source_ref): r.person_id for r in rows})
         return found
 
@@ -201,13 +243,23 @@ class PersonRepository:
         wanted = sorted(set(ids))
         result: dict[int, Person] = {}
         for i in range(0, len(wanted), 500):
-            rows = self.conn.execute(select(persons).where(persons.c.id.in_(wanted[i:i + 500])))
+            rows = self.conn.execute(select(persons).where(persons.c.id.in_(wanted[i : i + 500])))
             result.update({r.id: to_person(r) for r in rows})
         return result
 
-    def search(self, root: str | None, *, name: str | None = None, document: str | None = None,
-               phone: str | None = None, status: str | None = None, placement: str | None = None,
-               severity: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
+    def search(
+        self,
+        root: str | None,
+        *,
+        name: str | None = None,
+        document: str | None = None,
+        phone: str | None = None,
+        status: str | None = None,
+        placement: str | None = None,
+        severity: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Person], int]:
         """People in the subtree of `root` matching every filter given; returns a page and the total."""
         conditions: list[ColumnElement[bool]] = [in_subtree(root)]
         if name:
@@ -216,14 +268,21 @@ class PersonRepository:
             conditions.append(persons.c.document_number == document)
         if phone:
             conditions.append(persons.c.phone == phone)
-        for column, value in ((persons.c.status, status), (persons.c.placement, placement),
-                              (persons.c.severity, severity)):
+        for column, value in (
+            (persons.c.status, status),
+            (persons.c.placement, placement),
+            (persons.c.severity, severity),
+        ):
             if value:
                 conditions.append(column == value)
         total = int(self.conn.execute(select(func.count()).select_from(persons).where(*conditions)).scalar_one())
-        rows = self.conn.execute(select(persons).where(*conditions)
-                                 .order_by(persons.c.identified_at.desc(), persons.c.id.desc())
-                                 .limit(limit).offset(offset))
+        rows = self.conn.execute(
+            select(persons)
+            .where(*conditions)
+            .order_by(persons.c.identified_at.desc(), persons.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         return [to_person(r) for r in rows], total
 
     def stock(self, root: str | None) -> list[tuple[str, str | None, str, int]]:
@@ -231,19 +290,24 @@ class PersonRepository:
         rows = self.conn.execute(
             select(persons.c.status, persons.c.severity, persons.c.placement, func.count())
             .where(in_subtree(root))
-            .group_by(persons.c.status, persons.c.severity, persons.c.placement))
+            .group_by(persons.c.status, persons.c.severity, persons.c.placement)
+        )
         return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 
     def oldest_waiting(self, root: str | None) -> datetime | None:
-        value: datetime | None = self.conn.execute(select(func.min(persons.c.waiting_since)).where(
-            in_subtree(root), persons.c.placement == Placement.WAITING.value)).scalar_one()
+        value: datetime | None = self.conn.execute(
+            select(func.min(persons.c.waiting_since)).where(
+                in_subtree(root), persons.c.placement == Placement.WAITING.value
+            )
+        ).scalar_one()
         return value
 
     def counts_by_child(self, root: str, prefix_length: int) -> dict[str, dict[str, int]]:
         """For each child prefix (the first `prefix_length` digits), the count of people by status."""
         child = func.substr(persons.c.unit_code, 1, prefix_length)
-        rows = self.conn.execute(select(child, persons.c.status, func.count()).where(in_subtree(root))
-                                 .group_by(child, persons.c.status))
+        rows = self.conn.execute(
+            select(child, persons.c.status, func.count()).where(in_subtree(root)).group_by(child, persons.c.status)
+        )
         result: dict[str, dict[str, int]] = {}
         for prefix, status, n in rows:
             result.setdefault(prefix, {})[status] = int(n)

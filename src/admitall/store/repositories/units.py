@@ -29,7 +29,7 @@ class UnitRepository:
         wanted = list(set(codes))
         found: dict[str, Unit] = {}
         for i in range(0, len(wanted), 500):
-            for row in self.conn.execute(select(units).where(units.c.code.in_(wanted[i:i + 500]))):
+            for row in self.conn.execute(select(units).where(units.c.code.in_(wanted[i : i + 500]))):
                 found[row.code] = _unit(row)
         return found
 
@@ -40,12 +40,22 @@ class UnitRepository:
         """Insert units; those in `roots` are tops of the tree (their parent is not a unit here)."""
         if not new_units:
             return
-        self.conn.execute(insert(units), [
-            {"code": u.code, "name": u.name, "level": level_of(u.code).value,
-             "parent_code": None if u.code in roots else parent_of(u.code),
-             "lat": u.lat, "lon": u.lon, "population": u.population, "created_at": at}
-            for u in new_units
-        ])
+        self.conn.execute(
+            insert(units),
+            [
+                {
+                    "code": u.code,
+                    "name": u.name,
+                    "level": level_of(u.code).value,
+                    "parent_code": None if u.code in roots else parent_of(u.code),
+                    "lat": u.lat,
+                    "lon": u.lon,
+                    "population": u.population,
+                    "created_at": at,
+                }
+                for u in new_units
+            ],
+        )
 
     def rename(self, code: str, name: str) -> None:
         self.conn.execute(update(units).where(units.c.code == code).values(name=name))

@@ -30,8 +30,9 @@ class UserRepository:
         row = self.conn.execute(select(users).where(where)).first()  # type: ignore[arg-type]
         if row is None:
             return None
-        return UserRecord(row.id, row.username, row.display_name, row.password_hash, row.role, row.unit_code,
-                          bool(row.active))
+        return UserRecord(
+            row.id, row.username, row.display_name, row.password_hash, row.role, row.unit_code, bool(row.active)
+        )
 
     def by_username(self, username: str) -> UserRecord | None:
         return self._one(users.c.username == username)
@@ -39,23 +40,41 @@ class UserRepository:
     def get(self, user_id: int) -> UserRecord | None:
         return self._one(users.c.id == user_id)
 
-    def add(self, *, username: str, display_name: str, password_hash: str, role: str, unit_code: str,
-            at: datetime) -> int:
-        return int(self.conn.execute(insert(users).values(
-            username=username, display_name=display_name, password_hash=password_hash, role=role,
-            unit_code=unit_code, active=True, created_at=at).returning(users.c.id)).scalar_one())
+    def add(
+        self, *, username: str, display_name: str, password_hash: str, role: str, unit_code: str, at: datetime
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(users)
+                .values(
+                    username=username,
+                    display_name=display_name,
+                    password_hash=password_hash,
+                    role=role,
+                    unit_code=unit_code,
+                    active=True,
+                    created_at=at,
+                )
+                .returning(users.c.id)
+            ).scalar_one()
+        )
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
     def all(self) -> list[UserRecord]:
         rows = self.conn.execute(select(users).order_by(users.c.username))
-        return [UserRecord(r.id, r.username, r.display_name, r.password_hash, r.role, r.unit_code, bool(r.active))
-                for r in rows]
+        return [
+            UserRecord(r.id, r.username, r.display_name, r.password_hash, r.role, r.unit_code, bool(r.active))
+            for r in rows
+        ]
 
     def add_session(self, token_hash: str, user_id: int, csrf_token: str, at: datetime, expires_at: datetime) -> None:
-        self.conn.execute(insert(web_sessions).values(token_hash=token_hash, user_id=user_id, csrf_token=csrf_token,
-                                                      created_at=at, expires_at=expires_at))
+        self.conn.execute(
+            insert(web_sessions).values(
+                token_hash=token_hash, user_id=user_id, csrf_token=csrf_token, created_at=at, expires_at=expires_at
+            )
+        )
 
     def session(self, token_hash: str) -> tuple[int, str, datetime] | None:
         row = self.conn.execute(select(web_sessions).where(web_sessions.c.token_hash == token_hash)).first()

@@ -123,9 +123,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["unit_code"], ["units.code"], name=op.f("fk_persons_unit_code_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_persons")),
-        sa.UniqueConstraint(
-            "document_type", "document_number", name=op.f("uq_persons_document_type_document_number")
-        ),
+        sa.UniqueConstraint("document_type", "document_number", name=op.f("uq_persons_document_type_document_number")),
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.create_index("ix_persons_name_phone", ["name", "phone"], unique=False)
@@ -163,9 +161,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["persons.id"], name=op.f("fk_person_events_person_id_persons")
-        ),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name=op.f("fk_person_events_person_id_persons")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_events")),
         sa.UniqueConstraint("person_id", "seq", name=op.f("uq_person_events_person_id_seq")),
     )
@@ -177,9 +173,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.Column("source_ref", sa.String(length=100), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["persons.id"], name=op.f("fk_person_sources_person_id_persons")
-        ),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name=op.f("fk_person_sources_person_id_persons")),
         sa.PrimaryKeyConstraint("source", "source_ref", name=op.f("pk_person_sources")),
     )
     with op.batch_alter_table("person_sources", schema=None) as batch_op:

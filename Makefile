@@ -1,0 +1,34 @@
+# AdmitAll: `make run` sets up and runs the demo city; `make test` sets up and runs the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/admitall init
+	$(BIN)/admitall demo
+	$(BIN)/admitall serve --host $(HOST) --port $(PORT)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(BIN)/.installed lint
+	./scripts/system-packages
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/import_persons.py
+
+clean:
+	rm -rf $(VENV) admitall.db admitall.db-wal admitall.db-shm test-artifacts

@@ -1,0 +1,109 @@
+"""A real HTTP server (uvicorn in a thread) over a real SQLite database with a small city and one user per role."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from admitall.api.app import create_app
+from admitall.clock import ManualClock
+from admitall.services.context import Context, cli_actor
+from admitall.services.registration import register_batch
+from admitall.store.db import init_database
+from tests.conftest import make_ctx
+from tests.factories import (
+    CITY,
+    DAZHI,
+    DAZHI_1,
+    JIANGAN,
+    PASSWORD,
+    WUCHANG_1,
+    YIYUAN,
+    id_number,
+    load_small_city,
+    make_user,
+    person_row,
+)
+
+USERS = {
+    "admin": ("admin", CITY),
+    "commander": ("commander", CITY),
+    "jiangan": ("unit_officer", JIANGAN),
+    "dazhi": ("unit_officer", DAZHI),
+    "yiyuan": ("unit_officer", YIYUAN),
+    "dispatcher": ("dispatcher", CITY),
+    "facility": ("facility_officer", CITY),
+    "analyst": ("analyst", CITY),
+    "district_admin": ("admin", JIANGAN),
+}
+
+
+@dataclass
+class World:
+    url: str
+    ctx: Context
+    clock: ManualClock
+    ids: dict[str, int]
+
+    def token(self, username: str) -> str:
+        response = httpx.post(f"{self.url}/api/auth/token", data={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def client(self, username: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token(username)}"} if username else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _seed(ctx: Context) -> dict[str, int]:
+    load_small_city(ctx)
+    for username, (role, unit) in USERS.items():
+        make_user(ctx, username, role, unit)
+    rows = {
+        "zhang": person_row(name="张三", unit_code=DAZHI_1),
+        "li": person_row(
+            name="李四", id_number=id_number(seq=2), phone="13900000002", category="confirmed", severity="severe"
+        ),
+        "wang": person_row(
+            name="王五", id_number=id_number(seq=4), phone="13900000004", unit_code=WUCHANG_1, category="contact"
+        ),
+    }
+    summary = register_batch(ctx, cli_actor(), [(i, r) for i, r in enumerate(rows.values(), start=2)], source="seed")
+    return {key: summary.person_ids[i] for i, key in enumerate(rows, start=2)}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    path: Path = tmp_path_factory.mktemp("e2e") / "admitall.db"
+    clock = ManualClock(datetime(2020, 2, 10, 2, 0, tzinfo=UTC))
+    ctx = make_ctx(f"sqlite:///{path}", clock)
+    init_database(ctx.engine)
+    ids = _seed(ctx)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield World(f"http://127.0.0.1:{port}", ctx, clock, ids)
+    server.should_exit = True
+    thread.join(timeout=10)
+    ctx.engine.dispose()

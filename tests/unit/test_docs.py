@@ -1,0 +1,48 @@
+"""The README is checked against the code, so that what it promises stays true."""
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from admitall.cli import app
+from admitall.domain.access import Permission, Role, can
+from admitall.domain.intake import HEADERS
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def table_rows(heading: str) -> list[list[str]]:
+    """The body rows of the first table after a heading."""
+    lines = README.split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        table.append([cell.strip() for cell in line.strip("|").split("|")])
+    return table
+
+
+def test_every_persons_column_in_the_readme_is_accepted_in_both_languages():
+    rows = table_rows("## Importing people")
+    assert len(rows) == 13
+    for english, chinese, _ in rows:
+        assert HEADERS[english.strip("`")] == english.strip("`")
+        assert HEADERS[chinese] == english.strip("`")
+
+
+@pytest.mark.parametrize("command", sorted(set(re.findall(r"^admitall ((?:import |users )?\w+)", README, re.M))))
+def test_every_command_in_the_readme_exists(command):
+    result = CliRunner().invoke(app, [*command.split(), "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_roles_table_says_who_sees_personal_data():
+    for role_name, _people, personal, _changes in table_rows("## Roles"):
+        role = Role(role_name)
+        if personal.startswith("shown"):
+            assert can(role, Permission.SEE_PERSONAL_DATA)
+        else:
+            assert not can(role, Permission.SEE_PERSONAL_DATA)
