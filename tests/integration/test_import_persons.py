@@ -252,3 +252,34 @@ def test_a_thousand_rows_with_one_in_ten_bad(city, tmp_path):
     assert {r.row for r in summary.rejections} == bad_rows
     assert summary.accepted == 900
     assert counts(city) == (900, 900)
+
+
+def test_rows_that_merge_into_people_written_in_an_earlier_chunk(city, tmp_path, monkeypatch):
+    from admitall.services.registration import batch
+
+    monkeypatch.setattr(batch, "SAVE_CHUNK", 2)
+    rows = [
+        person_row(name=f"人{i}", id_number=id_number(seq=i), phone=f"1381234{i:04d}", category="contact")
+        for i in range(7)
+    ]
+    rows.append(
+        person_row(
+            name="人0",
+            id_number=id_number(seq=0),
+            phone="13812340000",
+            category="确诊",
+            severity="severe",
+            source_ref="late-list-1",
+        )
+    )
+    rows.append(person_row(name="人1", id_number="", phone="13812340001", category="suspected"))
+    summary = import_file(city, write_csv(tmp_path / "chunks.csv", rows))
+    assert (summary.accepted, summary.merged) == (7, 2)
+    with city.uow() as uow:
+        first = uow.persons.get(summary.person_ids[2])
+        history = uow.persons.history(first.id)
+        assert uow.persons.ids_by_source([("chunks.csv", "late-list-1")]) == {("chunks.csv", "late-list-1"): first.id}
+    assert (first.status.value, first.severity.value, first.version) == ("confirmed", "severe", 2)
+    assert [h.event.kind.value for h in history] == ["identified", "reclassified"]
+    assert summary.person_ids[10] == summary.person_ids[3]
+    assert counts(city) == (7, 9)

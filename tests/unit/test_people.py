@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from admitall.domain.errors import TransitionRefused
+from admitall.domain.identity import Document, DocumentType, Sex
 from admitall.domain.people import (
     EventKind,
     Person,
@@ -190,3 +191,22 @@ def test_a_second_identification_is_refused():
         apply(person, event)
     assert e.value.rule == "identified_once"
     assert event.kind is EventKind.IDENTIFIED
+
+
+@given(
+    st.builds(
+        PersonDetails,
+        name=st.sampled_from(["张三", "John Smith"]),
+        unit_code=st.just("420102002001"),
+        document=st.one_of(st.none(), st.builds(Document, st.just(DocumentType.PASSPORT), st.just("E1234567"))),
+        phone=st.one_of(st.none(), st.just("13812345678")),
+        sex=st.one_of(st.none(), st.sampled_from(list(Sex))),
+        birth_date=st.one_of(st.none(), st.dates(min_value=date(1920, 1, 1), max_value=date(2019, 1, 1))),
+        address=st.one_of(st.none(), st.just("解放大道1号")),
+    ),
+    st.sampled_from([Status.CONFIRMED, Status.CONTACT]),
+    st.frozensets(st.sampled_from(list(Risk))),
+)
+def test_identification_builds_exactly_the_state_its_event_replays_to(details, status, risks):
+    person, event = identify(details, status, stamp(), risks=risks)
+    assert replay([event]) == person

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.labels import LabeledEnum
@@ -104,12 +105,14 @@ class ResidentId:
 
 def nfkc(text: str) -> str:
     """Normalise full-width digits, letters and spaces to their ordinary forms and trim."""
+    if text.isascii():
+        return text.strip()
     return unicodedata.normalize("NFKC", text).strip()
 
 
 def check_character(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character of the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 

@@ -123,6 +123,13 @@ class _Collector:
         self.problems.append(FieldProblem(e.field or fallback_field, e.zh, e.en))
 
 
+class _Text(dict[str, str]):
+    """A row's fields, normalised once; a missing field reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def parse_status(text: str) -> Status:
     key = nfkc(text).lower()
     status = _CATEGORY_WORDS.get(key) or Status.parse(key)
@@ -223,37 +230,33 @@ def parse_datetime(text: str, field_name: str, tz: tzinfo) -> datetime:
     )
 
 
-def _text(raw: Mapping[str, str | None], key: str) -> str:
-    value = raw.get(key)
-    return "" if value is None else nfkc(str(value))
-
-
 def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzinfo) -> PersonInput | list[FieldProblem]:
     """Validate one registration. Returns the input, or every problem found (never just the first)."""
     c = _Collector()
     today = now.astimezone(tz).date()
+    text = _Text({key: nfkc(str(value)) for key, value in raw.items() if value is not None})
 
     name = ""
     try:
-        name = normalize_name(_text(raw, "name"))
+        name = normalize_name(text["name"])
     except InvalidInput as e:
         c.error(e, "name")
 
     status: Status | None = None
-    if not _text(raw, "category"):
+    if not text["category"]:
         c.problems.append(FieldProblem("category", "类别必填", "The category is required"))
     else:
         try:
-            status = parse_status(_text(raw, "category"))
+            status = parse_status(text["category"])
         except InvalidInput as e:
             c.error(e, "category")
 
     unit_code = ""
-    if not _text(raw, "unit_code"):
+    if not text["unit_code"]:
         c.problems.append(FieldProblem("unit_code", "社区编码必填", "The unit code is required"))
     else:
         try:
-            unit_code = normalize_code(_text(raw, "unit_code"))
+            unit_code = normalize_code(text["unit_code"])
         except InvalidInput as e:
             c.problems.append(FieldProblem("unit_code", e.zh, e.en))
 
@@ -261,35 +264,35 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
     id_sex: Sex | None = None
     id_birth: date | None = None
     declared: DocumentType | None = None
-    if _text(raw, "id_type"):
-        declared = DocumentType.parse(_text(raw, "id_type"))
+    if text["id_type"]:
+        declared = DocumentType.parse(text["id_type"])
         if declared is None:
             c.problems.append(
                 FieldProblem(
                     "id_type",
-                    f"证件类型无法识别：{_text(raw, 'id_type')}",
-                    f"Unknown document type: {_text(raw, 'id_type')}",
+                    f"证件类型无法识别：{text['id_type']}",
+                    f"Unknown document type: {text['id_type']}",
                 )
             )
-    if _text(raw, "id_number"):
+    if text["id_number"]:
         try:
-            document, rid = parse_document(_text(raw, "id_number"), declared, today)
+            document, rid = parse_document(text["id_number"], declared, today)
             if rid is not None:
                 id_sex, id_birth = rid.sex, rid.birth_date
         except InvalidInput as e:
             c.error(e, "id_number")
 
     phone: str | None = None
-    if _text(raw, "phone"):
+    if text["phone"]:
         try:
-            phone = normalize_phone(_text(raw, "phone"))
+            phone = normalize_phone(text["phone"])
         except InvalidInput as e:
             c.error(e, "phone")
 
     sex = id_sex
-    if _text(raw, "sex"):
+    if text["sex"]:
         try:
-            file_sex = parse_sex(_text(raw, "sex"))
+            file_sex = parse_sex(text["sex"])
             if id_sex is not None and file_sex is not id_sex:
                 c.warnings.append(
                     FieldProblem(
@@ -303,9 +306,9 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
             c.error(e, "sex")
 
     birth = id_birth
-    if _text(raw, "birth_date"):
+    if text["birth_date"]:
         try:
-            file_birth = parse_date(_text(raw, "birth_date"), "birth_date")
+            file_birth = parse_date(text["birth_date"], "birth_date")
             if file_birth > today or file_birth.year < 1900:
                 raise InvalidInput(
                     "date.impossible",
@@ -327,9 +330,9 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
             c.error(e, "birth_date")
 
     severity: Severity | None = None
-    if _text(raw, "severity"):
+    if text["severity"]:
         try:
-            severity = parse_severity(_text(raw, "severity"))
+            severity = parse_severity(text["severity"])
         except InvalidInput as e:
             c.error(e, "severity")
         if severity is not None and status is not None and status is not Status.CONFIRMED:
@@ -345,34 +348,34 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
 
     risks: frozenset[Risk] = frozenset()
     try:
-        risks = parse_risks(_text(raw, "risk"))
+        risks = parse_risks(text["risk"])
     except InvalidInput as e:
         c.error(e, "risk")
 
     identified_at = now
-    if _text(raw, "identified_at"):
+    if text["identified_at"]:
         try:
-            identified_at = parse_datetime(_text(raw, "identified_at"), "identified_at", tz)
+            identified_at = parse_datetime(text["identified_at"], "identified_at", tz)
             if identified_at > now + FUTURE_TOLERANCE:
                 raise InvalidInput(
                     "datetime.future",
-                    f"发现时间在未来：{_text(raw, 'identified_at')}",
-                    f"The identification time is in the future: {_text(raw, 'identified_at')}",
+                    f"发现时间在未来：{text['identified_at']}",
+                    f"The identification time is in the future: {text['identified_at']}",
                     field="identified_at",
                 )
             if identified_at < EARLIEST_EVENT:
                 raise InvalidInput(
                     "datetime.too_early",
-                    f"发现时间过早：{_text(raw, 'identified_at')}",
-                    f"The identification time is implausibly early: {_text(raw, 'identified_at')}",
+                    f"发现时间过早：{text['identified_at']}",
+                    f"The identification time is implausibly early: {text['identified_at']}",
                     field="identified_at",
                 )
             identified_at = min(identified_at, now)
         except InvalidInput as e:
             c.error(e, "identified_at")
 
-    source_ref = _text(raw, "source_ref") or None
-    address = _text(raw, "address") or None
+    source_ref = text["source_ref"] or None
+    address = text["address"] or None
     if address is not None and len(address) > 200:
         c.problems.append(
             FieldProblem("address", "住址过长（超过200个字符）", "The address is longer than 200 characters")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Self
 
+_LOOKUPS: dict[type, dict[str, Any]] = {}
+
 
 class LabeledEnum(str, Enum):
     """A string enum whose members are declared as ``NAME = (value, zh, en, colour)``."""
@@ -27,11 +29,13 @@ class LabeledEnum(str, Enum):
     @classmethod
     def parse(cls, text: str) -> Self | None:
         """Find a member by its value, its Chinese or its English label (case-insensitive); None if none."""
-        key = text.strip().lower()
-        for member in cls:
-            if key in (member.value, member.zh.lower(), member.en.lower()):
-                return member
-        return None
+        lookup = _LOOKUPS.get(cls)
+        if lookup is None:
+            lookup = {}
+            for member in reversed(cls):  # the first member wins when two share a label
+                lookup.update({member.zh.lower(): member, member.en.lower(): member, member.value: member})
+            _LOOKUPS[cls] = lookup
+        return lookup.get(text.strip().lower())
 
     def as_dict(self) -> dict[str, Any]:
         return {"value": self.value, "zh": self.zh, "en": self.en, "colour": self.colour}

@@ -322,6 +322,32 @@ def details_data(d: PersonDetails) -> dict[str, Any]:
     }
 
 
+def _first_state(
+    details: PersonDetails, status: Status, severity: Severity | None, risks: Iterable[Risk], at: datetime
+) -> Person:
+    """The state a person starts in when identified: in one of the four categories, waiting from `at`."""
+    if not status.in_four_categories:
+        raise _refuse(
+            "identify_into_four_categories",
+            "登记时必须属于四类人员之一",
+            "a person is identified into one of the four categories",
+        )
+    if severity is not None and status is not Status.CONFIRMED:
+        raise _refuse("severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity")
+    new = Person(
+        details=details,
+        status=status,
+        identified_at=at,
+        placement=Placement.WAITING,
+        waiting_since=at,
+        severity=severity,
+        status_since=at,
+        risks=_derived_risks(risks, details.birth_date, at),
+    )
+    check_invariants(new)
+    return new
+
+
 def apply(p: Person | None, event: PersonEvent) -> Person:
     """The state after `event`, or TransitionRefused naming the rule it breaks."""
     _check_stamp(event.stamp)
@@ -332,32 +358,13 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
                 "该人员已登记；再次发现请变更类别",
                 "the person is already registered; record a reclassification instead",
             )
-        status = Status(event.data["status"])
-        if not status.in_four_categories:
-            raise _refuse(
-                "identify_into_four_categories",
-                "登记时必须属于四类人员之一",
-                "a person is identified into one of the four categories",
-            )
-        severity = Severity(event.data["severity"]) if event.data.get("severity") else None
-        if severity is not None and status is not Status.CONFIRMED:
-            raise _refuse(
-                "severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity"
-            )
-        details = _details_from(event.data)
-        at = event.stamp.occurred_at
-        new = Person(
-            details=details,
-            status=status,
-            identified_at=at,
-            placement=Placement.WAITING,
-            waiting_since=at,
-            severity=severity,
-            status_since=at,
-            risks=_derived_risks((Risk(r) for r in event.data.get("risks", ())), details.birth_date, at),
+        return _first_state(
+            _details_from(event.data),
+            Status(event.data["status"]),
+            Severity(event.data["severity"]) if event.data.get("severity") else None,
+            (Risk(r) for r in event.data.get("risks", ())),
+            event.stamp.occurred_at,
         )
-        check_invariants(new)
-        return new
     if p is None:
         raise _refuse("identify_first", "人员必须先登记", "a person must be identified first")
     if p.status is Status.DEAD and event.kind is not EventKind.DETAILS_CORRECTED:
@@ -413,8 +420,12 @@ def identify(
         "severity": severity.value if severity else None,
         "risks": sorted(r.value for r in risks),
     }
-    event = PersonEvent(EventKind.IDENTIFIED, stamp, data)
-    return apply(None, event), event
+    _check_stamp(stamp)
+    # the same state `apply` derives from the event, built from the details at hand rather than re-read
+    # from the event's data (a test checks that both agree)
+    return _first_state(details, status, severity, risks, stamp.occurred_at), PersonEvent(
+        EventKind.IDENTIFIED, stamp, data
+    )
 
 
 def _change(p: Person, kind: EventKind, stamp: Stamp, data: Mapping[str, Any]) -> tuple[Person, PersonEvent]:

@@ -129,7 +129,6 @@ persons = Table(
         name="bed_iff_facility",
     ),
     Index("ix_persons_unit_status", "unit_code", "status"),
-    Index("ix_persons_name_phone", "name", "phone"),
     Index("ix_persons_phone", "phone"),
     Index("ix_persons_placement_waiting", "placement", "waiting_since"),
 )

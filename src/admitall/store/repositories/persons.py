@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, true, update
+from sqlalchemy import and_, func, insert, select, text, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
@@ -25,6 +25,7 @@ from admitall.domain.people import (
     Status,
 )
 from admitall.domain.units import subtree_bounds
+from admitall.store.bulk import bulk_insert, chunks
 from admitall.store.tables import person_events, person_sources, persons
 
 
@@ -110,6 +111,13 @@ def event_row(person_id: int, seq: int, e: PersonEvent) -> dict[str, Any]:
     }
 
 
+def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for key, value in pairs:
+        groups.setdefault(key, []).append(value)
+    return groups
+
+
 def in_subtree(root: str | None) -> ColumnElement[bool]:
     """People in the subtree of `root`; None means everyone."""
     if root is None:
@@ -130,26 +138,39 @@ class PersonRepository:
         row = self.conn.execute(query).first()
         return to_person(row) if row else None
 
-    def add_many(self, items: Sequence[NewPerson], at: datetime) -> list[int]:
-        """Insert people, their histories and their source references in a few bulk statements."""
+    def reserve_ids(self, n: int) -> list[int]:
+        """Ids for `n` new people, taken before the insert so that one executemany can store them all.
+
+        PostgreSQL takes them from the column's sequence; SQLite continues after the largest id, which is safe
+        because a writing unit of work holds SQLite's write lock from its first statement (BEGIN IMMEDIATE).
+        """
+        if self.conn.dialect.name == "postgresql":
+            rows = self.conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence('persons', 'id')) FROM generate_series(1, :n)"), {"n": n}
+            )
+            return sorted(int(r[0]) for r in rows)
+        start = int(self.conn.execute(select(func.coalesce(func.max(persons.c.id), 0))).scalar_one()) + 1
+        return list(range(start, start + n))
+
+    def add_many(self, items: Sequence[NewPerson], at: datetime, ids: Sequence[int] | None = None) -> list[int]:
+        """Insert people, their histories and their source references in a few bulk statements.
+
+        `ids` come from `reserve_ids`; without them, ids are reserved here."""
         if not items:
             return []
-        rows = [{**person_row(item.person, at), "created_at": at} for item in items]
-        result = self.conn.execute(insert(persons).returning(persons.c.id, sort_by_parameter_order=True), rows)
-        ids = [int(r[0]) for r in result]
-        events = [
-            event_row(pid, seq, e)
-            for pid, item in zip(ids, items, strict=True)
-            for seq, e in enumerate(item.events, start=1)
-        ]
-        self.conn.execute(insert(person_events), events)
-        sources = [
-            {"source": s, "source_ref": ref, "person_id": pid}
-            for pid, item in zip(ids, items, strict=True)
-            for s, ref in item.sources
-        ]
-        if sources:
-            self.conn.execute(insert(person_sources), sources)
+        ids = list(ids) if ids is not None else self.reserve_ids(len(items))
+        pairs = list(zip(ids, items, strict=True))
+        bulk_insert(self.conn, persons, [{"id": pid, "created_at": at, **person_row(i.person, at)} for pid, i in pairs])
+        bulk_insert(
+            self.conn,
+            person_events,
+            [event_row(pid, seq, e) for pid, item in pairs for seq, e in enumerate(item.events, start=1)],
+        )
+        bulk_insert(
+            self.conn,
+            person_sources,
+            [{"source": s, "source_ref": ref, "person_id": pid} for pid, item in pairs for s, ref in item.sources],
+        )
         return ids
 
     def add(
@@ -196,14 +217,11 @@ class PersonRepository:
     def ids_by_document(self, numbers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(document type, number) → person id, for those already registered."""
         found: dict[tuple[str, str], int] = {}
-        by_type: dict[str, list[str]] = {}
-        for doc_type, number in numbers:
-            by_type.setdefault(doc_type, []).append(number)
-        for doc_type, wanted in by_type.items():
-            for i in range(0, len(wanted), 500):
+        for doc_type, wanted in _grouped(numbers).items():
+            for chunk in chunks(wanted):
                 rows = self.conn.execute(
                     select(persons.c.id, persons.c.document_number).where(
-                        persons.c.document_type == doc_type, persons.c.document_number.in_(wanted[i : i + 500])
+                        persons.c.document_type == doc_type, persons.c.document_number.in_(chunk)
                     )
                 )
                 found.update({(doc_type, r.document_number): r.id for r in rows})
@@ -211,39 +229,36 @@ class PersonRepository:
 
     def ids_by_name_phone(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(name, phone) → person id, the earliest registered when several share them."""
-        wanted = sorted(set(pairs))
+        wanted = set(pairs)
         found: dict[tuple[str, str], int] = {}
-        phones = sorted({p for _, p in wanted})
-        for i in range(0, len(phones), 500):
+        for chunk in chunks({phone for _, phone in wanted}):
             rows = self.conn.execute(
                 select(persons.c.id, persons.c.name, persons.c.phone)
-                .where(persons.c.phone.in_(phones[i : i + 500]))
+                .where(persons.c.phone.in_(chunk))
                 .order_by(persons.c.id)
             )
             for r in rows:
-                found.setdefault((r.name, r.phone), r.id)
-        return {k: v for k, v in found.items() if k in set(wanted)}
+                if (r.name, r.phone) in wanted:
+                    found.setdefault((r.name, r.phone), r.id)
+        return found
 
     def ids_by_source(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """(source, source reference) → person id, for references seen before."""
         found: dict[tuple[str, str], int] = {}
-        by_source: dict[str, list[str]] = {}
-        for source, ref in refs:
-            by_source.setdefault(source, []).append(ref)
-        for source, wanted in by_source.items():
-            for i in range(0, len(wanted), 500):
+        for source, wanted in _grouped(refs).items():
+            for chunk in chunks(wanted):
                 rows = self.conn.execute(
                     select(person_sources).where(
-                        person_sources.c.source == source, person_sources.c.source_ref.in_(wanted[i : i + 500])
+                        person_sources.c.source == source, person_sources.c.source_ref.in_(chunk)
                     )
                 )
                 found.update({(source, r.source_ref): r.person_id for r in rows})
         return found
 
     def get_many(self, ids: Iterable[int]) -> dict[int, Person]:
-        wanted = sorted(set(ids))
         result: dict[int, Person] = {}
-        for i in range(0, len(wanted), 500):
-            rows = self.conn.execute(select(persons).where(persons.c.id.in_(wanted[i : i + 500])))
+        for chunk in chunks(set(ids)):
+            rows = self.conn.execute(select(persons).where(persons.c.id.in_(chunk)))
             result.update({r.id: to_person(r) for r in rows})
         return result
 

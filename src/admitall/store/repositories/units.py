@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from admitall.domain.units import Unit, level_of, parent_of, subtree_bounds
+from admitall.store.bulk import chunks
 from admitall.store.tables import units
 
 
@@ -26,10 +27,9 @@ class UnitRepository:
         return _unit(row) if row else None
 
     def existing(self, codes: Iterable[str]) -> dict[str, Unit]:
-        wanted = list(set(codes))
         found: dict[str, Unit] = {}
-        for i in range(0, len(wanted), 500):
-            for row in self.conn.execute(select(units).where(units.c.code.in_(wanted[i : i + 500]))):
+        for chunk in chunks(set(codes)):
+            for row in self.conn.execute(select(units).where(units.c.code.in_(chunk))):
                 found[row.code] = _unit(row)
         return found
 

@@ -126,7 +126,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("document_type", "document_number", name=op.f("uq_persons_document_type_document_number")),
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
-        batch_op.create_index("ix_persons_name_phone", ["name", "phone"], unique=False)
         batch_op.create_index("ix_persons_phone", ["phone"], unique=False)
         batch_op.create_index("ix_persons_placement_waiting", ["placement", "waiting_since"], unique=False)
         batch_op.create_index("ix_persons_unit_status", ["unit_code", "status"], unique=False)
@@ -211,7 +210,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_persons_unit_status")
         batch_op.drop_index("ix_persons_placement_waiting")
         batch_op.drop_index("ix_persons_phone")
-        batch_op.drop_index("ix_persons_name_phone")
 
     op.drop_table("persons")
     with op.batch_alter_table("units", schema=None) as batch_op:

@@ -1,0 +1,239 @@
+"""The batch: validate every row, match it to a person, and store new people while the next are matched."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+
+from admitall.domain.access import Permission
+from admitall.domain.intake import PersonInput, parse_person_input
+from admitall.domain.merge import merge
+from admitall.domain.people import identify
+from admitall.services.context import Actor, Context
+from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
+from admitall.services.registration.summary import BatchSummary, Rejection
+from admitall.store.repositories.persons import NewPerson
+from admitall.store.uow import UnitOfWork
+
+# (stage, done, total); stages: "validating", "matching", "saving"
+Progress = Callable[[str, int, int], None]
+RawRow = Mapping[str, str | None]
+Valid = tuple[int, PersonInput, RawRow]
+
+# new people are written in chunks of this many as matching goes on
+SAVE_CHUNK = 5000
+PROGRESS_EVERY = 2000
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch builds its objects.
+
+    A large import allocates millions of objects and no reference cycles; with the collector running, its full
+    collections rescan the whole growing heap again and again (measured: 8 of 21 seconds at 100,000 rows).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def register_batch(
+    ctx: Context,
+    actor: Actor,
+    rows: Iterable[tuple[int, RawRow]],
+    *,
+    source: str,
+    filename: str = "",
+    sha256: str = "",
+    progress: Progress | None = None,
+) -> BatchSummary:
+    """Validate, match and store a batch of registrations in one transaction; returns the accounting."""
+    actor.require(Permission.IMPORT_PERSONS if filename else Permission.REGISTER_PERSONS)
+    started = ctx.clock.now()
+    summary = BatchSummary()
+    with _collector_paused():
+        valid = _validate(ctx, actor, rows, summary, progress)
+        with ctx.uow(write=True) as uow:
+            _Batch(ctx, actor, uow, source, filename, summary, progress).run(valid)
+            summary.rejected = len(summary.rejections)
+            summary.rejections.sort(key=lambda r: r.row)
+            assert summary.accepted + summary.merged + summary.rejected == summary.rows
+            counts = {
+                "rows": summary.rows,
+                "accepted": summary.accepted,
+                "merged": summary.merged,
+                "rejected": summary.rejected,
+            }
+            if filename:
+                uow.imports.record(
+                    kind="persons",
+                    source=source,
+                    filename=filename,
+                    sha256=sha256,
+                    actor=actor.username,
+                    started_at=started,
+                    finished_at=ctx.clock.now(),
+                    **counts,
+                )
+            uow.audit.record(
+                ctx.clock.now(),
+                actor.username,
+                "import_persons" if filename else "register_persons",
+                "batch",
+                None,
+                source=source,
+                filename=filename,
+                **counts,
+            )
+            uow.commit()
+    return summary
+
+
+def _validate(
+    ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], summary: BatchSummary, progress: Progress | None
+) -> list[Valid]:
+    now, tz = ctx.clock.now(), ctx.settings.tz
+    valid: list[Valid] = []
+    for i, (row, raw) in enumerate(rows, start=1):
+        if not any(v is not None and str(v).strip() for v in raw.values()):
+            summary.blank_rows += 1
+            continue
+        summary.rows += 1
+        result = parse_person_input(raw, now=now, tz=tz)
+        if isinstance(result, list):
+            summary.rejections.append(Rejection(row, tuple(result), raw))
+        elif not actor.covers(result.details.unit_code):
+            code = result.details.unit_code
+            summary.reject(
+                row, raw, "unit_code", f"单位 {code} 不在您的管辖范围内", f"Unit {code} is outside your jurisdiction"
+            )
+        else:
+            valid.append((row, result, raw))
+            summary.warnings.extend((row, w) for w in result.warnings)
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress("validating", i, 0)
+    return valid
+
+
+class _Batch:
+    def __init__(
+        self,
+        ctx: Context,
+        actor: Actor,
+        uow: UnitOfWork,
+        source: str,
+        filename: str,
+        summary: BatchSummary,
+        progress: Progress | None,
+    ) -> None:
+        self.ctx, self.actor, self.uow = ctx, actor, uow
+        self.source, self.filename = source, filename
+        self.summary, self.progress = summary, progress
+        self.now: datetime = ctx.clock.now()
+
+    def _load(self, valid: list[Valid]) -> tuple[Matcher, dict[int, Target]]:
+        """Everyone already registered whom a row may be: by document, name and phone, or source reference."""
+        persons = self.uow.persons
+        doc_ids = persons.ids_by_document({k for _, item, _ in valid if (k := doc_key(item))})
+        np_ids = persons.ids_by_name_phone({k for _, item, _ in valid if (k := name_phone_key(item))})
+        src_ids = persons.ids_by_source({(self.source, item.source_ref) for _, item, _ in valid if item.source_ref})
+        wanted = {*doc_ids.values(), *np_ids.values(), *src_ids.values()}
+        stored = {pid: Target(p, [], [], stored_id=pid) for pid, p in persons.get_many(wanted).items()}
+        matcher = Matcher(
+            {k: stored[v] for k, v in doc_ids.items()},
+            {k: stored[v] for k, v in np_ids.items()},
+            {k: stored[v] for k, v in src_ids.items()},
+        )
+        return matcher, stored
+
+    def run(self, valid: list[Valid]) -> None:
+        matcher, stored = self._load(valid)
+        known_units = self.uow.units.existing_codes({item.details.unit_code for _, item, _ in valid})
+        ids = iter(self.uow.persons.reserve_ids(len(valid)))
+        new: list[Target] = []
+        pending: list[Target] = []
+        for n, (row, item, raw) in enumerate(valid, start=1):
+            if self.progress is not None and n % PROGRESS_EVERY == 0:
+                self.progress("matching", n, len(valid))
+            if item.details.unit_code not in known_units:
+                code = item.details.unit_code
+                self.summary.reject(row, raw, "unit_code", f"单位编码 {code} 不存在", f"Unknown unit code {code}")
+                continue
+            created = self._take(row, item, raw, matcher)
+            if created is not None:
+                new.append(created)
+                pending.append(created)
+            if len(pending) >= SAVE_CHUNK:
+                self._flush(pending, ids, len(new), len(valid))
+                pending = []
+        self._flush(pending, ids, len(new), len(valid))
+        self._save_changes(list(stored.values()), new)
+
+    def _take(self, row: int, item: PersonInput, raw: RawRow, matcher: Matcher) -> Target | None:
+        """Match one valid row and apply it: a new person (returned), a merge or a rejection."""
+        target = matcher.find(item, self.source)
+        source_key: Key | None = (self.source, item.source_ref) if item.source_ref else None
+        owner = matcher.owner_of(source_key)
+        if owner is not None and target is not None and owner is not target:
+            self.summary.reject(
+                row,
+                raw,
+                "source_ref",
+                f"来源编号 {item.source_ref} 已对应另一人",
+                f"Source reference {item.source_ref} already belongs to another person",
+            )
+            return None
+        stamp = self.ctx.stamp(
+            self.actor,
+            self.source,
+            occurred_at=item.identified_at,
+            reason=f"{self.filename} row {row}" if self.filename else None,
+        )
+        created = None
+        if target is None:
+            person, event = identify(item.details, item.status, stamp, severity=item.severity, risks=item.risks)
+            target = created = Target(person, [event], [source_key] if source_key else [])
+            self.summary.accepted += 1
+        else:
+            outcome = merge(target.person, item, stamp)
+            target.person = outcome.person
+            target.events.extend(outcome.events)
+            if source_key is not None and owner is None:
+                target.sources.append(source_key)
+            self.summary.merged += 1
+            self.summary.warnings.extend((row, note) for note in outcome.notes)
+        target.rows.append(row)
+        matcher.remember(target, source_key)
+        return created
+
+    def _flush(self, pending: list[Target], ids: Iterator[int], written: int, total: int) -> None:
+        """Write new people; rows that merge into them later are saved as changes at the end."""
+        if not pending:
+            return
+        items = []
+        for target in pending:
+            target.stored_id = next(ids)
+            items.append(NewPerson(target.person, target.events, target.sources))
+            target.events, target.sources = [], []
+        self.uow.persons.add_many(items, self.now, [t.stored_id for t in pending])
+        if self.progress is not None:
+            self.progress("saving", written, total)
+
+    def _save_changes(self, stored: list[Target], new: list[Target]) -> None:
+        """What the rows did to people already stored, including new people written earlier in this batch."""
+        self.summary.changed_existing = sum(1 for target in stored if target.events)
+        for target in [*stored, *new]:
+            assert target.stored_id is not None
+            if target.events:
+                self.uow.persons.save(replace(target.person, id=target.stored_id), target.events, self.now)
+            if target.sources:
+                self.uow.persons.add_sources(target.stored_id, target.sources)
+            for row in target.rows:
+                self.summary.person_ids[row] = target.stored_id

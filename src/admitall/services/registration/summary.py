@@ -1,0 +1,55 @@
+"""The accounting of a batch: every row accepted, merged or rejected, with the warnings said on the way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from admitall.domain.intake import FieldProblem
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: int
+    problems: tuple[FieldProblem, ...]
+    raw: Mapping[str, str | None]
+
+    def fields(self) -> str:
+        return "; ".join(dict.fromkeys(p.field for p in self.problems))
+
+    def reason(self, lang: str) -> str:
+        return "; ".join(p.message(lang) for p in self.problems)
+
+
+@dataclass
+class BatchSummary:
+    rows: int = 0
+    accepted: int = 0
+    merged: int = 0
+    rejected: int = 0
+    blank_rows: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[tuple[int, FieldProblem]] = field(default_factory=list)
+    # row number → person id, for every row that was accepted or merged
+    person_ids: dict[int, int] = field(default_factory=dict)
+    changed_existing: int = 0
+
+    def reject(self, row: int, raw: Mapping[str, str | None], field_name: str, zh: str, en: str) -> None:
+        self.rejections.append(Rejection(row, (FieldProblem(field_name, zh, en),), raw))
+
+    def as_dict(self, lang: str = "zh", *, detail_limit: int = 1000) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "merged": self.merged,
+            "rejected": self.rejected,
+            "blank_rows_skipped": self.blank_rows,
+            "existing_people_changed": self.changed_existing,
+            "rejections": [
+                {"row": r.row, "field": r.fields(), "reason": r.reason(lang)} for r in self.rejections[:detail_limit]
+            ],
+            "warnings": [
+                {"row": row, "field": w.field, "message": w.message(lang)} for row, w in self.warnings[:detail_limit]
+            ],
+        }
