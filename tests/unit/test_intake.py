@@ -62,7 +62,7 @@ def test_an_identification_time_in_the_future_is_rejected():
     assert fields(parse(identified_at="2020-02-11 08:00")) == {"identified_at"}
 
 
-@pytest.mark.parametrize("text", ["2020-02-30", "2020/13/01", "昨天"])
+@pytest.mark.parametrize("text", ["2020-02-30", "2020-02-30 10:00", "2020-02-10 25:00", "2020/13/01", "昨天"])
 def test_impossible_times_are_rejected(text):
     assert fields(parse(identified_at=text)) == {"identified_at"}
 

@@ -204,11 +204,15 @@ def parse_document(
 
 
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
 def normalize_phone(raw: str) -> str:
     """A mainland mobile number: 11 digits starting 13-19; separators and a +86/0086 prefix are dropped."""
-    text = re.sub(r"[\s\-()（）]", "", nfkc(raw))
+    text = nfkc(raw)
+    if _PHONE.match(text):  # the usual case: already eleven plain digits
+        return text
+    text = _PHONE_SEPARATORS.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("0086"):
@@ -227,15 +231,14 @@ def normalize_phone(raw: str) -> str:
     return text
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0003134f" or ch == "\u00b7"
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile("[\u3400-\u9fff\U00020000-\U0003134f\u00b7]")
 
 
 def normalize_name(raw: str) -> str:
     """Trim, NFKC, drop internal spaces in Chinese names ('张 三' → '张三'), collapse them in others."""
-    text = nfkc(raw)
-    text = re.sub(r"\s+", " ", text)
-    if any(_is_cjk(c) for c in text):
+    text = _SPACES.sub(" ", nfkc(raw))
+    if " " in text and _CJK.search(text):
         text = text.replace(" ", "")
     if not text:
         raise InvalidInput("name.empty", "姓名为空", "The name is empty", field="name")

@@ -179,6 +179,7 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T\s]+(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?"
     r"(?:\s*:\s*(\d{1,2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
+_PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
 _SERIAL_RE = re.compile(r"^\d{1,6}(\.\d+)?$")
 
 
@@ -211,8 +212,10 @@ def parse_date(text: str, field_name: str) -> date:
 def parse_datetime(text: str, field_name: str, tz: tzinfo) -> datetime:
     """A moment, read in the city's time zone unless it carries an offset; a date alone means its midnight."""
     value = nfkc(text)
-    m = _DATETIME_RE.match(value)
     try:
+        if _PLAIN_ISO.match(value):  # the usual case, '2020-02-10 08:00[:00]' with no offset: parsed in C
+            return datetime.fromisoformat(value).replace(tzinfo=tz).astimezone(UTC)
+        m = _DATETIME_RE.match(value)
         if m:
             offset = m[7]
             zone: tzinfo = tz

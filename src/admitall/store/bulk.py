@@ -7,7 +7,6 @@ tuples. It runs on the unit of work's connection, inside its transaction, like e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Date, Table
 from sqlalchemy.engine import Connection
 
+from admitall.store.db import to_json
 from admitall.store.tables import UTCDateTime
 
 Convert = Callable[[Any], Any]
@@ -47,10 +47,6 @@ def _iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value)
-
-
 def _converter(column_type: Any, dialect: str) -> Convert | None:
     if isinstance(column_type, UTCDateTime):
         return _sqlite_datetime if dialect == "sqlite" else None
@@ -58,7 +54,7 @@ def _converter(column_type: Any, dialect: str) -> Convert | None:
         return _iso_date if dialect == "sqlite" else None
     if isinstance(column_type, JSON):
         if dialect == "sqlite":
-            return _json_text
+            return to_json
         from psycopg.types.json import Json
 
         return Json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,11 @@ from sqlalchemy.engine import Connection
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def to_json(value: Any) -> str:
+    """JSON as stored: Chinese text kept as it is, not escaped."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`. SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs.
 
@@ -21,7 +27,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     queue on the busy timeout instead of failing half-way.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=to_json, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -42,7 +48,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, json_serializer=to_json, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:
