@@ -7,27 +7,33 @@ PORT ?= 8000
 
 .PHONY: run test lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
 	touch $@
 
-run: $(BIN)/.installed
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
 	$(BIN)/admitall init
 	$(BIN)/admitall demo
 	$(BIN)/admitall serve --host $(HOST) --port $(PORT)
 
-lint: $(BIN)/.installed
+lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(BIN)/.installed lint
+test: lint
 	./scripts/system-packages
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed
+bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/import_persons.py
 
 clean:

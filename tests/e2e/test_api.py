@@ -161,3 +161,19 @@ def test_a_session_cookie_without_the_csrf_token_cannot_change_anything(world, p
             "/api/persons", json={"name": "csrf", "category": "contact", "unit_code": DAZHI_1, "phone": "13700000011"}
         )
     assert response.status_code == 401 and response.json()["error"]["code"] == "auth.csrf"
+
+
+def test_the_unit_tree_nests_the_units_below_within_the_jurisdiction(world):
+    with world.client("jiangan") as c:
+        tree = c.get("/api/units/420102000000/tree", params={"depth": 2}).json()
+        assert c.get("/api/units/420100000000/tree").status_code == 404
+    assert [s["code"] for s in tree["children"]] == ["420102002000", "420102003000"]
+    assert [x["code"] for x in tree["children"][0]["children"]] == [DAZHI_1, "420102002002"]
+
+
+def test_the_audit_log_is_for_auditors(world):
+    with world.client("commander") as c:
+        entries = c.get("/api/audit", params={"action": "sign_in"}).json()["entries"]
+    assert {"commander"} <= {e["actor"] for e in entries}
+    with world.client("dazhi") as c:
+        assert c.get("/api/audit").status_code == 403

@@ -7,7 +7,18 @@ from admitall.domain.errors import Conflict, Forbidden, NotFound, TransitionRefu
 from admitall.services import people
 from admitall.services.context import cli_actor
 from admitall.services.registration import register_batch
-from tests.factories import DAZHI, JIANGAN, WUCHANG_1, YIYUAN, id_number, load_small_city, officer, person_row
+from tests.factories import (
+    CITY,
+    DAZHI,
+    JIANGAN,
+    WUCHANG,
+    WUCHANG_1,
+    YIYUAN,
+    id_number,
+    load_small_city,
+    officer,
+    person_row,
+)
 
 
 @pytest.fixture
@@ -129,3 +140,17 @@ def test_a_registration_with_bad_fields_stores_nothing_and_names_them(registry):
         people.register_person(registry, officer(), person_row(name="", phone="12", id_number=""))
     assert "name" in e.value.en and "phone" in e.value.en
     assert people.stock(registry, cli_actor())["four_categories_total"] == 3
+
+
+def test_the_audit_log_shows_an_auditor_only_their_jurisdiction(registry):
+    from admitall.services.audit import audit_trail
+
+    people.get_person(registry, officer(DAZHI, username="dazhi-officer"), registry.ids[2])
+    people.get_person(registry, officer(WUCHANG, username="wuchang-officer"), registry.ids[4])
+    city = audit_trail(registry, officer(CITY, Role.COMMANDER, "boss"))["entries"]
+    jiangan = audit_trail(registry, officer(JIANGAN, Role.COMMANDER, "district-boss"))["entries"]
+    assert {"dazhi-officer", "wuchang-officer", "cli"} <= {e["actor"] for e in city}
+    assert [e["actor"] for e in jiangan] == ["dazhi-officer"]
+    assert jiangan[0]["target_id"] == str(registry.ids[2]) and jiangan[0]["action"] == "read_person"
+    with pytest.raises(Forbidden):
+        audit_trail(registry, officer(DAZHI))

@@ -11,11 +11,12 @@ from admitall.api.deps import current_actor, get_ctx, request_lang
 from admitall.domain.access import Permission
 from admitall.domain.intake import HEADERS
 from admitall.services import people
+from admitall.services.audit import audit_trail
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context
 from admitall.services.registration import register_batch
 from admitall.services.tabular import parse_table
-from admitall.services.units import scope_root, unit_overview
+from admitall.services.units import scope_root, unit_overview, unit_tree
 
 router = APIRouter(prefix="/api", tags=["registry"])
 
@@ -64,6 +65,16 @@ class UserIn(BaseModel):
 @router.get("/units/root", summary="The unit at the top of my jurisdiction, with its children and counts")
 def my_root(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return unit_overview(ctx, actor, scope_root(ctx, actor).code)
+
+
+@router.get("/units/{code}/tree", summary="The units below a unit, nested, `depth` levels down (1-4)")
+def tree(
+    code: str,
+    depth: int = Query(1, ge=1, le=4),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return unit_tree(ctx, actor, code, depth)
 
 
 @router.get("/units/{code}", summary="A unit with its children and counts by category")
@@ -155,6 +166,19 @@ def severity(
         occurred_at=body.occurred_at,
         expected_version=body.expected_version,
     )
+
+
+@router.get("/audit", summary="The audit log of my jurisdiction: changes and reads of personal data")
+def audit(
+    by: str | None = None,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    limit: int = Query(200, ge=1, le=1000),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return audit_trail(ctx, actor, by=by, action=action, target_type=target_type, target_id=target_id, limit=limit)
 
 
 @router.post("/users", status_code=201, summary="Add a user (administrators, within their jurisdiction)")

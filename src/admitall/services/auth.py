@@ -111,6 +111,7 @@ def add_user(
             "add_user",
             "user",
             user_id,
+            unit=code,
             username=username,
             role=user_role.value,
             unit_code=code,
@@ -129,6 +130,7 @@ def authenticate(ctx: Context, username: str, password: str) -> Actor:
             "sign_in" if ok else "sign_in_failed",
             "user",
             user.id if user else None,
+            unit=user.unit_code if user else None,
         )
         if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
             uow.users.set_password_hash(user.id, hash_password(password))

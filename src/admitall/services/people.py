@@ -82,10 +82,19 @@ def _unmasked(actor: Actor) -> bool:
     return actor.can(Permission.SEE_PERSONAL_DATA)
 
 
-def _audit_read(ctx: Context, uow: UnitOfWork, actor: Actor, ids: list[int], action: str) -> None:
-    if ids and _unmasked(actor):
+def _audit_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: list[Person], action: str) -> None:
+    """An unmasked read is on record: who read whom, when. One entry per read, listing every person shown."""
+    if people and _unmasked(actor):
+        ids = [p.id for p in people]
+        units = {p.unit_code for p in people}
         uow.audit.record(
-            ctx.clock.now(), actor.username, action, "person", ids[0] if len(ids) == 1 else None, person_ids=ids
+            ctx.clock.now(),
+            actor.username,
+            action,
+            "person",
+            ids[0] if len(ids) == 1 else None,
+            unit=units.pop() if len(units) == 1 else actor.unit_code,
+            person_ids=ids,
         )
 
 
@@ -101,7 +110,7 @@ def get_person(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]:
     with ctx.uow(write=_unmasked(actor)) as uow:
         person = _load(uow, actor, person_id)
         names = uow.units.names([person.unit_code])
-        _audit_read(ctx, uow, actor, [person_id], "read_person")
+        _audit_read(ctx, uow, actor, [person], "read_person")
         uow.commit()
     return person_view(person, names, unmasked=_unmasked(actor), now=ctx.clock.now())
 
@@ -115,7 +124,7 @@ def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]
         person = _load(uow, actor, person_id)
         names = uow.units.names([person.unit_code])
         history = uow.persons.history(person_id)
-        _audit_read(ctx, uow, actor, [person_id], "read_person_history")
+        _audit_read(ctx, uow, actor, [person], "read_person_history")
         uow.commit()
     events = [event_view(h.seq, h.event) for h in history]
     if not unmasked:
@@ -153,7 +162,7 @@ def search_people(
             root, status=status, placement=placement, severity=severity, limit=limit, offset=max(offset, 0), **filters
         )
         names = uow.units.names(p.unit_code for p in people)
-        _audit_read(ctx, uow, actor, [p.id for p in people if p.id is not None], "search_persons")
+        _audit_read(ctx, uow, actor, people, "search_persons")
         uow.commit()
     now = ctx.clock.now()
     return {
@@ -207,6 +216,7 @@ def _change(
             action,
             "person",
             person_id,
+            unit=new.unit_code,
             kind=event.kind.value,
             data=dict(event.data),
             reason=event.stamp.reason,

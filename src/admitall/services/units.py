@@ -169,6 +169,7 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
             "import_units",
             "batch",
             None,
+            unit=actor.unit_code,
             rows=summary.rows,
             accepted=summary.accepted,
             renamed=summary.renamed,
@@ -243,3 +244,26 @@ def _unit_dict(u: Unit) -> dict[str, Any]:
         "lon": u.lon,
         "population": u.population,
     }
+
+
+def unit_tree(ctx: Context, actor: Actor, code: str, depth: int = 1) -> dict[str, Any]:
+    """The unit and the units below it, `depth` levels down (1–4), nested."""
+    actor.require(Permission.VIEW_COUNTS)
+    actor.require_covers(code)
+    depth = max(1, min(depth, 4))
+    with ctx.uow() as uow:
+        root = uow.units.get(code)
+        if root is None:
+            raise not_found("unit", code)
+        below = uow.units.in_subtree(code)
+    top = level_of(code).depth
+    nodes: dict[str, dict[str, Any]] = {}
+    for unit in below:
+        if level_of(unit.code).depth - top > depth:
+            continue
+        node = {**_unit_dict(unit), "children": []}
+        nodes[unit.code] = node
+        parent = parent_of(unit.code)
+        if unit.code != code and parent in nodes:
+            nodes[parent]["children"].append(node)
+    return nodes[code]

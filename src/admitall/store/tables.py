@@ -210,6 +210,7 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("target_type", String(20), nullable=True),
     Column("target_id", String(40), nullable=True),
+    Column("unit_code", String(12), nullable=True, index=True),
     Column("detail", JSON, nullable=False),
     Index("ix_audit_log_target", "target_type", "target_id"),
 )

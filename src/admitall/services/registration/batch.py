@@ -88,6 +88,7 @@ def register_batch(
                 "import_persons" if filename else "register_persons",
                 "batch",
                 None,
+                unit=actor.unit_code,
                 source=source,
                 filename=filename,
                 **counts,

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from admitall.store.tables import audit_log, import_batches, instance_secrets
@@ -23,8 +23,12 @@ class AuditRepository:
         action: str,
         target_type: str | None = None,
         target_id: str | int | None = None,
+        *,
+        unit: str | None = None,
         **detail: Any,
     ) -> None:
+        """One entry. `unit` is the unit the entry concerns (the person's, the new user's, the importer's), so
+        that auditors see the entries of their own jurisdiction; None for the server console."""
         self.conn.execute(
             insert(audit_log).values(
                 at=at,
@@ -32,6 +36,7 @@ class AuditRepository:
                 action=action,
                 target_type=target_type,
                 target_id=None if target_id is None else str(target_id),
+                unit_code=unit,
                 detail=detail,
             )
         )
@@ -39,21 +44,28 @@ class AuditRepository:
     def entries(
         self,
         *,
+        within: tuple[str, str] | None = None,
+        include_console: bool = True,
         actor: str | None = None,
         action: str | None = None,
         target_type: str | None = None,
         target_id: str | int | None = None,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
+        """Newest first. `within` is a (low, high) unit-code range; console entries (no unit) are included
+        only with `include_console`."""
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-        if actor is not None:
-            query = query.where(audit_log.c.actor == actor)
-        if action is not None:
-            query = query.where(audit_log.c.action == action)
-        if target_type is not None:
-            query = query.where(audit_log.c.target_type == target_type)
-        if target_id is not None:
-            query = query.where(audit_log.c.target_id == str(target_id))
+        if within is not None:
+            in_range = audit_log.c.unit_code.between(*within)
+            query = query.where(or_(in_range, audit_log.c.unit_code.is_(None)) if include_console else in_range)
+        for column, value in (
+            (audit_log.c.actor, actor),
+            (audit_log.c.action, action),
+            (audit_log.c.target_type, target_type),
+            (audit_log.c.target_id, None if target_id is None else str(target_id)),
+        ):
+            if value is not None:
+                query = query.where(column == value)
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
     def count(self) -> int:

@@ -25,12 +25,14 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("target_type", sa.String(length=20), nullable=True),
         sa.Column("target_id", sa.String(length=40), nullable=True),
+        sa.Column("unit_code", sa.String(length=12), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
         batch_op.create_index("ix_audit_log_target", ["target_type", "target_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_unit_code"), ["unit_code"], unique=False)
 
     op.create_table(
         "import_batches",
@@ -219,6 +221,7 @@ def downgrade() -> None:
     op.drop_table("instance_secrets")
     op.drop_table("import_batches")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_unit_code"))
         batch_op.drop_index("ix_audit_log_target")
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 
