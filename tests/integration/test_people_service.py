@@ -154,3 +154,83 @@ def test_the_audit_log_shows_an_auditor_only_their_jurisdiction(registry):
     assert jiangan[0]["target_id"] == str(registry.ids[2]) and jiangan[0]["action"] == "read_person"
     with pytest.raises(Forbidden):
         audit_trail(registry, officer(DAZHI))
+
+
+def test_concurrent_imports_each_land_whole_and_once(registry):
+    import threading
+    from datetime import date
+
+    errors: list[BaseException] = []
+
+    def import_list(k: int) -> None:
+        rows = [
+            (
+                i + 2,
+                person_row(
+                    name=f"并发{k}", id_number=id_number(date(1970 + k, 1, 1), seq=i), phone=f"137{k:02d}{i:06d}"
+                ),
+            )
+            for i in range(30)
+        ]
+        try:
+            register_batch(registry, officer(JIANGAN, username=f"t{k}"), rows, source=f"list-{k}")
+        except BaseException as e:  # collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=import_list, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert people.stock(registry, cli_actor())["four_categories_total"] == 3 + 4 * 30
+    with registry.uow() as uow:
+        events = uow.conn.exec_driver_sql("SELECT count(*), count(DISTINCT person_id) FROM person_events").one()
+    assert tuple(events) == (123, 123)
+
+
+def test_a_unit_code_that_is_not_a_code_is_a_clear_error(registry):
+    from admitall.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="12 digits"):
+        people.search_people(registry, officer(DAZHI), unit="abc")
+
+
+def test_the_same_new_person_registered_by_two_batches_at_once_is_never_stored_twice(registry):
+    import threading
+    import time
+
+    from admitall.domain.errors import Conflict as ConflictError
+
+    first_is_writing, second_started = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+    row = person_row(name="同时", id_number=id_number(seq=77), phone="13600000077")
+
+    def hold(stage, done, total):
+        if stage == "saving":  # inside the first batch's transaction, its person inserted, not committed
+            first_is_writing.set()
+            second_started.wait(5)
+            time.sleep(1)  # time for the second to look the person up, find no one, and try to insert
+
+    def first():
+        outcome["first"] = register_batch(registry, officer(), [(2, row)], source="a", progress=hold).accepted
+
+    def second():
+        first_is_writing.wait(5)
+        second_started.set()
+        try:
+            summary = register_batch(registry, officer(), [(2, row)], source="b")
+            outcome["second"] = "merged" if summary.merged else "accepted"
+        except ConflictError:
+            outcome["second"] = "conflict"
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcome["first"] == 1
+    # SQLite queues the second writer until the first commits, so it merges; PostgreSQL lets it run into the
+    # unique index, and it is refused as a conflict with nothing stored
+    assert outcome["second"] == ("merged" if registry.engine.dialect.name == "sqlite" else "conflict")
+    assert people.search_people(registry, cli_actor(), q=id_number(seq=77))["total"] == 1

@@ -14,7 +14,10 @@ from admitall.web.assets import STATIC_DIR
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
+    # no /docs or /redoc: their pages load scripts from a CDN, and command networks have no internet
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="AdmitAll",
         version=__version__,
         description="应收尽收 — the outbreak admission command system. Every /api/ route except "

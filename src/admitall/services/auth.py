@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from admitall.domain.access import Permission, Role
 from admitall.domain.errors import Conflict, InvalidInput, Unauthenticated
-from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.repositories.users import UserRecord
 
@@ -90,8 +89,7 @@ def add_user(
             f"A password has at least {MIN_PASSWORD} characters",
             field="password",
         )
-    code = normalize_code(unit_code)
-    actor.require_covers(code)
+    code = actor.scoped(unit_code)
     with ctx.uow(write=True) as uow:
         if uow.units.get(code) is None:
             raise not_found("unit", code)

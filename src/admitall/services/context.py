@@ -11,7 +11,7 @@ from admitall.clock import Clock, SystemClock
 from admitall.domain.access import Permission, Role, can, require
 from admitall.domain.errors import NotFound
 from admitall.domain.people import Stamp
-from admitall.domain.units import in_subtree
+from admitall.domain.units import in_subtree, normalize_code
 from admitall.settings import Settings, get_settings
 from admitall.store.db import make_engine
 from admitall.store.uow import UnitOfWork
@@ -36,10 +36,14 @@ class Actor:
     def covers(self, unit_code: str) -> bool:
         return self.unit_code is None or in_subtree(unit_code, self.unit_code)
 
-    def require_covers(self, unit_code: str, what: str = "unit") -> None:
-        """Outside the jurisdiction looks exactly like absent: 404, so nobody learns what exists elsewhere."""
-        if not self.covers(unit_code):
-            raise not_found(what, unit_code)
+    def scoped(self, unit_code: str) -> str:
+        """The code as given by a user, checked and normalised, if it is within the jurisdiction.
+
+        Outside the jurisdiction looks exactly like absent: 404, so nobody learns what exists elsewhere."""
+        code = normalize_code(unit_code)
+        if not self.covers(code):
+            raise not_found("unit", code)
+        return code
 
 
 def not_found(what: str, key: object) -> NotFound:

@@ -149,9 +149,7 @@ def search_people(
 ) -> dict[str, Any]:
     """Search by name (part of it), full document number or phone, within the actor's jurisdiction."""
     actor.require(Permission.VIEW_PERSONS)
-    root = unit or actor.unit_code
-    if root is not None:
-        actor.require_covers(root)
+    root = actor.scoped(unit) if unit else actor.unit_code
     filters = _query_filters(q)
     for value, allowed in ((status, Status), (placement, Placement), (severity, Severity)):
         if value and value not in {m.value for m in allowed}:
@@ -307,9 +305,7 @@ def _field_errors(problems: list[FieldProblem]) -> InvalidInput:
 def stock(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     """Counts of people by category, severity and placement for a unit's subtree, and the oldest wait."""
     actor.require(Permission.VIEW_COUNTS)
-    root = unit or actor.unit_code
-    if root is not None:
-        actor.require_covers(root)
+    root = actor.scoped(unit) if unit else actor.unit_code
     with ctx.uow() as uow:
         rows = uow.persons.stock(root)
         oldest = uow.persons.oldest_waiting(root)

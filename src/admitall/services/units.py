@@ -205,7 +205,7 @@ def scope_root(ctx: Context, actor: Actor) -> Unit:
 def unit_overview(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
     """A unit, the path down to it within the actor's scope, and its children with counts by category."""
     actor.require(Permission.VIEW_COUNTS)
-    actor.require_covers(code)
+    code = actor.scoped(code)
     with ctx.uow() as uow:
         unit = uow.units.get(code)
         if unit is None:
@@ -249,7 +249,7 @@ def _unit_dict(u: Unit) -> dict[str, Any]:
 def unit_tree(ctx: Context, actor: Actor, code: str, depth: int = 1) -> dict[str, Any]:
     """The unit and the units below it, `depth` levels down (1–4), nested."""
     actor.require(Permission.VIEW_COUNTS)
-    actor.require_covers(code)
+    code = actor.scoped(code)
     depth = max(1, min(depth, 4))
     with ctx.uow() as uow:
         root = uow.units.get(code)

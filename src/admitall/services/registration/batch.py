@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from admitall.domain.access import Permission
+from admitall.domain.errors import Conflict
 from admitall.domain.intake import PersonInput, parse_person_input
 from admitall.domain.merge import merge
 from admitall.domain.people import identify
@@ -44,6 +47,21 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _concurrent_registration_is_a_conflict() -> Iterator[None]:
+    """Two batches registering the same new person at once: the second meets the unique document index.
+    Nothing of it was stored; it can simply be sent again, and will then merge."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(
+            "registration.concurrent",
+            "另一批登记同时登记了同一人，本批未保存，请重新提交",
+            "Another batch registered the same person at the same moment; nothing of this batch was stored, "
+            "send it again",
+        ) from None
+
+
 def register_batch(
     ctx: Context,
     actor: Actor,
@@ -58,7 +76,7 @@ def register_batch(
     actor.require(Permission.IMPORT_PERSONS if filename else Permission.REGISTER_PERSONS)
     started = ctx.clock.now()
     summary = BatchSummary()
-    with _collector_paused():
+    with _collector_paused(), _concurrent_registration_is_a_conflict():
         valid = _validate(ctx, actor, rows, summary, progress)
         with ctx.uow(write=True) as uow:
             _Batch(ctx, actor, uow, source, filename, summary, progress).run(valid)
