@@ -2,8 +2,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from admitall.domain.intake import PersonInput, parse_person_input
+from admitall.domain.lifecycle import identify, reclassify
 from admitall.domain.merge import merge
-from admitall.domain.people import EventKind, Person, Risk, Severity, Stamp, Status, identify, reclassify
+from admitall.domain.people import EventKind, Person, Risk, Severity, Stamp, Status
 from tests.factories import person_row
 
 NOW = datetime(2020, 2, 10, 6, 0, tzinfo=UTC)

@@ -8,6 +8,18 @@ from hypothesis import strategies as st
 
 from admitall.domain.errors import TransitionRefused
 from admitall.domain.identity import Document, DocumentType, Sex
+from admitall.domain.lifecycle import (
+    admit,
+    apply,
+    assign_bed,
+    change_risks,
+    change_severity,
+    depart,
+    identify,
+    reclassify,
+    refuse,
+    replay,
+)
 from admitall.domain.people import (
     EventKind,
     Person,
@@ -17,17 +29,7 @@ from admitall.domain.people import (
     Severity,
     Stamp,
     Status,
-    admit,
-    apply,
-    assign_bed,
-    change_risks,
-    change_severity,
     check_invariants,
-    depart,
-    identify,
-    reclassify,
-    refuse,
-    replay,
 )
 
 T0 = datetime(2020, 2, 10, 2, 0, tzinfo=UTC)

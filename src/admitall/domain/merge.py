@@ -11,19 +11,8 @@ from dataclasses import dataclass, field, replace
 
 from admitall.domain.errors import TransitionRefused
 from admitall.domain.intake import FieldProblem, PersonInput
-from admitall.domain.people import (
-    CATEGORY_RANK,
-    Person,
-    PersonDetails,
-    PersonEvent,
-    Risk,
-    Stamp,
-    Status,
-    change_risks,
-    change_severity,
-    correct_details,
-    reclassify,
-)
+from admitall.domain.lifecycle import change_risks, change_severity, correct_details, reclassify
+from admitall.domain.people import CATEGORY_RANK, Person, PersonDetails, PersonEvent, Risk, Stamp, Status
 
 _FILLABLE = ("document", "phone", "sex", "birth_date", "address")
 _LABELS = {

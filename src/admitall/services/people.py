@@ -15,17 +15,8 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import mask_document, mask_phone, nfkc, normalize_phone, parse_document
 from admitall.domain.intake import FieldProblem, parse_datetime, parse_severity, parse_status
-from admitall.domain.people import (
-    FOUR_CATEGORIES,
-    Person,
-    PersonEvent,
-    Placement,
-    Severity,
-    Stamp,
-    Status,
-    change_severity,
-    reclassify,
-)
+from admitall.domain.lifecycle import change_severity, reclassify
+from admitall.domain.people import FOUR_CATEGORIES, Person, PersonEvent, Placement, Severity, Stamp, Status
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.registration import register_batch
 from admitall.store.uow import UnitOfWork

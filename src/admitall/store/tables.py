@@ -106,8 +106,11 @@ persons = Table(
     Column("identified_at", UTCDateTime(), nullable=False),
     Column("status_since", UTCDateTime(), nullable=False),
     Column("waiting_since", UTCDateTime(), nullable=True),
-    Column("facility_code", String(40), nullable=True),
+    Column("facility_code", String(40), ForeignKey("facilities.code"), nullable=True),
     Column("bed_type", String(20), nullable=True),
+    # the bed still occupied during a transfer to the one in facility_code/bed_type
+    Column("held_facility_code", String(40), ForeignKey("facilities.code"), nullable=True),
+    Column("held_bed_type", String(20), nullable=True),
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
@@ -119,10 +122,16 @@ persons = Table(
     ),
     # in the four categories (or recovered, queuing for a recovery room) ⇔ not 'left'
     CheckConstraint(f"({_in('status', ('excluded', 'released', 'dead'))}) = (placement = 'left')", name="left_iff_out"),
-    # waiting, assigned or in transit ⇔ a waiting-since time (kept so that a refusal keeps the place in line)
+    # waiting, assigned or in transit ⇒ a waiting-since time (kept so that a refusal keeps the place in line);
+    # admitted people have one only while they wait for a transfer; people who left have none
     CheckConstraint(
-        f"({_in('placement', ('waiting', 'assigned', 'in_transit'))}) = (waiting_since IS NOT NULL)",
+        "placement NOT IN ('waiting', 'assigned', 'in_transit') OR waiting_since IS NOT NULL",
         name="queued_has_waiting_since",
+    ),
+    CheckConstraint("placement <> 'left' OR waiting_since IS NULL", name="left_has_no_wait"),
+    CheckConstraint("(held_facility_code IS NULL) = (held_bed_type IS NULL)", name="held_bed_whole"),
+    CheckConstraint(
+        "held_facility_code IS NULL OR placement IN ('assigned', 'in_transit')", name="held_only_in_transfer"
     ),
     CheckConstraint(
         f"({_in('placement', ('assigned', 'in_transit', 'admitted'))}) = (facility_code IS NOT NULL)",
@@ -131,6 +140,53 @@ persons = Table(
     Index("ix_persons_unit_status", "unit_code", "status"),
     Index("ix_persons_phone", "phone"),
     Index("ix_persons_placement_waiting", "placement", "waiting_since"),
+    Index("ix_persons_facility_placement", "facility_code", "placement"),
+)
+
+FACILITY_TYPES = (
+    "designated_hospital",
+    "shelter_hospital",
+    "isolation_point",
+    "quarantine_site",
+    "fever_clinic",
+    "recovery_station",
+)
+BED_TYPES = ("icu", "severe", "general", "shelter", "single_room", "quarantine_room", "observation", "recovery_room")
+
+facilities = Table(
+    "facilities",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("type", String(24), nullable=False),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False, index=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("opens_at", UTCDateTime(), nullable=True),
+    Column("closes_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("type", FACILITY_TYPES), name="type"),
+    CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="opens_before_closing"),
+)
+
+# occupied + reserved + out_of_service <= capacity is enforced here, so that two dispatchers reserving the last
+# bed at the same moment cannot both get it: the second UPDATE fails the CHECK (or finds no row to update)
+bed_pools = Table(
+    "bed_pools",
+    metadata,
+    Column("facility_code", String(40), ForeignKey("facilities.code"), primary_key=True),
+    Column("bed_type", String(20), primary_key=True),
+    Column("capacity", Integer, nullable=False),
+    Column("occupied", Integer, nullable=False, default=0),
+    Column("reserved", Integer, nullable=False, default=0),
+    Column("out_of_service", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("bed_type", BED_TYPES), name="bed_type"),
+    CheckConstraint(
+        "capacity >= 0 AND occupied >= 0 AND reserved >= 0 AND out_of_service >= 0", name="counts_not_negative"
+    ),
+    CheckConstraint("occupied + reserved + out_of_service <= capacity", name="within_capacity"),
 )
 
 person_events = Table(
@@ -186,6 +242,8 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    # a facility officer works at one facility's admissions desk
+    Column("facility_code", String(40), ForeignKey("facilities.code"), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint(_in("role", ROLES), name="role"),

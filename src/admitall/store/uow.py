@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, RootTransaction
 
 from admitall.store.repositories import (
     AuditRepository,
+    FacilityRepository,
     ImportRepository,
     PersonRepository,
     SecretRepository,
@@ -29,6 +30,7 @@ class UnitOfWork:
     audit: AuditRepository
     imports: ImportRepository
     secrets: SecretRepository
+    facilities: FacilityRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -47,6 +49,7 @@ class UnitOfWork:
         self.audit = AuditRepository(conn)
         self.imports = ImportRepository(conn)
         self.secrets = SecretRepository(conn)
+        self.facilities = FacilityRepository(conn)
         return self
 
     def commit(self) -> None:

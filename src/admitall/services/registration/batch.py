@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict
 from admitall.domain.intake import PersonInput, parse_person_input
+from admitall.domain.lifecycle import identify
 from admitall.domain.merge import merge
-from admitall.domain.people import identify
 from admitall.services.context import Actor, Context
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
 from admitall.services.registration.summary import BatchSummary, Rejection

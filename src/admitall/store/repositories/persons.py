@@ -64,6 +64,8 @@ def person_row(p: Person, at: datetime) -> dict[str, Any]:
         "waiting_since": p.waiting_since,
         "facility_code": p.facility_code,
         "bed_type": p.bed_type,
+        "held_facility_code": p.held_facility_code,
+        "held_bed_type": p.held_bed_type,
         "version": p.version,
         "updated_at": at,
     }
@@ -90,6 +92,8 @@ def to_person(row: Row[Any]) -> Person:
         risks=frozenset(Risk(r) for r in row.risks.split(",") if r),
         facility_code=row.facility_code,
         bed_type=row.bed_type,
+        held_facility_code=row.held_facility_code,
+        held_bed_type=row.held_bed_type,
         status_since=row.status_since,
         version=row.version,
         id=row.id,

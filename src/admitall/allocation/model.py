@@ -1,0 +1,81 @@
+"""What the admission engine takes in and gives back. Plain values: no database, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from admitall.domain.facilities import BedType
+from admitall.domain.policy import Policy, PriorityClass
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person waiting for a bed (or for a transfer), with where they are now."""
+
+    person_id: int
+    priority_class: PriorityClass
+    waiting_since: datetime
+    origin: str  # the unit (or, for a transfer, the facility) the person leaves from
+    lat: float | None = None
+    lon: float | None = None
+    transfer_from: str | None = None
+
+
+@dataclass(frozen=True)
+class FreePool:
+    """Free beds of one type in one facility that is open now."""
+
+    facility_code: str
+    bed_type: BedType
+    free: int
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    candidates: Sequence[Candidate]
+    pools: Sequence[FreePool]
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Assignment:
+    person_id: int
+    priority_class: PriorityClass
+    facility_code: str
+    bed_type: BedType
+    preference: int  # 0 for the most preferred bed type of the class
+    distance_km: float | None
+    reason_zh: str
+    reason_en: str
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    person_id: int
+    priority_class: PriorityClass
+    reason_zh: str
+    reason_en: str
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The lexicographic objective: people placed per class (highest first), then the total preference rank
+    (lower is better), then the total travel in units of 100 m (lower is better)."""
+
+    placed: tuple[int, ...]
+    preference: int
+    travel: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    assignments: tuple[Assignment, ...]
+    unplaced: tuple[Unplaced, ...]
+    objective: Objective
+    waiting_by_class: Mapping[PriorityClass, int] = field(default_factory=dict)
+    placed_by_class: Mapping[PriorityClass, int] = field(default_factory=dict)
+    stats: Mapping[str, int] = field(default_factory=dict)

@@ -1,0 +1,43 @@
+"""Why each person was placed where they were, or not placed: said in Chinese and English."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from admitall.allocation.model import FreePool
+from admitall.domain.facilities import BedType
+from admitall.domain.policy import Policy, PriorityClass
+
+
+def placed_reason(
+    cls: PriorityClass, pool: FreePool, rank: int, km: float | None, is_nearest: bool, policy: Policy
+) -> tuple[str, str]:
+    """'critical, nearest free ICU bed, 4.2 km' — and when it is not the first choice, why not."""
+    bed = pool.bed_type
+    where_zh = "最近的空闲" if is_nearest else "空闲的"
+    where_en = "nearest free" if is_nearest else "free"
+    distance_zh = f"{km:.1f} 公里" if km is not None else "距离未知"
+    distance_en = f"{km:.1f} km" if km is not None else "distance unknown"
+    zh = f"{cls.zh}，{where_zh}{bed.zh}（{pool.facility_code}），{distance_zh}"
+    en = f"{cls.en}, {where_en} {bed.en} at {pool.facility_code}, {distance_en}"
+    if rank > 0:
+        better = policy.eligibility[cls][:rank]
+        zh += f"；更优先的{'、'.join(b.zh for b in better)}已无空位可给此类"
+        en += f"; no {' or '.join(b.en for b in better)} left for this class"
+    if not is_nearest and km is not None:
+        zh += "；更近的床位已分给更优先或等待更久的人"
+        en += "; nearer beds went to people of higher priority or who waited longer"
+    return zh, en
+
+
+def unplaced_reason(cls: PriorityClass, policy: Policy, free: Counter[BedType]) -> tuple[str, str]:
+    """'no free icu or severe bed in the city', or that the free ones went to people ahead in line."""
+    beds = policy.eligibility[cls]
+    names_zh, names_en = "或".join(b.zh for b in beds), " or ".join(b.en for b in beds)
+    available = sum(free[b] for b in beds)
+    if available == 0:
+        return f"{cls.zh}：全市没有空闲的{names_zh}", f"{cls.en}: no free {names_en} in the city"
+    return (
+        f"{cls.zh}：全市 {available} 张空闲的{names_zh}已分给更优先或等待更久的人",
+        f"{cls.en}: the {available} free {names_en} in the city went to people of higher priority or who waited longer",
+    )

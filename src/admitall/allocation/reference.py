@@ -1,0 +1,88 @@
+"""The per-person min-cost flow: every person a node, every eligible pool an arc, no grouping, no pruning.
+
+Slow, and kept only as the yardstick the engine is measured against (tests and bench/): on the same snapshot
+both must reach the same objective.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from admitall.allocation.geo import distance_km, travel_units
+from admitall.allocation.model import Objective, Snapshot
+from admitall.domain.facilities import BedType
+from admitall.domain.policy import PriorityClass
+
+
+def _solve(smcf: min_cost_flow.SimpleMinCostFlow) -> None:
+    if smcf.solve() != smcf.OPTIMAL:
+        raise RuntimeError("reference min cost flow found no optimum")
+
+
+def per_person_objective(snapshot: Snapshot) -> Objective:
+    policy = snapshot.policy
+    people = sorted(snapshot.candidates, key=lambda c: c.person_id)
+    pools = [p for p in snapshot.pools if p.free > 0]
+    types = sorted({p.bed_type for p in pools}, key=lambda t: t.value)
+    free: Counter[BedType] = Counter()
+    for p in pools:
+        free[p.bed_type] += p.free
+    n = len(people)
+    waiting = Counter(c.priority_class for c in people)
+    placed: dict[PriorityClass, int] = {}
+    # counts, class by class: person → bed type → sink, with an 'unplaced' way out per class
+    for k, current in enumerate(policy.priority):
+        above = set(policy.priority[: k + 1])
+        members = [i for i, c in enumerate(people) if c.priority_class in above]
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        type_node = {t: n + i for i, t in enumerate(types)}
+        unplaced = {c: n + len(types) + i for i, c in enumerate(policy.priority)}
+        sink = n + len(types) + len(policy.priority)
+        for i in members:
+            c = people[i]
+            smcf.set_node_supply(i, 1)
+            for t in policy.eligibility[c.priority_class]:
+                if t in type_node:
+                    smcf.add_arc_with_capacity_and_unit_cost(i, type_node[t], 1, 0)
+            smcf.add_arc_with_capacity_and_unit_cost(i, unplaced[c.priority_class], 1, 0)
+        for t, node in type_node.items():
+            smcf.add_arc_with_capacity_and_unit_cost(node, sink, free[t], 0)
+        for cls in above:
+            spare = waiting[cls] if cls is current else waiting[cls] - placed[cls]
+            smcf.add_arc_with_capacity_and_unit_cost(unplaced[cls], sink, spare, 1 if cls is current else 0)
+        smcf.set_node_supply(sink, -len(members))
+        _solve(smcf)
+        placed[current] = waiting[current] - int(smcf.optimal_cost())
+    # routing: person → every eligible pool, preference first, then travel
+    tails, heads, ranks, units = [], [], [], []
+    for i, c in enumerate(people):
+        for j, p in enumerate(pools):
+            if p.bed_type in policy.eligibility[c.priority_class]:
+                tails.append(i)
+                heads.append(n + j)
+                ranks.append(policy.eligibility[c.priority_class].index(p.bed_type))
+                units.append(travel_units(distance_km(c.lat, c.lon, p.lat, p.lon)))
+    weight = max(units, default=0) * max(1, sum(placed.values())) + 1
+    unplaced_base = n + len(pools)
+    sink = unplaced_base + len(policy.priority)
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    tail, head = np.array(tails, dtype=np.int64), np.array(heads, dtype=np.int64)
+    rank, unit = np.array(ranks, dtype=np.int64), np.array(units, dtype=np.int64)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        tail, head, np.ones(len(tail), dtype=np.int64), rank * weight + unit
+    )
+    for i, c in enumerate(people):
+        smcf.set_node_supply(i, 1)
+        smcf.add_arc_with_capacity_and_unit_cost(i, unplaced_base + policy.rank(c.priority_class), 1, 0)
+    for k, cls in enumerate(policy.priority):
+        smcf.add_arc_with_capacity_and_unit_cost(unplaced_base + k, sink, waiting[cls] - placed[cls], 0)
+    for j, p in enumerate(pools):
+        smcf.add_arc_with_capacity_and_unit_cost(n + j, sink, p.free, 0)
+    smcf.set_node_supply(sink, -n)
+    _solve(smcf)
+    flow = smcf.flows(arcs) if len(tail) else np.zeros(0, dtype=np.int64)
+    used = flow > 0
+    return Objective(tuple(placed[c] for c in policy.priority), int(rank[used].sum()), int(unit[used].sum()))

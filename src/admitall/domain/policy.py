@@ -1,0 +1,129 @@
+"""The admission policy: priority classes, which beds each may take, and service-level targets.
+
+The defaults live in the packaged `policy.toml`; a city may give its own file. An invalid file is refused with
+a message that says what is wrong, before anything starts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from admitall.domain.errors import InvalidInput
+from admitall.domain.facilities import BedType
+from admitall.domain.identity import age_on
+from admitall.domain.labels import LabeledEnum
+from admitall.domain.people import Person, Risk, Severity, Status
+
+
+class PriorityClass(LabeledEnum):
+    CRITICAL = ("critical", "危重型", "critical", "red")
+    SEVERE = ("severe", "重型", "severe", "orange")
+    CONFIRMED_RISK = ("confirmed_risk", "确诊（有风险因素）", "confirmed with risk", "yellow")
+    CONFIRMED = ("confirmed", "确诊（轻型/普通型）", "confirmed", "teal")
+    SUSPECTED = ("suspected", "疑似", "suspected", "purple")
+    FEVER = ("fever", "发热", "febrile", "indigo")
+    CONTACT = ("contact", "密接", "close contact", "blue")
+    RECOVERED = ("recovered", "治愈待康复", "recovered", "green")
+
+
+@dataclass(frozen=True)
+class Policy:
+    priority: tuple[PriorityClass, ...]
+    eligibility: Mapping[PriorityClass, tuple[BedType, ...]]
+    sla: Mapping[PriorityClass, timedelta]
+    elderly_age: int = 65
+
+    def rank(self, cls: PriorityClass) -> int:
+        """0 for the highest class."""
+        return self.priority.index(cls)
+
+    def classify(self, p: Person) -> PriorityClass | None:
+        """The priority class of a person who needs a bed; None for one who does not."""
+        if p.status is Status.CONFIRMED:
+            if p.severity is Severity.CRITICAL:
+                return PriorityClass.CRITICAL
+            if p.severity is Severity.SEVERE:
+                return PriorityClass.SEVERE
+            return PriorityClass.CONFIRMED_RISK if self.at_risk(p) else PriorityClass.CONFIRMED
+        return _BY_STATUS.get(p.status)
+
+    def at_risk(self, p: Person) -> bool:
+        """A comorbidity or pregnancy, or the policy's age (from the birth date, else the recorded flag)."""
+        if p.risks - {Risk.ELDERLY}:
+            return True
+        if p.details.birth_date is not None:
+            return age_on(p.details.birth_date, p.identified_at.date()) >= self.elderly_age
+        return Risk.ELDERLY in p.risks
+
+    def beds_for(self, p: Person) -> tuple[BedType, ...]:
+        cls = self.classify(p)
+        return self.eligibility[cls] if cls is not None else ()
+
+    def fits(self, p: Person, bed_type: str | None) -> bool:
+        """Whether the bed the person holds is one their class may take."""
+        return bed_type is not None and BedType(bed_type) in self.beds_for(p)
+
+
+_BY_STATUS = {
+    Status.SUSPECTED: PriorityClass.SUSPECTED,
+    Status.FEVER: PriorityClass.FEVER,
+    Status.CONTACT: PriorityClass.CONTACT,
+    Status.RECOVERED: PriorityClass.RECOVERED,
+}
+
+
+def _bad(problem: str, en: str) -> InvalidInput:
+    return InvalidInput("policy.invalid", f"收治策略文件无效：{problem}", f"The admission policy file is invalid: {en}")
+
+
+def _enum_list(values: Any, enum: type[LabeledEnum], where: str) -> list[Any]:
+    if not isinstance(values, list) or not values:
+        raise _bad(f"{where} 必须是非空列表", f"{where} must be a non-empty list")
+    found = []
+    for value in values:
+        member = enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
+        if member is None:
+            known = ", ".join(m.value for m in enum)
+            raise _bad(f"{where} 中的“{value}”无法识别（可选：{known}）", f"unknown '{value}' in {where} ({known})")
+        found.append(member)
+    if len(set(found)) != len(found):
+        raise _bad(f"{where} 有重复项", f"{where} lists something twice")
+    return found
+
+
+def parse_policy(text: str) -> Policy:
+    """Read and check a policy file; every class must be ordered, have beds and a target."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _bad(f"TOML 语法错误：{e}", f"TOML syntax error: {e}") from None
+    unknown = set(data) - {"priority", "elderly_age", "eligibility", "sla_hours"}
+    if unknown:
+        raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
+    priority = tuple(_enum_list(data.get("priority"), PriorityClass, "priority"))
+    if set(priority) != set(PriorityClass):
+        missing = sorted(m.value for m in set(PriorityClass) - set(priority))
+        raise _bad(f"priority 缺少 {missing}", f"priority is missing {missing}")
+    eligibility_data, sla_data = data.get("eligibility"), data.get("sla_hours")
+    if not isinstance(eligibility_data, dict) or not isinstance(sla_data, dict):
+        raise _bad("缺少 [eligibility] 或 [sla_hours] 表", "the [eligibility] and [sla_hours] tables are required")
+    eligibility, sla = {}, {}
+    for cls in PriorityClass:
+        if cls.value not in eligibility_data:
+            raise _bad(f"[eligibility] 缺少 {cls.value}", f"[eligibility] has no entry for {cls.value}")
+        eligibility[cls] = tuple(_enum_list(eligibility_data[cls.value], BedType, f"eligibility.{cls.value}"))
+        hours = sla_data.get(cls.value)
+        if not isinstance(hours, int | float) or isinstance(hours, bool) or hours <= 0:
+            raise _bad(f"sla_hours.{cls.value} 必须是正数", f"sla_hours.{cls.value} must be a positive number")
+        sla[cls] = timedelta(hours=hours)
+    extra = (set(eligibility_data) | set(sla_data)) - {c.value for c in PriorityClass}
+    if extra:
+        raise _bad(f"未知的类别 {sorted(extra)}", f"unknown classes {sorted(extra)}")
+    age = data.get("elderly_age", 65)
+    if not isinstance(age, int) or isinstance(age, bool) or not 0 < age < 130:
+        raise _bad("elderly_age 必须是 1 到 129 之间的整数", "elderly_age must be a whole number from 1 to 129")
+    return Policy(priority, eligibility, sla, age)
