@@ -64,5 +64,38 @@ def officer(unit: str = DAZHI, role: Role = Role.UNIT_OFFICER, username: str = "
     return Actor(username=username, role=role, unit_code=unit)
 
 
-def make_user(ctx: Context, username: str, role: str, unit: str) -> dict[str, Any]:
-    return add_user(ctx, cli_actor(), username=username, password=PASSWORD, role=role, unit_code=unit)
+def make_user(ctx: Context, username: str, role: str, unit: str, facility: str | None = None) -> dict[str, Any]:
+    return add_user(
+        ctx, cli_actor(), username=username, password=PASSWORD, role=role, unit_code=unit, facility_code=facility
+    )
+
+
+# (code, type, unit, beds)
+SMALL_FACILITIES = [
+    ("H1", "designated_hospital", WUCHANG_STREET, {"icu": 1, "severe": 2, "general": 2}),
+    ("S1", "shelter_hospital", DAZHI, {"shelter": 3}),
+    ("I1", "isolation_point", DAZHI, {"single_room": 2}),
+    ("Q1", "quarantine_site", YIYUAN, {"quarantine_room": 3}),
+    ("F1", "fever_clinic", DAZHI, {"observation": 1}),
+    ("R1", "recovery_station", WUCHANG_STREET, {"recovery_room": 2}),
+]
+
+
+def load_small_facilities(ctx: Context) -> None:
+    from admitall.services.facilities import import_facilities
+
+    rows = [
+        (
+            i + 2,
+            {
+                "code": code,
+                "name": f"{code} 机构",
+                "type": ftype,
+                "unit_code": unit,
+                **{bed: str(n) for bed, n in beds.items()},
+            },
+        )
+        for i, (code, ftype, unit, beds) in enumerate(SMALL_FACILITIES)
+    ]
+    summary = import_facilities(ctx, cli_actor(), rows)
+    assert summary.accepted == len(SMALL_FACILITIES), summary.rejections

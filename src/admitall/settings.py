@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     default_language: str = "zh"
     # a web session cookie marked Secure; off for the loopback demo, on behind TLS in production
     secure_cookies: bool = False
+    # the admission policy (priority classes, eligible beds, SLA targets); the packaged defaults if not given
+    policy_file: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:

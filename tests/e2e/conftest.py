@@ -30,6 +30,7 @@ from tests.factories import (
     YIYUAN,
     id_number,
     load_small_city,
+    load_small_facilities,
     make_user,
     person_row,
 )
@@ -41,7 +42,7 @@ USERS = {
     "dazhi": ("unit_officer", DAZHI),
     "yiyuan": ("unit_officer", YIYUAN),
     "dispatcher": ("dispatcher", CITY),
-    "facility": ("facility_officer", CITY),
+    "facility": ("facility_officer", CITY, "H1"),
     "analyst": ("analyst", CITY),
     "district_admin": ("admin", JIANGAN),
 }
@@ -72,8 +73,9 @@ def _free_port() -> int:
 
 def _seed(ctx: Context) -> dict[str, int]:
     load_small_city(ctx)
-    for username, (role, unit) in USERS.items():
-        make_user(ctx, username, role, unit)
+    load_small_facilities(ctx)
+    for username, (role, unit, *facility) in USERS.items():
+        make_user(ctx, username, role, unit, *facility)
     rows = {
         "zhang": person_row(name="张三", unit_code=DAZHI_1),
         "li": person_row(

@@ -32,6 +32,10 @@ class Permission(str, Enum):
     MANAGE_UNITS = "manage_units"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    MANAGE_FACILITIES = "manage_facilities"
+    ALLOCATE = "allocate"
+    TRANSPORT = "transport"
+    ADMISSIONS = "admissions"
 
 
 _P = Permission
@@ -47,6 +51,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.MANAGE_UNITS,
             _P.MANAGE_USERS,
             _P.VIEW_AUDIT,
+            _P.MANAGE_FACILITIES,
         }
     ),
     # commanders need the picture and the people in it, not their ID numbers
@@ -65,10 +70,19 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # dispatchers call people and organise transport
-    Role.DISPATCHER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA}),
-    # admissions desks identify who arrives and record diagnosis and severity
+    # dispatchers plan and confirm admissions, call people and organise transport
+    Role.DISPATCHER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.ALLOCATE, _P.TRANSPORT}),
+    # admissions desks identify who arrives, admit or refuse, record diagnosis and severity, keep bed status true
     Role.FACILITY_OFFICER: frozenset(
-        {_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.RECLASSIFY, _P.CHANGE_SEVERITY}
+        {
+            _P.VIEW_COUNTS,
+            _P.VIEW_PERSONS,
+            _P.SEE_PERSONAL_DATA,
+            _P.RECLASSIFY,
+            _P.CHANGE_SEVERITY,
+            _P.TRANSPORT,
+            _P.ADMISSIONS,
+        }
     ),
     # analysts read aggregates, never a person
     Role.ANALYST: frozenset({_P.VIEW_COUNTS}),

@@ -10,6 +10,8 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from admitall.domain.errors import InvalidInput
@@ -93,6 +95,12 @@ def _enum_list(values: Any, enum: type[LabeledEnum], where: str) -> list[Any]:
     if len(set(found)) != len(found):
         raise _bad(f"{where} 有重复项", f"{where} lists something twice")
     return found
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    """The packaged defaults (data/policy.toml), the table of DESIGN.md."""
+    return parse_policy(resources.files("admitall").joinpath("data/policy.toml").read_text(encoding="utf-8"))
 
 
 def parse_policy(text: str) -> Policy:

@@ -142,3 +142,11 @@ class Unit:
     @property
     def parent_code(self) -> str | None:
         return parent_of(self.code)
+
+
+def child_prefix_length(code: str | None) -> int:
+    """How many leading digits name a child of `code` (of the whole tree's cities when None)."""
+    if code is None:
+        return PREFIX_LENGTH[UnitLevel.CITY]
+    levels = list(UnitLevel)
+    return PREFIX_LENGTH[levels[min(level_of(code).depth + 1, len(levels) - 1)]]

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from admitall.domain.access import Permission, Role
 from admitall.domain.errors import Conflict, InvalidInput, Unauthenticated
+from admitall.domain.units import prefix_of
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.repositories.users import UserRecord
 
@@ -48,6 +49,7 @@ def _actor(user: UserRecord) -> Actor:
         unit_code=user.unit_code,
         user_id=user.id,
         display_name=user.display_name,
+        facility_code=user.facility_code,
     )
 
 
@@ -64,7 +66,10 @@ def add_user(
     role: str,
     unit_code: str,
     display_name: str | None = None,
+    facility_code: str | None = None,
 ) -> dict[str, Any]:
+    """A new user. A facility officer names the facility whose admissions desk they keep; it must be in their
+    unit's jurisdiction."""
     actor.require(Permission.MANAGE_USERS)
     username = username.strip()
     if not username or len(username) > 60 or any(c.isspace() for c in username):
@@ -93,6 +98,17 @@ def add_user(
     with ctx.uow(write=True) as uow:
         if uow.units.get(code) is None:
             raise not_found("unit", code)
+        if facility_code:
+            facility = uow.facilities.get(facility_code)
+            if facility is None or not facility.unit_code.startswith(prefix_of(code)):
+                raise not_found("facility", facility_code)
+        elif user_role is Role.FACILITY_OFFICER:
+            raise InvalidInput(
+                "user.no_facility",
+                "收治点登记员必须指定所在机构（facility）",
+                "A facility officer needs the facility they work at",
+                field="facility_code",
+            )
         if uow.users.by_username(username) is not None:
             raise Conflict("user.exists", f"用户名 {username} 已存在", f"The username {username} is taken")
         user_id = uow.users.add(
@@ -102,6 +118,7 @@ def add_user(
             role=user_role.value,
             unit_code=code,
             at=ctx.clock.now(),
+            facility_code=facility_code or None,
         )
         uow.audit.record(
             ctx.clock.now(),
@@ -115,7 +132,13 @@ def add_user(
             unit_code=code,
         )
         uow.commit()
-    return {"id": user_id, "username": username, "role": user_role.value, "unit_code": code}
+    return {
+        "id": user_id,
+        "username": username,
+        "role": user_role.value,
+        "unit_code": code,
+        "facility_code": facility_code or None,
+    }
 
 
 def authenticate(ctx: Context, username: str, password: str) -> Actor:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from admitall.clock import Clock, SystemClock
 from admitall.domain.access import Permission, Role, can, require
-from admitall.domain.errors import NotFound
+from admitall.domain.errors import InvalidInput, NotFound
 from admitall.domain.people import Stamp
+from admitall.domain.policy import Policy, default_policy, parse_policy
 from admitall.domain.units import in_subtree, normalize_code
 from admitall.settings import Settings, get_settings
 from admitall.store.db import make_engine
@@ -19,13 +21,15 @@ from admitall.store.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting. `unit_code` is the root of their jurisdiction; None means the whole registry (the CLI)."""
+    """Who is acting. `unit_code` is the root of their jurisdiction; None means the whole registry (the CLI).
+    A facility officer also has the facility whose admissions desk they keep."""
 
     username: str
     role: Role
     unit_code: str | None
     user_id: int | None = None
     display_name: str = ""
+    facility_code: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return can(self.role, permission)
@@ -47,7 +51,12 @@ class Actor:
 
 
 def not_found(what: str, key: object) -> NotFound:
-    names = {"person": ("人员", "person"), "unit": ("单位", "unit"), "user": ("用户", "user")}
+    names = {
+        "person": ("人员", "person"),
+        "unit": ("单位", "unit"),
+        "user": ("用户", "user"),
+        "facility": ("收治机构", "facility"),
+    }
     zh, en = names.get(what, (what, what))
     return NotFound(
         f"{what}.not_found",
@@ -66,6 +75,7 @@ class Context:
     engine: Engine
     clock: Clock
     settings: Settings
+    policy: Policy = field(default_factory=default_policy)
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)
@@ -79,6 +89,26 @@ class Context:
         )
 
 
+def load_policy(path: str | None) -> Policy:
+    """The policy file named in the settings, or the packaged defaults. An invalid file stops the start."""
+    if path is None:
+        return default_policy()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidInput(
+            "policy.unreadable",
+            f"无法读取收治策略文件 {path}：{e.strerror}",
+            f"Cannot read the admission policy file {path}: {e.strerror}",
+        ) from None
+    return parse_policy(text)
+
+
 def make_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
     settings = settings or get_settings()
-    return Context(engine=make_engine(settings.database_url), clock=clock or SystemClock(), settings=settings)
+    return Context(
+        engine=make_engine(settings.database_url),
+        clock=clock or SystemClock(),
+        settings=settings,
+        policy=load_policy(settings.policy_file),
+    )

@@ -21,8 +21,10 @@ from admitall.domain.errors import Conflict
 from admitall.domain.identity import check_character
 from admitall.domain.people import Status
 from admitall.domain.units import Unit
+from admitall.services.admission import allocate, desk_step
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context
+from admitall.services.demo_facilities import load_demo_facilities
 from admitall.services.people import reclassify_person
 from admitall.services.registration import register_batch
 from admitall.services.units import UNIT_HEADERS, import_units
@@ -98,6 +100,7 @@ class DemoUser:
     role: str
     unit_code: str
     display_name: str
+    facility_code: str | None = None
 
 
 DEMO_USERS = (
@@ -107,7 +110,7 @@ DEMO_USERS = (
     DemoUser("dazhi", "unit_officer", "420102002000", "大智街道值班员 张华"),
     DemoUser("community", "unit_officer", "420102002001", "社区网格员 陈静"),
     DemoUser("dispatcher", "dispatcher", CITY, "市调度中心 刘洋"),
-    DemoUser("facility", "facility_officer", CITY, "定点医院收治处 赵敏"),
+    DemoUser("facility", "facility_officer", CITY, "金银潭医院收治处 赵敏", "DH-JYT"),
     DemoUser("analyst", "analyst", CITY, "数据分析员 孙涛"),
 )
 
@@ -217,6 +220,8 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
     people_summary = register_batch(ctx, field_officer, rows, source="demo", filename="demo")
 
     reclassified = _progress_some(ctx, field_officer, rng, people_summary.person_ids, rows)
+    facilities = load_demo_facilities(ctx, actor, rng, divisions)
+    admitted = _admit_some(ctx, rng)
     for user in DEMO_USERS:
         add_user(
             ctx,
@@ -226,6 +231,7 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
             role=user.role,
             unit_code=user.unit_code,
             display_name=user.display_name,
+            facility_code=user.facility_code,
         )
     return {
         "loaded": True,
@@ -233,8 +239,39 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
         "units": units_summary.as_dict(),
         "people": people_summary.as_dict(),
         "reclassified": reclassified,
+        "facilities": facilities,
+        "admissions": admitted,
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,
+    }
+
+
+def _admit_some(ctx: Context, rng: random.Random) -> dict[str, int]:
+    """One round of the real workflow: the city's dispatcher confirms the engine's plan, and most of the
+    people it assigned arrive and are admitted at their facility's desk; a few are still on the way."""
+    dispatcher = Actor(username="demo-dispatch", role=Role.DISPATCHER, unit_code=None, display_name="demo")
+    result = allocate(ctx, dispatcher, commit=True)
+    admitted = in_transit = 0
+    for item in result["assignments"]:
+        desk = Actor(
+            username="demo-desk",
+            role=Role.FACILITY_OFFICER,
+            unit_code=None,
+            display_name="demo",
+            facility_code=item["facility"],
+        )
+        draw = rng.random()
+        if draw < 0.8:
+            desk_step(ctx, desk, item["person"], "admit")
+            admitted += 1
+        elif draw < 0.9:
+            desk_step(ctx, desk, item["person"], "depart")
+            in_transit += 1
+    return {
+        "assigned": result.get("confirmed", 0),
+        "admitted": admitted,
+        "in_transit": in_transit,
+        "still_waiting": len(result["unplaced"]),
     }
 
 

@@ -17,6 +17,7 @@ from admitall.domain.identity import mask_document, mask_phone, nfkc, normalize_
 from admitall.domain.intake import FieldProblem, parse_datetime, parse_severity, parse_status
 from admitall.domain.lifecycle import change_severity, reclassify
 from admitall.domain.people import FOUR_CATEGORIES, Person, PersonEvent, Placement, Severity, Stamp, Status
+from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.registration import register_batch
 from admitall.store.uow import UnitOfWork
@@ -49,6 +50,9 @@ def person_view(p: Person, unit_names: Mapping[str, str], *, unmasked: bool, now
         "waiting_hours": round((now - p.waiting_since).total_seconds() / 3600, 1) if p.waiting_since else None,
         "facility_code": p.facility_code,
         "bed_type": p.bed_type,
+        "held_facility_code": p.held_facility_code,
+        "held_bed_type": p.held_bed_type,
+        "awaiting_transfer": p.awaiting_transfer,
         "version": p.version,
     }
 
@@ -89,8 +93,9 @@ def _audit_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: list[Person
         )
 
 
-def _load(uow: UnitOfWork, actor: Actor, person_id: int) -> Person:
-    person = uow.persons.get(person_id, within=actor.unit_code)
+def load_person(uow: UnitOfWork, actor: Actor, person_id: int) -> Person:
+    """The person if within the actor's jurisdiction (or at their facility's desk); otherwise not found."""
+    person = uow.persons.get(person_id, within=actor.unit_code, facility=actor.facility_code)
     if person is None:
         raise not_found("person", person_id)
     return person
@@ -99,7 +104,7 @@ def _load(uow: UnitOfWork, actor: Actor, person_id: int) -> Person:
 def get_person(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]:
     actor.require(Permission.VIEW_PERSONS)
     with ctx.uow(write=_unmasked(actor)) as uow:
-        person = _load(uow, actor, person_id)
+        person = load_person(uow, actor, person_id)
         names = uow.units.names([person.unit_code])
         _audit_read(ctx, uow, actor, [person], "read_person")
         uow.commit()
@@ -112,7 +117,7 @@ def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]
     actor.require(Permission.VIEW_PERSONS)
     unmasked = _unmasked(actor)
     with ctx.uow(write=unmasked) as uow:
-        person = _load(uow, actor, person_id)
+        person = load_person(uow, actor, person_id)
         names = uow.units.names([person.unit_code])
         history = uow.persons.history(person_id)
         _audit_read(ctx, uow, actor, [person], "read_person_history")
@@ -180,7 +185,7 @@ def _query_filters(q: str) -> dict[str, str]:
     return {"name": text}
 
 
-def _change(
+def change_person(
     ctx: Context,
     actor: Actor,
     person_id: int,
@@ -188,28 +193,18 @@ def _change(
     make: Callable[[Person], tuple[Person, PersonEvent]],
     action: str,
 ) -> dict[str, Any]:
+    """Load a person within the actor's reach, apply one change, store it with what follows from it."""
     with ctx.uow(write=True) as uow:
-        person = _load(uow, actor, person_id)
+        person = load_person(uow, actor, person_id)
         if expected_version is not None and person.version != expected_version:
             raise Conflict(
                 "person.changed_meanwhile",
                 "该人员信息刚被他人修改，请刷新后重试",
                 "Someone else changed this person meanwhile; reload and try again",
             )
-        new, event = make(person)
-        uow.persons.save(new, [event], ctx.clock.now())
+        changed, event = make(person)
+        new = save_changes(ctx, uow, actor, person, changed, [event], action)
         names = uow.units.names([new.unit_code])
-        uow.audit.record(
-            ctx.clock.now(),
-            actor.username,
-            action,
-            "person",
-            person_id,
-            unit=new.unit_code,
-            kind=event.kind.value,
-            data=dict(event.data),
-            reason=event.stamp.reason,
-        )
         uow.commit()
     return person_view(new, names, unmasked=_unmasked(actor), now=ctx.clock.now())
 
@@ -237,7 +232,7 @@ def reclassify_person(
         raise InvalidInput("status.invalid", f"类别无法识别：{to}", f"Unknown status: {to}", field="to")
     level = parse_severity(severity) if severity else None
     stamp = _stamp(ctx, actor, source, reason, occurred_at)
-    return _change(
+    return change_person(
         ctx,
         actor,
         person_id,
@@ -261,7 +256,7 @@ def change_person_severity(
     actor.require(Permission.CHANGE_SEVERITY)
     level = parse_severity(to)
     stamp = _stamp(ctx, actor, source, reason, occurred_at)
-    return _change(
+    return change_person(
         ctx, actor, person_id, expected_version, lambda p: change_severity(p, level, stamp), "change_severity"
     )
 

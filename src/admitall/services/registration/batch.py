@@ -15,6 +15,7 @@ from admitall.domain.errors import Conflict
 from admitall.domain.intake import PersonInput, parse_person_input
 from admitall.domain.lifecycle import identify
 from admitall.domain.merge import merge
+from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
 from admitall.services.registration.summary import BatchSummary, Rejection
@@ -164,7 +165,7 @@ class _Batch:
         np_ids = persons.ids_by_name_phone({k for _, item, _ in valid if (k := name_phone_key(item))})
         src_ids = persons.ids_by_source({(self.source, item.source_ref) for _, item, _ in valid if item.source_ref})
         wanted = {*doc_ids.values(), *np_ids.values(), *src_ids.values()}
-        stored = {pid: Target(p, [], [], stored_id=pid) for pid, p in persons.get_many(wanted).items()}
+        stored = {pid: Target(p, [], [], stored_id=pid, stored=p) for pid, p in persons.get_many(wanted).items()}
         matcher = Matcher(
             {k: stored[v] for k, v in doc_ids.items()},
             {k: stored[v] for k, v in np_ids.items()},
@@ -239,6 +240,7 @@ class _Batch:
         items = []
         for target in pending:
             target.stored_id = next(ids)
+            target.stored = replace(target.person, id=target.stored_id)
             items.append(NewPerson(target.person, target.events, target.sources))
             target.events, target.sources = [], []
         self.uow.persons.add_many(items, self.now, [t.stored_id for t in pending])
@@ -251,7 +253,16 @@ class _Batch:
         for target in [*stored, *new]:
             assert target.stored_id is not None
             if target.events:
-                self.uow.persons.save(replace(target.person, id=target.stored_id), target.events, self.now)
+                assert target.stored is not None
+                save_changes(
+                    self.ctx,
+                    self.uow,
+                    self.actor,
+                    target.stored,
+                    replace(target.person, id=target.stored_id),
+                    target.events,
+                    None,
+                )
             if target.sources:
                 self.uow.persons.add_sources(target.stored_id, target.sources)
             for row in target.rows:

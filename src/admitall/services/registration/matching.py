@@ -22,6 +22,8 @@ class Target:
     sources: list[Key]
     stored_id: int | None = None
     rows: list[int] = field(default_factory=list)
+    # the person as stored, before this batch changed them (None until written)
+    stored: Person | None = None
 
 
 def doc_key(p: PersonInput | Person) -> Key | None:

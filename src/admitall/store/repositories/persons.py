@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, text, true, update
+from sqlalchemy import and_, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
@@ -122,6 +122,10 @@ def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return groups
 
 
+def at_facility(facility: str) -> ColumnElement[bool]:
+    return or_(persons.c.facility_code == facility, persons.c.held_facility_code == facility)
+
+
 def in_subtree(root: str | None) -> ColumnElement[bool]:
     """People in the subtree of `root`; None means everyone."""
     if root is None:
@@ -134,13 +138,35 @@ class PersonRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def get(self, person_id: int, *, within: str | None = None) -> Person | None:
-        """The person, or None if there is none — or none inside the subtree `within`."""
+    def get(self, person_id: int, *, within: str | None = None, facility: str | None = None) -> Person | None:
+        """The person, or None if there is none — or none inside the subtree `within`, unless the person is
+        bound for, in, or moving out of `facility` (a facility's desk sees whoever comes to it)."""
         query = select(persons).where(persons.c.id == person_id)
         if within is not None:
-            query = query.where(in_subtree(within))
+            visible = in_subtree(within)
+            if facility is not None:
+                visible = or_(visible, at_facility(facility))
+            query = query.where(visible)
         row = self.conn.execute(query).first()
         return to_person(row) if row else None
+
+    def at_facility(self, facility: str) -> list[Person]:
+        """Everyone bound for, in, or being transferred out of the facility."""
+        rows = self.conn.execute(
+            select(persons)
+            .where(at_facility(facility))
+            .order_by(persons.c.placement, persons.c.waiting_since, persons.c.id)
+        )
+        return [to_person(r) for r in rows]
+
+    def needing_beds(self, root: str | None) -> list[Person]:
+        """Everyone waiting for a bed, or admitted and waiting for a transfer, in the subtree of `root`."""
+        waiting = or_(
+            persons.c.placement == "waiting",
+            and_(persons.c.placement == "admitted", persons.c.waiting_since.is_not(None)),
+        )
+        rows = self.conn.execute(select(persons).where(waiting, in_subtree(root)).order_by(persons.c.id))
+        return [to_person(r) for r in rows]
 
     def reserve_ids(self, n: int) -> list[int]:
         """Ids for `n` new people, taken before the insert so that one executemany can store them all.

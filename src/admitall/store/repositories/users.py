@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -20,6 +21,20 @@ class UserRecord:
     role: str
     unit_code: str
     active: bool
+    facility_code: str | None = None
+
+
+def _record(row: Any) -> UserRecord:
+    return UserRecord(
+        row.id,
+        row.username,
+        row.display_name,
+        row.password_hash,
+        row.role,
+        row.unit_code,
+        bool(row.active),
+        row.facility_code,
+    )
 
 
 class UserRepository:
@@ -30,9 +45,7 @@ class UserRepository:
         row = self.conn.execute(select(users).where(where)).first()  # type: ignore[arg-type]
         if row is None:
             return None
-        return UserRecord(
-            row.id, row.username, row.display_name, row.password_hash, row.role, row.unit_code, bool(row.active)
-        )
+        return _record(row)
 
     def by_username(self, username: str) -> UserRecord | None:
         return self._one(users.c.username == username)
@@ -41,7 +54,15 @@ class UserRepository:
         return self._one(users.c.id == user_id)
 
     def add(
-        self, *, username: str, display_name: str, password_hash: str, role: str, unit_code: str, at: datetime
+        self,
+        *,
+        username: str,
+        display_name: str,
+        password_hash: str,
+        role: str,
+        unit_code: str,
+        at: datetime,
+        facility_code: str | None = None,
     ) -> int:
         return int(
             self.conn.execute(
@@ -52,6 +73,7 @@ class UserRepository:
                     password_hash=password_hash,
                     role=role,
                     unit_code=unit_code,
+                    facility_code=facility_code,
                     active=True,
                     created_at=at,
                 )
@@ -64,10 +86,7 @@ class UserRepository:
 
     def all(self) -> list[UserRecord]:
         rows = self.conn.execute(select(users).order_by(users.c.username))
-        return [
-            UserRecord(r.id, r.username, r.display_name, r.password_hash, r.role, r.unit_code, bool(r.active))
-            for r in rows
-        ]
+        return [_record(r) for r in rows]
 
     def add_session(self, token_hash: str, user_id: int, csrf_token: str, at: datetime, expires_at: datetime) -> None:
         self.conn.execute(

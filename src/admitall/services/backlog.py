@@ -1,0 +1,140 @@
+"""The backlog (减存量、控增量、防变量): stock, inflow, change, admissions, SLA breaches, time to clear.
+
+All figures are for a unit's subtree (the people whose unit is in it) as of the clock's now. Rates are counted
+from recorded events by when they happened: the last hour, and the hourly average over the last 24 hours.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from admitall.domain.access import Permission
+from admitall.domain.people import EventKind, Placement, Severity, Status
+from admitall.domain.policy import PriorityClass
+from admitall.domain.units import child_prefix_length
+from admitall.services.context import Actor, Context
+from admitall.store.repositories.persons import in_subtree
+from admitall.store.tables import person_events, persons
+
+RATE_WINDOW = timedelta(hours=24)
+
+
+def _event_counts(uow: Any, root: str | None, since: datetime) -> dict[str, Counter[datetime]]:
+    """Per event kind, the hour-bucketed counts of the events that matter to the backlog since `since`."""
+    kinds = [
+        EventKind.IDENTIFIED.value,
+        EventKind.RECLASSIFIED.value,
+        EventKind.SEVERITY_CHANGED.value,
+        EventKind.ADMITTED.value,
+    ]
+    rows = uow.conn.execute(
+        select(person_events.c.kind, person_events.c.occurred_at, person_events.c.data)
+        .join(persons, persons.c.id == person_events.c.person_id)
+        .where(person_events.c.kind.in_(kinds), person_events.c.occurred_at >= since, in_subtree(root))
+    )
+    counts: dict[str, Counter[datetime]] = {k: Counter() for k in ("inflow", "change", "admissions")}
+    for kind, at, data in rows:
+        if kind == EventKind.IDENTIFIED.value:
+            counts["inflow"][at] += 1
+        elif kind == EventKind.ADMITTED.value:
+            counts["admissions"][at] += 1
+        elif _is_change(kind, data):
+            counts["change"][at] += 1
+    return counts
+
+
+def _is_change(kind: str, data: dict[str, Any]) -> bool:
+    if kind == EventKind.RECLASSIFIED.value:
+        return _is_upgrade(data)
+    return kind == EventKind.SEVERITY_CHANGED.value and _is_deterioration(data)
+
+
+_RANK = {Status.CONTACT.value: 1, Status.FEVER.value: 2, Status.SUSPECTED.value: 3, Status.CONFIRMED.value: 4}
+
+
+def _is_upgrade(data: dict[str, Any]) -> bool:
+    """A reclassification the backlog must absorb: up within the four categories, or back into them."""
+    before, after = _RANK.get(data.get("from") or ""), _RANK.get(data.get("to") or "")
+    return after is not None and (before is None or after > before)
+
+
+def _is_deterioration(data: dict[str, Any]) -> bool:
+    order = [s.value for s in Severity]
+    before, after = data.get("from"), data.get("to")
+    return after in order and (before not in order or order.index(after) > order.index(before))
+
+
+def _rates(times: Counter[datetime], now: datetime) -> dict[str, float]:
+    last_hour = sum(n for t, n in times.items() if t > now - timedelta(hours=1))
+    day = sum(n for t, n in times.items() if t > now - RATE_WINDOW)
+    return {"last_hour": last_hour, "per_hour_24h": round(day / 24, 2)}
+
+
+def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
+    actor.require(Permission.VIEW_COUNTS)
+    root = actor.scoped(unit) if unit else actor.unit_code
+    now = ctx.clock.now()
+    policy = ctx.policy
+    with ctx.uow() as uow:
+        people = uow.persons.needing_beds(root)
+        counts = _event_counts(uow, root, now - RATE_WINDOW)
+        in_transit = int(
+            uow.conn.execute(
+                select(func.count())
+                .select_from(persons)
+                .where(
+                    persons.c.placement.in_([Placement.ASSIGNED.value, Placement.IN_TRANSIT.value]), in_subtree(root)
+                )
+            ).scalar_one()
+        )
+    waiting = [p for p in people if p.placement is Placement.WAITING]
+    transfers = [p for p in people if p.awaiting_transfer]
+    by_category: Counter[str] = Counter(p.status.value for p in waiting)
+    by_severity: Counter[str] = Counter(
+        (p.severity.value if p.severity else "unassessed") for p in waiting if p.status is Status.CONFIRMED
+    )
+    by_class: Counter[str] = Counter()
+    breaches: Counter[str] = Counter()
+    oldest: dict[str, float] = {}
+    child_length = child_prefix_length(root)
+    children: dict[str, Counter[str]] = {}
+    for p in people:
+        cls = policy.classify(p)
+        if cls is None or p.waiting_since is None:
+            continue
+        hours = (now - p.waiting_since).total_seconds() / 3600
+        by_class[cls.value] += 1
+        oldest[cls.value] = max(oldest.get(cls.value, 0.0), round(hours, 1))
+        child = children.setdefault(p.unit_code[:child_length], Counter())
+        child["waiting"] += 1
+        if now - p.waiting_since > policy.sla[cls]:
+            breaches[cls.value] += 1
+            child["sla_breaches"] += 1
+    inflow, admissions = _rates(counts["inflow"], now), _rates(counts["admissions"], now)
+    net = admissions["per_hour_24h"] - inflow["per_hour_24h"]
+    stock = len(people)
+    return {
+        "unit": root,
+        "as_of": now.isoformat(),
+        "stock": {
+            "waiting": len(waiting),
+            "awaiting_transfer": len(transfers),
+            "assigned_or_in_transit": in_transit,
+            "by_category": dict(by_category),
+            "confirmed_by_severity": dict(by_severity),
+            "by_priority_class": {c.value: by_class[c.value] for c in PriorityClass if by_class[c.value]},
+            "oldest_wait_hours": {c: oldest[c] for c in by_class},
+        },
+        "inflow": inflow,
+        "change": _rates(counts["change"], now),
+        "admissions": admissions,
+        "sla_breaches": {"total": sum(breaches.values()), **{c: breaches[c] for c in breaches}},
+        "sla_hours": {c.value: policy.sla[c].total_seconds() / 3600 for c in PriorityClass},
+        "projected_hours_to_clear": round(stock / net, 1) if net > 0 and stock else (0.0 if not stock else None),
+        "clearing": stock == 0 or net > 0,
+        "children": [{"prefix": k, **v} for k, v in sorted(children.items())],
+    }

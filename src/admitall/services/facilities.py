@@ -1,0 +1,348 @@
+"""Facilities and their beds: import, management, and the occupancy picture."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from admitall.domain.access import Permission
+from admitall.domain.errors import Conflict, Forbidden, InvalidInput
+from admitall.domain.facilities import FACILITY_BED_TYPES, BedPool, BedType, Facility, FacilityType
+from admitall.domain.identity import nfkc
+from admitall.domain.intake import parse_datetime
+from admitall.domain.units import normalize_code
+from admitall.services.context import Actor, Context, not_found
+from admitall.services.tabular import read_table
+
+FACILITY_HEADERS = {
+    "code": "code",
+    "编码": "code",
+    "机构编码": "code",
+    "name": "name",
+    "名称": "name",
+    "机构名称": "name",
+    "type": "type",
+    "类型": "type",
+    "机构类型": "type",
+    "unit_code": "unit_code",
+    "单位编码": "unit_code",
+    "社区编码": "unit_code",
+    "opens_at": "opens_at",
+    "启用时间": "opens_at",
+    "closes_at": "closes_at",
+    "关闭时间": "closes_at",
+    "lat": "lat",
+    "纬度": "lat",
+    "lon": "lon",
+    "经度": "lon",
+}
+for _bed in BedType:
+    FACILITY_HEADERS[_bed.value] = _bed.value
+    FACILITY_HEADERS[_bed.zh.lower()] = _bed.value
+FACILITY_HEADERS["icu"] = "icu"
+
+
+@dataclass
+class FacilityImportSummary:
+    rows: int = 0
+    accepted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "rejections": self.rejections,
+        }
+
+
+def _number(raw: Mapping[str, str | None], key: str, kind: type[int] | type[float]) -> Any:
+    text = nfkc(raw.get(key) or "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+        if kind is int:
+            if not value.is_integer() or value < 0:
+                raise ValueError
+            return int(value)
+        return value
+    except ValueError:
+        what = "非负整数" if kind is int else "数字"
+        raise InvalidInput(
+            "facility.bad_number",
+            f"{key} 应为{what}：{text}",
+            f"{key} must be a {'whole number, not negative' if kind is int else 'number'}: {text}",
+            field=key,
+        ) from None
+
+
+def parse_facility(raw: Mapping[str, str | None], ctx: Context) -> tuple[Facility, dict[BedType, int]]:
+    """One row of a facilities file: the facility and the capacity of each of its bed types given."""
+    code = nfkc(raw.get("code") or "")
+    name = nfkc(raw.get("name") or "")
+    if not code or len(code) > 40:
+        raise InvalidInput(
+            "facility.bad_code", "机构编码为空或过长", "The facility code is empty or too long", field="code"
+        )
+    if not name:
+        raise InvalidInput("facility.no_name", "机构名称为空", "The facility name is empty", field="name")
+    ftype = FacilityType.parse(nfkc(raw.get("type") or ""))
+    if ftype is None:
+        known = ", ".join(t.value for t in FacilityType)
+        raise InvalidInput(
+            "facility.bad_type",
+            f"机构类型无法识别：{raw.get('type')}（{known}）",
+            f"Unknown facility type: {raw.get('type')} ({known})",
+            field="type",
+        )
+    unit_code = normalize_code(raw.get("unit_code") or "")
+    beds: dict[BedType, int] = {}
+    for bed in BedType:
+        capacity = _number(raw, bed.value, int)
+        if capacity is None:
+            continue
+        if bed not in FACILITY_BED_TYPES[ftype] and capacity > 0:
+            raise InvalidInput(
+                "facility.bed_type_not_here",
+                f"{ftype.zh}没有{bed.zh}",
+                f"A {ftype.en} has no {bed.en}",
+                field=bed.value,
+            )
+        if bed in FACILITY_BED_TYPES[ftype]:
+            beds[bed] = capacity
+    when: dict[str, datetime | None] = {}
+    for key in ("opens_at", "closes_at"):
+        text = nfkc(raw.get(key) or "")
+        when[key] = parse_datetime(text, key, ctx.settings.tz) if text else None
+    if when["opens_at"] and when["closes_at"] and when["opens_at"] >= when["closes_at"]:
+        raise InvalidInput(
+            "facility.closes_before_opening", "关闭时间早于启用时间", "It closes before it opens", field="closes_at"
+        )
+    lat, lon = _number(raw, "lat", float), _number(raw, "lon", float)
+    if (lat is not None and not -90 <= lat <= 90) or (lon is not None and not -180 <= lon <= 180):
+        raise InvalidInput("facility.bad_location", "经纬度超出范围", "Latitude or longitude out of range", field="lat")
+    return Facility(code, name, ftype, unit_code, lat, lon, when["opens_at"], when["closes_at"]), beds
+
+
+def import_facilities(
+    ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[str, str | None]]]
+) -> FacilityImportSummary:
+    """Add or update facilities and their bed capacities in one transaction; bad rows are rejected with row,
+    field and reason; a capacity below the beds in use is refused for that row."""
+    actor.require(Permission.MANAGE_FACILITIES)
+    summary = FacilityImportSummary()
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        seen: set[str] = set()
+        for row, raw in rows:
+            if not any((v or "").strip() for v in raw.values()):
+                continue
+            summary.rows += 1
+            try:
+                facility, beds = parse_facility(raw, ctx)
+                if facility.code in seen:
+                    raise InvalidInput(
+                        "facility.duplicate", "机构编码在文件中重复", "The code appears twice in the file", field="code"
+                    )
+                seen.add(facility.code)
+                if not actor.covers(facility.unit_code) or uow.units.get(facility.unit_code) is None:
+                    raise InvalidInput(
+                        "facility.unknown_unit",
+                        f"单位 {facility.unit_code} 不存在或不在管辖范围内",
+                        f"Unit {facility.unit_code} does not exist or is outside your jurisdiction",
+                        field="unit_code",
+                    )
+                existing = uow.facilities.get(facility.code)
+                if existing is not None and existing.type is not facility.type:
+                    raise InvalidInput(
+                        "facility.type_changed",
+                        "不能改变已有机构的类型",
+                        "The type of an existing facility cannot change",
+                        field="type",
+                    )
+                with uow.conn.begin_nested():
+                    if existing is None:
+                        uow.facilities.add(facility, now)
+                    else:
+                        uow.facilities.update(facility, now)
+                    pools = {p.bed_type: p for p in uow.facilities.pools([facility.code])}
+                    for bed, capacity in beds.items():
+                        keep = pools[bed].out_of_service if bed in pools else 0
+                        uow.facilities.set_pool(facility.code, bed.value, capacity, min(keep, capacity), now)
+                summary.updated += existing is not None
+                summary.accepted += existing is None
+            except (InvalidInput, Conflict) as e:  # Conflict: a capacity below the beds in use
+                summary.rejections.append(
+                    {"row": row, "field": e.field or "capacity", "reason": e.zh, "reason_en": e.en}
+                )
+        summary.rejected = len(summary.rejections)
+        uow.audit.record(
+            now,
+            actor.username,
+            "import_facilities",
+            "batch",
+            None,
+            unit=actor.unit_code,
+            rows=summary.rows,
+            accepted=summary.accepted,
+            updated=summary.updated,
+            rejected=summary.rejected,
+        )
+        uow.commit()
+    assert summary.accepted + summary.updated + summary.rejected == summary.rows
+    return summary
+
+
+def import_facilities_file(ctx: Context, actor: Actor, path: Path | str) -> FacilityImportSummary:
+    table = read_table(path, FACILITY_HEADERS, ("code", "name", "type", "unit_code"))
+    return import_facilities(ctx, actor, table.rows)
+
+
+def pool_view(p: BedPool) -> dict[str, Any]:
+    return {
+        "bed_type": p.bed_type.value,
+        "capacity": p.capacity,
+        "occupied": p.occupied,
+        "reserved": p.reserved,
+        "out_of_service": p.out_of_service,
+        "free": p.free,
+    }
+
+
+def facility_view(f: Facility, pools: list[BedPool], now: datetime) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "name": f.name,
+        "type": f.type.value,
+        "unit_code": f.unit_code,
+        "lat": f.lat,
+        "lon": f.lon,
+        "opens_at": f.opens_at.isoformat() if f.opens_at else None,
+        "closes_at": f.closes_at.isoformat() if f.closes_at else None,
+        "open": f.is_open(now),
+        "beds": [pool_view(p) for p in pools],
+    }
+
+
+def list_facilities(ctx: Context, actor: Actor, *, type: str | None = None) -> dict[str, Any]:
+    """Facilities in the actor's jurisdiction with their beds (bed counts are not personal data)."""
+    actor.require(Permission.VIEW_COUNTS)
+    with ctx.uow() as uow:
+        found = uow.facilities.in_subtree(actor.unit_code, type=type)
+        pools = defaultdict(list)
+        for p in uow.facilities.pools([f.code for f in found]):
+            pools[p.facility_code].append(p)
+    now = ctx.clock.now()
+    return {"facilities": [facility_view(f, pools[f.code], now) for f in found]}
+
+
+def set_beds(
+    ctx: Context, actor: Actor, code: str, bed_type: str, *, capacity: int, out_of_service: int
+) -> dict[str, Any]:
+    """Change a pool's capacity and beds out of service: administrators anywhere in their jurisdiction, a
+    facility officer at their own facility. Refused if the beds in use would no longer fit."""
+    with ctx.uow(write=True) as uow:
+        facility = _facility_for_desk(uow, actor, code, manage=True)
+        bed = BedType.parse(bed_type)
+        if bed is None or bed not in FACILITY_BED_TYPES[facility.type]:
+            raise InvalidInput(
+                "facility.bed_type_not_here",
+                f"{facility.type.zh}没有此类床位：{bed_type}",
+                f"A {facility.type.en} has no such beds: {bed_type}",
+                field="bed_type",
+            )
+        if capacity < 0 or out_of_service < 0 or out_of_service > capacity:
+            raise InvalidInput(
+                "facility.bad_counts",
+                "容量与停用床位数须为非负整数，且停用不超过容量",
+                "Capacity and beds out of service must not be negative, nor out of service exceed capacity",
+                field="capacity",
+            )
+        now = ctx.clock.now()
+        uow.facilities.set_pool(code, bed.value, capacity, out_of_service, now)
+        uow.audit.record(
+            now,
+            actor.username,
+            "set_beds",
+            "facility",
+            code,
+            unit=facility.unit_code,
+            bed_type=bed.value,
+            capacity=capacity,
+            out_of_service=out_of_service,
+        )
+        pools = uow.facilities.pools([code])
+        uow.commit()
+    return facility_view(facility, pools, ctx.clock.now())
+
+
+def _facility_for_desk(uow: Any, actor: Actor, code: str, *, manage: bool = False) -> Facility:
+    """The facility, if the actor may work on it: their own desk, or (to manage) their jurisdiction."""
+    facility: Facility | None = uow.facilities.get(code)
+    if facility is None or (not actor.covers(facility.unit_code) and actor.facility_code != code):
+        raise not_found("facility", code)
+    if actor.facility_code == code and actor.can(Permission.ADMISSIONS):
+        return facility
+    if manage and actor.can(Permission.MANAGE_FACILITIES):
+        return facility
+    if not manage and actor.can(Permission.VIEW_COUNTS):
+        return facility
+    raise Forbidden(
+        "forbidden.facility",
+        "只有本机构的收治点登记员或管理员可以修改床位",
+        "Only this facility's admissions desk or an administrator can change its beds",
+    )
+
+
+def occupancy(ctx: Context, actor: Actor) -> dict[str, Any]:
+    """Beds by facility type and bed type across the actor's jurisdiction: capacity, occupied, reserved, out of
+    service, free now, and the capacity of facilities that have not opened yet."""
+    actor.require(Permission.VIEW_COUNTS)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        found = {f.code: f for f in uow.facilities.in_subtree(actor.unit_code)}
+        pools = uow.facilities.pools(list(found)) if found else []
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in pools:
+        f = found[p.facility_code]
+        key = (f.type.value, p.bed_type.value)
+        row = rows.setdefault(
+            key,
+            {
+                "facility_type": key[0],
+                "bed_type": key[1],
+                "facilities": 0,
+                "capacity": 0,
+                "occupied": 0,
+                "reserved": 0,
+                "out_of_service": 0,
+                "free": 0,
+                "opening_soon": 0,
+                "next_opening": None,
+            },
+        )
+        if f.is_open(now):
+            row["facilities"] += 1
+            for k in ("capacity", "occupied", "reserved", "out_of_service", "free"):
+                row[k] += getattr(p, k)
+        elif f.opens_at is not None and f.opens_at > now:
+            row["opening_soon"] += p.capacity
+            opening = f.opens_at.isoformat()
+            row["next_opening"] = min(row["next_opening"] or opening, opening)
+    order = {t.value: i for i, t in enumerate(FacilityType)}
+    beds = {b.value: i for i, b in enumerate(BedType)}
+    table = sorted(rows.values(), key=lambda r: (order[r["facility_type"]], beds[r["bed_type"]]))
+    return {
+        "as_of": now.isoformat(),
+        "rows": table,
+        "total": {k: sum(r[k] for r in table) for k in ("capacity", "occupied", "reserved", "free", "opening_soon")},
+    }
