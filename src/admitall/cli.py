@@ -17,8 +17,9 @@ from typing import Any
 
 import typer
 
+from admitall.domain.access import Role
 from admitall.domain.errors import AdmitAllError
-from admitall.services.context import Context, cli_actor, make_context
+from admitall.services.context import Actor, Context, cli_actor, make_context
 
 app = typer.Typer(
     help="AdmitAll — 应收尽收: the outbreak admission command system.", no_args_is_help=True, add_completion=False
@@ -65,6 +66,11 @@ def _errors(as_json: bool) -> Iterator[None]:
 
 def _context() -> Context:
     return make_context()
+
+
+def cli_dispatcher() -> Actor:
+    """The operator at the console planning admissions: a dispatcher over the whole registry."""
+    return Actor(username="cli", role=Role.DISPATCHER, unit_code=None, display_name="cli")
 
 
 @app.command()
@@ -204,12 +210,84 @@ def _write_rejects(path: Path, rejections: list[Any], lang: str) -> None:
             writer.writerow([r.row, r.fields(), r.reason(lang), *[r.raw.get(c) or "" for c in columns]])
 
 
+@import_app.command("facilities")
+def import_facilities_command(
+    file: Path = typer.Argument(..., help="CSV or XLSX with the facilities columns (bed columns are capacities)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import facilities and their bed capacities; bad rows are rejected with row, field and reason."""
+    from admitall.services.facilities import import_facilities_file
+
+    with _errors(as_json):
+        summary = import_facilities_file(_context(), cli_actor(), file).as_dict()
+    lines = [
+        f"rows {summary['rows']}: accepted {summary['accepted']}, updated {summary['updated']}, "
+        f"rejected {summary['rejected']}"
+    ]
+    lines += [
+        f"  row {r['row']} [{r['field']}]: {r['reason_en' if _lang() == 'en' else 'reason']}"
+        for r in summary["rejections"]
+    ]
+    _emit(as_json, summary, lines)
+
+
+@app.command()
+def allocate(
+    commit: bool = typer.Option(False, "--commit", help="Reserve the planned beds (default: a dry run)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Plan admissions for everyone waiting; with --commit, reserve the beds of the plan."""
+    from admitall.services.admission import allocate as allocate_service
+
+    with _errors(as_json):
+        result = allocate_service(_context(), cli_dispatcher(), commit=commit, lang=_lang())
+    assignments = result["assignments"]
+    lines = [
+        f"{a['priority_class']:<15} {a['person']:>7} → {a['facility']} {a['bed_type']}: {a['reason']}"
+        for a in assignments[:50]
+    ]
+    if len(assignments) > 50:
+        lines.append(f"… {len(assignments) - 50} more assignments")
+    done = (
+        f"; reserved {result['confirmed']}, skipped {len(result['skipped'])}"
+        if commit
+        else " (dry run: nothing changed; --commit reserves the beds)"
+    )
+    lines.append(f"planned {len(assignments)}, unplaced {len(result['unplaced'])}{done}")
+    _emit(as_json, result, lines)
+
+
+@app.command()
+def backlog(
+    unit: str = typer.Option("", help="Unit code (default: the whole registry)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Stock, inflow, change, admissions, SLA breaches and time to clear (减存量、控增量、防变量)."""
+    from admitall.services.backlog import backlog as backlog_service
+
+    with _errors(as_json):
+        result = backlog_service(_context(), cli_actor(), unit or None)
+    stock, inflow, admitted = result["stock"], result["inflow"], result["admissions"]
+    clear = result["projected_hours_to_clear"] if result["clearing"] else "not clearing"
+    lines = [
+        f"waiting {stock['waiting']} (awaiting transfer {stock['awaiting_transfer']}, "
+        f"assigned or in transit {stock['assigned_or_in_transit']})",
+        f"by class: {stock['by_priority_class']}",
+        f"inflow {inflow['last_hour']}/h (24 h average {inflow['per_hour_24h']}/h), "
+        f"admissions {admitted['last_hour']}/h (24 h average {admitted['per_hour_24h']}/h), "
+        f"change {result['change']['last_hour']}/h",
+        f"SLA breaches {result['sla_breaches']['total']}; projected hours to clear: {clear}",
+    ]
+    _emit(as_json, result, lines)
+
+
 @users_app.command("add")
 def users_add(
     username: str,
     role: str = typer.Option(..., help="admin, commander, unit_officer, dispatcher, facility_officer or analyst"),
     unit: str = typer.Option(..., help="The user's home unit (12-digit code)."),
     name: str = typer.Option("", help="Display name."),
+    facility: str = typer.Option("", help="For a facility officer: the code of their facility."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -234,6 +312,7 @@ def users_add(
             role=role,
             unit_code=unit,
             display_name=name or None,
+            facility_code=facility or None,
         )
     _emit(as_json, result, [f"User {result['username']} added ({result['role']}, {result['unit_code']})"])
 
@@ -261,8 +340,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
     from admitall.api.app import create_app
     from admitall.services.demo import DEMO_PASSWORD, DEMO_USERS
 
-    ctx = _context()
     with _errors(False):
+        ctx = _context()
         application = create_app(ctx)
         with ctx.uow() as uow:
             demo_users = [u for u in DEMO_USERS if uow.users.by_username(u.username) is not None]

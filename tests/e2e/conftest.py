@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import threading
 import time
@@ -34,6 +36,8 @@ from tests.factories import (
     make_user,
     person_row,
 )
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 USERS = {
     "admin": ("admin", CITY),
@@ -109,3 +113,52 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     server.should_exit = True
     thread.join(timeout=10)
     ctx.engine.dispose()
+
+
+# --- a real browser: Debian's chromium driven by Playwright ----------------------------------------------------
+
+
+def _chromium() -> str | None:
+    return os.environ.get("ADMITALL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = _chromium()
+    if executable is None:
+        reason = "no chromium browser found (install Debian's chromium package)"
+        if os.environ.get("ADMITALL_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, world):
+    context = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")

@@ -2,63 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.factories import PASSWORD
+from tests.e2e.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _chromium() -> str | None:
-    return os.environ.get("ADMITALL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    executable = _chromium()
-    if executable is None:
-        reason = "no chromium browser found (install Debian's chromium package)"
-        if os.environ.get("ADMITALL_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, world):
-    context = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 def test_an_officer_signs_in_and_finds_a_person(page, world):

@@ -106,3 +106,56 @@ def test_users_add_reads_the_password_from_stdin_and_refuses_a_short_one(city):
 def test_stock_as_json(city):
     summary = one_json(run(city, "stock", "--json"))
     assert summary["four_categories_total"] == 0
+
+
+def test_facilities_allocate_and_backlog_from_the_command_line(city):
+    facilities = city / "facilities.csv"
+    facilities.write_text(
+        "code,name,type,unit_code,icu,severe,general,quarantine_room\n"
+        f"H1,定点医院,designated_hospital,{DAZHI_1},1,1,2,\n"
+        f"Q1,隔离酒店,quarantine_site,{DAZHI_1},,,,5\n"
+        f"X1,坏,shelter_hospital,{DAZHI_1},3,,,\n",
+        encoding="utf-8",
+    )
+    imported = one_json(run(city, "import", "facilities", str(facilities), "--json"))
+    assert (imported["accepted"], imported["rejected"]) == (2, 1)
+    people = city / "people.csv"
+    people.write_text(
+        "name,id_number,category,severity,unit_code\n"
+        f"危重,{id_number(seq=1)},confirmed,critical,{DAZHI_1}\n"
+        f"密接,{id_number(seq=3)},contact,,{DAZHI_1}\n",
+        encoding="utf-8",
+    )
+    assert one_json(run(city, "import", "persons", str(people), "--json"))["accepted"] == 2
+    dry = one_json(run(city, "allocate", "--json"))
+    assert [(a["priority_class"], a["facility"], a["bed_type"]) for a in dry["assignments"]] == [
+        ("critical", "H1", "icu"),
+        ("contact", "Q1", "quarantine_room"),
+    ]
+    assert dry["assignments"][0]["document"] == id_number(seq=1) and dry["committed"] is False
+    assert one_json(run(city, "allocate", "--json"))["assignments"] == dry["assignments"]  # nothing changed
+    committed = one_json(run(city, "allocate", "--commit", "--json"))
+    assert committed["confirmed"] == 2
+    assert one_json(run(city, "allocate", "--json"))["assignments"] == []
+    figures = one_json(run(city, "backlog", "--json"))
+    assert figures["stock"]["assigned_or_in_transit"] == 2 and figures["stock"]["waiting"] == 0
+
+
+def test_an_invalid_policy_file_is_refused_at_start(city):
+    bad = city / "policy.toml"
+    bad.write_text('priority = ["critical"]\n', encoding="utf-8")
+    env_run = subprocess.run(
+        [*ADMITALL, "allocate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=city,
+        env={
+            **os.environ,
+            "ADMITALL_DATABASE_URL": f"sqlite:///{city / 'cli.db'}",
+            "ADMITALL_LANG": "en",
+            "ADMITALL_POLICY_FILE": str(bad),
+        },
+    )
+    assert env_run.returncode == 2
+    assert "The admission policy file is invalid" in env_run.stderr and "Traceback" not in env_run.stderr

@@ -241,7 +241,8 @@ def _hand_out(
             zh, en = unplaced_reason(g.cls, policy, free)
             unplaced.append(Unplaced(person.person_id, g.cls, zh, en))
     assignments.sort(key=lambda a: (policy.rank(a.priority_class), a.person_id))
-    unplaced.sort(key=lambda u: (policy.rank(u.priority_class), u.person_id))
+    since = {c.person_id: c.waiting_since for c in snapshot.candidates}
+    unplaced.sort(key=lambda u: (policy.rank(u.priority_class), since[u.person_id], u.person_id))
     objective = Objective(tuple(placed[c] for c in policy.priority), total_rank, total_units)
     return Plan(
         tuple(assignments),

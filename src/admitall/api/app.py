@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from admitall import __version__
-from admitall.api import routes_auth, routes_registry
+from admitall.api import routes_admission, routes_auth, routes_registry
 from admitall.api.errors import install_error_handlers
 from admitall.services.context import Context, make_context
-from admitall.web import pages
+from admitall.web import pages, pages_admission
 from admitall.web.assets import STATIC_DIR
 
 
@@ -27,6 +27,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_registry.router)
+    app.include_router(routes_admission.router)
     app.include_router(pages.router)
+    app.include_router(pages_admission.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -31,7 +31,7 @@ def render_error(request: Request, status: int, error: dict[str, Any]) -> Respon
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 and request.url.path.startswith("/api/") else None
     if _wants_json(request):
         return JSONResponse({"error": error}, status_code=status, headers=headers)
-    from admitall.web.pages import error_page
+    from admitall.web.rendering import error_page
 
     return error_page(request, status, error)
 

@@ -207,6 +207,9 @@ def import_facilities_file(ctx: Context, actor: Actor, path: Path | str) -> Faci
     return import_facilities(ctx, actor, table.rows)
 
 
+_BED_ORDER = {b: i for i, b in enumerate(BedType)}
+
+
 def pool_view(p: BedPool) -> dict[str, Any]:
     return {
         "bed_type": p.bed_type.value,
@@ -229,7 +232,7 @@ def facility_view(f: Facility, pools: list[BedPool], now: datetime) -> dict[str,
         "opens_at": f.opens_at.isoformat() if f.opens_at else None,
         "closes_at": f.closes_at.isoformat() if f.closes_at else None,
         "open": f.is_open(now),
-        "beds": [pool_view(p) for p in pools],
+        "beds": [pool_view(p) for p in sorted(pools, key=lambda p: _BED_ORDER[p.bed_type])],
     }
 
 
@@ -346,3 +349,11 @@ def occupancy(ctx: Context, actor: Actor) -> dict[str, Any]:
         "rows": table,
         "total": {k: sum(r[k] for r in table) for k in ("capacity", "occupied", "reserved", "free", "opening_soon")},
     }
+
+
+def get_facility(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
+    """One facility with its beds, within the actor's jurisdiction (or the actor's own desk)."""
+    with ctx.uow() as uow:
+        facility = _facility_for_desk(uow, actor, code)
+        pools = uow.facilities.pools([code])
+    return facility_view(facility, pools, ctx.clock.now())

@@ -8,131 +8,26 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
-from typing import Any
-from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import RedirectResponse, Response
 
 from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
-from admitall.domain.access import Permission, Role
+from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, Unauthenticated
-from admitall.domain.identity import DocumentType
-from admitall.domain.people import FOUR_CATEGORIES, EventKind, Placement, Risk, Severity, Status
-from admitall.domain.units import UnitLevel
 from admitall.services import people
-from admitall.services.auth import authenticate, end_session, session_actor, start_session
-from admitall.services.context import Actor
+from admitall.services.auth import authenticate, end_session, start_session
 from admitall.services.units import scope_root, unit_overview
-from admitall.web.assets import TEMPLATES_DIR
-from admitall.web.i18n import translator
+from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 LOGIN_CSRF_COOKIE = "admitall_login_csrf"
-ENUMS = {
-    "status": Status,
-    "severity": Severity,
-    "placement": Placement,
-    "risk": Risk,
-    "event": EventKind,
-    "level": UnitLevel,
-    "role": Role,
-    "document_type": DocumentType,
-}
-
-
-def _local(request: Request, value: str | None) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value).astimezone(get_ctx(request).settings.tz)
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _render(
-    request: Request,
-    template: str,
-    data: dict[str, Any],
-    *,
-    actor: Actor | None = None,
-    csrf: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    """The HTML page, or its JSON twin with the same data when the path ends in .json."""
-    if request.url.path.endswith(".json"):
-        return JSONResponse(data, status_code=status_code)
-    lang = request_lang(request)
-    t = translator(lang)
-
-    def label(kind: str, value: str | None) -> str:
-        if value is None:
-            return ""
-        member = ENUMS[kind].parse(value)
-        return member.label(lang) if member else value
-
-    def colour(kind: str, value: str | None) -> str:
-        member = ENUMS[kind].parse(value) if value else None
-        return member.colour if member else "grey"
-
-    def url_with(**changes: Any) -> str:
-        params = {**request.query_params, **{k: v for k, v in changes.items()}}
-        return f"{request.url.path}?{urlencode({k: v for k, v in params.items() if v not in (None, '')})}"
-
-    context = {
-        "request": request,
-        "t": t,
-        "lang": lang,
-        "label": label,
-        "colour": colour,
-        "actor": actor,
-        "csrf": csrf,
-        "local": lambda v: _local(request, v),
-        "url_with": url_with,
-        "json_url": _json_url(request),
-        "enums": ENUMS,
-        "four": FOUR_CATEGORIES,
-        **data,
-    }
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
-
-
-def _json_url(request: Request) -> str:
-    query = f"?{request.url.query}" if request.url.query else ""
-    return f"{request.url.path.rstrip('/') or ''}.json{query}"
-
-
-def _session(request: Request) -> tuple[Actor, str]:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        raise Unauthenticated("auth.no_session", "请先登录", "Please sign in")
-    return session_actor(get_ctx(request), cookie)
-
-
-async def _form(request: Request, csrf: str) -> dict[str, str]:
-    form = await request.form()
-    sent = str(form.get("csrf_token", ""))
-    if not hmac.compare_digest(sent, csrf):
-        raise Unauthenticated(
-            "auth.csrf",
-            "表单已过期或来源不明，请刷新页面后重试",
-            "The form has expired or did not come from this site; reload and try again",
-        )
-    return {k: str(v) for k, v in form.items() if k != "csrf_token"}
-
-
-def error_page(request: Request, status: int, error: dict[str, Any]) -> Response:
-    if status == 401:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    return _render(request, "error.html", {"error": error, "status": status}, status_code=status)
 
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", {"next": _safe_next(next), "login_csrf": token, "failed": None})
+    response = render(request, "login.html", {"next": _safe_next(next), "login_csrf": token, "failed": None})
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
     return response
 
@@ -154,7 +49,7 @@ async def login(request: Request) -> Response:
         actor = authenticate(ctx, str(form.get("username", "")), str(form.get("password", "")))
     except AdmitAllError as e:
         token = secrets.token_urlsafe(24)
-        response = _render(
+        response = render(
             request,
             "login.html",
             {"next": next_url, "login_csrf": token, "failed": e.message(request_lang(request))},
@@ -178,8 +73,8 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    _actor, csrf = _session(request)
-    await _form(request, csrf)
+    _actor, csrf = session(request)
+    await read_form(request, csrf)
     end_session(get_ctx(request), request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -195,18 +90,18 @@ def set_language(lang: str, next: str = "/") -> Response:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    actor, _csrf = _session(request)
+    actor, _csrf = session(request)
     return RedirectResponse(f"/units/{scope_root(get_ctx(request), actor).code}", status_code=303)
 
 
 @router.get("/units/{code}")
 def unit_page(request: Request, code: str) -> Response:
-    actor, csrf = _session(request)
+    actor, csrf = session(request)
     ctx = get_ctx(request)
     code = code.removesuffix(".json")
     data = unit_overview(ctx, actor, code)
     data["stock"] = people.stock(ctx, actor, code)
-    return _render(request, "unit.html", data, actor=actor, csrf=csrf)
+    return render(request, "unit.html", data, actor=actor, csrf=csrf)
 
 
 @router.get("/people")
@@ -220,7 +115,7 @@ def people_page(
     severity: str = "",
     page: int = 1,
 ) -> Response:
-    actor, csrf = _session(request)
+    actor, csrf = session(request)
     page = max(page, 1)
     limit = 50
     data = people.search_people(
@@ -245,14 +140,14 @@ def people_page(
             "pages": max(1, -(-data["total"] // limit)),
         }
     )
-    return _render(request, "people.html", data, actor=actor, csrf=csrf)
+    return render(request, "people.html", data, actor=actor, csrf=csrf)
 
 
 @router.get("/people/new")
 def register_page(request: Request) -> Response:
-    actor, csrf = _session(request)
+    actor, csrf = session(request)
     actor.require(Permission.REGISTER_PERSONS)
-    return _render(
+    return render(
         request,
         "register.html",
         {"values": {"unit_code": actor.unit_code or ""}, "error": None},
@@ -263,14 +158,14 @@ def register_page(request: Request) -> Response:
 
 @router.post("/people/new")
 async def register_submit(request: Request) -> Response:
-    actor, csrf = _session(request)
-    form = await _form(request, csrf)
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
     try:
         result = people.register_person(get_ctx(request), actor, form, source="web")
     except AdmitAllError as e:
         if e.kind != "invalid":
             raise
-        return _render(
+        return render(
             request,
             "register.html",
             {"values": form, "error": e.message(request_lang(request))},
@@ -284,13 +179,13 @@ async def register_submit(request: Request) -> Response:
 
 @router.get("/people/{person_id}")
 def person_page(request: Request, person_id: str, flash: str = "") -> Response:
-    actor, csrf = _session(request)
+    actor, csrf = session(request)
     pid = _person_id(person_id)
     data = people.person_history(get_ctx(request), actor, pid)
     data["flash"] = flash
     data["can_reclassify"] = actor.can(Permission.RECLASSIFY)
     data["can_change_severity"] = actor.can(Permission.CHANGE_SEVERITY)
-    return _render(request, "person.html", data, actor=actor, csrf=csrf)
+    return render(request, "person.html", data, actor=actor, csrf=csrf)
 
 
 def _person_id(text: str) -> int:
@@ -304,8 +199,8 @@ def _person_id(text: str) -> int:
 
 @router.post("/people/{person_id}/reclassify")
 async def reclassify_submit(request: Request, person_id: int) -> Response:
-    actor, csrf = _session(request)
-    form = await _form(request, csrf)
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
     people.reclassify_person(
         get_ctx(request),
         actor,
@@ -321,8 +216,8 @@ async def reclassify_submit(request: Request, person_id: int) -> Response:
 
 @router.post("/people/{person_id}/severity")
 async def severity_submit(request: Request, person_id: int) -> Response:
-    actor, csrf = _session(request)
-    form = await _form(request, csrf)
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
     people.change_person_severity(
         get_ctx(request),
         actor,

@@ -1,0 +1,113 @@
+"""Pages for admission: the dispatcher's board, facilities and their admissions desks, beds across the city."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from admitall.api.deps import get_ctx, request_lang
+from admitall.domain.access import Permission
+from admitall.domain.errors import InvalidInput
+from admitall.services import admission
+from admitall.services.backlog import backlog
+from admitall.services.facilities import list_facilities, occupancy, set_beds
+from admitall.web.rendering import read_form, render, session
+
+router = APIRouter(include_in_schema=False)
+PLAN_ROWS = 300
+
+
+@router.get("/dispatch")
+@router.get("/dispatch.json")
+def dispatch_page(request: Request, confirmed: int | None = None, skipped: int | None = None) -> Response:
+    actor, csrf = session(request)
+    ctx = get_ctx(request)
+    plan = admission.plan_admissions(ctx, actor, lang=request_lang(request))
+    data = {
+        "plan": plan,
+        "backlog": backlog(ctx, actor),
+        "shown": min(len(plan["assignments"]), PLAN_ROWS),
+        "confirmed": confirmed,
+        "skipped": skipped,
+    }
+    return render(request, "dispatch.html", data, actor=actor, csrf=csrf)
+
+
+@router.post("/dispatch/confirm")
+async def dispatch_confirm(request: Request) -> Response:
+    actor, csrf = session(request)
+    await read_form(request, csrf)
+    form = await request.form()
+    items = []
+    for value in form.getlist("item"):
+        person, facility, bed_type, version = str(value).split("|")
+        items.append(admission.Confirmation(int(person), facility, bed_type, int(version)))
+    result = admission.confirm(get_ctx(request), actor, items, lang=request_lang(request))
+    return RedirectResponse(
+        f"/dispatch?confirmed={len(result['confirmed'])}&skipped={len(result['skipped'])}", status_code=303
+    )
+
+
+@router.get("/facilities")
+@router.get("/facilities.json")
+def facilities_page(request: Request, type: str = "") -> Response:
+    actor, csrf = session(request)
+    data = list_facilities(get_ctx(request), actor, type=type or None)
+    data["type"] = type
+    return render(request, "facilities.html", data, actor=actor, csrf=csrf)
+
+
+@router.get("/facilities/{code}")
+def desk_page(request: Request, code: str, flash: str = "") -> Response:
+    actor, csrf = session(request)
+    data = admission.desk(get_ctx(request), actor, code.removesuffix(".json"))
+    data["flash"] = flash
+    data["can_manage_beds"] = data["can_act"] or actor.can(Permission.MANAGE_FACILITIES)
+    data["can_depart"] = actor.can(Permission.TRANSPORT) and (data["can_act"] or actor.facility_code is None)
+    return render(request, "desk.html", data, actor=actor, csrf=csrf)
+
+
+@router.post("/facilities/{code}/people/{person_id}/{step}")
+async def desk_submit(request: Request, code: str, person_id: int, step: str) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    ctx = get_ctx(request)
+    version = int(form["version"]) if form.get("version") else None
+    if step == "outcome":
+        admission.record_outcome(
+            ctx, actor, person_id, form.get("outcome", ""), reason=form.get("reason") or None, expected_version=version
+        )
+    else:
+        admission.desk_step(ctx, actor, person_id, step, reason=form.get("reason") or None, expected_version=version)
+    return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
+
+
+@router.post("/facilities/{code}/beds/{bed_type}")
+async def beds_submit(request: Request, code: str, bed_type: str) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    set_beds(
+        get_ctx(request),
+        actor,
+        code,
+        bed_type,
+        capacity=_count(form.get("capacity")),
+        out_of_service=_count(form.get("out_of_service")),
+    )
+    return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
+
+
+def _count(text: str | None) -> int:
+    try:
+        return int(text or "0")
+    except ValueError:
+        raise InvalidInput(
+            "beds.bad_number", f"床位数应为整数：{text}", f"Bed numbers are whole numbers: {text}", field="capacity"
+        ) from None
+
+
+@router.get("/beds")
+@router.get("/beds.json")
+def beds_page(request: Request) -> Response:
+    actor, csrf = session(request)
+    return render(request, "beds.html", occupancy(get_ctx(request), actor), actor=actor, csrf=csrf)
