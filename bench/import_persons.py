@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import platform
 import random
 import statistics
 import sys
@@ -32,8 +30,9 @@ from admitall.services.units import import_units
 from admitall.settings import Settings
 from admitall.store.db import init_database, make_engine
 
-HERE = Path(__file__).parent
-RESULTS = HERE / "RESULTS.md"
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine, write_section
+
 NOW = datetime(2020, 2, 10, 2, 0, tzinfo=UTC)
 COLUMNS = ["姓名", "身份证号", "手机号", "类别", "病情", "风险", "社区编码", "住址", "发现时间", "来源编号"]
 
@@ -108,31 +107,6 @@ def one_import(path: Path, work: Path, unit_rows: list[tuple[int, dict[str, str 
     return elapsed, result
 
 
-def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
-
-
-def write_results(section: str) -> None:
-    begin, end = "<!-- import-persons:begin -->", "<!-- import-persons:end -->"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{begin}\n{section}\n{end}"
-    if begin in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -179,7 +153,7 @@ within 10× of the plain read — **{verdict_ratio}** ({ratio:.1f}×).
 """
     print(section)
     if not args.no_write:
-        write_results(section)
+        write_section("import-persons", section)
 
 
 if __name__ == "__main__":

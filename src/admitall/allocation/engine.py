@@ -21,15 +21,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from admitall.allocation.counts import max_counts, solve, usable_pairs
 from admitall.allocation.geo import EARTH_RADIUS_KM, UNITS_PER_KM
 from admitall.allocation.model import Assignment, Candidate, FreePool, Objective, Plan, Snapshot, Unplaced
 from admitall.allocation.reasons import placed_reason, unplaced_reason
 from admitall.domain.facilities import BedType
-from admitall.domain.policy import Policy, PriorityClass
+from admitall.domain.policy import PriorityClass
 
 
 @dataclass
@@ -41,48 +43,18 @@ class _Group:
     members: list[Candidate] = field(default_factory=list)
 
 
-def _groups(candidates: Sequence[Candidate], policy: Policy) -> list[_Group]:
+def _groups(candidates: Sequence[Candidate], rank: dict[PriorityClass, int]) -> list[_Group]:
+    """Groups in a fixed order (class, then origin), members oldest first."""
     groups: dict[tuple[int, str], _Group] = {}
-    for c in sorted(candidates, key=lambda c: (policy.rank(c.priority_class), c.origin, c.waiting_since, c.person_id)):
-        key = (policy.rank(c.priority_class), c.origin)
-        if key not in groups:
-            groups[key] = _Group(c.priority_class, c.origin, c.lat, c.lon)
-        groups[key].members.append(c)
+    for c in candidates:
+        key = (rank[c.priority_class], c.origin)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(c.priority_class, c.origin, c.lat, c.lon)
+        group.members.append(c)
+    for group in groups.values():
+        group.members.sort(key=attrgetter("waiting_since", "person_id"))
     return [groups[k] for k in sorted(groups)]
-
-
-def _solve(smcf: min_cost_flow.SimpleMinCostFlow) -> None:
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"min cost flow did not find an optimum (status {status})")
-
-
-def max_counts(policy: Policy, waiting: Counter[PriorityClass], free: Counter[BedType]) -> dict[PriorityClass, int]:
-    """How many of each class can be placed, highest class first, each maximised with those above held fixed."""
-    classes = [c for c in policy.priority if waiting[c]]
-    types = sorted({t for c in classes for t in policy.eligibility[c]}, key=lambda t: t.value)
-    type_node = {t: len(classes) + i for i, t in enumerate(types)}
-    unplaced_node, sink = len(classes) + len(types), len(classes) + len(types) + 1
-    placed: dict[PriorityClass, int] = dict.fromkeys(policy.priority, 0)
-    for k, current in enumerate(classes):
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        total = 0
-        for j, cls in enumerate(classes[: k + 1]):
-            n = waiting[cls]
-            total += n
-            smcf.set_node_supply(j, n)
-            for t in policy.eligibility[cls]:
-                smcf.add_arc_with_capacity_and_unit_cost(j, type_node[t], n, 0)
-            # classes above may leave unplaced no more than they had to; this class pays for each left out
-            spare = n - placed[cls] if j < k else n
-            smcf.add_arc_with_capacity_and_unit_cost(j, unplaced_node, spare, 0 if j < k else 1)
-        for t in types:
-            smcf.add_arc_with_capacity_and_unit_cost(type_node[t], sink, free[t], 0)
-        smcf.add_arc_with_capacity_and_unit_cost(unplaced_node, sink, total, 0)
-        smcf.set_node_supply(sink, -total)
-        _solve(smcf)
-        placed[current] = waiting[current] - int(smcf.optimal_cost())
-    return placed
 
 
 def _distances(group_coords: np.ndarray, pool_coords: np.ndarray) -> np.ndarray:
@@ -115,20 +87,20 @@ def _keep_nearest(units: np.ndarray, free: np.ndarray, limit: int) -> np.ndarray
 def plan(snapshot: Snapshot) -> Plan:
     """The optimal plan for the snapshot. Deterministic: the same snapshot gives the same plan."""
     policy = snapshot.policy
-    groups = _groups(snapshot.candidates, policy)
+    rank = {c: i for i, c in enumerate(policy.priority)}
+    groups = _groups(snapshot.candidates, rank)
     pools = sorted((p for p in snapshot.pools if p.free > 0), key=lambda p: (p.bed_type.value, p.facility_code))
     waiting: Counter[PriorityClass] = Counter(c.priority_class for c in snapshot.candidates)
     free: Counter[BedType] = Counter()
     for p in pools:
         free[p.bed_type] += p.free
     placed = max_counts(policy, waiting, free)
+    pairs = usable_pairs(policy, placed, free)
 
     by_type: dict[BedType, list[int]] = defaultdict(list)
     for i, p in enumerate(pools):
         by_type[p.bed_type].append(i)
-    reachable = {
-        t: min(free[t], sum(placed[c] for c in policy.priority if t in policy.eligibility[c])) for t in by_type
-    }
+    reachable = {t: min(free[t], sum(placed[c] for c in policy.priority if (c, t) in pairs)) for t in by_type}
     group_xy = np.array(
         [[g.lat if g.lat is not None else np.nan, g.lon if g.lon is not None else np.nan] for g in groups], dtype=float
     ).reshape(-1, 2)
@@ -137,66 +109,102 @@ def plan(snapshot: Snapshot) -> Plan:
     ).reshape(-1, 2)
     pool_free = np.array([p.free for p in pools], dtype=np.int64)
 
-    # arcs group → pool, with preference rank and travel units; nearest free pool per (group, type) for reasons
-    tails, heads, ranks, units_list = [], [], [], []
+    # arcs group → pool, with preference rank and travel units, kept per independent part of the problem;
+    # and the nearest free pool per (group, type), for the reasons
+    component = _components(pairs)
+    arcs: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = defaultdict(list)
     nearest: dict[tuple[int, BedType], float] = {}
     for t, members in by_type.items():
         idx = np.array(members)
         km = _distances(group_xy, pool_xy[idx])
         units = np.where(np.isnan(km), 0, np.rint(km * UNITS_PER_KM)).astype(np.int64)
         for gi, g in enumerate(groups):
-            if not placed[g.cls] or t not in policy.eligibility[g.cls]:
+            if (g.cls, t) not in pairs:
                 continue
             kept = _keep_nearest(units[gi], pool_free[idx], reachable[t])
-            tails.append(np.full(len(kept), gi, dtype=np.int64))
-            heads.append(idx[kept])
-            ranks.append(np.full(len(kept), policy.eligibility[g.cls].index(t), dtype=np.int64))
-            units_list.append(units[gi][kept])
+            rank_of_t = policy.eligibility[g.cls].index(t)
+            arcs[component[g.cls]].append(
+                (
+                    np.full(len(kept), gi, dtype=np.int64),
+                    idx[kept],
+                    np.full(len(kept), rank_of_t, dtype=np.int64),
+                    units[gi][kept],
+                )
+            )
             nearest[(gi, t)] = float(np.nanmin(km[gi])) if not np.all(np.isnan(km[gi])) else np.nan
-    flows = _route(groups, pools, placed, policy, tails, heads, ranks, units_list)
-    return _hand_out(snapshot, groups, pools, flows, placed, waiting, free, nearest, group_xy, pool_xy)
+    flows: dict[int, list[tuple[int, int, int, int]]] = {}
+    for part, part_arcs in sorted(arcs.items()):
+        members = [gi for gi, g in enumerate(groups) if component.get(g.cls) == part]
+        beds = [pi for pi, p in enumerate(pools) if component.get(p.bed_type) == part]
+        flows.update(_route(groups, pools, members, beds, placed, part_arcs))
+    return _hand_out(snapshot, rank, groups, pools, flows, placed, waiting, free, nearest, group_xy, pool_xy)
+
+
+def _components(pairs: set[tuple[PriorityClass, BedType]]) -> dict[PriorityClass | BedType, int]:
+    """Classes and bed types joined by a usable pair fall in one part; parts share nothing and are solved apart
+    (each part's optimum is then the whole optimum, and several small solves are faster than one big one)."""
+    parent: dict[PriorityClass | BedType, PriorityClass | BedType] = {}
+
+    def root(x: PriorityClass | BedType) -> PriorityClass | BedType:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for cls, bed in sorted(pairs, key=lambda p: (p[0].value, p[1].value)):
+        parent[root(cls)] = root(bed)
+    roots = sorted({root(x) for x in list(parent)}, key=lambda r: r.value)
+    number = {r: i for i, r in enumerate(roots)}
+    return {x: number[root(x)] for x in list(parent)}
 
 
 def _route(
     groups: list[_Group],
     pools: list[FreePool],
+    members: list[int],
+    beds: list[int],
     placed: dict[PriorityClass, int],
-    policy: Policy,
-    tails: list[np.ndarray],
-    heads: list[np.ndarray],
-    ranks: list[np.ndarray],
-    units_list: list[np.ndarray],
+    arcs: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
 ) -> dict[int, list[tuple[int, int, int, int]]]:
-    """One min-cost flow that places exactly `placed[c]` of each class at the least preference, then travel."""
-    g_count, p_count = len(groups), len(pools)
-    unplaced_node = {c: g_count + p_count + i for i, c in enumerate(policy.priority)}
-    sink = g_count + p_count + len(policy.priority)
-    tail = np.concatenate(tails) if tails else np.zeros(0, dtype=np.int64)
-    head = np.concatenate(heads) if heads else np.zeros(0, dtype=np.int64)
-    rank = np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
-    units = np.concatenate(units_list) if units_list else np.zeros(0, dtype=np.int64)
-    sizes = np.array([len(g.members) for g in groups], dtype=np.int64)
+    """One min-cost flow for one part: exactly `placed[c]` of each of its classes into its beds, at the least
+    preference, then the least travel. Returns per group: (rank, travel units, pool, people)."""
+    g_count, p_count = len(members), len(beds)
+    local_group = np.full(len(groups), -1, dtype=np.int64)
+    local_group[members] = np.arange(g_count)
+    local_pool = np.full(len(pools), -1, dtype=np.int64)
+    local_pool[beds] = np.arange(p_count) + g_count
+    tail = np.concatenate([a[0] for a in arcs])
+    head = np.concatenate([a[1] for a in arcs])
+    rank = np.concatenate([a[2] for a in arcs])
+    units = np.concatenate([a[3] for a in arcs])
+    classes = sorted({groups[gi].cls for gi in members}, key=lambda c: c.value)
+    unplaced_node = {c: g_count + p_count + i for i, c in enumerate(classes)}
+    sink = g_count + p_count + len(classes)
+    sizes = np.array([len(groups[gi].members) for gi in members], dtype=np.int64)
     # one step of preference outweighs all the travel any plan can have
-    preference_weight = int(units.max(initial=0)) * max(1, sum(placed.values())) + 1
+    preference_weight = int(units.max(initial=0)) * max(1, sum(placed[c] for c in classes)) + 1
     smcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-        tail, head + g_count, sizes[tail] if len(tail) else tail, rank * preference_weight + units
+    arc_ids = smcf.add_arcs_with_capacity_and_unit_cost(
+        local_group[tail], local_pool[head], sizes[local_group[tail]], rank * preference_weight + units
     )
-    group_ids = np.arange(g_count, dtype=np.int64)
-    classes = np.array([unplaced_node[g.cls] for g in groups], dtype=np.int64)
-    smcf.add_arcs_with_capacity_and_unit_cost(group_ids, classes, sizes, np.zeros(g_count, dtype=np.int64))
-    waiting = Counter(g.cls for g in groups for _ in g.members)
+    local_ids = np.arange(g_count, dtype=np.int64)
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        local_ids,
+        np.array([unplaced_node[groups[gi].cls] for gi in members], dtype=np.int64),
+        sizes,
+        np.zeros(g_count, dtype=np.int64),
+    )
+    waiting = Counter(groups[gi].cls for gi in members for _ in groups[gi].members)
     for cls, node in unplaced_node.items():
         smcf.add_arc_with_capacity_and_unit_cost(node, sink, waiting[cls] - placed[cls], 0)
     smcf.add_arcs_with_capacity_and_unit_cost(
         np.arange(p_count, dtype=np.int64) + g_count,
         np.full(p_count, sink, dtype=np.int64),
-        np.array([p.free for p in pools], dtype=np.int64),
+        np.array([pools[pi].free for pi in beds], dtype=np.int64),
         np.zeros(p_count, dtype=np.int64),
     )
-    smcf.set_nodes_supplies(np.append(group_ids, sink), np.append(sizes, -int(sizes.sum())))
-    _solve(smcf)
-    flow = smcf.flows(arcs) if len(tail) else np.zeros(0, dtype=np.int64)
+    smcf.set_nodes_supplies(np.append(local_ids, sink), np.append(sizes, -int(sizes.sum())))
+    solve(smcf)
+    flow = smcf.flows(arc_ids)
     routed: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     for i in np.nonzero(flow)[0]:
         routed[int(tail[i])].append((int(rank[i]), int(units[i]), int(head[i]), int(flow[i])))
@@ -205,6 +213,7 @@ def _route(
 
 def _hand_out(
     snapshot: Snapshot,
+    rank_of: dict[PriorityClass, int],
     groups: list[_Group],
     pools: list[FreePool],
     flows: dict[int, list[tuple[int, int, int, int]]],
@@ -215,13 +224,17 @@ def _hand_out(
     group_xy: np.ndarray,
     pool_xy: np.ndarray,
 ) -> Plan:
-    """First come, first served within each group: the longest waiting get the most preferred, nearest beds."""
+    """First come, first served within each group: the longest waiting get the most preferred, nearest beds.
+
+    Groups come in class order and people in each group oldest first, so the plan lists the highest classes
+    first, and within a class the people of one place together, oldest first."""
     policy = snapshot.policy
     assignments: list[Assignment] = []
     unplaced: list[Unplaced] = []
     total_rank = total_units = 0
     for gi, g in enumerate(groups):
-        queue = iter(g.members)  # already oldest first
+        members = g.members
+        taken = 0
         for rank, units, pool_index, count in sorted(
             flows.get(gi, []), key=lambda f: (f[0], f[1], pools[f[2]].facility_code)
         ):
@@ -230,19 +243,17 @@ def _hand_out(
             near = nearest.get((gi, pool.bed_type), np.nan)
             is_nearest = km is not None and not np.isnan(near) and round(near * UNITS_PER_KM) >= units
             zh, en = placed_reason(g.cls, pool, rank, km, is_nearest, policy)
-            for _ in range(count):
-                person = next(queue)
-                assignments.append(
-                    Assignment(person.person_id, g.cls, pool.facility_code, pool.bed_type, rank, km, zh, en)
-                )
-                total_rank += rank
-                total_units += units
-        for person in queue:
+            facility, bed = pool.facility_code, pool.bed_type
+            assignments.extend(
+                Assignment(person.person_id, g.cls, facility, bed, rank, km, zh, en)
+                for person in members[taken : taken + count]
+            )
+            taken += count
+            total_rank += rank * count
+            total_units += units * count
+        if taken < len(members):
             zh, en = unplaced_reason(g.cls, policy, free)
-            unplaced.append(Unplaced(person.person_id, g.cls, zh, en))
-    assignments.sort(key=lambda a: (policy.rank(a.priority_class), a.person_id))
-    since = {c.person_id: c.waiting_since for c in snapshot.candidates}
-    unplaced.sort(key=lambda u: (policy.rank(u.priority_class), since[u.person_id], u.person_id))
+            unplaced.extend(Unplaced(person.person_id, g.cls, zh, en) for person in members[taken:])
     objective = Objective(tuple(placed[c] for c in policy.priority), total_rank, total_units)
     return Plan(
         tuple(assignments),

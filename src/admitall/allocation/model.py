@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from admitall.domain.facilities import BedType
 from admitall.domain.policy import Policy, PriorityClass
@@ -41,8 +42,7 @@ class Snapshot:
     policy: Policy
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     person_id: int
     priority_class: PriorityClass
     facility_code: str
@@ -53,8 +53,7 @@ class Assignment:
     reason_en: str
 
 
-@dataclass(frozen=True)
-class Unplaced:
+class Unplaced(NamedTuple):
     person_id: int
     priority_class: PriorityClass
     reason_zh: str
