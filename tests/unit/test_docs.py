@@ -46,3 +46,12 @@ def test_the_roles_table_says_who_sees_personal_data():
             assert can(role, Permission.SEE_PERSONAL_DATA)
         else:
             assert not can(role, Permission.SEE_PERSONAL_DATA)
+
+
+def test_every_facilities_column_in_the_readme_is_accepted():
+    from admitall.services.facilities import FACILITY_HEADERS
+
+    listed = README.split("with the columns", 1)[1].split("(the", 1)[0]
+    columns = re.findall(r"(\w+)", listed)
+    assert len(columns) == 16
+    assert all(FACILITY_HEADERS[c] == c for c in columns)

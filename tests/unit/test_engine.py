@@ -224,3 +224,33 @@ def test_the_engine_reaches_the_per_person_optimum(people_spec, pools_spec):
     result = plan(snapshot).objective
     assert (result.placed, result.preference, result.travel) == brute_force_objective(snapshot)
     assert result == per_person_objective(snapshot)
+
+
+def test_a_confirmed_patient_over_65_is_at_risk_and_so_never_sent_to_a_shelter_hospital():
+    from datetime import date
+
+    from admitall.domain.lifecycle import identify
+    from admitall.domain.people import PersonDetails, Severity, Stamp, Status
+
+    stamp = Stamp(T0, T0, "t", "test")
+    old = identify(
+        PersonDetails("老人", "420102002001", birth_date=date(1950, 1, 1)),
+        Status.CONFIRMED,
+        stamp,
+        severity=Severity.MILD,
+    )[0]
+    young = identify(
+        PersonDetails("青年", "420102002001", birth_date=date(1990, 1, 1)),
+        Status.CONFIRMED,
+        stamp,
+        severity=Severity.MILD,
+    )[0]
+    assert POLICY.classify(old) is C.CONFIRMED_RISK and POLICY.classify(young) is C.CONFIRMED
+    result = plan(
+        Snapshot(
+            [person(1, POLICY.classify(old)), person(2, POLICY.classify(young))],
+            [beds("S1", BedType.SHELTER, 10)],
+            POLICY,
+        )
+    )
+    assert [a.person_id for a in result.assignments] == [2]

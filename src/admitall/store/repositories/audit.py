@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 
 from admitall.store.tables import audit_log, import_batches, instance_secrets
 
+_RECORD = insert(audit_log)
+
 
 class AuditRepository:
     def __init__(self, conn: Connection) -> None:
@@ -30,15 +32,16 @@ class AuditRepository:
         """One entry. `unit` is the unit the entry concerns (the person's, the new user's, the importer's), so
         that auditors see the entries of their own jurisdiction; None for the server console."""
         self.conn.execute(
-            insert(audit_log).values(
-                at=at,
-                actor=actor,
-                action=action,
-                target_type=target_type,
-                target_id=None if target_id is None else str(target_id),
-                unit_code=unit,
-                detail=detail,
-            )
+            _RECORD,
+            {
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "target_type": target_type,
+                "target_id": None if target_id is None else str(target_id),
+                "unit_code": unit,
+                "detail": detail,
+            },
         )
 
     def entries(

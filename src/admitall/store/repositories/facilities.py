@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from admitall.domain.errors import Conflict
@@ -107,17 +107,8 @@ class FacilityRepository:
         bed at once cannot both succeed: PostgreSQL makes the second UPDATE wait for the first and re-check the
         row; SQLite lets only one writer in at a time.
         """
-        c = bed_pools.c
         result = self.conn.execute(
-            update(bed_pools)
-            .where(
-                c.facility_code == facility_code,
-                c.bed_type == bed_type,
-                c.occupied + d_occupied >= 0,
-                c.reserved + d_reserved >= 0,
-                c.occupied + d_occupied + c.reserved + d_reserved + c.out_of_service <= c.capacity,
-            )
-            .values(occupied=c.occupied + d_occupied, reserved=c.reserved + d_reserved, updated_at=at)
+            _ADJUST, {"f": facility_code, "b": bed_type, "d_occ": d_occupied, "d_res": d_reserved, "at": at}
         )
         if result.rowcount != 1:
             raise BedUnavailable(
@@ -125,6 +116,23 @@ class FacilityRepository:
                 f"{facility_code} 已没有空闲的{BedType(bed_type).zh}",
                 f"{facility_code} has no free {BedType(bed_type).en} any more",
             )
+
+
+_c = bed_pools.c
+# built once and reused: the guarded move of one pool's counts (see FacilityRepository.adjust)
+_ADJUST = (
+    update(bed_pools)
+    .where(
+        _c.facility_code == bindparam("f"),
+        _c.bed_type == bindparam("b"),
+        _c.occupied + bindparam("d_occ") >= 0,
+        _c.reserved + bindparam("d_res") >= 0,
+        _c.occupied + bindparam("d_occ") + _c.reserved + bindparam("d_res") + _c.out_of_service <= _c.capacity,
+    )
+    .values(
+        occupied=_c.occupied + bindparam("d_occ"), reserved=_c.reserved + bindparam("d_res"), updated_at=bindparam("at")
+    )
+)
 
 
 def _facility_row(f: Facility) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
@@ -115,6 +115,14 @@ def event_row(person_id: int, seq: int, e: PersonEvent) -> dict[str, Any]:
     }
 
 
+# built once: the same compiled statement serves every save (building it per call costs more than running it)
+_SAVE = (
+    update(persons)
+    .where(persons.c.id == bindparam("_id"), persons.c.version == bindparam("_version"))
+    .values({c.name: bindparam(c.name) for c in persons.c if c.name not in ("id", "created_at")})
+)
+
+
 def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -212,11 +220,7 @@ class PersonRepository:
         """Store the new state and append its events; refuses if someone else changed the person meanwhile."""
         assert person.id is not None
         first_seq = person.version - len(events) + 1
-        result = self.conn.execute(
-            update(persons)
-            .where(and_(persons.c.id == person.id, persons.c.version == first_seq - 1))
-            .values(**person_row(person, at))
-        )
+        result = self.conn.execute(_SAVE, {**person_row(person, at), "_id": person.id, "_version": first_seq - 1})
         if result.rowcount != 1:
             raise Conflict(
                 "person.changed_meanwhile",
