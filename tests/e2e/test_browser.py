@@ -79,3 +79,23 @@ def test_the_registration_form_works_on_a_phone(browser, world):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "registered-phone.png"), full_page=True)
     context.close()
+
+
+def test_an_officer_imports_a_list_in_the_browser_and_sees_every_row_accounted_for(page, world, tmp_path):
+    path = tmp_path / "名单.csv"
+    path.write_bytes(
+        "姓名,手机号,类别,社区编码\n上传甲,13600000001,密接,420102002001\n上传乙,123,密接,420102002001\n".encode(
+            "gb18030"
+        )
+    )
+    sign_in(page, "dazhi")
+    page.click("text=导入")
+    page.set_input_files("#persons-file", str(path))
+    page.click("#upload-persons")
+    page.wait_for_load_state("load")
+    assert page.locator("[data-figure=rows]").inner_text() == "2"
+    assert page.locator("[data-figure=accepted]").inner_text() == "1"
+    assert page.locator("[data-figure=rejected]").inner_text() == "1"
+    assert "phone" in page.locator("#rejections").inner_text()
+    # a street officer manages no facilities
+    assert page.locator("#facilities-file").count() == 0

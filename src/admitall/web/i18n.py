@@ -143,6 +143,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "transfer_needed": ("需转院", "needs transfer"),
     "nobody": ("无", "Nobody"),
     "total_row": ("合计", "Total"),
+    "nav_imports": ("导入", "Import"),
+    "imports_title": ("导入文件", "Import a file"),
+    "import_persons": ("导入四类人员名单", "Import a list of people"),
+    "import_facilities": ("导入收治机构与床位", "Import facilities and beds"),
+    "import_hint": (
+        "CSV（UTF-8 或 GB18030）或 XLSX；每一行都会被接收、合并或拒收并说明原因。"
+        "整个文件一次提交：出错则什么也不保存。",
+        "CSV (UTF-8 or GB18030) or XLSX; every row is accepted, merged or rejected with its reason. "
+        "The whole file is one transaction: if anything fails, nothing is stored.",
+    ),
+    "file": ("文件", "File"),
+    "upload": ("上传并导入", "Upload and import"),
+    "rows": ("行数", "Rows"),
+    "accepted": ("新增", "Accepted"),
+    "merged_n": ("合并", "Merged"),
+    "updated": ("更新", "Updated"),
+    "rejected": ("拒收", "Rejected"),
+    "row": ("行", "Row"),
+    "field": ("字段", "Field"),
+    "warnings": ("提示", "Warnings"),
 }
 
 

@@ -8,9 +8,12 @@ from fastapi.responses import RedirectResponse, Response
 from admitall.api.deps import get_ctx, request_lang
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
+from admitall.domain.intake import HEADERS
 from admitall.services import admission
 from admitall.services.backlog import backlog
-from admitall.services.facilities import list_facilities, occupancy, set_beds
+from admitall.services.facilities import FACILITY_HEADERS, import_facilities, list_facilities, occupancy, set_beds
+from admitall.services.registration import register_batch
+from admitall.services.tabular import parse_table
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
@@ -111,3 +114,42 @@ def _count(text: str | None) -> int:
 def beds_page(request: Request) -> Response:
     actor, csrf = session(request)
     return render(request, "beds.html", occupancy(get_ctx(request), actor), actor=actor, csrf=csrf)
+
+
+@router.get("/imports")
+def imports_page(request: Request) -> Response:
+    actor, csrf = session(request)
+    if not (actor.can(Permission.IMPORT_PERSONS) or actor.can(Permission.MANAGE_FACILITIES)):
+        actor.require(Permission.IMPORT_PERSONS)
+    return render(request, "imports.html", {"result": None, "kind": None}, actor=actor, csrf=csrf)
+
+
+@router.post("/imports/{kind}")
+async def imports_submit(request: Request, kind: str) -> Response:
+    """Upload a persons or facilities file: the same import, the same accounting, as the CLI and the API."""
+    actor, csrf = session(request)
+    await read_form(request, csrf)
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput("import.no_file", "请选择要导入的文件", "Choose a file to import", field="file")
+    name, data = upload.filename or "upload", await upload.read()
+    ctx = get_ctx(request)
+    xlsx = name.lower().endswith(".xlsx")
+    if kind == "persons":
+        actor.require(Permission.IMPORT_PERSONS)
+        table = parse_table(data, HEADERS, ("name", "category", "unit_code"), xlsx=xlsx)
+        summary = register_batch(
+            ctx, actor, table.rows, source=str(form.get("source") or name), filename=name, sha256=table.sha256
+        )
+        result = summary.as_dict(request_lang(request))
+    elif kind == "facilities":
+        actor.require(Permission.MANAGE_FACILITIES)
+        table = parse_table(data, FACILITY_HEADERS, ("code", "name", "type", "unit_code"), xlsx=xlsx)
+        result = import_facilities(ctx, actor, table.rows).as_dict()
+        lang = request_lang(request)
+        for r in result["rejections"]:
+            r["reason"] = r["reason_en"] if lang == "en" else r["reason"]
+    else:
+        raise InvalidInput("import.kind", f"未知的导入类型：{kind}", f"Unknown kind of import: {kind}")
+    return render(request, "imports.html", {"result": result, "kind": kind, "filename": name}, actor=actor, csrf=csrf)
