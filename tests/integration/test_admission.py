@@ -271,3 +271,11 @@ def test_the_backlog_counts_stock_inflow_admissions_and_sla_breaches(city, clock
     assert after["admissions"]["last_hour"] == 1 and after["stock"]["assigned_or_in_transit"] == 1
     assert after["stock"]["waiting"] == 0 and after["sla_breaches"]["total"] == 0
     assert backlog(city, Actor("s", Role.UNIT_OFFICER, DAZHI))["unit"] == DAZHI
+
+
+def test_reading_the_plan_is_on_record(city):
+    pid = register(city, category="contact")
+    admission.plan_admissions(city, DISPATCHER)
+    with city.uow() as uow:
+        entry = uow.audit.entries(actor="dispatcher", action="read_plan")[0]
+    assert entry["detail"]["person_ids"] == [pid] and entry["detail"]["people"] == 1

@@ -118,11 +118,33 @@ def plan_view(result: Plan, people: dict[int, Person], actor: Actor, lang: str =
 
 
 def plan_admissions(ctx: Context, actor: Actor, *, lang: str = "zh") -> dict[str, Any]:
-    """The proposed plan for everyone waiting in the actor's jurisdiction. Changes nothing."""
+    """The proposed plan for everyone waiting in the actor's jurisdiction. Changes nothing but the audit log:
+    the plan shows names and document numbers, so reading it is on record."""
     actor.require(Permission.ALLOCATE)
-    with ctx.uow() as uow:
+    with ctx.uow(write=True) as uow:
         snapshot, people = build_snapshot(ctx, uow, actor)
+        _audit_plan_read(ctx, uow, actor, people)
+        uow.commit()
     return plan_view(solve(snapshot), people, actor, lang)
+
+
+AUDIT_IDS = 1000
+
+
+def _audit_plan_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: dict[int, Person]) -> None:
+    """Who read the waiting list, and whom it showed (the first thousand ids, and how many in all)."""
+    if people and actor.can(Permission.SEE_PERSONAL_DATA):
+        ids = sorted(people)
+        uow.audit.record(
+            ctx.clock.now(),
+            actor.username,
+            "read_plan",
+            "person",
+            None,
+            unit=actor.unit_code,
+            people=len(ids),
+            person_ids=ids[:AUDIT_IDS],
+        )
 
 
 @dataclass(frozen=True)
@@ -170,8 +192,10 @@ def confirm(
 def allocate(ctx: Context, actor: Actor, *, commit: bool = False, lang: str = "zh") -> dict[str, Any]:
     """Plan, and with `commit` reserve the beds of the plan at once (the CLI's `admitall allocate`)."""
     actor.require(Permission.ALLOCATE)
-    with ctx.uow() as uow:
+    with ctx.uow(write=True) as uow:
         snapshot, people = build_snapshot(ctx, uow, actor)
+        _audit_plan_read(ctx, uow, actor, people)
+        uow.commit()
     result = solve(snapshot)
     view = plan_view(result, people, actor, lang)
     view["committed"] = False
