@@ -77,3 +77,17 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     conn.exec_driver_sql(sql, values)
+
+
+def lookup(conn: Connection, sql: str, fixed: Sequence[Any], values: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql`, whose last condition is `IN ({in})`, for all `values` in chunks of IN_CHUNK.
+
+    Plain driver SQL: SQLAlchemy renders an expanding IN afresh for every chunk, which at 100,000 values costs
+    several times the lookup itself. `sql` must be a constant written here, never built from user input.
+    """
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    found: list[tuple[Any, ...]] = []
+    for chunk in chunks(values):
+        statement = sql.replace("{in}", ", ".join([marker] * len(chunk))).replace("{p}", marker)
+        found.extend(tuple(row) for row in conn.exec_driver_sql(statement, (*fixed, *chunk)))
+    return found

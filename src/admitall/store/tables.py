@@ -202,6 +202,9 @@ person_events = Table(
     Column("source", String(100), nullable=False),
     Column("reason", Text, nullable=True),
     Column("data", JSON, nullable=False),
+    # the chain: this event's hash over its fields and the previous event's hash (see domain.chain)
+    Column("prev_hash", String(64), nullable=False, server_default=""),
+    Column("hash", String(64), nullable=False, server_default=""),
     UniqueConstraint("person_id", "seq"),
     Index("ix_person_events_kind_occurred", "kind", "occurred_at"),
 )
@@ -278,4 +281,116 @@ instance_secrets = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("value", String(200), nullable=False),
+)
+
+
+reporting_schedules = Table(
+    "reporting_schedules",
+    metadata,
+    Column("level", String(12), primary_key=True),
+    Column("period_minutes", Integer, nullable=False),
+    Column("grace_minutes", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("level", ("district", "street", "community")), name="level"),
+    CheckConstraint("period_minutes > 0 AND grace_minutes >= 0 AND grace_minutes < period_minutes", name="sane"),
+)
+
+# a submitted report is never changed: a correction is a new version that points at the one it corrects
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    Column("period_start", UTCDateTime(), nullable=False),
+    Column("period_end", UTCDateTime(), nullable=False),
+    Column("deadline", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("supersedes_id", Integer, ForeignKey("reports.id"), nullable=True),
+    Column("correction_reason", Text, nullable=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("on_time", Boolean, nullable=False),
+    Column("reporter", String(60), nullable=False),
+    Column("attested_by", String(100), nullable=False),
+    Column("idempotency_key", String(100), nullable=True, unique=True),
+    Column("reported", JSON, nullable=False),
+    Column("registry", JSON, nullable=False),
+    Column("field", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("unit_code", "period_start", "version"),
+    Index("ix_reports_period_unit", "period_start", "unit_code"),
+    CheckConstraint("version >= 1", name="version"),
+    CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="correction_points_back"),
+)
+
+report_problems = Table(
+    "report_problems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False, index=True),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("needs_help", Boolean, nullable=False),
+    # a problem that needs help is a tracked item owned by the unit above, due by a time
+    Column("status", String(10), nullable=False),
+    Column("owner_unit", String(12), ForeignKey("units.code"), nullable=True),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("escalations", Integer, nullable=False, default=0),
+    Column("raised_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("resolved_by", String(60), nullable=True),
+    Column("resolution_note", Text, nullable=True),
+    CheckConstraint(_in("status", ("noted", "open", "resolved")), name="status"),
+    CheckConstraint(
+        "status <> 'resolved' OR (resolution_note IS NOT NULL AND resolved_at IS NOT NULL)", name="resolution_has_note"
+    ),
+    Index("ix_report_problems_owner_status", "owner_unit", "status"),
+    Index("ix_report_problems_status_due", "status", "due_at"),
+)
+
+discrepancies = Table(
+    "discrepancies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False, index=True),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    Column("period_start", UTCDateTime(), nullable=False),
+    Column("figure", String(60), nullable=False),
+    Column("reported", Integer, nullable=False),
+    Column("registry", Integer, nullable=False),
+    Index("ix_discrepancies_unit_period", "unit_code", "period_start"),
+)
+
+# alerts: a missing report (and, later, other broken links); open until someone acknowledges them
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("unit_code", String(12), ForeignKey("units.code"), nullable=False),
+    Column("period_start", UTCDateTime(), nullable=True),
+    # the unit that must act; step 0 is the unit above the one concerned, each escalation one more level up
+    Column("target_unit", String(12), ForeignKey("units.code"), nullable=True),
+    Column("step", Integer, nullable=False),
+    Column("consecutive", Integer, nullable=False, default=1),
+    Column("raised_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("acknowledged_at", UTCDateTime(), nullable=True),
+    Column("acknowledged_by", String(60), nullable=True),
+    Column("ack_note", Text, nullable=True),
+    Column("detail", JSON, nullable=False),
+    UniqueConstraint("kind", "unit_code", "period_start", "step"),
+    Index("ix_alerts_target_ack", "target_unit", "acknowledged_at"),
+    Index("ix_alerts_unit", "unit_code", "kind"),
+)
+
+# one runner at a time for scheduled jobs, across every server: a lease in the database
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )

@@ -240,7 +240,7 @@ class _Batch:
         items = []
         for target in pending:
             target.stored_id = next(ids)
-            target.stored = replace(target.person, id=target.stored_id)
+            target.stored = target.person  # the state as written; it takes its id when saved again
             items.append(NewPerson(target.person, target.events, target.sources))
             target.events, target.sources = [], []
         self.uow.persons.add_many(items, self.now, [t.stored_id for t in pending])

@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, text, true, u
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
+from admitall.domain.chain import GENESIS, event_record, link
 from admitall.domain.errors import Conflict
 from admitall.domain.identity import Document, DocumentType, Sex
 from admitall.domain.people import (
@@ -25,7 +26,7 @@ from admitall.domain.people import (
     Status,
 )
 from admitall.domain.units import subtree_bounds
-from admitall.store.bulk import bulk_insert, chunks
+from admitall.store.bulk import bulk_insert, chunks, lookup
 from admitall.store.tables import person_events, person_sources, persons
 
 
@@ -100,8 +101,14 @@ def to_person(row: Row[Any]) -> Person:
     )
 
 
-def event_row(person_id: int, seq: int, e: PersonEvent) -> dict[str, Any]:
+def event_row(person_id: int, seq: int, e: PersonEvent, prev_hash: str) -> dict[str, Any]:
+    """The stored form of an event, chained to the person's previous event by `prev_hash`."""
     s = e.stamp
+    data = dict(e.data)
+    digest = link(
+        prev_hash,
+        event_record(person_id, seq, e.kind.value, s.occurred_at, s.recorded_at, s.actor, s.source, s.reason, data),
+    )
     return {
         "person_id": person_id,
         "seq": seq,
@@ -111,8 +118,19 @@ def event_row(person_id: int, seq: int, e: PersonEvent) -> dict[str, Any]:
         "actor": s.actor,
         "source": s.source,
         "reason": s.reason,
-        "data": dict(e.data),
+        "data": data,
+        "prev_hash": prev_hash,
+        "hash": digest,
     }
+
+
+def chained_rows(person_id: int, first_seq: int, events: Sequence[PersonEvent], prev_hash: str) -> list[dict[str, Any]]:
+    rows = []
+    for i, e in enumerate(events):
+        row = event_row(person_id, first_seq + i, e, prev_hash)
+        rows.append(row)
+        prev_hash = row["hash"]
+    return rows
 
 
 # built once: the same compiled statement serves every save (building it per call costs more than running it)
@@ -202,7 +220,7 @@ class PersonRepository:
         bulk_insert(
             self.conn,
             person_events,
-            [event_row(pid, seq, e) for pid, item in pairs for seq, e in enumerate(item.events, start=1)],
+            [row for pid, item in pairs for row in chained_rows(pid, 1, item.events, GENESIS)],
         )
         bulk_insert(
             self.conn,
@@ -227,7 +245,12 @@ class PersonRepository:
                 "该人员信息刚被他人修改，请刷新后重试",
                 "Someone else changed this person meanwhile; reload and try again",
             )
-        self.conn.execute(insert(person_events), [event_row(person.id, first_seq + i, e) for i, e in enumerate(events)])
+        head = self.conn.execute(
+            select(person_events.c.hash).where(
+                person_events.c.person_id == person.id, person_events.c.seq == first_seq - 1
+            )
+        ).scalar_one_or_none()
+        self.conn.execute(insert(person_events), chained_rows(person.id, first_seq, events, head or GENESIS))
 
     def add_sources(self, person_id: int, sources: Iterable[tuple[str, str]]) -> None:
         rows = [{"source": s, "source_ref": r, "person_id": person_id} for s, r in sources]
@@ -252,41 +275,38 @@ class PersonRepository:
         """(document type, number) → person id, for those already registered."""
         found: dict[tuple[str, str], int] = {}
         for doc_type, wanted in _grouped(numbers).items():
-            for chunk in chunks(wanted):
-                rows = self.conn.execute(
-                    select(persons.c.id, persons.c.document_number).where(
-                        persons.c.document_type == doc_type, persons.c.document_number.in_(chunk)
-                    )
-                )
-                found.update({(doc_type, r.document_number): r.id for r in rows})
+            rows = lookup(
+                self.conn,
+                "SELECT id, document_number FROM persons WHERE document_type = {p} AND document_number IN ({in})",
+                (doc_type,),
+                wanted,
+            )
+            found.update({(doc_type, number): pid for pid, number in rows})
         return found
 
     def ids_by_name_phone(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(name, phone) → person id, the earliest registered when several share them."""
         wanted = set(pairs)
         found: dict[tuple[str, str], int] = {}
-        for chunk in chunks({phone for _, phone in wanted}):
-            rows = self.conn.execute(
-                select(persons.c.id, persons.c.name, persons.c.phone)
-                .where(persons.c.phone.in_(chunk))
-                .order_by(persons.c.id)
-            )
-            for r in rows:
-                if (r.name, r.phone) in wanted:
-                    found.setdefault((r.name, r.phone), r.id)
+        rows = lookup(
+            self.conn, "SELECT id, name, phone FROM persons WHERE phone IN ({in})", (), {phone for _, phone in wanted}
+        )
+        for pid, name, phone in sorted(rows):
+            if (name, phone) in wanted:
+                found.setdefault((name, phone), pid)
         return found
 
     def ids_by_source(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(source, source reference) → person id, for references seen before."""
         found: dict[tuple[str, str], int] = {}
         for source, wanted in _grouped(refs).items():
-            for chunk in chunks(wanted):
-                rows = self.conn.execute(
-                    select(person_sources).where(
-                        person_sources.c.source == source, person_sources.c.source_ref.in_(chunk)
-                    )
-                )
-                found.update({(source, r.source_ref): r.person_id for r in rows})
+            rows = lookup(
+                self.conn,
+                "SELECT source_ref, person_id FROM person_sources WHERE source = {p} AND source_ref IN ({in})",
+                (source,),
+                wanted,
+            )
+            found.update({(source, ref): pid for ref, pid in rows})
         return found
 
     def get_many(self, ids: Iterable[int]) -> dict[int, Person]:
