@@ -62,7 +62,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_ctx(url: str, clock: ManualClock) -> Context:
-    settings = Settings(database_url=url, secret_key="test-secret-" + "x" * 32)
+    settings = Settings(database_url=url, secret_key="test-secret-" + "x" * 32, run_jobs=False)
     return Context(engine=make_engine(url), clock=clock, settings=settings)
 
 

@@ -36,6 +36,9 @@ class Permission(str, Enum):
     ALLOCATE = "allocate"
     TRANSPORT = "transport"
     ADMISSIONS = "admissions"
+    SUBMIT_REPORTS = "submit_reports"
+    HANDLE_ALERTS = "handle_alerts"
+    MANAGE_SCHEDULES = "manage_schedules"
 
 
 _P = Permission
@@ -52,10 +55,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.MANAGE_USERS,
             _P.VIEW_AUDIT,
             _P.MANAGE_FACILITIES,
+            _P.MANAGE_SCHEDULES,
         }
     ),
     # commanders need the picture and the people in it, not their ID numbers
-    Role.COMMANDER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT}),
+    Role.COMMANDER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT, _P.HANDLE_ALERTS}),
     # the field: find, register, call, reclassify
     Role.UNIT_OFFICER: frozenset(
         {
@@ -67,6 +71,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.RECLASSIFY,
             _P.CHANGE_SEVERITY,
             _P.CORRECT_DETAILS,
+            _P.SUBMIT_REPORTS,
+            _P.HANDLE_ALERTS,
         }
     ),
     # dispatchers call people and organise transport

@@ -56,6 +56,8 @@ def not_found(what: str, key: object) -> NotFound:
         "unit": ("单位", "unit"),
         "user": ("用户", "user"),
         "facility": ("收治机构", "facility"),
+        "alert": ("警报", "alert"),
+        "problem": ("问题", "problem"),
     }
     zh, en = names.get(what, (what, what))
     return NotFound(

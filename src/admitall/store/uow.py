@@ -16,6 +16,7 @@ from admitall.store.repositories import (
     FacilityRepository,
     ImportRepository,
     PersonRepository,
+    ReportRepository,
     SecretRepository,
     UnitRepository,
     UserRepository,
@@ -31,6 +32,7 @@ class UnitOfWork:
     imports: ImportRepository
     secrets: SecretRepository
     facilities: FacilityRepository
+    reports: ReportRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.imports = ImportRepository(conn)
         self.secrets = SecretRepository(conn)
         self.facilities = FacilityRepository(conn)
+        self.reports = ReportRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -3,6 +3,7 @@
 from admitall.store.repositories.audit import AuditRepository, ImportRepository, SecretRepository
 from admitall.store.repositories.facilities import FacilityRepository
 from admitall.store.repositories.persons import PersonRepository
+from admitall.store.repositories.reports import ReportRepository
 from admitall.store.repositories.units import UnitRepository
 from admitall.store.repositories.users import UserRepository
 
@@ -11,6 +12,7 @@ __all__ = [
     "FacilityRepository",
     "ImportRepository",
     "PersonRepository",
+    "ReportRepository",
     "SecretRepository",
     "UnitRepository",
     "UserRepository",

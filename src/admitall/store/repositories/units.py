@@ -76,5 +76,12 @@ class UnitRepository:
     def names(self, codes: Iterable[str]) -> dict[str, str]:
         return {code: u.name for code, u in self.existing(codes).items()}
 
+    def reporting(self, root: str | None, levels: Iterable[str]) -> list[tuple[str, str, datetime]]:
+        """(code, level, created at) of the units of the given levels in the subtree: those that report."""
+        query = select(units.c.code, units.c.level, units.c.created_at).where(units.c.level.in_(list(levels)))
+        if root is not None:
+            query = query.where(units.c.code.between(*subtree_bounds(root)))
+        return [(r.code, r.level, r.created_at) for r in self.conn.execute(query.order_by(units.c.code))]
+
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(units)).scalar_one())

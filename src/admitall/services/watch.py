@@ -1,0 +1,210 @@
+"""Watching the chain (掉链子): missing reports raise alerts at their deadline and escalate; problems that need
+help escalate when overdue. Run every minute by one runner at a time; acknowledging and resolving by people.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from admitall.domain.access import Permission
+from admitall.domain.errors import InvalidInput
+from admitall.domain.identity import nfkc
+from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
+from admitall.domain.units import level_of, parent_of
+from admitall.services.context import Actor, Context, not_found
+from admitall.services.reporting import chain_status, schedules_of
+from admitall.store.uow import UnitOfWork
+
+JOB = "chain_watch"
+LEASE = timedelta(minutes=2)
+# how far back the watch looks for deadlines it has not yet seen (a server down for a while catches up)
+LOOKBACK = timedelta(hours=26)
+MISSING = "missing_report"
+RUNNER = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+
+def _top(uow: UnitOfWork, code: str | None) -> str | None:
+    """The unit above `code` that exists in the tree (None above the root)."""
+    parent = parent_of(code) if code else None
+    while parent is not None and uow.units.get(parent) is None:
+        parent = parent_of(parent)
+    return parent
+
+
+def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
+    """One round: raise alerts for reports missing at their deadline, escalate unanswered alerts one level per
+    period, escalate overdue problems. Does nothing (and says so) if another runner holds the lease."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if not uow.reports.take_lease(JOB, holder, now, LEASE):
+            return {"ran": False, "reason": "another runner holds the lease"}
+        uow.commit()
+    try:
+        with ctx.uow(write=True) as uow:
+            raised = _raise_missing(ctx, uow, now)
+            escalated = _escalate(ctx, uow, now)
+            problems = _escalate_problems(uow, now)
+            uow.commit()
+    finally:
+        with ctx.uow(write=True) as uow:
+            uow.reports.release_lease(JOB, holder, now)
+            uow.commit()
+    return {"ran": True, "raised": raised, "escalated": escalated, "problems_escalated": problems}
+
+
+def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
+    status = chain_status(ctx, uow, None, now - LOOKBACK, now)
+    missing = {key for key, state in status.items() if state == "missing"}
+    schedules = schedules_of(uow)
+    raised = 0
+    for code, start in sorted(missing):
+        schedule = schedules[level_of(code)]
+        before = (code, start - schedule.period)
+        consecutive = 2 if before in missing else 1
+        raised += uow.reports.raise_alert(
+            kind=MISSING,
+            unit_code=code,
+            period_start=start,
+            target_unit=_top(uow, code),
+            step=0,
+            consecutive=consecutive,
+            at=now,
+            detail={
+                "period_start": start.isoformat(),
+                "deadline": (start + schedule.period + schedule.grace).isoformat(),
+                "two_in_a_row": consecutive > 1,
+            },
+        )
+    return raised
+
+
+def _escalate(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
+    """An alert unanswered for one more period (neither acknowledged nor the report received) goes one level up."""
+    schedules = schedules_of(uow)
+    shortest = min((s.period for s in schedules.values()), default=timedelta(hours=1))
+    escalated = 0
+    for alert in uow.reports.to_escalate(MISSING, now - shortest):
+        period = schedules[level_of(alert["unit_code"])].period
+        if alert["raised_at"] > now - period:
+            continue
+        target = _top(uow, alert["target_unit"])
+        if target is None:
+            continue  # already at the top
+        escalated += uow.reports.raise_alert(
+            kind=MISSING,
+            unit_code=alert["unit_code"],
+            period_start=alert["period_start"],
+            target_unit=target,
+            step=alert["step"] + 1,
+            consecutive=alert["consecutive"],
+            at=now,
+            detail={**alert["detail"], "escalated_from": alert["target_unit"]},
+        )
+    return escalated
+
+
+def _escalate_problems(uow: UnitOfWork, now: datetime) -> int:
+    moved = 0
+    for problem in uow.reports.overdue_problems(now):
+        owner = _top(uow, problem["owner_unit"])
+        due = PROBLEM_DUE[ProblemSeverity(problem["severity"])]
+        values: dict[str, Any] = {"escalations": problem["escalations"] + 1, "due_at": now + due}
+        if owner is not None:
+            values["owner_unit"] = owner
+        uow.reports.update_problem(problem["id"], **values)
+        moved += 1
+    return moved
+
+
+def _alert_view(a: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": a["id"],
+        "kind": a["kind"],
+        "unit_code": a["unit_code"],
+        "unit_name": names.get(a["unit_code"]),
+        "target_unit": a["target_unit"],
+        "target_name": names.get(a["target_unit"] or ""),
+        "step": a["step"],
+        "consecutive": a["consecutive"],
+        "period_start": a["period_start"].isoformat() if a["period_start"] else None,
+        "raised_at": a["raised_at"].isoformat(),
+        "resolved_at": a["resolved_at"].isoformat() if a["resolved_at"] else None,
+        "acknowledged_at": a["acknowledged_at"].isoformat() if a["acknowledged_at"] else None,
+        "acknowledged_by": a["acknowledged_by"],
+        "note": a["ack_note"],
+        "detail": a["detail"],
+    }
+
+
+def inbox(ctx: Context, actor: Actor, *, open_only: bool = True) -> dict[str, Any]:
+    """Alerts for the actor's jurisdiction: those it must act on, and those about its own units."""
+    actor.require(Permission.VIEW_COUNTS)
+    with ctx.uow() as uow:
+        found = uow.reports.alerts_for(actor.unit_code, open_only=open_only)
+        names = uow.units.names({a["unit_code"] for a in found} | {a["target_unit"] for a in found if a["target_unit"]})
+    return {"alerts": [_alert_view(a, names) for a in found]}
+
+
+def acknowledge(ctx: Context, actor: Actor, alert_id: int, note: str | None = None) -> dict[str, Any]:
+    """Recorded: who acknowledged, when, with what note. An acknowledged alert escalates no further."""
+    actor.require(Permission.HANDLE_ALERTS)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        alert = uow.reports.alert(alert_id)
+        if alert is None or not (actor.covers(alert["target_unit"] or "") or actor.covers(alert["unit_code"])):
+            raise not_found("alert", alert_id)
+        uow.reports.acknowledge(alert_id, actor.username, nfkc(note or "") or None, now)
+        uow.audit.record(
+            now, actor.username, "acknowledge_alert", "alert", alert_id, unit=alert["unit_code"], note=note
+        )
+        names = uow.units.names([alert["unit_code"], alert["target_unit"] or ""])
+        view = _alert_view(uow.reports.alert(alert_id) or alert, names)
+        uow.commit()
+    return view
+
+
+def problems(ctx: Context, actor: Actor, *, status: str | None = "open") -> dict[str, Any]:
+    actor.require(Permission.VIEW_COUNTS)
+    with ctx.uow() as uow:
+        found = uow.reports.problems(actor.unit_code, status=status)
+        names = uow.units.names({p["unit_code"] for p in found} | {p["owner_unit"] for p in found if p["owner_unit"]})
+    return {
+        "problems": [
+            {
+                **p,
+                "unit_name": names.get(p["unit_code"]),
+                "owner_name": names.get(p["owner_unit"] or ""),
+                **{k: p[k].isoformat() for k in ("due_at", "raised_at", "resolved_at") if p[k]},
+            }
+            for p in found
+        ]
+    }
+
+
+def resolve_problem(ctx: Context, actor: Actor, problem_id: int, note: str) -> dict[str, Any]:
+    """A problem is resolved by its owner (or above), and only with a note saying how."""
+    actor.require(Permission.HANDLE_ALERTS)
+    text = nfkc(note or "")
+    if not text:
+        raise InvalidInput(
+            "problem.needs_note",
+            "解决问题必须说明如何解决",
+            "Resolving a problem needs a note saying how",
+            field="note",
+        )
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        problem = uow.reports.problem(problem_id)
+        if problem is None or problem["status"] != "open" or not actor.covers(problem["owner_unit"] or ""):
+            raise not_found("problem", problem_id)
+        uow.reports.update_problem(
+            problem_id, status="resolved", resolved_at=now, resolved_by=actor.username, resolution_note=text[:2000]
+        )
+        uow.audit.record(
+            now, actor.username, "resolve_problem", "problem", problem_id, unit=problem["unit_code"], note=text
+        )
+        uow.commit()
+    return {"id": problem_id, "status": "resolved", "resolved_at": now.isoformat(), "note": text}

@@ -1,0 +1,287 @@
+"""Reports, their problems and discrepancies, alerts, reporting schedules, and the lease that lets one scheduled
+job run at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from admitall.domain.reporting import Schedule
+from admitall.domain.units import UnitLevel, subtree_bounds
+from admitall.store.tables import (
+    alerts,
+    discrepancies,
+    job_locks,
+    report_problems,
+    reporting_schedules,
+    reports,
+    units,
+)
+
+
+def _in_subtree(column: Any, root: str | None) -> Any:
+    return column.between(*subtree_bounds(root)) if root is not None else column.is_not(None)
+
+
+class ReportRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- schedules -------------------------------------------------------------------------------------------
+
+    def schedules(self) -> dict[UnitLevel, Schedule]:
+        rows = self.conn.execute(select(reporting_schedules))
+        return {UnitLevel(r.level): Schedule(UnitLevel(r.level), r.period_minutes, r.grace_minutes) for r in rows}
+
+    def set_schedule(self, schedule: Schedule, at: datetime) -> None:
+        values = {"period_minutes": schedule.period_minutes, "grace_minutes": schedule.grace_minutes, "updated_at": at}
+        result = self.conn.execute(
+            update(reporting_schedules).where(reporting_schedules.c.level == schedule.level.value).values(**values)
+        )
+        if result.rowcount == 0:
+            self.conn.execute(insert(reporting_schedules).values(level=schedule.level.value, **values))
+
+    # --- reports ---------------------------------------------------------------------------------------------
+
+    def lock_unit(self, code: str) -> None:
+        """Serialise the reports of one unit (its hash chain) across concurrent requests on PostgreSQL; SQLite
+        writers are serialised already."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(units.c.code).where(units.c.code == code).with_for_update())
+
+    def by_idempotency_key(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(reports).where(reports.c.idempotency_key == key)).first()
+        return dict(row._mapping) if row else None
+
+    def get(self, report_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(reports).where(reports.c.id == report_id)).first()
+        return dict(row._mapping) if row else None
+
+    def latest_for(self, unit_code: str, period_start: datetime) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(reports)
+            .where(reports.c.unit_code == unit_code, reports.c.period_start == period_start)
+            .order_by(reports.c.version.desc())
+            .limit(1)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def chain_head(self, unit_code: str) -> str:
+        """The hash of the unit's last report (the head of its chain), or the empty genesis."""
+        value = self.conn.execute(
+            select(reports.c.hash).where(reports.c.unit_code == unit_code).order_by(reports.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return str(value or "")
+
+    def add(self, row: dict[str, Any]) -> int:
+        return int(self.conn.execute(insert(reports).values(**row).returning(reports.c.id)).scalar_one())
+
+    def history(self, unit_code: str, period_start: datetime) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(reports)
+            .where(reports.c.unit_code == unit_code, reports.c.period_start == period_start)
+            .order_by(reports.c.version)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def first_receipts(self, root: str | None, since: datetime, until: datetime) -> dict[tuple[str, datetime], bool]:
+        """(unit, period start) → on time, for every first version received for periods starting in
+        [since, until) in the subtree. Corrections do not change when a report was first received."""
+        rows = self.conn.execute(
+            select(reports.c.unit_code, reports.c.period_start, reports.c.on_time).where(
+                reports.c.version == 1,
+                reports.c.period_start >= since,
+                reports.c.period_start < until,
+                _in_subtree(reports.c.unit_code, root),
+            )
+        )
+        return {(r.unit_code, r.period_start): bool(r.on_time) for r in rows}
+
+    def chain(self) -> Iterable[dict[str, Any]]:
+        """Every report, unit by unit in chain order, for verification."""
+        for row in self.conn.execute(select(reports).order_by(reports.c.unit_code, reports.c.id)):
+            yield dict(row._mapping)
+
+    # --- problems and discrepancies --------------------------------------------------------------------------
+
+    def add_problems(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(report_problems), list(rows))
+
+    def problems_of(self, report_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(report_problems).where(report_problems.c.report_id == report_id).order_by(report_problems.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def problems(self, root: str | None, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Problems of units in the subtree, or owned by a unit in it."""
+        query = select(report_problems).where(
+            or_(_in_subtree(report_problems.c.unit_code, root), _in_subtree(report_problems.c.owner_unit, root))
+        )
+        if status is not None:
+            query = query.where(report_problems.c.status == status)
+        rows = self.conn.execute(query.order_by(report_problems.c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def problem(self, problem_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(report_problems).where(report_problems.c.id == problem_id)).first()
+        return dict(row._mapping) if row else None
+
+    def overdue_problems(self, now: datetime) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(report_problems).where(report_problems.c.status == "open", report_problems.c.due_at <= now)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def update_problem(self, problem_id: int, **values: Any) -> None:
+        self.conn.execute(update(report_problems).where(report_problems.c.id == problem_id).values(**values))
+
+    def add_discrepancies(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(discrepancies), list(rows))
+
+    def discrepancies(self, root: str | None, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(discrepancies)
+            .where(_in_subtree(discrepancies.c.unit_code, root), discrepancies.c.period_start >= since)
+            .order_by(discrepancies.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # --- alerts ----------------------------------------------------------------------------------------------
+
+    def raise_alert(
+        self,
+        *,
+        kind: str,
+        unit_code: str,
+        period_start: datetime | None,
+        target_unit: str | None,
+        step: int,
+        consecutive: int,
+        at: datetime,
+        detail: dict[str, Any],
+    ) -> bool:
+        """Raise the alert unless it is already raised; True if it is new."""
+        exists = self.conn.execute(
+            select(alerts.c.id).where(
+                alerts.c.kind == kind,
+                alerts.c.unit_code == unit_code,
+                alerts.c.period_start == period_start if period_start is not None else alerts.c.period_start.is_(None),
+                alerts.c.step == step,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(alerts).values(
+                        kind=kind,
+                        unit_code=unit_code,
+                        period_start=period_start,
+                        target_unit=target_unit,
+                        step=step,
+                        consecutive=consecutive,
+                        raised_at=at,
+                        detail=detail,
+                    )
+                )
+        except IntegrityError:  # raised by another runner meanwhile
+            return False
+        return True
+
+    def alerts_for(self, root: str | None, *, open_only: bool = True, limit: int = 500) -> list[dict[str, Any]]:
+        """Alerts that units in the subtree must act on (or that concern them)."""
+        query = select(alerts).where(
+            or_(_in_subtree(alerts.c.target_unit, root), _in_subtree(alerts.c.unit_code, root))
+        )
+        if open_only:
+            query = query.where(alerts.c.acknowledged_at.is_(None))
+        rows = self.conn.execute(query.order_by(alerts.c.raised_at.desc(), alerts.c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+        return dict(row._mapping) if row else None
+
+    def to_escalate(self, kind: str, raised_before: datetime) -> list[dict[str, Any]]:
+        """Open, unresolved alerts raised before the time, whose next step has not been raised."""
+        later = alerts.alias("later")
+        higher = select(later.c.id).where(
+            later.c.kind == alerts.c.kind,
+            later.c.unit_code == alerts.c.unit_code,
+            later.c.period_start == alerts.c.period_start,
+            later.c.step == alerts.c.step + 1,
+        )
+        rows = self.conn.execute(
+            select(alerts).where(
+                alerts.c.kind == kind,
+                alerts.c.acknowledged_at.is_(None),
+                alerts.c.resolved_at.is_(None),
+                alerts.c.raised_at <= raised_before,
+                ~higher.exists(),
+            )
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def acknowledge(self, alert_id: int, by: str, note: str | None, at: datetime) -> None:
+        self.conn.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=at, acknowledged_by=by, ack_note=note)
+        )
+
+    def resolve_alerts(self, kind: str, unit_code: str, period_start: datetime, at: datetime) -> int:
+        """The missing thing arrived: escalation stops (the alerts stay until acknowledged)."""
+        result = self.conn.execute(
+            update(alerts)
+            .where(
+                alerts.c.kind == kind,
+                alerts.c.unit_code == unit_code,
+                alerts.c.period_start == period_start,
+                alerts.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=at)
+        )
+        return int(result.rowcount or 0)
+
+    def open_alert_count(self, root: str | None) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(alerts)
+                .where(alerts.c.acknowledged_at.is_(None), _in_subtree(alerts.c.target_unit, root))
+            ).scalar_one()
+        )
+
+    # --- the job lease ---------------------------------------------------------------------------------------
+
+    def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Hold the named lease until now + ttl, if no one else holds it; True if taken."""
+        expires = now + ttl
+        result = self.conn.execute(
+            update(job_locks)
+            .where(job_locks.c.name == name, or_(job_locks.c.expires_at <= now, job_locks.c.holder == holder))
+            .values(holder=holder, expires_at=expires)
+        )
+        if result.rowcount == 1:
+            return True
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(job_locks).values(name=name, holder=holder, expires_at=expires))
+        except IntegrityError:
+            return False
+        return True
+
+    def release_lease(self, name: str, holder: str, now: datetime) -> None:
+        self.conn.execute(
+            update(job_locks).where(and_(job_locks.c.name == name, job_locks.c.holder == holder)).values(expires_at=now)
+        )
