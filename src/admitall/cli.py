@@ -281,6 +281,39 @@ def backlog(
     _emit(as_json, result, lines)
 
 
+@app.command("watch")
+def watch_command(as_json: bool = typer.Option(False, "--json")) -> None:
+    """One round of the chain watch: alerts for missing reports, escalations (the server runs it every minute)."""
+    from admitall.services.watch import watch
+
+    with _errors(as_json):
+        result = watch(_context())
+    lines = [
+        f"raised {result['raised']}, escalated {result['escalated']}, problems escalated {result['problems_escalated']}"
+        if result["ran"]
+        else f"not run: {result['reason']}"
+    ]
+    _emit(as_json, result, lines)
+
+
+@app.command()
+def verify(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Walk the hash chains of events and reports and check every person against their history; exit 1 if
+    anything was changed behind the system's back."""
+    from admitall.services.verify import verify as verify_service
+
+    with _errors(as_json):
+        result = verify_service(_context())
+    lines = [
+        f"checked {result['events_checked']} events and {result['reports_checked']} reports: "
+        + ("all intact" if result["ok"] else f"{len(result['problems'])} problems")
+    ]
+    lines += [f"  {p['table']} {p.get('id', p.get('person', ''))}: {p['problem']}" for p in result["problems"][:100]]
+    _emit(as_json, result, lines)
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
 @users_app.command("add")
 def users_add(
     username: str,

@@ -44,6 +44,7 @@ USERS = {
     "commander": ("commander", CITY),
     "jiangan": ("unit_officer", JIANGAN),
     "dazhi": ("unit_officer", DAZHI),
+    "community": ("unit_officer", DAZHI_1),
     "yiyuan": ("unit_officer", YIYUAN),
     "dispatcher": ("dispatcher", CITY),
     "facility": ("facility_officer", CITY, "H1"),

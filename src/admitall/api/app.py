@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from admitall import __version__
-from admitall.api import routes_admission, routes_auth, routes_registry
+from admitall.api import routes_admission, routes_auth, routes_registry, routes_reporting
 from admitall.api.errors import install_error_handlers
 from admitall.services.context import Context, make_context
-from admitall.web import pages, pages_admission
+from admitall.services.watch import run_every_minute
+from admitall.web import pages, pages_admission, pages_reporting
 from admitall.web.assets import STATIC_DIR
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
+    context = ctx or make_context()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        """The chain watcher runs beside the server (one runner at a time across servers: see watch)."""
+        stop = threading.Event()
+        if context.settings.run_jobs:
+            threading.Thread(target=run_every_minute, args=(context, stop), daemon=True, name="chain-watch").start()
+        yield
+        stop.set()
+
     # no /docs or /redoc: their pages load scripts from a CDN, and command networks have no internet
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         title="AdmitAll",
@@ -23,12 +40,14 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         description="应收尽收 — the outbreak admission command system. Every /api/ route except "
         "/api/auth/token needs a bearer token.",
     )
-    app.state.ctx = ctx or make_context()
+    app.state.ctx = context
     install_error_handlers(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_registry.router)
     app.include_router(routes_admission.router)
+    app.include_router(routes_reporting.router)
     app.include_router(pages.router)
     app.include_router(pages_admission.router)
+    app.include_router(pages_reporting.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

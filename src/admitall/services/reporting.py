@@ -426,13 +426,20 @@ def history(ctx: Context, actor: Actor, unit_code: str, period_start: str) -> di
         }
 
 
-def expected_periods(schedule: Schedule, since: datetime, until: datetime, tz: Any) -> list[Period]:
-    """The periods whose deadline falls in (since, until]."""
+def expected_periods(
+    schedule: Schedule, since: datetime, until: datetime, tz: Any, *, open_too: bool = False
+) -> list[Period]:
+    """The periods whose deadline falls in (since, until]; with `open_too`, also those begun by `until` whose
+    deadline is still to come."""
     first = period_containing(since - schedule.grace, schedule, tz)
     periods, start = [], first.start
     while True:
         period = Period(start, start + schedule.period, start + schedule.period + schedule.grace)
         if period.deadline > until:
+            if open_too and period.start <= until:
+                periods.append(period)
+                start += schedule.period
+                continue
             return periods
         if period.deadline > since:
             periods.append(period)
@@ -440,23 +447,27 @@ def expected_periods(schedule: Schedule, since: datetime, until: datetime, tz: A
 
 
 def chain_status(
-    ctx: Context, uow: UnitOfWork, root: str | None, since: datetime, until: datetime
+    ctx: Context, uow: UnitOfWork, root: str | None, since: datetime, until: datetime, *, open_too: bool = False
 ) -> dict[tuple[str, datetime], str]:
     """(unit, period start) → 'on_time' | 'late' | 'missing' for every expected report of the subtree whose
-    deadline fell in (since, until]; a unit is expected from the first period after it was set up."""
+    deadline fell in (since, until]; a unit is expected from the first period after it was set up. With
+    `open_too`, periods still open are included, 'pending' until their report arrives."""
     tz = ctx.settings.tz
     found: dict[tuple[str, datetime], str] = {}
     sched = schedules_of(uow)
     units = uow.units.reporting(root, [level.value for level in sched])
-    periods = {level: expected_periods(s, since, until, tz) for level, s in sched.items()}
+    periods = {level: expected_periods(s, since, until, tz, open_too=open_too) for level, s in sched.items()}
     earliest = min((p.start for ps in periods.values() for p in ps), default=until)
-    received = uow.reports.first_receipts(root, earliest, until)
+    received = uow.reports.first_receipts(root, earliest, until + timedelta(seconds=1))
     for code, level, created in units:
         for period in periods[UnitLevel(level)]:
             if created > period.start:
                 continue
             state = received.get((code, period.start))
-            found[(code, period.start)] = "missing" if state is None else ("on_time" if state else "late")
+            if state is None:
+                found[(code, period.start)] = "pending" if period.deadline > until else "missing"
+            else:
+                found[(code, period.start)] = "on_time" if state else "late"
     return found
 
 
@@ -472,6 +483,8 @@ def completeness(ctx: Context, actor: Actor, unit: str | None = None, *, hours: 
 
 
 def _figures_of(states: list[str]) -> dict[str, Any]:
+    """Received / expected and on time / expected; a period still open and unreported is not yet expected."""
+    states = [s for s in states if s != "pending"]
     expected = len(states)
     received = sum(1 for s in states if s != "missing")
     timely = sum(1 for s in states if s == "on_time")
@@ -504,7 +517,7 @@ def board(ctx: Context, actor: Actor, unit: str | None = None, *, hours: int = 6
     now = ctx.clock.now()
     with ctx.uow() as uow:
         root = actor.scoped(unit) if unit else (actor.unit_code or _tree_root(uow))
-        status = chain_status(ctx, uow, root, now - timedelta(hours=hours), now)
+        status = chain_status(ctx, uow, root, now - timedelta(hours=hours), now, open_too=True)
         children = uow.units.children(root)
         name = uow.units.names([root]).get(root, root)
         open_alerts = uow.reports.open_alert_count(root)
@@ -524,7 +537,7 @@ def board(ctx: Context, actor: Actor, unit: str | None = None, *, hours: int = 6
         "as_of": now.isoformat(),
         "hours": hours,
         "periods": [p.isoformat() for p in periods],
-        "self": own_row,
+        "own": own_row,
         "rows": [row(c.code, c.name) for c in children],
         "total": _figures_of(list(status.values())),
         "open_alerts": open_alerts,

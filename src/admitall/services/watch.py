@@ -4,13 +4,15 @@ help escalate when overdue. Run every minute by one runner at a time; acknowledg
 
 from __future__ import annotations
 
+import logging
 import socket
+import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from admitall.domain.access import Permission
-from admitall.domain.errors import InvalidInput
+from admitall.domain.errors import Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
 from admitall.domain.units import level_of, parent_of
@@ -24,6 +26,7 @@ LEASE = timedelta(minutes=2)
 LOOKBACK = timedelta(hours=26)
 MISSING = "missing_report"
 RUNNER = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+log = logging.getLogger("admitall.watch")
 
 
 def _top(uow: UnitOfWork, code: str | None) -> str | None:
@@ -149,13 +152,20 @@ def inbox(ctx: Context, actor: Actor, *, open_only: bool = True) -> dict[str, An
 
 
 def acknowledge(ctx: Context, actor: Actor, alert_id: int, note: str | None = None) -> dict[str, Any]:
-    """Recorded: who acknowledged, when, with what note. An acknowledged alert escalates no further."""
+    """Recorded: who acknowledged, when, with what note. An acknowledged alert escalates no further. Only the
+    unit that must act (or one above it) acknowledges: not the unit the alert is about."""
     actor.require(Permission.HANDLE_ALERTS)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         alert = uow.reports.alert(alert_id)
-        if alert is None or not (actor.covers(alert["target_unit"] or "") or actor.covers(alert["unit_code"])):
+        if alert is None or not (actor.covers(alert["unit_code"]) or actor.covers(alert["target_unit"] or "")):
             raise not_found("alert", alert_id)
+        if alert["target_unit"] is None or not actor.covers(alert["target_unit"]):
+            raise Forbidden(
+                "alert.not_yours",
+                "只有负责处理的上级单位可以确认此警报",
+                "Only the unit that must act on this alert (or one above it) can acknowledge it",
+            )
         uow.reports.acknowledge(alert_id, actor.username, nfkc(note or "") or None, now)
         uow.audit.record(
             now, actor.username, "acknowledge_alert", "alert", alert_id, unit=alert["unit_code"], note=note
@@ -208,3 +218,14 @@ def resolve_problem(ctx: Context, actor: Actor, problem_id: int, note: str) -> d
         )
         uow.commit()
     return {"id": problem_id, "status": "resolved", "resolved_at": now.isoformat(), "note": text}
+
+
+def run_every_minute(ctx: Context, stop: threading.Event) -> None:
+    """The server's watcher: one round a minute until stopped. A failed round is logged, never fatal."""
+    while True:
+        try:
+            watch(ctx)
+        except Exception:  # the next round tries again; the server keeps serving
+            log.exception("chain watch round failed")
+        if stop.wait(60):
+            return

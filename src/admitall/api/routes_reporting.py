@@ -1,0 +1,143 @@
+"""The hourly reporting chain over HTTP: drafts, reports, the board, completeness, alerts, problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, Field
+
+from admitall.api.deps import current_actor, get_ctx
+from admitall.services import reporting, watch
+from admitall.services.context import Actor, Context
+from admitall.services.reporting import ReportInput
+
+router = APIRouter(prefix="/api", tags=["reporting"])
+
+
+class ProblemIn(BaseModel):
+    type: str = Field(description="beds, transport, supplies, staff, testing, data or other")
+    severity: str = Field(description="low, medium or high")
+    description: str
+    needs_help: bool = False
+
+
+class ReportIn(BaseModel):
+    unit_code: str
+    period_start: str | None = Field(None, description="start of the period (ISO time); the current one if left out")
+    reported: dict[str, Any] = Field(default_factory=dict, description="the figures stated, as in the draft")
+    field: dict[str, int] = Field(
+        default_factory=dict, description="households_screened, found_not_registered, transport_needed"
+    )
+    problems: list[ProblemIn] = Field(default_factory=list)
+    attested_by: str
+    attest: bool
+    idempotency_key: str | None = None
+    supersedes: int | None = Field(None, description="for a correction: the id of the report it corrects")
+    correction_reason: str | None = None
+
+
+class NoteIn(BaseModel):
+    note: str | None = None
+
+
+class ScheduleIn(BaseModel):
+    period_minutes: int
+    grace_minutes: int
+
+
+@router.get("/reports/draft", summary="The report form for a unit: the registry's figures, prefilled")
+def draft(
+    unit: str, period_start: str | None = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return reporting.draft(ctx, actor, unit, period_start)
+
+
+@router.post("/reports", status_code=201, summary="Submit a report, or a correction of one")
+def submit(
+    body: ReportIn,
+    idempotency_key: str | None = Header(None),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    data = body.model_dump()
+    data["problems"] = [p.model_dump() for p in body.problems]
+    data["idempotency_key"] = body.idempotency_key or idempotency_key
+    return reporting.submit(ctx, actor, ReportInput(**data))
+
+
+@router.get("/reports/history", summary="Every version of a unit's report for a period")
+def history(
+    unit: str, period_start: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return reporting.history(ctx, actor, unit, period_start)
+
+
+@router.get("/reports/board", summary="Who reported, who is late, where the chain broke")
+def board(
+    unit: str | None = None,
+    hours: int = Query(6, ge=1, le=48),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return reporting.board(ctx, actor, unit, hours=hours)
+
+
+@router.get("/reports/completeness", summary="Completeness and timeliness, rolled up, over a window")
+def completeness(
+    unit: str | None = None,
+    hours: int = Query(24, ge=1, le=24 * 14),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return reporting.completeness(ctx, actor, unit, hours=hours)
+
+
+@router.get("/reports/discrepancies", summary="Reported figures that disagree with the registry")
+def discrepancies(
+    unit: str | None = None,
+    hours: int = Query(24, ge=1, le=24 * 14),
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    return reporting.discrepancies(ctx, actor, unit, hours=hours)
+
+
+@router.get("/reporting/schedules", summary="How often each level reports")
+def schedules(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+    return reporting.get_schedules(ctx, actor)
+
+
+@router.put("/reporting/schedules/{level}", summary="Change a level's period and grace")
+def set_schedule(
+    level: str, body: ScheduleIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return reporting.set_schedule(
+        ctx, actor, level, period_minutes=body.period_minutes, grace_minutes=body.grace_minutes
+    )
+
+
+@router.get("/alerts", summary="Alerts for my jurisdiction (open ones unless all=true)")
+def alerts(all: bool = False, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+    return watch.inbox(ctx, actor, open_only=not all)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (it escalates no further)")
+def acknowledge(
+    alert_id: int, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return watch.acknowledge(ctx, actor, alert_id, body.note)
+
+
+@router.get("/problems", summary="Problems reported in or owned by my jurisdiction")
+def problems(
+    status: str | None = "open", actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return watch.problems(ctx, actor, status=status or None)
+
+
+@router.post("/problems/{problem_id}/resolve", summary="Resolve a problem (a note is required)")
+def resolve(
+    problem_id: int, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return watch.resolve_problem(ctx, actor, problem_id, body.note or "")

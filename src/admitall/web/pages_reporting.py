@@ -1,0 +1,147 @@
+"""Pages for the reporting chain: the board, the report form (fit for a phone), alerts, problems."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from admitall.api.deps import get_ctx, request_lang
+from admitall.domain.access import Permission
+from admitall.domain.errors import AdmitAllError, InvalidInput
+from admitall.domain.reporting import FIELD_FIGURES
+from admitall.services import reporting, watch
+from admitall.services.reporting import ReportInput
+from admitall.web.rendering import read_form, render, session
+
+router = APIRouter(include_in_schema=False)
+FORM_PROBLEMS = 3
+
+
+@router.get("/reports")
+@router.get("/reports.json")
+def board_page(request: Request, unit: str = "", hours: int = 6) -> Response:
+    actor, csrf = session(request)
+    data = reporting.board(get_ctx(request), actor, unit or None, hours=hours)
+    return render(request, "board.html", data, actor=actor, csrf=csrf)
+
+
+@router.get("/reports/new")
+def report_form(request: Request, unit: str = "", period_start: str = "") -> Response:
+    actor, csrf = session(request)
+    actor.require(Permission.SUBMIT_REPORTS)
+    target = unit or actor.unit_code or ""
+    data = reporting.draft(get_ctx(request), actor, target, period_start or None)
+    data.update(
+        {"key": secrets.token_urlsafe(16), "error": None, "slots": range(FORM_PROBLEMS), "field_names": FIELD_FIGURES}
+    )
+    return render(request, "report_form.html", data, actor=actor, csrf=csrf)
+
+
+def _int(form: dict[str, str], name: str) -> int | None:
+    text = form.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput("report.bad_figure", f"{name} 必须是非负整数", f"{name} must be a whole number", field=name)
+    return int(text)
+
+
+def _reported(form: dict[str, str]) -> dict[str, object]:
+    """The stated figures from the form's fields, named like 'found.contact' and 'admitted'."""
+    reported: dict[str, object] = {}
+    for name in form:
+        if "." in name and name.split(".", 1)[0] in ("found", "waiting"):
+            value = _int(form, name)
+            if value is not None:
+                group, key = name.split(".", 1)
+                reported.setdefault(group, {})[key] = value  # type: ignore[index]
+    for name in ("admitted", "sla_breaches"):
+        value = _int(form, name)
+        if value is not None:
+            reported[name] = value
+    return reported
+
+
+@router.post("/reports/new")
+async def report_submit(request: Request) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    ctx = get_ctx(request)
+    problems = [
+        {
+            "type": form.get(f"problem{i}.type"),
+            "severity": form.get(f"problem{i}.severity"),
+            "description": form.get(f"problem{i}.description"),
+            "needs_help": bool(form.get(f"problem{i}.help")),
+        }
+        for i in range(FORM_PROBLEMS)
+        if form.get(f"problem{i}.description", "").strip()
+    ]
+    try:
+        field = {k: v for k in FIELD_FIGURES if (v := _int(form, k)) is not None}
+        result = reporting.submit(
+            ctx,
+            actor,
+            ReportInput(
+                unit_code=form.get("unit", ""),
+                period_start=form.get("period_start") or None,
+                reported=_reported(form),
+                field=field,
+                problems=problems,
+                attested_by=form.get("attested_by", ""),
+                attest=form.get("attest") == "on",
+                idempotency_key=form.get("key") or None,
+                supersedes=int(form["supersedes"]) if form.get("supersedes") else None,
+                correction_reason=form.get("correction_reason") or None,
+            ),
+        )
+    except AdmitAllError as e:
+        if e.kind not in ("invalid", "conflict"):
+            raise
+        data = reporting.draft(ctx, actor, form.get("unit", ""), form.get("period_start") or None)
+        data.update(
+            {
+                "key": form.get("key"),
+                "error": e.message(request_lang(request)),
+                "slots": range(FORM_PROBLEMS),
+                "field_names": FIELD_FIGURES,
+            }
+        )
+        return render(request, "report_form.html", data, actor=actor, csrf=csrf, status_code=422)
+    return RedirectResponse(f"/reports?unit={result['unit_code']}&sent={result['id']}", status_code=303)
+
+
+@router.get("/alerts")
+@router.get("/alerts.json")
+def alerts_page(request: Request, all: bool = False) -> Response:
+    actor, csrf = session(request)
+    data = watch.inbox(get_ctx(request), actor, open_only=not all)
+    data["all"] = all
+    return render(request, "alerts.html", data, actor=actor, csrf=csrf)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def alert_ack(request: Request, alert_id: int) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    watch.acknowledge(get_ctx(request), actor, alert_id, form.get("note") or None)
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.get("/problems")
+@router.get("/problems.json")
+def problems_page(request: Request, status: str = "open") -> Response:
+    actor, csrf = session(request)
+    data = watch.problems(get_ctx(request), actor, status=status or None)
+    data["status"] = status
+    return render(request, "problems.html", data, actor=actor, csrf=csrf)
+
+
+@router.post("/problems/{problem_id}/resolve")
+async def problem_resolve(request: Request, problem_id: int) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    watch.resolve_problem(get_ctx(request), actor, problem_id, form.get("note", ""))
+    return RedirectResponse("/problems", status_code=303)
