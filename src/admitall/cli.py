@@ -366,7 +366,15 @@ def stock(
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(
+        1,
+        help="Server processes (each with its own connections); the servers share "
+        "the database, and the chain watch runs in one at a time.",
+    ),
+) -> None:
     """Run the web server (pages and API)."""
     import uvicorn
 
@@ -383,7 +391,12 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000))
         typer.echo(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for u in demo_users:
             typer.echo(f"  {u.username:<11} {u.role:<17} {u.unit_code}  {u.display_name}")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    if workers > 1:
+        uvicorn.run(
+            "admitall.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        )
+    else:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -39,3 +39,17 @@ def test_foreign_keys_are_enforced(ctx):
                 "VALUES ('420102002001', 'x', 'community', '420102002000', CURRENT_TIMESTAMP)"
             )
         )
+
+
+def test_every_migration_goes_down_and_up_again(ctx):
+    from alembic import command
+
+    from admitall.store.db import alembic_config
+
+    head = current_revision(ctx.engine)
+    config = alembic_config(ctx.engine)
+    with ctx.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert current_revision(ctx.engine) == ""
+    assert init_database(ctx.engine) == head

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -45,21 +45,36 @@ class Policy:
 
     def classify(self, p: Person) -> PriorityClass | None:
         """The priority class of a person who needs a bed; None for one who does not."""
-        if p.status is Status.CONFIRMED:
-            if p.severity is Severity.CRITICAL:
+        return self.classify_fields(p.status, p.severity, p.risks, p.details.birth_date, p.identified_at)
+
+    def classify_fields(
+        self,
+        status: Status,
+        severity: Severity | None,
+        risks: frozenset[Risk],
+        birth_date: date | None,
+        identified_at: datetime,
+    ) -> PriorityClass | None:
+        """The same, from the few fields it depends on (for counting many people without loading them)."""
+        if status is Status.CONFIRMED:
+            if severity is Severity.CRITICAL:
                 return PriorityClass.CRITICAL
-            if p.severity is Severity.SEVERE:
+            if severity is Severity.SEVERE:
                 return PriorityClass.SEVERE
-            return PriorityClass.CONFIRMED_RISK if self.at_risk(p) else PriorityClass.CONFIRMED
-        return _BY_STATUS.get(p.status)
+            at_risk = self._at_risk(risks, birth_date, identified_at)
+            return PriorityClass.CONFIRMED_RISK if at_risk else PriorityClass.CONFIRMED
+        return _BY_STATUS.get(status)
 
     def at_risk(self, p: Person) -> bool:
+        return self._at_risk(p.risks, p.details.birth_date, p.identified_at)
+
+    def _at_risk(self, risks: frozenset[Risk], birth_date: date | None, identified_at: datetime) -> bool:
         """A comorbidity or pregnancy, or the policy's age (from the birth date, else the recorded flag)."""
-        if p.risks - {Risk.ELDERLY}:
+        if risks - {Risk.ELDERLY}:
             return True
-        if p.details.birth_date is not None:
-            return age_on(p.details.birth_date, p.identified_at.date()) >= self.elderly_age
-        return Risk.ELDERLY in p.risks
+        if birth_date is not None:
+            return age_on(birth_date, identified_at.date()) >= self.elderly_age
+        return Risk.ELDERLY in risks
 
     def beds_for(self, p: Person) -> tuple[BedType, ...]:
         cls = self.classify(p)

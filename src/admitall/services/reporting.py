@@ -7,6 +7,7 @@ never changed: a correction is a new version pointing at the one it corrects, wi
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from admitall.domain.access import Permission
 from admitall.domain.chain import link
 from admitall.domain.errors import Conflict, Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
-from admitall.domain.people import EventKind, Placement
+from admitall.domain.people import EventKind
 from admitall.domain.reporting import (
     DEFAULT_SCHEDULES,
     FIELD_FIGURES,
@@ -40,9 +41,19 @@ from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import person_events, persons
 from admitall.store.uow import UnitOfWork
 
+# schedules change seldom and are read by every report: each server keeps them for a short while
+SCHEDULE_CACHE_SECONDS = 30.0
+_schedule_cache: dict[int, tuple[float, dict[UnitLevel, Schedule]]] = {}
+
 
 def schedules_of(uow: UnitOfWork) -> dict[UnitLevel, Schedule]:
-    return uow.reports.schedules() or dict(DEFAULT_SCHEDULES)
+    key = id(uow.engine)
+    cached = _schedule_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    found = uow.reports.schedules() or dict(DEFAULT_SCHEDULES)
+    _schedule_cache[key] = (time.monotonic() + SCHEDULE_CACHE_SECONDS, found)
+    return found
 
 
 def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, now: datetime) -> dict[str, Any]:
@@ -68,15 +79,13 @@ def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, n
     severity: Counter[str] = Counter()
     breaches = 0
     oldest: datetime | None = None
-    for p in uow.persons.needing_beds(root):
-        if p.placement is not Placement.WAITING or p.waiting_since is None:
-            continue
-        waiting[p.status.value] += 1
-        if p.severity is not None:
-            severity[p.severity.value] += 1
-        oldest = p.waiting_since if oldest is None else min(oldest, p.waiting_since)
-        cls = ctx.policy.classify(p)
-        if cls is not None and now - p.waiting_since > ctx.policy.sla[cls]:
+    for status, level, risks, birth, identified, since in uow.persons.waiting_profiles(root):
+        waiting[status.value] += 1
+        if level is not None:
+            severity[level.value] += 1
+        oldest = since if oldest is None else min(oldest, since)
+        cls = ctx.policy.classify_fields(status, level, risks, birth, identified)
+        if cls is not None and now - since > ctx.policy.sla[cls]:
             breaches += 1
     return {
         "found": {**dict(found), "total": sum(found.values())},
@@ -296,39 +305,38 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
         row["hash"] = report_hash(row["prev_hash"], row, problems)
         report_id = uow.reports.add(row)
         parent = parent_of(code)
-        uow.reports.add_problems(
-            [
-                {
-                    **p,
-                    "report_id": report_id,
-                    "unit_code": code,
-                    "raised_at": now,
-                    "escalations": 0,
-                    "status": "open" if p["needs_help"] else "noted",
-                    "owner_unit": parent if p["needs_help"] else None,
-                    "due_at": now + PROBLEM_DUE[ProblemSeverity(p["severity"])] if p["needs_help"] else None,
-                }
-                for p in problems
-            ]
+        problem_rows = [
+            {
+                **p,
+                "report_id": report_id,
+                "unit_code": code,
+                "raised_at": now,
+                "escalations": 0,
+                "status": "open" if p["needs_help"] else "noted",
+                "owner_unit": parent if p["needs_help"] else None,
+                "due_at": now + PROBLEM_DUE[ProblemSeverity(p["severity"])] if p["needs_help"] else None,
+            }
+            for p in problems
+        ]
+        uow.reports.add_problems(problem_rows)
+        found = reconcile(
+            reported,
+            row["registry"],
+            absolute=ctx.settings.discrepancy_absolute,
+            relative=ctx.settings.discrepancy_relative,
         )
-        uow.reports.add_discrepancies(
-            [
-                {
-                    "report_id": report_id,
-                    "unit_code": code,
-                    "period_start": period.start,
-                    "figure": d.figure,
-                    "reported": d.reported,
-                    "registry": d.registry,
-                }
-                for d in reconcile(
-                    reported,
-                    row["registry"],
-                    absolute=ctx.settings.discrepancy_absolute,
-                    relative=ctx.settings.discrepancy_relative,
-                )
-            ]
-        )
+        discrepancy_rows = [
+            {
+                "report_id": report_id,
+                "unit_code": code,
+                "period_start": period.start,
+                "figure": d.figure,
+                "reported": d.reported,
+                "registry": d.registry,
+            }
+            for d in found
+        ]
+        uow.reports.add_discrepancies(discrepancy_rows)
         uow.reports.resolve_alerts("missing_report", code, period.start, now)
         uow.audit.record(
             now,
@@ -340,7 +348,7 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
             period_start=period.start.isoformat(),
             version=version,
         )
-        view = _report_view(uow, {**row, "id": report_id})
+        view = _report_view(uow, {**row, "id": report_id}, problem_rows, discrepancy_rows)
         uow.commit()
     return {"outcome": "stored", **view}
 
@@ -379,7 +387,19 @@ def _version(latest: Mapping[str, Any] | None, report: ReportInput) -> tuple[int
     return int(latest["version"]) + 1, int(latest["id"])
 
 
-def _report_view(uow: UnitOfWork, row: Mapping[str, Any]) -> dict[str, Any]:
+def _report_view(
+    uow: UnitOfWork,
+    row: Mapping[str, Any],
+    problems: Sequence[Mapping[str, Any]] | None = None,
+    found_rows: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A report with its problems and discrepancies (read back unless the caller has them at hand)."""
+    if found_rows is None:
+        found_rows = [
+            d for d in uow.reports.discrepancies(row["unit_code"], row["period_start"]) if d["report_id"] == row["id"]
+        ]
+    if problems is None:
+        problems = uow.reports.problems_of(row["id"])
     found = [
         {
             "figure": d["figure"],
@@ -387,8 +407,7 @@ def _report_view(uow: UnitOfWork, row: Mapping[str, Any]) -> dict[str, Any]:
             "registry": d["registry"],
             "difference": d["reported"] - d["registry"],
         }
-        for d in uow.reports.discrepancies(row["unit_code"], row["period_start"])
-        if d["report_id"] == row["id"]
+        for d in found_rows
     ]
     return {
         "id": row["id"],
@@ -405,7 +424,7 @@ def _report_view(uow: UnitOfWork, row: Mapping[str, Any]) -> dict[str, Any]:
         "registry": row["registry"],
         "field": row["field"],
         "discrepancies": found,
-        "problems": uow.reports.problems_of(row["id"]) if row.get("id") else [],
+        "problems": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in p.items()} for p in problems],
         "hash": row["hash"],
     }
 
@@ -598,6 +617,7 @@ def set_schedule(ctx: Context, actor: Actor, level: str, *, period_minutes: int,
     schedule = Schedule(unit_level, period_minutes, grace_minutes)
     with ctx.uow(write=True) as uow:
         uow.reports.set_schedule(schedule, ctx.clock.now())
+        _schedule_cache.pop(id(uow.engine), None)
         uow.audit.record(
             ctx.clock.now(),
             actor.username,

@@ -48,7 +48,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, json_serializer=to_json, **kwargs)
+    # psycopg prepares statements it sees often; PostgreSQL then may settle on one generic plan, blind to the
+    # bound values (a unit's code range), and scan a whole hour of events for one community. Plan each time.
+    connect_args = {"options": "-c plan_cache_mode=force_custom_plan"}
+    return create_engine(url, pool_pre_ping=True, json_serializer=to_json, connect_args=connect_args, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:
