@@ -67,8 +67,8 @@ def build_city(ctx: Context, units: int, people: int) -> None:
     divisions = read_divisions()
     rows = [{k: d.get(src) for src, k in UNIT_HEADERS.items() if src in d} for d in divisions]
     streets = [d["code"] for d in divisions if d["level"] == "street"]
-    per_street = max(1, (units - len(rows) + 1) // len(streets))
-    communities = [f"{s[:9]}{i:03d}" for s in streets for i in range(1, per_street + 1)]
+    wanted = units - len(rows) + 1  # the city itself does not report
+    communities = [f"{s[:9]}{i:03d}" for i in range(1, 1000) for s in streets][:wanted]
     rows += [{"code": c, "name": f"社区{c[-3:]}"} for c in communities]
     import_units(ctx, cli_actor(), enumerate(rows, start=2))
     add_user(ctx, cli_actor(), username="hq", password=PASSWORD, role="unit_officer", unit_code="420100000000")
@@ -109,6 +109,7 @@ async def burst(
 ) -> tuple[list[float], list[int], float]:
     """Open loop: request i is due at i / rate seconds; its latency counts from when it was due."""
     latencies: list[float] = [0.0] * len(bodies)
+    retries = [0]
     statuses: list[int] = [0] * len(bodies)
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -119,7 +120,14 @@ async def burst(
             due = t0 + i / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             async with gate:
-                response = await client.post(path, json=body, headers={"Idempotency-Key": body.get("key", "")})
+                for attempt in range(3):  # a connection the server had just closed: send again (idempotent)
+                    try:
+                        response = await client.post(path, json=body, headers={"Idempotency-Key": body.get("key", "")})
+                        break
+                    except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                        retries[0] += 1
+                        if attempt == 2:
+                            raise
             statuses[i] = response.status_code
             latencies[i] = time.perf_counter() - due
 
@@ -229,6 +237,7 @@ def main() -> None:
     (lat, statuses, elapsed), (blat, bstatuses, belapsed) = app_result, bare_result
     slat, sstatuses, selapsed = slow_result
     ok = sum(1 for s in statuses if s == 201)
+    complete = stored[0] == len(lat) + len(slat) and stored[1] == len(lat)
     section = f"""## Reporting chain under a burst (issue 4)
 
 Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; PostgreSQL {version} on loopback.
@@ -246,7 +255,7 @@ took {setup_seconds:.0f} s.
 | baseline: bare one-row write | {len(blat):,} | {sum(1 for s in bstatuses if s == 200):,} | {belapsed:.1f} | {len(blat) / belapsed:.0f} | {statistics.median(blat) * 1000:.0f} | {percentile(blat, 0.99) * 1000:.0f} | {max(blat) * 1000:.0f} |
 
 Ratio of p99 to the baseline's: {percentile(lat, 0.99) / percentile(blat, 0.99):.1f}×. Reports stored: {stored[0]:,} for
-{stored[1]:,} units (sent: {len(lat):,}): {"none lost, none twice" if stored[0] == stored[1] == len(lat) else "MISMATCH"}.
+{stored[1]:,} units (sent: {len(lat) + len(slat):,}, one a unit and hour): {"none lost, none twice" if complete else "MISMATCH"}.
 
 City board (`reporting.board` for the city: districts × hours, completeness rolled up over all units), with
 {args.people:,} people registered: median {statistics.median(board_direct) * 1000:.0f} ms in-process, {statistics.median(board_http) * 1000:.0f} ms over HTTP
@@ -255,7 +264,7 @@ time does not grow with the registry.
 
 Targets: p99 under 250 ms at {args.rate:g}/s — **{"met" if percentile(lat, 0.99) < 0.25 and len(lat) / elapsed >= args.rate * 0.95 else "MISSED"}**
 (p99 {percentile(lat, 0.99) * 1000:.0f} ms, {len(lat) / elapsed:.0f}/s sustained); no report lost or doubled —
-**{"met" if stored[0] == stored[1] == len(lat) else "MISSED"}**; board under 300 ms — **{"met" if statistics.median(board_http) < 0.3 else "MISSED"}**.
+**{"met" if complete else "MISSED"}**; board under 300 ms — **{"met" if statistics.median(board_http) < 0.3 else "MISSED"}**.
 """
     print(section)
     if not args.no_write:

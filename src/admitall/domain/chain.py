@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -44,8 +44,8 @@ def event_record(
         "person": person_id,
         "seq": seq,
         "kind": kind,
-        "occurred_at": occurred_at,
-        "recorded_at": recorded_at,
+        "occurred_at": occurred_at.astimezone(UTC),
+        "recorded_at": recorded_at.astimezone(UTC),
         "actor": actor,
         "source": source,
         "reason": reason,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admitall.domain.access import Permission
 from admitall.domain.chain import link
@@ -58,8 +58,9 @@ def schedules_of(uow: UnitOfWork) -> dict[UnitLevel, Schedule]:
 
 def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, now: datetime) -> dict[str, Any]:
     """What the registry knows for the unit's subtree: found and admitted in the period, waiting now."""
+    status = person_events.c.data["status"].as_string()  # the category a person was found in
     rows = uow.conn.execute(
-        select(person_events.c.kind, person_events.c.data)
+        select(person_events.c.kind, status, func.count())
         .join(persons, persons.c.id == person_events.c.person_id)
         .where(
             person_events.c.kind.in_([EventKind.IDENTIFIED.value, EventKind.ADMITTED.value]),
@@ -67,14 +68,15 @@ def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, n
             person_events.c.occurred_at < period.end,
             in_subtree(root),
         )
+        .group_by(person_events.c.kind, status)
     )
     found: Counter[str] = Counter()
     admitted = 0
-    for kind, data in rows:
+    for kind, category, n in rows:
         if kind == EventKind.IDENTIFIED.value:
-            found[str(data.get("status"))] += 1
+            found[str(category)] += int(n)
         else:
-            admitted += 1
+            admitted += int(n)
     waiting: Counter[str] = Counter()
     severity: Counter[str] = Counter()
     breaches = 0
