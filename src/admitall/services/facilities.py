@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,13 +55,7 @@ class FacilityImportSummary:
     rejections: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "accepted": self.accepted,
-            "updated": self.updated,
-            "rejected": self.rejected,
-            "rejections": self.rejections,
-        }
+        return asdict(self)
 
 
 def _number(raw: Mapping[str, str | None], key: str, kind: type[int] | type[float]) -> Any:

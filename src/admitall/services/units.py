@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,7 @@ class UnitImportSummary:
     rejections: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "accepted": self.accepted,
-            "unchanged": self.unchanged,
-            "renamed": self.renamed,
-            "rejected": self.rejected,
-            "rejections": self.rejections,
-        }
+        return asdict(self)
 
 
 def _number(text: str | None, field_name: str, kind: type[float] | type[int]) -> float | int | None:
