@@ -98,3 +98,28 @@ def test_the_city_board_shows_the_districts_and_the_commander_only_reads(world):
         assert (jiangan["expected"], jiangan["received"]) == (6, 2)
         assert c.post("/api/reports", json=report(DAZHI_1)).status_code == 403
         assert c.get("/api/alerts").json()["alerts"]
+
+
+@pytest.mark.browser
+def test_the_board_and_problems_read_in_english(page, world):
+    sign_in(page, "jiangan")
+    page.click("text=English")
+    page.goto("/reports?unit=" + DAZHI)
+    assert page.locator("h1").inner_text().startswith("Hourly reports")
+    assert "on time" in page.locator(f"#board tr[data-unit='{DAZHI_2}']").inner_text()
+    assert "missing" in page.locator(f"#board tr[data-unit='{DAZHI}']").inner_text()
+    page.goto("/problems")
+    assert "Problems" in page.locator("h1").inner_text()
+
+
+@pytest.mark.browser
+def test_the_report_form_reads_in_english_on_a_phone(browser, world):
+    context = browser.new_context(base_url=world.url, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, "community")
+    page.click("text=English")
+    page.goto("/reports/new")
+    assert page.locator("h1").inner_text().startswith("Hourly report")
+    assert "I attest that this report is true and accurate" in page.locator("#report-form").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "report-form-en.png"), full_page=True)
+    context.close()
