@@ -363,7 +363,7 @@ discrepancies = Table(
     Index("ix_discrepancies_unit_period", "unit_code", "period_start"),
 )
 
-# alerts: a missing report (and, later, other broken links); open until someone acknowledges them
+# alerts: a missing report, an overdue directive, a unit without a lead; open until someone acknowledges them
 alerts = Table(
     "alerts",
     metadata,
@@ -381,7 +381,11 @@ alerts = Table(
     Column("acknowledged_by", String(60), nullable=True),
     Column("ack_note", Text, nullable=True),
     Column("detail", JSON, nullable=False),
-    UniqueConstraint("kind", "unit_code", "period_start", "step"),
+    # what else the alert is about, for kinds with several at once (the directive recipient overdue); 0 if none
+    Column("subject_id", Integer, nullable=False, default=0, server_default="0"),
+    # the responsible lead of the unit concerned when the alert was raised: they are told as well
+    Column("official_id", Integer, ForeignKey("officials.id"), nullable=True),
+    UniqueConstraint("kind", "unit_code", "period_start", "step", "subject_id"),
     Index("ix_alerts_target_ack", "target_unit", "acknowledged_at"),
     Index("ix_alerts_unit", "unit_code", "kind"),
 )
@@ -394,3 +398,7 @@ job_locks = Table(
     Column("holder", String(100), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
 )
+
+
+# the accountability tables share this metadata; importing them here keeps the schema whole wherever it is read
+import admitall.store.tables_accountability  # noqa: E402,F401

@@ -21,6 +21,7 @@ from admitall.store.repositories import (
     UnitRepository,
     UserRepository,
 )
+from admitall.store.repositories.waits import WaitRepository
 
 
 class UnitOfWork:
@@ -33,6 +34,7 @@ class UnitOfWork:
     secrets: SecretRepository
     facilities: FacilityRepository
     reports: ReportRepository
+    waits: WaitRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.secrets = SecretRepository(conn)
         self.facilities = FacilityRepository(conn)
         self.reports = ReportRepository(conn)
+        self.waits = WaitRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -15,6 +15,7 @@ from admitall.domain.errors import Conflict
 from admitall.domain.intake import PersonInput, parse_person_input
 from admitall.domain.lifecycle import identify
 from admitall.domain.merge import merge
+from admitall.domain.waits import wait_key
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
@@ -244,6 +245,10 @@ class _Batch:
             items.append(NewPerson(target.person, target.events, target.sources))
             target.events, target.sources = [], []
         self.uow.persons.add_many(items, self.now, [t.stored_id for t in pending])
+        policy = self.ctx.policy
+        self.uow.waits.open_many(
+            (t.stored_id, key) for t in pending if t.stored_id is not None and (key := wait_key(t.person, policy))
+        )
         if self.progress is not None:
             self.progress("saving", written, total)
 

@@ -1,0 +1,184 @@
+"""The recorded facts a scorecard is built from, each with the unit it belongs to and the moment it happened.
+
+A scorecard counts facts within a window [start, end): waits (from the wait segments), reports (from the
+reporting chain), directives and problems. Every fact carries a time so that it can be laid at the door of the
+official who led the unit at that moment, and a reference (a person, a report slot, a directive, a problem) so
+that a flag can show the facts behind it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from itertools import groupby
+from typing import NamedTuple
+
+from admitall.domain.policy import PriorityClass
+from admitall.domain.waits import ADMITTED
+
+
+class Kind(str, Enum):
+    IDENTIFIED = "identified"  # a person newly found in the four categories
+    DEMAND = "demand"  # a wait that was open at some time in the window
+    PLACED = "placed"  # a wait that ended in admission in the window (value: minutes waited)
+    STILL_WAITING = "still_waiting"  # a wait still open as the window closes (value: minutes so far)
+    BREACH = "breach"  # a wait that went past its class's service-level target in the window
+    REPORT_ON_TIME = "report_on_time"
+    REPORT_LATE = "report_late"
+    REPORT_MISSING = "report_missing"
+    REPORT_RECEIVED = "report_received"
+    REPORT_DISCREPANT = "report_discrepant"  # a report whose figures disagreed with the registry
+    DIRECTIVE_ON_TIME = "directive_on_time"  # value: hours from issue to completion
+    DIRECTIVE_LATE = "directive_late"
+    DIRECTIVE_OVERDUE = "directive_overdue"  # past due and still not done
+    PROBLEM_ON_TIME = "problem_on_time"  # value: hours from being raised to resolution
+    PROBLEM_LATE = "problem_late"
+    PROBLEM_OVERDUE = "problem_overdue"
+
+
+class Fact(NamedTuple):
+    kind: Kind
+    unit_code: str
+    at: datetime
+    cls: str | None = None
+    value: float = 0.0
+    ref: str = ""
+
+
+class Segment(NamedTuple):
+    """One stored wait segment (see domain.waits)."""
+
+    person_id: int
+    unit_code: str
+    cls: PriorityClass
+    wait_started_at: datetime
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+
+
+def _minutes(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 60, 1)
+
+
+def wait_facts(
+    segments: Iterable[Segment], start: datetime, end: datetime, sla: Mapping[PriorityClass, timedelta]
+) -> Iterator[Fact]:
+    """Demand, placements, waits still open, and service-level breaches in [start, end).
+
+    A wait (one person, one `wait_started_at`) counts once for each: demand where it first falls in the window,
+    a placement when it ended in admission, a breach at the first moment in the window it was past the target
+    of the class it had then."""
+    ordered = sorted(segments, key=lambda s: (s.person_id, s.wait_started_at, s.started_at))
+    for (person_id, waited_from), group in groupby(ordered, key=lambda s: (s.person_id, s.wait_started_at)):
+        segs = list(group)
+        inside = [s for s in segs if s.started_at < end and (s.ended_at is None or s.ended_at > start)]
+        if not inside:
+            continue
+        ref = str(person_id)
+        first, last = inside[0], segs[-1]
+        yield Fact(Kind.DEMAND, first.unit_code, max(first.started_at, start), first.cls.value, ref=ref)
+        if last.outcome == ADMITTED and last.ended_at is not None and start <= last.ended_at < end:
+            waited = _minutes(last.ended_at - waited_from)
+            yield Fact(Kind.PLACED, last.unit_code, last.ended_at, last.cls.value, waited, ref)
+        open_at_end = inside[-1]
+        if open_at_end.ended_at is None or open_at_end.ended_at >= end:
+            yield Fact(
+                Kind.STILL_WAITING, open_at_end.unit_code, end, open_at_end.cls.value, _minutes(end - waited_from), ref
+            )
+        for s in inside:
+            onset = max(s.started_at, waited_from + sla[s.cls], start)
+            if onset < min(s.ended_at or end, end):
+                yield Fact(Kind.BREACH, s.unit_code, onset, s.cls.value, _minutes(onset - waited_from), ref)
+                break
+
+
+class ReportSlot(NamedTuple):
+    unit_code: str
+    period_start: datetime
+    deadline: datetime
+    state: str  # on_time, late, missing (closed slots only)
+
+
+_SLOT_KINDS = {"on_time": Kind.REPORT_ON_TIME, "late": Kind.REPORT_LATE, "missing": Kind.REPORT_MISSING}
+
+
+def report_facts(slots: Iterable[ReportSlot], start: datetime, end: datetime) -> Iterator[Fact]:
+    """One fact per expected report whose deadline fell in the window, judged as the chain judged it."""
+    for s in slots:
+        kind = _SLOT_KINDS.get(s.state)
+        if kind is not None and start <= s.deadline < end:
+            yield Fact(kind, s.unit_code, s.deadline, ref=f"{s.unit_code}@{s.period_start.isoformat()}")
+
+
+class Duty(NamedTuple):
+    """Something a unit had to close by a time: a directive it received, a problem it raised for help."""
+
+    kind: str  # directive or problem
+    unit_code: str
+    ref: str
+    opened_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+
+
+_DUTY_KINDS = {
+    "directive": (Kind.DIRECTIVE_ON_TIME, Kind.DIRECTIVE_LATE, Kind.DIRECTIVE_OVERDUE),
+    "problem": (Kind.PROBLEM_ON_TIME, Kind.PROBLEM_LATE, Kind.PROBLEM_OVERDUE),
+}
+
+
+def duty_facts(duties: Iterable[Duty], start: datetime, end: datetime, now: datetime) -> Iterator[Fact]:
+    """Closed on time counts when it was closed; late or still open counts at the due time."""
+    for d in duties:
+        on_time, late, overdue = _DUTY_KINDS[d.kind]
+        hours = round((d.closed_at - d.opened_at).total_seconds() / 3600, 2) if d.closed_at else 0.0
+        if d.closed_at is not None and d.closed_at <= d.due_at:
+            if start <= d.closed_at < end:
+                yield Fact(on_time, d.unit_code, d.closed_at, value=hours, ref=d.ref)
+        elif start <= d.due_at < end and d.due_at <= now:
+            late_or_open = late if d.closed_at is not None and d.closed_at <= now else overdue
+            yield Fact(late_or_open, d.unit_code, d.due_at, value=hours if late_or_open is late else 0.0, ref=d.ref)
+
+
+@dataclass
+class Facts:
+    """Facts added up: counts by kind (and by class for waits), and the distributions the figures need."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    by_class: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> class -> n
+    values: dict[str, list[float]] = field(default_factory=dict)  # "placed:critical", "directive", ... -> values
+    population: int = 0
+
+    def add(self, f: Fact) -> None:
+        kind = f.kind.value
+        self.counts[kind] += 1
+        if f.cls is not None:
+            self.by_class.setdefault(kind, Counter())[f.cls] += 1
+        if f.kind in (Kind.PLACED, Kind.STILL_WAITING):
+            self.values.setdefault(f"{kind}:{f.cls}", []).append(f.value)
+        elif f.kind in (Kind.DIRECTIVE_ON_TIME, Kind.DIRECTIVE_LATE):
+            self.values.setdefault("directive", []).append(f.value)
+        elif f.kind in (Kind.PROBLEM_ON_TIME, Kind.PROBLEM_LATE):
+            self.values.setdefault("problem", []).append(f.value)
+
+    def merge(self, other: Facts) -> None:
+        self.counts.update(other.counts)
+        for kind, classes in other.by_class.items():
+            self.by_class.setdefault(kind, Counter()).update(classes)
+        for key, values in other.values.items():
+            self.values.setdefault(key, []).extend(values)
+        self.population += other.population
+
+    def n(self, kind: Kind) -> int:
+        return self.counts[kind.value]
+
+
+def facts_of(items: Iterable[Fact], population: int = 0) -> Facts:
+    facts = Facts(population=population)
+    for f in items:
+        facts.add(f)
+    return facts

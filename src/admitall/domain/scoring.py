@@ -1,0 +1,237 @@
+"""Scorecards (激励问责): figures, component scores, a weighted composite, rankings and flags, from facts only.
+
+Every component is a share of 100 with its numerator and denominator shown; a component with nothing to count
+(no one needed a bed, no report was due) is left out and the weights of the others are rescaled, so a unit is
+never rewarded or punished for work it did not have. The composite is the weighted mean of the components that
+count. Percentiles are nearest-rank (the value at position ceil(p/100 × n) in sorted order), so the same facts
+always give the same figures. Weights and thresholds come from a TOML file a city may replace.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from admitall.domain.errors import InvalidInput
+from admitall.domain.facts import Facts, Kind
+from admitall.domain.policy import PriorityClass
+
+COMPONENTS = ("placement", "sla", "completeness", "timeliness", "truthfulness", "directives", "problems")
+# review rules: the name in the file, how the value is counted, and the facts a flag links to
+REVIEW_RULES: dict[str, tuple[Kind, ...]] = {
+    "critical_breaches_at_least": (Kind.BREACH,),
+    "missing_reports_at_least": (Kind.REPORT_MISSING,),
+    "discrepant_reports_at_least": (Kind.REPORT_DISCREPANT,),
+    "overdue_directives_at_least": (Kind.DIRECTIVE_LATE, Kind.DIRECTIVE_OVERDUE),
+    "overdue_problems_at_least": (Kind.PROBLEM_LATE, Kind.PROBLEM_OVERDUE),
+}
+
+
+@dataclass(frozen=True)
+class Scoring:
+    weights: Mapping[str, float]
+    commend_at_least: float = 90.0
+    commend_min_demand: int = 1
+    review_below: float = 60.0
+    review: Mapping[str, int] | None = None
+    list_size: int = 10
+
+
+def _bad(zh: str, en: str) -> InvalidInput:
+    return InvalidInput("scoring.invalid", f"评分配置无效：{zh}", f"Invalid scoring file: {en}")
+
+
+def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    value = table.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise _bad(f"{where}.{key} 必须是不小于 0 的数", f"{where}.{key} must be a number of at least 0")
+    return float(value)
+
+
+def parse_scoring(text: str) -> Scoring:
+    """Read and check a scoring file: weights for known components, thresholds for known rules."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _bad(f"TOML 语法错误：{e}", f"TOML syntax error: {e}") from None
+    unknown = set(data) - {"weights", "commend", "review", "ranking"}
+    if unknown:
+        raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
+    weights_data = data.get("weights", {})
+    extra = set(weights_data) - set(COMPONENTS)
+    if extra:
+        raise _bad(f"未知的评分项 {sorted(extra)}", f"unknown components {sorted(extra)} (known: {COMPONENTS})")
+    weights = {c: _number(weights_data, c, "weights", 0) for c in COMPONENTS}
+    if not any(weights.values()):
+        raise _bad("至少一个权重必须大于 0", "at least one weight must be above 0")
+    commend, review_data = data.get("commend", {}), dict(data.get("review", {}))
+    extra = set(review_data) - set(REVIEW_RULES) - {"composite_below"}
+    if extra:
+        raise _bad(f"未知的问责规则 {sorted(extra)}", f"unknown review rules {sorted(extra)}")
+    review = {r: int(_number(review_data, r, "review", 0)) for r in REVIEW_RULES if r in review_data}
+    return Scoring(
+        weights=weights,
+        commend_at_least=_number(commend, "composite_at_least", "commend", 90),
+        commend_min_demand=int(_number(commend, "min_demand", "commend", 1)),
+        review_below=_number(review_data, "composite_below", "review", 60),
+        review=review,
+        list_size=max(1, int(_number(data.get("ranking", {}), "list_size", "ranking", 10))),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_scoring() -> Scoring:
+    return parse_scoring(resources.files("admitall").joinpath("data/scoring.toml").read_text(encoding="utf-8"))
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _share(numerator: int, denominator: int) -> dict[str, Any]:
+    value = round(100 * numerator / denominator, 1) if denominator else None
+    return {"value": value, "numerator": numerator, "denominator": denominator}
+
+
+def components(f: Facts) -> dict[str, dict[str, Any]]:
+    demand = f.n(Kind.DEMAND)
+    expected = f.n(Kind.REPORT_ON_TIME) + f.n(Kind.REPORT_LATE) + f.n(Kind.REPORT_MISSING)
+    received = f.n(Kind.REPORT_RECEIVED)
+    directives = f.n(Kind.DIRECTIVE_ON_TIME) + f.n(Kind.DIRECTIVE_LATE) + f.n(Kind.DIRECTIVE_OVERDUE)
+    problems = f.n(Kind.PROBLEM_ON_TIME) + f.n(Kind.PROBLEM_LATE) + f.n(Kind.PROBLEM_OVERDUE)
+    return {
+        "placement": _share(f.n(Kind.PLACED), demand),
+        "sla": _share(demand - min(demand, f.n(Kind.BREACH)), demand),
+        "completeness": _share(f.n(Kind.REPORT_ON_TIME) + f.n(Kind.REPORT_LATE), expected),
+        "timeliness": _share(f.n(Kind.REPORT_ON_TIME), expected),
+        "truthfulness": _share(received - min(received, f.n(Kind.REPORT_DISCREPANT)), received),
+        "directives": _share(f.n(Kind.DIRECTIVE_ON_TIME), directives),
+        "problems": _share(f.n(Kind.PROBLEM_ON_TIME), problems),
+    }
+
+
+def composite(parts: Mapping[str, Mapping[str, Any]], weights: Mapping[str, float]) -> float | None:
+    counted = [(weights.get(c, 0.0), float(p["value"])) for c, p in parts.items() if p["value"] is not None]
+    total = sum(w for w, _ in counted)
+    if not total:
+        return None
+    return round(sum(w * v for w, v in counted) / total, 1)
+
+
+def _spread(values: Sequence[float]) -> dict[str, float | int | None]:
+    return {
+        "n": len(values),
+        "median": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "max": max(values, default=None),
+    }
+
+
+def figures(f: Facts) -> dict[str, Any]:
+    """The figures behind the components, with waits by class and the workload they were measured against."""
+    identified, population = f.n(Kind.IDENTIFIED), f.population
+    breaches = f.n(Kind.BREACH)
+    per_class = {}
+    for cls in PriorityClass:
+        placed = f.values.get(f"placed:{cls.value}", [])
+        still = f.values.get(f"still_waiting:{cls.value}", [])
+        n_breach = f.by_class.get(Kind.BREACH.value, {}).get(cls.value, 0)
+        if placed or still or n_breach:
+            per_class[cls.value] = {
+                "placed_wait_minutes": _spread(placed),
+                "still_waiting": len(still),
+                "longest_still_waiting_minutes": max(still, default=None),
+                "breaches": n_breach,
+            }
+    return {
+        "identified": identified,
+        "population": population,
+        "demand": f.n(Kind.DEMAND),
+        "placed": f.n(Kind.PLACED),
+        "still_waiting": f.n(Kind.STILL_WAITING),
+        "breaches": breaches,
+        "critical_breaches": f.by_class.get(Kind.BREACH.value, {}).get(PriorityClass.CRITICAL.value, 0),
+        "by_class": per_class,
+        "reports": {k: f.counts[f"report_{k}"] for k in ("on_time", "late", "missing", "received", "discrepant")},
+        "directives": {k: f.counts[f"directive_{k}"] for k in ("on_time", "late", "overdue")},
+        "problems": {k: f.counts[f"problem_{k}"] for k in ("on_time", "late", "overdue")},
+        "directive_closure_hours": _spread(f.values.get("directive", [])),
+        "problem_closure_hours": _spread(f.values.get("problem", [])),
+        "per_10k_residents": {
+            "identified": round(identified * 10_000 / population, 2) if population else None,
+            "still_waiting": round(f.n(Kind.STILL_WAITING) * 10_000 / population, 2) if population else None,
+            "breaches": round(breaches * 10_000 / population, 2) if population else None,
+        },
+        "breaches_per_100_identified": round(breaches * 100 / identified, 2) if identified else None,
+    }
+
+
+def _rule_value(f: Facts, rule: str) -> int:
+    if rule == "critical_breaches_at_least":
+        return f.by_class.get(Kind.BREACH.value, {}).get(PriorityClass.CRITICAL.value, 0)
+    return sum(f.n(k) for k in REVIEW_RULES[rule])
+
+
+def flags(f: Facts, score: float | None, scoring: Scoring) -> list[dict[str, Any]]:
+    """Accountability review by any rule reached; commendation only with work done, a high score, and no review."""
+    found: list[dict[str, Any]] = []
+    if score is not None and score < scoring.review_below:
+        found.append(
+            {
+                "flag": "review",
+                "rule": "composite_below",
+                "value": score,
+                "threshold": scoring.review_below,
+                "facts": [],
+            }
+        )
+    for rule, threshold in sorted((scoring.review or {}).items()):
+        value = _rule_value(f, rule)
+        if threshold and value >= threshold:
+            kinds = [k.value for k in REVIEW_RULES[rule]]
+            found.append({"flag": "review", "rule": rule, "value": value, "threshold": threshold, "facts": kinds})
+    if (
+        not found
+        and score is not None
+        and score >= scoring.commend_at_least
+        and f.n(Kind.DEMAND) >= scoring.commend_min_demand
+    ):
+        found.append(
+            {
+                "flag": "commend",
+                "rule": "composite_at_least",
+                "value": score,
+                "threshold": scoring.commend_at_least,
+                "facts": [Kind.PLACED.value],
+            }
+        )
+    return found
+
+
+def scorecard(f: Facts, scoring: Scoring) -> dict[str, Any]:
+    parts = components(f)
+    score = composite(parts, scoring.weights)
+    return {
+        "score": score,
+        "components": {c: {**p, "weight": scoring.weights.get(c, 0.0)} for c, p in parts.items()},
+        "figures": figures(f),
+        "flags": flags(f, score, scoring),
+    }
+
+
+def rank(scores: Iterable[tuple[str, float | None]]) -> dict[str, int]:
+    """Rank 1 for the best score; equal scores share a rank (then the next rank skips); unscored are unranked."""
+    ordered = sorted(((s, key) for key, s in scores if s is not None), key=lambda x: (-x[0], x[1]))
+    ranks: dict[str, int] = {}
+    for position, (score, key) in enumerate(ordered, start=1):
+        previous = ordered[position - 2] if position > 1 else None
+        ranks[key] = ranks[previous[1]] if previous is not None and previous[0] == score else position
+    return ranks
