@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from admitall.domain.access import Role
 from admitall.domain.identity import check_character
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context, cli_actor
+from admitall.services.officials import add_official, assign_lead
 from admitall.services.units import import_units
 
 CITY = "420100000000"
@@ -42,9 +43,34 @@ def id_number(born: date = date(1985, 3, 7), region: str = "420102", seq: int = 
     return first17 + check_character(first17)
 
 
-def load_small_city(ctx: Context) -> None:
+# the responsible lead of every unit, and the user who signs in as them (where one exists in the e2e world)
+LEADS = {
+    CITY: ("王忠", "市指挥部副指挥长", "commander"),
+    JIANGAN: ("李江", "区委副书记", "jiangan"),
+    DAZHI: ("张智", "街道工委书记", "dazhi"),
+    DAZHI_1: ("刘幸", "社区书记", "community"),
+    DAZHI_2: ("陈和", "社区书记", None),
+    YIYUAN: ("赵元", "街道办主任", "yiyuan"),
+    YIYUAN_1: ("孙建", "社区书记", None),
+    WUCHANG: ("周昌", "区委副书记", None),
+    WUCHANG_STREET: ("吴玉", "街道工委书记", None),
+    WUCHANG_1: ("郑春", "社区主任", None),
+}
+LEADS_SINCE = datetime(2020, 1, 25, 0, 0, tzinfo=UTC)
+
+
+def load_small_city(ctx: Context, *, leads: bool = True) -> dict[str, int]:
+    """The small city; with `leads`, every unit has a responsible lead (an official of that unit) since
+    LEADS_SINCE. Returns unit → lead official id."""
     summary = import_units(ctx, cli_actor(), [(i + 2, {"code": c, "name": n}) for i, (c, n) in enumerate(SMALL_CITY)])
     assert summary.accepted == len(SMALL_CITY)
+    ids: dict[str, int] = {}
+    if leads:
+        for code, (name, title, username) in LEADS.items():
+            official = add_official(ctx, cli_actor(), name=name, title=title, home_unit=code, username=username)
+            ids[code] = official["id"]
+            assign_lead(ctx, cli_actor(), code, official["id"], starts_at=LEADS_SINCE)
+    return ids
 
 
 def person_row(**overrides: Any) -> dict[str, str | None]:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     # the admission policy (priority classes, eligible beds, SLA targets); the packaged defaults if not given
     policy_file: str | None = None
+    # the scorecard weights and flag thresholds; the packaged defaults (data/scoring.toml) if not given
+    scoring_file: str | None = None
     # a reported figure is a discrepancy when it differs from the registry by more than both of these
     discrepancy_absolute: int = 1
     discrepancy_relative: float = 0.05

@@ -39,6 +39,9 @@ class Permission(str, Enum):
     SUBMIT_REPORTS = "submit_reports"
     HANDLE_ALERTS = "handle_alerts"
     MANAGE_SCHEDULES = "manage_schedules"
+    MANAGE_OFFICIALS = "manage_officials"
+    ISSUE_DIRECTIVES = "issue_directives"
+    RESPOND_DIRECTIVES = "respond_directives"
 
 
 _P = Permission
@@ -56,10 +59,14 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_AUDIT,
             _P.MANAGE_FACILITIES,
             _P.MANAGE_SCHEDULES,
+            _P.MANAGE_OFFICIALS,
         }
     ),
-    # commanders need the picture and the people in it, not their ID numbers
-    Role.COMMANDER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT, _P.HANDLE_ALERTS}),
+    # commanders need the picture and the people in it, not their ID numbers; they sink officials to units
+    # and give orders
+    Role.COMMANDER: frozenset(
+        {_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT, _P.HANDLE_ALERTS, _P.MANAGE_OFFICIALS, _P.ISSUE_DIRECTIVES}
+    ),
     # the field: find, register, call, reclassify
     Role.UNIT_OFFICER: frozenset(
         {
@@ -73,9 +80,10 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.CORRECT_DETAILS,
             _P.SUBMIT_REPORTS,
             _P.HANDLE_ALERTS,
+            _P.ISSUE_DIRECTIVES,
+            _P.RESPOND_DIRECTIVES,
         }
     ),
-    # dispatchers call people and organise transport
     # dispatchers plan and confirm admissions, call people and organise transport
     Role.DISPATCHER: frozenset({_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.SEE_PERSONAL_DATA, _P.ALLOCATE, _P.TRANSPORT}),
     # admissions desks identify who arrives, admit or refuse, record diagnosis and severity, keep bed status true

@@ -13,6 +13,7 @@ from admitall.domain.access import Permission, Role, can, require
 from admitall.domain.errors import InvalidInput, NotFound
 from admitall.domain.people import Stamp
 from admitall.domain.policy import Policy, default_policy, parse_policy
+from admitall.domain.scoring import Scoring, default_scoring, parse_scoring
 from admitall.domain.units import in_subtree, normalize_code
 from admitall.settings import Settings, get_settings
 from admitall.store.db import make_engine
@@ -58,6 +59,8 @@ def not_found(what: str, key: object) -> NotFound:
         "facility": ("收治机构", "facility"),
         "alert": ("警报", "alert"),
         "problem": ("问题", "problem"),
+        "official": ("干部", "official"),
+        "directive": ("指令", "directive"),
     }
     zh, en = names.get(what, (what, what))
     return NotFound(
@@ -78,6 +81,7 @@ class Context:
     clock: Clock
     settings: Settings
     policy: Policy = field(default_factory=default_policy)
+    scoring: Scoring = field(default_factory=default_scoring)
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, write=write)
@@ -91,19 +95,27 @@ class Context:
         )
 
 
+def _read(path: str, code: str, zh: str, en: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidInput(
+            code, f"无法读取{zh} {path}：{e.strerror}", f"Cannot read the {en} {path}: {e.strerror}"
+        ) from None
+
+
 def load_policy(path: str | None) -> Policy:
     """The policy file named in the settings, or the packaged defaults. An invalid file stops the start."""
     if path is None:
         return default_policy()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise InvalidInput(
-            "policy.unreadable",
-            f"无法读取收治策略文件 {path}：{e.strerror}",
-            f"Cannot read the admission policy file {path}: {e.strerror}",
-        ) from None
-    return parse_policy(text)
+    return parse_policy(_read(path, "policy.unreadable", "收治策略文件", "admission policy file"))
+
+
+def load_scoring(path: str | None) -> Scoring:
+    """The scoring file named in the settings, or the packaged defaults. An invalid file stops the start."""
+    if path is None:
+        return default_scoring()
+    return parse_scoring(_read(path, "scoring.unreadable", "评分配置文件", "scoring file"))
 
 
 def make_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
@@ -113,4 +125,5 @@ def make_context(settings: Settings | None = None, clock: Clock | None = None) -
         clock=clock or SystemClock(),
         settings=settings,
         policy=load_policy(settings.policy_file),
+        scoring=load_scoring(settings.scoring_file),
     )

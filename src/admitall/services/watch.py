@@ -1,5 +1,7 @@
-"""Watching the chain (掉链子): missing reports raise alerts at their deadline and escalate; problems that need
-help escalate when overdue. Run every minute by one runner at a time; acknowledging and resolving by people.
+"""Watching the chain (掉链子): missing reports raise alerts at their deadline and escalate; so do directives
+past their due time; a unit without a responsible lead is an alert; problems that need help escalate when
+overdue; measurable directives the registry shows done are completed; the scorecards are kept current. Run every
+minute by one runner at a time; acknowledging and resolving by people.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from admitall.domain.access import Permission
+from admitall.domain.directives import ESCALATE_EVERY
 from admitall.domain.errors import Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
+from admitall.domain.officials import LeadAssignment
 from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
 from admitall.domain.units import level_of, parent_of
 from admitall.services.context import Actor, Context, not_found
+from admitall.services.directives import OVERDUE, complete_measured
+from admitall.services.officials import NO_LEAD
 from admitall.services.reporting import chain_status, schedules_of
+from admitall.services.scorecards import refresh
 from admitall.store.uow import UnitOfWork
 
 JOB = "chain_watch"
@@ -47,18 +54,37 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         uow.commit()
     try:
         with ctx.uow(write=True) as uow:
-            raised = _raise_missing(ctx, uow, now)
+            leads = uow.officials.leads_now(None)
+            raised = _raise_missing(ctx, uow, now, leads)
+            vacant = _raise_no_lead(uow, now)
+            completed = complete_measured(uow, now)
+            overdue = _raise_overdue(uow, now)
             escalated = _escalate(ctx, uow, now)
             problems = _escalate_problems(uow, now)
             uow.commit()
+        cards = refresh(ctx)
     finally:
         with ctx.uow(write=True) as uow:
             uow.reports.release_lease(JOB, holder, now)
             uow.commit()
-    return {"ran": True, "raised": raised, "escalated": escalated, "problems_escalated": problems}
+    return {
+        "ran": True,
+        "raised": raised,
+        "units_without_lead": vacant,
+        "directives_completed_by_registry": completed,
+        "directives_overdue": overdue,
+        "escalated": escalated,
+        "problems_escalated": problems,
+        "scorecards": cards,
+    }
 
 
-def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
+def _official(leads: dict[str, LeadAssignment], code: str) -> int | None:
+    lead = leads.get(code)
+    return lead.official_id if lead is not None else None
+
+
+def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str, LeadAssignment]) -> int:
     status = chain_status(ctx, uow, None, now - LOOKBACK, now)
     missing = {key for key, state in status.items() if state == "missing"}
     schedules = schedules_of(uow)
@@ -80,32 +106,76 @@ def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
                 "deadline": (start + schedule.period + schedule.grace).isoformat(),
                 "two_in_a_row": consecutive > 1,
             },
+            official_id=_official(leads, code),
+        )
+    return raised
+
+
+def _raise_no_lead(uow: UnitOfWork, now: datetime) -> int:
+    """A unit without a responsible lead is itself an alert, to the unit above (the top unit answers itself)."""
+    raised = 0
+    for code, since in uow.officials.without_lead(None):
+        raised += uow.reports.raise_alert(
+            kind=NO_LEAD,
+            unit_code=code,
+            period_start=since,
+            target_unit=_top(uow, code) or code,
+            step=0,
+            consecutive=1,
+            at=now,
+            detail={"since": since.isoformat()},
+        )
+    return raised
+
+
+def _raise_overdue(uow: UnitOfWork, now: datetime) -> int:
+    """A directive not completed by its due time: an alert to the unit above the recipient, naming its lead."""
+    raised = 0
+    for x in uow.directives.open_recipients():
+        if x["due_at"] > now:
+            continue
+        raised += uow.reports.raise_alert(
+            kind=OVERDUE,
+            unit_code=x["unit_code"],
+            period_start=x["due_at"],
+            target_unit=_top(uow, x["unit_code"]),
+            step=0,
+            consecutive=1,
+            at=now,
+            detail={"directive_id": x["directive_id"], "title": x["title"], "due_at": x["due_at"].isoformat()},
+            subject_id=x["id"],
+            official_id=x["official_id"],
         )
     return raised
 
 
 def _escalate(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
-    """An alert unanswered for one more period (neither acknowledged nor the report received) goes one level up."""
+    """An alert unanswered for one more period (neither acknowledged nor resolved: the report received, the
+    directive completed) goes one level up. A directive's period is ESCALATE_EVERY."""
     schedules = schedules_of(uow)
-    shortest = min((s.period for s in schedules.values()), default=timedelta(hours=1))
+    shortest = min([*(s.period for s in schedules.values()), ESCALATE_EVERY])
     escalated = 0
-    for alert in uow.reports.to_escalate(MISSING, now - shortest):
-        period = schedules[level_of(alert["unit_code"])].period
-        if alert["raised_at"] > now - period:
-            continue
-        target = _top(uow, alert["target_unit"])
-        if target is None:
-            continue  # already at the top
-        escalated += uow.reports.raise_alert(
-            kind=MISSING,
-            unit_code=alert["unit_code"],
-            period_start=alert["period_start"],
-            target_unit=target,
-            step=alert["step"] + 1,
-            consecutive=alert["consecutive"],
-            at=now,
-            detail={**alert["detail"], "escalated_from": alert["target_unit"]},
-        )
+    for kind in (MISSING, OVERDUE):
+        for alert in uow.reports.to_escalate(kind, now - shortest):
+            schedule = schedules.get(level_of(alert["unit_code"]))
+            period = schedule.period if kind == MISSING and schedule is not None else ESCALATE_EVERY
+            if alert["raised_at"] > now - period:
+                continue
+            target = _top(uow, alert["target_unit"])
+            if target is None:
+                continue  # already at the top
+            escalated += uow.reports.raise_alert(
+                kind=kind,
+                unit_code=alert["unit_code"],
+                period_start=alert["period_start"],
+                target_unit=target,
+                step=alert["step"] + 1,
+                consecutive=alert["consecutive"],
+                at=now,
+                detail={**alert["detail"], "escalated_from": alert["target_unit"]},
+                subject_id=alert["subject_id"],
+                official_id=alert["official_id"],
+            )
     return escalated
 
 
@@ -139,6 +209,8 @@ def _alert_view(a: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "acknowledged_by": a["acknowledged_by"],
         "note": a["ack_note"],
         "detail": a["detail"],
+        "subject_id": a["subject_id"] or None,
+        "official_id": a["official_id"],
     }
 
 

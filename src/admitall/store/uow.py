@@ -21,6 +21,9 @@ from admitall.store.repositories import (
     UnitRepository,
     UserRepository,
 )
+from admitall.store.repositories.directives import DirectiveRepository
+from admitall.store.repositories.officials import OfficialRepository
+from admitall.store.repositories.scorecards import ScorecardRepository
 from admitall.store.repositories.waits import WaitRepository
 
 
@@ -35,6 +38,9 @@ class UnitOfWork:
     facilities: FacilityRepository
     reports: ReportRepository
     waits: WaitRepository
+    officials: OfficialRepository
+    directives: DirectiveRepository
+    scorecards: ScorecardRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -56,6 +62,9 @@ class UnitOfWork:
         self.facilities = FacilityRepository(conn)
         self.reports = ReportRepository(conn)
         self.waits = WaitRepository(conn)
+        self.officials = OfficialRepository(conn)
+        self.directives = DirectiveRepository(conn)
+        self.scorecards = ScorecardRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -280,6 +280,16 @@ class PersonRepository:
         if rows:
             self.conn.execute(insert(person_sources), rows)
 
+    def names(self, ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(ids))
+        found: dict[int, str] = {}
+        for chunk in chunks(wanted):
+            found.update(
+                (r.id, r.name)
+                for r in self.conn.execute(select(persons.c.id, persons.c.name).where(persons.c.id.in_(chunk)))
+            )
+        return found
+
     def history(self, person_id: int) -> list[StoredEvent]:
         rows = self.conn.execute(
             select(person_events).where(person_events.c.person_id == person_id).order_by(person_events.c.seq)

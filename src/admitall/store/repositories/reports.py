@@ -168,6 +168,8 @@ class ReportRepository:
         consecutive: int,
         at: datetime,
         detail: dict[str, Any],
+        subject_id: int = 0,
+        official_id: int | None = None,
     ) -> bool:
         """Raise the alert unless it is already raised; True if it is new."""
         exists = self.conn.execute(
@@ -176,6 +178,7 @@ class ReportRepository:
                 alerts.c.unit_code == unit_code,
                 alerts.c.period_start == period_start if period_start is not None else alerts.c.period_start.is_(None),
                 alerts.c.step == step,
+                alerts.c.subject_id == subject_id,
             )
         ).first()
         if exists is not None:
@@ -192,6 +195,8 @@ class ReportRepository:
                         consecutive=consecutive,
                         raised_at=at,
                         detail=detail,
+                        subject_id=subject_id,
+                        official_id=official_id,
                     )
                 )
         except IntegrityError:  # raised by another runner meanwhile
@@ -220,6 +225,7 @@ class ReportRepository:
             later.c.unit_code == alerts.c.unit_code,
             later.c.period_start == alerts.c.period_start,
             later.c.step == alerts.c.step + 1,
+            later.c.subject_id == alerts.c.subject_id,
         )
         rows = self.conn.execute(
             select(alerts).where(
@@ -252,6 +258,13 @@ class ReportRepository:
             .values(resolved_at=at)
         )
         return int(result.rowcount or 0)
+
+    def resolve_open_alerts(self, kind: str, unit_code: str, at: datetime, subject_id: int | None = None) -> int:
+        """Whatever the alerts of this kind about the unit were waiting for has happened."""
+        where = [alerts.c.kind == kind, alerts.c.unit_code == unit_code, alerts.c.resolved_at.is_(None)]
+        if subject_id is not None:
+            where.append(alerts.c.subject_id == subject_id)
+        return int(self.conn.execute(update(alerts).where(*where).values(resolved_at=at)).rowcount or 0)
 
     def open_alert_count(self, root: str | None) -> int:
         return int(

@@ -1,0 +1,238 @@
+"""Scorecards per unit and per responsible official (激励问责), per day and over any window.
+
+A day's scorecards for the whole tree are computed in one pass: the facts of every unit are loaded once, added
+up from the communities to the city, scored, and ranked within each level; each official gets the facts of the
+units they led, counted only while they led them (a report missed before a handover counts for the previous
+lead). Days are stored: provisional while the day runs, final once its last deadlines have passed. Any other
+window is computed on request for one unit's subtree or one official.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from admitall.domain.facts import Fact, Facts, facts_of
+from admitall.domain.officials import LED_LEVELS, Leads, Official
+from admitall.domain.scoring import rank, scorecard
+from admitall.domain.units import in_subtree, level_of, parent_of
+from admitall.services.context import Context
+from admitall.services.scorecard_facts import EPSILON, load_facts
+from admitall.store.repositories.reports import _in_subtree
+from admitall.store.tables import units
+from admitall.store.uow import UnitOfWork
+
+# a day's scorecards become final this long after the day ends (its last reports are due at 00:10)
+FINAL_AFTER = timedelta(hours=1)
+# how often the running day's provisional scorecards are recomputed
+REFRESH_EVERY = timedelta(minutes=15)
+
+
+def day_window(day: date, ctx: Context) -> tuple[datetime, datetime]:
+    """Midnight to midnight in the city's time zone, as UTC."""
+    start = datetime.combine(day, time(0), tzinfo=ctx.settings.tz)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def today(ctx: Context) -> date:
+    return ctx.clock.now().astimezone(ctx.settings.tz).date()
+
+
+@dataclass
+class Tree:
+    """The units of a subtree with their names and populations (own figure, else the sum of the children's)."""
+
+    names: dict[str, str]
+    population: dict[str, int]
+
+    @classmethod
+    def load(cls, uow: UnitOfWork, root: str | None) -> Tree:
+        rows = list(
+            uow.conn.execute(
+                select(units.c.code, units.c.name, units.c.population).where(_in_subtree(units.c.code, root))
+            )
+        )
+        names = {code: name for code, name, _ in rows}
+        own = {code: pop for code, _, pop in rows if pop}
+        summed: dict[str, int] = defaultdict(int)
+        for code in sorted(names, key=lambda c: -level_of(c).depth):
+            value = own.get(code, summed.get(code, 0))
+            parent = parent_of(code)
+            if parent in names:
+                summed[parent] += value
+            summed[code] = value
+        return cls(names, dict(summed))
+
+    def codes(self) -> list[str]:
+        return sorted(self.names)
+
+
+def roll_up(facts: Iterable[Fact], tree: Tree) -> dict[str, Facts]:
+    """Facts added up for every unit of the tree over its whole subtree."""
+    own: dict[str, list[Fact]] = defaultdict(list)
+    for f in facts:
+        own[f.unit_code].append(f)
+    totals: dict[str, Facts] = {code: facts_of(own.get(code, ())) for code in tree.names}
+    for code in sorted(tree.names, key=lambda c: -level_of(c).depth):  # children before their parents
+        parent = parent_of(code)
+        if parent in totals:
+            totals[parent].merge(totals[code])
+    for code, total in totals.items():
+        total.population = tree.population.get(code, 0)
+    return totals
+
+
+def _at(f: Fact, end: datetime) -> datetime:
+    """The moment a fact is laid at someone's door: a wait still open as the window closes counts just before."""
+    return f.at - EPSILON if f.at >= end else f.at
+
+
+@dataclass
+class Computed:
+    start: datetime
+    end: datetime
+    unit_cards: dict[str, dict[str, Any]]
+    official_cards: dict[int, dict[str, Any]]
+
+
+def compute(ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime) -> Computed:
+    """Unit and official scorecards for the subtree and the window, with ranks within each level."""
+    now = ctx.clock.now()
+    scoring = ctx.scoring
+    until = min(end, now)
+    facts = load_facts(ctx, uow, root, start, end, now)
+    tree = Tree.load(uow, root)
+    totals = roll_up(facts, tree)
+    led_codes = [c for c in tree.codes() if level_of(c) in LED_LEVELS]
+    leads = Leads(uow.officials.overlapping(root, start, until))
+    officials = uow.officials.named(o for c in led_codes for o, _, _ in leads.during(c, start, until))
+    unit_cards: dict[str, dict[str, Any]] = {}
+    for code in led_codes:
+        card = scorecard(totals.get(code, Facts()), scoring)
+        spans = leads.during(code, start, until)
+        card["name"] = tree.names[code]
+        card["leads"] = [_span(o, lo, hi, officials) for o, lo, hi in spans]
+        unit_cards[code] = card
+    official_facts = _official_facts(facts, totals, led_codes, leads, start, until)
+    official_cards = {}
+    for official_id, (subject_facts, led) in official_facts.items():
+        card = scorecard(subject_facts, scoring)
+        who = officials.get(official_id)
+        card["name"] = who.name if who else str(official_id)
+        card["title"] = who.title if who else ""
+        card["units"] = [
+            {"code": c, "name": tree.names.get(c), "from": lo.isoformat(), "until": hi.isoformat()} for c, lo, hi in led
+        ]
+        card["level"] = min((level_of(c) for c, _, _ in led), key=lambda lv: lv.depth).value
+        official_cards[official_id] = card
+    _rank(unit_cards, lambda code, _: level_of(code).value)
+    _rank(official_cards, lambda _, card: card["level"])
+    return Computed(start, end, unit_cards, official_cards)
+
+
+def _span(official_id: int, lo: datetime, hi: datetime, officials: dict[int, Official]) -> dict[str, Any]:
+    who = officials.get(official_id)
+    return {
+        "official_id": official_id,
+        "name": who.name if who else None,
+        "from": lo.isoformat(),
+        "until": hi.isoformat(),
+    }
+
+
+def _official_facts(
+    facts: Sequence[Fact],
+    totals: dict[str, Facts],
+    led_codes: Sequence[str],
+    leads: Leads,
+    start: datetime,
+    until: datetime,
+) -> dict[int, tuple[Facts, list[tuple[str, datetime, datetime]]]]:
+    """Each official's facts: a unit led the whole window brings its totals; a unit handed over part-way brings
+    only the facts of its subtree that happened while the official led it."""
+    result: dict[int, tuple[Facts, list[tuple[str, datetime, datetime]]]] = {}
+    for code in led_codes:
+        spans = leads.during(code, start, until)
+        for official_id, lo, hi in spans:
+            mine, led = result.setdefault(official_id, (Facts(), []))
+            led.append((code, lo, hi))
+            whole = lo == start and hi == until
+            if whole:
+                part = totals.get(code, Facts())
+            else:
+                part = facts_of(f for f in facts if in_subtree(f.unit_code, code) and lo <= _at(f, until) < hi)
+            population = mine.population + (totals[code].population if code in totals else 0)
+            mine.merge(part)
+            mine.population = population
+    return result
+
+
+def _rank(cards: dict[Any, dict[str, Any]], level: Any) -> None:
+    groups: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
+    keys = {}
+    for key, card in cards.items():
+        groups[level(key, card)].append((str(key), card["score"]))
+        keys[str(key)] = key
+    for members in groups.values():
+        ranks = rank(members)
+        for key_text, _ in members:
+            card = cards[keys[key_text]]
+            card["rank"] = ranks.get(key_text)
+            card["ranked"] = len(ranks)
+
+
+def store_day(ctx: Context, day: date) -> dict[str, Any]:
+    """Compute and store the day's scorecards for every unit and official (final if the day is long enough past)."""
+    start, end = day_window(day, ctx)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        computed = compute(ctx, uow, None, start, end)
+    final = now >= end + FINAL_AFTER
+    rows = [
+        _row("unit", code, level_of(code).value, card, final, now) for code, card in computed.unit_cards.items()
+    ] + [_row("official", str(oid), card["level"], card, final, now) for oid, card in computed.official_cards.items()]
+    with ctx.uow(write=True) as uow:
+        uow.scorecards.replace_day(day, rows)
+        uow.commit()
+    return {
+        "day": day.isoformat(),
+        "final": final,
+        "units": len(computed.unit_cards),
+        "officials": len(computed.official_cards),
+    }
+
+
+def _row(kind: str, subject: str, level: str, card: dict[str, Any], final: bool, now: datetime) -> dict[str, Any]:
+    return {
+        "subject_kind": kind,
+        "subject": subject,
+        "level": level,
+        "final": final,
+        "computed_at": now,
+        "score": card["score"],
+        "rank": card.get("rank"),
+        "ranked": card.get("ranked"),
+        "card": card,
+    }
+
+
+def refresh(ctx: Context) -> list[dict[str, Any]]:
+    """What the watch runs: finish the last two days if not final, and keep today's provisional cards fresh."""
+    now = ctx.clock.now()
+    current = today(ctx)
+    with ctx.uow() as uow:
+        stored = uow.scorecards.days()
+    done = []
+    for day in (current - timedelta(days=2), current - timedelta(days=1)):
+        final, _ = stored.get(day, (False, None))
+        if not final:
+            done.append(store_day(ctx, day))
+    _, computed_at = stored.get(current, (False, None))
+    if computed_at is None or now - computed_at >= REFRESH_EVERY:
+        done.append(store_day(ctx, current))
+    return done

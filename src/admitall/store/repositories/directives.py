@@ -1,0 +1,84 @@
+"""Directives and the units that received them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from admitall.store.bulk import bulk_insert
+from admitall.store.repositories.reports import _in_subtree
+from admitall.store.tables_accountability import directive_recipients, directives
+
+d = directives.c
+r = directive_recipients.c
+_RECEIVED = [directive_recipients, d.title, d.body, d.issuer, d.issuer_unit, d.issued_at, d.target]
+
+
+class DirectiveRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, row: dict[str, Any], recipients: Sequence[dict[str, Any]]) -> int:
+        directive_id = int(self.conn.execute(insert(directives).values(**row)).inserted_primary_key[0])  # type: ignore[index]
+        bulk_insert(self.conn, directive_recipients, [{**x, "directive_id": directive_id} for x in recipients])
+        return directive_id
+
+    def get(self, directive_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(directives).where(d.id == directive_id)).first()
+        return dict(row._mapping) if row else None
+
+    def recipients_of(self, directive_ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not directive_ids:
+            return []
+        rows = self.conn.execute(
+            select(directive_recipients)
+            .where(r.directive_id.in_(list(directive_ids)))
+            .order_by(r.directive_id, r.unit_code)
+        )
+        return [dict(x._mapping) for x in rows]
+
+    def recipient(self, recipient_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(*_RECEIVED).join(directives, d.id == r.directive_id).where(r.id == recipient_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def update_recipient(self, recipient_id: int, **values: Any) -> None:
+        self.conn.execute(update(directive_recipients).where(r.id == recipient_id).values(**values))
+
+    def received(self, root: str | None, *, open_only: bool = False, limit: int = 500) -> list[dict[str, Any]]:
+        """What units in the subtree received, newest first."""
+        query = select(*_RECEIVED).join(directives, d.id == r.directive_id).where(_in_subtree(r.unit_code, root))
+        if open_only:
+            query = query.where(r.status != "completed")
+        rows = self.conn.execute(query.order_by(d.issued_at.desc(), r.unit_code).limit(limit))
+        return [dict(x._mapping) for x in rows]
+
+    def issued(self, root: str | None, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Directives issued by units in the subtree (the CLI's, with no unit, count as the top's)."""
+        where = _in_subtree(d.issuer_unit, root) if root is not None else or_(d.issuer_unit.is_(None), d.id > 0)
+        rows = self.conn.execute(select(directives).where(where).order_by(d.issued_at.desc()).limit(limit))
+        return [dict(x._mapping) for x in rows]
+
+    def open_recipients(self) -> list[dict[str, Any]]:
+        """Every recipient not yet completed, with the directive's target."""
+        rows = self.conn.execute(
+            select(*_RECEIVED).join(directives, d.id == r.directive_id).where(r.status != "completed")
+        )
+        return [dict(x._mapping) for x in rows]
+
+    def duties(self, root: str | None, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Recipients whose completion or due time falls in [start, end), for the scorecards."""
+        rows = self.conn.execute(
+            select(r.id, r.unit_code, d.issued_at, r.due_at, r.completed_at)
+            .join(directives, d.id == r.directive_id)
+            .where(
+                _in_subtree(r.unit_code, root),
+                or_(r.due_at.between(start, end), r.completed_at.between(start, end)),
+            )
+        )
+        return [dict(x._mapping) for x in rows]

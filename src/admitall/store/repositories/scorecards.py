@@ -1,0 +1,42 @@
+"""Stored daily scorecards: written whole for a day, replaced whole when the day is computed again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from admitall.store.bulk import bulk_insert
+from admitall.store.tables_accountability import scorecards
+
+s = scorecards.c
+
+
+class ScorecardRepository:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def replace_day(self, day: date, rows: Sequence[dict[str, Any]]) -> None:
+        self.conn.execute(delete(scorecards).where(s.day == day))
+        bulk_insert(self.conn, scorecards, [{**row, "day": day} for row in rows])
+
+    def one(self, day: date, kind: str, subject: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(scorecards).where(s.day == day, s.subject_kind == kind, s.subject == subject)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def of_level(self, day: date, kind: str, level: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(scorecards)
+            .where(s.day == day, s.subject_kind == kind, s.level == level)
+            .order_by(s.rank.is_(None), s.rank, s.subject)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def days(self) -> dict[date, tuple[bool, Any]]:
+        """Every day with stored scorecards: (final?, when computed)."""
+        rows = self.conn.execute(select(s.day, s.final, func.max(s.computed_at)).group_by(s.day, s.final))
+        return {day: (bool(final), at) for day, final, at in rows}  # a day is stored whole: one `final` a day
