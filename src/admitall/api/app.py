@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from admitall import __version__
-from admitall.api import routes_admission, routes_auth, routes_registry, routes_reporting
+from admitall.api import routes_accountability, routes_admission, routes_auth, routes_registry, routes_reporting
 from admitall.api.errors import install_error_handlers
 from admitall.services.context import Context, make_context
 from admitall.services.watch import run_every_minute
@@ -46,6 +46,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_registry.router)
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
+    app.include_router(routes_accountability.router)
     app.include_router(pages.router)
     app.include_router(pages_admission.router)
     app.include_router(pages_reporting.router)

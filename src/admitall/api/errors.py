@@ -19,7 +19,15 @@ from admitall.domain.errors import AdmitAllError
 
 log = logging.getLogger("admitall")
 
-STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409, "refused": 409}
+STATUS = {
+    "invalid": 422,
+    "not_found": 404,
+    "forbidden": 403,
+    "unauthenticated": 401,
+    "conflict": 409,
+    "refused": 409,
+    "unavailable": 503,
+}
 
 
 def _wants_json(request: Request) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["invalid", "not_found", "forbidden", "unauthenticated", "conflict", "refused"]
+Kind = Literal["invalid", "not_found", "forbidden", "unauthenticated", "conflict", "refused", "unavailable"]
 
 
 class AdmitAllError(Exception):
@@ -47,6 +47,12 @@ class Unauthenticated(AdmitAllError):
 
 class Conflict(AdmitAllError):
     kind = "conflict"
+
+
+class Unavailable(AdmitAllError):
+    """Something the server needs for this request is missing (a program, a service): try another way."""
+
+    kind = "unavailable"
 
 
 class TransitionRefused(AdmitAllError):

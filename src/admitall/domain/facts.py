@@ -107,10 +107,11 @@ _SLOT_KINDS = {"on_time": Kind.REPORT_ON_TIME, "late": Kind.REPORT_LATE, "missin
 
 
 def report_facts(slots: Iterable[ReportSlot], start: datetime, end: datetime) -> Iterator[Fact]:
-    """One fact per expected report whose deadline fell in the window, judged as the chain judged it."""
+    """One fact per expected report of a period that began in the window and is past its deadline, judged as the
+    chain judged it, at its deadline (the moment it was due)."""
     for s in slots:
         kind = _SLOT_KINDS.get(s.state)
-        if kind is not None and start <= s.deadline < end:
+        if kind is not None and start <= s.period_start < end:
             yield Fact(kind, s.unit_code, s.deadline, ref=f"{s.unit_code}@{s.period_start.isoformat()}")
 
 

@@ -18,7 +18,7 @@ OVERDUE = "directive_overdue"
 SYSTEM = "system"
 
 
-def _when(value: datetime | str, ctx: Context, field: str) -> datetime:
+def parse_when(value: datetime | str, ctx: Context, field: str) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=ctx.settings.tz)
     try:
@@ -86,7 +86,7 @@ def issue(
 ) -> dict[str, Any]:
     actor.require(Permission.ISSUE_DIRECTIVES)
     now = ctx.clock.now()
-    due = _when(due_at, ctx, "due_at")
+    due = parse_when(due_at, ctx, "due_at")
     text = nfkc(title or "")
     check_directive(text, now, due)
     goal = parse_target(target)

@@ -18,7 +18,7 @@ from admitall.store.tables import discrepancies, person_events, persons, report_
 from admitall.store.uow import UnitOfWork
 
 LONGEST_PROBLEM_DUE = max(PROBLEM_DUE.values())
-EPSILON = timedelta(microseconds=1)
+EPSILON = timedelta(microseconds=1)  # just before a window's end
 
 
 def load_facts(
@@ -30,8 +30,8 @@ def load_facts(
         return []
     found: list[Fact] = list(wait_facts(uow.waits.overlapping(root, start, until), start, until, ctx.policy.sla))
     found.extend(_identified(uow, root, start, until))
-    found.extend(report_facts(_slots(ctx, uow, root, start, until), start, until))
-    found.extend(_receipts(uow, root, start, until))
+    found.extend(report_facts(_slots(ctx, uow, root, start, end, now), start, until))
+    found.extend(_receipts(uow, root, start, until, now))
     found.extend(duty_facts(_directive_duties(uow, root, start, until), start, until, now))
     found.extend(duty_facts(_problem_duties(uow, root, start, until), start, until, now))
     return found
@@ -51,26 +51,30 @@ def _identified(uow: UnitOfWork, root: str | None, start: datetime, end: datetim
     return [Fact(Kind.IDENTIFIED, unit, at, ref=str(pid)) for unit, at, pid in rows]
 
 
-def _slots(ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime) -> list[ReportSlot]:
+def _slots(
+    ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime, now: datetime
+) -> list[ReportSlot]:
+    """The expected reports of the periods that began in [start, end), as far as their deadlines have passed."""
     schedules = schedules_of(uow)
-    status = chain_status(ctx, uow, root, start - EPSILON, end)
+    longest = max((s.period + s.grace for s in schedules.values()), default=timedelta(0))
+    status = chain_status(ctx, uow, root, start, min(end + longest, now))
     slots = []
     for (code, period_start), state in status.items():
         schedule = schedules.get(level_of(code))
-        if schedule is not None:
-            deadline = period_start + schedule.period + schedule.grace
-            slots.append(ReportSlot(code, period_start, deadline, state))
+        if schedule is not None and start <= period_start < end:
+            slots.append(ReportSlot(code, period_start, period_start + schedule.period + schedule.grace, state))
     return slots
 
 
-def _receipts(uow: UnitOfWork, root: str | None, start: datetime, end: datetime) -> list[Fact]:
-    """Reports first received in the window, and which of them disagreed with the registry."""
+def _receipts(uow: UnitOfWork, root: str | None, start: datetime, end: datetime, now: datetime) -> list[Fact]:
+    """First versions of the reports for periods that began in the window, and which disagreed with the registry."""
     disagreed = exists().where(discrepancies.c.report_id == reports.c.id)
     rows = uow.conn.execute(
         select(reports.c.id, reports.c.unit_code, reports.c.received_at, disagreed).where(
             reports.c.version == 1,
-            reports.c.received_at >= start,
-            reports.c.received_at < end,
+            reports.c.period_start >= start,
+            reports.c.period_start < end,
+            reports.c.received_at <= now,
             _in_subtree(reports.c.unit_code, root),
         )
     )

@@ -1,0 +1,171 @@
+"""What offices take away: scorecards and rankings as XLSX, the daily accountability brief (data for the printable
+page), and PDF printing of a page through the system's Chromium (no network, the fonts of the machine)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from admitall.domain.errors import Unavailable
+from admitall.domain.scoring import COMPONENTS
+from admitall.domain.units import UnitLevel
+from admitall.services import officials as officials_service
+from admitall.services import watch
+from admitall.services.context import Actor, Context
+from admitall.services.scorecard_views import explain, ranking, unit_card, window_of
+
+HEADERS = {
+    "rank": ("名次", "Rank"),
+    "subject": ("编码", "Code"),
+    "name": ("名称", "Name"),
+    "score": ("综合得分", "Score"),
+    "flags": ("标记", "Flags"),
+    **{c: (c, c) for c in COMPONENTS},
+}
+RED = PatternFill("solid", fgColor="FDE2E1")
+GREEN = PatternFill("solid", fgColor="E1F5E4")
+
+
+def _flag_text(flags: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{f['flag']}:{f['rule']}={f['value']}" for f in flags)
+
+
+def _sheet(wb: Workbook, title: str, entries: list[dict[str, Any]], lang: str) -> None:
+    ws = wb.create_sheet(title)
+    i = 1 if lang == "en" else 0
+    columns = ["rank", "subject", "name", "score", *COMPONENTS, "flags"]
+    ws.append([HEADERS[c][i] for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for e in entries:
+        ws.append(
+            [
+                e["rank"],
+                e["subject"],
+                e["name"],
+                e["score"],
+                *(e["components"].get(c) for c in COMPONENTS),
+                _flag_text(e["flags"]),
+            ]
+        )
+        fill = RED if any(f["flag"] == "review" for f in e["flags"]) else GREEN if e["flags"] else None
+        if fill is not None:
+            for cell in ws[ws.max_row]:
+                cell.fill = fill
+    ws.freeze_panes = "A2"
+    for column, width in zip("ABCDEFGHIJKL", (6, 14, 22, 10, 10, 8, 12, 12, 12, 10, 10, 50), strict=False):
+        ws.column_dimensions[column].width = width
+
+
+def scorecards_xlsx(ctx: Context, actor: Actor, *, day: str | None, level: str, kind: str, lang: str = "zh") -> bytes:
+    """The ranking of a level for a stored day, its red and black lists, and how the score is computed."""
+    data = ranking(ctx, actor, level=level, day=day, kind=kind)
+    wb = Workbook()
+    wb.remove(wb.active)
+    zh = lang != "en"
+    _sheet(wb, "排名" if zh else "Ranking", data["entries"], lang)
+    _sheet(wb, "红榜" if zh else "Commended", data["red_list"], lang)
+    _sheet(wb, "黑榜" if zh else "Review", data["black_list"], lang)
+    method = wb.create_sheet("计分方法" if zh else "Method")
+    method.append(
+        [
+            "日期" if zh else "Day",
+            data["day"],
+            "层级" if zh else "Level",
+            data["level"],
+            "终版" if zh else "Final",
+            data["final"],
+        ]
+    )
+    how = explain(ctx.scoring)
+    for part in how["components"]:
+        method.append([part["name"], part["weight"], part["zh"] if zh else part["en"]])
+    for rule, value in how["review"].items():
+        method.append(["review", rule, value])
+    for rule, value in how["commend"].items():
+        method.append(["commend", rule, value])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def daily_brief(ctx: Context, actor: Actor, day: str | None = None) -> dict[str, Any]:
+    """The day at a glance for the actor's jurisdiction: its scorecard, the rankings below it with the red and
+    black lists (units and their leads), every flag with its facts, units without a lead, open alerts."""
+    first, _, _ = window_of(ctx, day, None, None)
+    card = unit_card(ctx, actor, day=first)
+    level = card["subject"]["level"]
+    order = [UnitLevel.CITY, UnitLevel.DISTRICT, UnitLevel.STREET, UnitLevel.COMMUNITY]
+    below = [lv for lv in order if lv.depth > UnitLevel(level).depth][:2]
+    rankings = [
+        {
+            "level": lv.value,
+            "units": ranking(ctx, actor, level=lv.value, day=first),
+            "officials": ranking(ctx, actor, level=lv.value, day=first, kind="official"),
+        }
+        for lv in below
+    ]
+    alerts = watch.inbox(ctx, actor)["alerts"]
+    return {
+        "day": first.isoformat(),
+        "unit": card["subject"],
+        "card": card,
+        "rankings": rankings,
+        "vacancies": officials_service.vacancies(ctx, actor)["units"],
+        "open_alerts": len(alerts),
+        "open_alerts_by_kind": {
+            k: sum(1 for a in alerts if a["kind"] == k) for k in sorted({a["kind"] for a in alerts})
+        },
+    }
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Print a self-contained HTML page to PDF with the machine's Chromium, headless and offline."""
+    browser = chromium()
+    if browser is None:
+        raise Unavailable(
+            "pdf.no_browser",
+            "服务器未安装 Chromium，无法生成 PDF；请在浏览器中打开打印版并打印",
+            "No Chromium on the server to make the PDF; open the printable page and print it from the browser",
+        )
+    with tempfile.TemporaryDirectory(prefix="admitall-pdf-") as tmp:
+        page, pdf = Path(tmp) / "brief.html", Path(tmp) / "brief.pdf"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={tmp}/profile",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ]
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+        if not pdf.exists() or pdf.stat().st_size == 0:
+            raise Unavailable(
+                "pdf.failed",
+                "生成 PDF 失败；请在浏览器中打开打印版并打印",
+                f"Making the PDF failed ({done.returncode}); open the printable page and print it from the browser",
+            )
+        return pdf.read_bytes()
+
+
+def stamp(day: date) -> str:
+    return day.strftime("%Y%m%d")
