@@ -7,65 +7,33 @@ With `--json` a command prints exactly one JSON object on stdout and nothing els
 from __future__ import annotations
 
 import csv
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from admitall.cli_accountability import import_officials_command, officials_app, scorecards_app
+from admitall.cli_common import context as _context
+from admitall.cli_common import emit as _emit
+from admitall.cli_common import errors as _errors
+from admitall.cli_common import lang as _lang
 from admitall.domain.access import Role
-from admitall.domain.errors import AdmitAllError
-from admitall.services.context import Actor, Context, cli_actor, make_context
+from admitall.services.context import Actor, cli_actor
 
 app = typer.Typer(
     help="AdmitAll — 应收尽收: the outbreak admission command system.", no_args_is_help=True, add_completion=False
 )
-import_app = typer.Typer(help="Import units or people from CSV/XLSX files.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import units, people, facilities or officials from CSV/XLSX files.", no_args_is_help=True
+)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
-
-
-def _lang() -> str:
-    return "en" if os.environ.get("ADMITALL_LANG", "zh").lower().startswith("en") else "zh"
-
-
-def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
-    else:
-        for line in lines:
-            typer.echo(line)
-
-
-@contextmanager
-def _errors(as_json: bool) -> Iterator[None]:
-    """Every AdmitAll error ends as a clear message and exit code 2, never a stack trace."""
-    try:
-        yield
-    except AdmitAllError as e:
-        if as_json:
-            typer.echo(json.dumps({"error": e.as_dict(_lang())}, ensure_ascii=False))
-        else:
-            typer.echo(f"{'Error' if _lang() == 'en' else '错误'}: {e.message(_lang())}", err=True)
-        raise typer.Exit(2) from None
-    except Exception as e:  # a bug or an outage: say so in one line; the traceback only when asked for
-        if os.environ.get("ADMITALL_DEBUG"):
-            raise
-        message = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        if as_json:
-            typer.echo(json.dumps({"error": {"code": "internal", "message": message}}, ensure_ascii=False))
-        else:
-            typer.echo(f"Internal error (set ADMITALL_DEBUG=1 for details): {message}", err=True)
-        raise typer.Exit(3) from None
-
-
-def _context() -> Context:
-    return make_context()
+app.add_typer(officials_app, name="officials")
+app.add_typer(scorecards_app, name="scorecards")
+import_app.command("officials")(import_officials_command)
 
 
 def cli_dispatcher() -> Actor:

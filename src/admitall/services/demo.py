@@ -25,6 +25,7 @@ from admitall.services.admission import allocate, desk_step
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context
 from admitall.services.demo_facilities import load_demo_facilities
+from admitall.services.demo_officials import load_demo_officials
 from admitall.services.people import reclassify_person
 from admitall.services.registration import register_batch
 from admitall.services.units import UNIT_HEADERS, import_units
@@ -222,6 +223,15 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
     reclassified = _progress_some(ctx, field_officer, rng, people_summary.person_ids, rows)
     facilities = load_demo_facilities(ctx, actor, rng, divisions)
     admitted = _admit_some(ctx, rng)
+    responsibility = load_demo_officials(
+        ctx,
+        actor,
+        rng,
+        since=now - timedelta(days=days),
+        surnames=SURNAMES,
+        given=GIVEN,
+        district_population={d["code"]: int(float(d["approx_population_10k"]) * 10_000) for d in districts},
+    )
     for user in DEMO_USERS:
         add_user(
             ctx,
@@ -241,6 +251,7 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
         "reclassified": reclassified,
         "facilities": facilities,
         "admissions": admitted,
+        "officials": responsibility,
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,
     }

@@ -1,5 +1,5 @@
-"""Verification: walk the hash chains of person events and reports, and check every person's stored state
-against the replay of their history. Anything changed behind the system's back is named."""
+"""Verification: walk the hash chains of person events and reports, and check every person's stored state and
+waits against the replay of their history. Anything changed behind the system's back is named."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from admitall.domain.chain import GENESIS, event_record, link
 from admitall.domain.errors import AdmitAllError
 from admitall.domain.lifecycle import replay
 from admitall.domain.people import EventKind, PersonEvent, Stamp
+from admitall.domain.waits import segments_from_history
 from admitall.services.context import Context
 from admitall.services.reporting import report_hash
 from admitall.store.repositories.persons import to_person
 from admitall.store.tables import person_events, persons
+from admitall.store.tables_accountability import wait_segments
 
 BATCH = 5000
 
@@ -30,6 +32,7 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
         current: int | None = None
         prev, expected_seq, history = GENESIS, 1, []
         people = {}
+        waits: dict[int, list[tuple[Any, ...]]] = {}
 
         def finish(person_id: int, events: list[PersonEvent]) -> None:
             stored = people.get(person_id)
@@ -50,6 +53,18 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                         "problem": "stored state differs from the replay of the history",
                     }
                 )
+            implied = [
+                (k.unit_code, k.priority_class.value, k.wait_started_at, a, b, o)
+                for k, a, b, o in segments_from_history(events, ctx.policy)
+            ]
+            if waits.get(person_id, []) != implied:
+                found.append(
+                    {
+                        "table": "wait_segments",
+                        "person": person_id,
+                        "problem": "the waits kept for the scorecards differ from what the history implies",
+                    }
+                )
 
         for r in rows:
             checked += 1
@@ -63,6 +78,7 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                         p.id: p
                         for p in (to_person(x) for x in conn.execute(select(persons).where(persons.c.id.in_(ids))))
                     }
+                    waits = _waits(conn, ids)
             digest = link(
                 r.prev_hash,
                 event_record(
@@ -103,6 +119,19 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
         if current is not None:
             finish(current, history)
     return checked
+
+
+def _waits(conn: Any, ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    w = wait_segments.c
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    query = (
+        select(w.person_id, w.unit_code, w.priority_class, w.wait_started_at, w.started_at, w.ended_at, w.outcome)
+        .where(w.person_id.in_(ids))
+        .order_by(w.person_id, w.id)
+    )
+    for r in conn.execute(query):
+        found.setdefault(r[0], []).append(tuple(r[1:]))
+    return found
 
 
 def _report_chains(ctx: Context, found: list[dict[str, Any]]) -> int:

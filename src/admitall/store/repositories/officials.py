@@ -104,7 +104,7 @@ class OfficialRepository:
                 "unit_code": x.unit_code,
                 "official_id": x.official_id,
                 "starts_at": x.starts_at,
-                "ends_at": None,
+                "ends_at": x.ends_at,
                 "assigned_by": by,
                 "reason": None,
             }

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from admitall.domain.units import Unit, level_of, parent_of, subtree_bounds
@@ -82,6 +82,14 @@ class UnitRepository:
         if root is not None:
             query = query.where(units.c.code.between(*subtree_bounds(root)))
         return [(r.code, r.level, r.created_at) for r in self.conn.execute(query.order_by(units.c.code))]
+
+    def set_populations(self, populations: dict[str, int]) -> None:
+        """Residents per unit (approximate figures the scorecards normalise by)."""
+        if populations:
+            self.conn.execute(
+                update(units).where(units.c.code == bindparam("_code")).values(population=bindparam("_population")),
+                [{"_code": code, "_population": n} for code, n in populations.items()],
+            )
 
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(units)).scalar_one())
