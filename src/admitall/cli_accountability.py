@@ -27,8 +27,8 @@ def officials_add(
     """Register an official (and, with --lead, hand them their home unit)."""
     from admitall.services.officials import add_official, assign_lead
 
-    ctx = context()
     with errors(as_json):
+        ctx = context()
         official = add_official(
             ctx, cli_actor(), name=name, title=title, home_unit=unit, phone=phone, username=username
         )
@@ -59,8 +59,8 @@ def officials_list(
     """Officials and the units each leads now; then the units without a lead."""
     from admitall.services.officials import list_officials, vacancies
 
-    ctx = context()
     with errors(as_json):
+        ctx = context()
         found = list_officials(ctx, cli_actor(), unit)
         vacant = vacancies(ctx, cli_actor(), unit)["units"]
     lines = [
@@ -98,8 +98,8 @@ def scorecards_compute(
     from admitall.services.scorecard_views import window_of
     from admitall.services.scorecards import store_day
 
-    ctx = context()
     with errors(as_json):
+        ctx = context()
         first, _, _ = window_of(ctx, day, None, None)
         result = store_day(ctx, first)
     emit(

@@ -62,7 +62,9 @@ def parse_scoring(text: str) -> Scoring:
     unknown = set(data) - {"weights", "commend", "review", "ranking"}
     if unknown:
         raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
-    weights_data = data.get("weights", {})
+    weights_data = data.get("weights")
+    if not isinstance(weights_data, dict):
+        raise _bad("缺少 [weights] 表", "the [weights] table is required")
     extra = set(weights_data) - set(COMPONENTS)
     if extra:
         raise _bad(f"未知的评分项 {sorted(extra)}", f"unknown components {sorted(extra)} (known: {COMPONENTS})")

@@ -85,7 +85,10 @@ def import_officials(
                         raise InvalidInput(
                             "unit.unknown", f"包保单位 {code} 不存在", f"No unit {code} to lead", field="leads"
                         )
-                    check_assignment(official, code)
+                    try:
+                        check_assignment(official, code)
+                    except InvalidInput as e:
+                        raise InvalidInput(e.code, e.zh, e.en, field="leads") from None
             except InvalidInput as e:
                 summary.reject(row, e, "home_unit")
                 continue
