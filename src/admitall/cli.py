@@ -251,13 +251,16 @@ def backlog(
 
 @app.command("watch")
 def watch_command(as_json: bool = typer.Option(False, "--json")) -> None:
-    """One round of the chain watch: alerts for missing reports, escalations (the server runs it every minute)."""
+    """One round of the watch: missing reports, overdue directives, units without a lead, escalations, scorecards
+    (the server runs it every minute)."""
     from admitall.services.watch import watch
 
     with _errors(as_json):
         result = watch(_context())
     lines = [
-        f"raised {result['raised']}, escalated {result['escalated']}, problems escalated {result['problems_escalated']}"
+        f"raised {result['raised']}, escalated {result['escalated']}, problems escalated {result['problems_escalated']}, "
+        f"units without a lead {result['units_without_lead']}, directives overdue {result['directives_overdue']}, "
+        f"completed by the registry {result['directives_completed_by_registry']}"
         if result["ran"]
         else f"not run: {result['reason']}"
     ]

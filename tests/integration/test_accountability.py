@@ -293,3 +293,17 @@ def test_who_may_see_and_order_what(day):
         directives.acknowledge(day, other, sent["recipients"][0]["id"])
     with pytest.raises(Forbidden):
         officials.add_official(day, street, name="x", title="x", home_unit=DAZHI_1)
+
+
+def test_verification_names_waits_changed_behind_the_systems_back(day):
+    from sqlalchemy import text
+
+    from admitall.services.verify import verify
+
+    assert verify(day)["ok"]
+    with day.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE wait_segments SET priority_class = 'contact' WHERE person_id = :p"), {"p": day.critical}
+        )
+    problems = verify(day)["problems"]
+    assert [(p["table"], p["person"]) for p in problems] == [("wait_segments", day.critical)]
