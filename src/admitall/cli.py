@@ -258,7 +258,8 @@ def watch_command(as_json: bool = typer.Option(False, "--json")) -> None:
     with _errors(as_json):
         result = watch(_context())
     lines = [
-        f"raised {result['raised']}, escalated {result['escalated']}, problems escalated {result['problems_escalated']}, "
+        f"raised {result['raised']}, escalated {result['escalated']}, "
+        f"problems escalated {result['problems_escalated']}, "
         f"units without a lead {result['units_without_lead']}, directives overdue {result['directives_overdue']}, "
         f"completed by the registry {result['directives_completed_by_registry']}"
         if result["ran"]

@@ -45,6 +45,13 @@ def test_hq_issues_a_directive_and_the_district_acknowledges_and_completes_it(wo
         assert done.json()["status"] == "completed"
         other = next(r for r in body["recipients"] if r["unit_code"] == WUCHANG)
         assert district.post(f"/api/directives/recipients/{other['id']}/acknowledge").status_code == 404
+        to_street = district.post("/api/directives", json={"title": "逐户排查", "due_at": DUE, "units": [DAZHI]}).json()
+        assert [x["title"] for x in district.get("/api/directives").json()["received"]] == ["核查辖区隔离点床位"]
+        street_copy = to_street["recipients"][0]["id"]
+        in_its_place = district.post(f"/api/directives/recipients/{street_copy}/acknowledge")
+        assert in_its_place.status_code == 403 and in_its_place.json()["error"]["code"] == "directive.not_yours"
+    with world.client("dazhi") as street:
+        assert street.post(f"/api/directives/recipients/{street_copy}/acknowledge").json()["status"] == "acknowledged"
 
 
 def test_directives_go_only_down_and_only_from_those_who_command(world):
@@ -100,7 +107,7 @@ def test_scorecards_are_limited_to_the_jurisdiction(world):
     with world.client("commander") as hq:
         ranking = hq.get("/api/scorecards/ranking", params={"level": "district"}).json()
         assert {e["subject"] for e in ranking["entries"]} == {JIANGAN, WUCHANG}
-        sheet = hq.get("/api/scorecards/ranking.xlsx", params={"level": "district"})
+        sheet = hq.get("/api/scorecards/ranking.xlsx", params={"level": "区"})  # a level by its Chinese name
         assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")
         book = load_workbook(io.BytesIO(sheet.content))
         names = {row[2] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}

@@ -14,7 +14,7 @@ from admitall.api import routes_accountability, routes_admission, routes_auth, r
 from admitall.api.errors import install_error_handlers
 from admitall.services.context import Context, make_context
 from admitall.services.watch import run_every_minute
-from admitall.web import pages, pages_admission, pages_reporting
+from admitall.web import pages, pages_accountability, pages_admission, pages_reporting, pages_scorecards
 from admitall.web.assets import STATIC_DIR
 
 
@@ -50,5 +50,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_admission.router)
     app.include_router(pages_reporting.router)
+    app.include_router(pages_accountability.router)
+    app.include_router(pages_scorecards.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

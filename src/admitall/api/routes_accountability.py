@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
+from admitall.domain.units import UnitLevel
 from admitall.services import directives, exports, officials, scorecard_views
 from admitall.services.context import Actor, Context
 from admitall.services.my_desk import my_desk
@@ -178,7 +179,9 @@ def ranking_xlsx(
     ctx: Context = Depends(get_ctx),
 ) -> Response:
     content = exports.scorecards_xlsx(ctx, actor, day=day, level=level, kind=kind, lang=request_lang(request))
-    name = f"scorecards-{kind}-{level}-{day or 'today'}.xlsx"
+    parsed = UnitLevel.parse(level)
+    which = kind if kind in ("unit", "official") else "unit"
+    name = f"scorecards-{which}-{parsed.value if parsed else 'level'}-{day or 'today'}.xlsx"
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

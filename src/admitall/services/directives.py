@@ -147,7 +147,7 @@ def _directive_view(uow: UnitOfWork, d: dict[str, Any], lang: str = "zh") -> dic
         "issuer_unit": d["issuer_unit"],
         "issued_at": d["issued_at"].isoformat(),
         "due_at": d["due_at"].isoformat(),
-        "target": {**target.as_data(), "text": {"zh": target.describe("zh"), "en": target.describe("en")}},
+        "target": _target_view(target),
         "broadcast_level": d["broadcast_level"],
         "counts": counts,
         "recipients": [_recipient_view(x, names) for x in recipients],
@@ -189,7 +189,8 @@ def board(ctx: Context, actor: Actor) -> dict[str, Any]:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         issued = [_directive_view(uow, d) for d in uow.directives.issued(actor.unit_code)]
-        received = uow.directives.received(actor.unit_code)
+        # what came from above: orders the jurisdiction gave itself are followed in `issued`
+        received = [x for x in uow.directives.received(actor.unit_code) if not _issued_within(actor, x)]
         names = uow.units.names({x["unit_code"] for x in received})
     inbox = [
         {
@@ -197,7 +198,7 @@ def board(ctx: Context, actor: Actor) -> dict[str, Any]:
             "title": x["title"],
             "body": x["body"],
             "issuer": x["issuer"],
-            "target": x["target"],
+            "target": _target_view(parse_target(x["target"])),
             "overdue": x["status"] != RecipientStatus.COMPLETED.value and x["due_at"] <= now,
         }
         for x in received
@@ -205,10 +206,29 @@ def board(ctx: Context, actor: Actor) -> dict[str, Any]:
     return {"as_of": now.isoformat(), "issued": issued, "received": inbox}
 
 
+def _target_view(target: Target) -> dict[str, Any]:
+    return {**target.as_data(), "text": {"zh": target.describe("zh"), "en": target.describe("en")}}
+
+
+def _issued_within(actor: Actor, x: dict[str, Any]) -> bool:
+    return (x["issuer_unit"] is not None and actor.covers(x["issuer_unit"])) or actor.unit_code is None
+
+
 def _mine(uow: UnitOfWork, actor: Actor, recipient_id: int) -> dict[str, Any]:
+    """The recipient the actor answers for: their own unit's, or one of a unit they lead as its official. A unit
+    above sees it but does not answer in its place."""
     x = uow.directives.recipient(recipient_id)
     if x is None or not actor.covers(x["unit_code"]):
         raise not_found("directive", recipient_id)
+    if actor.unit_code != x["unit_code"]:
+        official = uow.officials.by_username(actor.username)
+        leads = uow.officials.current_lead(x["unit_code"])
+        if official is None or leads is None or leads.official_id != official.id:
+            raise Forbidden(
+                "directive.not_yours",
+                "只有接收单位（或其包保责任人）可以签收和报告完成",
+                "Only the receiving unit (or its responsible lead) acknowledges and reports completion",
+            )
     return x
 
 

@@ -99,7 +99,8 @@ def scorecards_xlsx(ctx: Context, actor: Actor, *, day: str | None, level: str, 
 
 def daily_brief(ctx: Context, actor: Actor, day: str | None = None) -> dict[str, Any]:
     """The day at a glance for the actor's jurisdiction: its scorecard, the rankings below it with the red and
-    black lists (units and their leads), every flag with its facts, units without a lead, open alerts."""
+    black lists (units and their leads) and their flags (the page links each to its facts), units without a lead,
+    open alerts."""
     first, _, _ = window_of(ctx, day, None, None)
     card = unit_card(ctx, actor, day=first)
     level = card["subject"]["level"]

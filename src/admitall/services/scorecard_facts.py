@@ -24,8 +24,9 @@ EPSILON = timedelta(microseconds=1)  # just before a window's end
 def load_facts(
     ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime, now: datetime
 ) -> list[Fact]:
-    """Every fact of the subtree in [start, end), as known at `now` (a window still running ends at now)."""
-    until = min(end, now)
+    """Every fact of the subtree in [start, end), as known at `now` (a window still running ends at now, with
+    what happened at this very moment)."""
+    until = window_end(end, now)
     if until <= start:
         return []
     found: list[Fact] = list(wait_facts(uow.waits.overlapping(root, start, until), start, until, ctx.policy.sla))
@@ -35,6 +36,11 @@ def load_facts(
     found.extend(duty_facts(_directive_duties(uow, root, start, until), start, until, now))
     found.extend(duty_facts(_problem_duties(uow, root, start, until), start, until, now))
     return found
+
+
+def window_end(end: datetime, now: datetime) -> datetime:
+    """Where a window stops counting: its end, or just after now while it is still running."""
+    return min(end, now + EPSILON)
 
 
 def _identified(uow: UnitOfWork, root: str | None, start: datetime, end: datetime) -> list[Fact]:

@@ -13,7 +13,7 @@ from admitall.domain.scoring import COMPONENTS, Scoring, scorecard
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.reporting import _tree_root
-from admitall.services.scorecard_facts import load_facts
+from admitall.services.scorecard_facts import load_facts, window_end
 from admitall.services.scorecards import _at, compute, day_window, today
 from admitall.store.uow import UnitOfWork
 
@@ -132,7 +132,7 @@ def official_facts(
 ) -> tuple[list[Fact], list[tuple[str, datetime, datetime]]]:
     """The facts of the units the official led in [lo, hi), counted only while they led them."""
     now = ctx.clock.now()
-    until = min(hi, now)
+    until = window_end(hi, now)
     spans = [
         (a.unit_code, max(a.starts_at, lo), min(a.ends_at or until, until))
         for a in uow.officials.of_official(official_id)

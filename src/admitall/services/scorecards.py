@@ -22,7 +22,7 @@ from admitall.domain.officials import LED_LEVELS, Leads, Official
 from admitall.domain.scoring import rank, scorecard
 from admitall.domain.units import in_subtree, level_of, parent_of
 from admitall.services.context import Context
-from admitall.services.scorecard_facts import EPSILON, load_facts
+from admitall.services.scorecard_facts import EPSILON, load_facts, window_end
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
@@ -104,7 +104,7 @@ def compute(ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, en
     """Unit and official scorecards for the subtree and the window, with ranks within each level."""
     now = ctx.clock.now()
     scoring = ctx.scoring
-    until = min(end, now)
+    until = window_end(end, now)
     facts = load_facts(ctx, uow, root, start, end, now)
     tree = Tree.load(uow, root)
     totals = roll_up(facts, tree)

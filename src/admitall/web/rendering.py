@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
 from admitall.domain.access import Permission, Role
+from admitall.domain.directives import RecipientStatus, TargetKind
 from admitall.domain.errors import Unauthenticated
 from admitall.domain.facilities import BedType, FacilityType
 from admitall.domain.identity import DocumentType
@@ -37,6 +38,8 @@ ENUMS: dict[str, Any] = {
     "facility_type": FacilityType,
     "bed_type": BedType,
     "priority_class": PriorityClass,
+    "target_kind": TargetKind,
+    "recipient_status": RecipientStatus,
 }
 
 

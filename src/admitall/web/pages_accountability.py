@@ -1,0 +1,284 @@
+"""Pages for responsibility: an official's own desk, directives (issue, acknowledge, complete) and the officials
+with the units they lead. Each page calls the same service as its /api/ twin and links to it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from admitall.api.deps import get_ctx, request_lang
+from admitall.api.errors import STATUS
+from admitall.domain.access import Permission
+from admitall.domain.directives import RecipientStatus, parse_target
+from admitall.domain.errors import AdmitAllError, InvalidInput, NotFound
+from admitall.domain.units import UnitLevel, level_of
+from admitall.services import directives, officials
+from admitall.services.context import Actor
+from admitall.services.my_desk import my_desk
+from admitall.services.units import scope_root, unit_tree
+from admitall.web.pages_scorecards import card_helpers
+from admitall.web.rendering import read_form, render, session
+
+router = APIRouter(include_in_schema=False)
+FLASHES = ("directive_issued", "directive_acknowledged", "directive_completed", "official_added", "lead_assigned")
+BACK = ("/me", "/directives")
+# what a recipient may be sent to in a broadcast, below the issuer's level
+BROADCAST_LEVELS = (UnitLevel.DISTRICT, UnitLevel.STREET, UnitLevel.COMMUNITY)
+# the errors a form shows beside itself (kept as typed); anything else is the error page
+FORM_ERRORS = ("invalid", "not_found", "conflict", "forbidden")
+
+
+def _flash(flash: str) -> str | None:
+    return flash if flash in FLASHES else None
+
+
+def _describer(lang: str) -> Any:
+    def describe(target: dict[str, Any] | None) -> str:
+        return parse_target(target).describe(lang)
+
+    return describe
+
+
+def _local_input(request: Request, hours: int = 0) -> str:
+    """A value for a datetime-local field: now (plus some hours) in the city's time."""
+    ctx = get_ctx(request)
+    return (ctx.clock.now() + timedelta(hours=hours)).astimezone(ctx.settings.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+# --- my desk ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/me")
+def desk_page(request: Request, flash: str = "") -> Response:
+    actor, csrf = session(request)
+    lang = request_lang(request)
+    common = {"flash": _flash(flash), "json_url": "/api/me/desk", "describe": _describer(lang), **card_helpers()}
+    try:
+        data = my_desk(get_ctx(request), actor)
+    except NotFound as e:
+        if e.code != "official.not_you":
+            raise
+        common["not_official"] = e.message(lang)
+        return render(request, "my_desk.html", common, actor=actor, csrf=csrf, status_code=404)
+    data.update(common, not_official=None)
+    return render(request, "my_desk.html", data, actor=actor, csrf=csrf)
+
+
+# --- directives -------------------------------------------------------------------------------------------------
+
+
+def _issue_form(request: Request, actor: Actor) -> dict[str, Any]:
+    """The units the actor may direct (the ones right below), the levels to broadcast to, the defaults."""
+    ctx = get_ctx(request)
+    root = scope_root(ctx, actor)
+    below = unit_tree(ctx, actor, root.code, depth=1)["children"]
+    depth = level_of(root.code).depth
+    levels = [lv.value for lv in BROADCAST_LEVELS if lv.depth > depth]
+    default_level = directives.level_below(actor.unit_code)
+    return {
+        "below": [{"code": u["code"], "name": u["name"]} for u in below],
+        "levels": levels,
+        "defaults": {
+            "title": "",
+            "body": "",
+            "due_at": _local_input(request, 4),
+            "mode": "units",
+            "units": [],
+            "unit_codes": "",
+            "broadcast_level": default_level.value if default_level else (levels[0] if levels else ""),
+            "target_kind": "reported",
+            "priority_class": "",
+            "at_most": "0",
+        },
+    }
+
+
+def _mark_overdue(data: dict[str, Any], request: Request) -> None:
+    now = get_ctx(request).clock.now()
+    for d in data["issued"]:
+        for x in d["recipients"]:
+            x["overdue"] = x["status"] != RecipientStatus.COMPLETED.value and datetime.fromisoformat(x["due_at"]) <= now
+
+
+def _directives_page(
+    request: Request,
+    actor: Actor,
+    csrf: str,
+    *,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    flash: str = "",
+    status_code: int = 200,
+) -> Response:
+    data = directives.board(get_ctx(request), actor)
+    _mark_overdue(data, request)
+    form: dict[str, Any] = {"below": [], "levels": [], "defaults": {}}
+    if actor.can(Permission.ISSUE_DIRECTIVES):
+        form = _issue_form(request, actor)
+    data.update(
+        form,
+        values={**form["defaults"], **(values or {})},
+        error=error,
+        flash=_flash(flash),
+        describe=_describer(request_lang(request)),
+        json_url="/api/directives",
+    )
+    return render(request, "directives.html", data, actor=actor, csrf=csrf, status_code=status_code)
+
+
+@router.get("/directives")
+def directives_page(request: Request, flash: str = "") -> Response:
+    actor, csrf = session(request)
+    return _directives_page(request, actor, csrf, flash=flash)
+
+
+def _target(form: dict[str, str]) -> dict[str, Any]:
+    kind = form.get("target_kind") or "reported"
+    target: dict[str, Any] = {"kind": kind}
+    if kind != "reported":
+        target["priority_class"] = form.get("priority_class") or None
+        text = (form.get("at_most") or "0").strip()
+        if not text.isdigit():
+            raise InvalidInput(
+                "directive.bad_at_most", "人数上限必须是不小于 0 的整数", "The limit must be a whole number ≥ 0"
+            )
+        target["at_most"] = int(text)
+    return target
+
+
+@router.post("/directives")
+async def directive_issue(request: Request) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    actor.require(Permission.ISSUE_DIRECTIVES)
+    chosen = [str(v) for v in (await request.form()).getlist("units") if str(v).strip()]
+    typed = [c for c in re.split(r"[\s,，;；、]+", form.get("unit_codes", "")) if c]
+    broadcast = form.get("mode") == "broadcast"
+    values = {**form, "units": chosen}
+    try:
+        directives.issue(
+            get_ctx(request),
+            actor,
+            title=form.get("title", ""),
+            body=form.get("body", ""),
+            due_at=form.get("due_at", ""),
+            units=[] if broadcast else [*chosen, *typed],
+            broadcast_level=(form.get("broadcast_level") or None) if broadcast else None,
+            target=_target(form),
+        )
+    except AdmitAllError as e:
+        if e.kind not in FORM_ERRORS:
+            raise
+        message = e.message(request_lang(request))
+        return _directives_page(request, actor, csrf, values=values, error=message, status_code=STATUS[e.kind])
+    return RedirectResponse("/directives?flash=directive_issued", status_code=303)
+
+
+def _back(form: dict[str, str], flash: str) -> RedirectResponse:
+    target = form.get("next") if form.get("next") in BACK else "/directives"
+    return RedirectResponse(f"{target}?flash={flash}", status_code=303)
+
+
+@router.post("/directives/recipients/{recipient_id}/acknowledge")
+async def directive_acknowledge(request: Request, recipient_id: int) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    directives.acknowledge(get_ctx(request), actor, recipient_id)
+    return _back(form, "directive_acknowledged")
+
+
+@router.post("/directives/recipients/{recipient_id}/complete")
+async def directive_complete(request: Request, recipient_id: int) -> Response:
+    """A refusal (no note, or a measurable target the registry does not show met) is the error page, with why."""
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    directives.complete(get_ctx(request), actor, recipient_id, form.get("note", ""))
+    return _back(form, "directive_completed")
+
+
+# --- officials --------------------------------------------------------------------------------------------------
+
+
+def _officials_page(
+    request: Request,
+    actor: Actor,
+    csrf: str,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    flash: str = "",
+    status_code: int = 200,
+) -> Response:
+    ctx = get_ctx(request)
+    data = officials.list_officials(ctx, actor)
+    data["vacancies"] = officials.vacancies(ctx, actor)["units"]
+    codes = {x["home_unit"] for x in data["officials"]}
+    codes |= {u["code"] for x in data["officials"] for u in x["leads"]} | {v["code"] for v in data["vacancies"]}
+    data.update(
+        unit_codes=sorted(codes),
+        values={"home_unit": actor.unit_code or "", **(values or {})},
+        error=error,
+        flash=_flash(flash),
+        json_url="/api/officials",
+    )
+    return render(request, "officials.html", data, actor=actor, csrf=csrf, status_code=status_code)
+
+
+@router.get("/officials")
+def officials_page(request: Request, flash: str = "") -> Response:
+    actor, csrf = session(request)
+    return _officials_page(request, actor, csrf, flash=flash)
+
+
+@router.post("/officials")
+async def official_add(request: Request) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    actor.require(Permission.MANAGE_OFFICIALS)
+    try:
+        officials.add_official(
+            get_ctx(request),
+            actor,
+            name=form.get("name", ""),
+            title=form.get("title", ""),
+            home_unit=form.get("home_unit", ""),
+            phone=form.get("phone") or None,
+            username=form.get("username") or None,
+        )
+    except AdmitAllError as e:
+        if e.kind not in FORM_ERRORS:
+            raise
+        message = e.message(request_lang(request))
+        return _officials_page(request, actor, csrf, values=form, error=message, status_code=STATUS[e.kind])
+    return RedirectResponse("/officials?flash=official_added", status_code=303)
+
+
+@router.post("/officials/lead")
+async def official_lead(request: Request) -> Response:
+    actor, csrf = session(request)
+    form = await read_form(request, csrf)
+    actor.require(Permission.MANAGE_OFFICIALS)
+    ctx = get_ctx(request)
+    try:
+        official_id = form.get("official_id", "").strip()
+        if not official_id.isdigit():
+            raise InvalidInput("lead.no_official", "请选择干部", "Choose an official", field="official_id")
+        starts = form.get("starts_at", "").strip()
+        officials.assign_lead(
+            ctx,
+            actor,
+            form.get("unit_code", ""),
+            int(official_id),
+            starts_at=directives.parse_when(starts, ctx, "starts_at") if starts else None,
+            reason=form.get("reason") or None,
+        )
+    except AdmitAllError as e:
+        if e.kind not in FORM_ERRORS:
+            raise
+        message = e.message(request_lang(request))
+        return _officials_page(request, actor, csrf, values=form, error=message, status_code=STATUS[e.kind])
+    return RedirectResponse("/officials?flash=lead_assigned", status_code=303)
