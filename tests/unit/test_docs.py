@@ -55,3 +55,14 @@ def test_every_facilities_column_in_the_readme_is_accepted():
     columns = re.findall(r"(\w+)", listed)
     assert len(columns) == 16
     assert all(FACILITY_HEADERS[c] == c for c in columns)
+
+
+def test_every_label_the_pages_ask_for_has_both_languages():
+    from admitall.web.i18n import MESSAGES
+
+    templates = Path(__file__).resolve().parents[2] / "src" / "admitall" / "web" / "templates"
+    asked = {
+        key for path in templates.glob("*.html") for key in re.findall(r"\bt\('([a-z0-9_]+)'\s*[),]", path.read_text())
+    }
+    assert asked and not sorted(asked - set(MESSAGES))
+    assert all(zh and en for zh, en in MESSAGES.values())

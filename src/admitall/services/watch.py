@@ -220,7 +220,16 @@ def inbox(ctx: Context, actor: Actor, *, open_only: bool = True) -> dict[str, An
     with ctx.uow() as uow:
         found = uow.reports.alerts_for(actor.unit_code, open_only=open_only)
         names = uow.units.names({a["unit_code"] for a in found} | {a["target_unit"] for a in found if a["target_unit"]})
-    return {"alerts": [_alert_view(a, names) for a in found]}
+        leads = uow.officials.named(a["official_id"] for a in found if a["official_id"])
+    return {
+        "alerts": [
+            {
+                **_alert_view(a, names),
+                "official_name": leads[a["official_id"]].name if a["official_id"] in leads else None,
+            }
+            for a in found
+        ]
+    }
 
 
 def acknowledge(ctx: Context, actor: Actor, alert_id: int, note: str | None = None) -> dict[str, Any]:
