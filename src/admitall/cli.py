@@ -19,6 +19,7 @@ from admitall.cli_common import context as _context
 from admitall.cli_common import emit as _emit
 from admitall.cli_common import errors as _errors
 from admitall.cli_common import lang as _lang
+from admitall.cli_sim import sim_app
 from admitall.domain.access import Role
 from admitall.services.context import Actor, cli_actor
 
@@ -33,6 +34,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 app.add_typer(officials_app, name="officials")
 app.add_typer(scorecards_app, name="scorecards")
+app.add_typer(sim_app, name="sim")
 import_app.command("officials")(import_officials_command)
 
 

@@ -210,7 +210,12 @@ def allocate(ctx: Context, actor: Actor, *, commit: bool = False, lang: str = "z
             source="allocate",
             lang=lang,
         )
-        view.update(committed=True, confirmed=len(outcome["confirmed"]), skipped=outcome["skipped"])
+        view.update(
+            committed=True,
+            confirmed=len(outcome["confirmed"]),
+            confirmed_people=outcome["confirmed"],
+            skipped=outcome["skipped"],
+        )
     return view
 
 
@@ -231,7 +236,7 @@ OUTCOMES = {
 }
 
 
-def _at_desk(actor: Actor, person: Person, permission: Permission) -> None:
+def check_at_desk(actor: Actor, person: Person, permission: Permission) -> None:
     """A facility officer acts on people bound for or in their own facility; others by their role."""
     actor.require(permission)
     if actor.facility_code is not None and actor.facility_code not in (person.facility_code, person.held_facility_code):
@@ -254,7 +259,7 @@ def desk_step(
     permission, command = DESK_STEPS[step]
     with ctx.uow(write=True) as uow:
         person = load_person(uow, actor, person_id)
-        _at_desk(actor, person, permission)
+        check_at_desk(actor, person, permission)
         _check_version(person, expected_version)
         stamp = ctx.stamp(actor, "desk", reason=reason, occurred_at=occurred_at)
         after, event = command(person, stamp)
@@ -292,7 +297,7 @@ def record_outcome(
                 "此人尚未入院，不能办理出院",
                 "The person is not admitted here, so cannot be discharged",
             )
-        _at_desk(actor, person, Permission.ADMISSIONS)
+        check_at_desk(actor, person, Permission.ADMISSIONS)
         _check_version(person, expected_version)
         stamp = ctx.stamp(actor, "desk", reason=reason, occurred_at=occurred_at)
         after, event = reclassify(person, status, stamp)

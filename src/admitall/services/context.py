@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -91,7 +91,11 @@ class Context:
     ) -> Stamp:
         now = self.clock.now()
         return Stamp(
-            occurred_at=occurred_at or now, recorded_at=now, actor=actor.username, source=source, reason=reason
+            occurred_at=occurred_at.astimezone(UTC) if occurred_at else now,
+            recorded_at=now,
+            actor=actor.username,
+            source=source,
+            reason=reason,
         )
 
 

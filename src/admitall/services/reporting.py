@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -135,7 +135,8 @@ def _period(ctx: Context, schedule: Schedule, period_start: datetime | str | Non
             ) from None
         if period_start.tzinfo is None:
             period_start = period_start.replace(tzinfo=ctx.settings.tz)
-    return check_period_start(period_start, schedule, ctx.settings.tz)
+    # stored, hashed and compared in UTC whatever offset it came with (the hash must match once read back)
+    return check_period_start(period_start.astimezone(UTC), schedule, ctx.settings.tz)
 
 
 def draft(ctx: Context, actor: Actor, unit_code: str, period_start: datetime | str | None = None) -> dict[str, Any]:

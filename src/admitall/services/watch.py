@@ -10,6 +10,7 @@ import logging
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,12 +37,23 @@ RUNNER = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
 log = logging.getLogger("admitall.watch")
 
 
-def _top(uow: UnitOfWork, code: str | None) -> str | None:
-    """The unit above `code` that exists in the tree (None above the root)."""
-    parent = parent_of(code) if code else None
-    while parent is not None and uow.units.get(parent) is None:
-        parent = parent_of(parent)
-    return parent
+Top = Callable[[str | None], str | None]
+
+
+def _tops(uow: UnitOfWork) -> Top:
+    """The unit above a code that exists in the tree (None above the root), remembered for one round: a round
+    asks it for every open alert, and most of them for the same few units."""
+    known: dict[str | None, str | None] = {}
+
+    def top(code: str | None) -> str | None:
+        if code not in known:
+            parent = parent_of(code) if code else None
+            while parent is not None and uow.units.get(parent) is None:
+                parent = parent_of(parent)
+            known[code] = parent
+        return known[code]
+
+    return top
 
 
 def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
@@ -55,12 +67,13 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
     try:
         with ctx.uow(write=True) as uow:
             leads = uow.officials.leads_now(None)
-            raised = _raise_missing(ctx, uow, now, leads)
-            vacant = _raise_no_lead(uow, now)
+            top = _tops(uow)
+            raised = _raise_missing(ctx, uow, now, leads, top)
+            vacant = _raise_no_lead(uow, now, top)
             completed = complete_measured(uow, now)
-            overdue = _raise_overdue(uow, now)
-            escalated = _escalate(ctx, uow, now)
-            problems = _escalate_problems(uow, now)
+            overdue = _raise_overdue(uow, now, top)
+            escalated = _escalate(ctx, uow, now, top)
+            problems = _escalate_problems(uow, now, top)
             uow.commit()
         cards = refresh(ctx)
     finally:
@@ -84,7 +97,7 @@ def _official(leads: dict[str, LeadAssignment], code: str) -> int | None:
     return lead.official_id if lead is not None else None
 
 
-def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str, LeadAssignment]) -> int:
+def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str, LeadAssignment], top: Top) -> int:
     status = chain_status(ctx, uow, None, now - LOOKBACK, now)
     missing = {key for key, state in status.items() if state == "missing"}
     schedules = schedules_of(uow)
@@ -97,7 +110,7 @@ def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str
             kind=MISSING,
             unit_code=code,
             period_start=start,
-            target_unit=_top(uow, code),
+            target_unit=top(code),
             step=0,
             consecutive=consecutive,
             at=now,
@@ -111,7 +124,7 @@ def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str
     return raised
 
 
-def _raise_no_lead(uow: UnitOfWork, now: datetime) -> int:
+def _raise_no_lead(uow: UnitOfWork, now: datetime, top: Top) -> int:
     """A unit without a responsible lead is itself an alert, to the unit above (the top unit answers itself)."""
     raised = 0
     for code, since in uow.officials.without_lead(None):
@@ -119,7 +132,7 @@ def _raise_no_lead(uow: UnitOfWork, now: datetime) -> int:
             kind=NO_LEAD,
             unit_code=code,
             period_start=since,
-            target_unit=_top(uow, code) or code,
+            target_unit=top(code) or code,
             step=0,
             consecutive=1,
             at=now,
@@ -128,7 +141,7 @@ def _raise_no_lead(uow: UnitOfWork, now: datetime) -> int:
     return raised
 
 
-def _raise_overdue(uow: UnitOfWork, now: datetime) -> int:
+def _raise_overdue(uow: UnitOfWork, now: datetime, top: Top) -> int:
     """A directive not completed by its due time: an alert to the unit above the recipient, naming its lead."""
     raised = 0
     for x in uow.directives.open_recipients():
@@ -138,7 +151,7 @@ def _raise_overdue(uow: UnitOfWork, now: datetime) -> int:
             kind=OVERDUE,
             unit_code=x["unit_code"],
             period_start=x["due_at"],
-            target_unit=_top(uow, x["unit_code"]),
+            target_unit=top(x["unit_code"]),
             step=0,
             consecutive=1,
             at=now,
@@ -149,7 +162,7 @@ def _raise_overdue(uow: UnitOfWork, now: datetime) -> int:
     return raised
 
 
-def _escalate(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
+def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: Top) -> int:
     """An alert unanswered for one more period (neither acknowledged nor resolved: the report received, the
     directive completed) goes one level up. A directive's period is ESCALATE_EVERY."""
     schedules = schedules_of(uow)
@@ -161,7 +174,7 @@ def _escalate(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
             period = schedule.period if kind == MISSING and schedule is not None else ESCALATE_EVERY
             if alert["raised_at"] > now - period:
                 continue
-            target = _top(uow, alert["target_unit"])
+            target = top(alert["target_unit"])
             if target is None:
                 continue  # already at the top
             escalated += uow.reports.raise_alert(
@@ -179,10 +192,10 @@ def _escalate(ctx: Context, uow: UnitOfWork, now: datetime) -> int:
     return escalated
 
 
-def _escalate_problems(uow: UnitOfWork, now: datetime) -> int:
+def _escalate_problems(uow: UnitOfWork, now: datetime, top: Top) -> int:
     moved = 0
     for problem in uow.reports.overdue_problems(now):
-        owner = _top(uow, problem["owner_unit"])
+        owner = top(problem["owner_unit"])
         due = PROBLEM_DUE[ProblemSeverity(problem["severity"])]
         values: dict[str, Any] = {"escalations": problem["escalations"] + 1, "due_at": now + due}
         if owner is not None:

@@ -1,0 +1,129 @@
+"""Many changes to people in one transaction, as a desk or a field team records a shift's worth at once.
+
+Each change is the same domain command as one recorded on its own (reclassify, change severity, depart, admit,
+refuse, cancel, discharge with an outcome), stored by the same `save_changes`, each under a savepoint: a change
+the rules refuse, or one whose bed is no longer free, is skipped with its reason and the others are stored.
+The batch is put on record once. The simulator drives the city through this; so can an import of desk records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from admitall.domain.access import Permission
+from admitall.domain.errors import AdmitAllError, Conflict, InvalidInput
+from admitall.domain.lifecycle import change_severity, reclassify
+from admitall.domain.people import Person, PersonEvent, Placement, Severity, Stamp, Status
+from admitall.services.admission import DESK_STEPS, OUTCOMES, check_at_desk
+from admitall.services.changes import save_changes
+from admitall.services.context import Actor, Context, not_found
+
+Command = Callable[[Person, Stamp], tuple[Person, PersonEvent]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change to one person. `to` is the new status (reclassify), severity (severity) or outcome
+    (outcome: recovered, released, excluded, dead); `severity` goes with a reclassification to confirmed."""
+
+    person_id: int
+    action: str
+    to: str | None = None
+    severity: str | None = None
+    reason: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class StepsSummary:
+    done: dict[int, Person] = field(default_factory=dict)  # person id -> the person after their last step
+    refused: list[tuple[Step, str, str]] = field(default_factory=list)  # (step, code, message)
+
+    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "done": len(self.done),
+            "refused": [
+                {"person": s.person_id, "action": s.action, "code": code, "reason": message}
+                for s, code, message in self.refused
+            ],
+        }
+
+
+def _command(actor: Actor, step: Step, person: Person) -> Command:
+    """The domain command a step stands for, once the actor may do it to this person."""
+    if step.action in DESK_STEPS:
+        permission, command = DESK_STEPS[step.action]
+        check_at_desk(actor, person, permission)
+        return command
+    if step.action == "reclassify":
+        actor.require(Permission.RECLASSIFY)
+        status = _parse(Status, step.to, "to")
+        level = _parse(Severity, step.severity, "severity") if step.severity else None
+        return lambda p, stamp: reclassify(p, status, stamp, severity=level)
+    if step.action == "severity":
+        actor.require(Permission.CHANGE_SEVERITY)
+        level = _parse(Severity, step.to, "to")
+        return lambda p, stamp: change_severity(p, level, stamp)
+    if step.action == "outcome":
+        status = _parse(Status, step.to, "to")
+        if status not in OUTCOMES:
+            raise InvalidInput(
+                "admission.bad_outcome",
+                f"出院结局应为 recovered/released/excluded/dead：{step.to}",
+                f"The outcome must be recovered, released, excluded or dead: {step.to}",
+                field="to",
+            )
+        if person.placement is not Placement.ADMITTED:
+            raise Conflict(
+                "admission.not_admitted",
+                "此人尚未入院，不能办理出院",
+                "The person is not admitted here, so cannot be discharged",
+            )
+        check_at_desk(actor, person, Permission.ADMISSIONS)
+        return lambda p, stamp: reclassify(p, status, stamp)
+    raise InvalidInput("steps.unknown_action", f"未知操作：{step.action}", f"Unknown action: {step.action}")
+
+
+def _parse(enum: type[Status] | type[Severity], value: str | None, name: str) -> Any:
+    found = enum.parse(value or "")
+    if found is None:
+        raise InvalidInput(f"{name}.invalid", f"无法识别：{value}", f"Not recognised: {value}", field=name)
+    return found
+
+
+def apply_steps(ctx: Context, actor: Actor, steps: Iterable[Step], *, source: str, lang: str = "zh") -> StepsSummary:
+    """Apply the steps in order, in one transaction; a person may have several. Returns what was done and,
+    for every step refused, the rule or reason."""
+    summary = StepsSummary()
+    steps = list(steps)
+    with ctx.uow(write=True) as uow:
+        people = uow.persons.get_many(s.person_id for s in steps)
+        for step in steps:
+            person = summary.done.get(step.person_id) or people.get(step.person_id)
+            try:
+                if person is None or (actor.unit_code is not None and not actor.covers(person.unit_code)):
+                    raise not_found("person", step.person_id)
+                command = _command(actor, step, person)
+                with uow.conn.begin_nested():
+                    stamp = ctx.stamp(actor, source, reason=step.reason, occurred_at=step.occurred_at)
+                    after, event = command(person, stamp)
+                    summary.done[step.person_id] = save_changes(ctx, uow, actor, person, after, [event], None)
+            except AdmitAllError as e:
+                summary.refused.append((step, e.code, e.message(lang)))
+        uow.audit.record(
+            ctx.clock.now(),
+            actor.username,
+            "person_steps",
+            "batch",
+            None,
+            unit=actor.unit_code,
+            source=source,
+            steps=len(steps),
+            done=len(steps) - len(summary.refused),
+            refused=len(summary.refused),
+        )
+        uow.commit()
+    return summary

@@ -1,0 +1,105 @@
+"""The simulated city, set up in the database through the same imports an operator uses: the scenario's
+districts and streets from the packaged Wuhan divisions, generated communities with their residents, and the
+scenario's facilities with their opening dates."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from admitall.services.context import Context, cli_actor
+from admitall.services.demo import read_divisions
+from admitall.services.facilities import import_facilities
+from admitall.services.units import UNIT_HEADERS, import_units
+from admitall.sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class SimCity:
+    communities: list[str]
+    populations: list[int]
+    units: dict[str, str]  # code -> level, every unit of the city
+    start: datetime  # the scenario's first local midnight, in UTC
+
+
+def local_midnight(ctx: Context, scenario: Scenario) -> datetime:
+    return datetime.combine(scenario.start, time(0), tzinfo=ctx.settings.tz)
+
+
+def build_city(ctx: Context, scenario: Scenario) -> SimCity:
+    """Units and facilities, as of a day before the scenario starts (so every unit reports from its first
+    hour). Refuses (by the imports' own checks) a database that already holds another city."""
+    rng = random.Random(scenario.seed)
+    plan = scenario.city
+    divisions = read_divisions()
+    wanted = set(plan.districts)
+    districts = [d for d in divisions if d["level"] == "district" and (not wanted or d["code"][:6] in wanted)]
+    rows: list[dict[str, str | None]] = []
+    units: dict[str, str] = {}
+    populations: dict[str, int] = {}
+    city = next(d for d in divisions if d["level"] == "city")
+    rows.append({k: city.get(src) for src, k in UNIT_HEADERS.items() if src in city})
+    units[city["code"]] = "city"
+    for d in districts:
+        streets = [s for s in divisions if s["level"] == "street" and s["code"][:6] == d["code"][:6]]
+        kept = streets[: plan.streets_per_district] if plan.streets_per_district else streets
+        district_pop = round(float(d["approx_population_10k"]) * 10_000 * len(kept) / len(streets))
+        rows.append({k: d.get(src) for src, k in UNIT_HEADERS.items() if src in d} | {"population": str(district_pop)})
+        units[d["code"]] = "district"
+        lat, lon = float(d["approx_lat"]), float(d["approx_lon"])
+        for s in kept:
+            street_pop = district_pop // len(kept)
+            rows.append(
+                {
+                    "code": s["code"],
+                    "name": s["name"],
+                    "lat": f"{lat + rng.uniform(-0.04, 0.04):.4f}",
+                    "lon": f"{lon + rng.uniform(-0.04, 0.04):.4f}",
+                    "population": str(street_pop),
+                }
+            )
+            units[s["code"]] = "street"
+            n = rng.randint(*plan.communities_per_street)
+            for serial in range(1, n + 1):
+                code = f"{s['code'][:9]}{serial:03d}"
+                populations[code] = street_pop // n
+                rows.append({"code": code, "name": f"第{serial}社区", "population": str(populations[code])})
+                units[code] = "community"
+    start = local_midnight(ctx, scenario)
+    summary = import_units(ctx, cli_actor("sim"), enumerate(rows, start=2))
+    if summary.rejected:
+        raise RuntimeError(f"the simulated city's units were refused: {summary.rejections[:3]}")
+    _facilities(ctx, scenario, units, start)
+    communities = sorted(populations)
+    return SimCity(communities, [populations[c] for c in communities], units, start)
+
+
+def _facilities(ctx: Context, scenario: Scenario, units: dict[str, str], start: datetime) -> None:
+    first_street: dict[str, str] = {}
+    for code, level in sorted(units.items()):
+        if level == "street":
+            first_street.setdefault(code[:6], code)
+    fallback = min(first_street.values())
+    rows: list[dict[str, str | None]] = []
+    for f in scenario.facilities:
+
+        def moment(day: date | None) -> str | None:
+            if day is None:
+                return None
+            return (start + timedelta(days=(day - scenario.start).days)).isoformat(timespec="minutes")
+
+        rows.append(
+            {
+                "code": f.code,
+                "name": f.name,
+                "type": f.type.value,
+                "unit_code": first_street.get(f.district[:6], fallback),
+                "opens_at": moment(f.opens) if f.opens and f.opens > scenario.start else None,
+                "closes_at": moment(f.closes),
+                **{bed.value: str(n) for bed, n in f.beds.items()},
+            }
+        )
+    summary = import_facilities(ctx, cli_actor("sim"), enumerate(rows, start=2))
+    if summary.rejected:
+        raise RuntimeError(f"the scenario's facilities were refused: {summary.rejections[:3]}")

@@ -1,0 +1,270 @@
+"""What a run measured, hour by hour and day by day, kept as the run goes so that an hour costs little.
+
+Every person the run registered is in exactly one state at every hour — waiting, assigned, in transit,
+admitted, left, dead — and the recorder checks that the states add up to everyone registered, every hour.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from admitall.domain.people import Person, Placement, Status
+from admitall.domain.policy import Policy
+from admitall.services.context import Context
+from admitall.sim.city import SimCity
+from admitall.sim.epidemic import Agent
+from admitall.sim.scenario import Scenario
+
+STATES = ("waiting", "assigned", "in_transit", "admitted", "left", "dead")
+FLOWS = ("identified", "confirmed", "admitted", "refused", "deaths_waiting", "deaths_in_bed", "recovered")
+
+
+def state_of(p: Person) -> str:
+    if p.status is Status.DEAD:
+        return "dead"
+    return str(p.placement.value)
+
+
+def key_of(p: Person) -> tuple[str, str, str]:
+    return state_of(p), p.status.value, p.severity.value if p.severity else ""
+
+
+@dataclass
+class Results:
+    scenario: dict[str, Any]
+    summary: dict[str, Any]
+    daily: list[dict[str, Any]]
+    hourly: list[dict[str, Any]]
+    refused: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "summary": self.summary,
+            "refused": self.refused,
+            "daily": self.daily,
+            "hourly": self.hourly,
+        }
+
+    def csv(self, which: str) -> str:
+        rows = [_flat(r) for r in (self.daily if which == "daily" else self.hourly)]
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore", restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+        return out.getvalue()
+
+
+def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in row.items():
+        if isinstance(v, dict):
+            flat.update(_flat(v, f"{prefix}{k}."))
+        else:
+            flat[prefix + k] = v
+    return flat
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+class Recorder:
+    def __init__(self, scenario: Scenario, city: SimCity, policy: Policy) -> None:
+        self.s, self.city, self.policy = scenario, city, policy
+        self.stock: Counter[tuple[str, str, str]] = Counter()
+        self.flows: Counter[str] = Counter()
+        self.reports: Counter[str] = Counter()
+        self.refusals: Counter[str] = Counter()
+        self.day_waits: dict[str, list[float]] = defaultdict(list)
+        self.deadlines: dict[int, datetime] = {}  # person id -> past SLA from
+        self.hourly: list[dict[str, Any]] = []
+        self.daily: list[dict[str, Any]] = []
+        self.day_flows: Counter[str] = Counter()
+        self.day_reports: Counter[str] = Counter()
+        self.registered = 0
+
+    # --- as the run goes -------------------------------------------------------------------------------------
+
+    def identified(self, agent: Agent, person: Person) -> None:
+        self.registered += 1
+        self.flows["identified"] += 1
+        self.stock[key_of(person)] += 1
+        self._deadline(person)
+
+    def changed(self, before: Person, after: Person, at: datetime) -> None:
+        """One person's change, read back from the registry: stock moves, flows count, waits are measured."""
+        self.stock[key_of(before)] -= 1
+        self.stock[key_of(after)] += 1
+        if before.status is not Status.CONFIRMED and after.status is Status.CONFIRMED:
+            self.flows["confirmed"] += 1
+        if after.status is Status.DEAD and before.status is not Status.DEAD:
+            # waiting for the bed they need: not admitted, or admitted to one that no longer fits them
+            unfit = before.placement is not Placement.ADMITTED or before.awaiting_transfer
+            waiting = unfit and before.status is Status.CONFIRMED
+            self.flows["deaths_waiting" if waiting else "deaths_in_bed"] += 1
+        if after.status is Status.RECOVERED and before.status is not Status.RECOVERED:
+            self.flows["recovered"] += 1
+        if after.placement is Placement.ADMITTED and before.placement is not Placement.ADMITTED:
+            self.flows["admitted"] += 1
+            cls = self.policy.classify(before)
+            if cls is not None and before.waiting_since is not None:
+                self.day_waits[cls.value].append((at - before.waiting_since).total_seconds() / 3600)
+        self._deadline(after)
+
+    def _deadline(self, p: Person) -> None:
+        assert p.id is not None
+        cls = self.policy.classify(p) if p.waiting_since is not None and p.status is not Status.DEAD else None
+        if cls is None or p.placement is Placement.ADMITTED:
+            self.deadlines.pop(p.id, None)
+        else:
+            assert p.waiting_since is not None
+            self.deadlines[p.id] = p.waiting_since + self.policy.sla[cls]
+
+    def refused(self, action: str, code: str) -> None:
+        """A step the registry refused (a rule, or a bed gone): counted by action and rule, never hidden."""
+        self.refusals[f"{action}:{code}"] += 1
+
+    def refused_at_desk(self) -> None:
+        self.flows["refused"] += 1
+
+    def report(self, how: str) -> None:
+        self.reports[how] += 1
+
+    def hour(self, hour: float, ctx: Context) -> None:
+        """Close an hour: a row of stocks, flows and beds; and a day's row at local midnight."""
+        now = self.city.start + timedelta(hours=hour)
+        states: Counter[str] = Counter()
+        waiting: Counter[str] = Counter()
+        severity: Counter[str] = Counter()
+        for (state, status, level), n in self.stock.items():
+            states[state] += n
+            if state in ("waiting", "assigned", "in_transit"):
+                waiting[status] += n
+                if level:
+                    severity[level] += n
+        if sum(states.values()) != self.registered:
+            raise AssertionError(f"{now}: {sum(states.values())} people in the states, {self.registered} registered")
+        with ctx.uow() as uow:
+            pools = uow.facilities.pools([f.code for f in uow.facilities.in_subtree(None) if f.is_open(now)])
+        beds: dict[str, dict[str, int]] = {}
+        for p in pools:
+            b = beds.setdefault(p.bed_type.value, {"capacity": 0, "occupied": 0, "reserved": 0})
+            b["capacity"] += p.capacity
+            b["occupied"] += p.occupied
+            b["reserved"] += p.reserved
+        row = {
+            "hour": now.isoformat(),
+            **{f: self.flows[f] for f in FLOWS},
+            "states": {s: states[s] for s in STATES},
+            "queue": dict(sorted(waiting.items())),
+            "queue_confirmed_by_severity": dict(sorted(severity.items())),
+            "past_sla": sum(1 for d in self.deadlines.values() if d < now),
+            "beds": beds,
+            "reports": {k: self.reports[k] for k in ("on_time", "late", "missing")},
+        }
+        self.hourly.append(row)
+        self.day_flows.update(self.flows)
+        self.day_reports.update(self.reports)
+        self.flows.clear()
+        self.reports.clear()
+        if round(hour) % 24 == 0:
+            self._close_day(now, row)
+
+    def _close_day(self, now: datetime, last: dict[str, Any]) -> None:
+        expected = sum(self.day_reports.values())
+        waits = {
+            cls: {
+                "n": len(v),
+                "median_h": round(statistics.median(v), 2),
+                "p90_h": round(_percentile(v, 0.9), 2),
+                "max_h": round(max(v), 2),
+                "past_sla": sum(1 for w in v if w > self.policy.sla[_cls(cls)].total_seconds() / 3600),
+            }
+            for cls, v in sorted(self.day_waits.items())
+            if v
+        }
+        self.daily.append(
+            {
+                "day": (now - timedelta(hours=1)).astimezone(self.city.start.tzinfo).date().isoformat(),
+                **{f: self.day_flows[f] for f in FLOWS},
+                "states": last["states"],
+                "queue": last["queue"],
+                "queue_confirmed_by_severity": last["queue_confirmed_by_severity"],
+                "past_sla": last["past_sla"],
+                "beds": last["beds"],
+                "waits": waits,
+                "reports": {
+                    **{k: self.day_reports[k] for k in ("on_time", "late", "missing")},
+                    "completeness": round(100 * (expected - self.day_reports["missing"]) / expected, 1)
+                    if expected
+                    else None,
+                    "timeliness": round(100 * self.day_reports["on_time"] / expected, 1) if expected else None,
+                },
+            }
+        )
+        self.day_flows.clear()
+        self.day_reports.clear()
+        self.day_waits.clear()
+
+    # --- at the end ------------------------------------------------------------------------------------------
+
+    def results(self, identified_by_kind: Counter[str]) -> Results:
+        return Results(
+            scenario={
+                "name": self.s.name,
+                "title_zh": self.s.title_zh,
+                "title_en": self.s.title_en,
+                "start": self.s.start.isoformat(),
+                "days": self.s.days,
+                "seed": self.s.seed,
+                "settings": list(self.s.settings),
+            },
+            summary=summarise(self.hourly, self.daily, identified_by_kind),
+            daily=self.daily,
+            hourly=self.hourly,
+            refused=dict(sorted(self.refusals.items())),
+        )
+
+
+def _cls(value: str) -> Any:
+    from admitall.domain.policy import PriorityClass
+
+    return PriorityClass(value)
+
+
+def summarise(hourly: list[dict[str, Any]], daily: list[dict[str, Any]], kinds: Counter[str]) -> dict[str, Any]:
+    """The figures a planner compares runs by: deaths while waiting, the backlog's peak and when it cleared."""
+    peak = max(hourly, key=lambda r: r["past_sla"], default=None)
+    cleared = None
+    if peak is not None and peak["past_sla"] > 0:
+        after = hourly[hourly.index(peak) :]
+        cleared = next((r["hour"] for r in after if r["past_sla"] == 0), None)
+    total = Counter[str]()
+    for r in hourly:
+        total.update({f: r[f] for f in FLOWS})
+    last = hourly[-1] if hourly else {"states": {}, "queue": {}}
+    return {
+        "found": dict(sorted(kinds.items())),
+        **{f: total[f] for f in FLOWS},
+        "deaths": total["deaths_waiting"] + total["deaths_in_bed"],
+        "peak_past_sla": peak["past_sla"] if peak else 0,
+        "peak_past_sla_at": peak["hour"] if peak and peak["past_sla"] else None,
+        "backlog_cleared_at": cleared,
+        "hours_to_clear_backlog": _hours_between(peak["hour"], cleared) if peak and cleared else None,
+        "waiting_at_end": sum(last["queue"].values()),
+        "states_at_end": last["states"],
+        "days": len(daily),
+    }
+
+
+def _hours_between(a: str, b: str) -> float:
+    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 3600
