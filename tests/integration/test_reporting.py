@@ -262,3 +262,11 @@ def test_verification_names_a_row_changed_directly_in_the_database(chain, clock)
     assert ("reports", report["id"]) in tables
     assert any(t == "person_events" for t, _ in tables)
     assert any(t == "persons" for t, _ in tables)
+
+
+def test_a_report_whose_period_is_given_in_local_time_still_verifies(chain, clock):
+    at(clock, TEN + timedelta(minutes=5))
+    local = (TEN - HOUR).astimezone(chain.settings.tz)  # 09:00+08:00, the same moment as 01:00Z
+    report = send(chain, DAZHI_1, start=local)
+    assert report["period_start"] == (TEN - HOUR).isoformat()
+    assert verify(chain)["ok"] is True

@@ -1,0 +1,39 @@
+"""`admitall sim` as a planner runs it: a real process, results written where asked, clear refusals."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+
+def sim(*args: str, cwd) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "admitall.cli", "sim", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_a_scenario_runs_and_writes_its_results_as_json_and_csv(tmp_path):
+    done = sim("run", "small", "--days", "1", "--json", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["scenario"]["name"] == "small" and len(results["daily"]) == 1 and len(results["hourly"]) == 24
+    assert results["summary"]["identified"] == sum(results["summary"]["found"].values()) > 0
+    written = json.loads((tmp_path / "out" / "small.json").read_text(encoding="utf-8"))
+    assert written["summary"] == results["summary"]
+    with (tmp_path / "out" / "small-hourly.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 24 and "states.waiting" in rows[0] and "beds.icu.capacity" in rows[0]
+
+
+def test_a_bad_scenario_or_setting_is_refused_in_words_not_a_traceback(tmp_path):
+    done = sim("run", "atlantis", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "atlantis" in done.stderr
+    done = sim("run", "small", "--set", "detection.suspected_share=2", cwd=tmp_path)
+    assert done.returncode == 2 and "detection.suspected_share" in done.stderr
+
+
+def test_sim_list_names_the_library(tmp_path):
+    done = sim("list", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "small" in {s["name"] for s in json.loads(done.stdout)["scenarios"]}
