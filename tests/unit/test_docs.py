@@ -33,7 +33,7 @@ def test_every_persons_column_in_the_readme_is_accepted_in_both_languages():
         assert HEADERS[chinese] == english.strip("`")
 
 
-@pytest.mark.parametrize("command", sorted(set(re.findall(r"^admitall ((?:import |users )?\w+)", README, re.M))))
+@pytest.mark.parametrize("command", sorted(set(re.findall(r"^admitall ((?:import |users |sim )?\w+)", README, re.M))))
 def test_every_command_in_the_readme_exists(command):
     result = CliRunner().invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0, result.output
