@@ -57,22 +57,25 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
 
 @app.command()
 def demo(
-    seed: int = typer.Option(2020, help="Random seed: the same seed gives the same city."),
-    people: int = typer.Option(4000, help="How many people to generate."),
+    seed: int = typer.Option(2020, help="Random seed: the same seed gives the same city and outbreak."),
+    days: int = typer.Option(2, help="How many days of the outbreak to play up to now."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Load the demo city (Wuhan's districts and streets, generated communities, people, users)."""
+    """Load the demo city (Wuhan's districts and streets, generated communities, facilities, officials, users)
+    and play the last days of an outbreak in it up to now (the digital twin, scenario `demo`)."""
     from admitall.services.demo import load_demo
     from admitall.store.db import init_database
 
     with _errors(as_json):
         ctx = _context()
         init_database(ctx.engine)
-        result = load_demo(ctx, cli_actor(), seed=seed, people=people)
+        result = load_demo(ctx, cli_actor(), seed=seed, days=days)
     if result["loaded"]:
+        played = result["simulated"]
         lines = [
-            f"Demo city loaded: {result['units']['accepted']} units, {result['people']['accepted']} people, "
-            f"{result['reclassified']} reclassified, users {', '.join(result['users'])} "
+            f"Demo city loaded: {result['units']['accepted']} units, {result['facilities']} facilities; "
+            f"{played['hours']} hours of the outbreak played up to now: {played['identified']} people found, "
+            f"{played['admitted']} admissions, {played['waiting_at_end']} waiting; users {', '.join(result['users'])} "
             f"(password {result['password']})"
         ]
     else:

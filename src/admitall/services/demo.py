@@ -1,34 +1,33 @@
-"""The demo city: Wuhan's real districts and streets, generated communities, people and users.
+"""The demo city: Wuhan's real districts and streets, generated communities, facilities, officials and users,
+and the last days of an outbreak in it, played up to now.
 
 Districts and streets come from the packaged `divisions.csv` (National Bureau of Statistics codes; see
-`../shared/data/wuhan-2020/README.md`). Communities (8–20 per street, codes street prefix + 3-digit serial),
-people and users are generated from a seed, so the same seed gives the same city. People are registered
-through the same batch registration as a file import, then some are reclassified through the same service
-as an officer's reclassification.
+`../shared/data/wuhan-2020/README.md`). Communities (8–20 per street, codes street prefix + 3-digit serial) and
+users are generated from a seed. The people are the digital twin's: the `demo` scenario is played hour by hour
+through the real services (registration, allocation, the desks, hourly reports, the watch) from midnight `days`
+days ago up to the last whole hour, so the boards, alerts and scorecards have a live city to show.
 """
 
 from __future__ import annotations
 
-import csv
 import random
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from importlib import resources
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from admitall.domain.access import Role
+from admitall.clock import ManualClock
 from admitall.domain.errors import Conflict
-from admitall.domain.identity import check_character
 from admitall.domain.people import Status
 from admitall.domain.units import Unit
-from admitall.services.admission import allocate, desk_step
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context
 from admitall.services.demo_facilities import load_demo_facilities
 from admitall.services.demo_officials import load_demo_officials
-from admitall.services.people import reclassify_person
-from admitall.services.registration import register_batch
+from admitall.services.divisions import read_divisions
 from admitall.services.units import UNIT_HEADERS, import_units
+from admitall.sim.city import existing_city
+from admitall.sim.run import play
+from admitall.sim.scenario import load_scenario, shifted
 
 DEMO_PASSWORD = "demo-2020"
 CITY = "420100000000"
@@ -116,15 +115,6 @@ DEMO_USERS = (
 )
 
 
-def read_divisions() -> list[dict[str, str]]:
-    with resources.files("admitall").joinpath("data/divisions.csv").open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def _pick(rng: random.Random, mix: tuple[tuple[Any, float], ...]) -> Any:
-    return rng.choices([m for m, _ in mix], weights=[w for _, w in mix])[0]
-
-
 def _community_units(rng: random.Random, streets: list[dict[str, str]]) -> list[Unit]:
     result: list[Unit] = []
     for street in streets:
@@ -134,49 +124,10 @@ def _community_units(rng: random.Random, streets: list[dict[str, str]]) -> list[
     return result
 
 
-def _id_number(rng: random.Random, region: str, born: date, male: bool) -> str:
-    seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
-    first17 = f"{region}{born:%Y%m%d}{seq:03d}"
-    return first17 + check_character(first17)
-
-
-def _person_row(rng: random.Random, community: str, now: datetime, days: int, serial: int) -> dict[str, str]:
-    status = _pick(rng, CATEGORY_MIX)
-    male = rng.random() < 0.5
-    # age: contacts follow the population, patients skew older
-    age = min(95, max(1, int(rng.gauss(52 if status is Status.CONFIRMED else 42, 17))))
-    born = (now - timedelta(days=age * 365 + rng.randrange(365))).date()
-    # recent days weigh more: the outbreak is growing
-    hours_ago = days * 24 * (rng.random() ** 1.6)
-    identified = now - timedelta(hours=hours_ago)
-    row = {
-        "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
-        "category": status.value,
-        "unit_code": community,
-        "identified_at": identified.isoformat(timespec="minutes"),
-        "address": f"{rng.randint(1, 300)}号{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(101, 2801)}室",
-        "source_ref": f"demo-{serial:06d}",
-    }
-    if rng.random() < 0.92:
-        row["id_number"] = _id_number(rng, community[:6], born, male)
-    else:
-        row["sex"] = "男" if male else "女"
-        row["birth_date"] = born.isoformat()
-    if rng.random() < 0.95:
-        row["phone"] = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-    if status is Status.CONFIRMED:
-        row["severity"] = _pick(rng, SEVERITY_MIX)
-    flags = []
-    if rng.random() < 0.2:
-        flags.append("comorbidity")
-    if not male and 20 <= age <= 40 and rng.random() < 0.05:
-        flags.append("pregnancy")
-    row["risk"] = ";".join(flags)
-    return row
-
-
-def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 4000, days: int = 7) -> dict[str, Any]:
-    """Build the demo city. Refuses nothing: an already loaded demo is reported and left as it is."""
+def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2) -> dict[str, Any]:
+    """Build the demo city and bring it to life: the last `days` days of an outbreak, played hour by hour up to
+    now through the real services by the simulator (scenario `demo`). Refuses nothing: an already loaded demo
+    is reported and left as it is."""
     rng = random.Random(seed)
     with ctx.uow() as uow:
         if uow.units.get(CITY) is not None:
@@ -192,8 +143,12 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
                 "units": uow.units.count(),
                 "people": uow.persons.count(),
             }
-    # the people are found and moved on by a field officer of the city, as they would be for real
-    field_officer = Actor(username="demo-field", role=Role.UNIT_OFFICER, unit_code=None, display_name="demo")
+    now = ctx.clock.now()
+    today = now.astimezone(ctx.settings.tz).date()
+    first = datetime.combine(today - timedelta(days=days), time(0), tzinfo=ctx.settings.tz)
+    hours = int((now - first).total_seconds() // 3600)
+    # the city, its facilities and officials are in place a day before the outbreak's days begin
+    setup = Context(ctx.engine, ManualClock(first - timedelta(days=1)), ctx.settings, ctx.policy, ctx.scoring)
     divisions = read_divisions()
     districts = [d for d in divisions if d["level"] == "district"]
     streets = [d for d in divisions if d["level"] == "street"]
@@ -207,34 +162,20 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
         unit_rows.append(row)
     communities = _community_units(rng, streets)
     unit_rows.extend({"code": c.code, "name": c.name} for c in communities)
-    units_summary = import_units(ctx, actor, enumerate(unit_rows, start=2))
-
-    by_district: dict[str, list[str]] = {}
-    for c in communities:
-        by_district.setdefault(c.code[:6], []).append(c.code)
-    weights = [float(d["approx_population_10k"]) for d in districts]
-    now = ctx.clock.now()
-    rows = []
-    for serial in range(people):
-        district = rng.choices(districts, weights=weights)[0]["code"][:6]
-        rows.append((serial + 2, _person_row(rng, rng.choice(by_district[district]), now, days, serial)))
-    people_summary = register_batch(ctx, field_officer, rows, source="demo", filename="demo")
-
-    reclassified = _progress_some(ctx, field_officer, rng, people_summary.person_ids, rows)
-    facilities = load_demo_facilities(ctx, actor, rng, divisions)
-    admitted = _admit_some(ctx, rng)
+    units_summary = import_units(setup, actor, enumerate(unit_rows, start=2))
+    facilities = load_demo_facilities(setup, actor, rng, divisions)
     responsibility = load_demo_officials(
         ctx,
         actor,
         rng,
-        since=now - timedelta(days=days),
+        since=setup.clock.now(),
         surnames=SURNAMES,
         given=GIVEN,
         district_population={d["code"]: int(float(d["approx_population_10k"]) * 10_000) for d in districts},
     )
     for user in DEMO_USERS:
         add_user(
-            ctx,
+            setup,
             actor,
             username=user.username,
             password=DEMO_PASSWORD,
@@ -243,77 +184,16 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, people: int = 400
             display_name=user.display_name,
             facility_code=user.facility_code,
         )
+    scenario = shifted(replace(load_scenario("demo"), seed=seed), first.date(), days + 1)
+    played = Context(ctx.engine, ManualClock(first), ctx.settings, ctx.policy, ctx.scoring)
+    results = play(played, scenario, existing_city(played, first), hours=hours)
     return {
         "loaded": True,
         "seed": seed,
         "units": units_summary.as_dict(),
-        "people": people_summary.as_dict(),
-        "reclassified": reclassified,
         "facilities": facilities,
-        "admissions": admitted,
         "officials": responsibility,
+        "simulated": {"from": first.isoformat(), "hours": hours, **results.summary},
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,
     }
-
-
-def _admit_some(ctx: Context, rng: random.Random) -> dict[str, int]:
-    """One round of the real workflow: the city's dispatcher confirms the engine's plan, and most of the
-    people it assigned arrive and are admitted at their facility's desk; a few are still on the way."""
-    dispatcher = Actor(username="demo-dispatch", role=Role.DISPATCHER, unit_code=None, display_name="demo")
-    result = allocate(ctx, dispatcher, commit=True)
-    admitted = in_transit = 0
-    for item in result["assignments"]:
-        desk = Actor(
-            username="demo-desk",
-            role=Role.FACILITY_OFFICER,
-            unit_code=None,
-            display_name="demo",
-            facility_code=item["facility"],
-        )
-        draw = rng.random()
-        if draw < 0.8:
-            desk_step(ctx, desk, item["person"], "admit")
-            admitted += 1
-        elif draw < 0.9:
-            desk_step(ctx, desk, item["person"], "depart")
-            in_transit += 1
-    return {
-        "assigned": result.get("confirmed", 0),
-        "admitted": admitted,
-        "in_transit": in_transit,
-        "still_waiting": len(result["unplaced"]),
-    }
-
-
-def _progress_some(
-    ctx: Context, actor: Actor, rng: random.Random, person_ids: dict[int, int], rows: list[tuple[int, dict[str, str]]]
-) -> int:
-    """Move some people on, as the days since they were found would have: suspected confirmed or ruled out,
-    febrile patients ruled out, contacts turning febrile."""
-    outcomes = {
-        Status.SUSPECTED.value: ((Status.CONFIRMED, "核酸检测阳性"), (Status.EXCLUDED, "两次核酸阴性，排除")),
-        Status.FEVER.value: ((Status.EXCLUDED, "发热原因明确，排除新冠"), (Status.SUSPECTED, "CT 提示病毒性肺炎")),
-        Status.CONTACT.value: ((Status.FEVER, "观察期间出现发热"),),
-    }
-    now = ctx.clock.now()
-    moved = 0
-    for row_number, row in rows:
-        choices = outcomes.get(row["category"])
-        identified = datetime.fromisoformat(row["identified_at"])
-        if not choices or rng.random() > 0.12 or now - identified < timedelta(hours=12):
-            continue
-        to, reason = rng.choice(choices)
-        at = identified + (now - identified) * rng.uniform(0.3, 0.9)
-        reclassify_person(
-            ctx,
-            actor,
-            person_ids[row_number],
-            to.value,
-            reason=reason,
-            occurred_at=at.isoformat(timespec="minutes"),
-            source="demo",
-            severity="moderate" if to is Status.CONFIRMED else None,
-        )
-        moved += 1
-    return moved

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from admitall.services.context import Context, cli_actor
-from admitall.services.demo import read_divisions
+from admitall.services.divisions import read_divisions
 from admitall.services.facilities import import_facilities
 from admitall.services.units import UNIT_HEADERS, import_units
 from admitall.sim.scenario import Scenario
@@ -103,3 +103,15 @@ def _facilities(ctx: Context, scenario: Scenario, units: dict[str, str], start: 
     summary = import_facilities(ctx, cli_actor("sim"), enumerate(rows, start=2))
     if summary.rejected:
         raise RuntimeError(f"the scenario's facilities were refused: {summary.rejections[:3]}")
+
+
+def existing_city(ctx: Context, start: datetime, root: str = "420100000000") -> SimCity:
+    """A city already in the database (the demo's): its communities and their residents (a community without a
+    population counts as 1,000)."""
+    with ctx.uow() as uow:
+        found = uow.units.in_subtree(root)
+    units = {u.code: u.level.value for u in found}
+    communities = [u for u in found if u.level.value == "community"]
+    return SimCity(
+        [u.code for u in communities], [u.population or 1000 for u in communities], units, start.astimezone(UTC)
+    )

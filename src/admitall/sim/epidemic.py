@@ -119,14 +119,16 @@ def infections_by_day(scenario: Scenario, rng: random.Random) -> dict[date, int]
 class _Found:
     """Builds the agents; keeps the test queue (by time of joining it) and the people to trace."""
 
-    def __init__(self, scenario: Scenario, rng: random.Random, communities: list[str], weights: list[float]) -> None:
+    def __init__(
+        self, scenario: Scenario, rng: random.Random, communities: list[str], weights: list[float], hours: int | None
+    ) -> None:
         self.s, self.rng = scenario, rng
         self.communities, self.cumulative = communities, []
         total = 0.0
         for w in weights:
             total += w
             self.cumulative.append(total)
-        self.hours = scenario.days * 24
+        self.hours = hours or scenario.days * 24
         self.agents: list[Agent] = []
         self.queue: list[tuple[float, int]] = []  # (joins the test queue at, agent index)
         self.origin = scenario.start
@@ -187,9 +189,11 @@ class _Found:
     def background(self, population: int) -> None:
         d = self.s.detection
         per_day = d.background_fever_per_10k_day * population / 10_000
-        for day in range(self.s.days):
+        for day in range(-(-self.hours // 24)):
             for _ in range(_poisson(self.rng, per_day)):
                 found = (day + self.rng.random()) * 24
+                if found >= self.hours:
+                    continue
                 agent = self.new(BACKGROUND, self.community(), found, "fever", ill=False)
                 out = found + self.rng.expovariate(1 / d.rule_out_hours)
                 if self.rng.random() < d.background_suspected_share:
@@ -248,16 +252,22 @@ class _Found:
 
 
 def simulate_outbreak(
-    scenario: Scenario, communities: list[str], populations: list[int], *, seed: int | None = None
+    scenario: Scenario,
+    communities: list[str],
+    populations: list[int],
+    *,
+    seed: int | None = None,
+    hours: int | None = None,
 ) -> Outbreak:
-    """Everyone the city will find during the run, deterministic for a scenario and seed."""
+    """Everyone the city will find during the run (the scenario's days, or `hours` from its start),
+    deterministic for a scenario and seed."""
     rng = random.Random(scenario.seed if seed is None else seed)
     infections = infections_by_day(scenario, rng)
-    found = _Found(scenario, rng, communities, [float(p) for p in populations])
+    found = _Found(scenario, rng, communities, [float(p) for p in populations], hours)
     found.cases(infections)
     found.background(sum(populations))
     found.test_and_trace()
-    hours = scenario.days * 24
+    hours = found.hours
     for agent in found.agents:
         agent.steps = sorted((s for s in agent.steps if s[0] < hours), key=lambda s: s[0])
     agents = sorted(found.agents, key=lambda a: (a.identified, a.index))

@@ -1,4 +1,5 @@
-"""Running a scenario end to end: a database of its own, the city, the outbreak, the operations, the results."""
+"""Running a scenario: on a database of its own from nothing (`run_scenario`), or on a city already there (`play`,
+the demo's)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from admitall.domain.errors import Conflict
 from admitall.services.context import Context, cli_actor, make_context
 from admitall.services.reporting import set_schedule
 from admitall.settings import Settings
-from admitall.sim.city import build_city, local_midnight
+from admitall.sim.city import SimCity, build_city, local_midnight
 from admitall.sim.epidemic import simulate_outbreak
 from admitall.sim.results import Results
 from admitall.sim.runner import Run
@@ -23,6 +24,7 @@ from admitall.sim.scenario import Scenario
 from admitall.store.db import init_database
 
 Progress = Callable[[int, int], None]
+OnHour = Callable[[Run, float], None]
 
 
 @dataclass
@@ -34,6 +36,25 @@ class Finished:
     database: Any = None  # the temporary directory of the run's own database, kept while this is
 
 
+def play(
+    ctx: Context,
+    scenario: Scenario,
+    city: SimCity,
+    *,
+    hours: int | None = None,
+    progress: Progress | None = None,
+    on_hour: OnHour | None = None,
+) -> Results:
+    """Play the scenario's outbreak on `city`, already in the database, from `city.start` for the scenario's
+    days (or `hours`); `ctx.clock` is a ManualClock and is left at the end of the run."""
+    for level, minutes in scenario.operations.report_every_minutes.items():
+        set_schedule(ctx, cli_actor("sim"), level, period_minutes=minutes, grace_minutes=10)
+    outbreak = simulate_outbreak(scenario, city.communities, city.populations, hours=hours)
+    run = Run(ctx, scenario, outbreak, city)
+    run.on_hour = on_hour
+    return run.run(progress)
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -41,7 +62,7 @@ def run_scenario(
     days: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
-    on_hour: Callable[[Run, float], None] | None = None,
+    on_hour: OnHour | None = None,
 ) -> Finished:
     """Run `scenario` on the database of `settings` (a fresh SQLite file in a temporary directory if none),
     which must be empty: a simulated city is never mixed into a real one."""
@@ -61,16 +82,11 @@ def run_scenario(
                 "模拟需要一个空数据库：此数据库已有单位",
                 "A simulation needs an empty database: this one already holds units",
             )
+    probe.engine.dispose()
     clock = ManualClock(local_midnight(probe, scenario) - timedelta(days=1))
     ctx = make_context(settings, clock)
     city = build_city(ctx, scenario)
-    for level, minutes in scenario.operations.report_every_minutes.items():
-        set_schedule(ctx, cli_actor("sim"), level, period_minutes=minutes, grace_minutes=10)
-    outbreak = simulate_outbreak(scenario, city.communities, city.populations)
-    run = Run(ctx, scenario, outbreak, city)
-    if on_hour is not None:
-        run.on_hour = on_hour
-    results = run.run(progress)
+    results = play(ctx, scenario, city, progress=progress, on_hour=on_hour)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seconds = time.perf_counter() - started
     results.scenario["wall_seconds"] = round(seconds, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -124,6 +124,32 @@ class Scenario:
     operations: Operations
     facilities: tuple[FacilityPlan, ...]
     settings: tuple[str, ...] = ()  # the --set changes applied, as given
+
+
+def shifted(scenario: Scenario, start: date, days: int) -> Scenario:
+    """The same scenario moved to begin on `start` (every date in it moves by as much) and run `days` days:
+    the demo plays the small outbreak up to today."""
+    delta = start - scenario.start
+
+    def move(schedule: Schedule) -> Schedule:
+        return tuple((d + delta, v) for d, v in schedule)
+
+    e, d = scenario.epidemic, scenario.detection
+    return replace(
+        scenario,
+        start=start,
+        days=days,
+        epidemic=replace(e, seed_date=e.seed_date + delta, r=move(e.r)),
+        detection=replace(
+            d,
+            onset_to_presentation=move(d.onset_to_presentation),
+            confirmations_per_day=move(d.confirmations_per_day),
+        ),
+        facilities=tuple(
+            replace(f, opens=f.opens + delta if f.opens else None, closes=f.closes + delta if f.closes else None)
+            for f in scenario.facilities
+        ),
+    )
 
 
 def _bad(path: str, zh: str, en: str) -> InvalidInput:
@@ -254,7 +280,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
     severity = {name: k.section("severity").share(name) for name in ("mild", "moderate", "severe", "critical")}
     if abs(sum(severity.values()) - 1) > 1e-6:
         raise _bad("clinical.severity", "各型比例之和应为 1", "the shares must add up to 1")
-    facilities = tuple(_facility(f, i) for i, f in enumerate(top.get("facilities", list)))
+    facilities = tuple(_facility(f, i) for i, f in enumerate(top.get("facilities", list, [])))
     codes = [f.code for f in facilities]
     if len(set(codes)) != len(codes):
         raise _bad("facilities", "机构编码重复", "a facility code appears twice")
