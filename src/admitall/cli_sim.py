@@ -34,6 +34,18 @@ def _write(out: Path | None, name: str, payload: dict[str, Any], csvs: dict[str,
     return [str(out / f"{name}.json"), *(str(out / f"{name}-{w}.csv") for w in csvs)]
 
 
+def _record(results: Any) -> int:
+    """Keep a run in the configured database (not the run's own), as the console operator."""
+    from admitall.cli_common import context
+    from admitall.services.context import cli_actor
+    from admitall.services.simulations import record_run
+    from admitall.store.db import init_database
+
+    ctx = context()
+    init_database(ctx.engine)
+    return record_run(ctx, cli_actor(), results)
+
+
 @sim_app.command("list")
 def sim_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """The scenarios that come with AdmitAll."""
@@ -52,6 +64,7 @@ def sim_run(
     seed: int | None = typer.Option(None, "--seed"),
     setting: list[str] = typer.Option([], "--set", help="change one value: path=value (repeatable)"),
     out: Path | None = typer.Option(None, "--out", help="write results JSON and daily/hourly CSV here"),
+    record: bool = typer.Option(False, "--record", help="keep the results in AdmitAll's database (/sim)"),
     as_json: bool = typer.Option(False, "--json", help="print the whole results as JSON"),
 ) -> None:
     """Run a scenario on a fresh database of its own; print the summary (or everything, with --json)."""
@@ -60,7 +73,9 @@ def sim_run(
 
     with errors(as_json):
         finished = run_scenario(load_scenario(scenario, setting), days=days, seed=seed, progress=_progress(as_json))
-    results = finished.results
+        results = finished.results
+        if record:
+            results.scenario["run_id"] = _record(results)
     written = _write(out, results.scenario["name"], results.as_dict(), {w: results.csv(w) for w in ("daily", "hourly")})
     s = results.summary
     emit(
@@ -75,6 +90,11 @@ def sim_run(
             f"{s['peak_past_sla']:,} ({s['peak_past_sla_at'] or '-'}); "
             f"backlog cleared {s['backlog_cleared_at'] or '-'}",
             *(f"wrote {path}" for path in written),
+            *(
+                [f"recorded as run {results.scenario['run_id']} (/sim/runs/{results.scenario['run_id']})"]
+                if record
+                else []
+            ),
         ],
     )
 
@@ -86,6 +106,7 @@ def sim_compare(
     days: int | None = typer.Option(None, "--days"),
     seed: int | None = typer.Option(None, "--seed"),
     out: Path | None = typer.Option(None, "--out"),
+    record: bool = typer.Option(False, "--record", help="keep both runs in AdmitAll's database (/sim/compare)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """What-if: the scenario as it is and with the change, same seed; the difference in deaths while waiting
@@ -97,9 +118,13 @@ def sim_compare(
     with errors(as_json):
         base = run_scenario(load_scenario(scenario), days=days, seed=seed, progress=_progress(as_json))
         variant = run_scenario(load_scenario(scenario, setting), days=days, seed=seed, progress=_progress(as_json))
-    result = compare(base.results, variant.results)
+        result = compare(base.results, variant.results)
+        if record:
+            result["runs"] = [_record(base.results), _record(variant.results)]
     written = _write(out, f"{result['scenario']}-compare", result, {})
     lines = [f"{result['scenario']}: base vs {' '.join(result['change'])}"]
     for key, row in result["figures"].items():
         lines.append(f"  {key:24} {row['base']!s:>10} {row['variant']!s:>10} {row['difference']!s:>10}")
+    if record:
+        lines.append(f"recorded as runs {result['runs'][0]} and {result['runs'][1]} (/sim/compare)")
     emit(as_json, result, [*lines, *(f"wrote {p}" for p in written)])

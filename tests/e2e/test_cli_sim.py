@@ -7,6 +7,10 @@ import json
 import subprocess
 import sys
 
+from admitall.services.context import cli_actor, make_context
+from admitall.services.simulations import get_run
+from admitall.settings import Settings
+
 
 def sim(*args: str, cwd) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "admitall.cli", "sim", *args]
@@ -14,7 +18,7 @@ def sim(*args: str, cwd) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_scenario_runs_and_writes_its_results_as_json_and_csv(tmp_path):
-    done = sim("run", "small", "--days", "1", "--json", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    done = sim("run", "small", "--days", "1", "--json", "--record", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results["scenario"]["name"] == "small" and len(results["daily"]) == 1 and len(results["hourly"]) == 24
@@ -24,6 +28,10 @@ def test_a_scenario_runs_and_writes_its_results_as_json_and_csv(tmp_path):
     with (tmp_path / "out" / "small-hourly.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 24 and "states.waiting" in rows[0] and "beds.icu.capacity" in rows[0]
+    # --record keeps it in the database of the working directory, for the results pages
+    ctx = make_context(Settings(database_url=f"sqlite:///{tmp_path / 'admitall.db'}", secret_key="s" * 40))
+    stored = get_run(ctx, cli_actor(), results["scenario"]["run_id"])
+    assert stored["summary"] == results["summary"] and stored["daily"] == results["daily"]
 
 
 def test_a_bad_scenario_or_setting_is_refused_in_words_not_a_traceback(tmp_path):

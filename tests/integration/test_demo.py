@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from admitall.services.context import cli_actor
 from admitall.services.demo import DEMO_USERS, load_demo
+from admitall.services.simulations import list_runs
 from admitall.services.verify import verify
 from admitall.store.tables import persons, reports, units
 
@@ -29,4 +30,6 @@ def test_the_demo_city_is_wuhan_in_motion_up_to_now(sqlite_ctx, clock):
     assert latest_report.replace(tzinfo=None) <= clock.now().replace(tzinfo=None)
     assert latest_report.replace(tzinfo=None) > (clock.now() - timedelta(hours=2)).replace(tzinfo=None)
     assert verify(sqlite_ctx)["ok"]
+    recorded = list_runs(sqlite_ctx, cli_actor())["runs"]
+    assert [r["id"] for r in recorded] == [result["simulated"]["run_id"]] and recorded[0]["scenario"] == "demo"
     assert load_demo(sqlite_ctx, cli_actor(), seed=7)["loaded"] is False

@@ -10,11 +10,25 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from admitall import __version__
-from admitall.api import routes_accountability, routes_admission, routes_auth, routes_registry, routes_reporting
+from admitall.api import (
+    routes_accountability,
+    routes_admission,
+    routes_auth,
+    routes_registry,
+    routes_reporting,
+    routes_simulation,
+)
 from admitall.api.errors import install_error_handlers
 from admitall.services.context import Context, make_context
 from admitall.services.watch import run_every_minute
-from admitall.web import pages, pages_accountability, pages_admission, pages_reporting, pages_scorecards
+from admitall.web import (
+    pages,
+    pages_accountability,
+    pages_admission,
+    pages_reporting,
+    pages_scorecards,
+    pages_sim,
+)
 from admitall.web.assets import STATIC_DIR
 
 
@@ -47,10 +61,12 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
     app.include_router(routes_accountability.router)
+    app.include_router(routes_simulation.router)
     app.include_router(pages.router)
     app.include_router(pages_admission.router)
     app.include_router(pages_reporting.router)
     app.include_router(pages_accountability.router)
     app.include_router(pages_scorecards.router)
+    app.include_router(pages_sim.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -61,6 +61,7 @@ def not_found(what: str, key: object) -> NotFound:
         "problem": ("问题", "problem"),
         "official": ("干部", "official"),
         "directive": ("指令", "directive"),
+        "sim_run": ("模拟运行", "simulation run"),
     }
     zh, en = names.get(what, (what, what))
     return NotFound(

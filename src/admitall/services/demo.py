@@ -24,6 +24,7 @@ from admitall.services.context import Actor, Context
 from admitall.services.demo_facilities import load_demo_facilities
 from admitall.services.demo_officials import load_demo_officials
 from admitall.services.divisions import read_divisions
+from admitall.services.simulations import record_run
 from admitall.services.units import UNIT_HEADERS, import_units
 from admitall.sim.city import existing_city
 from admitall.sim.run import play
@@ -187,13 +188,14 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2) ->
     scenario = shifted(replace(load_scenario("demo"), seed=seed), first.date(), days + 1)
     played = Context(ctx.engine, ManualClock(first), ctx.settings, ctx.policy, ctx.scoring)
     results = play(played, scenario, existing_city(played, first), hours=hours)
+    run_id = record_run(ctx, actor, results)
     return {
         "loaded": True,
         "seed": seed,
         "units": units_summary.as_dict(),
         "facilities": facilities,
         "officials": responsibility,
-        "simulated": {"from": first.isoformat(), "hours": hours, **results.summary},
+        "simulated": {"from": first.isoformat(), "hours": hours, "run_id": run_id, **results.summary},
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,
     }

@@ -53,12 +53,24 @@ class Results:
         }
 
     def csv(self, which: str) -> str:
-        rows = [_flat(r) for r in (self.daily if which == "daily" else self.hourly)]
+        """The daily or hourly rows as CSV, nested figures flattened (`beds.icu.occupied`), with every column any
+        row has (a category or a class may first appear on a later day), grouped under their top-level figure in
+        the order the figures first appear; an absent figure is empty."""
+        rows = self.daily if which == "daily" else self.hourly
+        flat = [_flat(r) for r in rows]
+        tops: dict[str, list[str]] = {}
+        for raw, r in zip(rows, flat, strict=True):
+            for top in raw:
+                tops.setdefault(top, [])
+            for key in r:
+                columns = tops.setdefault(key.split(".", 1)[0], [])
+                if key not in columns:
+                    columns.append(key)
         out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore", restval="")
+        if flat:
+            writer = csv.DictWriter(out, fieldnames=[k for columns in tops.values() for k in columns], restval="")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(flat)
         return out.getvalue()
 
 
@@ -145,8 +157,11 @@ class Recorder:
         states: Counter[str] = Counter()
         waiting: Counter[str] = Counter()
         severity: Counter[str] = Counter()
+        in_beds: Counter[str] = Counter()
         for (state, status, level), n in self.stock.items():
             states[state] += n
+            if state == "admitted":
+                in_beds[status] += n
             if state in ("waiting", "assigned", "in_transit"):
                 waiting[status] += n
                 if level:
@@ -167,6 +182,7 @@ class Recorder:
             "states": {s: states[s] for s in STATES},
             "queue": dict(sorted(waiting.items())),
             "queue_confirmed_by_severity": dict(sorted(severity.items())),
+            "in_beds": dict(sorted((k, v) for k, v in in_beds.items() if v)),
             "past_sla": sum(1 for d in self.deadlines.values() if d < now),
             "beds": beds,
             "reports": {k: self.reports[k] for k in ("on_time", "late", "missing")},
@@ -199,6 +215,7 @@ class Recorder:
                 "states": last["states"],
                 "queue": last["queue"],
                 "queue_confirmed_by_severity": last["queue_confirmed_by_severity"],
+                "in_beds": last["in_beds"],
                 "past_sla": last["past_sla"],
                 "beds": last["beds"],
                 "waits": waits,

@@ -400,5 +400,6 @@ job_locks = Table(
 )
 
 
-# the accountability tables share this metadata; importing them here keeps the schema whole wherever it is read
-import admitall.store.tables_accountability  # noqa: E402,F401
+# the accountability and simulation tables share this metadata; importing them here keeps the schema whole
+# wherever it is read
+from admitall.store import tables_accountability, tables_simulation  # noqa: E402,F401

@@ -24,6 +24,7 @@ from admitall.store.repositories import (
 from admitall.store.repositories.directives import DirectiveRepository
 from admitall.store.repositories.officials import OfficialRepository
 from admitall.store.repositories.scorecards import ScorecardRepository
+from admitall.store.repositories.sim_runs import SimRunRepository
 from admitall.store.repositories.waits import WaitRepository
 
 
@@ -41,6 +42,7 @@ class UnitOfWork:
     officials: OfficialRepository
     directives: DirectiveRepository
     scorecards: ScorecardRepository
+    sim_runs: SimRunRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -65,6 +67,7 @@ class UnitOfWork:
         self.officials = OfficialRepository(conn)
         self.directives = DirectiveRepository(conn)
         self.scorecards = ScorecardRepository(conn)
+        self.sim_runs = SimRunRepository(conn)
         return self
 
     def commit(self) -> None:
