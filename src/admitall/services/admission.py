@@ -236,6 +236,30 @@ OUTCOMES = {
 }
 
 
+def parse_outcome(outcome: str | None, field: str = "outcome") -> Status:
+    """How a stay ends: recovered, released, excluded or dead."""
+    status = Status.parse(outcome or "")
+    if status not in OUTCOMES:
+        raise InvalidInput(
+            "admission.bad_outcome",
+            f"出院结局应为 recovered/released/excluded/dead：{outcome}",
+            f"The outcome must be recovered, released, excluded or dead: {outcome}",
+            field=field,
+        )
+    return status
+
+
+def check_discharge(actor: Actor, person: Person) -> None:
+    """Only someone admitted is discharged, and only at their facility's desk (or by a desk role)."""
+    if person.placement is not Placement.ADMITTED:
+        raise Conflict(
+            "admission.not_admitted",
+            "此人尚未入院，不能办理出院",
+            "The person is not admitted here, so cannot be discharged",
+        )
+    check_at_desk(actor, person, Permission.ADMISSIONS)
+
+
 def check_at_desk(actor: Actor, person: Person, permission: Permission) -> None:
     """A facility officer acts on people bound for or in their own facility; others by their role."""
     actor.require(permission)
@@ -281,23 +305,10 @@ def record_outcome(
 ) -> dict[str, Any]:
     """At the desk: discharged recovered (on to a recovery station), released, ruled out, or dead; the bed is
     freed in the same transaction."""
-    status = Status.parse(outcome)
-    if status not in OUTCOMES:
-        raise InvalidInput(
-            "admission.bad_outcome",
-            f"出院结局应为 recovered/released/excluded/dead：{outcome}",
-            f"The outcome must be recovered, released, excluded or dead: {outcome}",
-            field="outcome",
-        )
+    status = parse_outcome(outcome)
     with ctx.uow(write=True) as uow:
         person = load_person(uow, actor, person_id)
-        if person.placement is not Placement.ADMITTED:
-            raise Conflict(
-                "admission.not_admitted",
-                "此人尚未入院，不能办理出院",
-                "The person is not admitted here, so cannot be discharged",
-            )
-        check_at_desk(actor, person, Permission.ADMISSIONS)
+        check_discharge(actor, person)
         _check_version(person, expected_version)
         stamp = ctx.stamp(actor, "desk", reason=reason, occurred_at=occurred_at)
         after, event = reclassify(person, status, stamp)

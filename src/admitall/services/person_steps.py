@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from admitall.domain.access import Permission
-from admitall.domain.errors import AdmitAllError, Conflict, InvalidInput
+from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.lifecycle import change_severity, reclassify
-from admitall.domain.people import Person, PersonEvent, Placement, Severity, Stamp, Status
-from admitall.services.admission import DESK_STEPS, OUTCOMES, check_at_desk
+from admitall.domain.people import Person, PersonEvent, Severity, Stamp, Status
+from admitall.services.admission import DESK_STEPS, check_at_desk, check_discharge, parse_outcome
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found
 
@@ -68,21 +68,8 @@ def _command(actor: Actor, step: Step, person: Person) -> Command:
         level = _parse(Severity, step.to, "to")
         return lambda p, stamp: change_severity(p, level, stamp)
     if step.action == "outcome":
-        status = _parse(Status, step.to, "to")
-        if status not in OUTCOMES:
-            raise InvalidInput(
-                "admission.bad_outcome",
-                f"出院结局应为 recovered/released/excluded/dead：{step.to}",
-                f"The outcome must be recovered, released, excluded or dead: {step.to}",
-                field="to",
-            )
-        if person.placement is not Placement.ADMITTED:
-            raise Conflict(
-                "admission.not_admitted",
-                "此人尚未入院，不能办理出院",
-                "The person is not admitted here, so cannot be discharged",
-            )
-        check_at_desk(actor, person, Permission.ADMISSIONS)
+        status = parse_outcome(step.to, "to")
+        check_discharge(actor, person)
         return lambda p, stamp: reclassify(p, status, stamp)
     raise InvalidInput("steps.unknown_action", f"未知操作：{step.action}", f"Unknown action: {step.action}")
 

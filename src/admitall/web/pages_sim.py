@@ -264,10 +264,7 @@ def compare_charts(data: dict[str, Any], lang: str) -> dict[str, Markup]:
             title=t("sim_chart_cmp_past_sla"),
             summary=t("sim_chart_past_sla_desc"),
             x_labels=[sim_time(r["hour"]) for r in hourly],
-            series=[
-                Series(a, [r["past_sla"][0] for r in hourly], colour="#0072B2", dash=""),
-                Series(b, [r["past_sla"][1] for r in hourly], colour="#D55E00", dash="6 3"),
-            ],
+            series=_both(a, b, hourly, "past_sla"),
             x_title=t("sim_axis_hour"),
             y_title=people,
             ticks=hour_ticks([r["hour"] for r in hourly]),
@@ -277,10 +274,7 @@ def compare_charts(data: dict[str, Any], lang: str) -> dict[str, Markup]:
             "chart-cmp-deaths",
             title=t("sim_chart_cmp_deaths"),
             x_labels=days,
-            series=[
-                Series(a, [r["deaths_waiting"][0] for r in daily], colour="#0072B2", dash=""),
-                Series(b, [r["deaths_waiting"][1] for r in daily], colour="#D55E00", dash="6 3"),
-            ],
+            series=_both(a, b, daily, "deaths_waiting"),
             x_title=t("sim_axis_day"),
             y_title=people,
             lang=lang,
@@ -289,15 +283,20 @@ def compare_charts(data: dict[str, Any], lang: str) -> dict[str, Markup]:
             "chart-cmp-queue",
             title=t("sim_chart_cmp_queue"),
             x_labels=days,
-            series=[
-                Series(a, [r["queue"][0] for r in daily], colour="#0072B2", dash=""),
-                Series(b, [r["queue"][1] for r in daily], colour="#D55E00", dash="6 3"),
-            ],
+            series=_both(a, b, daily, "queue"),
             x_title=t("sim_axis_day"),
             y_title=people,
             lang=lang,
         ),
     }
+
+
+def _both(a: str, b: str, rows: list[dict[str, Any]], key: str) -> list[Series]:
+    """The two runs' series of one figure: the base solid, the variant dashed (told apart without colour)."""
+    return [
+        Series(a, [r[key][0] for r in rows], colour="#0072B2", dash=""),
+        Series(b, [r[key][1] for r in rows], colour="#D55E00", dash="6 3"),
+    ]
 
 
 @router.get("/sim/compare")
