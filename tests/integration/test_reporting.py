@@ -270,3 +270,20 @@ def test_a_report_whose_period_is_given_in_local_time_still_verifies(chain, cloc
     report = send(chain, DAZHI_1, start=local)
     assert report["period_start"] == (TEN - HOUR).isoformat()
     assert verify(chain)["ok"] is True
+
+
+def test_the_draft_counts_who_waits_how_long_and_who_is_past_their_target(chain, clock):
+    at(clock, TEN + timedelta(minutes=20))  # 10:20 in Wuhan
+    rows = [
+        person_row(id_number=id_number(seq=201), category="confirmed", severity="critical"),  # since 08:00
+        person_row(id_number=id_number(seq=202), category="contact", identified_at="2020-02-10 09:30"),
+        person_row(id_number=id_number(seq=203), category="confirmed", severity="mild", unit_code=WUCHANG_1),
+    ]
+    register_batch(chain, cli_actor(), list(enumerate(rows, start=2)), source="t")
+    figures = reporting.draft(chain, officer(), DAZHI)["figures"]
+    assert figures["waiting"] == {"confirmed": 1, "contact": 1, "total": 2}
+    assert figures["waiting_confirmed_by_severity"] == {"critical": 1}
+    assert figures["oldest_wait_hours"] == 2.3
+    assert figures["sla_breaches"] == 1  # the critical patient (target 1 h); the contact has 24 h
+    city = reporting.draft(chain, officer(), JIANGAN)["figures"]
+    assert city["waiting"]["total"] == 2 and reporting.draft(chain, officer(), WUCHANG)["figures"]["sla_breaches"] == 0

@@ -49,6 +49,7 @@ def build_snapshot(ctx: Context, uow: UnitOfWork, actor: Actor) -> tuple[Snapsho
         if p.free > 0
     ]
     places = _unit_places(uow)
+    origins: dict[str, tuple[str, float | None, float | None]] = {}  # most people share a few thousand units
     candidates = []
     for pid, person in people.items():
         cls = ctx.policy.classify(person)
@@ -60,7 +61,9 @@ def build_snapshot(ctx: Context, uow: UnitOfWork, actor: Actor) -> tuple[Snapsho
                 Candidate(pid, cls, person.waiting_since, here.code, here.lat, here.lon, transfer_from=here.code)
             )
         else:
-            origin, lat, lon = _origin(person.unit_code, places)
+            if person.unit_code not in origins:
+                origins[person.unit_code] = _origin(person.unit_code, places)
+            origin, lat, lon = origins[person.unit_code]
             candidates.append(Candidate(pid, cls, person.waiting_since, origin, lat, lon))
     return Snapshot(candidates, pools, ctx.policy), people
 

@@ -77,18 +77,8 @@ def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, n
             found[str(category)] += int(n)
         else:
             admitted += int(n)
-    waiting: Counter[str] = Counter()
-    severity: Counter[str] = Counter()
-    breaches = 0
-    oldest: datetime | None = None
-    for status, level, risks, birth, identified, since in uow.persons.waiting_profiles(root):
-        waiting[status.value] += 1
-        if level is not None:
-            severity[level.value] += 1
-        oldest = since if oldest is None else min(oldest, since)
-        cls = ctx.policy.classify_fields(status, level, risks, birth, identified)
-        if cls is not None and now - since > ctx.policy.sla[cls]:
-            breaches += 1
+    cutoffs = {cls.value: now - target for cls, target in ctx.policy.sla.items()}
+    waiting, severity, oldest, breaches = uow.persons.waiting_summary(root, cutoffs)
     return {
         "found": {**dict(found), "total": sum(found.values())},
         "admitted": admitted,

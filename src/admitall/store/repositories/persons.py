@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, text, true, update
@@ -28,6 +28,7 @@ from admitall.domain.people import (
 from admitall.domain.units import subtree_bounds
 from admitall.store.bulk import bulk_insert, chunks, lookup
 from admitall.store.tables import person_events, person_sources, persons
+from admitall.store.tables_accountability import wait_segments
 
 
 @dataclass(frozen=True)
@@ -185,28 +186,33 @@ class PersonRepository:
         )
         return [to_person(r) for r in rows]
 
-    def waiting_profiles(
-        self, root: str | None
-    ) -> list[tuple[Status, Severity | None, frozenset[Risk], date | None, datetime, datetime]]:
-        """(status, severity, risks, birth date, identified at, waiting since) of everyone waiting for a bed in
-        the subtree: what the figures of a report need, without loading whole people."""
+    def waiting_summary(
+        self, root: str | None, past_target_before: Mapping[str, datetime]
+    ) -> tuple[dict[str, int], dict[str, int], datetime | None, int]:
+        """For everyone waiting for a bed in the subtree, counted by the database: (by status, by severity, the
+        longest-waiting one's `waiting_since`, how many have waited past their class's target). A person is past
+        the target when their open wait segment (whose class is the one recorded when it began) started before
+        `past_target_before[class]`."""
         c = persons.c
-        rows = self.conn.execute(
-            select(c.status, c.severity, c.risks, c.birth_date, c.identified_at, c.waiting_since).where(
-                c.placement == Placement.WAITING.value, in_subtree(root)
+        waiting = and_(c.placement == Placement.WAITING.value, in_subtree(root))
+        by_status = {
+            s: int(n) for s, n in self.conn.execute(select(c.status, func.count()).where(waiting).group_by(c.status))
+        }
+        by_severity = {
+            s: int(n)
+            for s, n in self.conn.execute(
+                select(c.severity, func.count()).where(waiting, c.severity.is_not(None)).group_by(c.severity)
             )
-        )
-        return [
-            (
-                Status(r[0]),
-                Severity(r[1]) if r[1] else None,
-                frozenset(Risk(x) for x in r[2].split(",") if x),
-                r[3],
-                r[4],
-                r[5],
-            )
-            for r in rows
-        ]
+        }
+        oldest = self.conn.execute(select(func.min(c.waiting_since)).where(waiting)).scalar_one_or_none()
+        w = wait_segments.c
+        late = or_(*(and_(w.priority_class == cls, w.wait_started_at < t) for cls, t in past_target_before.items()))
+        breaches = self.conn.execute(
+            select(func.count())
+            .select_from(wait_segments.join(persons, persons.c.id == w.person_id))
+            .where(waiting, w.ended_at.is_(None), late)
+        ).scalar_one()
+        return by_status, by_severity, oldest, int(breaches)
 
     def needing_beds(self, root: str | None) -> list[Person]:
         """Everyone waiting for a bed, or admitted and waiting for a transfer, in the subtree of `root`."""
