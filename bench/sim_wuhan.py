@@ -85,6 +85,7 @@ def main() -> None:
     import tempfile
 
     scenario = load_scenario("wuhan-2020")
+    measured = revision()  # the code as it was when the run began (others may commit while it runs)
     with tempfile.TemporaryDirectory(prefix="admitall-bench-") as tmp:
         log("baseline: the outbreak model alone")
         base_seconds, kinds = baseline(scenario, Path(tmp))
@@ -132,7 +133,7 @@ def main() -> None:
     target = "met" if seconds < 300 else "MISSED"
     section = f"""## The Wuhan scenario end to end (issue 6)
 
-Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, at {revision()}; SQLite (the run's own file).
+Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, at {measured}; SQLite (the run's own file).
 `python bench/sim_wuhan.py{f" --days {args.days}" if args.days else ""}`: scenario `wuhan-2020` (docs/scenario-wuhan-2020.md),
 {days_run} days from 2020-01-20, seed {scenario.seed}, a tick of {scenario.operations.tick_minutes} min, allocation by the real engine every
 {scenario.operations.allocate_every_minutes} min, reports on the scenario's schedules, the watch every {scenario.operations.watch_every_minutes} min.
