@@ -110,6 +110,14 @@ def test_recovery_frees_the_bed_and_queues_for_a_recovery_room():
     assert (p.placement, p.facility_code, p.waiting_since) == (Placement.WAITING, None, T0 + timedelta(hours=100))
 
 
+def test_a_recovered_patient_released_from_the_recovery_station_keeps_no_clinical_type():
+    p = found(Status.CONFIRMED, severity=Severity.SEVERE)
+    p, _ = reclassify(p, Status.RECOVERED, stamp(100))
+    assert p.severity is Severity.SEVERE  # the recovered keep the type they had
+    p, _ = reclassify(p, Status.RELEASED, stamp(400))
+    assert (p.status, p.severity, p.placement) == (Status.RELEASED, None, Placement.LEFT)
+
+
 def test_a_time_after_the_recording_is_refused():
     p = found()
     late = Stamp(occurred_at=T0 + timedelta(hours=5), recorded_at=T0 + timedelta(hours=1), actor="a", source="s")

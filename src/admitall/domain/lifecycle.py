@@ -125,6 +125,8 @@ def _apply_status(p: Person, to: Status, event: PersonEvent) -> Person:
     p = replace(p, status=to, status_since=at)
     if to is Status.CONFIRMED:
         p = replace(p, severity=severity)
+    elif to not in (Status.RECOVERED, Status.DEAD):  # released, ruled out, or back among the four: no clinical type
+        p = replace(p, severity=None)
     if to.in_four_categories:
         if p.placement is Placement.LEFT:  # entering the four categories again starts a new wait
             return replace(p, placement=Placement.WAITING, waiting_since=at, **_NO_BED)
