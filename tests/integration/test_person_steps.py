@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from admitall.domain.access import Role
+from admitall.services.admission import Confirmation, confirm
 from admitall.services.context import Actor, cli_actor
 from admitall.services.person_steps import Step, apply_steps
 from admitall.services.registration import register_batch
 from admitall.services.verify import verify
-from tests.factories import DAZHI, WUCHANG, id_number, load_small_city, person_row
+from tests.factories import DAZHI, WUCHANG, id_number, load_small_city, load_small_facilities, person_row
 
 FIELD = Actor("field", Role.UNIT_OFFICER, DAZHI)
 
@@ -62,3 +63,18 @@ def test_steps_outside_the_jurisdiction_or_the_role_are_refused(ctx, clock):
     desk = Actor("desk", Role.FACILITY_OFFICER, None)
     summary = apply_steps(ctx, desk, [Step(pid, "outcome", to="recovered")], source="t")
     assert [code for _, code, _ in summary.refused] == ["admission.not_admitted"]
+
+
+def test_a_desk_admits_whoever_is_bound_for_it_even_from_another_district(ctx, clock):
+    load_small_city(ctx)
+    load_small_facilities(ctx)
+    (pid,) = registered(ctx, 1)  # a suspected patient of Dazhi (Jiang'an district)
+    clock.advance(timedelta(hours=1))
+    dispatcher = Actor("dispatcher", Role.DISPATCHER, None)
+    assert confirm(ctx, dispatcher, [Confirmation(pid, "I1", "single_room")])["confirmed"]
+    wuchang_desk = Actor("desk", Role.FACILITY_OFFICER, WUCHANG, facility_code="I1")
+    summary = apply_steps(ctx, wuchang_desk, [Step(pid, "depart"), Step(pid, "admit")], source="t")
+    assert not summary.refused and summary.done[pid].placement.value == "admitted"
+    other_desk = Actor("desk2", Role.FACILITY_OFFICER, WUCHANG, facility_code="H1")
+    summary = apply_steps(ctx, other_desk, [Step(pid, "outcome", to="excluded")], source="t")
+    assert [code for _, code, _ in summary.refused] == ["person.not_found"]

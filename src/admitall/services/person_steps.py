@@ -42,15 +42,6 @@ class StepsSummary:
     done: dict[int, Person] = field(default_factory=dict)  # person id -> the person after their last step
     refused: list[tuple[Step, str, str]] = field(default_factory=list)  # (step, code, message)
 
-    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
-        return {
-            "done": len(self.done),
-            "refused": [
-                {"person": s.person_id, "action": s.action, "code": code, "reason": message}
-                for s, code, message in self.refused
-            ],
-        }
-
 
 def _command(actor: Actor, step: Step, person: Person) -> Command:
     """The domain command a step stands for, once the actor may do it to this person."""
@@ -81,6 +72,12 @@ def _parse(enum: type[Status] | type[Severity], value: str | None, name: str) ->
     return found
 
 
+def _within_reach(actor: Actor, person: Person) -> bool:
+    """As for one person at a time: within the actor's jurisdiction, or bound for, in or leaving their desk."""
+    here = actor.facility_code is not None and actor.facility_code in (person.facility_code, person.held_facility_code)
+    return actor.covers(person.unit_code) or here
+
+
 def apply_steps(ctx: Context, actor: Actor, steps: Iterable[Step], *, source: str, lang: str = "zh") -> StepsSummary:
     """Apply the steps in order, in one transaction; a person may have several. Returns what was done and,
     for every step refused, the rule or reason."""
@@ -91,7 +88,7 @@ def apply_steps(ctx: Context, actor: Actor, steps: Iterable[Step], *, source: st
         for step in steps:
             person = summary.done.get(step.person_id) or people.get(step.person_id)
             try:
-                if person is None or (actor.unit_code is not None and not actor.covers(person.unit_code)):
+                if person is None or not _within_reach(actor, person):
                     raise not_found("person", step.person_id)
                 command = _command(actor, step, person)
                 with uow.conn.begin_nested():
