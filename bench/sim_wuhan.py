@@ -18,17 +18,19 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
+from admitall.clock import ManualClock  # noqa: E402
 from admitall.services.context import make_context  # noqa: E402
 from admitall.settings import Settings  # noqa: E402
-from admitall.sim.city import build_city  # noqa: E402
+from admitall.sim.city import build_city, local_midnight  # noqa: E402
 from admitall.sim.epidemic import simulate_outbreak  # noqa: E402
 from admitall.sim.reference import capacity_events, daily_cases  # noqa: E402
 from admitall.sim.run import run_scenario  # noqa: E402
@@ -47,11 +49,6 @@ def log(message: str) -> None:
 def baseline(scenario, tmp: Path) -> tuple[float, Counter[str]]:
     """The outbreak model alone, for the same city (built once in a scratch database, not timed)."""
     settings = Settings(database_url=f"sqlite:///{tmp / 'city.db'}", run_jobs=False)
-    from datetime import timedelta
-
-    from admitall.clock import ManualClock
-    from admitall.sim.city import local_midnight
-
     probe = make_context(settings)
     init_database(probe.engine)
     ctx = make_context(settings, ManualClock(local_midnight(probe, scenario) - timedelta(days=1)))
@@ -82,8 +79,6 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json-out", type=Path, default=None, help="keep the whole results here")
     args = parser.parse_args()
-    import tempfile
-
     scenario = load_scenario("wuhan-2020")
     measured = revision()  # the code as it was when the run began (others may commit while it runs)
     with tempfile.TemporaryDirectory(prefix="admitall-bench-") as tmp:

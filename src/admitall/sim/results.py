@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from admitall.domain.people import Person, Placement, Status
-from admitall.domain.policy import Policy
+from admitall.domain.policy import Policy, PriorityClass
 from admitall.services.context import Context
 from admitall.sim.city import SimCity
 from admitall.sim.epidemic import Agent
@@ -203,7 +203,7 @@ class Recorder:
                 "median_h": round(statistics.median(v), 2),
                 "p90_h": round(_percentile(v, 0.9), 2),
                 "max_h": round(max(v), 2),
-                "past_sla": sum(1 for w in v if w > self.policy.sla[_cls(cls)].total_seconds() / 3600),
+                "past_sla": sum(1 for w in v if w > self.policy.sla[PriorityClass(cls)].total_seconds() / 3600),
             }
             for cls, v in sorted(self.day_waits.items())
             if v
@@ -250,12 +250,6 @@ class Recorder:
             hourly=self.hourly,
             refused=dict(sorted(self.refusals.items())),
         )
-
-
-def _cls(value: str) -> Any:
-    from admitall.domain.policy import PriorityClass
-
-    return PriorityClass(value)
 
 
 def summarise(hourly: list[dict[str, Any]], daily: list[dict[str, Any]], kinds: Counter[str]) -> dict[str, Any]:

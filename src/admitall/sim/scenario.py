@@ -18,6 +18,7 @@ from typing import Any
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import FACILITY_BED_TYPES, BedType, FacilityType
+from admitall.sim.reference import daily_cases
 
 Schedule = tuple[tuple[date, float], ...]  # (from this date, value), sorted; a step function
 
@@ -238,8 +239,6 @@ def published_series(name: str, where: str) -> Schedule:
     """A published series as a schedule: `daily_cases` is Wuhan's new confirmed cases a day (data/wuhan-2020)."""
     if name != "daily_cases":
         raise _bad(where, f"未知的公开数据序列：{name}", f"unknown published series: {name}")
-    from admitall.sim.reference import daily_cases
-
     return tuple((day, float(new)) for day, new, _ in daily_cases())
 
 
