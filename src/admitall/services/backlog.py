@@ -6,6 +6,7 @@ from recorded events by when they happened: the last hour, and the hourly averag
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import person_events, persons
 
 RATE_WINDOW = timedelta(hours=24)
+LONGEST = 10  # how many of the longest waits the backlog names, most urgent class first
 
 
 def _event_counts(uow: Any, root: str | None, since: datetime) -> dict[str, Counter[datetime]]:
@@ -102,6 +104,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
     oldest: dict[str, float] = {}
     child_length = child_prefix_length(root)
     children: dict[str, Counter[str]] = {}
+    longest: list[tuple[int, float, Any, PriorityClass]] = []
     for p in people:
         cls = policy.classify(p)
         if cls is None or p.waiting_since is None:
@@ -109,6 +112,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
         hours = (now - p.waiting_since).total_seconds() / 3600
         by_class[cls.value] += 1
         oldest[cls.value] = max(oldest.get(cls.value, 0.0), round(hours, 1))
+        longest.append((policy.rank(cls), -hours, p, cls))
         child = children.setdefault(p.unit_code[:child_length], Counter())
         child["waiting"] += 1
         if now - p.waiting_since > policy.sla[cls]:
@@ -137,4 +141,21 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
         "projected_hours_to_clear": round(stock / net, 1) if net > 0 and stock else (0.0 if not stock else None),
         "clearing": stock == 0 or net > 0,
         "children": [{"prefix": k, **v} for k, v in sorted(children.items())],
+        "longest_waits": [
+            _wait_view(p, cls, -minus_hours, policy.sla[cls])
+            for _, minus_hours, p, cls in heapq.nsmallest(LONGEST, longest, key=lambda x: (x[0], x[1], x[2].id))
+        ],
+    }
+
+
+def _wait_view(p: Any, cls: PriorityClass, hours: float, sla: timedelta) -> dict[str, Any]:
+    """Who waits, without their name: the id leads to the person's page, which masks by role."""
+    return {
+        "person_id": p.id,
+        "priority_class": cls.value,
+        "unit_code": p.unit_code,
+        "waiting_since": p.waiting_since.isoformat(),
+        "hours": round(hours, 1),
+        "past_sla": hours > sla.total_seconds() / 3600,
+        "awaiting_transfer": p.awaiting_transfer,
     }

@@ -300,13 +300,14 @@ def _facility_for_desk(uow: Any, actor: Actor, code: str, *, manage: bool = Fals
     )
 
 
-def occupancy(ctx: Context, actor: Actor) -> dict[str, Any]:
-    """Beds by facility type and bed type across the actor's jurisdiction: capacity, occupied, reserved, out of
-    service, free now, and the capacity of facilities that have not opened yet."""
+def occupancy(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
+    """Beds by facility type and bed type across the actor's jurisdiction (or a unit's subtree within it):
+    capacity, occupied, reserved, out of service, free now, and the capacity of facilities not yet open."""
     actor.require(Permission.VIEW_COUNTS)
+    root = actor.scoped(unit) if unit else actor.unit_code
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        found = {f.code: f for f in uow.facilities.in_subtree(actor.unit_code)}
+        found = {f.code: f for f in uow.facilities.in_subtree(root)}
         pools = uow.facilities.pools(list(found)) if found else []
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for p in pools:

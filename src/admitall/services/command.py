@@ -1,0 +1,258 @@
+"""The command screen (指挥大屏): what a unit's commander watches all day, for the unit's whole subtree.
+
+One call gathers what each area's own service counts — the registry's four categories, the backlog (stock,
+inflow, change), beds, the reporting chain, alerts, problems, directives, the ranking — so that the screen, its
+JSON twin and the API show the same figures. No personal data: people appear by id, priority class and unit, and
+each id leads to the person's page, which masks by role. Every figure carries the link to what is behind it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from admitall.domain.access import Permission
+from admitall.domain.facilities import BedType
+from admitall.domain.people import FOUR_CATEGORIES, Placement, Status
+from admitall.domain.units import PREFIX_LENGTH, child_prefix_length, level_of, prefix_of
+from admitall.services import backlog as backlog_service
+from admitall.services.context import Actor, Context
+from admitall.services.directives import level_below
+from admitall.services.facilities import occupancy
+from admitall.services.reporting import chain_status
+from admitall.services.scorecard_views import ranking
+from admitall.services.trends import hourly
+from admitall.services.units import scope_root, unit_overview
+from admitall.services.watch import MISSING
+
+REFRESH_SECONDS = 30  # how often an open screen asks for its figures again
+TREND_HOURS = 48
+CHAIN_HOURS = 24
+LIST_SIZE = 8  # alerts, problems, directives and units shown before "more"
+RANKED = 3  # the top and the bottom of the ranking shown
+
+
+def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[str, Any]:
+    """The screen for `code` (the actor's own jurisdiction when None); refused outside the jurisdiction."""
+    actor.require(Permission.VIEW_COUNTS)
+    root = actor.scoped(code) if code else scope_root(ctx, actor).code
+    now = ctx.clock.now()
+    overview = unit_overview(ctx, actor, root)
+    back = backlog_service.backlog(ctx, actor, root)
+    with ctx.uow() as uow:
+        census = uow.persons.stock(root)
+        trend = hourly(uow.conn, root, now, TREND_HOURS)
+        status = chain_status(ctx, uow, root, now - timedelta(hours=CHAIN_HOURS), now, open_too=True)
+        alerts = uow.reports.alerts_for(root, open_only=True, limit=200)
+        problems = uow.reports.problems(root, status="open", limit=200)
+        received = uow.directives.received(root, open_only=True)
+        names = uow.units.names(
+            {a["unit_code"] for a in alerts}
+            | {a["target_unit"] for a in alerts if a["target_unit"]}
+            | {p["unit_code"] for p in problems}
+            | {code for code, _ in status}
+            | {w["unit_code"] for w in back["longest_waits"]}
+        )
+    children = _children(overview, back, status, root)
+    return {
+        "unit": overview["unit"],
+        "path": overview["path"],
+        "as_of": now.isoformat(),
+        "refresh_seconds": REFRESH_SECONDS,
+        "categories": _categories(census, trend),
+        "backlog": {
+            **back,
+            "longest_waits": [{**w, "unit_name": names.get(w["unit_code"])} for w in back["longest_waits"]],
+        },
+        "beds": _beds(occupancy(ctx, actor, root)),
+        "chain": _chain(status, names, now),
+        "alerts": _alerts(alerts, names),
+        "problems": _problems(problems, names, now),
+        "directives": _directives(received, now),
+        "ranking": _ranking(ctx, actor, root),
+        "children": children,
+        "trend": trend,
+    }
+
+
+def _categories(census: list[tuple[str, str | None, str, int]], trend: dict[str, Any]) -> dict[str, Any]:
+    """The four categories now: how many, how many waiting, confirmed by severity; identified in the last 24 h."""
+    by_status: Counter[str] = Counter()
+    waiting: Counter[str] = Counter()
+    severity: Counter[str] = Counter()
+    for status, sev, placement, n in census:
+        by_status[status] += n
+        if placement == Placement.WAITING.value:
+            waiting[status] += n
+        if status == Status.CONFIRMED.value:
+            severity[sev or "unassessed"] += n
+    return {
+        "now": {s.value: by_status[s.value] for s in FOUR_CATEGORIES},
+        "waiting": {s.value: waiting[s.value] for s in FOUR_CATEGORIES},
+        "total": sum(by_status[s.value] for s in FOUR_CATEGORIES),
+        "confirmed_by_severity": dict(severity),
+        "outcomes": {s.value: by_status[s.value] for s in Status if s not in FOUR_CATEGORIES},
+        "identified_24h": sum(trend["inflow"][-24:]),
+        "identified_previous_24h": sum(trend["inflow"][-48:-24]),
+    }
+
+
+def _beds(found: dict[str, Any]) -> dict[str, Any]:
+    """Beds by bed type (every facility type together), in the bed types' own order."""
+    keys = ("capacity", "occupied", "reserved", "out_of_service", "free", "opening_soon")
+    by_type: dict[str, dict[str, Any]] = {}
+    for row in found["rows"]:
+        into = by_type.setdefault(row["bed_type"], {"bed_type": row["bed_type"], **dict.fromkeys(keys, 0)})
+        for k in keys:
+            into[k] += row[k]
+    rows = [by_type[b.value] for b in BedType if b.value in by_type]
+    for r in rows:
+        r["occupancy"] = round((r["occupied"] + r["reserved"]) / r["capacity"], 4) if r["capacity"] else None
+    total = {k: sum(r[k] for r in rows) for k in keys}
+    return {"rows": rows, "total": total}
+
+
+def _chain(status: dict[tuple[str, Any], str], names: dict[str, str], now: Any) -> dict[str, Any]:
+    """This hour's chain (the latest period whose deadline has passed, per unit) and completeness by hour."""
+    latest: dict[str, tuple[Any, str]] = {}
+    by_hour: dict[str, Counter[str]] = {}
+    for (code, start), state in status.items():
+        by_hour.setdefault(start.isoformat(), Counter())[state] += 1
+        if state != "pending" and (code not in latest or start > latest[code][0]):
+            latest[code] = (start, state)
+    counts = Counter(state for _, state in latest.values())
+    late_or_missing = sorted(
+        (
+            {"unit_code": c, "unit_name": names.get(c, c), "state": s, "period_start": start.isoformat()}
+            for c, (start, s) in latest.items()
+            if s in ("missing", "late")
+        ),
+        key=lambda x: (x["state"] != "missing", x["unit_code"]),
+    )
+    hours = []
+    for start, c in sorted(by_hour.items()):
+        expected = c["on_time"] + c["late"] + c["missing"]
+        hours.append(
+            {
+                "period_start": start,
+                "expected": expected,
+                "received": c["on_time"] + c["late"],
+                "on_time": c["on_time"],
+                "pending": c["pending"],
+                "completeness": round((c["on_time"] + c["late"]) / expected, 4) if expected else None,
+            }
+        )
+    return {
+        "units": len(latest),
+        "on_time": counts["on_time"],
+        "late": counts["late"],
+        "missing": counts["missing"],
+        "pending": sum(1 for (_c, _s), st in status.items() if st == "pending"),
+        "late_or_missing": late_or_missing[:LIST_SIZE],
+        "late_or_missing_total": len(late_or_missing),
+        "by_hour": hours,
+    }
+
+
+def _alerts(found: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
+    shown = [
+        {
+            "id": a["id"],
+            "kind": a["kind"],
+            "unit_code": a["unit_code"],
+            "unit_name": names.get(a["unit_code"], a["unit_code"]),
+            "target_unit": a["target_unit"],
+            "target_name": names.get(a["target_unit"] or ""),
+            "step": a["step"],
+            "consecutive": a["consecutive"],
+            "raised_at": a["raised_at"].isoformat(),
+            "period_start": a["period_start"].isoformat() if a["period_start"] else None,
+        }
+        for a in found
+    ]
+    broken = sum(1 for a in shown if a["kind"] == MISSING)
+    return {"open": len(shown), "broken_links": broken, "items": shown[:LIST_SIZE]}
+
+
+def _problems(found: list[dict[str, Any]], names: dict[str, str], now: Any) -> dict[str, Any]:
+    shown = [
+        {
+            "id": p["id"],
+            "unit_code": p["unit_code"],
+            "unit_name": names.get(p["unit_code"], p["unit_code"]),
+            "type": p["type"],
+            "severity": p["severity"],
+            "description": p["description"],
+            "owner_unit": p["owner_unit"],
+            "due_at": p["due_at"].isoformat() if p["due_at"] else None,
+            "overdue": bool(p["due_at"] and p["due_at"] <= now),
+        }
+        for p in found
+    ]
+    return {"open": len(shown), "overdue": sum(1 for p in shown if p["overdue"]), "items": shown[:LIST_SIZE]}
+
+
+def _directives(received: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+    shown = [
+        {
+            "recipient_id": x["id"],
+            "directive_id": x["directive_id"],
+            "title": x["title"],
+            "unit_code": x["unit_code"],
+            "status": x["status"],
+            "due_at": x["due_at"].isoformat(),
+            "overdue": x["due_at"] <= now,
+        }
+        for x in sorted(received, key=lambda x: x["due_at"])
+    ]
+    return {"open": len(shown), "overdue": sum(1 for x in shown if x["overdue"]), "items": shown[:LIST_SIZE]}
+
+
+def _ranking(ctx: Context, actor: Actor, root: str) -> dict[str, Any]:
+    """The units one level below, as yesterday's final scorecards ranked them (today's are provisional)."""
+    below = level_below(root)
+    if below is None:
+        return {"level": None, "day": None, "top": [], "bottom": []}
+    day = ctx.clock.now().astimezone(ctx.settings.tz).date() - timedelta(days=1)
+    found = ranking(ctx, actor, level=below.value, day=day)
+    mine = [e for e in found["entries"] if e["subject"].startswith(prefix_of(root)) and e["score"] is not None]
+    mine.sort(key=lambda e: (e["rank"] or 0, e["subject"]))
+    keep = ("subject", "name", "score", "rank", "ranked")
+    return {
+        "level": below.value,
+        "day": day.isoformat(),
+        "top": [{k: e[k] for k in keep} for e in mine[:RANKED]],
+        "bottom": [{k: e[k] for k in keep} for e in mine[-RANKED:][::-1]] if len(mine) > RANKED else [],
+    }
+
+
+def _children(
+    overview: dict[str, Any], back: dict[str, Any], status: dict[tuple[str, Any], str], root: str
+) -> list[dict[str, Any]]:
+    """Each unit directly below: its four categories, waiting, past SLA, and its subtree's chain this day."""
+    length = child_prefix_length(root)
+    waits = {c["prefix"]: c for c in back["children"]}
+    chain: dict[str, Counter[str]] = {}
+    for (code, _start), state in status.items():
+        chain.setdefault(code[:length], Counter())[state] += 1
+    rows = []
+    for child in overview["children"]:
+        prefix = child["code"][: PREFIX_LENGTH[level_of(child["code"])]]
+        counts = child["counts"]
+        c = chain.get(prefix, Counter())
+        expected = c["on_time"] + c["late"] + c["missing"]
+        rows.append(
+            {
+                "code": child["code"],
+                "name": child["name"],
+                "population": child["population"],
+                "four_categories": sum(counts.get(s.value, 0) for s in FOUR_CATEGORIES),
+                "confirmed": counts.get(Status.CONFIRMED.value, 0),
+                "waiting": waits.get(prefix, {}).get("waiting", 0),
+                "sla_breaches": waits.get(prefix, {}).get("sla_breaches", 0),
+                "missing_reports": c["missing"],
+                "completeness": round((c["on_time"] + c["late"]) / expected, 4) if expected else None,
+            }
+        )
+    return rows
