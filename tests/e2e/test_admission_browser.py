@@ -24,7 +24,7 @@ def test_the_dispatcher_confirms_the_plan_on_the_board(page, world):
     page.wait_for_load_state("load")
     assert "已确认 2 人" in page.locator("[role=status]").inner_text()
     assert page.locator("#plan tbody tr").count() == 1
-    assert page.locator("[data-figure=assigned]").inner_text() == "2"
+    assert page.locator("[data-figure='backlog.stock.assigned_or_in_transit']").inner_text() == "2"
 
 
 def test_the_desk_admits_an_arrival_and_the_beds_follow(page, world):

@@ -138,3 +138,22 @@ def test_the_screen_carries_no_names_id_numbers_or_phones(ctx, city):
         assert f"病人{seq}" not in text
         assert id_number(seq=seq) not in text
         assert f"139{seq:08d}" not in text
+
+
+def test_each_category_counts_who_came_into_it_today_and_the_day_before(ctx, city, clock):
+    screen = command_screen(ctx, COMMANDER)
+    assert screen["categories"]["entered"]["confirmed"] == {"last_24h": 3, "previous_24h": 0}
+    assert screen["categories"]["entered"]["suspected"]["last_24h"] == 1
+    clock.advance(timedelta(hours=24))
+    later = command_screen(ctx, COMMANDER)["categories"]["entered"]
+    assert later["confirmed"] == {"last_24h": 0, "previous_24h": 3}
+
+
+def test_the_map_nests_streets_in_districts_with_who_waits_there_and_the_beds_there(ctx, city):
+    regions = command_screen(ctx, COMMANDER)["map"]
+    by_code = {r["code"]: r for r in regions}
+    assert set(by_code) == {JIANGAN, WUCHANG}
+    back = backlog(ctx, COMMANDER)["stock"]
+    assert sum(r["waiting"] for r in regions) == back["waiting"] + back["awaiting_transfer"]
+    assert sum(s["waiting"] for s in by_code[JIANGAN]["children"]) == by_code[JIANGAN]["waiting"]
+    assert sum(r["beds"] for r in regions) <= command_screen(ctx, COMMANDER)["beds"]["total"]["capacity"]

@@ -14,6 +14,7 @@ from admitall.api import (
     routes_accountability,
     routes_admission,
     routes_auth,
+    routes_command,
     routes_registry,
     routes_reporting,
     routes_simulation,
@@ -25,6 +26,8 @@ from admitall.web import (
     pages,
     pages_accountability,
     pages_admission,
+    pages_bulletin,
+    pages_command,
     pages_reporting,
     pages_scorecards,
     pages_sim,
@@ -57,13 +60,16 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.state.ctx = context
     install_error_handlers(app)
     app.include_router(routes_auth.router)
+    app.include_router(routes_command.router)
     app.include_router(routes_registry.router)
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
     app.include_router(routes_accountability.router)
     app.include_router(routes_simulation.router)
     app.include_router(pages.router)
+    app.include_router(pages_command.router)
     app.include_router(pages_admission.router)
+    app.include_router(pages_bulletin.router)
     app.include_router(pages_reporting.router)
     app.include_router(pages_accountability.router)
     app.include_router(pages_scorecards.router)

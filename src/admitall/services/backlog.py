@@ -25,28 +25,38 @@ RATE_WINDOW = timedelta(hours=24)
 LONGEST = 10  # how many of the longest waits the backlog names, most urgent class first
 
 
-def _event_counts(uow: Any, root: str | None, since: datetime) -> dict[str, Counter[datetime]]:
-    """Per event kind, the hour-bucketed counts of the events that matter to the backlog since `since`."""
+def _event_counts(uow: Any, root: str | None, now: datetime) -> dict[str, dict[str, float]]:
+    """Inflow, change and admissions over the last hour and per hour over the last 24, counted by the database
+    (grouped by kind, the change's from and to, and whether it fell in the last hour)."""
     kinds = [
         EventKind.IDENTIFIED.value,
         EventKind.RECLASSIFIED.value,
         EventKind.SEVERITY_CHANGED.value,
         EventKind.ADMITTED.value,
     ]
+    e = person_events.c
+    before, after = e.data["from"].as_string(), e.data["to"].as_string()
+    last_hour = e.occurred_at > now - timedelta(hours=1)
     rows = uow.conn.execute(
-        select(person_events.c.kind, person_events.c.occurred_at, person_events.c.data)
-        .join(persons, persons.c.id == person_events.c.person_id)
-        .where(person_events.c.kind.in_(kinds), person_events.c.occurred_at >= since, in_subtree(root))
+        select(e.kind, before, after, last_hour, func.count())
+        .join(persons, persons.c.id == e.person_id)
+        .where(e.kind.in_(kinds), e.occurred_at > now - RATE_WINDOW, in_subtree(root))
+        .group_by(e.kind, before, after, last_hour)
     )
-    counts: dict[str, Counter[datetime]] = {k: Counter() for k in ("inflow", "change", "admissions")}
-    for kind, at, data in rows:
+    counts = {k: Counter[str]() for k in ("inflow", "change", "admissions")}
+    for kind, was, became, recent, n in rows:
         if kind == EventKind.IDENTIFIED.value:
-            counts["inflow"][at] += 1
+            into = counts["inflow"]
         elif kind == EventKind.ADMITTED.value:
-            counts["admissions"][at] += 1
-        elif _is_change(kind, data):
-            counts["change"][at] += 1
-    return counts
+            into = counts["admissions"]
+        elif _is_change(kind, {"from": was, "to": became}):
+            into = counts["change"]
+        else:
+            continue
+        into["day"] += int(n)
+        if recent:
+            into["hour"] += int(n)
+    return {k: {"last_hour": c["hour"], "per_hour_24h": round(c["day"] / 24, 2)} for k, c in counts.items()}
 
 
 def _is_change(kind: str, data: dict[str, Any]) -> bool:
@@ -70,12 +80,6 @@ def _is_deterioration(data: dict[str, Any]) -> bool:
     return after in order and (before not in order or order.index(after) > order.index(before))
 
 
-def _rates(times: Counter[datetime], now: datetime) -> dict[str, float]:
-    last_hour = sum(n for t, n in times.items() if t > now - timedelta(hours=1))
-    day = sum(n for t, n in times.items() if t > now - RATE_WINDOW)
-    return {"last_hour": last_hour, "per_hour_24h": round(day / 24, 2)}
-
-
 def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
     root = actor.scoped(unit) if unit else actor.unit_code
@@ -83,7 +87,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
     policy = ctx.policy
     with ctx.uow() as uow:
         people = uow.persons.needing_beds(root)
-        counts = _event_counts(uow, root, now - RATE_WINDOW)
+        counts = _event_counts(uow, root, now)
         in_transit = int(
             uow.conn.execute(
                 select(func.count())
@@ -118,7 +122,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
         if now - p.waiting_since > policy.sla[cls]:
             breaches[cls.value] += 1
             child["sla_breaches"] += 1
-    inflow, admissions = _rates(counts["inflow"], now), _rates(counts["admissions"], now)
+    inflow, admissions = counts["inflow"], counts["admissions"]
     net = admissions["per_hour_24h"] - inflow["per_hour_24h"]
     stock = len(people)
     return {
@@ -134,7 +138,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
             "oldest_wait_hours": {c: oldest[c] for c in by_class},
         },
         "inflow": inflow,
-        "change": _rates(counts["change"], now),
+        "change": counts["change"],
         "admissions": admissions,
         "sla_breaches": {"total": sum(breaches.values()), **{c: breaches[c] for c in breaches}},
         "sla_hours": {c.value: policy.sla[c].total_seconds() / 3600 for c in PriorityClass},

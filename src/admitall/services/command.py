@@ -15,15 +15,16 @@ from typing import Any
 from admitall.domain.access import Permission
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Placement, Status
-from admitall.domain.units import PREFIX_LENGTH, child_prefix_length, level_of, prefix_of
+from admitall.domain.units import Unit, ancestors_of, child_prefix_length, prefix_of
 from admitall.services import backlog as backlog_service
-from admitall.services.context import Actor, Context
+from admitall.services.command_map import map_regions
+from admitall.services.context import Actor, Context, not_found
 from admitall.services.directives import level_below
 from admitall.services.facilities import occupancy
 from admitall.services.reporting import chain_status
 from admitall.services.scorecard_views import ranking
-from admitall.services.trends import hourly
-from admitall.services.units import scope_root, unit_overview
+from admitall.services.trends import entered, hourly
+from admitall.services.units import scope_root, unit_view
 from admitall.services.watch import MISSING
 
 REFRESH_SECONDS = 30  # how often an open screen asks for its figures again
@@ -38,50 +39,65 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
     actor.require(Permission.VIEW_COUNTS)
     root = actor.scoped(code) if code else scope_root(ctx, actor).code
     now = ctx.clock.now()
-    overview = unit_overview(ctx, actor, root)
     back = backlog_service.backlog(ctx, actor, root)
     with ctx.uow() as uow:
-        census = uow.persons.stock(root)
+        unit = uow.units.get(root)
+        if unit is None:
+            raise not_found("unit", root)
+        below = uow.units.children(root)
+        path = [c for c in [*ancestors_of(root), root] if actor.covers(c)]
+        census = uow.persons.census(root, child_prefix_length(root))
         trend = hourly(uow.conn, root, now, TREND_HOURS)
+        came_in = entered(uow.conn, root, now)
         status = chain_status(ctx, uow, root, now - timedelta(hours=CHAIN_HOURS), now, open_too=True)
         alerts = uow.reports.alerts_for(root, open_only=True, limit=200)
         problems = uow.reports.problems(root, status="open", limit=200)
         received = uow.directives.received(root, open_only=True)
+        regions = map_regions(uow, root, now)
+        chain = _chain(status)
         names = uow.units.names(
-            {a["unit_code"] for a in alerts}
+            set(path)
+            | {a["unit_code"] for a in alerts}
             | {a["target_unit"] for a in alerts if a["target_unit"]}
             | {p["unit_code"] for p in problems}
-            | {code for code, _ in status}
+            | {x["unit_code"] for x in chain["late_or_missing"]}
             | {w["unit_code"] for w in back["longest_waits"]}
         )
-    children = _children(overview, back, status, root)
+    for x in chain["late_or_missing"]:
+        x["unit_name"] = names.get(x["unit_code"], x["unit_code"])
     return {
-        "unit": overview["unit"],
-        "path": overview["path"],
+        "unit": unit_view(unit),
+        "path": [{"code": c, "name": names.get(c, c)} for c in path],
         "as_of": now.isoformat(),
         "refresh_seconds": REFRESH_SECONDS,
-        "categories": _categories(census, trend),
+        "categories": _categories(census, came_in),
         "backlog": {
             **back,
             "longest_waits": [{**w, "unit_name": names.get(w["unit_code"])} for w in back["longest_waits"]],
         },
         "beds": _beds(occupancy(ctx, actor, root)),
-        "chain": _chain(status, names, now),
+        "chain": chain,
         "alerts": _alerts(alerts, names),
         "problems": _problems(problems, names, now),
         "directives": _directives(received, now),
         "ranking": _ranking(ctx, actor, root),
-        "children": children,
+        "children": _children(below, census, back, status, root),
+        "map": regions,
         "trend": trend,
     }
 
 
-def _categories(census: list[tuple[str, str | None, str, int]], trend: dict[str, Any]) -> dict[str, Any]:
-    """The four categories now: how many, how many waiting, confirmed by severity; identified in the last 24 h."""
+# (child prefix, status, severity, placement, count)
+Census = list[tuple[str, str, str | None, str, int]]
+
+
+def _categories(census: Census, came_in: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The four categories now: how many, how many waiting, confirmed by severity, how many came in over the
+    last 24 hours against the 24 before (identified in the category, or moved into it)."""
     by_status: Counter[str] = Counter()
     waiting: Counter[str] = Counter()
     severity: Counter[str] = Counter()
-    for status, sev, placement, n in census:
+    for _prefix, status, sev, placement, n in census:
         by_status[status] += n
         if placement == Placement.WAITING.value:
             waiting[status] += n
@@ -93,8 +109,7 @@ def _categories(census: list[tuple[str, str | None, str, int]], trend: dict[str,
         "total": sum(by_status[s.value] for s in FOUR_CATEGORIES),
         "confirmed_by_severity": dict(severity),
         "outcomes": {s.value: by_status[s.value] for s in Status if s not in FOUR_CATEGORIES},
-        "identified_24h": sum(trend["inflow"][-24:]),
-        "identified_previous_24h": sum(trend["inflow"][-48:-24]),
+        "entered": {s.value: came_in.get(s.value, {"last_24h": 0, "previous_24h": 0}) for s in FOUR_CATEGORIES},
     }
 
 
@@ -113,7 +128,7 @@ def _beds(found: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "total": total}
 
 
-def _chain(status: dict[tuple[str, Any], str], names: dict[str, str], now: Any) -> dict[str, Any]:
+def _chain(status: dict[tuple[str, Any], str]) -> dict[str, Any]:
     """This hour's chain (the latest period whose deadline has passed, per unit) and completeness by hour."""
     latest: dict[str, tuple[Any, str]] = {}
     by_hour: dict[str, Counter[str]] = {}
@@ -124,7 +139,7 @@ def _chain(status: dict[tuple[str, Any], str], names: dict[str, str], now: Any) 
     counts = Counter(state for _, state in latest.values())
     late_or_missing = sorted(
         (
-            {"unit_code": c, "unit_name": names.get(c, c), "state": s, "period_start": start.isoformat()}
+            {"unit_code": c, "state": s, "period_start": start.isoformat()}
             for c, (start, s) in latest.items()
             if s in ("missing", "late")
         ),
@@ -228,27 +243,34 @@ def _ranking(ctx: Context, actor: Actor, root: str) -> dict[str, Any]:
 
 
 def _children(
-    overview: dict[str, Any], back: dict[str, Any], status: dict[tuple[str, Any], str], root: str
+    below: list[Unit],
+    census: Census,
+    back: dict[str, Any],
+    status: dict[tuple[str, Any], str],
+    root: str,
 ) -> list[dict[str, Any]]:
     """Each unit directly below: its four categories, waiting, past SLA, and its subtree's chain this day."""
     length = child_prefix_length(root)
     waits = {c["prefix"]: c for c in back["children"]}
+    counts: dict[str, Counter[str]] = {}
+    for prefix, status_value, _severity, _placement, n in census:
+        counts.setdefault(prefix, Counter())[status_value] += n
     chain: dict[str, Counter[str]] = {}
     for (code, _start), state in status.items():
         chain.setdefault(code[:length], Counter())[state] += 1
     rows = []
-    for child in overview["children"]:
-        prefix = child["code"][: PREFIX_LENGTH[level_of(child["code"])]]
-        counts = child["counts"]
+    for child in below:
+        prefix = child.code[:length]
+        mine = counts.get(prefix, Counter())
         c = chain.get(prefix, Counter())
         expected = c["on_time"] + c["late"] + c["missing"]
         rows.append(
             {
-                "code": child["code"],
-                "name": child["name"],
-                "population": child["population"],
-                "four_categories": sum(counts.get(s.value, 0) for s in FOUR_CATEGORIES),
-                "confirmed": counts.get(Status.CONFIRMED.value, 0),
+                "code": child.code,
+                "name": child.name,
+                "population": child.population,
+                "four_categories": sum(mine[s.value] for s in FOUR_CATEGORIES),
+                "confirmed": mine[Status.CONFIRMED.value],
                 "waiting": waits.get(prefix, {}).get("waiting", 0),
                 "sla_breaches": waits.get(prefix, {}).get("sla_breaches", 0),
                 "missing_reports": c["missing"],

@@ -27,7 +27,7 @@ def hour_index(conn: Connection, column: Any) -> ColumnElement[int]:
     """Hours since the epoch (UTC) of a time column, by the database (SQLite keeps naive UTC text)."""
     if conn.dialect.name == "postgresql":
         return cast(func.floor(func.extract("epoch", column) / HOUR), Integer)
-    return cast(func.strftime("%s", column), Integer) / HOUR
+    return cast(cast(func.strftime("%s", column), Integer) / HOUR, Integer)
 
 
 def hour_ends(now: datetime, hours: int) -> list[datetime]:
@@ -87,9 +87,7 @@ def hourly(conn: Connection, root: str | None, now: datetime, hours: int) -> dic
         if 0 <= int(index) - first < hours:
             change[int(index) - first] += int(n)
     for index, n in conn.execute(
-        select(ended, func.count())
-        .where(_segments_in(root), w.ended_at >= start, w.ended_at <= now)
-        .group_by(ended)
+        select(ended, func.count()).where(_segments_in(root), w.ended_at >= start, w.ended_at <= now).group_by(ended)
     ):
         if 0 <= int(index) - first < hours:
             change[int(index) - first] -= int(n)
@@ -98,3 +96,28 @@ def hourly(conn: Connection, root: str | None, now: datetime, hours: int) -> dic
         level += delta
         waiting.append(level)
     return {"hours": [e.isoformat() for e in ends], **flows, "waiting": waiting}
+
+
+def entered(conn: Connection, root: str | None, now: datetime) -> dict[str, dict[str, int]]:
+    """How many entered each category (identified in it, or reclassified into it) in the last 24 hours and in
+    the 24 hours before: the four categories' trend."""
+    day = timedelta(hours=24)
+    e = person_events.c
+    into = func.coalesce(e.data["status"].as_string(), e.data["to"].as_string())
+    recent = e.occurred_at > now - day
+    rows = conn.execute(
+        select(into, recent, func.count())
+        .join(persons, persons.c.id == e.person_id)
+        .where(
+            e.kind.in_([EventKind.IDENTIFIED.value, EventKind.RECLASSIFIED.value]),
+            e.occurred_at > now - 2 * day,
+            e.occurred_at <= now,
+            in_subtree(root),
+        )
+        .group_by(into, recent)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for status, is_recent, n in rows:
+        into_status = found.setdefault(str(status), {"last_24h": 0, "previous_24h": 0})
+        into_status["last_24h" if is_recent else "previous_24h"] += int(n)
+    return found

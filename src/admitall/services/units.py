@@ -216,18 +216,18 @@ def unit_overview(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
     for status, _severity, _placement, n in stock:
         totals[status] = totals.get(status, 0) + n
     return {
-        "unit": _unit_dict(unit),
+        "unit": unit_view(unit),
         "level": level.as_dict(),
         "path": [{"code": c, "name": names.get(c, c)} for c in path_codes],
         "counts": totals,
         "children": [
-            {**_unit_dict(c), "counts": child_counts.get(c.code[: PREFIX_LENGTH[level_of(c.code)]], {})}
+            {**unit_view(c), "counts": child_counts.get(c.code[: PREFIX_LENGTH[level_of(c.code)]], {})}
             for c in children
         ],
     }
 
 
-def _unit_dict(u: Unit) -> dict[str, Any]:
+def unit_view(u: Unit) -> dict[str, Any]:
     return {
         "code": u.code,
         "name": u.name,
@@ -254,7 +254,7 @@ def unit_tree(ctx: Context, actor: Actor, code: str, depth: int = 1) -> dict[str
     for unit in below:
         if level_of(unit.code).depth - top > depth:
             continue
-        node = {**_unit_dict(unit), "children": []}
+        node = {**unit_view(unit), "children": []}
         nodes[unit.code] = node
         parent = parent_of(unit.code)
         if unit.code != code and parent in nodes:

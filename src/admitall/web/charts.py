@@ -195,7 +195,7 @@ def line_chart(
     return Markup(
         f'<figure class="chart" id="{chart_id}"><figcaption>{escape(title)}</figcaption>'
         + "".join(parts)
-        + _table(chart_id, title, x_title, x_labels, series, t)
+        + data_table(chart_id, title, x_title, x_labels, series, t)
         + "</figure>"
     )
 
@@ -224,7 +224,7 @@ def _describe(series: Sequence[Series], x_labels: Sequence[str], summary: str, t
     return " ".join(parts)
 
 
-def _table(
+def data_table(
     chart_id: str,
     title: str,
     x_title: str,

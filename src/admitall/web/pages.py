@@ -18,7 +18,7 @@ from admitall.domain.errors import AdmitAllError, Unauthenticated
 from admitall.services import people
 from admitall.services.auth import authenticate, end_session, start_session
 from admitall.services.units import scope_root, unit_overview
-from admitall.web.rendering import read_form, render, session
+from admitall.web.rendering import read_form, render, safe_next, session
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "admitall_login_csrf"
@@ -27,21 +27,16 @@ LOGIN_CSRF_COOKIE = "admitall_login_csrf"
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", {"next": _safe_next(next), "login_csrf": token, "failed": None})
+    response = render(request, "login.html", {"next": safe_next(next), "login_csrf": token, "failed": None})
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
     return response
-
-
-def _safe_next(target: str) -> str:
-    """Only a path on this site: never an open redirect to somewhere else."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     ctx = get_ctx(request)
     form = await request.form()
-    next_url = _safe_next(str(form.get("next", "/")))
+    next_url = safe_next(str(form.get("next", "/")))
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, str(form.get("login_csrf", ""))):
         raise Unauthenticated("auth.csrf", "登录表单已过期，请重试", "The sign-in form has expired; try again")
@@ -83,13 +78,22 @@ async def logout(request: Request) -> Response:
 
 @router.get("/lang/{lang}")
 def set_language(lang: str, next: str = "/") -> Response:
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie("lang", "en" if lang == "en" else "zh", samesite="lax", max_age=365 * 24 * 3600)
     return response
 
 
 @router.get("/")
 def home(request: Request) -> Response:
+    actor, _csrf = session(request)
+    root = scope_root(get_ctx(request), actor).code
+    # the command screen is what a commander opens first; a desk without the counts gets its jurisdiction page
+    page = "command" if actor.can(Permission.VIEW_COUNTS) else "units"
+    return RedirectResponse(f"/{page}/{root}", status_code=303)
+
+
+@router.get("/units")
+def own_unit(request: Request) -> Response:
     actor, _csrf = session(request)
     return RedirectResponse(f"/units/{scope_root(get_ctx(request), actor).code}", status_code=303)
 

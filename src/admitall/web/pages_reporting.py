@@ -13,7 +13,7 @@ from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.reporting import FIELD_FIGURES
 from admitall.services import reporting, watch
 from admitall.services.reporting import ReportInput
-from admitall.web.rendering import read_form, render, session
+from admitall.web.rendering import read_form, render, safe_next, session
 
 router = APIRouter(include_in_schema=False)
 FORM_PROBLEMS = 3
@@ -127,7 +127,7 @@ async def alert_ack(request: Request, alert_id: int) -> Response:
     actor, csrf = session(request)
     form = await read_form(request, csrf)
     watch.acknowledge(get_ctx(request), actor, alert_id, form.get("note") or None)
-    return RedirectResponse("/alerts", status_code=303)
+    return RedirectResponse(safe_next(form.get("next") or "/alerts"), status_code=303)
 
 
 @router.get("/problems")

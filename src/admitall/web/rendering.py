@@ -103,6 +103,11 @@ def json_url(request: Request) -> str:
     return f"{request.url.path.rstrip('/') or ''}.json{query}"
 
 
+def safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
 def session(request: Request) -> tuple[Actor, str]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

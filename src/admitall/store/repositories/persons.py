@@ -423,6 +423,17 @@ class PersonRepository:
         ).scalar_one()
         return value
 
+    def census(self, root: str | None, prefix_length: int) -> list[tuple[str, str, str | None, str, int]]:
+        """(child prefix, status, severity, placement, count) for the subtree of `root`, in one pass."""
+        child = func.substr(persons.c.unit_code, 1, prefix_length)
+        c = persons.c
+        rows = self.conn.execute(
+            select(child, c.status, c.severity, c.placement, func.count())
+            .where(in_subtree(root))
+            .group_by(child, c.status, c.severity, c.placement)
+        )
+        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
     def counts_by_child(self, root: str, prefix_length: int) -> dict[str, dict[str, int]]:
         """For each child prefix (the first `prefix_length` digits), the count of people by status."""
         child = func.substr(persons.c.unit_code, 1, prefix_length)

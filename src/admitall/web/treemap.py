@@ -1,0 +1,193 @@
+"""The jurisdiction as a map drawn from the unit tree: each unit below a region whose area is its weight (its
+residents, or its backlog), coloured by a measure, the units below it nested inside. No tiles, no geography:
+the tree is the map, drawn on the server as SVG, every region a link to that unit's own screen.
+
+The layout is the squarified treemap (Bruls, Huizing and van Wijk, 2000): regions laid in rows along the shorter
+side, a row closed when one more region would make its worst aspect ratio worse, so regions stay near square.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+from admitall.web.charts import text_width
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
+class Region:
+    code: str
+    name: str
+    weight: float
+    value: float | None  # what the colour shows; None when there is nothing to measure
+    text: str  # the value as read, e.g. "12 waiting"
+    href: str
+    children: list[Region] = field(default_factory=list)
+
+
+def _worst(row: Sequence[float], side: float) -> float:
+    total = sum(row)
+    if total <= 0 or side <= 0:
+        return float("inf")
+    return max(max(side * side * a / (total * total), total * total / (side * side * a)) for a in row if a > 0)
+
+
+def squarify(weights: Sequence[float], box: Rect) -> list[Rect]:
+    """One rectangle per weight (same order), with areas in proportion to the weights, filling `box`.
+
+    A weight of 0 gets an empty rectangle; when every weight is 0, the box is shared equally."""
+    n = len(weights)
+    if n == 0:
+        return []
+    if sum(w for w in weights if w > 0) <= 0:
+        weights = [1.0] * n
+    total = sum(max(w, 0) for w in weights)
+    scale = box.w * box.h / total
+    order = sorted(range(n), key=lambda i: -max(weights[i], 0))
+    areas = [max(weights[i], 0) * scale for i in order]
+    out: dict[int, Rect] = {}
+    x, y, w, h = box.x, box.y, box.w, box.h
+    start = 0
+    while start < n:
+        side = min(w, h)
+        end = start + 1
+        while end < n and _worst(areas[start : end + 1], side) <= _worst(areas[start:end], side):
+            end += 1
+        row = areas[start:end]
+        row_total = sum(row)
+        if w >= h:  # a column on the left
+            thick = row_total / h if h else 0
+            cy = y
+            for i, a in zip(order[start:end], row, strict=True):
+                height = a / thick if thick else 0
+                out[i] = Rect(x, cy, thick, height)
+                cy += height
+            x, w = x + thick, w - thick
+        else:  # a row on top
+            thick = row_total / w if w else 0
+            cx = x
+            for i, a in zip(order[start:end], row, strict=True):
+                width = a / thick if thick else 0
+                out[i] = Rect(cx, y, width, thick)
+                cx += width
+            y, h = y + thick, h - thick
+        start = end
+    return [out[i] for i in range(n)]
+
+
+# a sequential scale, light to dark, readable with black or white text as chosen below
+SCALE = ("#f1eef6", "#d4b9da", "#c994c7", "#df65b0", "#dd1c77", "#980043")
+NO_VALUE = "#e5e7eb"
+
+
+def colour_of(value: float | None, bounds: Sequence[float]) -> str:
+    """The class colour of `value` given the class bounds (ascending; one fewer than the colours)."""
+    if value is None:
+        return NO_VALUE
+    for bound, colour in zip(bounds, SCALE, strict=False):
+        if value <= bound:
+            return colour
+    return SCALE[len(bounds)] if len(bounds) < len(SCALE) else SCALE[-1]
+
+
+def _ink(fill: str) -> str:
+    r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+
+
+def treemap(
+    map_id: str,
+    regions: Sequence[Region],
+    *,
+    title: str,
+    bounds: Sequence[float],
+    legend: Callable[[float | None, float | None], str],
+    caption_note: str = "",
+    width: int = 640,
+    height: int = 400,
+) -> Markup:
+    """The map as a `<figure>`: regions with links and hover titles, a legend of the colour classes."""
+    inner = Rect(0, 0, width, height)
+    parts: list[str] = []
+    for region, rect in zip(regions, squarify([r.weight for r in regions], inner), strict=True):
+        parts.append(_region(region, rect, bounds, nested=bool(region.children)))
+    legend_items = []
+    lows: list[float | None] = [None, *bounds]
+    highs: list[float | None] = [*bounds, None]
+    for colour, low, high in zip(SCALE, lows, highs, strict=False):
+        legend_items.append(
+            f'<li><span class="swatch" style="background:{colour}" aria-hidden="true"></span>'
+            f"{escape(legend(low, high))}</li>"
+        )
+    swatch = f'<span class="swatch" style="background:{NO_VALUE}" aria-hidden="true"></span>'
+    legend_items.append(f"<li>{swatch}{escape(legend(None, None))}</li>")
+    return Markup(
+        f'<figure class="map" id="{map_id}"><figcaption>{escape(title)}</figcaption>'
+        f'<svg viewBox="0 0 {width} {height}" role="group" aria-label="{escape(title)}" '
+        f'preserveAspectRatio="none" class="treemap">{"".join(parts)}</svg>'
+        f'<ul class="legend">{"".join(legend_items)}</ul>'
+        f"{f'<p class=muted>{escape(caption_note)}</p>' if caption_note else ''}</figure>"
+    )
+
+
+def _region(region: Region, rect: Rect, bounds: Sequence[float], *, nested: bool) -> str:
+    fill = colour_of(region.value, bounds)
+    label = f"{region.name}：{region.text}"
+    out = [
+        f'<a href="{escape(region.href)}" aria-label="{escape(label)}">'
+        f"<title>{escape(label)}</title>"
+        f'<rect x="{rect.x:.1f}" y="{rect.y:.1f}" width="{rect.w:.1f}" height="{rect.h:.1f}" fill="{fill}" '
+        f'stroke="#fff" stroke-width="{2.5 if nested else 1}"/>'
+    ]
+    if nested:
+        pad = Rect(rect.x + 2, rect.y + 18, max(rect.w - 4, 0), max(rect.h - 20, 0))
+        out.append("</a>")
+        for child, box in zip(region.children, squarify([c.weight for c in region.children], pad), strict=True):
+            out.append(_region(child, box, bounds, nested=False))
+        out.append(_label(region.name, rect, "#111" if _ink(fill) == "#111" else "#fff", top=True))
+        return "".join(out)
+    out.append(_label(f"{region.name} {region.text}", rect, _ink(fill)))
+    out.append("</a>")
+    return "".join(out)
+
+
+def _label(text: str, rect: Rect, ink: str, *, top: bool = False) -> str:
+    """The name where it fits, cut short with an ellipsis where it does not, nothing in a sliver."""
+    size = 12
+    if rect.w < 28 or rect.h < size + 4:
+        return ""
+    room = rect.w - 6
+    shown = text
+    while shown and text_width(shown, size) > room:
+        shown = shown[:-2] + "…" if len(shown) > 2 else ""
+    if not shown:
+        return ""
+    y = rect.y + size + 2
+    weight = ' font-weight="bold"' if top else ""
+    return (
+        f'<text x="{rect.x + 3:.1f}" y="{y:.1f}" font-size="{size}" fill="{ink}" '
+        f'pointer-events="none"{weight}>{escape(shown)}</text>'
+    )
+
+
+def class_bounds(values: Sequence[float | None], classes: int = len(SCALE)) -> list[float]:
+    """Class bounds at the values' quantiles (distinct, ascending), so every colour is used where it can be."""
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return []
+    bounds: list[float] = []
+    for k in range(1, classes):
+        cut = present[min(len(present) - 1, (k * len(present)) // classes)]
+        if not bounds or cut > bounds[-1]:
+            bounds.append(cut)
+    return bounds
