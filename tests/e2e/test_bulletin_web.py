@@ -40,7 +40,7 @@ def test_the_bulletin_and_its_json_are_public_and_hold_no_personal_data(world):
         assert "疫情每日通报" in page.text and f"统计截至 {DAY} 24时" in page.text
         data = anonymous.get(f"/bulletin/{DAY}.json").json()
         assert anonymous.get("/bulletin.json").json() == data
-    assert data["day"] == DAY and data["next_day"] is None and data["previous_day"] == "2020-02-09"
+    assert data["day"] == DAY and data["next_day"] is None and data["previous_day"] is None  # the first record
     city = data["city"]["figures"]
     assert (city["new_confirmed"], city["existing_confirmed"], city["existing_severe"]) == (1, 1, 1)
     assert (city["existing_suspected"], city["existing_contact"], city["cumulative_dead"]) == (1, 1, 0)
@@ -83,14 +83,16 @@ def test_the_page_opens_without_signing_in_and_shows_exactly_the_json_figures(pa
 
 
 @pytest.mark.browser
-def test_the_previous_day_link_and_the_day_picker_move_between_days(page, world):
+def test_there_is_no_bulletin_before_the_first_record_and_the_picker_says_so(page, world):
     page.goto(f"/bulletin/{DAY}")
     assert page.locator("#next-day").count() == 0  # the next day is not over
-    page.click("#previous-day")
-    assert page.url.endswith("/bulletin/2020-02-09")
-    assert page.locator("#bulletin-city td[data-figure='existing_confirmed']").inner_text() == "0"
-    page.fill("#bulletin-day", DAY)
+    assert page.locator("#previous-day").count() == 0  # nobody was registered the day before
+    page.fill("#bulletin-day", "2020-02-09")
     page.click("#bulletin-form button[type=submit]")
+    assert page.url.endswith("/bulletin/2020-02-09")
+    assert "尚无任何登记记录" in page.locator("main").inner_text() and "Traceback" not in page.content()
+    assert page.goto("/bulletin/2020-02-09").status == 422
+    page.goto(f"/bulletin?day={DAY}")
     assert page.url.endswith(f"/bulletin/{DAY}")
     assert page.locator("#bulletin").get_attribute("data-day") == DAY
 

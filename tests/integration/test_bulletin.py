@@ -198,3 +198,29 @@ def test_the_bulletin_holds_no_names_id_numbers_or_phones(history):
 
 def test_every_figure_has_a_label_in_both_languages():
     assert all(f"bulletin_{key}" in MESSAGES for key in FIGURES)
+
+
+def test_a_published_day_is_kept_as_first_counted_even_when_capacity_changes_later(history):
+    from admitall.services.facilities import set_beds
+
+    before = daily_bulletin(history, DAY1)
+    with history.uow() as uow:
+        assert uow.bulletins.get(DAY1) is not None
+        pool = next(p for p in uow.facilities.pools() if p.capacity >= 2)
+    set_beds(
+        history, cli_actor(), pool.facility_code, pool.bed_type.value, capacity=pool.capacity + 50, out_of_service=0
+    )
+    assert daily_bulletin(history, DAY1)["beds"] == before["beds"]
+
+
+def test_the_watch_publishes_yesterday_once_and_not_a_day_before_the_first_record(history, clock):
+    from admitall.services import watch
+
+    clock.set(at(DAY3, 0.5))
+    assert watch.watch(history)["bulletin_published"] is True
+    with history.uow() as uow:
+        assert uow.bulletins.get(DAY2) is not None and uow.bulletins.get(DAY1) is None
+    assert watch.watch(history)["bulletin_published"] is False
+    with pytest.raises(InvalidInput) as early:
+        daily_bulletin(history, "2020-02-09")
+    assert early.value.code == "bulletin.before_records"

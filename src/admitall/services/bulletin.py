@@ -13,7 +13,8 @@ they were registered in), and the bed they were in. "New" means known at this cu
 one (newly reported on the day); "existing" is transitions into a status minus transitions out of it;
 "cumulative" is every transition up to the cut-off, so that cumulative confirmed = existing confirmed +
 cumulative recovered + deaths among the confirmed. The counting is done by the database (window functions and
-GROUP BY over the event log, on SQLite and PostgreSQL alike); nothing is cached, nothing is stored.
+GROUP BY over the event log, on SQLite and PostgreSQL alike), once: a closed day's figures are kept as first
+counted (bed capacity included), and the watch counts yesterday's soon after midnight.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from admitall.domain.errors import InvalidInput
@@ -64,9 +66,9 @@ NOTES = (
     ),
     (
         "capacity_is_current",
-        "床位容量为当日24时已开放机构的现有容量（容量变更不保留历史）；占用数按当时在床人数重建。",
-        "Bed capacity is the current capacity of the facilities open at 24:00 of the day (capacity changes are "
-        "not kept historically); occupied beds are rebuilt from who was in a bed then.",
+        "床位容量为当日24时已开放机构在本期通报首次生成时的容量（容量变更不保留历史）；占用数按当时在床人数重建。",
+        "Bed capacity is that of the facilities open at 24:00 of the day as it stood when this bulletin was first "
+        "counted (capacity changes are not kept historically); occupied beds are rebuilt from who was in a bed then.",
     ),
 )
 
@@ -281,8 +283,57 @@ def _districts(places: list[Any], now: Figures, then: Figures) -> list[dict[str,
 
 def daily_bulletin(ctx: Context, day: str | date | None = None) -> dict[str, Any]:
     """The bulletin for a closed local day (None: the last closed one, yesterday), as plain data with no personal
-    data in it. Regenerated at any later time it gives the same figures (see the module's docstring)."""
+    data in it: as first published if it was, else counted now and kept (see the module's docstring)."""
     wanted, last_closed = _closed_day(ctx, day)
+    first_day = _check_recorded(ctx, wanted)
+    figures = store_bulletin(ctx, wanted)
+    return {
+        **figures,
+        "previous_day": (wanted - timedelta(days=1)).isoformat() if wanted > first_day else None,
+        "next_day": (wanted + timedelta(days=1)).isoformat() if wanted < last_closed else None,
+        "latest_day": last_closed.isoformat(),
+    }
+
+
+def _check_recorded(ctx: Context, wanted: date) -> date:
+    """Refuse a day before anyone was registered: it has nothing to publish, and counting (and keeping) every
+    such day on request would let anyone make the server do it."""
+    with ctx.uow() as uow:
+        first = uow.conn.execute(
+            select(func.min(E.occurred_at)).where(E.kind == EventKind.IDENTIFIED.value)
+        ).scalar_one()
+    first_day = first.astimezone(ctx.settings.tz).date() if first is not None else None
+    if first_day is None or wanted < first_day:
+        since = first_day.isoformat() if first_day else "—"
+        raise InvalidInput(
+            "bulletin.before_records",
+            f"{wanted.isoformat()} 之前尚无任何登记记录（最早记录日期：{since}），没有该日通报",
+            f"Nobody had been registered by {wanted.isoformat()} (the first record is from {since}); "
+            "there is no bulletin for that day",
+            field="day",
+        )
+    return first_day
+
+
+def store_bulletin(ctx: Context, day: date) -> dict[str, Any]:
+    """A closed day's figures: read back if kept, else counted and kept. Two servers counting the same day at
+    once count the same figures; the second one's insert is refused and it reads the first one's."""
+    with ctx.uow() as uow:
+        kept = uow.bulletins.get(day)
+    if kept is not None:
+        return kept
+    figures = _count(ctx, day)
+    try:
+        with ctx.uow(write=True) as uow:
+            uow.bulletins.add(day, figures, ctx.clock.now())
+            uow.commit()
+    except IntegrityError:
+        pass
+    return figures
+
+
+def _count(ctx: Context, wanted: date) -> dict[str, Any]:
+    """The day's figures counted from the event log."""
     since, cut = day_window(wanted, ctx)
     before_since, _ = day_window(wanted - timedelta(days=1), ctx)
     with ctx.uow() as uow:
@@ -296,9 +347,6 @@ def daily_bulletin(ctx: Context, day: str | date | None = None) -> dict[str, Any
         "day": wanted.isoformat(),
         "timezone": ctx.settings.timezone,
         "cutoff": cut.astimezone(UTC).isoformat(),
-        "previous_day": (wanted - timedelta(days=1)).isoformat() if wanted > FIRST_DAY else None,
-        "next_day": (wanted + timedelta(days=1)).isoformat() if wanted < last_closed else None,
-        "latest_day": last_closed.isoformat(),
         "area": {"code": roots[0][0], "name": roots[0][1]} if len(roots) == 1 else None,
         "city": _area(_sum(now.values()), _sum(then.values())),
         "districts": _districts(places, now, then),
@@ -306,3 +354,18 @@ def daily_bulletin(ctx: Context, day: str | date | None = None) -> dict[str, Any
         "beds_total": {k: sum(b[k] for b in beds) for k in ("capacity", "occupied", "free")},
         "notes": [{"code": code, "zh": zh, "en": en} for code, zh, en in NOTES],
     }
+
+
+def publish_yesterday(ctx: Context) -> bool:
+    """Count and keep yesterday's bulletin if it is not kept yet (the watch calls this every round); False when
+    there was nothing to do or nobody had been registered by then."""
+    yesterday = today(ctx) - timedelta(days=1)
+    with ctx.uow() as uow:
+        if uow.bulletins.get(yesterday) is not None:
+            return False
+    try:
+        _check_recorded(ctx, yesterday)
+    except InvalidInput:
+        return False
+    store_bulletin(ctx, yesterday)
+    return True

@@ -1,7 +1,8 @@
 """Watching the chain (掉链子): missing reports raise alerts at their deadline and escalate; so do directives
 past their due time; a unit without a responsible lead is an alert; problems that need help escalate when
-overdue; measurable directives the registry shows done are completed; the scorecards are kept current. Run every
-minute by one runner at a time; acknowledging and resolving by people.
+overdue; measurable directives the registry shows done are completed; the scorecards are kept current; yesterday's
+public bulletin is counted and kept. Run every minute by one runner at a time; acknowledging and resolving by
+people.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from admitall.domain.identity import nfkc
 from admitall.domain.officials import LeadAssignment
 from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
 from admitall.domain.units import level_of, parent_of
+from admitall.services.bulletin import publish_yesterday
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
@@ -76,6 +78,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
             problems = _escalate_problems(uow, now, top)
             uow.commit()
         cards = refresh(ctx)
+        published = publish_yesterday(ctx)
     finally:
         with ctx.uow(write=True) as uow:
             uow.reports.release_lease(JOB, holder, now)
@@ -89,6 +92,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         "escalated": escalated,
         "problems_escalated": problems,
         "scorecards": cards,
+        "bulletin_published": published,
     }
 
 

@@ -400,6 +400,6 @@ job_locks = Table(
 )
 
 
-# the accountability and simulation tables share this metadata; importing them here keeps the schema whole
+# the accountability, simulation and bulletin tables share this metadata; importing them here keeps the schema whole
 # wherever it is read
-from admitall.store import tables_accountability, tables_simulation  # noqa: E402,F401
+from admitall.store import tables_accountability, tables_bulletin, tables_simulation  # noqa: E402,F401

@@ -21,6 +21,7 @@ from admitall.store.repositories import (
     UnitRepository,
     UserRepository,
 )
+from admitall.store.repositories.bulletins import BulletinRepository
 from admitall.store.repositories.directives import DirectiveRepository
 from admitall.store.repositories.officials import OfficialRepository
 from admitall.store.repositories.scorecards import ScorecardRepository
@@ -43,6 +44,7 @@ class UnitOfWork:
     directives: DirectiveRepository
     scorecards: ScorecardRepository
     sim_runs: SimRunRepository
+    bulletins: BulletinRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -68,6 +70,7 @@ class UnitOfWork:
         self.directives = DirectiveRepository(conn)
         self.scorecards = ScorecardRepository(conn)
         self.sim_runs = SimRunRepository(conn)
+        self.bulletins = BulletinRepository(conn)
         return self
 
     def commit(self) -> None:
