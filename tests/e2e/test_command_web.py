@@ -122,6 +122,12 @@ def test_a_district_officer_sees_the_district_and_nothing_else(page, broken_link
     hrefs = page.eval_on_selector_all("#command-map a", "els => els.map(e => e.getAttribute('href'))")
     assert hrefs and all(h.startswith("/command/420102") for h in hrefs)
     assert "武昌" not in page.locator("main").inner_text()
+    page.keyboard.press("Tab")  # the first stop skips the menus to the content
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    waiting = page.locator("#s-backlog a.tile").first  # the stock drills down to the people waiting
+    assert waiting.get_attribute("href") == f"/people?placement=waiting&unit={JIANGAN}"
     for elsewhere in (CITY, WUCHANG, WUCHANG_1):
         response = page.goto(f"/command/{elsewhere}")
         assert response.status == 404
@@ -158,3 +164,12 @@ def test_the_screen_needs_a_sign_in_and_its_twin_is_the_api(broken_link):
         assert anonymous.get(f"/command/{CITY}.json", follow_redirects=False).status_code in (303, 401)
     with broken_link.client("commander") as api:
         assert api.get(f"/api/command/{CITY}").json()["categories"] == api.get("/api/command").json()["categories"]
+
+
+def test_an_analyst_sees_the_figures_but_no_way_to_the_people_behind_them(page, broken_link):
+    sign_in(page, "analyst")
+    assert page.url.endswith(f"/command/{CITY}")
+    assert page.locator("[data-figure='categories.total']").inner_text() != ""
+    assert page.locator("main a[href^='/people']").count() == 0
+    assert page.locator("#alert-list form").count() == 0  # nor acknowledge alerts
+    assert page.goto("/people").status == 403

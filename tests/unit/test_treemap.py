@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from admitall.web.treemap import Rect, Region, class_bounds, colour_of, squarify, treemap
+from admitall.web.treemap import NO_VALUE, SCALE, Rect, Region, class_bounds, colour_of, ink_for, squarify, treemap
 
 BOX = Rect(0, 0, 640, 400)
 
@@ -70,3 +70,23 @@ def test_every_region_is_a_named_link_to_its_own_screen():
     for code in ("420102000000", "420102002000", "420102003000", "420106000000"):
         assert f'href="/command/{code}"' in svg
     assert 'aria-label="大智街道：10"' in svg
+
+
+def luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("fill", [*SCALE, NO_VALUE])
+def test_a_regions_name_is_written_in_the_ink_that_reads_on_its_colour(fill):
+    ink = "#111111" if ink_for(fill) == "#111" else "#ffffff"
+    assert contrast(fill, ink) >= 4.5

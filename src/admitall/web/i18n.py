@@ -601,6 +601,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bulletin_existing_fever": ("现有发热患者", "Febrile now"),
     "bulletin_existing_contact": ("现有密切接触者", "Close contacts now"),
     # the command screen and its map
+    "skip_to_content": ("跳到正文", "Skip to the content"),
+    "login_bulletin_note": ("公开发布，无需登录", "public, no sign-in needed"),
     "backlog_motto": ("减存量、控增量、防变量", "reduce the stock, control the inflow, prevent the change"),
     "breadcrumb": ("位置", "Where you are"),
     "sla": ("时限", "Time target"),

@@ -100,7 +100,7 @@ def colour_of(value: float | None, bounds: Sequence[float]) -> str:
     return SCALE[len(bounds)] if len(bounds) < len(SCALE) else SCALE[-1]
 
 
-def _ink(fill: str) -> str:
+def ink_for(fill: str) -> str:
     r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
     return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
 
@@ -154,9 +154,9 @@ def _region(region: Region, rect: Rect, bounds: Sequence[float], *, nested: bool
         out.append("</a>")
         for child, box in zip(region.children, squarify([c.weight for c in region.children], pad), strict=True):
             out.append(_region(child, box, bounds, nested=False))
-        out.append(_label(region.name, rect, "#111" if _ink(fill) == "#111" else "#fff", top=True))
+        out.append(_label(region.name, rect, "#111" if ink_for(fill) == "#111" else "#fff", top=True))
         return "".join(out)
-    out.append(_label(f"{region.name} {region.text}", rect, _ink(fill)))
+    out.append(_label(f"{region.name} {region.text}", rect, ink_for(fill)))
     out.append("</a>")
     return "".join(out)
 
