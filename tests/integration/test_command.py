@@ -4,15 +4,19 @@ most urgent waits first, the broken link in the chain named, nothing outside the
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import literal, select, text
 
 from admitall.domain.access import Role
 from admitall.domain.errors import NotFound
+from admitall.domain.units import level_of
 from admitall.services import admission, people, reporting, watch
 from admitall.services.backlog import backlog
-from admitall.services.command import command_screen
+from admitall.services.command import LIST_SIZE, command_screen
+from admitall.services.command_chain import level_of_code
 from admitall.services.context import Actor, cli_actor
 from admitall.services.registration import register_batch
 from admitall.services.reporting import ReportInput
@@ -157,3 +161,42 @@ def test_the_map_nests_streets_in_districts_with_who_waits_there_and_the_beds_th
     assert sum(r["waiting"] for r in regions) == back["waiting"] + back["awaiting_transfer"]
     assert sum(s["waiting"] for s in by_code[JIANGAN]["children"]) == by_code[JIANGAN]["waiting"]
     assert sum(r["beds"] for r in regions) <= command_screen(ctx, COMMANDER)["beds"]["total"]["capacity"]
+
+
+def test_the_screens_chain_counts_agree_with_the_chain_walked_unit_by_unit(ctx, city):
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        status = reporting.chain_status(ctx, uow, CITY, now - timedelta(hours=24), now, open_too=True)
+    per_hour: dict[str, Counter[str]] = {}
+    for (_code, start), state in status.items():
+        per_hour.setdefault(start.isoformat(), Counter())[state] += 1
+    rows = command_screen(ctx, COMMANDER)["chain"]["by_hour"]
+    assert [h["period_start"] for h in rows] == sorted(per_hour)
+    for h in rows:
+        c = per_hour[h["period_start"]]
+        assert (h["received"], h["on_time"], h["pending"]) == (c["on_time"] + c["late"], c["on_time"], c["pending"])
+        assert h["expected"] == c["on_time"] + c["late"] + c["missing"]
+
+
+@pytest.mark.parametrize("code", [CITY, JIANGAN, DAZHI, DAZHI_1, "420000000000", "420106001000"])
+def test_the_database_reads_a_units_level_from_its_code_as_the_domain_does(ctx, code):
+    with ctx.uow() as uow:
+        found = uow.conn.execute(select(level_of_code(literal(code)))).scalar_one()
+    assert found == level_of(code).value
+
+
+def test_alerts_are_counted_in_full_and_a_late_report_closes_its_own(ctx, city, clock):
+    before = command_screen(ctx, COMMANDER)["alerts"]
+    with ctx.uow() as uow:
+        unacknowledged = uow.conn.execute(
+            text("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL AND resolved_at IS NULL")
+        ).scalar_one()
+    assert before["open"] == unacknowledged and len(before["items"]) == min(unacknowledged, LIST_SIZE)
+    assert before["broken_links"] == before["open"]  # all of them are the missing community's reports
+    reporting.submit(
+        ctx,
+        Actor("officer", Role.UNIT_OFFICER, CITY),
+        ReportInput(unit_code=WUCHANG_1, period_start=TEN, reported={}, attested_by="值班员", attest=True),
+    )
+    after = command_screen(ctx, COMMANDER)["alerts"]
+    assert after["open"] < before["open"]

@@ -17,15 +17,15 @@ from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Placement, Status
 from admitall.domain.units import Unit, ancestors_of, child_prefix_length, prefix_of
 from admitall.services import backlog as backlog_service
+from admitall.services.command_chain import chain_figures
+from admitall.services.command_lists import open_alerts, open_directives, open_problems
 from admitall.services.command_map import map_regions
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.directives import level_below
 from admitall.services.facilities import occupancy
-from admitall.services.reporting import chain_status
 from admitall.services.scorecard_views import ranking
 from admitall.services.trends import entered, hourly
 from admitall.services.units import scope_root, unit_view
-from admitall.services.watch import MISSING
 
 REFRESH_SECONDS = 30  # how often an open screen asks for its figures again
 TREND_HOURS = 48
@@ -46,25 +46,27 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
             raise not_found("unit", root)
         below = uow.units.children(root)
         path = [c for c in [*ancestors_of(root), root] if actor.covers(c)]
-        census = uow.persons.census(root, child_prefix_length(root))
+        length = child_prefix_length(root)
+        census = uow.persons.census(root, length)
         trend = hourly(uow.conn, root, now, TREND_HOURS)
         came_in = entered(uow.conn, root, now)
-        status = chain_status(ctx, uow, root, now - timedelta(hours=CHAIN_HOURS), now, open_too=True)
-        alerts = uow.reports.alerts_for(root, open_only=True, limit=200)
-        problems = uow.reports.problems(root, status="open", limit=200)
-        received = uow.directives.received(root, open_only=True)
+        chain, chain_by_child = chain_figures(ctx, uow, root, now, CHAIN_HOURS, length, LIST_SIZE)
+        alerts = open_alerts(uow, root, LIST_SIZE)
+        problems = open_problems(uow, root, now, LIST_SIZE)
+        directives = open_directives(uow, root, now, LIST_SIZE)
         regions = map_regions(uow, root, now)
-        chain = _chain(status)
         names = uow.units.names(
             set(path)
-            | {a["unit_code"] for a in alerts}
-            | {a["target_unit"] for a in alerts if a["target_unit"]}
-            | {p["unit_code"] for p in problems}
+            | {a["unit_code"] for a in alerts["items"]}
+            | {a["target_unit"] for a in alerts["items"] if a["target_unit"]}
+            | {p["unit_code"] for p in problems["items"]}
             | {x["unit_code"] for x in chain["late_or_missing"]}
             | {w["unit_code"] for w in back["longest_waits"]}
         )
-    for x in chain["late_or_missing"]:
+    for x in chain["late_or_missing"] + alerts["items"] + problems["items"]:
         x["unit_name"] = names.get(x["unit_code"], x["unit_code"])
+    for a in alerts["items"]:
+        a["target_name"] = names.get(a["target_unit"] or "")
     return {
         "unit": unit_view(unit),
         "path": [{"code": c, "name": names.get(c, c)} for c in path],
@@ -77,11 +79,11 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         },
         "beds": _beds(occupancy(ctx, actor, root)),
         "chain": chain,
-        "alerts": _alerts(alerts, names),
-        "problems": _problems(problems, names, now),
-        "directives": _directives(received, now),
+        "alerts": alerts,
+        "problems": problems,
+        "directives": directives,
         "ranking": _ranking(ctx, actor, root),
-        "children": _children(below, census, back, status, root),
+        "children": _children(below, census, back, chain_by_child, length),
         "map": regions,
         "trend": trend,
     }
@@ -128,102 +130,6 @@ def _beds(found: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "total": total}
 
 
-def _chain(status: dict[tuple[str, Any], str]) -> dict[str, Any]:
-    """This hour's chain (the latest period whose deadline has passed, per unit) and completeness by hour."""
-    latest: dict[str, tuple[Any, str]] = {}
-    by_hour: dict[str, Counter[str]] = {}
-    for (code, start), state in status.items():
-        by_hour.setdefault(start.isoformat(), Counter())[state] += 1
-        if state != "pending" and (code not in latest or start > latest[code][0]):
-            latest[code] = (start, state)
-    counts = Counter(state for _, state in latest.values())
-    late_or_missing = sorted(
-        (
-            {"unit_code": c, "state": s, "period_start": start.isoformat()}
-            for c, (start, s) in latest.items()
-            if s in ("missing", "late")
-        ),
-        key=lambda x: (x["state"] != "missing", x["unit_code"]),
-    )
-    hours = []
-    for start, c in sorted(by_hour.items()):
-        expected = c["on_time"] + c["late"] + c["missing"]
-        hours.append(
-            {
-                "period_start": start,
-                "expected": expected,
-                "received": c["on_time"] + c["late"],
-                "on_time": c["on_time"],
-                "pending": c["pending"],
-                "completeness": round((c["on_time"] + c["late"]) / expected, 4) if expected else None,
-            }
-        )
-    return {
-        "units": len(latest),
-        "on_time": counts["on_time"],
-        "late": counts["late"],
-        "missing": counts["missing"],
-        "pending": sum(1 for (_c, _s), st in status.items() if st == "pending"),
-        "late_or_missing": late_or_missing[:LIST_SIZE],
-        "late_or_missing_total": len(late_or_missing),
-        "by_hour": hours,
-    }
-
-
-def _alerts(found: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
-    shown = [
-        {
-            "id": a["id"],
-            "kind": a["kind"],
-            "unit_code": a["unit_code"],
-            "unit_name": names.get(a["unit_code"], a["unit_code"]),
-            "target_unit": a["target_unit"],
-            "target_name": names.get(a["target_unit"] or ""),
-            "step": a["step"],
-            "consecutive": a["consecutive"],
-            "raised_at": a["raised_at"].isoformat(),
-            "period_start": a["period_start"].isoformat() if a["period_start"] else None,
-        }
-        for a in found
-    ]
-    broken = sum(1 for a in shown if a["kind"] == MISSING)
-    return {"open": len(shown), "broken_links": broken, "items": shown[:LIST_SIZE]}
-
-
-def _problems(found: list[dict[str, Any]], names: dict[str, str], now: Any) -> dict[str, Any]:
-    shown = [
-        {
-            "id": p["id"],
-            "unit_code": p["unit_code"],
-            "unit_name": names.get(p["unit_code"], p["unit_code"]),
-            "type": p["type"],
-            "severity": p["severity"],
-            "description": p["description"],
-            "owner_unit": p["owner_unit"],
-            "due_at": p["due_at"].isoformat() if p["due_at"] else None,
-            "overdue": bool(p["due_at"] and p["due_at"] <= now),
-        }
-        for p in found
-    ]
-    return {"open": len(shown), "overdue": sum(1 for p in shown if p["overdue"]), "items": shown[:LIST_SIZE]}
-
-
-def _directives(received: list[dict[str, Any]], now: Any) -> dict[str, Any]:
-    shown = [
-        {
-            "recipient_id": x["id"],
-            "directive_id": x["directive_id"],
-            "title": x["title"],
-            "unit_code": x["unit_code"],
-            "status": x["status"],
-            "due_at": x["due_at"].isoformat(),
-            "overdue": x["due_at"] <= now,
-        }
-        for x in sorted(received, key=lambda x: x["due_at"])
-    ]
-    return {"open": len(shown), "overdue": sum(1 for x in shown if x["overdue"]), "items": shown[:LIST_SIZE]}
-
-
 def _ranking(ctx: Context, actor: Actor, root: str) -> dict[str, Any]:
     """The units one level below, as yesterday's final scorecards ranked them (today's are provisional)."""
     below = level_below(root)
@@ -243,27 +149,18 @@ def _ranking(ctx: Context, actor: Actor, root: str) -> dict[str, Any]:
 
 
 def _children(
-    below: list[Unit],
-    census: Census,
-    back: dict[str, Any],
-    status: dict[tuple[str, Any], str],
-    root: str,
+    below: list[Unit], census: Census, back: dict[str, Any], chain: dict[str, Counter[str]], length: int
 ) -> list[dict[str, Any]]:
     """Each unit directly below: its four categories, waiting, past SLA, and its subtree's chain this day."""
-    length = child_prefix_length(root)
     waits = {c["prefix"]: c for c in back["children"]}
     counts: dict[str, Counter[str]] = {}
     for prefix, status_value, _severity, _placement, n in census:
         counts.setdefault(prefix, Counter())[status_value] += n
-    chain: dict[str, Counter[str]] = {}
-    for (code, _start), state in status.items():
-        chain.setdefault(code[:length], Counter())[state] += 1
     rows = []
     for child in below:
         prefix = child.code[:length]
         mine = counts.get(prefix, Counter())
         c = chain.get(prefix, Counter())
-        expected = c["on_time"] + c["late"] + c["missing"]
         rows.append(
             {
                 "code": child.code,
@@ -274,7 +171,7 @@ def _children(
                 "waiting": waits.get(prefix, {}).get("waiting", 0),
                 "sla_breaches": waits.get(prefix, {}).get("sla_breaches", 0),
                 "missing_reports": c["missing"],
-                "completeness": round((c["on_time"] + c["late"]) / expected, 4) if expected else None,
+                "completeness": round(c["received"] / c["expected"], 4) if c["expected"] else None,
             }
         )
     return rows
