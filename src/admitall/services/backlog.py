@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from admitall.domain.access import Permission
-from admitall.domain.people import EventKind, Placement, Severity, Status
-from admitall.domain.policy import PriorityClass
+from admitall.domain.people import EventKind, Placement, Risk, Severity, Status
+from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.units import child_prefix_length
 from admitall.services.context import Actor, Context
+from admitall.services.trends import events_of
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import person_events, persons
 
@@ -38,10 +39,12 @@ def _event_counts(uow: Any, root: str | None, now: datetime) -> dict[str, dict[s
     before, after = e.data["from"].as_string(), e.data["to"].as_string()
     last_hour = e.occurred_at > now - timedelta(hours=1)
     rows = uow.conn.execute(
-        select(e.kind, before, after, last_hour, func.count())
-        .join(persons, persons.c.id == e.person_id)
-        .where(e.kind.in_(kinds), e.occurred_at > now - RATE_WINDOW, in_subtree(root))
-        .group_by(e.kind, before, after, last_hour)
+        events_of(
+            root,
+            select(e.kind, before, after, last_hour, func.count()).where(
+                e.kind.in_(kinds), e.occurred_at > now - RATE_WINDOW
+            ),
+        ).group_by(e.kind, before, after, last_hour)
     )
     counts = {k: Counter[str]() for k in ("inflow", "change", "admissions")}
     for kind, was, became, recent, n in rows:
@@ -86,8 +89,8 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
     now = ctx.clock.now()
     policy = ctx.policy
     with ctx.uow() as uow:
-        people = uow.persons.needing_beds(root)
-        counts = _event_counts(uow, root, now)
+        people = uow.persons.needing_beds_brief(root)
+        counts = _event_counts(uow, None if uow.units.is_whole_tree(root) else root, now)
         in_transit = int(
             uow.conn.execute(
                 select(func.count())
@@ -97,11 +100,11 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
                 )
             ).scalar_one()
         )
-    waiting = [p for p in people if p.placement is Placement.WAITING]
-    transfers = [p for p in people if p.awaiting_transfer]
-    by_category: Counter[str] = Counter(p.status.value for p in waiting)
+    waiting = [p for p in people if p.placement == Placement.WAITING.value]
+    transfers = [p for p in people if p.placement == Placement.ADMITTED.value]
+    by_category: Counter[str] = Counter(p.status for p in waiting)
     by_severity: Counter[str] = Counter(
-        (p.severity.value if p.severity else "unassessed") for p in waiting if p.status is Status.CONFIRMED
+        (p.severity or "unassessed") for p in waiting if p.status == Status.CONFIRMED.value
     )
     by_class: Counter[str] = Counter()
     breaches: Counter[str] = Counter()
@@ -110,7 +113,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
     children: dict[str, Counter[str]] = {}
     longest: list[tuple[int, float, Any, PriorityClass]] = []
     for p in people:
-        cls = policy.classify(p)
+        cls = _classify(policy, p)
         if cls is None or p.waiting_since is None:
             continue
         hours = (now - p.waiting_since).total_seconds() / 3600
@@ -152,6 +155,17 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
     }
 
 
+def _classify(policy: Policy, p: Any) -> PriorityClass | None:
+    """The person's priority class from their row, as `Policy.classify` gives it from the person."""
+    return policy.classify_fields(
+        Status(p.status),
+        Severity(p.severity) if p.severity else None,
+        frozenset(Risk(r) for r in p.risks.split(",") if r),
+        p.birth_date,
+        p.identified_at,
+    )
+
+
 def _wait_view(p: Any, cls: PriorityClass, hours: float, sla: timedelta) -> dict[str, Any]:
     """Who waits, without their name: the id leads to the person's page, which masks by role."""
     return {
@@ -161,5 +175,5 @@ def _wait_view(p: Any, cls: PriorityClass, hours: float, sla: timedelta) -> dict
         "waiting_since": p.waiting_since.isoformat(),
         "hours": round(hours, 1),
         "past_sla": hours > sla.total_seconds() / 3600,
-        "awaiting_transfer": p.awaiting_transfer,
+        "awaiting_transfer": p.placement == Placement.ADMITTED.value,
     }

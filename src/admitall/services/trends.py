@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, or_, select
+from sqlalchemy import Integer, Select, and_, cast, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,6 +28,14 @@ def hour_index(conn: Connection, column: Any) -> ColumnElement[int]:
     if conn.dialect.name == "postgresql":
         return cast(func.floor(func.extract("epoch", column) / HOUR), Integer)
     return cast(cast(func.strftime("%s", column), Integer) / HOUR, Integer)
+
+
+def events_of(root: str | None, query: Select[Any]) -> Select[Any]:
+    """The query's events limited to the people of the subtree; all of them when `root` is None (the whole
+    tree), which spares joining every event to its person."""
+    if root is None:
+        return query
+    return query.join(persons, persons.c.id == person_events.c.person_id).where(in_subtree(root))
 
 
 def hour_ends(now: datetime, hours: int) -> list[datetime]:
@@ -56,15 +64,14 @@ def hourly(conn: Connection, root: str | None, now: datetime, hours: int) -> dic
     bucket = hour_index(conn, person_events.c.occurred_at)
     flows: dict[str, list[int]] = {"inflow": [0] * hours, "admissions": [0] * hours}
     rows = conn.execute(
-        select(person_events.c.kind, bucket, func.count())
-        .join(persons, persons.c.id == person_events.c.person_id)
-        .where(
-            person_events.c.kind.in_([EventKind.IDENTIFIED.value, EventKind.ADMITTED.value]),
-            person_events.c.occurred_at >= start,
-            person_events.c.occurred_at <= now,
-            in_subtree(root),
-        )
-        .group_by(person_events.c.kind, bucket)
+        events_of(
+            root,
+            select(person_events.c.kind, bucket, func.count()).where(
+                person_events.c.kind.in_([EventKind.IDENTIFIED.value, EventKind.ADMITTED.value]),
+                person_events.c.occurred_at >= start,
+                person_events.c.occurred_at <= now,
+            ),
+        ).group_by(person_events.c.kind, bucket)
     )
     for kind, index, n in rows:
         slot = int(index) - first
@@ -106,15 +113,14 @@ def entered(conn: Connection, root: str | None, now: datetime) -> dict[str, dict
     into = func.coalesce(e.data["status"].as_string(), e.data["to"].as_string())
     recent = e.occurred_at > now - day
     rows = conn.execute(
-        select(into, recent, func.count())
-        .join(persons, persons.c.id == e.person_id)
-        .where(
-            e.kind.in_([EventKind.IDENTIFIED.value, EventKind.RECLASSIFIED.value]),
-            e.occurred_at > now - 2 * day,
-            e.occurred_at <= now,
-            in_subtree(root),
-        )
-        .group_by(into, recent)
+        events_of(
+            root,
+            select(into, recent, func.count()).where(
+                e.kind.in_([EventKind.IDENTIFIED.value, EventKind.RECLASSIFIED.value]),
+                e.occurred_at > now - 2 * day,
+                e.occurred_at <= now,
+            ),
+        ).group_by(into, recent)
     )
     found: dict[str, dict[str, int]] = {}
     for status, is_recent, n in rows:

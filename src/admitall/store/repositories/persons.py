@@ -236,6 +236,15 @@ class PersonRepository:
         rows = self.conn.execute(select(persons).where(waiting, in_subtree(root)).order_by(persons.c.id))
         return [to_person(r) for r in rows]
 
+    def needing_beds_brief(self, root: str | None) -> list[Any]:
+        """The same people as `needing_beds`, as rows of only what classifying and timing a wait needs (id,
+        unit_code, status, severity, risks, birth_date, identified_at, placement, waiting_since): counting
+        thousands of waits does not need them built whole."""
+        c = persons.c
+        waiting = or_(c.placement == "waiting", and_(c.placement == "admitted", c.waiting_since.is_not(None)))
+        columns = (c.id, c.unit_code, c.status, c.severity, c.risks, c.birth_date, c.identified_at)
+        return list(self.conn.execute(select(*columns, c.placement, c.waiting_since).where(waiting, in_subtree(root))))
+
     def reserve_ids(self, n: int) -> list[int]:
         """Ids for `n` new people, taken before the insert so that one executemany can store them all.
 

@@ -68,6 +68,13 @@ class UnitRepository:
         rows = self.conn.execute(select(units).where(units.c.parent_code.is_(None)).order_by(units.c.code))
         return [_unit(r) for r in rows]
 
+    def is_whole_tree(self, code: str | None) -> bool:
+        """Whether the subtree of `code` is every unit there is (None is)."""
+        if code is None:
+            return True
+        roots = self.conn.execute(select(units.c.code).where(units.c.parent_code.is_(None)).limit(2)).scalars().all()
+        return list(roots) == [code]
+
     def in_subtree(self, root: str) -> list[Unit]:
         low, high = subtree_bounds(root)
         rows = self.conn.execute(select(units).where(units.c.code.between(low, high)).order_by(units.c.code))
