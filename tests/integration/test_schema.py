@@ -53,3 +53,25 @@ def test_every_migration_goes_down_and_up_again(ctx):
         command.downgrade(config, "base")
     assert current_revision(ctx.engine) == ""
     assert init_database(ctx.engine) == head
+
+
+def test_the_census_follows_every_change_to_a_person_even_by_hand_and_folds_exactly(ctx):
+    load_small_city(ctx)
+    register_batch(ctx, officer(), [(2, person_row())], source="t")
+    with ctx.engine.begin() as conn:  # a change no service made still counts
+        conn.execute(text("UPDATE persons SET status = 'confirmed', severity = 'mild'"))
+    with ctx.uow() as uow:
+        assert uow.census.differences() == {}
+        before = uow.census.counts(None)
+    with ctx.uow(write=True) as uow:
+        assert uow.census.fold() == 3  # +1 registered, -1 and +1 reclassified
+        uow.commit()
+    with ctx.uow() as uow:
+        assert uow.census.counts(None) == before and uow.census.differences() == {}
+        assert uow.conn.execute(text("SELECT count(*) FROM unit_census_changes")).scalar_one() == 0
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE unit_census SET n = n + 1"))
+    from admitall.services.verify import verify
+
+    problems = verify(ctx)["problems"]
+    assert "the census counts 2 but the registry holds 1" in [p["problem"] for p in problems]

@@ -165,8 +165,26 @@ def _report_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
     return checked
 
 
+def _census(ctx: Context, found: list[dict[str, Any]]) -> None:
+    """The census the triggers keep (store.tables_census) against the people themselves."""
+    with ctx.uow() as uow:
+        differences = uow.census.differences()
+    for (unit, status, severity, placement), (kept, counted) in sorted(
+        differences.items(), key=lambda d: tuple(x or "" for x in d[0])
+    ):
+        found.append(
+            {
+                "table": "unit_census",
+                "id": f"{unit}/{status}/{severity or '-'}/{placement}",
+                "unit": unit,
+                "problem": f"the census counts {kept} but the registry holds {counted}",
+            }
+        )
+
+
 def verify(ctx: Context) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     events = _person_chains(ctx, found)
     reports = _report_chains(ctx, found)
+    _census(ctx, found)
     return {"ok": not found, "events_checked": events, "reports_checked": reports, "problems": found}

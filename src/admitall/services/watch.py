@@ -1,8 +1,8 @@
 """Watching the chain (掉链子): missing reports raise alerts at their deadline and escalate; so do directives
 past their due time; a unit without a responsible lead is an alert; problems that need help escalate when
 overdue; measurable directives the registry shows done are completed; the scorecards are kept current; yesterday's
-public bulletin is counted and kept. Run every minute by one runner at a time; acknowledging and resolving by
-people.
+public bulletin is counted and kept; the census's changes are folded in. Run every minute by one runner at a time;
+acknowledging and resolving by people.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
             overdue = _raise_overdue(uow, now, top)
             escalated = _escalate(ctx, uow, now, top)
             problems = _escalate_problems(uow, now, top)
+            folded = uow.census.fold()
             uow.commit()
         cards = refresh(ctx)
         published = publish_yesterday(ctx)
@@ -93,6 +94,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         "problems_escalated": problems,
         "scorecards": cards,
         "bulletin_published": published,
+        "census_changes_folded": folded,
     }
 
 

@@ -400,6 +400,11 @@ job_locks = Table(
 )
 
 
-# the accountability, simulation and bulletin tables share this metadata; importing them here keeps the schema whole
-# wherever it is read
-from admitall.store import tables_accountability, tables_bulletin, tables_simulation  # noqa: E402,F401
+# the accountability, simulation, bulletin and census tables share this metadata; importing them here keeps the
+# schema whole wherever it is read
+from admitall.store import (  # noqa: E402,F401
+    tables_accountability,
+    tables_bulletin,
+    tables_census,
+    tables_simulation,
+)

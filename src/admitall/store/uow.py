@@ -22,6 +22,7 @@ from admitall.store.repositories import (
     UserRepository,
 )
 from admitall.store.repositories.bulletins import BulletinRepository
+from admitall.store.repositories.census import CensusRepository
 from admitall.store.repositories.directives import DirectiveRepository
 from admitall.store.repositories.officials import OfficialRepository
 from admitall.store.repositories.scorecards import ScorecardRepository
@@ -45,6 +46,7 @@ class UnitOfWork:
     scorecards: ScorecardRepository
     sim_runs: SimRunRepository
     bulletins: BulletinRepository
+    census: CensusRepository
 
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
         self.engine = engine
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.scorecards = ScorecardRepository(conn)
         self.sim_runs = SimRunRepository(conn)
         self.bulletins = BulletinRepository(conn)
+        self.census = CensusRepository(conn)
         return self
 
     def commit(self) -> None:

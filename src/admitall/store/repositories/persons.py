@@ -28,6 +28,7 @@ from admitall.domain.people import (
 )
 from admitall.domain.units import UnitLevel, level_of, subtree_bounds
 from admitall.store.bulk import bulk_insert, chunks, lookup
+from admitall.store.repositories.census import CensusRepository
 from admitall.store.tables import person_events, person_sources, persons
 from admitall.store.tables_accountability import wait_segments
 
@@ -415,15 +416,6 @@ class PersonRepository:
         )
         return [to_person(r) for r in rows], total
 
-    def stock(self, root: str | None) -> list[tuple[str, str | None, str, int]]:
-        """(status, severity, placement, count) for the subtree of `root`."""
-        rows = self.conn.execute(
-            select(persons.c.status, persons.c.severity, persons.c.placement, func.count())
-            .where(in_subtree(root))
-            .group_by(persons.c.status, persons.c.severity, persons.c.placement)
-        )
-        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
-
     def oldest_waiting(self, root: str | None) -> datetime | None:
         value: datetime | None = self.conn.execute(
             select(func.min(persons.c.waiting_since)).where(
@@ -433,26 +425,23 @@ class PersonRepository:
         return value
 
     def census(self, root: str | None, prefix_length: int) -> list[tuple[str, str, str | None, str, int]]:
-        """(child prefix, status, severity, placement, count) for the subtree of `root`, in one pass."""
-        child = func.substr(persons.c.unit_code, 1, prefix_length)
-        c = persons.c
-        rows = self.conn.execute(
-            select(child, c.status, c.severity, c.placement, func.count())
-            .where(in_subtree(root))
-            .group_by(child, c.status, c.severity, c.placement)
-        )
-        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+        """(child prefix, status, severity, placement, count) for the subtree of `root`, from the census the
+        database keeps (store.tables_census) rather than by counting every person."""
+        return CensusRepository(self.conn).counts(root, prefix_length)
+
+    def stock(self, root: str | None) -> list[tuple[str, str | None, str, int]]:
+        """(status, severity, placement, count) for the subtree of `root`."""
+        totals: Counter[tuple[str, str | None, str]] = Counter()
+        for _unit, status, severity, placement, n in self.census(root, 0):
+            totals[(status, severity, placement)] += n
+        return [(s, v, p, n) for (s, v, p), n in totals.items() if n]
 
     def counts_by_child(self, root: str, prefix_length: int) -> dict[str, dict[str, int]]:
         """For each child prefix (the first `prefix_length` digits), the count of people by status."""
-        child = func.substr(persons.c.unit_code, 1, prefix_length)
-        rows = self.conn.execute(
-            select(child, persons.c.status, func.count()).where(in_subtree(root)).group_by(child, persons.c.status)
-        )
-        result: dict[str, dict[str, int]] = {}
-        for prefix, status, n in rows:
-            result.setdefault(prefix, {})[status] = int(n)
-        return result
+        result: dict[str, Counter[str]] = {}
+        for prefix, status, _severity, _placement, n in self.census(root, prefix_length):
+            result.setdefault(prefix, Counter())[status] += n
+        return {prefix: {s: n for s, n in c.items() if n} for prefix, c in result.items()}
 
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(persons)).scalar_one())

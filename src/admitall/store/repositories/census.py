@@ -1,0 +1,89 @@
+"""The census of people per unit (see store.tables_census): read as base plus unfolded changes, folded by the
+watch, checked against the people themselves."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import delete, func, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from admitall.domain.units import subtree_bounds
+from admitall.store.tables import persons
+from admitall.store.tables_census import unit_census, unit_census_changes
+
+# (unit code or its prefix, status, severity or None, placement) → count
+Key = tuple[str, str, str | None, str]
+
+
+class CensusRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def counts(self, root: str | None, prefix_length: int = 12) -> list[tuple[str, str, str | None, str, int]]:
+        """(the first `prefix_length` digits of the unit, status, severity, placement, count) for the subtree
+        of `root` (everyone when None), counting the changes not yet folded too; groups that net to 0 left out."""
+        parts = []
+        for table in (unit_census, unit_census_changes):
+            c = table.c
+            query = select(
+                func.substr(c.unit_code, 1, prefix_length).label("unit"), c.status, c.severity, c.placement, c.n
+            )
+            if root is not None:
+                query = query.where(c.unit_code.between(*subtree_bounds(root)))
+            parts.append(query)
+        both = union_all(*parts).subquery()
+        b = both.c
+        rows = self.conn.execute(
+            select(b.unit, b.status, b.severity, b.placement, func.sum(b.n))
+            .group_by(b.unit, b.status, b.severity, b.placement)
+            .having(func.sum(b.n) != 0)
+        )
+        return [(u, status, severity or None, placement, int(n)) for u, status, severity, placement, n in rows]
+
+    def fold(self) -> int:
+        """Move the changes into the base counts, in one transaction: exactly the rows deleted are added, so a
+        change a concurrent writer is still committing stays for the next fold. Returns how many were folded."""
+        c = unit_census_changes.c
+        taken = self.conn.execute(
+            delete(unit_census_changes).returning(c.unit_code, c.status, c.severity, c.placement, c.n)
+        ).all()
+        if not taken:
+            return 0
+        sums: Counter[tuple[str, str, str, str]] = Counter()
+        for unit, status, severity, placement, n in taken:
+            sums[(unit, status, severity, placement)] += n
+        rows = [
+            {"unit_code": u, "status": s, "severity": v, "placement": p, "n": n}
+            for (u, s, v, p), n in sums.items()
+            if n
+        ]
+        if rows:
+            dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(unit_census)
+            upsert = insert.on_conflict_do_update(
+                index_elements=["unit_code", "status", "severity", "placement"],
+                set_={"n": unit_census.c.n + insert.excluded.n},
+            )
+            self.conn.execute(upsert, rows)
+            self.conn.execute(delete(unit_census).where(unit_census.c.n == 0))
+        return len(taken)
+
+    def differences(self) -> dict[Key, tuple[int, int]]:
+        """Where the census and the people disagree: key → (census, people). Empty when they agree."""
+        kept = {(u, s, v, p): n for u, s, v, p, n in self.counts(None)}
+        c = persons.c
+        actual: dict[Key, int] = {
+            (u, s, v or None, p): int(n)
+            for u, s, v, p, n in self.conn.execute(
+                select(c.unit_code, c.status, c.severity, c.placement, func.count()).group_by(
+                    c.unit_code, c.status, c.severity, c.placement
+                )
+            )
+        }
+        return {
+            k: (kept.get(k, 0), actual.get(k, 0))
+            for k in kept.keys() | actual.keys()
+            if kept.get(k, 0) != actual.get(k, 0)
+        }
