@@ -127,8 +127,9 @@ class City:
         self.counts: Counter[str] = Counter()
 
 
-def build_units(ctx: Context, rng: random.Random, city: City) -> None:
-    """Districts and streets from the data, 8-20 communities a street; every unit has a population."""
+def build_units(ctx: Context, rng: random.Random, city: City, communities: tuple[int, int] = (8, 20)) -> None:
+    """Districts and streets from the data, 8-20 communities a street (or `communities`: the least and most);
+    every unit has a population."""
     divisions = read_divisions()
     rows: list[dict[str, str | None]] = []
     streets_of: dict[str, list[str]] = {}
@@ -150,7 +151,7 @@ def build_units(ctx: Context, rng: random.Random, city: City) -> None:
         code = str(row["code"])
         if city.units[code] == "street":
             row["population"] = str(city.population[code])
-            serials = range(1, rng.randint(8, 20) + 1)
+            serials = range(1, rng.randint(*communities) + 1)
             weights = [rng.uniform(0.5, 1.5) for _ in serials]
             for serial, w in zip(serials, weights, strict=True):
                 community = f"{code[:9]}{serial:03d}"
@@ -215,9 +216,18 @@ def _lead(code: str, official_id: int, starts: datetime, ends: datetime | None, 
 
 
 def build_people(
-    ctx: Context, rng: random.Random, city: City, n: int, t0: datetime, end: datetime, chunk: int = 50_000
+    ctx: Context,
+    rng: random.Random,
+    city: City,
+    n: int,
+    t0: datetime,
+    end: datetime,
+    chunk: int = 50_000,
+    never_admitted: dict[str, float] | None = None,
 ) -> None:
-    """`n` people identified along an epidemic curve; most admitted some hours later, the rest still waiting."""
+    """`n` people identified along an epidemic curve; most admitted some hours later, the rest still waiting.
+    `never_admitted`: the share of each priority class never admitted (a class not named: none), instead of
+    NEVER_ADMITTED and 0.11 for the others."""
     communities = [c for c, level in city.units.items() if level == "community"]
     cumulative, total = [], 0
     for c in communities:
@@ -252,7 +262,8 @@ def build_people(
             x = rng.betavariate(2, 2) if rng.random() < 0.85 else rng.random()
             identified = t0 + timedelta(seconds=int(x * span))
             admitted = None
-            if rng.random() >= NEVER_ADMITTED.get(cls, 0.11):
+            share = NEVER_ADMITTED.get(cls, 0.11) if never_admitted is None else never_admitted.get(cls, 0.0)
+            if rng.random() >= share:
                 median, sigma = DELAY[cls]
                 at = identified + timedelta(seconds=int(3600 * rng.lognormvariate(math.log(median), sigma)) + 60)
                 admitted = at if at < end else None

@@ -118,7 +118,8 @@ def test_the_waiting_curve_ends_at_the_stock_now_and_counts_every_registration(c
     screen = command_screen(ctx, COMMANDER)
     trend = screen["trend"]
     stock = screen["backlog"]["stock"]
-    assert trend["waiting"][-1] == stock["waiting"] + stock["awaiting_transfer"]
+    # a wait runs until admission: the curve counts those on their way to a bed too
+    assert trend["waiting"][-1] == stock["waiting"] + stock["awaiting_transfer"] + stock["assigned_or_in_transit"]
     assert sum(trend["inflow"]) == 5
     assert sum(trend["admissions"]) == 1
     assert len(trend["hours"]) == len(trend["waiting"]) == 48
@@ -158,7 +159,7 @@ def test_the_map_nests_streets_in_districts_with_who_waits_there_and_the_beds_th
     by_code = {r["code"]: r for r in regions}
     assert set(by_code) == {JIANGAN, WUCHANG}
     back = backlog(ctx, COMMANDER)["stock"]
-    assert sum(r["waiting"] for r in regions) == back["waiting"] + back["awaiting_transfer"]
+    assert sum(r["waiting"] for r in regions) == back["waiting"]
     assert sum(s["waiting"] for s in by_code[JIANGAN]["children"]) == by_code[JIANGAN]["waiting"]
     assert sum(r["beds"] for r in regions) <= command_screen(ctx, COMMANDER)["beds"]["total"]["capacity"]
 
@@ -200,3 +201,15 @@ def test_alerts_are_counted_in_full_and_a_late_report_closes_its_own(ctx, city, 
     )
     after = command_screen(ctx, COMMANDER)["alerts"]
     assert after["open"] < before["open"]
+
+
+def test_the_ranking_shows_the_best_and_worst_units_below_from_yesterdays_cards(ctx, city, clock):
+    from admitall.services.scorecards import store_day
+
+    clock.advance(timedelta(days=1))
+    store_day(ctx, TEN.astimezone(ctx.settings.tz).date())
+    ranking = command_screen(ctx, COMMANDER, JIANGAN)["ranking"]
+    assert ranking["level"] == "street" and ranking["day"] == "2020-02-10"
+    assert {e["subject"] for e in ranking["top"]} == {DAZHI, "420102003000"}
+    assert [e["rank"] for e in ranking["top"]] == sorted(e["rank"] for e in ranking["top"])
+    assert command_screen(ctx, COMMANDER, DAZHI_1)["ranking"] == {"level": None, "day": None, "top": [], "bottom": []}

@@ -75,3 +75,24 @@ def test_the_census_follows_every_change_to_a_person_even_by_hand_and_folds_exac
 
     problems = verify(ctx)["problems"]
     assert "the census counts 2 but the registry holds 1" in [p["problem"] for p in problems]
+
+
+def test_every_event_that_moves_the_backlog_has_its_flow_with_the_unit_and_the_change(ctx):
+    from admitall.services.people import change_person_severity
+    from admitall.services.verify import verify
+
+    load_small_city(ctx)
+    pid = register_batch(ctx, officer(), [(2, person_row(category="confirmed", severity="mild"))], source="t")
+    change_person_severity(ctx, officer(), pid.person_ids[2], "severe")
+    with ctx.engine.begin() as conn:
+        flows = conn.execute(text("SELECT kind, unit_code, from_value, to_value FROM event_flows ORDER BY event_id"))
+        assert [tuple(r) for r in flows] == [
+            ("identified", person_row()["unit_code"], None, "confirmed"),
+            ("severity_changed", person_row()["unit_code"], "mild", "severe"),
+        ]
+    assert verify(ctx)["ok"]
+    with ctx.engine.begin() as conn:
+        conn.execute(text("DELETE FROM event_flows WHERE kind = 'identified'"))
+    assert "2 events move the backlog but 1 of 1 flow rows match them" in [
+        p["problem"] for p in verify(ctx)["problems"]
+    ]

@@ -6,21 +6,22 @@ from recorded events by when they happened: the last hour, and the hourly averag
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from admitall.domain.access import Permission
-from admitall.domain.people import EventKind, Placement, Risk, Severity, Status
+from admitall.domain.people import EventKind, Placement, Severity, Status
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.units import child_prefix_length
 from admitall.services.context import Actor, Context
-from admitall.services.trends import events_of
+from admitall.services.trends import flows_in, segments_in
 from admitall.store.repositories.persons import in_subtree
-from admitall.store.tables import person_events, persons
+from admitall.store.tables import persons
+from admitall.store.tables_accountability import wait_segments
+from admitall.store.tables_census import event_flows
 
 RATE_WINDOW = timedelta(hours=24)
 LONGEST = 10  # how many of the longest waits the backlog names, most urgent class first
@@ -28,23 +29,19 @@ LONGEST = 10  # how many of the longest waits the backlog names, most urgent cla
 
 def _event_counts(uow: Any, root: str | None, now: datetime) -> dict[str, dict[str, float]]:
     """Inflow, change and admissions over the last hour and per hour over the last 24, counted by the database
-    (grouped by kind, the change's from and to, and whether it fell in the last hour)."""
+    from the event flows (grouped by kind, the change's from and to, and whether it fell in the last hour)."""
     kinds = [
         EventKind.IDENTIFIED.value,
         EventKind.RECLASSIFIED.value,
         EventKind.SEVERITY_CHANGED.value,
         EventKind.ADMITTED.value,
     ]
-    e = person_events.c
-    before, after = e.data["from"].as_string(), e.data["to"].as_string()
-    last_hour = e.occurred_at > now - timedelta(hours=1)
+    f = event_flows.c
+    last_hour = f.occurred_at > now - timedelta(hours=1)
     rows = uow.conn.execute(
-        events_of(
-            root,
-            select(e.kind, before, after, last_hour, func.count()).where(
-                e.kind.in_(kinds), e.occurred_at > now - RATE_WINDOW
-            ),
-        ).group_by(e.kind, before, after, last_hour)
+        select(f.kind, f.from_value, f.to_value, last_hour, func.count())
+        .where(f.kind.in_(kinds), f.occurred_at > now - RATE_WINDOW, flows_in(root))
+        .group_by(f.kind, f.from_value, f.to_value, last_hour)
     )
     counts = {k: Counter[str]() for k in ("inflow", "change", "admissions")}
     for kind, was, became, recent, n in rows:
@@ -83,97 +80,133 @@ def _is_deterioration(data: dict[str, Any]) -> bool:
     return after in order and (before not in order or order.index(after) > order.index(before))
 
 
+# a wait goes on while a bed is assigned and the person is on the way, but the backlog is who has no bed yet:
+# waiting, or admitted and waiting for a transfer (an open wait of someone admitted is always the latter). The
+# few on their way are left out by id, so that the waits are read from their own index alone.
+ON_THE_WAY = persons.c.placement.in_([Placement.ASSIGNED.value, Placement.IN_TRANSIT.value])
+NEEDING_A_BED = wait_segments.c.person_id.not_in(select(persons.c.id).where(ON_THE_WAY))
+
+
+def _open_waits(uow: Any, root: str | None, now: datetime, policy: Policy, length: int) -> list[Any]:
+    """The open wait segments of those needing a bed (with the class their wait is recorded in), grouped by
+    class and unit below: how many, the longest-waiting one's start, how many past the class's
+    target. Counted by the database."""
+    w = wait_segments.c
+    past = case(
+        *((and_(w.priority_class == c.value, w.wait_started_at < now - policy.sla[c]), 1) for c in PriorityClass),
+        else_=0,
+    )
+    child = func.substr(w.unit_code, 1, length)
+    return list(
+        uow.conn.execute(
+            select(
+                w.priority_class,
+                child,
+                func.count(),
+                func.min(w.wait_started_at),
+                func.sum(past),
+            )
+            .where(w.ended_at.is_(None), segments_in(root), NEEDING_A_BED)
+            .group_by(w.priority_class, child)
+        ).all()
+    )
+
+
+def _longest(uow: Any, root: str | None, policy: Policy) -> list[tuple[Any, ...]]:
+    """The longest waits, the most urgent class first: person, class, unit, since when, their placement."""
+    w = wait_segments.c
+    rank = case(*((w.priority_class == c.value, policy.rank(c)) for c in policy.priority), else_=len(PriorityClass))
+    rows = uow.conn.execute(
+        select(w.person_id, w.priority_class, w.unit_code, w.wait_started_at)
+        .where(w.ended_at.is_(None), segments_in(root), NEEDING_A_BED)
+        .order_by(rank, w.wait_started_at, w.person_id)
+        .limit(LONGEST)
+    ).all()
+    ids = [r.person_id for r in rows]
+    placements = dict(uow.conn.execute(select(persons.c.id, persons.c.placement).where(persons.c.id.in_(ids))).all())
+    return [(*r, placements.get(r.person_id)) for r in rows]
+
+
+def _count(uow: Any, *where: Any) -> int:
+    return int(uow.conn.execute(select(func.count()).select_from(persons).where(*where)).scalar_one())
+
+
 def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
     root = actor.scoped(unit) if unit else actor.unit_code
     now = ctx.clock.now()
     policy = ctx.policy
+    child_length = child_prefix_length(root)
     with ctx.uow() as uow:
-        people = uow.persons.needing_beds_brief(root)
-        counts = _event_counts(uow, None if uow.units.is_whole_tree(root) else root, now)
-        in_transit = int(
-            uow.conn.execute(
-                select(func.count())
-                .select_from(persons)
-                .where(
-                    persons.c.placement.in_([Placement.ASSIGNED.value, Placement.IN_TRANSIT.value]), in_subtree(root)
-                )
-            ).scalar_one()
+        groups = _open_waits(uow, root, now, policy, child_length)
+        longest = _longest(uow, root, policy)
+        c = persons.c
+        waiting_rows = uow.conn.execute(
+            select(c.status, c.severity, func.count())
+            .where(c.placement == Placement.WAITING.value, in_subtree(root))
+            .group_by(c.status, c.severity)
+        ).all()
+        counts = _event_counts(uow, root, now)
+        in_transit = _count(
+            uow, c.placement.in_([Placement.ASSIGNED.value, Placement.IN_TRANSIT.value]), in_subtree(root)
         )
-    waiting = [p for p in people if p.placement == Placement.WAITING.value]
-    transfers = [p for p in people if p.placement == Placement.ADMITTED.value]
-    by_category: Counter[str] = Counter(p.status for p in waiting)
-    by_severity: Counter[str] = Counter(
-        (p.severity or "unassessed") for p in waiting if p.status == Status.CONFIRMED.value
-    )
+        transfers = _count(uow, c.placement == Placement.ADMITTED.value, c.waiting_since.is_not(None), in_subtree(root))
+    by_category: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    for status, severity, n in waiting_rows:
+        by_category[status] += n
+        if status == Status.CONFIRMED.value:
+            by_severity[severity or "unassessed"] += n
     by_class: Counter[str] = Counter()
     breaches: Counter[str] = Counter()
     oldest: dict[str, float] = {}
-    child_length = child_prefix_length(root)
     children: dict[str, Counter[str]] = {}
-    longest: list[tuple[int, float, Any, PriorityClass]] = []
-    for p in people:
-        cls = _classify(policy, p)
-        if cls is None or p.waiting_since is None:
-            continue
-        hours = (now - p.waiting_since).total_seconds() / 3600
-        by_class[cls.value] += 1
-        oldest[cls.value] = max(oldest.get(cls.value, 0.0), round(hours, 1))
-        longest.append((policy.rank(cls), -hours, p, cls))
-        child = children.setdefault(p.unit_code[:child_length], Counter())
-        child["waiting"] += 1
-        if now - p.waiting_since > policy.sla[cls]:
-            breaches[cls.value] += 1
-            child["sla_breaches"] += 1
+    for cls, prefix, n, since, past in groups:
+        by_class[cls] += int(n)
+        hours = round((now - since).total_seconds() / 3600, 1)
+        oldest[cls] = max(oldest.get(cls, 0.0), hours)
+        child = children.setdefault(prefix, Counter())
+        child["waiting"] += int(n)
+        breaches[cls] += int(past or 0)
+        child["sla_breaches"] += int(past or 0)
+    breaches = +breaches
     inflow, admissions = counts["inflow"], counts["admissions"]
     net = admissions["per_hour_24h"] - inflow["per_hour_24h"]
-    stock = len(people)
+    stock = sum(by_class.values())
     return {
         "unit": root,
         "as_of": now.isoformat(),
         "stock": {
-            "waiting": len(waiting),
-            "awaiting_transfer": len(transfers),
+            "waiting": sum(by_category.values()),
+            "awaiting_transfer": transfers,
             "assigned_or_in_transit": in_transit,
             "by_category": dict(by_category),
             "confirmed_by_severity": dict(by_severity),
             "by_priority_class": {c.value: by_class[c.value] for c in PriorityClass if by_class[c.value]},
-            "oldest_wait_hours": {c: oldest[c] for c in by_class},
+            "oldest_wait_hours": {c.value: oldest[c.value] for c in PriorityClass if c.value in oldest},
         },
         "inflow": inflow,
         "change": counts["change"],
         "admissions": admissions,
-        "sla_breaches": {"total": sum(breaches.values()), **{c: breaches[c] for c in breaches}},
+        "sla_breaches": {"total": sum(breaches.values()), **dict(breaches)},
         "sla_hours": {c.value: policy.sla[c].total_seconds() / 3600 for c in PriorityClass},
         "projected_hours_to_clear": round(stock / net, 1) if net > 0 and stock else (0.0 if not stock else None),
         "clearing": stock == 0 or net > 0,
         "children": [{"prefix": k, **v} for k, v in sorted(children.items())],
-        "longest_waits": [
-            _wait_view(p, cls, -minus_hours, policy.sla[cls])
-            for _, minus_hours, p, cls in heapq.nsmallest(LONGEST, longest, key=lambda x: (x[0], x[1], x[2].id))
-        ],
+        "longest_waits": [_wait_view(row, policy, now) for row in longest],
     }
 
 
-def _classify(policy: Policy, p: Any) -> PriorityClass | None:
-    """The person's priority class from their row, as `Policy.classify` gives it from the person."""
-    return policy.classify_fields(
-        Status(p.status),
-        Severity(p.severity) if p.severity else None,
-        frozenset(Risk(r) for r in p.risks.split(",") if r),
-        p.birth_date,
-        p.identified_at,
-    )
-
-
-def _wait_view(p: Any, cls: PriorityClass, hours: float, sla: timedelta) -> dict[str, Any]:
+def _wait_view(row: Any, policy: Policy, now: datetime) -> dict[str, Any]:
     """Who waits, without their name: the id leads to the person's page, which masks by role."""
+    person_id, cls, unit_code, since, placement = row
+    hours = (now - since).total_seconds() / 3600
     return {
-        "person_id": p.id,
-        "priority_class": cls.value,
-        "unit_code": p.unit_code,
-        "waiting_since": p.waiting_since.isoformat(),
+        "person_id": person_id,
+        "priority_class": cls,
+        "unit_code": unit_code,
+        "waiting_since": since.isoformat(),
         "hours": round(hours, 1),
-        "past_sla": hours > sla.total_seconds() / 3600,
-        "awaiting_transfer": p.placement == Placement.ADMITTED.value,
+        "past_sla": now - since > policy.sla[PriorityClass(cls)],
+        "awaiting_transfer": placement == Placement.ADMITTED.value,
     }

@@ -9,13 +9,13 @@ each id leads to the person's page, which masks by role. Every figure carries th
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from admitall.domain.access import Permission
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Placement, Status
-from admitall.domain.units import Unit, ancestors_of, child_prefix_length, prefix_of
+from admitall.domain.units import Unit, ancestors_of, child_prefix_length
 from admitall.services import backlog as backlog_service
 from admitall.services.command_chain import chain_figures
 from admitall.services.command_lists import open_alerts, open_directives, open_problems
@@ -23,9 +23,9 @@ from admitall.services.command_map import map_regions
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.directives import level_below
 from admitall.services.facilities import occupancy
-from admitall.services.scorecard_views import ranking
 from admitall.services.trends import entered, hourly
 from admitall.services.units import scope_root, unit_view
+from admitall.store.uow import UnitOfWork
 
 REFRESH_SECONDS = 30  # how often an open screen asks for its figures again
 TREND_HOURS = 48
@@ -47,15 +47,17 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         below = uow.units.children(root)
         path = [c for c in [*ancestors_of(root), root] if actor.covers(c)]
         length = child_prefix_length(root)
-        census = uow.persons.census(root, length)
-        people_of = None if uow.units.is_whole_tree(root) else root  # every event is of someone in the tree
-        trend = hourly(uow.conn, people_of, now, TREND_HOURS)
-        came_in = entered(uow.conn, people_of, now)
+        deep = child_prefix_length(below[0].code) if below else length
+        census, waiting = _census(uow.persons.census(root, deep), length)
+        trend = hourly(uow.conn, root, now, TREND_HOURS)
+        came_in = entered(uow.conn, root, now)
         chain, chain_by_child = chain_figures(ctx, uow, root, now, CHAIN_HOURS, length, LIST_SIZE)
         alerts = open_alerts(uow, root, LIST_SIZE)
         problems = open_problems(uow, root, now, LIST_SIZE)
         directives = open_directives(uow, root, now, LIST_SIZE)
-        regions = map_regions(uow, root, now)
+        regions = map_regions(uow, root, now, waiting)
+        # yesterday's ranking: today's scorecards are still provisional
+        ranking = _ranking(uow, root, now.astimezone(ctx.settings.tz).date() - timedelta(days=1))
         names = uow.units.names(
             set(path)
             | {a["unit_code"] for a in alerts["items"]}
@@ -83,7 +85,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         "alerts": alerts,
         "problems": problems,
         "directives": directives,
-        "ranking": _ranking(ctx, actor, root),
+        "ranking": ranking,
         "children": _children(below, census, back, chain_by_child, length),
         "map": regions,
         "trend": trend,
@@ -92,6 +94,20 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
 
 # (child prefix, status, severity, placement, count)
 Census = list[tuple[str, str, str | None, str, int]]
+
+
+def _census(deep: Census, length: int) -> tuple[Census, Counter[str]]:
+    """The census by the units one level below (from one two levels below), and who waits for a bed by the
+    prefixes of both levels (for the map)."""
+    by_child: Counter[tuple[str, str, str | None, str]] = Counter()
+    waiting: Counter[str] = Counter()
+    for prefix, status, severity, placement, n in deep:
+        by_child[(prefix[:length], status, severity, placement)] += n
+        if placement == Placement.WAITING.value:
+            waiting[prefix[:length]] += n
+            if len(prefix) > length:
+                waiting[prefix] += n
+    return [(p, s, v, pl, n) for (p, s, v, pl), n in by_child.items()], waiting
 
 
 def _categories(census: Census, came_in: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -131,21 +147,27 @@ def _beds(found: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "total": total}
 
 
-def _ranking(ctx: Context, actor: Actor, root: str) -> dict[str, Any]:
-    """The units one level below, as yesterday's final scorecards ranked them (today's are provisional)."""
+def _ranking(uow: UnitOfWork, root: str, day: date) -> dict[str, Any]:
+    """The units one level below, as the day's scorecards ranked them: the best and the worst few."""
     below = level_below(root)
     if below is None:
         return {"level": None, "day": None, "top": [], "bottom": []}
-    day = ctx.clock.now().astimezone(ctx.settings.tz).date() - timedelta(days=1)
-    found = ranking(ctx, actor, level=below.value, day=day)
-    mine = [e for e in found["entries"] if e["subject"].startswith(prefix_of(root)) and e["score"] is not None]
-    mine.sort(key=lambda e: (e["rank"] or 0, e["subject"]))
-    keep = ("subject", "name", "score", "rank", "ranked")
+    ranked = [
+        {
+            "subject": r["subject"],
+            "name": r["card"].get("name"),
+            "score": r["score"],
+            "rank": r["rank"],
+            "ranked": r["ranked"],
+        }
+        for r in uow.scorecards.of_level(day, "unit", below.value, within=root)
+        if r["score"] is not None
+    ]
     return {
         "level": below.value,
         "day": day.isoformat(),
-        "top": [{k: e[k] for k in keep} for e in mine[:RANKED]],
-        "bottom": [{k: e[k] for k in keep} for e in mine[-RANKED:][::-1]] if len(mine) > RANKED else [],
+        "top": ranked[:RANKED],
+        "bottom": ranked[-RANKED:][::-1] if len(ranked) > RANKED else [],
     }
 
 
@@ -172,7 +194,8 @@ def _children(
                 "waiting": waits.get(prefix, {}).get("waiting", 0),
                 "sla_breaches": waits.get(prefix, {}).get("sla_breaches", 0),
                 "missing_reports": c["missing"],
-                "completeness": round(c["received"] / c["expected"], 4) if c["expected"] else None,
+                "late_reports": c["late"],
+                "reported": round((c["on_time"] + c["late"]) / sum(c.values()), 4) if c else None,
             }
         )
     return rows

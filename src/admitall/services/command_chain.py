@@ -9,19 +9,18 @@ Only the latest period each level has had to report is looked at unit by unit, t
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, and_, case, func, or_, select
 
 from admitall.domain.reporting import Period
 from admitall.domain.units import PREFIX_LENGTH, UnitLevel, subtree_bounds
 from admitall.services.context import Context
 from admitall.services.reporting import expected_periods, schedules_of
-from admitall.store.tables import reports
+from admitall.store.tables import reports, units
 from admitall.store.uow import UnitOfWork
 
 
@@ -35,104 +34,132 @@ def level_of_code(code: Any) -> Any:
     return case(*whens, else_=levels[0].value)
 
 
-def _received(uow: UnitOfWork, root: str, since: datetime, until: datetime, length: int) -> dict[Any, list[int]]:
-    """(period start, level, child prefix) → [reports received, of which on time], first versions only."""
+def _received(uow: UnitOfWork, root: str, since: datetime, until: datetime) -> dict[datetime, tuple[int, int]]:
+    """Period start → (reports received, of which on time), first versions only, for the whole subtree."""
     r = reports.c
-    child = func.substr(r.unit_code, 1, length)
-    level = level_of_code(r.unit_code)
+    on_time = func.sum(case((r.on_time, 1), else_=0).cast(Integer))
     rows = uow.conn.execute(
-        select(r.period_start, level, child, func.count(), func.sum(case((r.on_time, 1), else_=0).cast(Integer)))
+        select(r.period_start, func.count(), on_time)
         .where(
             r.version == 1,
             r.period_start >= since,
             r.period_start <= until,
             r.unit_code.between(*subtree_bounds(root)),
         )
-        .group_by(r.period_start, level, child)
-    )
-    return {(start, lv, prefix): [int(n), int(on_time or 0)] for start, lv, prefix, n, on_time in rows}
+        .group_by(r.period_start)
+    ).all()
+    return {start: (int(n), int(timely or 0)) for start, n, timely in rows}
+
+
+def _set_up(uow: UnitOfWork, root: str, levels: list[str]) -> dict[str, list[tuple[datetime, int]]]:
+    """Level → (when, how many of its units of the subtree were set up then): units come in a few imports."""
+    u = units.c
+    rows = uow.conn.execute(
+        select(u.level, u.created_at, func.count())
+        .where(u.code.between(*subtree_bounds(root)), u.level.in_(levels))
+        .group_by(u.level, u.created_at)
+    ).all()
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    for level, at, n in rows:
+        found.setdefault(level, []).append((at, int(n)))
+    return found
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time read back from a CASE expression (SQLite gives it as text, PostgreSQL with its zone)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def chain_figures(
     ctx: Context, uow: UnitOfWork, root: str, now: datetime, hours: int, length: int, list_size: int
 ) -> tuple[dict[str, Any], dict[str, Counter[str]]]:
-    """(the chain for the screen, per child prefix: expected, received, missing over the window)."""
+    """(the chain for the screen, per unit below: its subtree's latest due reports on time, late, missing)."""
     schedules = schedules_of(uow)
     since = now - timedelta(hours=hours)
-    units = uow.units.reporting(root, [level.value for level in schedules])
-    created: dict[tuple[str, str], list[datetime]] = {}
-    for code, level, at in units:
-        created.setdefault((level, code[:length]), []).append(at)
-    for times in created.values():
-        times.sort()
+    created = _set_up(uow, root, [level.value for level in schedules])
     periods = {level: expected_periods(s, since, now, ctx.settings.tz, open_too=True) for level, s in schedules.items()}
     earliest = min((p.start for ps in periods.values() for p in ps), default=now)
-    received = _received(uow, root, earliest, now, length)
-    by_hour: dict[datetime, Counter[str]] = {}
-    children: dict[str, Counter[str]] = {}
+    received = _received(uow, root, earliest, now)
+    expected: Counter[datetime] = Counter()
+    due: dict[datetime, bool] = {}
     for level, level_periods in periods.items():
         for period in level_periods:
-            due = period.deadline <= now
-            hour = by_hour.setdefault(period.start, Counter())
-            for (lv, prefix), times in created.items():
-                if lv != level.value:
-                    continue
-                expected = bisect.bisect_right(times, period.start)
-                got, on_time = received.get((period.start, lv, prefix), [0, 0])
-                got = min(got, expected)
-                child = children.setdefault(prefix, Counter())
-                if due:
-                    hour.update(expected=expected, received=got, on_time=on_time, missing=expected - got)
-                    child.update(expected=expected, received=got, missing=expected - got)
-                else:  # not yet due: what came in early counts, the rest is pending
-                    hour.update(expected=got, received=got, on_time=on_time, pending=expected - got)
-                    child.update(expected=got, received=got)
-    latest = _latest_due(uow, root, periods, now, list_size)
-    rows = [
-        {
-            "period_start": start.isoformat(),
-            "expected": c["expected"],
-            "received": c["received"],
-            "on_time": c["on_time"],
-            "pending": c["pending"],
-            "completeness": round(c["received"] / c["expected"], 4) if c["expected"] else None,
-        }
-        for start, c in sorted(by_hour.items())
-        if c["expected"] or c["pending"]  # nobody was set up to report yet
-    ]
-    pending = sum(c["pending"] for c in by_hour.values())
+            expected[period.start] += sum(n for at, n in created.get(level.value, []) if at <= period.start)
+            due[period.start] = due.get(period.start, True) and period.deadline <= now
+    rows, pending = [], 0
+    for start in sorted(expected):
+        got, on_time = received.get(start, (0, 0))
+        got = min(got, expected[start])
+        waiting = 0 if due[start] else expected[start] - got  # not yet due: what came in early counts
+        pending += waiting
+        if expected[start]:  # nobody was set up to report yet otherwise
+            rows.append(
+                {
+                    "period_start": start.isoformat(),
+                    "expected": expected[start] - waiting,
+                    "received": got,
+                    "on_time": on_time,
+                    "pending": waiting,
+                    "completeness": round(got / (expected[start] - waiting), 4) if expected[start] - waiting else None,
+                }
+            )
+    latest, children = _latest_due(uow, root, periods, now, list_size, length)
     return {**latest, "pending": pending, "by_hour": rows}, children
 
 
 def _latest_due(
-    uow: UnitOfWork, root: str, periods: dict[UnitLevel, list[Period]], now: datetime, list_size: int
-) -> dict[str, Any]:
-    """Each reporting unit's latest period due by now: on time, late or missing, and who is late or missing."""
-    latest = {
-        level: max((p for p in ps if p.deadline <= now), key=lambda p: p.start, default=None)
+    uow: UnitOfWork,
+    root: str,
+    periods: dict[UnitLevel, list[Period]],
+    now: datetime,
+    list_size: int,
+    length: int,
+) -> tuple[dict[str, Any], dict[str, Counter[str]]]:
+    """Each reporting unit's latest period due by now: on time, late or missing, counted per unit below (by the
+    first `length` digits) by the database, and the first few late or missing units named."""
+    wanted = {
+        level: max(due, key=lambda p: p.start)
         for level, ps in periods.items()
+        if (due := [p for p in ps if p.deadline <= now])
     }
-    wanted = {level: p for level, p in latest.items() if p is not None}
-    state: Counter[str] = Counter()
-    behind: list[dict[str, Any]] = []
-    if wanted:
-        starts = sorted({p.start for p in wanted.values()})
-        receipts = uow.reports.first_receipts(root, starts[0], starts[-1] + timedelta(seconds=1))
-        for code, level, at in uow.units.reporting(root, [lv.value for lv in wanted]):
-            period = wanted[UnitLevel(level)]
-            if at > period.start:
-                continue
-            on_time = receipts.get((code, period.start))
-            found = "missing" if on_time is None else ("on_time" if on_time else "late")
-            state[found] += 1
-            if found != "on_time":
-                behind.append({"unit_code": code, "state": found, "period_start": period.start.isoformat()})
-    behind.sort(key=lambda x: (x["state"] != "missing", x["unit_code"]))
+    children: dict[str, Counter[str]] = {}
+    if not wanted:
+        return {
+            "units": 0,
+            "on_time": 0,
+            "late": 0,
+            "missing": 0,
+            "late_or_missing": [],
+            "late_or_missing_total": 0,
+        }, {}
+    u, r = units.c, reports.c
+    period = case(*((u.level == level.value, p.start) for level, p in wanted.items()))
+    state = case((r.id.is_(None), "missing"), (r.on_time, "on_time"), else_="late")
+    joined = units.outerjoin(reports, and_(r.unit_code == u.code, r.version == 1, r.period_start == period))
+    due = and_(u.code.between(*subtree_bounds(root)), u.level.in_([lv.value for lv in wanted]), u.created_at <= period)
+    child = func.substr(u.code, 1, length)
+    for prefix, found, n in uow.conn.execute(
+        select(child, state, func.count()).select_from(joined).where(due).group_by(child, state)
+    ).all():
+        children.setdefault(prefix, Counter())[found] += int(n)
+    behind = uow.conn.execute(
+        select(u.code, state, period)
+        .select_from(joined)
+        .where(due, or_(r.id.is_(None), ~r.on_time))
+        .order_by(r.id.is_not(None), u.code)
+        .limit(list_size)
+    ).all()
+    total: Counter[str] = sum(children.values(), Counter())
     return {
-        "units": sum(state.values()),
-        "on_time": state["on_time"],
-        "late": state["late"],
-        "missing": state["missing"],
-        "late_or_missing": behind[:list_size],
-        "late_or_missing_total": len(behind),
-    }
+        "units": sum(total.values()),
+        "on_time": total["on_time"],
+        "late": total["late"],
+        "missing": total["missing"],
+        "late_or_missing": [
+            {"unit_code": code, "state": found, "period_start": _utc(start).isoformat()}
+            for code, found, start in behind
+        ],
+        "late_or_missing_total": total["late"] + total["missing"],
+    }, children

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admitall.domain.chain import GENESIS, event_record, link
 from admitall.domain.errors import AdmitAllError
@@ -18,6 +18,7 @@ from admitall.services.reporting import report_hash
 from admitall.store.repositories.persons import to_person
 from admitall.store.tables import person_events, persons
 from admitall.store.tables_accountability import wait_segments
+from admitall.store.tables_census import event_flows
 
 BATCH = 5000
 
@@ -182,9 +183,32 @@ def _census(ctx: Context, found: list[dict[str, Any]]) -> None:
         )
 
 
+def _flows(ctx: Context, found: list[dict[str, Any]]) -> None:
+    """Every event that moves the backlog has its flow row (store.tables_census), and no flow is left over."""
+    kinds = [k.value for k in (EventKind.IDENTIFIED, EventKind.RECLASSIFIED, EventKind.SEVERITY_CHANGED)]
+    kinds.append(EventKind.ADMITTED.value)
+    e, f = person_events.c, event_flows.c
+    with ctx.uow() as uow:
+        events = uow.conn.execute(select(func.count()).where(e.kind.in_(kinds))).scalar_one()
+        flows = uow.conn.execute(
+            select(func.count()).select_from(event_flows.join(person_events, e.id == f.event_id))
+        ).scalar_one()
+        kept = uow.conn.execute(select(func.count()).select_from(event_flows)).scalar_one()
+    if not events == flows == kept:
+        found.append(
+            {
+                "table": "event_flows",
+                "id": "-",
+                "unit": None,
+                "problem": f"{events} events move the backlog but {flows} of {kept} flow rows match them",
+            }
+        )
+
+
 def verify(ctx: Context) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     events = _person_chains(ctx, found)
     reports = _report_chains(ctx, found)
     _census(ctx, found)
+    _flows(ctx, found)
     return {"ok": not found, "events_checked": events, "reports_checked": reports, "problems": found}

@@ -318,7 +318,8 @@ reports = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("unit_code", "period_start", "version"),
-    Index("ix_reports_period_unit", "period_start", "unit_code"),
+    # with version and on_time, first receipts are counted from the index alone
+    Index("ix_reports_period_receipt", "period_start", "unit_code", "version", "on_time"),
     CheckConstraint("version >= 1", name="version"),
     CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="correction_points_back"),
 )

@@ -111,7 +111,18 @@ wait_segments = Table(
     Column("outcome", String(10), nullable=True),
     Index("ix_wait_segments_person_ended", "person_id", "ended_at"),
     Index("ix_wait_segments_unit_started", "unit_code", "started_at"),
-    Index("ix_wait_segments_ended", "ended_at"),
+    Index("ix_wait_segments_ended_unit", "ended_at", "unit_code"),
+    Index("ix_wait_segments_started_unit", "started_at", "unit_code"),
+    # who waits now, read from the index alone: the backlog's counts and its longest waits
+    Index(
+        "ix_wait_segments_open",
+        "unit_code",
+        "priority_class",
+        "wait_started_at",
+        "person_id",
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
     CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="ended_with_outcome"),
 )
 

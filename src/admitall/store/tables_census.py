@@ -9,9 +9,9 @@ NULL). They share the schema's metadata (store.tables)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import Column, Index, Integer, PrimaryKeyConstraint, String, Table
 
-from admitall.store.tables import metadata
+from admitall.store.tables import UTCDateTime, metadata
 
 unit_census = Table(
     "unit_census",
@@ -33,4 +33,21 @@ unit_census_changes = Table(
     Column("severity", String(10), nullable=False),
     Column("placement", String(12), nullable=False),
     Column("n", Integer, nullable=False),
+)
+
+# The events that move the backlog (identified, reclassified, severity changed, admitted), each with the unit its
+# person belonged to when it was recorded and what it changed from and to, copied by a trigger on person_events
+# (migration 0008): the screen's hourly flows read a narrow table by time and unit instead of joining every event
+# to its person and parsing its data.
+event_flows = Table(
+    "event_flows",
+    metadata,
+    Column("event_id", Integer, primary_key=True),
+    Column("unit_code", String(12), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("from_value", String(12), nullable=True),
+    Column("to_value", String(12), nullable=True),
+    # every column: the screen's counts are read from the index alone
+    Index("ix_event_flows_occurred_unit", "occurred_at", "unit_code", "kind", "from_value", "to_value"),
 )

@@ -636,6 +636,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "command_late": ("迟报", "late"),
     "command_missing": ("漏报", "missing"),
     "command_pending": ("待报", "not yet due"),
+    "command_reported_now": ("本时段已报", "Reported this hour"),
     "command_more": ("另有 {n} 项", "{n} more"),
     "command_alerts": ("未处理警报", "Open alerts"),
     "command_broken_links": ("断链", "broken links"),
@@ -654,8 +655,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "command_charts": ("趋势", "Trends"),
     "command_chart_waiting": ("待收治人数（近48小时）", "Waiting for a bed (last 48 hours)"),
     "command_chart_waiting_desc": (
-        "每小时结束时等待床位的人数，最后一点为当前。",
-        "People waiting for a bed at the end of each hour; the last point is now.",
+        "每小时结束时仍在等待收治的人数（含已分配床位、正在转运者），最后一点为当前。",
+        "People whose wait for a bed was still running at the end of each hour (those with a bed assigned or on "
+        "their way included); the last point is now.",
     ),
     "command_chart_flows": ("每小时新增与收治（近48小时）", "Identified and admitted per hour (last 48 hours)"),
     "command_chart_beds": ("床位使用（按类型）", "Beds in use by type"),

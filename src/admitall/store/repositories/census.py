@@ -39,7 +39,7 @@ class CensusRepository:
             select(b.unit, b.status, b.severity, b.placement, func.sum(b.n))
             .group_by(b.unit, b.status, b.severity, b.placement)
             .having(func.sum(b.n) != 0)
-        )
+        ).all()
         return [(u, status, severity or None, placement, int(n)) for u, status, severity, placement, n in rows]
 
     def fold(self) -> int:

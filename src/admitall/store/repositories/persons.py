@@ -244,7 +244,9 @@ class PersonRepository:
         c = persons.c
         waiting = or_(c.placement == "waiting", and_(c.placement == "admitted", c.waiting_since.is_not(None)))
         columns = (c.id, c.unit_code, c.status, c.severity, c.risks, c.birth_date, c.identified_at)
-        return list(self.conn.execute(select(*columns, c.placement, c.waiting_since).where(waiting, in_subtree(root))))
+        return list(
+            self.conn.execute(select(*columns, c.placement, c.waiting_since).where(waiting, in_subtree(root))).all()
+        )
 
     def reserve_ids(self, n: int) -> list[int]:
         """Ids for `n` new people, taken before the insert so that one executemany can store them all.

@@ -99,7 +99,7 @@ class ReportRepository:
                 reports.c.period_start < until,
                 _in_subtree(reports.c.unit_code, root),
             )
-        )
+        ).all()
         return {(r.unit_code, r.period_start): bool(r.on_time) for r in rows}
 
     def chain(self) -> Iterable[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from admitall.domain.units import subtree_bounds
 from admitall.store.bulk import bulk_insert
 from admitall.store.tables_accountability import scorecards
 
@@ -28,12 +29,12 @@ class ScorecardRepository:
         ).first()
         return dict(row._mapping) if row else None
 
-    def of_level(self, day: date, kind: str, level: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            select(scorecards)
-            .where(s.day == day, s.subject_kind == kind, s.level == level)
-            .order_by(s.rank.is_(None), s.rank, s.subject)
-        )
+    def of_level(self, day: date, kind: str, level: str, within: str | None = None) -> list[dict[str, Any]]:
+        """A day's cards of one level, best rank first; with `within`, only the units of that subtree."""
+        query = select(scorecards).where(s.day == day, s.subject_kind == kind, s.level == level)
+        if within is not None:
+            query = query.where(s.subject.between(*subtree_bounds(within)))
+        rows = self.conn.execute(query.order_by(s.rank.is_(None), s.rank, s.subject))
         return [dict(r._mapping) for r in rows]
 
     def days(self) -> dict[date, tuple[bool, Any]]:

@@ -68,16 +68,12 @@ class UnitRepository:
         rows = self.conn.execute(select(units).where(units.c.parent_code.is_(None)).order_by(units.c.code))
         return [_unit(r) for r in rows]
 
-    def is_whole_tree(self, code: str | None) -> bool:
-        """Whether the subtree of `code` is every unit there is (None is)."""
-        if code is None:
-            return True
-        roots = self.conn.execute(select(units.c.code).where(units.c.parent_code.is_(None)).limit(2)).scalars().all()
-        return list(roots) == [code]
-
-    def in_subtree(self, root: str) -> list[Unit]:
+    def in_subtree(self, root: str, *, levels: Iterable[str] | None = None) -> list[Unit]:
         low, high = subtree_bounds(root)
-        rows = self.conn.execute(select(units).where(units.c.code.between(low, high)).order_by(units.c.code))
+        query = select(units).where(units.c.code.between(low, high))
+        if levels is not None:
+            query = query.where(units.c.level.in_(list(levels)))
+        rows = self.conn.execute(query.order_by(units.c.code))
         return [_unit(r) for r in rows]
 
     def names(self, codes: Iterable[str]) -> dict[str, str]:
@@ -88,7 +84,7 @@ class UnitRepository:
         query = select(units.c.code, units.c.level, units.c.created_at).where(units.c.level.in_(list(levels)))
         if root is not None:
             query = query.where(units.c.code.between(*subtree_bounds(root)))
-        return [(r.code, r.level, r.created_at) for r in self.conn.execute(query.order_by(units.c.code))]
+        return [(r.code, r.level, r.created_at) for r in self.conn.execute(query.order_by(units.c.code)).all()]
 
     def set_populations(self, populations: dict[str, int]) -> None:
         """Residents per unit (approximate figures the scorecards normalise by)."""
