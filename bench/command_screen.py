@@ -46,7 +46,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -68,6 +67,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tests.postgres import PostgresServer  # noqa: E402
 
+import common  # noqa: E402
 from admitall.clock import ManualClock, SystemClock  # noqa: E402
 from admitall.domain.units import subtree_bounds  # noqa: E402
 from admitall.services.auth import add_user, authenticate  # noqa: E402
@@ -592,18 +592,7 @@ def bare_counts_app() -> Any:
 
 
 def start_process(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{command[2:5]} did not start: {process.stderr.read().decode() if process.stderr else ''}")
+    return common.start_process(command, env, port, ROOT)
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:

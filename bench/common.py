@@ -1,9 +1,13 @@
-"""What every benchmark shares: a description of the machine, and writing its section of RESULTS.md."""
+"""What every benchmark shares: a description of the machine, writing its section of RESULTS.md, starting a
+server to measure over HTTP."""
 
 from __future__ import annotations
 
 import os
 import platform
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -33,3 +37,19 @@ def write_section(key: str, section: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def start_process(command: list[str], env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[bytes]:
+    """Start a server process and wait (up to a minute) until it accepts connections on `port`."""
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{command[2:5]} did not start: {process.stderr.read().decode() if process.stderr else ''}")

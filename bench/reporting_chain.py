@@ -50,7 +50,7 @@ from admitall.settings import Settings  # noqa: E402
 from admitall.store.db import init_database, make_engine  # noqa: E402
 from admitall.store.repositories.persons import NewPerson  # noqa: E402
 from admitall.store.tables import reports  # noqa: E402
-from common import machine, write_section  # noqa: E402
+from common import machine, start_process, write_section  # noqa: E402
 
 PASSWORD = "bench password 2020"
 SECRET = "bench-secret-" + "x" * 40
@@ -90,18 +90,7 @@ def build_city(ctx: Context, units: int, people: int) -> None:
 
 
 def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
+    return start_process(command, {**os.environ, **env}, port, ROOT)
 
 
 async def burst(

@@ -74,7 +74,7 @@ from admitall.store.tables_accountability import (  # noqa: E402
     officials,
     wait_segments,
 )
-from common import machine, write_section  # noqa: E402
+from common import machine, start_process, write_section  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 40
 PASSWORD = "bench password 2020"
@@ -578,16 +578,7 @@ def http_route_exists(ctx: Context) -> bool:
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ADMITALL_DATABASE_URL": url, "ADMITALL_SECRET_KEY": SECRET, "ADMITALL_RUN_JOBS": "false"}
     command = [sys.executable, "-m", "admitall.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
+    return start_process(command, env, port, ROOT)
 
 
 def server_version(ctx: Context) -> str:

@@ -15,16 +15,16 @@ from typing import Any
 from admitall.domain.access import Permission
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Placement, Status
-from admitall.domain.units import Unit, ancestors_of, child_prefix_length
+from admitall.domain.units import Unit, child_prefix_length
 from admitall.services import backlog as backlog_service
 from admitall.services.command_chain import chain_figures
 from admitall.services.command_lists import open_alerts, open_directives, open_problems
 from admitall.services.command_map import map_regions
-from admitall.services.context import Actor, Context, not_found
+from admitall.services.context import Actor, Context
 from admitall.services.directives import level_below
 from admitall.services.facilities import occupancy
 from admitall.services.trends import entered, hourly
-from admitall.services.units import scope_root, unit_view
+from admitall.services.units import scope_root, unit_below, unit_view
 from admitall.store.uow import UnitOfWork
 
 REFRESH_SECONDS = 30  # how often an open screen asks for its figures again
@@ -41,11 +41,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
     now = ctx.clock.now()
     back = backlog_service.backlog(ctx, actor, root)
     with ctx.uow() as uow:
-        unit = uow.units.get(root)
-        if unit is None:
-            raise not_found("unit", root)
-        below = uow.units.children(root)
-        path = [c for c in [*ancestors_of(root), root] if actor.covers(c)]
+        unit, below, path = unit_below(uow, actor, root)
         length = child_prefix_length(root)
         deep = child_prefix_length(below[0].code) if below else length
         census, waiting = _census(uow.persons.census(root, deep), length)

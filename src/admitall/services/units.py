@@ -13,6 +13,7 @@ from admitall.domain.identity import nfkc
 from admitall.domain.units import PREFIX_LENGTH, Unit, UnitLevel, ancestors_of, level_of, normalize_code, parent_of
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.tabular import read_table
+from admitall.store.uow import UnitOfWork
 
 UNIT_HEADERS = {
     "code": "code",
@@ -195,16 +196,22 @@ def scope_root(ctx: Context, actor: Actor) -> Unit:
     return unit
 
 
+def unit_below(uow: UnitOfWork, actor: Actor, code: str) -> tuple[Unit, list[Unit], list[str]]:
+    """A unit within the actor's scope (404 if there is none), the units directly below it, and the codes on the
+    way down to it that the actor may see."""
+    unit = uow.units.get(code)
+    if unit is None:
+        raise not_found("unit", code)
+    path = [c for c in [*ancestors_of(code), code] if actor.covers(c)]
+    return unit, uow.units.children(code), path
+
+
 def unit_overview(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
     """A unit, the path down to it within the actor's scope, and its children with counts by category."""
     actor.require(Permission.VIEW_COUNTS)
     code = actor.scoped(code)
     with ctx.uow() as uow:
-        unit = uow.units.get(code)
-        if unit is None:
-            raise not_found("unit", code)
-        children = uow.units.children(code)
-        path_codes = [c for c in [*ancestors_of(code), code] if actor.covers(c)]
+        unit, children, path_codes = unit_below(uow, actor, code)
         names = uow.units.names(path_codes)
         stock = uow.persons.stock(code)
         level = level_of(code)
