@@ -164,19 +164,25 @@ def test_the_map_nests_streets_in_districts_with_who_waits_there_and_the_beds_th
     assert sum(r["beds"] for r in regions) <= command_screen(ctx, COMMANDER)["beds"]["total"]["capacity"]
 
 
-def test_the_screens_chain_counts_agree_with_the_chain_walked_unit_by_unit(ctx, city):
+def assert_chain_agrees(ctx, root: str) -> None:
+    """The screen's per-period counts for `root` equal those of the chain walked unit by unit."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        status = reporting.chain_status(ctx, uow, CITY, now - timedelta(hours=24), now, open_too=True)
+        status = reporting.chain_status(ctx, uow, root, now - timedelta(hours=24), now, open_too=True)
     per_hour: dict[str, Counter[str]] = {}
     for (_code, start), state in status.items():
         per_hour.setdefault(start.isoformat(), Counter())[state] += 1
-    rows = command_screen(ctx, COMMANDER)["chain"]["by_hour"]
+    rows = command_screen(ctx, COMMANDER, root)["chain"]["by_hour"]
     assert [h["period_start"] for h in rows] == sorted(per_hour)
     for h in rows:
         c = per_hour[h["period_start"]]
         assert (h["received"], h["on_time"], h["pending"]) == (c["on_time"] + c["late"], c["on_time"], c["pending"])
         assert h["expected"] == c["on_time"] + c["late"] + c["missing"]
+
+
+@pytest.mark.parametrize("root", [CITY, JIANGAN, DAZHI])
+def test_the_screens_chain_counts_agree_with_the_chain_walked_unit_by_unit(ctx, city, root):
+    assert_chain_agrees(ctx, root)
 
 
 @pytest.mark.parametrize("code", [CITY, JIANGAN, DAZHI, DAZHI_1, "420000000000", "420106001000"])
@@ -213,3 +219,28 @@ def test_the_ranking_shows_the_best_and_worst_units_below_from_yesterdays_cards(
     assert {e["subject"] for e in ranking["top"]} == {DAZHI, "420102003000"}
     assert [e["rank"] for e in ranking["top"]] == sorted(e["rank"] for e in ranking["top"])
     assert command_screen(ctx, COMMANDER, DAZHI_1)["ranking"] == {"level": None, "day": None, "top": [], "bottom": []}
+
+
+def test_a_period_where_daily_and_hourly_levels_meet_counts_each_level_as_the_chain_does(ctx, city, clock):
+    reporting.set_schedule(ctx, cli_actor(), "community", period_minutes=24 * 60, grace_minutes=60)
+    # 01:15 on 11 February in Wuhan: the streets' 00:00 hour is due, the communities' day has just begun
+    clock.set(datetime(2020, 2, 10, 17, 15, tzinfo=UTC))
+    reporting.submit(
+        ctx,
+        Actor("officer", Role.UNIT_OFFICER, CITY),
+        ReportInput(
+            unit_code=DAZHI_1,
+            period_start=datetime(2020, 2, 10, 16, 0, tzinfo=UTC),
+            reported={},
+            attested_by="值班员",
+            attest=True,
+        ),
+    )
+    for root in (CITY, JIANGAN, DAZHI):
+        assert_chain_agrees(ctx, root)
+    midnight = next(
+        h
+        for h in command_screen(ctx, COMMANDER)["chain"]["by_hour"]
+        if h["period_start"] == "2020-02-10T16:00:00+00:00"
+    )
+    assert midnight["pending"] > 0 and midnight["received"] >= 1

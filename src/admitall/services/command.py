@@ -170,7 +170,7 @@ def _ranking(uow: UnitOfWork, root: str, day: date) -> dict[str, Any]:
 def _children(
     below: list[Unit], census: Census, back: dict[str, Any], chain: dict[str, Counter[str]], length: int
 ) -> list[dict[str, Any]]:
-    """Each unit directly below: its four categories, waiting, past SLA, and its subtree's chain this day."""
+    """Each unit directly below: its four categories, waiting, past SLA, and its subtree's reports this hour."""
     waits = {c["prefix"]: c for c in back["children"]}
     counts: dict[str, Counter[str]] = {}
     for prefix, status_value, _severity, _placement, n in census:

@@ -34,21 +34,24 @@ def level_of_code(code: Any) -> Any:
     return case(*whens, else_=levels[0].value)
 
 
-def _received(uow: UnitOfWork, root: str, since: datetime, until: datetime) -> dict[datetime, tuple[int, int]]:
-    """Period start → (reports received, of which on time), first versions only, for the whole subtree."""
+def _received(
+    uow: UnitOfWork, root: str, starts: list[datetime], *, by_level: bool = False
+) -> dict[tuple[datetime, str | None], tuple[int, int]]:
+    """(period start, level or None) → (reports received, of which on time), first versions only, for the whole
+    subtree; by level only where asked (it costs a CASE a row), for the few periods that need it."""
     r = reports.c
     on_time = func.sum(case((r.on_time, 1), else_=0).cast(Integer))
-    rows = uow.conn.execute(
-        select(r.period_start, func.count(), on_time)
-        .where(
-            r.version == 1,
-            r.period_start >= since,
-            r.period_start <= until,
-            r.unit_code.between(*subtree_bounds(root)),
-        )
-        .group_by(r.period_start)
-    ).all()
-    return {start: (int(n), int(timely or 0)) for start, n, timely in rows}
+    level = level_of_code(r.unit_code) if by_level else None
+    keys = [r.period_start] if level is None else [r.period_start, level]
+    where = [r.version == 1, r.unit_code.between(*subtree_bounds(root))]
+    if by_level:
+        where.append(r.period_start.in_(starts))
+    else:
+        where += [r.period_start >= min(starts), r.period_start <= max(starts)]
+    rows = uow.conn.execute(select(*keys, func.count(), on_time).where(*where).group_by(*keys)).all()
+    if level is None:
+        return {(row[0], None): (int(row[1]), int(row[2] or 0)) for row in rows}
+    return {(row[0], row[1]): (int(row[2]), int(row[3] or 0)) for row in rows}
 
 
 def _set_up(uow: UnitOfWork, root: str, levels: list[str]) -> dict[str, list[tuple[datetime, int]]]:
@@ -80,33 +83,66 @@ def chain_figures(
     since = now - timedelta(hours=hours)
     created = _set_up(uow, root, [level.value for level in schedules])
     periods = {level: expected_periods(s, since, now, ctx.settings.tz, open_too=True) for level, s in schedules.items()}
-    earliest = min((p.start for ps in periods.values() for p in ps), default=now)
-    received = _received(uow, root, earliest, now)
-    expected: Counter[datetime] = Counter()
-    due: dict[datetime, bool] = {}
+    # per period start, per level: (units expected, whether the period is due)
+    expected: dict[datetime, dict[str, tuple[int, bool]]] = {}
     for level, level_periods in periods.items():
+        if level.value not in created:  # no unit of this level in the subtree
+            continue
         for period in level_periods:
-            expected[period.start] += sum(n for at, n in created.get(level.value, []) if at <= period.start)
-            due[period.start] = due.get(period.start, True) and period.deadline <= now
+            n = sum(k for at, k in created[level.value] if at <= period.start)
+            expected.setdefault(period.start, {})[level.value] = (n, period.deadline <= now)
+    if not expected:
+        latest, children = _latest_due(uow, root, periods, now, list_size, length)
+        return {**latest, "pending": 0, "by_hour": []}, children
+    # a start where not every reporting level has a period (hourly streets, daily communities), or where one is
+    # due and another is not, is counted level by level: a report counts only for a period its level has
+    reporting = set(created)
+    mixed = [
+        start
+        for start, levels in expected.items()
+        if set(levels) != reporting or len({due for _, due in levels.values()}) > 1
+    ]
+    whole = sorted(set(expected) - set(mixed))
+    received = _received(uow, root, whole) if whole else {}
+    if mixed:
+        received.update(_received(uow, root, mixed, by_level=True))
+    rows, pending = _by_period(expected, received, mixed)
+    latest, children = _latest_due(uow, root, periods, now, list_size, length)
+    return {**latest, "pending": pending, "by_hour": rows}, children
+
+
+def _by_period(
+    expected: dict[datetime, dict[str, tuple[int, bool]]],
+    received: dict[tuple[datetime, str | None], tuple[int, int]],
+    mixed: list[datetime],
+) -> tuple[list[dict[str, Any]], int]:
+    """Each period's expected, received, on time and pending reports (a period not yet due expects only what
+    came in early), and the pending in all."""
     rows, pending = [], 0
     for start in sorted(expected):
-        got, on_time = received.get(start, (0, 0))
-        got = min(got, expected[start])
-        waiting = 0 if due[start] else expected[start] - got  # not yet due: what came in early counts
-        pending += waiting
-        if expected[start]:  # nobody was set up to report yet otherwise
+        levels = expected[start]
+        if start in mixed:
+            parts: list[tuple[str | None, tuple[int, bool]]] = list(levels.items())
+        else:
+            parts = [(None, (sum(n for n, _ in levels.values()), all(due for _, due in levels.values())))]
+        c: Counter[str] = Counter()
+        for level, (n, due) in parts:
+            got, on_time = received.get((start, level), (0, 0))
+            got = min(got, n)
+            c.update(received=got, on_time=on_time, expected=n if due else got, pending=0 if due else n - got)
+        pending += c["pending"]
+        if c["expected"] or c["pending"]:  # otherwise nobody was set up to report yet
             rows.append(
                 {
                     "period_start": start.isoformat(),
-                    "expected": expected[start] - waiting,
-                    "received": got,
-                    "on_time": on_time,
-                    "pending": waiting,
-                    "completeness": round(got / (expected[start] - waiting), 4) if expected[start] - waiting else None,
+                    "expected": c["expected"],
+                    "received": c["received"],
+                    "on_time": c["on_time"],
+                    "pending": c["pending"],
+                    "completeness": round(c["received"] / c["expected"], 4) if c["expected"] else None,
                 }
             )
-    latest, children = _latest_due(uow, root, periods, now, list_size, length)
-    return {**latest, "pending": pending, "by_hour": rows}, children
+    return rows, pending
 
 
 def _latest_due(
