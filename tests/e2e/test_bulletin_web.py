@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from admitall.services import exports
+from admitall.web import pages_bulletin
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import JIANGAN, WUCHANG, id_number
 
@@ -121,8 +122,19 @@ def test_the_pdf_is_printed_by_the_servers_chromium(world):
     (ARTIFACTS / "bulletin.pdf").write_bytes(response.content)
 
 
+def test_a_kept_days_pdf_is_printed_once_not_for_every_reader(world, monkeypatch):
+    if exports.chromium() is None:
+        pytest.skip("no chromium to print with")
+    monkeypatch.setattr(pages_bulletin, "_printed", {})
+    first = httpx.get(f"{world.url}/bulletin/{DAY}.pdf", timeout=90)
+    monkeypatch.setattr(exports, "chromium", lambda: None)  # printing again would now fail
+    again = httpx.get(f"{world.url}/bulletin/{DAY}.pdf", timeout=30)
+    assert first.status_code == again.status_code == 200 and again.content == first.content
+
+
 def test_without_chromium_the_pdf_is_a_clear_503(world, monkeypatch):
     monkeypatch.setattr(exports, "chromium", lambda: None)  # the server runs in this process
+    monkeypatch.setattr(pages_bulletin, "_printed", {})  # nothing printed before
     response = httpx.get(f"{world.url}/bulletin/{DAY}.pdf", timeout=30)
     assert response.status_code == 503 and 'data-code="pdf.no_browser"' in response.text
     assert "未安装 Chromium" in response.text

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from admitall.api.deps import get_ctx
+from admitall.api.deps import get_ctx, request_lang
 from admitall.services import exports
 from admitall.services.bulletin import FIGURES, daily_bulletin
 from admitall.web.assets import STATIC_DIR
@@ -22,6 +22,10 @@ PDF = "application/pdf"
 # a closed day's figures never change, so a proxy or browser may keep them a while (the page's words follow the
 # lang cookie; /bulletin itself moves on at midnight, hence not longer)
 CACHE = {"Cache-Control": "public, max-age=300", "Vary": "Cookie"}
+# printed bulletins kept in this process (the public may ask for the same day's PDF many times; printing runs a
+# browser): by day and language, and whether there was a next day yet (its link is on the page), oldest out first
+PRINTED_KEPT = 64
+_printed: dict[tuple[Any, ...], bytes] = {}
 # the figures that are a part of the one above them ("of whom")
 SUB_FIGURES = ("existing_severe", "existing_critical", "new_dead_confirmed")
 # the figures in the headline tiles, and their colour
@@ -77,8 +81,14 @@ def bulletin_json(request: Request, day: str) -> Response:
 def bulletin_pdf(request: Request, day: str) -> Response:
     """The same page, self-contained (its CSS inline, nothing fetched), printed by Chromium; 503 without it."""
     bulletin = daily_bulletin(get_ctx(request), day)
-    page = _page(request, bulletin, standalone=True)
-    pdf = exports.html_to_pdf(bytes(page.body).decode("utf-8"))
+    key = (id(get_ctx(request)), bulletin["day"], request_lang(request), bulletin.get("next_day"))
+    pdf = _printed.get(key)
+    if pdf is None:  # a kept day never changes: print it once per language, not once per reader
+        page = _page(request, bulletin, standalone=True)
+        pdf = exports.html_to_pdf(bytes(page.body).decode("utf-8"))
+        if len(_printed) >= PRINTED_KEPT:
+            _printed.pop(next(iter(_printed)))
+        _printed[key] = pdf
     name = f"bulletin-{bulletin['day'].replace('-', '')}.pdf"
     return Response(pdf, media_type=PDF, headers={**CACHE, "Content-Disposition": f'inline; filename="{name}"'})
 
