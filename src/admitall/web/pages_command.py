@@ -61,6 +61,7 @@ def _charts(data: dict[str, Any], lang: str, tz: Any) -> dict[str, Markup]:
     trend = data["trend"]
     # an hour is labelled by its end; the last is the hour now running
     hours = [_hour_label(h, tz) if lang != "en" else _en_hour(h, tz) for h in trend["hours"]]
+    every_six = list(range(len(hours) - 1, -1, -6))[::-1]  # ending at the hour now running
     chain = data["chain"]["by_hour"]
     beds = data["beds"]["rows"]
     bed_labels = [(BedType.parse(r["bed_type"]) or BedType.ICU).label(lang) for r in beds]
@@ -71,6 +72,7 @@ def _charts(data: dict[str, Any], lang: str, tz: Any) -> dict[str, Markup]:
             summary=t("command_chart_waiting_desc"),
             x_labels=hours,
             series=[Series(t("stock"), trend["waiting"], colour="#b3261e")],
+            ticks=every_six,
             x_title=t("command_axis_hour"),
             y_title=t("command_axis_people"),
             lang=lang,
@@ -80,6 +82,7 @@ def _charts(data: dict[str, Any], lang: str, tz: Any) -> dict[str, Markup]:
             title=t("command_chart_flows"),
             x_labels=hours,
             series=[Series(t("inflow"), trend["inflow"]), Series(t("admissions_per_hour"), trend["admissions"])],
+            ticks=every_six,
             x_title=t("command_axis_hour"),
             y_title=t("command_axis_people"),
             lang=lang,
