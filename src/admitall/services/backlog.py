@@ -1,7 +1,9 @@
 """The backlog (减存量、控增量、防变量): stock, inflow, change, admissions, SLA breaches, time to clear.
 
-All figures are for a unit's subtree (the people whose unit is in it) as of the clock's now. Rates are counted
-from recorded events by when they happened: the last hour, and the hourly average over the last 24 hours.
+All figures are for a unit's subtree (the people whose unit is in it) as of the clock's now, counted by the
+database: who waits, their class, since when and past which target from the open wait segments (domain.waits);
+rates from the event flows (store.tables_census) by when they happened: the last hour, and the hourly average over
+the last 24 hours.
 """
 
 from __future__ import annotations
