@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from admitall.domain.access import Role
@@ -15,7 +16,7 @@ from admitall.services.context import Actor, cli_actor
 from admitall.services.registration import register_batch
 from admitall.services.reporting import ReportInput
 from tests.e2e.conftest import ARTIFACTS, sign_in
-from tests.factories import CITY, JIANGAN, WUCHANG, WUCHANG_1, WUCHANG_STREET, id_number, person_row
+from tests.factories import CITY, JIANGAN, PASSWORD, WUCHANG, WUCHANG_1, WUCHANG_STREET, id_number, person_row
 
 REPORTING = ["420102000000", "420102002000", "420102002001", "420102002002", "420102003000", "420102003001"]
 REPORTING += [WUCHANG, WUCHANG_STREET]  # every unit but Wuchang's community (长春社区)
@@ -173,3 +174,29 @@ def test_an_analyst_sees_the_figures_but_no_way_to_the_people_behind_them(page, 
     assert page.locator("main a[href^='/people']").count() == 0
     assert page.locator("#alert-list form").count() == 0  # nor acknowledge alerts
     assert page.goto("/people").status == 403
+
+
+def test_acknowledging_from_the_screen_returns_only_to_a_page_of_this_site(broken_link):
+    world = broken_link
+    world.clock.advance(timedelta(hours=1))
+    watch.watch(world.ctx)  # the next hour's reports are missing too: new alerts
+    with httpx.Client(base_url=world.url, timeout=30) as c:
+        token = c.get("/login").text.split('name="login_csrf" value="')[1].split('"')[0]
+        c.post("/login", data={"username": "commander", "password": PASSWORD, "login_csrf": token, "next": "/"})
+        screen = c.get(f"/command/{WUCHANG}").text
+        csrf = screen.split('name="csrf_token" value="')[1].split('"')[0]
+        alert = screen.split('data-alert="')[1].split('"')[0]
+        sent = c.post(
+            f"/alerts/{alert}/acknowledge",
+            data={"csrf_token": csrf, "next": "//evil.example/phish", "note": "已核实"},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303 and sent.headers["location"] == "/"
+        other = screen.split('data-alert="')[2].split('"')[0]
+        forged = c.post(
+            f"/alerts/{other}/acknowledge", data={"csrf_token": "forged", "next": "/"}, follow_redirects=False
+        )
+        assert forged.status_code == 303 and forged.headers["location"].startswith("/login")
+    with world.client("commander") as api:
+        still_open = {a["id"] for a in api.get(f"/api/command/{WUCHANG}").json()["alerts"]["items"]}
+    assert int(other) in still_open and int(alert) not in still_open
