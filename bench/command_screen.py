@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
+from tests.browser import ARGS as BROWSER_ARGS  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
 import common  # noqa: E402
@@ -531,9 +532,8 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
     return statistics.median(runs), runs, result
 
 
-def breakdown(fn: Callable[[], Any], name: str) -> tuple[float, list[tuple[str, float]]]:
-    """One call under cProfile: its time (inflated by the profiler) and the time of each function the service
-    calls directly, largest first."""
+def profiled(fn: Callable[[], Any]) -> tuple[float, dict[Any, Any]]:
+    """One call of `fn` under cProfile: the seconds it took (with the profiler's overhead) and pstats' table."""
     import cProfile
     import pstats
 
@@ -542,8 +542,14 @@ def breakdown(fn: Callable[[], Any], name: str) -> tuple[float, list[tuple[str, 
     profile.enable()
     fn()
     profile.disable()
-    total = time.perf_counter() - t
-    stats: dict[Any, Any] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    took = time.perf_counter() - t
+    return took, pstats.Stats(profile).stats  # type: ignore[attr-defined]
+
+
+def breakdown(fn: Callable[[], Any], name: str) -> tuple[float, list[tuple[str, float]]]:
+    """One call under cProfile: its time (inflated by the profiler) and the time of each function the service
+    calls directly, largest first."""
+    total, stats = profiled(fn)
     service = next((k for k in stats if k[2] == name), None)
     parts: dict[str, float] = {}
     for (file, _line, function), (*_, callers) in stats.items():
@@ -656,15 +662,7 @@ def first_paint(base_url: str, username: str, pages: dict[str, str], repeat: int
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=BROWSER_ARGS,
         )
         try:
             context = browser.new_context(base_url=base_url, viewport={"width": 1920, "height": 1080})
@@ -905,8 +903,6 @@ def resume(args: argparse.Namespace, ctx: Context, postgres: bool) -> Setup:
 
 def profile_top(fn: Callable[[], Any], n: int = 25) -> None:
     """One call under cProfile: its `n` functions of the largest cumulative time, printed."""
-    import cProfile
-    import pstats
 
     def short(file: str) -> str:
         for marker in ("/site-packages/", "/src/"):
@@ -914,13 +910,7 @@ def profile_top(fn: Callable[[], Any], n: int = 25) -> None:
                 return file.split(marker, 1)[1]
         return re.sub(r"^.*/lib/python3\.\d+/", "", file).removeprefix(f"{ROOT}/")
 
-    profile = cProfile.Profile()
-    t = time.perf_counter()
-    profile.enable()
-    fn()
-    profile.disable()
-    took = time.perf_counter() - t
-    stats: dict[Any, Any] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    took, stats = profiled(fn)
     print(f"\none city call under cProfile: {ms(took)} ms (with the profiler's overhead); top {n} by cumulative time")
     print(f"{'calls':>12} {'own ms':>9} {'cum ms':>9}  function")
     for (file, line, function), (primitive, calls, own, cumulative, _) in sorted(
@@ -1025,11 +1015,11 @@ def run(
     log("  " + sanity(screen))
     if args.profile:
         profile_top(lambda: target.service(ctx, actor, CITY))
-    profiled, parts = breakdown(lambda: target.service(ctx, actor, CITY), target.service.__name__)
-    log(f"  city under cProfile {ms(profiled)} ms: " + ", ".join(f"{k} {ms(v)}" for k, v in parts[:15]))
-    shown = [(k, v) for k, v in parts if v >= 0.02 * profiled][:10]
+    under_profiler, parts = breakdown(lambda: target.service(ctx, actor, CITY), target.service.__name__)
+    log(f"  city under cProfile {ms(under_profiler)} ms: " + ", ".join(f"{k} {ms(v)}" for k, v in parts[:15]))
+    shown = [(k, v) for k, v in parts if v >= 0.02 * under_profiler][:10]
     where_text = (
-        f"Where the city's time goes (one call under cProfile, {ms(profiled)} ms with the profiler's overhead; what the "
+        f"Where the city's time goes (one call under cProfile, {ms(under_profiler)} ms with the profiler's overhead; what the "
         f"service calls directly, ms): " + ", ".join(f"`{k}` {ms(v)}" for k, v in shown) + "."
     )
 

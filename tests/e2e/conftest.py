@@ -21,6 +21,7 @@ from admitall.clock import ManualClock
 from admitall.services.context import Context, cli_actor
 from admitall.services.registration import register_batch
 from admitall.store.db import init_database
+from tests.browser import ARGS as BROWSER_ARGS
 from tests.conftest import make_ctx
 from tests.factories import (
     CITY,
@@ -136,15 +137,7 @@ def browser() -> Iterator[object]:
     with sync_playwright() as p:
         launched = p.chromium.launch(
             executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=BROWSER_ARGS,
         )
         yield launched
         launched.close()

@@ -109,6 +109,8 @@ def test_the_missing_report_is_a_broken_link_on_the_screen_above_it(ctx, city):
     assert {a["unit_code"] for a in screen["alerts"]["items"]} == {WUCHANG_1}
     missing = {x["unit_code"] for x in screen["chain"]["late_or_missing"] if x["state"] == "missing"}
     assert WUCHANG_1 in missing
+    named = next(x for x in screen["chain"]["late_or_missing"] if x["unit_code"] == WUCHANG_1)
+    assert named["period_start"] == (TEN + timedelta(hours=3)).isoformat()  # the 13:00 hour, due at 14:10
     hour = next(h for h in screen["chain"]["by_hour"] if h["period_start"] == TEN.isoformat())
     assert hour["expected"] == hour["received"] + 1
     assert command_screen(ctx, COMMANDER, JIANGAN)["alerts"]["open"] == 0

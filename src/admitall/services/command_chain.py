@@ -10,17 +10,17 @@ Only the latest period each level has had to report is looked at unit by unit, t
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, func, or_, select, type_coerce
 
 from admitall.domain.reporting import Period
 from admitall.domain.units import PREFIX_LENGTH, UnitLevel, subtree_bounds
 from admitall.services.context import Context
 from admitall.services.reporting import expected_periods, schedules_of
-from admitall.store.tables import reports, units
+from admitall.store.tables import UTCDateTime, reports, units
 from admitall.store.uow import UnitOfWork
 
 
@@ -66,13 +66,6 @@ def _set_up(uow: UnitOfWork, root: str, levels: list[str]) -> dict[str, list[tup
     for level, at, n in rows:
         found.setdefault(level, []).append((at, int(n)))
     return found
-
-
-def _utc(moment: datetime) -> datetime:
-    """A time read back from a CASE expression (SQLite gives it as text, PostgreSQL with its zone)."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def chain_figures(
@@ -171,7 +164,8 @@ def _latest_due(
             "late_or_missing_total": 0,
         }, {}
     u, r = units.c, reports.c
-    period = case(*((u.level == level.value, p.start) for level, p in wanted.items()))
+    # the period each level is answering for now, typed so that both databases read it back as a UTC time
+    period = type_coerce(case(*((u.level == level.value, p.start) for level, p in wanted.items())), UTCDateTime())
     state = case((r.id.is_(None), "missing"), (r.on_time, "on_time"), else_="late")
     joined = units.outerjoin(reports, and_(r.unit_code == u.code, r.version == 1, r.period_start == period))
     due = and_(u.code.between(*subtree_bounds(root)), u.level.in_([lv.value for lv in wanted]), u.created_at <= period)
@@ -194,8 +188,7 @@ def _latest_due(
         "late": total["late"],
         "missing": total["missing"],
         "late_or_missing": [
-            {"unit_code": code, "state": found, "period_start": _utc(start).isoformat()}
-            for code, found, start in behind
+            {"unit_code": code, "state": found, "period_start": start.isoformat()} for code, found, start in behind
         ],
         "late_or_missing_total": total["late"] + total["missing"],
     }, children

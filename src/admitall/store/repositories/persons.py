@@ -426,22 +426,18 @@ class PersonRepository:
         ).scalar_one()
         return value
 
-    def census(self, root: str | None, prefix_length: int) -> list[tuple[str, str, str | None, str, int]]:
-        """(child prefix, status, severity, placement, count) for the subtree of `root`, from the census the
-        database keeps (store.tables_census) rather than by counting every person."""
-        return CensusRepository(self.conn).counts(root, prefix_length)
-
     def stock(self, root: str | None) -> list[tuple[str, str | None, str, int]]:
-        """(status, severity, placement, count) for the subtree of `root`."""
+        """(status, severity, placement, count) for the subtree of `root`, from the census the database keeps
+        (store.tables_census) rather than by counting every person."""
         totals: Counter[tuple[str, str | None, str]] = Counter()
-        for _unit, status, severity, placement, n in self.census(root, 0):
+        for _unit, status, severity, placement, n in CensusRepository(self.conn).counts(root, 0):
             totals[(status, severity, placement)] += n
         return [(s, v, p, n) for (s, v, p), n in totals.items() if n]
 
     def counts_by_child(self, root: str, prefix_length: int) -> dict[str, dict[str, int]]:
         """For each child prefix (the first `prefix_length` digits), the count of people by status."""
         result: dict[str, Counter[str]] = {}
-        for prefix, status, _severity, _placement, n in self.census(root, prefix_length):
+        for prefix, status, _severity, _placement, n in CensusRepository(self.conn).counts(root, prefix_length):
             result.setdefault(prefix, Counter())[status] += n
         return {prefix: {s: n for s, n in c.items() if n} for prefix, c in result.items()}
 
