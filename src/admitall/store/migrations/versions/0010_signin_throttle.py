@@ -1,14 +1,13 @@
-"""sign-in throttle and anchored chains: failed sign-ins counted in the database, and the hash chains keyed
-outside it and extended to audit, alerts, directives and discrepancies
+"""sign-in throttle: failed sign-ins counted in the database, so a lockout holds across workers
 
-Revision ID: 0010_signin_throttle_anchors
+Revision ID: 0010_signin_throttle
 Revises: 0009_registration_referrals
 Create Date: 2026-12-06 18:00:00.000000
 """
 
 from __future__ import annotations
 
-revision = "0010_signin_throttle_anchors"
+revision = "0010_signin_throttle"
 down_revision = "0009_registration_referrals"
 branch_labels = None
 depends_on = None
