@@ -66,3 +66,16 @@ def test_every_label_the_pages_ask_for_has_both_languages():
     }
     assert asked and not sorted(asked - set(MESSAGES))
     assert all(zh and en for zh, en in MESSAGES.values())
+
+
+def test_the_readme_and_docs_stand_alone_in_a_clone():
+    """No link or path that leaves the repository, and every file the README names is in it."""
+    root = Path(__file__).resolve().parents[2]
+    texts = {"README.md": README} | {
+        f"docs/{p.name}": p.read_text(encoding="utf-8") for p in (root / "docs").glob("*.md")
+    }
+    for name, text in texts.items():
+        assert "../" not in text, f"{name} points outside the repository"
+    named = set(re.findall(r"`((?:docs|bench|src|tests)/[\w./-]+\.(?:md|py|toml|csv))`", README))
+    assert "docs/architecture.md" in named
+    assert not sorted(p for p in named if not (root / p).exists())
