@@ -133,15 +133,16 @@ def import_persons_command(
     """Import people: every row is accepted, merged into the same person, or rejected with a reason."""
     from admitall.domain.intake import HEADERS
     from admitall.services.registration import register_batch
-    from admitall.services.tabular import read_table
+    from admitall.services.tabular import Limits, read_table
 
     lang = _lang()
     update, stop = _progress_bar(sys.stderr.isatty())
     with _errors(as_json):
-        table = read_table(file, HEADERS, ("name", "category", "unit_code"))
+        ctx = _context()
+        table = read_table(file, HEADERS, ("name", "category", "unit_code"), limits=Limits.of(ctx.settings))
         try:
             summary = register_batch(
-                _context(),
+                ctx,
                 cli_actor(),
                 table.rows,
                 source=source or file.name,
@@ -176,11 +177,13 @@ def _write_rejects(path: Path, rejections: list[Any], lang: str) -> None:
     columns: list[str] = []
     for r in rejections:
         columns.extend(k for k in r.raw if k not in columns)
+    from admitall.services.tabular import csv_row
+
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["row", "field", "reason", *columns])
+        writer.writerow(csv_row(["row", "field", "reason", *columns]))
         for r in rejections:
-            writer.writerow([r.row, r.fields(), r.reason(lang), *[r.raw.get(c) or "" for c in columns]])
+            writer.writerow(csv_row([r.row, r.fields(), r.reason(lang), *[r.raw.get(c) or "" for c in columns]]))
 
 
 @import_app.command("facilities")

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     discrepancy_relative: float = 0.05
     # the scheduled jobs (missing reports, escalations) run in the server every minute unless switched off
     run_jobs: bool = True
+    # the largest request body (an uploaded file) the server reads, in megabytes; larger is refused with 413
+    max_upload_mb: int = 50
+    # the most rows (blank ones included) one imported file may hold; split a larger list into several files
+    max_import_rows: int = 200_000
 
     @property
     def tz(self) -> ZoneInfo:

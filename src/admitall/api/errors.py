@@ -27,6 +27,7 @@ STATUS = {
     "conflict": 409,
     "refused": 409,
     "unavailable": 503,
+    "too_large": 413,
 }
 
 

@@ -20,7 +20,7 @@ from admitall.services.facilities import (
     occupancy,
     set_beds,
 )
-from admitall.services.tabular import parse_table
+from admitall.services.tabular import Limits, open_table
 
 router = APIRouter(prefix="/api", tags=["admission"])
 
@@ -60,13 +60,17 @@ def facilities(
 
 
 @router.post("/facilities/import", summary="Import a facilities file (CSV or XLSX)")
-async def facilities_import(
+def facilities_import(
     file: UploadFile = File(...), actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     actor.require(Permission.MANAGE_FACILITIES)
     name = file.filename or "upload"
-    table = parse_table(
-        await file.read(), FACILITY_HEADERS, ("code", "name", "type", "unit_code"), xlsx=name.lower().endswith(".xlsx")
+    table = open_table(
+        file.file,
+        FACILITY_HEADERS,
+        ("code", "name", "type", "unit_code"),
+        xlsx=name.lower().endswith(".xlsx"),
+        limits=Limits.of(ctx.settings),
     )
     return import_facilities(ctx, actor, table.rows).as_dict()
 

@@ -15,7 +15,7 @@ from admitall.services.audit import audit_trail
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context
 from admitall.services.registration import register_batch
-from admitall.services.tabular import parse_table
+from admitall.services.tabular import Limits, open_table
 from admitall.services.units import scope_root, unit_overview, unit_tree
 
 router = APIRouter(prefix="/api", tags=["registry"])
@@ -112,7 +112,7 @@ def register(body: PersonIn, actor: Actor = Depends(current_actor), ctx: Context
 
 
 @router.post("/persons/import", summary="Import a persons file (CSV or XLSX); one transaction")
-async def import_persons(
+def import_persons(
     file: UploadFile = File(...),
     source: str = Form(""),
     actor: Actor = Depends(current_actor),
@@ -120,9 +120,14 @@ async def import_persons(
     lang: str = Depends(request_lang),
 ) -> dict[str, Any]:
     actor.require(Permission.IMPORT_PERSONS)
-    data = await file.read()
     name = file.filename or "upload"
-    table = parse_table(data, HEADERS, ("name", "category", "unit_code"), xlsx=name.lower().endswith(".xlsx"))
+    table = open_table(
+        file.file,
+        HEADERS,
+        ("name", "category", "unit_code"),
+        xlsx=name.lower().endswith(".xlsx"),
+        limits=Limits.of(ctx.settings),
+    )
     summary = register_batch(ctx, actor, table.rows, source=source or name, filename=name, sha256=table.sha256)
     return {**summary.as_dict(lang), "encoding": table.encoding, "ignored_columns": table.ignored_columns}
 

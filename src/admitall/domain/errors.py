@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["invalid", "not_found", "forbidden", "unauthenticated", "conflict", "refused", "unavailable"]
+Kind = Literal[
+    "invalid",
+    "not_found",
+    "forbidden",
+    "unauthenticated",
+    "conflict",
+    "refused",
+    "unavailable",
+    "too_large",
+]
 
 
 class AdmitAllError(Exception):
@@ -65,3 +74,9 @@ class TransitionRefused(AdmitAllError):
             f"transition_refused.{rule}", f"不允许的状态变更（规则 {rule}）：{zh}", f"Refused by rule {rule}: {en}"
         )
         self.rule = rule
+
+
+class TooLarge(AdmitAllError):
+    """A request or a file larger than the server accepts: an upload over the limit, a file unpacking to too much."""
+
+    kind = "too_large"

@@ -21,6 +21,7 @@ from admitall.services import officials as officials_service
 from admitall.services import watch
 from admitall.services.context import Actor, Context
 from admitall.services.scorecard_views import explain, ranking, unit_card, window_of
+from admitall.services.tabular import append_text_safe
 
 HEADERS = {
     "rank": ("名次", "Rank"),
@@ -42,11 +43,12 @@ def _sheet(wb: Workbook, title: str, entries: list[dict[str, Any]], lang: str) -
     ws = wb.create_sheet(title)
     i = 1 if lang == "en" else 0
     columns = ["rank", "subject", "name", "score", *COMPONENTS, "flags"]
-    ws.append([HEADERS[c][i] for c in columns])
+    append_text_safe(ws, [HEADERS[c][i] for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for e in entries:
-        ws.append(
+        append_text_safe(
+            ws,
             [
                 e["rank"],
                 e["subject"],
@@ -54,7 +56,7 @@ def _sheet(wb: Workbook, title: str, entries: list[dict[str, Any]], lang: str) -
                 e["score"],
                 *(e["components"].get(c) for c in COMPONENTS),
                 _flag_text(e["flags"]),
-            ]
+            ],
         )
         fill = RED if any(f["flag"] == "review" for f in e["flags"]) else GREEN if e["flags"] else None
         if fill is not None:
@@ -75,7 +77,8 @@ def scorecards_xlsx(ctx: Context, actor: Actor, *, day: str | None, level: str, 
     _sheet(wb, "红榜" if zh else "Commended", data["red_list"], lang)
     _sheet(wb, "黑榜" if zh else "Review", data["black_list"], lang)
     method = wb.create_sheet("计分方法" if zh else "Method")
-    method.append(
+    append_text_safe(
+        method,
         [
             "日期" if zh else "Day",
             data["day"],
@@ -83,15 +86,15 @@ def scorecards_xlsx(ctx: Context, actor: Actor, *, day: str | None, level: str, 
             data["level"],
             "终版" if zh else "Final",
             data["final"],
-        ]
+        ],
     )
     how = explain(ctx.scoring)
     for part in how["components"]:
-        method.append([part["name"], part["weight"], part["zh"] if zh else part["en"]])
+        append_text_safe(method, [part["name"], part["weight"], part["zh"] if zh else part["en"]])
     for rule, value in how["review"].items():
-        method.append(["review", rule, value])
+        append_text_safe(method, ["review", rule, value])
     for rule, value in how["commend"].items():
-        method.append(["commend", rule, value])
+        append_text_safe(method, ["commend", rule, value])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -136,9 +139,10 @@ def chromium() -> str | None:
     return None
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Print a self-contained HTML page to PDF with the machine's Chromium, headless and offline."""
-    browser = chromium()
+def html_to_pdf(html: str, browser: str | None = None) -> bytes:
+    """Print a self-contained HTML page to PDF with the machine's Chromium (or `browser`), headless and offline.
+    Call it through services.printing, which keeps what was printed and limits how many print at once."""
+    browser = browser or chromium()
     if browser is None:
         raise Unavailable(
             "pdf.no_browser",

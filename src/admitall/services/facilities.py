@@ -16,7 +16,7 @@ from admitall.domain.identity import nfkc
 from admitall.domain.intake import parse_datetime
 from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context, not_found
-from admitall.services.tabular import read_table
+from admitall.services.tabular import Limits, read_table
 
 FACILITY_HEADERS = {
     "code": "code",
@@ -197,7 +197,7 @@ def import_facilities(
 
 
 def import_facilities_file(ctx: Context, actor: Actor, path: Path | str) -> FacilityImportSummary:
-    table = read_table(path, FACILITY_HEADERS, ("code", "name", "type", "unit_code"))
+    table = read_table(path, FACILITY_HEADERS, ("code", "name", "type", "unit_code"), limits=Limits.of(ctx.settings))
     return import_facilities(ctx, actor, table.rows)
 
 

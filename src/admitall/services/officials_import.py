@@ -19,7 +19,7 @@ from admitall.domain.officials import check_assignment, handover, new_official
 from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context
 from admitall.services.officials import NO_LEAD
-from admitall.services.tabular import read_table
+from admitall.services.tabular import Limits, read_table
 
 OFFICIAL_HEADERS = {
     "name": "name",
@@ -111,5 +111,5 @@ def import_officials(
 
 
 def import_officials_file(ctx: Context, actor: Actor, path: Path) -> OfficialImportSummary:
-    table = read_table(path, OFFICIAL_HEADERS, ("name", "home_unit"))
+    table = read_table(path, OFFICIAL_HEADERS, ("name", "home_unit"), limits=Limits.of(ctx.settings))
     return import_officials(ctx, actor, table.rows)

@@ -1,53 +1,174 @@
-"""Reading the tables people send: CSV in UTF-8 (with or without BOM), GB18030/GBK or UTF-16, and XLSX.
+"""Reading the tables people send: CSV in UTF-8 (with or without BOM), GB18030/GBK or UTF-16, and XLSX — streamed,
+within bounds — and writing user text into spreadsheets as text, never as a formula.
 
 Headers may be English or Chinese (see `admitall.domain.intake.HEADERS` and the units columns); rows are
 numbered as a spreadsheet shows them, the header being row 1.
+
+A file is read row by row from disk, never loaded whole: the rows of a `Table` are an iterator, to be consumed
+once. What a file may hold is bounded (`Limits`): rows, cells per row, characters per cell, and for XLSX what its
+zip members unpack to — a "zip bomb" is refused before anything is unpacked.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
-from collections.abc import Iterator, Mapping
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import IO, Any
 
-from admitall.domain.errors import InvalidInput
+from admitall.domain.errors import InvalidInput, TooLarge
 from admitall.domain.identity import nfkc
+from admitall.settings import Settings
 
 XLSX_MAGIC = b"PK\x03\x04"
+CHUNK = 1024 * 1024
+MiB = 1024 * 1024
+# what a cell may begin with to be taken for a formula by Excel, LibreOffice or WPS (OWASP "CSV injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+Row = tuple[int, dict[str, str | None]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may hold. Rows count every line after the header, blank ones too."""
+
+    rows: int = 200_000
+    columns: int = 500
+    # Excel's own limit for one cell
+    cell_chars: int = 32_767
+    # XLSX: all zip members together, unpacked; and how much a large member may unpack beyond its packed size
+    unpacked_bytes: int = 512 * MiB
+    ratio: int = 200
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(rows=settings.max_import_rows)
 
 
 @dataclass
 class Table:
-    """The rows of a file, keyed by field name, with the columns that were not recognised."""
+    """The rows of a file, keyed by field name, with the columns that were not recognised.
 
-    rows: list[tuple[int, dict[str, str | None]]]
+    `rows` streams from the file: iterate it once. A problem found on the way (a cell too long, too many rows)
+    raises as it is reached, before the import has stored anything (every import is one transaction)."""
+
+    rows: Iterator[Row]
     sha256: str
     encoding: str
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding it was in. UTF-8 is tried first: GB18030 would also 'decode' most UTF-8."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+def _encoding_error(position: int) -> InvalidInput:
+    return InvalidInput(
+        "file.encoding",
+        f"文件编码无法识别（第 {position} 字节附近）：请保存为 UTF-8 或 GB18030",
+        f"Cannot tell the file's encoding (near byte {position}); save it as UTF-8 or GB18030",
+    )
+
+
+def _decodes_as(source: IO[bytes], encoding: str) -> int | None:
+    """None if the whole file decodes in `encoding`, else the byte offset near the first error."""
+    source.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
+        while chunk := source.read(CHUNK):
+            decoder.decode(chunk)
+            offset += len(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError as e:
+        return offset + max(e.start, 0)
+    return None
+
+
+def _digest(source: IO[bytes]) -> tuple[str, bytes]:
+    """The file's SHA-256 and its first bytes, read in chunks."""
+    source.seek(0)
+    digest = hashlib.sha256()
+    head = b""
+    while chunk := source.read(CHUNK):
+        head = head or chunk[:4]
+        digest.update(chunk)
+    return digest.hexdigest(), head
+
+
+def _csv_encoding(source: IO[bytes], head: bytes) -> str:
+    """UTF-8 is tried first: GB18030 would also 'decode' most UTF-8."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if _decodes_as(source, "utf-8") is None:
+        return "utf-8"
+    position = _decodes_as(source, "gb18030")
+    if position is not None:
+        raise _encoding_error(position)
+    return "gb18030"
+
+
+def _csv_rows(source: IO[bytes], encoding: str) -> Iterator[list[str]]:
+    source.seek(0)
+    text = io.TextIOWrapper(source, encoding=encoding, newline="")
+    first_line = text.readline(64 * 1024)
+    text.seek(0)
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        yield from reader
+    except UnicodeDecodeError as e:
+        raise _encoding_error(e.start) from None
+    except csv.Error as e:
+        row = reader.line_num
         raise InvalidInput(
-            "file.encoding",
-            f"文件编码无法识别（第 {e.start} 字节附近）：请保存为 UTF-8 或 GB18030",
-            f"Cannot tell the file's encoding (near byte {e.start}); save it as UTF-8 or GB18030",
+            "file.csv",
+            f"第 {row} 行附近无法按 CSV 读取：{e}",
+            f"Row {row} or near it cannot be read as CSV: {e}",
         ) from None
+
+
+def check_zip(source: IO[bytes], limits: Limits) -> None:
+    """Refuse an XLSX whose members would unpack to more than the limit, or unpack far beyond their packed size."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise InvalidInput("file.xlsx", f"无法读取 Excel 文件：{e}", f"Cannot read the Excel file: {e}") from None
+    total = sum(m.file_size for m in members)
+    swollen = [m for m in members if m.file_size > MiB and m.file_size > limits.ratio * max(m.compress_size, 1)]
+    if total > limits.unpacked_bytes or swollen:
+        mb = limits.unpacked_bytes // MiB
+        raise TooLarge(
+            "file.xlsx_unpacks_too_much",
+            f"Excel 文件解压后过大（{total // MiB} MB，上限 {mb} MB，或超过压缩大小的 {limits.ratio} 倍），"
+            "已拒绝：请另存为 CSV，或删去空行后重试",
+            f"The Excel file unpacks to too much ({total // MiB} MB against a limit of {mb} MB, or more than "
+            f"{limits.ratio} times its packed size) and was refused; save it as CSV, or delete the empty rows",
+        )
+
+
+def _xlsx_rows(source: IO[bytes], limits: Limits) -> Iterator[Sequence[object]]:
+    from openpyxl import load_workbook
+
+    check_zip(source, limits)
+    source.seek(0)
+    try:
+        book = load_workbook(source, read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+    except Exception as e:  # openpyxl raises many kinds for a damaged file
+        raise InvalidInput("file.xlsx", f"无法读取 Excel 文件：{e}", f"Cannot read the Excel file: {e}") from None
+    # the sheet's declared size is not trusted: rows are read as they are, not padded out to a claimed A1:XFD1048576
+    sheet.reset_dimensions()  # type: ignore[union-attr]
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    finally:
+        book.close()
 
 
 def _cell_text(value: object) -> str | None:
@@ -64,23 +185,32 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[str | None]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise InvalidInput("file.xlsx", f"无法读取 Excel 文件：{e}", f"Cannot read the Excel file: {e}") from None
-    sheet = book.worksheets[0]
-    for values in sheet.iter_rows(values_only=True):
-        yield [_cell_text(v) for v in values]
-    book.close()
-
-
-def _csv_rows(text: str) -> Iterator[list[str]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _bounded(raw: Iterable[Sequence[object]], limits: Limits) -> Iterator[list[str | None]]:
+    """The rows as text, refusing at the first row beyond the bounds (numbered as the spreadsheet shows it)."""
+    for number, values in enumerate(raw, start=1):
+        if number > limits.rows + 1:
+            raise TooLarge(
+                "file.too_many_rows",
+                f"文件超过 {limits.rows} 行的上限（空行也计入）：请拆分后分批导入",
+                f"The file has more than {limits.rows} rows (blank ones count too); split it and import it in parts",
+            )
+        cells = [_cell_text(v) for v in values]
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) > limits.columns:
+            raise InvalidInput(
+                "file.too_many_columns",
+                f"第 {number} 行有 {len(cells)} 列，超过 {limits.columns} 列的上限",
+                f"Row {number} has {len(cells)} columns, more than the limit of {limits.columns}",
+            )
+        for cell in cells:
+            if cell is not None and len(cell) > limits.cell_chars:
+                raise InvalidInput(
+                    "file.cell_too_long",
+                    f"第 {number} 行有一格超过 {limits.cell_chars} 个字符",
+                    f"Row {number} has a cell longer than {limits.cell_chars} characters",
+                )
+        yield cells
 
 
 def header_key(cell: str | None, names: Mapping[str, str]) -> str | None:
@@ -89,27 +219,52 @@ def header_key(cell: str | None, names: Mapping[str, str]) -> str | None:
     return names.get(nfkc(cell).strip().lower())
 
 
-def read_table(path: Path | str, names: Mapping[str, str], required: tuple[str, ...]) -> Table:
-    """Read a CSV or XLSX file; `names` maps accepted header texts (lower case) to field keys."""
+def read_table(
+    path: Path | str, names: Mapping[str, str], required: tuple[str, ...], *, limits: Limits | None = None
+) -> Table:
+    """Read a CSV or XLSX file; `names` maps accepted header texts (lower case) to field keys. The file stays
+    open while the rows are read."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        source = path.open("rb")
     except OSError as e:
         raise InvalidInput(
             "file.unreadable", f"无法读取文件 {path}：{e.strerror}", f"Cannot read the file {path}: {e.strerror}"
         ) from None
-    return parse_table(data, names, required, xlsx=path.suffix.lower() in (".xlsx", ".xlsm"))
+    try:
+        table = open_table(source, names, required, xlsx=path.suffix.lower() in (".xlsx", ".xlsm"), limits=limits)
+    except BaseException:
+        source.close()
+        raise
+    table.rows = _closing(table.rows, source)
+    return table
 
 
-def parse_table(data: bytes, names: Mapping[str, str], required: tuple[str, ...], *, xlsx: bool = False) -> Table:
-    digest = hashlib.sha256(data).hexdigest()
-    if xlsx or data.startswith(XLSX_MAGIC):
-        raw_rows: Iterator[list[str | None]] = _xlsx_rows(data)
+def _closing(rows: Iterator[Row], source: IO[bytes]) -> Iterator[Row]:
+    with source:
+        yield from rows
+
+
+def open_table(
+    source: IO[bytes],
+    names: Mapping[str, str],
+    required: tuple[str, ...],
+    *,
+    xlsx: bool = False,
+    limits: Limits | None = None,
+) -> Table:
+    """A table over a seekable binary file (an upload spooled to disk, an open file): the header is read and checked
+    now, the rows as they are iterated."""
+    limits = limits or Limits()
+    digest, head = _digest(source)
+    if xlsx or head.startswith(XLSX_MAGIC):
+        raw_rows: Iterator[Sequence[object]] = _xlsx_rows(source, limits)
         encoding = "xlsx"
     else:
-        text, encoding = decode(data)
-        raw_rows = iter(_csv_rows(text))  # type: ignore[arg-type]
-    header = next(raw_rows, None)
+        encoding = _csv_encoding(source, head)
+        raw_rows = _csv_rows(source, encoding)
+    lines = _bounded(raw_rows, limits)
+    header = next(lines, None)
     if header is None:
         raise InvalidInput("file.empty", "文件为空", "The file is empty")
     keys = [header_key(h, names) for h in header]
@@ -127,9 +282,48 @@ def parse_table(data: bytes, names: Mapping[str, str], required: tuple[str, ...]
             f"Required columns are missing: {', '.join(missing)} (the header is row 1)",
         )
     ignored = [h for h, k in zip(header, keys, strict=True) if k is None and h not in (None, "")]
-    rows: list[tuple[int, dict[str, str | None]]] = []
     pairs = [(i, k) for i, k in enumerate(keys) if k is not None]
-    for number, values in enumerate(raw_rows, start=2):
+    return Table(rows=_keyed(lines, pairs), sha256=digest, encoding=encoding, ignored_columns=[str(h) for h in ignored])
+
+
+def _keyed(lines: Iterator[list[str | None]], pairs: list[tuple[int, str]]) -> Iterator[Row]:
+    for number, values in enumerate(lines, start=2):
         n = len(values)
-        rows.append((number, {k: (values[i] if i < n else None) for i, k in pairs}))
-    return Table(rows=rows, sha256=digest, encoding=encoding, ignored_columns=[str(h) for h in ignored])
+        yield number, {k: (values[i] if i < n else None) for i, k in pairs}
+
+
+def parse_table(
+    data: bytes,
+    names: Mapping[str, str],
+    required: tuple[str, ...],
+    *,
+    xlsx: bool = False,
+    limits: Limits | None = None,
+) -> Table:
+    """A table from bytes already in memory (small files, tests)."""
+    return open_table(io.BytesIO(data), names, required, xlsx=xlsx, limits=limits)
+
+
+# --- writing: user text stays text -----------------------------------------------------------------------------
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell: text a spreadsheet would take for a formula gets a leading apostrophe (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    return [csv_cell(v) for v in values]
+
+
+def append_text_safe(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row to an openpyxl worksheet with every text cell stored as text: never a formula, and marked with
+    a quote prefix where it begins like one, so that editing the cell in Excel keeps it text."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if cell.value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True

@@ -12,7 +12,7 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.domain.units import PREFIX_LENGTH, Unit, UnitLevel, ancestors_of, level_of, normalize_code, parent_of
 from admitall.services.context import Actor, Context, not_found
-from admitall.services.tabular import read_table
+from admitall.services.tabular import Limits, read_table
 from admitall.store.uow import UnitOfWork
 
 UNIT_HEADERS = {
@@ -175,7 +175,7 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
 
 
 def import_units_file(ctx: Context, actor: Actor, path: Path | str) -> UnitImportSummary:
-    table = read_table(path, UNIT_HEADERS, ("code", "name"))
+    table = read_table(path, UNIT_HEADERS, ("code", "name"), limits=Limits.of(ctx.settings))
     return import_units(ctx, actor, table.rows)
 
 

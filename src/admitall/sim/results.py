@@ -17,6 +17,7 @@ from typing import Any
 from admitall.domain.people import Person, Placement, Status
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.services.context import Context
+from admitall.services.tabular import csv_cell
 from admitall.sim.city import SimCity
 from admitall.sim.epidemic import Agent
 from admitall.sim.scenario import Scenario
@@ -70,7 +71,7 @@ class Results:
         if flat:
             writer = csv.DictWriter(out, fieldnames=[k for columns in tops.values() for k in columns], restval="")
             writer.writeheader()
-            writer.writerows(flat)
+            writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in flat)
         return out.getvalue()
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
+from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, Unauthenticated
 from admitall.services import people
@@ -33,9 +35,8 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
     ctx = get_ctx(request)
-    form = await request.form()
     next_url = safe_next(str(form.get("next", "/")))
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, str(form.get("login_csrf", ""))):
@@ -67,9 +68,9 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+def logout(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     _actor, csrf = session(request)
-    await read_form(request, csrf)
+    read_form(posted, csrf)
     end_session(get_ctx(request), request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -161,9 +162,9 @@ def register_page(request: Request) -> Response:
 
 
 @router.post("/people/new")
-async def register_submit(request: Request) -> Response:
+def register_submit(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     try:
         result = people.register_person(get_ctx(request), actor, form, source="web")
     except AdmitAllError as e:
@@ -202,9 +203,9 @@ def _person_id(text: str) -> int:
 
 
 @router.post("/people/{person_id}/reclassify")
-async def reclassify_submit(request: Request, person_id: int) -> Response:
+def reclassify_submit(request: Request, person_id: int, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     people.reclassify_person(
         get_ctx(request),
         actor,
@@ -219,9 +220,9 @@ async def reclassify_submit(request: Request, person_id: int) -> Response:
 
 
 @router.post("/people/{person_id}/severity")
-async def severity_submit(request: Request, person_id: int) -> Response:
+def severity_submit(request: Request, person_id: int, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     people.change_person_severity(
         get_ctx(request),
         actor,

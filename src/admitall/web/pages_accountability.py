@@ -7,11 +7,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
 from admitall.api.errors import STATUS
+from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, parse_target
 from admitall.domain.errors import AdmitAllError, InvalidInput, NotFound
@@ -151,11 +153,11 @@ def _target(form: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/directives")
-async def directive_issue(request: Request) -> Response:
+def directive_issue(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     actor.require(Permission.ISSUE_DIRECTIVES)
-    chosen = [str(v) for v in (await request.form()).getlist("units") if str(v).strip()]
+    chosen = [str(v) for v in posted.getlist("units") if str(v).strip()]
     typed = [c for c in re.split(r"[\s,，;；、]+", form.get("unit_codes", "")) if c]
     broadcast = form.get("mode") == "broadcast"
     values = {**form, "units": chosen}
@@ -184,18 +186,18 @@ def _back(form: dict[str, str], flash: str) -> RedirectResponse:
 
 
 @router.post("/directives/recipients/{recipient_id}/acknowledge")
-async def directive_acknowledge(request: Request, recipient_id: int) -> Response:
+def directive_acknowledge(request: Request, recipient_id: int, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     directives.acknowledge(get_ctx(request), actor, recipient_id)
     return _back(form, "directive_acknowledged")
 
 
 @router.post("/directives/recipients/{recipient_id}/complete")
-async def directive_complete(request: Request, recipient_id: int) -> Response:
+def directive_complete(request: Request, recipient_id: int, posted: FormData = Depends(posted_form)) -> Response:
     """A refusal (no note, or a measurable target the registry does not show met) is the error page, with why."""
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     directives.complete(get_ctx(request), actor, recipient_id, form.get("note", ""))
     return _back(form, "directive_completed")
 
@@ -235,9 +237,9 @@ def officials_page(request: Request, flash: str = "") -> Response:
 
 
 @router.post("/officials")
-async def official_add(request: Request) -> Response:
+def official_add(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     actor.require(Permission.MANAGE_OFFICIALS)
     try:
         officials.add_official(
@@ -258,9 +260,9 @@ async def official_add(request: Request) -> Response:
 
 
 @router.post("/officials/lead")
-async def official_lead(request: Request) -> Response:
+def official_lead(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     actor.require(Permission.MANAGE_OFFICIALS)
     ctx = get_ctx(request)
     try:

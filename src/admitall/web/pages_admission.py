@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
 from admitall.domain.intake import HEADERS
@@ -13,7 +15,7 @@ from admitall.services import admission
 from admitall.services.backlog import backlog
 from admitall.services.facilities import FACILITY_HEADERS, import_facilities, list_facilities, occupancy, set_beds
 from admitall.services.registration import register_batch
-from admitall.services.tabular import parse_table
+from admitall.services.tabular import Limits, open_table
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
@@ -37,12 +39,11 @@ def dispatch_page(request: Request, confirmed: int | None = None, skipped: int |
 
 
 @router.post("/dispatch/confirm")
-async def dispatch_confirm(request: Request) -> Response:
+def dispatch_confirm(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    await read_form(request, csrf)
-    form = await request.form()
+    read_form(posted, csrf)
     items = []
-    for value in form.getlist("item"):
+    for value in posted.getlist("item"):
         person, facility, bed_type, version = str(value).split("|")
         items.append(admission.Confirmation(int(person), facility, bed_type, int(version)))
     result = admission.confirm(get_ctx(request), actor, items, lang=request_lang(request))
@@ -71,9 +72,11 @@ def desk_page(request: Request, code: str, flash: str = "") -> Response:
 
 
 @router.post("/facilities/{code}/people/{person_id}/{step}")
-async def desk_submit(request: Request, code: str, person_id: int, step: str) -> Response:
+def desk_submit(
+    request: Request, code: str, person_id: int, step: str, posted: FormData = Depends(posted_form)
+) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     ctx = get_ctx(request)
     version = int(form["version"]) if form.get("version") else None
     if step == "outcome":
@@ -86,9 +89,9 @@ async def desk_submit(request: Request, code: str, person_id: int, step: str) ->
 
 
 @router.post("/facilities/{code}/beds/{bed_type}")
-async def beds_submit(request: Request, code: str, bed_type: str) -> Response:
+def beds_submit(request: Request, code: str, bed_type: str, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     set_beds(
         get_ctx(request),
         actor,
@@ -125,27 +128,28 @@ def imports_page(request: Request) -> Response:
 
 
 @router.post("/imports/{kind}")
-async def imports_submit(request: Request, kind: str) -> Response:
+def imports_submit(request: Request, kind: str, posted: FormData = Depends(posted_form)) -> Response:
     """Upload a persons or facilities file: the same import, the same accounting, as the CLI and the API."""
     actor, csrf = session(request)
-    await read_form(request, csrf)
-    form = await request.form()
-    upload = form.get("file")
+    form = read_form(posted, csrf)
+    upload = posted.get("file")
     if upload is None or isinstance(upload, str):
         raise InvalidInput("import.no_file", "请选择要导入的文件", "Choose a file to import", field="file")
-    name, data = upload.filename or "upload", await upload.read()
+    name = upload.filename or "upload"
     ctx = get_ctx(request)
-    xlsx = name.lower().endswith(".xlsx")
+    xlsx, limits = name.lower().endswith(".xlsx"), Limits.of(ctx.settings)
     if kind == "persons":
         actor.require(Permission.IMPORT_PERSONS)
-        table = parse_table(data, HEADERS, ("name", "category", "unit_code"), xlsx=xlsx)
+        table = open_table(upload.file, HEADERS, ("name", "category", "unit_code"), xlsx=xlsx, limits=limits)
         summary = register_batch(
-            ctx, actor, table.rows, source=str(form.get("source") or name), filename=name, sha256=table.sha256
+            ctx, actor, table.rows, source=form.get("source") or name, filename=name, sha256=table.sha256
         )
         result = summary.as_dict(request_lang(request))
     elif kind == "facilities":
         actor.require(Permission.MANAGE_FACILITIES)
-        table = parse_table(data, FACILITY_HEADERS, ("code", "name", "type", "unit_code"), xlsx=xlsx)
+        table = open_table(
+            upload.file, FACILITY_HEADERS, ("code", "name", "type", "unit_code"), xlsx=xlsx, limits=limits
+        )
         result = import_facilities(ctx, actor, table.rows).as_dict()
         lang = request_lang(request)
         for r in result["rejections"]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.reporting import FIELD_FIGURES
@@ -65,9 +67,9 @@ def _reported(form: dict[str, str]) -> dict[str, object]:
 
 
 @router.post("/reports/new")
-async def report_submit(request: Request) -> Response:
+def report_submit(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     ctx = get_ctx(request)
     problems = [
         {
@@ -123,9 +125,9 @@ def alerts_page(request: Request, all: bool = False) -> Response:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def alert_ack(request: Request, alert_id: int) -> Response:
+def alert_ack(request: Request, alert_id: int, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     watch.acknowledge(get_ctx(request), actor, alert_id, form.get("note") or None)
     return RedirectResponse(safe_next(form.get("next") or "/alerts"), status_code=303)
 
@@ -140,8 +142,8 @@ def problems_page(request: Request, status: str = "open") -> Response:
 
 
 @router.post("/problems/{problem_id}/resolve")
-async def problem_resolve(request: Request, problem_id: int) -> Response:
+def problem_resolve(request: Request, problem_id: int, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
-    form = await read_form(request, csrf)
+    form = read_form(posted, csrf)
     watch.resolve_problem(get_ctx(request), actor, problem_id, form.get("note", ""))
     return RedirectResponse("/problems", status_code=303)

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
 from admitall.domain.access import Permission, Role
@@ -115,8 +116,8 @@ def session(request: Request) -> tuple[Actor, str]:
     return session_actor(get_ctx(request), cookie)
 
 
-async def read_form(request: Request, csrf: str) -> dict[str, str]:
-    form = await request.form()
+def read_form(form: FormData, csrf: str) -> dict[str, str]:
+    """The text fields of a posted form (see `posted_form`), once its CSRF token is the session's."""
     sent = str(form.get("csrf_token", ""))
     if not hmac.compare_digest(sent, csrf):
         raise Unauthenticated(
@@ -124,7 +125,7 @@ async def read_form(request: Request, csrf: str) -> dict[str, str]:
             "表单已过期或来源不明，请刷新页面后重试",
             "The form has expired or did not come from this site; reload and try again",
         )
-    return {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
 
 
 def error_page(request: Request, status: int, error: dict[str, Any]) -> Response:
