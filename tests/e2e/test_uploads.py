@@ -1,0 +1,153 @@
+"""Uploads against a real server: a body over the limit is refused with 413 while it streams in (with or without a
+Content-Length), a zip bomb is refused, and a long import does not hold up anyone else's request."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import uvicorn
+from openpyxl import Workbook
+
+from admitall.api.app import create_app
+from admitall.clock import ManualClock
+from admitall.store.db import init_database
+from tests.conftest import make_ctx
+from tests.e2e.conftest import World, _free_port, _seed
+from tests.factories import DAZHI_1
+
+LIMIT_MB = 8
+HEADER = "name,category,unit_code,phone\n"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    path = tmp_path_factory.mktemp("uploads") / "admitall.db"
+    clock = ManualClock(datetime(2020, 2, 10, 2, 0, tzinfo=UTC))
+    ctx = make_ctx(f"sqlite:///{path}", clock)
+    ctx.settings = ctx.settings.model_copy(update={"max_upload_mb": LIMIT_MB})
+    init_database(ctx.engine)
+    ids = _seed(ctx)
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.02)
+    yield World(f"http://127.0.0.1:{port}", ctx, clock, ids)
+    uv.should_exit = True
+    thread.join(timeout=10)
+    ctx.engine.dispose()
+
+
+def persons_csv(rows: int, start: int = 0) -> bytes:
+    lines = [f"人{n},contact,{DAZHI_1},139{n:08d}\n" for n in range(start, start + rows)]
+    return (HEADER + "".join(lines)).encode()
+
+
+def oversized(extra_mb: int = 1) -> bytes:
+    """A valid persons CSV just over the limit."""
+    data = persons_csv(10)
+    return data + b"#" * ((LIMIT_MB + extra_mb) * 1024 * 1024 - len(data))
+
+
+def test_an_api_upload_over_the_limit_is_refused_with_413_in_the_users_language(server):
+    with server.client("admin") as admin:
+        refused = admin.post("/api/persons/import", files={"file": ("big.csv", oversized())})
+        assert refused.status_code == 413
+        error = refused.json()["error"]
+        assert error["code"] == "upload.too_large" and f"{LIMIT_MB} MB" in error["zh"]
+        english = admin.post(
+            "/api/persons/import?lang=en", files={"file": ("big.csv", oversized())}, headers={"Accept-Language": "en"}
+        )
+        assert english.status_code == 413 and "larger than the 8 MB limit" in english.json()["error"]["message"]
+        assert admin.get("/api/persons", params={"q": "人1"}).json()["total"] == 0  # nothing of it was stored
+
+
+def test_a_streamed_body_without_content_length_is_cut_off_at_the_limit(server):
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        boundary = b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+        yield boundary + persons_csv(10)
+        for _ in range(4 * LIMIT_MB):  # four times the limit, if it were all read
+            sent += 1
+            yield b"#" * (1024 * 1024)
+        yield b"\r\n--x--\r\n"
+
+    token = server.token("admin")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        try:
+            refused = client.post(
+                "/api/persons/import",
+                content=chunks(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=x"},
+            )
+        except httpx.TransportError:  # the server may close while the client is still sending: nothing was read
+            refused = None
+        if refused is not None:
+            assert "content-length" not in refused.request.headers
+            assert refused.status_code == 413 and refused.json()["error"]["code"] == "upload.too_large"
+    assert sent < 4 * LIMIT_MB  # the server stopped reading well before the end
+
+
+def test_a_page_upload_over_the_limit_is_a_page_saying_so(server):
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        client.cookies.set("lang", "en")
+        refused = client.post("/imports/persons", files={"file": ("big.csv", oversized())})
+    assert refused.status_code == 413 and refused.headers["content-type"].startswith("text/html")
+    assert "larger than the 8 MB limit" in refused.text
+
+
+def test_an_xlsx_zip_bomb_is_refused_with_a_clear_message(server):
+    book = Workbook()
+    book.active.append(["name", "category", "unit_code"])
+    out = io.BytesIO()
+    book.save(out)
+    source, bomb = zipfile.ZipFile(out), io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"</sheetData>", b"<row/>" * 3_000_000 + b"</sheetData>")
+            target.writestr(item.filename, body)
+    assert len(bomb.getvalue()) < 100_000
+    with server.client("admin") as admin:
+        refused = admin.post(
+            "/api/persons/import?lang=en",
+            files={"file": ("bomb.xlsx", bomb.getvalue())},
+            headers={"Accept-Language": "en"},
+        )
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "file.xlsx_unpacks_too_much"
+    assert "unpacks to too much" in refused.json()["error"]["message"]
+
+
+def test_other_requests_are_answered_while_a_big_import_runs(server):
+    """Ordering, not timing: several quick requests are answered before the import's own answer arrives."""
+    token = server.token("admin")
+    answer: dict[str, httpx.Response] = {}
+
+    def import_big() -> None:
+        with httpx.Client(base_url=server.url, timeout=300, headers={"Authorization": f"Bearer {token}"}) as c:
+            answer["import"] = c.post("/api/persons/import", files={"file": ("big.csv", persons_csv(40_000, 1000))})
+
+    importing = threading.Thread(target=import_big)
+    importing.start()
+    answered_meanwhile = 0
+    with httpx.Client(base_url=server.url, timeout=300, headers={"Authorization": f"Bearer {token}"}) as quick:
+        while importing.is_alive() and answered_meanwhile < 20:
+            assert quick.get("/api/units/root").status_code == 200
+            if importing.is_alive():
+                answered_meanwhile += 1
+    importing.join()
+    assert answered_meanwhile == 20, "the quick requests waited for the import"
+    assert answer["import"].status_code == 200, answer["import"].text
+    assert answer["import"].json()["accepted"] == 40_000
