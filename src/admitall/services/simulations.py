@@ -147,9 +147,25 @@ def _load(ctx: Context, run_id: int) -> dict[str, Any]:
     return row
 
 
+def _scenario(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's scenario as recorded, with every listed field there from its checked column — a run recorded
+    without one (the demo's has no wall time: it is played, not timed) reads back with it as none."""
+    return {
+        **row["scenario"],
+        "name": row["scenario_name"],
+        "title_zh": row["title_zh"],
+        "title_en": row["title_en"],
+        "start": row["start"].isoformat(),
+        "days": row["days"],
+        "seed": row["seed"],
+        "settings": row["settings"],
+        "wall_seconds": row["wall_seconds"],
+    }
+
+
 def _results(row: Mapping[str, Any]) -> Results:
     return Results(
-        scenario=row["scenario"],
+        scenario=_scenario(row),
         summary=row["summary"],
         daily=row["daily"],
         hourly=row["hourly"],
@@ -200,7 +216,7 @@ def compare_runs(ctx: Context, actor: Actor, a: int, b: int) -> dict[str, Any]:
     base, variant = _load(ctx, a), _load(ctx, b)
     result = compare(_results(base), _results(variant))
     hourly = [
-        {"hour": x["hour"], "past_sla": [x["past_sla"], y["past_sla"]]}
+        {"hour": x["hour"], "past_sla": [x.get("past_sla"), y.get("past_sla")]}
         for x, y in zip(base["hourly"], variant["hourly"], strict=False)
     ]
     only_a = [s for s in base["settings"] if s not in variant["settings"]]

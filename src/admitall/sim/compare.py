@@ -9,6 +9,12 @@ from admitall.sim.results import Results
 COMPARED = ("deaths_waiting", "deaths_in_bed", "deaths", "admitted", "peak_past_sla", "hours_to_clear_backlog")
 
 
+def _queued(day: dict[str, Any]) -> int | None:
+    """All waiting that day; none if the run did not count them (a recorded run may lack any figure)."""
+    queue = day.get("queue")
+    return sum(queue.values()) if isinstance(queue, dict) else None
+
+
 def compare(base: Results, variant: Results) -> dict[str, Any]:
     """Each headline figure of both runs and the difference (variant − base); the daily deaths while waiting
     and people past their SLA of both, for the charts."""
@@ -19,9 +25,9 @@ def compare(base: Results, variant: Results) -> dict[str, Any]:
     days = [
         {
             "day": x["day"],
-            "deaths_waiting": [x["deaths_waiting"], y["deaths_waiting"]],
-            "past_sla": [x["past_sla"], y["past_sla"]],
-            "queue": [sum(x["queue"].values()), sum(y["queue"].values())],
+            "deaths_waiting": [x.get("deaths_waiting"), y.get("deaths_waiting")],
+            "past_sla": [x.get("past_sla"), y.get("past_sla")],
+            "queue": [_queued(x), _queued(y)],
         }
         for x, y in zip(base.daily, variant.daily, strict=False)
     ]

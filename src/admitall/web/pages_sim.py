@@ -44,9 +44,42 @@ WAIT_FIGURES = ("n", "median_h", "p90_h", "max_h", "past_sla")
 TICK_HOURS = (1, 2, 3, 6, 12, 24, 48, 72, 168, 336, 720)
 
 
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def sim_time(value: str | None) -> str:
-    """A simulated moment as the run wrote it, in the simulated city's own time: 'YYYY-MM-DD HH:MM'."""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    """A simulated moment as the run wrote it, in the simulated city's own time: 'YYYY-MM-DD HH:MM' (what the
+    run wrote, if it is not a moment)."""
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else str(value or "")
+
+
+def _figure(row: Any, *keys: str) -> Any:
+    """A figure of a recorded row, `None` where the run did not record it (a recorded run is read whatever it
+    lacks: older runs, the demo's played run, results kept by hand)."""
+    for key in keys:
+        if not isinstance(row, dict):
+            return None
+        row = row.get(key)
+    return row
+
+
+def _queued(row: Any, category: str) -> Any:
+    """People of a category waiting that day: none on a day the run did not count, 0 for a category that first
+    appears later."""
+    queue = _figure(row, "queue")
+    return queue.get(category, 0) if isinstance(queue, dict) else None
+
+
+def _total(row: Any, key: str) -> int | float | None:
+    parts = _figure(row, key)
+    if not isinstance(parts, dict):
+        return None
+    return sum(v for v in parts.values() if isinstance(v, int | float))
 
 
 def hour_ticks(hours: list[str], room: float = 640) -> list[int]:
@@ -55,22 +88,25 @@ def hour_ticks(hours: list[str], room: float = 640) -> list[int]:
     if not hours:
         return []
     fits = max(2, int(room // (text_width("2020-01-20 00:00") + 14)))
-    moments = [datetime.fromisoformat(h) for h in hours]
+    moments = [_moment(h) for h in hours]
     for step in TICK_HOURS:
         if len(hours) / step <= fits:
             break
-    first_day = moments[0].date()
+    first_day = next((m.date() for m in moments if m is not None), None)
+    if first_day is None:
+        return []
     return [
         i
         for i, m in enumerate(moments)
-        if m.minute == 0
+        if m is not None
+        and m.minute == 0
         and (m.hour % step == 0 if step < 24 else m.hour == 0 and (m.date() - first_day).days % (step // 24) == 0)
     ]
 
 
 def _kinds(rows: list[dict[str, Any]], key: str, order: tuple[str, ...]) -> list[str]:
     """The keys of a nested figure that any row has, in `order` first, the rest as they come."""
-    seen = dict.fromkeys(k for r in rows for k in r.get(key, {}))
+    seen = dict.fromkeys(k for r in rows if isinstance(r.get(key), dict) for k in r[key])
     return [k for k in order if k in seen] + [k for k in seen if k not in order]
 
 
@@ -84,8 +120,8 @@ def run_charts(data: dict[str, Any], lang: str) -> dict[str, Any]:
     day_axis, people = t("sim_axis_day"), t("sim_axis_people")
     categories = _kinds(daily, "queue", tuple(c.value for c in FOUR_CATEGORIES))
     queue = [
-        *(Series(_status_label(c, lang), [r.get("queue", {}).get(c, 0) for r in daily]) for c in categories),
-        Series(t("sim_total"), [sum(r.get("queue", {}).values()) for r in daily], colour="#1b1f24", dash="1 3"),
+        *(Series(_status_label(c, lang), [_queued(r, c) for r in daily]) for c in categories),
+        Series(t("sim_total"), [_total(r, "queue") for r in daily], colour="#1b1f24", dash="1 3"),
     ]
     charts: dict[str, Any] = {
         "queue": line_chart(
@@ -103,7 +139,7 @@ def run_charts(data: dict[str, Any], lang: str) -> dict[str, Any]:
             title=t("sim_chart_past_sla"),
             summary=t("sim_chart_past_sla_desc"),
             x_labels=hours,
-            series=[Series(t("sim_past_sla"), [r["past_sla"] for r in hourly], colour="#D55E00")],
+            series=[Series(t("sim_past_sla"), [_figure(r, "past_sla") for r in hourly], colour="#D55E00")],
             x_title=t("sim_axis_hour"),
             y_title=people,
             ticks=hour_ticks([r["hour"] for r in hourly]),
@@ -114,9 +150,9 @@ def run_charts(data: dict[str, Any], lang: str) -> dict[str, Any]:
             title=t("sim_chart_flows"),
             x_labels=days,
             series=[
-                Series(t("sim_identified"), [r["identified"] for r in daily]),
-                Series(t("sim_admitted"), [r["admitted"] for r in daily]),
-                Series(t("sim_deaths_waiting"), [r["deaths_waiting"] for r in daily]),
+                Series(t("sim_identified"), [_figure(r, "identified") for r in daily]),
+                Series(t("sim_admitted"), [_figure(r, "admitted") for r in daily]),
+                Series(t("sim_deaths_waiting"), [_figure(r, "deaths_waiting") for r in daily]),
             ],
             x_title=day_axis,
             y_title=people,
@@ -127,8 +163,8 @@ def run_charts(data: dict[str, Any], lang: str) -> dict[str, Any]:
             title=t("sim_chart_deaths"),
             x_labels=days,
             series=[
-                Series(t("sim_deaths_waiting"), [r["deaths_waiting"] for r in daily], colour="#D55E00"),
-                Series(t("sim_deaths_in_bed"), [r["deaths_in_bed"] for r in daily], colour="#0072B2"),
+                Series(t("sim_deaths_waiting"), [_figure(r, "deaths_waiting") for r in daily], colour="#D55E00"),
+                Series(t("sim_deaths_in_bed"), [_figure(r, "deaths_in_bed") for r in daily], colour="#0072B2"),
             ],
             x_title=day_axis,
             y_title=people,
@@ -139,8 +175,8 @@ def run_charts(data: dict[str, Any], lang: str) -> dict[str, Any]:
             title=t("sim_chart_reports"),
             x_labels=days,
             series=[
-                Series(t("sim_completeness"), [r.get("reports", {}).get("completeness") for r in daily]),
-                Series(t("sim_timeliness"), [r.get("reports", {}).get("timeliness") for r in daily]),
+                Series(t("sim_completeness"), [_figure(r, "reports", "completeness") for r in daily]),
+                Series(t("sim_timeliness"), [_figure(r, "reports", "timeliness") for r in daily]),
             ],
             x_title=day_axis,
             y_title=t("sim_axis_percent"),
@@ -151,16 +187,16 @@ def run_charts(data: dict[str, Any], lang: str) -> dict[str, Any]:
     beds: list[Markup] = []
     for bed in _kinds(daily, "beds", tuple(b.value for b in BedType)):
         name = _bed_label(bed, lang)
-        rows = [r.get("beds", {}).get(bed) for r in daily]
+        rows = [_figure(r, "beds", bed) for r in daily]
         beds.append(
             line_chart(
                 f"chart-beds-{bed}",
                 title=name,
                 x_labels=days,
                 series=[
-                    Series(t("sim_occupied"), [b["occupied"] if b else None for b in rows], colour="#0072B2"),
-                    Series(t("sim_reserved"), [b.get("reserved") if b else None for b in rows], colour="#E69F00"),
-                    Series(t("sim_capacity"), [b["capacity"] if b else None for b in rows], colour="#5b6572"),
+                    Series(t("sim_occupied"), [_figure(b, "occupied") for b in rows], colour="#0072B2"),
+                    Series(t("sim_reserved"), [_figure(b, "reserved") for b in rows], colour="#E69F00"),
+                    Series(t("sim_capacity"), [_figure(b, "capacity") for b in rows], colour="#5b6572"),
                 ],
                 x_title=day_axis,
                 y_title=t("sim_axis_beds"),
@@ -185,7 +221,7 @@ def _bed_label(value: str, lang: str) -> str:
 
 def _class_order(waits: dict[str, Any]) -> list[str]:
     order = [c.value for c in PriorityClass]
-    return [c for c in order if c in waits] + sorted(c for c in waits if c not in order)
+    return [c for c in order if c in waits] + sorted(str(c) for c in waits if c not in order)
 
 
 def helpers() -> dict[str, Any]:
