@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from admitall.domain.access import Role
 from admitall.services import reporting, watch
@@ -109,10 +110,8 @@ def test_the_open_screen_follows_the_registry_without_reloading(page, broken_lin
     page.evaluate("window.__same_page = true")
     row = person_row(name="赵六", id_number=id_number(seq=77), phone="13900000077", category="contact")
     register_batch(world.ctx, cli_actor(), [(2, row)], source="e2e")
-    page.wait_for_function(
-        f"document.querySelector(\"[data-figure='categories.now.contact']\").textContent.trim() === '{before + 1}'",
-        timeout=15_000,
-    )
+    # expect() polls without evaluating a string in the page, which the pages' CSP (no unsafe-eval) refuses
+    expect(page.locator("[data-figure='categories.now.contact']")).to_have_text(str(before + 1), timeout=15_000)
     assert page.evaluate("window.__same_page") is True  # updated in place, not reloaded
     assert "更新" in page.locator("#live-status").inner_text()
 

@@ -20,6 +20,7 @@ from admitall.api import (
     routes_simulation,
 )
 from admitall.api.errors import install_error_handlers
+from admitall.api.security_headers import install_security_headers
 from admitall.api.uploads import BodyLimit
 from admitall.services.context import Context, make_context
 from admitall.services.watch import run_every_minute
@@ -60,6 +61,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     )
     app.state.ctx = context
     install_error_handlers(app)
+    install_security_headers(app)
     app.add_middleware(BodyLimit)
     app.include_router(routes_auth.router)
     app.include_router(routes_command.router)

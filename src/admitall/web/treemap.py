@@ -105,6 +105,14 @@ def ink_for(fill: str) -> str:
     return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
 
 
+def _swatch(colour: str) -> str:
+    """A legend's colour sample, filled by an SVG attribute: the pages allow no inline style."""
+    return (
+        f'<svg class="swatch" viewBox="0 0 1 1" preserveAspectRatio="none" aria-hidden="true">'
+        f'<rect width="1" height="1" fill="{colour}"/></svg>'
+    )
+
+
 def treemap(
     map_id: str,
     regions: Sequence[Region],
@@ -125,12 +133,8 @@ def treemap(
     lows: list[float | None] = [None, *bounds]
     highs: list[float | None] = [*bounds, None]
     for colour, low, high in zip(SCALE, lows, highs, strict=False):
-        legend_items.append(
-            f'<li><span class="swatch" style="background:{colour}" aria-hidden="true"></span>'
-            f"{escape(legend(low, high))}</li>"
-        )
-    swatch = f'<span class="swatch" style="background:{NO_VALUE}" aria-hidden="true"></span>'
-    legend_items.append(f"<li>{swatch}{escape(legend(None, None))}</li>")
+        legend_items.append(f"<li>{_swatch(colour)}{escape(legend(low, high))}</li>")
+    legend_items.append(f"<li>{_swatch(NO_VALUE)}{escape(legend(None, None))}</li>")
     return Markup(
         f'<figure class="map" id="{map_id}"><figcaption>{escape(title)}</figcaption>'
         f'<svg viewBox="0 0 {width} {height}" role="group" aria-label="{escape(title)}" '
