@@ -162,7 +162,7 @@ def import_persons_command(
         "rejects_file": str(rejects) if rejects else None,
     }
     lines = [
-        f"rows {summary.rows}: accepted {summary.accepted}, merged {summary.merged}, "
+        f"rows {summary.rows}: accepted {summary.accepted}, merged {summary.merged}, referred {summary.referred}, "
         f"rejected {summary.rejected} (blank rows skipped: {summary.blank_rows})"
     ]
     lines += [f"  row {r.row} [{r.fields()}]: {r.reason(lang)}" for r in summary.rejections[:20]]

@@ -234,4 +234,4 @@ def test_the_same_new_person_registered_by_two_batches_at_once_is_never_stored_t
     # SQLite queues the second writer until the first commits, so it merges; PostgreSQL lets it run into the
     # unique index, and it is refused as a conflict with nothing stored
     assert outcome["second"] == ("merged" if registry.engine.dialect.name == "sqlite" else "conflict")
-    assert people.search_people(registry, cli_actor(), q=id_number(seq=77))["total"] == 1
+    assert people.search_people(registry, officer(), q=id_number(seq=77))["total"] == 1

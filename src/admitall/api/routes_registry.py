@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
@@ -106,9 +106,18 @@ def search(
     )
 
 
-@router.post("/persons", status_code=201, summary="Register a person (or merge into the same person)")
-def register(body: PersonIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return people.register_person(ctx, actor, body.model_dump(), source="api")
+@router.post(
+    "/persons",
+    status_code=201,
+    summary="Register a person (or merge into the same person); 202 when referred to the person's own unit",
+)
+def register(
+    body: PersonIn, response: Response, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    result = people.register_person(ctx, actor, body.model_dump(), source="api")
+    if result["outcome"] == "referred":
+        response.status_code = 202
+    return result
 
 
 @router.post("/persons/import", summary="Import a persons file (CSV or XLSX); one transaction")

@@ -103,6 +103,15 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# roles whose view of people is their facility's desk, not their jurisdiction: an admissions desk sees the people
+# its facility has had (assigned to it, on the way, in it, discharged or moved on from it) and nobody else
+DESK_ONLY: frozenset[Role] = frozenset({Role.FACILITY_OFFICER})
+
+
+def sees_people_at_desk_only(role: Role) -> bool:
+    return role in DESK_ONLY
+
+
 def can(role: Role, permission: Permission) -> bool:
     return permission in GRANTS[role]
 

@@ -19,7 +19,7 @@ from admitall.domain.units import ancestors_of
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.facilities import facility_view
-from admitall.services.people import load_person, person_view
+from admitall.services.people import load_person, people_desk, person_view
 from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
 
@@ -334,7 +334,10 @@ def desk(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
     """A facility's admissions desk: who is expected, who is here (and who must move on), and the beds."""
     with ctx.uow(write=actor.can(Permission.SEE_PERSONAL_DATA)) as uow:
         facility = uow.facilities.get(code)
-        if facility is None or not (actor.covers(facility.unit_code) or actor.facility_code == code):
+        # a facility's desk sees the people of its own facility only (people_desk); others, their jurisdiction's
+        desk_of = people_desk(actor)
+        here = actor.facility_code == code if desk_of is None else desk_of == code
+        if facility is None or not (here or (desk_of is None and actor.covers(facility.unit_code))):
             raise not_found("facility", code)
         actor.require(Permission.VIEW_PERSONS)
         people = uow.persons.at_facility(code)

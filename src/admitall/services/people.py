@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from admitall.domain.access import Permission
+from admitall.domain.access import Permission, sees_people_at_desk_only
 from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import mask_document, mask_phone, nfkc, normalize_phone, parse_document
 from admitall.domain.intake import FieldProblem, parse_datetime, parse_severity, parse_status
@@ -93,9 +93,19 @@ def _audit_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: list[Person
         )
 
 
+def people_desk(actor: Actor) -> str | None:
+    """The facility through which alone the actor sees people (a facility officer's desk: domain.access), or
+    None where the jurisdiction decides. A desk role without a facility sees nobody; the console and the twin,
+    acting over the whole registry (no unit), are not narrowed."""
+    if actor.unit_code is None or not sees_people_at_desk_only(actor.role):
+        return None
+    return actor.facility_code or ""
+
+
 def load_person(uow: UnitOfWork, actor: Actor, person_id: int) -> Person:
-    """The person if within the actor's jurisdiction (or at their facility's desk); otherwise not found."""
-    person = uow.persons.get(person_id, within=actor.unit_code, facility=actor.facility_code)
+    """The person if within the actor's jurisdiction (for a facility's desk: among the people its facility has
+    had); otherwise not found."""
+    person = uow.persons.get(person_id, within=actor.unit_code, facility=people_desk(actor))
     if person is None:
         raise not_found("person", person_id)
     return person
@@ -143,18 +153,34 @@ def search_people(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Search by name (part of it), full document number or phone, within the actor's jurisdiction."""
+    """Search by name (part of it), full document number or phone, within the actor's jurisdiction (a facility's
+    desk: among the people its facility has had). A role that sees personal data masked searches by name only:
+    a query with a digit in it finds nobody for them, and the answer carries a note that says so."""
     actor.require(Permission.VIEW_PERSONS)
-    root = actor.scoped(unit) if unit else actor.unit_code
+    desk = people_desk(actor)
+    root = actor.scoped(unit) if unit else (None if desk is not None else actor.unit_code)
     filters = _query_filters(q)
+    note = None
+    if not _unmasked(actor) and ("phone" in filters or "document" in filters):
+        note = {"code": "search.name_only", "zh": _NAME_ONLY[0], "en": _NAME_ONLY[1]}
     for value, allowed in ((status, Status), (placement, Placement), (severity, Severity)):
         if value and value not in {m.value for m in allowed}:
             raise InvalidInput("search.bad_filter", f"筛选条件无效：{value}", f"Invalid filter value: {value}")
     limit = max(1, min(limit, 500))
     with ctx.uow(write=_unmasked(actor)) as uow:
-        people, total = uow.persons.search(
-            root, status=status, placement=placement, severity=severity, limit=limit, offset=max(offset, 0), **filters
-        )
+        people: list[Person] = []
+        total = 0
+        if note is None:
+            people, total = uow.persons.search(
+                root,
+                status=status,
+                placement=placement,
+                severity=severity,
+                facility=desk,
+                limit=limit,
+                offset=max(offset, 0),
+                **filters,
+            )
         names = uow.units.names(p.unit_code for p in people)
         _audit_read(ctx, uow, actor, people, "search_persons")
         uow.commit()
@@ -164,11 +190,19 @@ def search_people(
         "limit": limit,
         "offset": offset,
         "people": [person_view(p, names, unmasked=_unmasked(actor), now=now) for p in people],
+        "note": note,
     }
 
 
+_NAME_ONLY = (
+    "您的角色只能按姓名查找人员；按证件号码或手机号查找不返回任何人。",
+    "Your role searches people by name only; a document number or phone finds nobody.",
+)
+
+
 def _query_filters(q: str) -> dict[str, str]:
-    """A query that is a valid document number searches documents; a mobile number, phones; else names."""
+    """A query that is a valid document number searches documents; a mobile number, phones; anything else with a
+    digit in it, documents as typed; else names."""
     text = nfkc(q).replace(" ", "")
     if not text:
         return {}
@@ -265,11 +299,19 @@ def register_person(
     ctx: Context, actor: Actor, fields: Mapping[str, str | None], *, source: str = "api"
 ) -> dict[str, Any]:
     """Register one person (or merge into the same person already registered). A bad field is an error that
-    names every field at fault; nothing is stored."""
+    names every field at fault; nothing is stored. The same person registered outside the actor's jurisdiction
+    is neither changed nor shown: the registration is referred to their unit (outcome "referred", no person)."""
     actor.require(Permission.REGISTER_PERSONS)
     summary = register_batch(ctx, actor, [(1, fields)], source=source)
     if summary.rejections:
         raise _field_errors(list(summary.rejections[0].problems))
+    if summary.referred:
+        return {
+            "outcome": "referred",
+            "person": None,
+            "message": {"zh": "已转交该人员所属单位核实", "en": "Referred to the person's own unit to check"},
+            "warnings": [{"field": w.field, "zh": w.zh, "en": w.en} for _, w in summary.warnings],
+        }
     person_id = summary.person_ids[1]
     result = get_person(ctx, actor, person_id)
     return {

@@ -20,6 +20,7 @@ from admitall.domain.people import Person, PersonEvent, Severity, Stamp, Status
 from admitall.services.admission import DESK_STEPS, check_at_desk, check_discharge, parse_outcome
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found
+from admitall.services.people import people_desk
 
 Command = Callable[[Person, Stamp], tuple[Person, PersonEvent]]
 
@@ -72,10 +73,12 @@ def _parse(enum: type[Status] | type[Severity], value: str | None, name: str) ->
     return found
 
 
-def _within_reach(actor: Actor, person: Person) -> bool:
-    """As for one person at a time: within the actor's jurisdiction, or bound for, in or leaving their desk."""
-    here = actor.facility_code is not None and actor.facility_code in (person.facility_code, person.held_facility_code)
-    return actor.covers(person.unit_code) or here
+def _within_reach(actor: Actor, person: Person, seen: set[int] | None) -> bool:
+    """As for one person at a time (services.people.load_person): within the actor's jurisdiction, or — for a
+    facility's desk — among the people `seen` at that facility."""
+    if seen is not None:
+        return person.id in seen
+    return actor.covers(person.unit_code)
 
 
 def apply_steps(ctx: Context, actor: Actor, steps: Iterable[Step], *, source: str, lang: str = "zh") -> StepsSummary:
@@ -85,10 +88,12 @@ def apply_steps(ctx: Context, actor: Actor, steps: Iterable[Step], *, source: st
     steps = list(steps)
     with ctx.uow(write=True) as uow:
         people = uow.persons.get_many(s.person_id for s in steps)
+        desk = people_desk(actor)
+        seen = uow.persons.seen_at(desk, people) if desk is not None else None
         for step in steps:
             person = summary.done.get(step.person_id) or people.get(step.person_id)
             try:
-                if person is None or not _within_reach(actor, person):
+                if person is None or not _within_reach(actor, person, seen):
                     raise not_found("person", step.person_id)
                 command = _command(actor, step, person)
                 with uow.conn.begin_nested():

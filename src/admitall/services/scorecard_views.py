@@ -12,6 +12,7 @@ from admitall.domain.facts import Fact, Kind, facts_of
 from admitall.domain.scoring import COMPONENTS, Scoring, scorecard
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services.context import Actor, Context, not_found
+from admitall.services.people import people_desk
 from admitall.services.reporting import _tree_root
 from admitall.services.scorecard_facts import load_facts, window_end
 from admitall.services.scorecards import _at, compute, day_window, today
@@ -306,4 +307,5 @@ def _people(uow: UnitOfWork, actor: Actor, facts: list[Fact]) -> dict[str, dict[
     if not actor.can(Permission.VIEW_PERSONS):
         return {}
     ids = sorted({int(f.ref) for f in facts[:FACT_LIMIT] if f.kind in _PERSON_KINDS})
-    return {str(pid): {"person_id": pid, "person_name": name} for pid, name in uow.persons.names(ids).items()}
+    names = uow.persons.names(ids, facility=people_desk(actor))  # a facility's desk: only the people it has had
+    return {str(pid): {"person_id": pid, "person_name": name} for pid, name in names.items()}

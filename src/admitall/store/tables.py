@@ -231,6 +231,8 @@ import_batches = Table(
     Column("accepted", Integer, nullable=False),
     Column("merged", Integer, nullable=False),
     Column("rejected", Integer, nullable=False),
+    # rows that matched a person outside the importer's jurisdiction, kept as referrals (tables_referrals)
+    Column("referred", Integer, nullable=False, server_default="0"),
     Column("actor", String(60), nullable=False),
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime(), nullable=False),
@@ -407,5 +409,6 @@ from admitall.store import (  # noqa: E402,F401
     tables_accountability,
     tables_bulletin,
     tables_census,
+    tables_referrals,
     tables_simulation,
 )

@@ -178,6 +178,11 @@ def register_submit(request: Request, posted: FormData = Depends(posted_form)) -
             csrf=csrf,
             status_code=422,
         )
+    if result["outcome"] == "referred":
+        # the same person belongs to another unit: the form comes back empty with a neutral notice, no person
+        values = {"unit_code": actor.unit_code or ""}
+        data = {"values": values, "error": None, "referred": result["message"][request_lang(request)]}
+        return render(request, "register.html", data, actor=actor, csrf=csrf, status_code=202)
     flash = "registered" if result["outcome"] == "accepted" else "merged"
     return RedirectResponse(f"/people/{result['person']['id']}?flash={flash}", status_code=303)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict
-from admitall.domain.intake import PersonInput, parse_person_input
+from admitall.domain.intake import HEADERS, PersonInput, parse_person_input
 from admitall.domain.lifecycle import identify
 from admitall.domain.merge import merge
 from admitall.domain.waits import wait_key
@@ -21,6 +21,7 @@ from admitall.services.context import Actor, Context
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
 from admitall.services.registration.summary import BatchSummary, Rejection
 from admitall.store.repositories.persons import NewPerson
+from admitall.store.repositories.referrals import NewReferral, ReferralRepository
 from admitall.store.uow import UnitOfWork
 
 # (stage, done, total); stages: "validating", "matching", "saving"
@@ -31,6 +32,7 @@ Valid = tuple[int, PersonInput, RawRow]
 # new people are written in chunks of this many as matching goes on
 SAVE_CHUNK = 5000
 PROGRESS_EVERY = 2000
+FIELDS = frozenset(HEADERS.values())
 
 
 @contextmanager
@@ -84,11 +86,12 @@ def register_batch(
             _Batch(ctx, actor, uow, source, filename, summary, progress).run(valid)
             summary.rejected = len(summary.rejections)
             summary.rejections.sort(key=lambda r: r.row)
-            assert summary.accepted + summary.merged + summary.rejected == summary.rows
+            assert summary.accepted + summary.merged + summary.referred + summary.rejected == summary.rows
             counts = {
                 "rows": summary.rows,
                 "accepted": summary.accepted,
                 "merged": summary.merged,
+                "referred": summary.referred,
                 "rejected": summary.rejected,
             }
             if filename:
@@ -158,6 +161,7 @@ class _Batch:
         self.source, self.filename = source, filename
         self.summary, self.progress = summary, progress
         self.now: datetime = ctx.clock.now()
+        self.referrals: list[NewReferral] = []
 
     def _load(self, valid: list[Valid]) -> tuple[Matcher, dict[int, Target]]:
         """Everyone already registered whom a row may be: by document, name and phone, or source reference."""
@@ -196,12 +200,17 @@ class _Batch:
                 pending = []
         self._flush(pending, ids, len(new), len(valid))
         self._save_changes(list(stored.values()), new)
+        self._save_referrals()
 
     def _take(self, row: int, item: PersonInput, raw: RawRow, matcher: Matcher) -> Target | None:
         """Match one valid row and apply it: a new person (returned), a merge or a rejection."""
-        target = matcher.find(item, self.source)
+        target, matched_by = matcher.find(item, self.source)
         source_key: Key | None = (self.source, item.source_ref) if item.source_ref else None
         owner = matcher.owner_of(source_key)
+        elsewhere = self._elsewhere(target) or self._elsewhere(owner)
+        if elsewhere is not None:
+            self._refer(row, item, raw, elsewhere, matched_by if elsewhere is target else "source")
+            return None
         if owner is not None and target is not None and owner is not target:
             self.summary.reject(
                 row,
@@ -233,6 +242,45 @@ class _Batch:
         target.rows.append(row)
         matcher.remember(target, source_key)
         return created
+
+    def _elsewhere(self, target: Target | None) -> Target | None:
+        """The target, if it is a person already stored outside the actor's jurisdiction."""
+        if target is None or target.stored is None or self.actor.covers(target.stored.unit_code):
+            return None
+        return target
+
+    def _refer(self, row: int, item: PersonInput, raw: RawRow, target: Target, matched_by: str) -> None:
+        """A row that is someone else's person: kept for that person's unit, told to the registrant as a count."""
+        assert target.stored is not None and target.stored_id is not None
+        fields = {k: str(v) for k, v in raw.items() if k in FIELDS and v is not None and str(v).strip()}
+        fields["identified_at"] = item.identified_at.isoformat()
+        self.referrals.append(
+            NewReferral(target.stored_id, target.stored.unit_code, matched_by, row if self.filename else None, fields)
+        )
+        self.summary.referred += 1
+
+    def _save_referrals(self) -> None:
+        ReferralRepository(self.uow.conn).add_many(
+            self.referrals,
+            by=self.actor.username,
+            unit=self.actor.unit_code,
+            at=self.now,
+            source=self.source,
+            filename=self.filename,
+        )
+        for referral in self.referrals:
+            # on the person's own unit's record, not the registrant's: only that unit may know who was matched
+            self.uow.audit.record(
+                self.now,
+                self.actor.username,
+                "refer_registration",
+                "person",
+                referral.person_id,
+                unit=referral.unit_code,
+                source=self.source,
+                filename=self.filename,
+                row=referral.row,
+            )
 
     def _flush(self, pending: list[Target], ids: Iterator[int], written: int, total: int) -> None:
         """Write new people; rows that merge into them later are saved as changes at the end."""

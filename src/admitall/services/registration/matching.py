@@ -42,20 +42,21 @@ class Matcher:
     def __init__(self, by_doc: dict[Key, Target], by_name_phone: dict[Key, Target], by_source: dict[Key, Target]):
         self.by_doc, self.by_name_phone, self.by_source = by_doc, by_name_phone, by_source
 
-    def find(self, item: PersonInput, source: str) -> Target | None:
+    def find(self, item: PersonInput, source: str) -> tuple[Target | None, str]:
+        """The person the registration belongs to, and what matched: document, name_phone or source."""
         doc, np_key = doc_key(item), name_phone_key(item)
         if doc is not None:
             if doc in self.by_doc:
-                return self.by_doc[doc]
+                return self.by_doc[doc], "document"
             # a registration with a document matches a name-and-phone record only if that record has none
             candidate = self.by_name_phone.get(np_key) if np_key else None
             if candidate is not None and candidate.person.details.document is None:
-                return candidate
+                return candidate, "name_phone"
         elif np_key is not None and np_key in self.by_name_phone:
-            return self.by_name_phone[np_key]
+            return self.by_name_phone[np_key], "name_phone"
         if item.source_ref is not None:
-            return self.by_source.get((source, item.source_ref))
-        return None
+            return self.by_source.get((source, item.source_ref)), "source"
+        return None, ""
 
     def owner_of(self, source_key: Key | None) -> Target | None:
         return self.by_source.get(source_key) if source_key else None

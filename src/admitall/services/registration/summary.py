@@ -1,4 +1,8 @@
-"""The accounting of a batch: every row accepted, merged or rejected, with the warnings said on the way."""
+"""The accounting of a batch: every row accepted, merged, referred or rejected, with the warnings said on the way.
+
+A row is *referred* when it matched a person outside the registrant's jurisdiction: it is kept for that person's
+own unit (services.referrals) and the accounting says nothing more about it — no person, no field, no warning.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +31,12 @@ class BatchSummary:
     rows: int = 0
     accepted: int = 0
     merged: int = 0
+    referred: int = 0
     rejected: int = 0
     blank_rows: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[tuple[int, FieldProblem]] = field(default_factory=list)
-    # row number → person id, for every row that was accepted or merged
+    # row number → person id, for every row that was accepted or merged (never for a referred row)
     person_ids: dict[int, int] = field(default_factory=dict)
     changed_existing: int = 0
 
@@ -43,6 +48,7 @@ class BatchSummary:
             "rows": self.rows,
             "accepted": self.accepted,
             "merged": self.merged,
+            "referred": self.referred,
             "rejected": self.rejected,
             "blank_rows_skipped": self.blank_rows,
             "existing_people_changed": self.changed_existing,

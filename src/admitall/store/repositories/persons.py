@@ -155,6 +155,16 @@ def at_facility(facility: str) -> ColumnElement[bool]:
     return or_(persons.c.facility_code == facility, persons.c.held_facility_code == facility)
 
 
+def seen_at_facility(facility: str) -> ColumnElement[bool]:
+    """People a facility has had: bound for, in or moving out of it now, or assigned to it at any time before
+    (and then admitted and discharged, transferred, refused or cancelled)."""
+    e = person_events.c
+    assigned = select(e.person_id).where(
+        e.kind == EventKind.ASSIGNED.value, e.data["facility_code"].as_string() == facility
+    )
+    return or_(at_facility(facility), persons.c.id.in_(assigned))
+
+
 def in_subtree(root: str | None) -> ColumnElement[bool]:
     """People in the subtree of `root`; None means everyone."""
     if root is None:
@@ -171,14 +181,13 @@ class PersonRepository:
         self.conn = conn
 
     def get(self, person_id: int, *, within: str | None = None, facility: str | None = None) -> Person | None:
-        """The person, or None if there is none — or none inside the subtree `within`, unless the person is
-        bound for, in, or moving out of `facility` (a facility's desk sees whoever comes to it)."""
+        """The person, or None if there is none — or none inside the subtree `within`; with `facility` (a
+        facility's desk), none among the people that facility has had (`seen_at_facility`), wherever they live."""
         query = select(persons).where(persons.c.id == person_id)
-        if within is not None:
-            visible = in_subtree(within)
-            if facility is not None:
-                visible = or_(visible, at_facility(facility))
-            query = query.where(visible)
+        if facility is not None:
+            query = query.where(seen_at_facility(facility))
+        elif within is not None:
+            query = query.where(in_subtree(within))
         row = self.conn.execute(query).first()
         return to_person(row) if row else None
 
@@ -311,15 +320,19 @@ class PersonRepository:
         if rows:
             self.conn.execute(insert(person_sources), rows)
 
-    def names(self, ids: Iterable[int]) -> dict[int, str]:
+    def names(self, ids: Iterable[int], *, facility: str | None = None) -> dict[int, str]:
+        """Names by id; with `facility`, only of the people that facility has had."""
         wanted = sorted(set(ids))
         found: dict[int, str] = {}
+        seen = seen_at_facility(facility) if facility is not None else true()
         for chunk in chunks(wanted):
-            found.update(
-                (r.id, r.name)
-                for r in self.conn.execute(select(persons.c.id, persons.c.name).where(persons.c.id.in_(chunk)))
-            )
+            query = select(persons.c.id, persons.c.name).where(persons.c.id.in_(chunk), seen)
+            found.update((r.id, r.name) for r in self.conn.execute(query))
         return found
+
+    def seen_at(self, facility: str, ids: Iterable[int]) -> set[int]:
+        """Which of `ids` the facility has had (`seen_at_facility`)."""
+        return set(self.names(ids, facility=facility))
 
     def history(self, person_id: int) -> list[StoredEvent]:
         rows = self.conn.execute(
@@ -390,11 +403,15 @@ class PersonRepository:
         status: str | None = None,
         placement: str | None = None,
         severity: str | None = None,
+        facility: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Person], int]:
-        """People in the subtree of `root` matching every filter given; returns a page and the total."""
+        """People in the subtree of `root` (and, with `facility`, among those that facility has had) matching
+        every filter given; returns a page and the total."""
         conditions: list[ColumnElement[bool]] = [in_subtree(root)]
+        if facility is not None:
+            conditions.append(seen_at_facility(facility))
         if name:
             conditions.append(persons.c.name.contains(name, autoescape=True))
         if document:
