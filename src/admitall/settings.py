@@ -29,6 +29,19 @@ class Settings(BaseSettings):
     discrepancy_relative: float = 0.05
     # the scheduled jobs (missing reports, escalations) run in the server every minute unless switched off
     run_jobs: bool = True
+    # sign-in throttling, counted in the database (it holds across workers): this many failed sign-ins for one
+    # account, or from one client address, within the window lock further attempts out (the right password too)
+    # for the lockout period; a lockout answers 429 with Retry-After
+    signin_account_failures: int = 5
+    signin_address_failures: int = 20
+    signin_window_minutes: int = 15
+    signin_lockout_minutes: int = 15
+    # PDF printing (a headless Chromium per page): at most this many at once across all workers; more answer 503
+    # with Retry-After this many seconds. A printed page is kept in the database and served again while unchanged
+    print_limit: int = 2
+    print_retry_seconds: int = 15
+    # the Chromium that prints PDFs; found on the PATH when not given
+    chromium: str | None = None
     # the largest request body (an uploaded file) the server reads, in megabytes; larger is refused with 413
     max_upload_mb: int = 50
     # the most rows (blank ones included) one imported file may hold; split a larger list into several files

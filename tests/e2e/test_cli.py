@@ -87,7 +87,7 @@ def test_users_add_reads_the_password_from_stdin_and_refuses_a_short_one(city):
     short = run(
         city, "users", "add", "li", "--role", "dispatcher", "--unit", DAZHI_1, "--password-stdin", stdin="short\n"
     )
-    assert short.returncode == 2 and "at least 8" in short.stderr
+    assert short.returncode == 2 and "at least 12" in short.stderr
     bad_role = run(
         city,
         "users",

@@ -51,3 +51,9 @@ def current_actor(request: Request) -> Actor:
     raise Unauthenticated(
         "auth.required", "需要登录：请提供 Bearer 令牌", "Authentication required: send a bearer token"
     )
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: what uvicorn's --proxy-headers made of it);
+    sign-in throttling counts failures per address."""
+    return request.client.host if request.client else "?"

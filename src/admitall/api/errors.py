@@ -28,6 +28,7 @@ STATUS = {
     "refused": 409,
     "unavailable": 503,
     "too_large": 413,
+    "too_many": 429,
 }
 
 
@@ -48,7 +49,11 @@ def render_error(request: Request, status: int, error: dict[str, Any]) -> Respon
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AdmitAllError)
     async def _domain(request: Request, exc: AdmitAllError) -> Response:
-        return render_error(request, STATUS[exc.kind], exc.as_dict(request_lang(request)))
+        response = render_error(request, STATUS[exc.kind], exc.as_dict(request_lang(request)))
+        retry_after = getattr(exc, "retry_after", None)  # a refusal for a while (429, a busy 503) says how long
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Request
 
-from admitall.api.deps import current_actor, get_ctx
+from admitall.api.deps import client_address, current_actor, get_ctx
 from admitall.services.auth import authenticate, issue_token
 from admitall.services.context import Actor, Context
 
@@ -15,9 +15,13 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 @router.post("/auth/token", summary="Exchange a username and password for a bearer token")
 def token(
-    username: Annotated[str, Form()], password: Annotated[str, Form()], ctx: Context = Depends(get_ctx)
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return issue_token(ctx, authenticate(ctx, username, password))
+    """Too many failed sign-ins for the name or from the client's address answer 429 with Retry-After."""
+    return issue_token(ctx, authenticate(ctx, username, password, client_address(request)))
 
 
 @router.get("/me", summary="Who the token belongs to")

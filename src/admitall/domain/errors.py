@@ -16,6 +16,7 @@ Kind = Literal[
     "refused",
     "unavailable",
     "too_large",
+    "too_many",
 ]
 
 
@@ -80,3 +81,21 @@ class TooLarge(AdmitAllError):
     """A request or a file larger than the server accepts: an upload over the limit, a file unpacking to too much."""
 
     kind = "too_large"
+
+
+class TooMany(AdmitAllError):
+    """Too many attempts (failed sign-ins): refused for a while; `retry_after` says how many seconds."""
+
+    kind = "too_many"
+
+    def __init__(self, code: str, zh: str, en: str, *, retry_after: int) -> None:
+        super().__init__(code, zh, en)
+        self.retry_after = retry_after
+
+
+class Busy(Unavailable):
+    """The server is doing as much of this as it allows at once (printing PDFs): try again in `retry_after` s."""
+
+    def __init__(self, code: str, zh: str, en: str, *, retry_after: int) -> None:
+        super().__init__(code, zh, en)
+        self.retry_after = retry_after

@@ -18,12 +18,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from admitall.domain.access import Permission, Role
 from admitall.domain.errors import Conflict, InvalidInput, Unauthenticated
+from admitall.domain.passwords import check_password
 from admitall.domain.units import prefix_of
+from admitall.services import signin
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.repositories.users import UserRecord
 
 _hasher = PasswordHasher()
-MIN_PASSWORD = 8
 TOKEN_ALGORITHM = "HS256"
 
 
@@ -87,13 +88,7 @@ def add_user(
             f"Unknown role: {role} ({', '.join(r.value for r in Role)})",
             field="role",
         )
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            "user.short_password",
-            f"密码至少 {MIN_PASSWORD} 个字符",
-            f"A password has at least {MIN_PASSWORD} characters",
-            field="password",
-        )
+    check_password(password, username)  # the policy of domain/passwords.py
     code = actor.scoped(unit_code)
     with ctx.uow(write=True) as uow:
         if uow.units.get(code) is None:
@@ -141,21 +136,35 @@ def add_user(
     }
 
 
-def authenticate(ctx: Context, username: str, password: str) -> Actor:
+def authenticate(ctx: Context, username: str, password: str, address: str = "?") -> Actor:
+    """The user with this name and password, unless the name or the client `address` is locked out after too
+    many failures (services.signin: then 429, the password not even looked at)."""
+    attempt = signin.Attempt(username, address)
+    now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        user = uow.users.by_username(username.strip())
-        ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.active
+        locked = signin.locked_until(uow, attempt, now)
+        refused = locked is not None
+        user = None if refused else uow.users.by_username(username.strip())
+        ok = not refused and _verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = ok and user is not None and user.active
+        if ok:
+            signin.succeeded(uow, attempt)
+        elif not refused:
+            locked = signin.failed(ctx, uow, attempt, now)
         uow.audit.record(
-            ctx.clock.now(),
+            now,
             username.strip()[:60] or "?",
-            "sign_in" if ok else "sign_in_failed",
+            "sign_in" if ok else "sign_in_refused_locked" if refused else "sign_in_failed",
             "user",
             user.id if user else None,
             unit=user.unit_code if user else None,
+            address=attempt.keys[1][1],
         )
         if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
             uow.users.set_password_hash(user.id, hash_password(password))
         uow.commit()
+    if locked is not None:
+        raise signin.too_many(signin.retry_after(locked, now))
     if not ok or user is None:
         raise _bad_credentials()
     return _actor(user)

@@ -30,7 +30,7 @@ from admitall.sim.city import existing_city
 from admitall.sim.run import play
 from admitall.sim.scenario import load_scenario, shifted
 
-DEMO_PASSWORD = "demo-2020"
+DEMO_PASSWORD = "wuhan-demo-2020"
 CITY = "420100000000"
 
 SURNAMES = (

@@ -410,5 +410,6 @@ from admitall.store import (  # noqa: E402,F401
     tables_bulletin,
     tables_census,
     tables_referrals,
+    tables_security,
     tables_simulation,
 )

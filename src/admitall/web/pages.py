@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
+from admitall.api.deps import SESSION_COOKIE, client_address, get_ctx, request_lang
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
-from admitall.domain.errors import AdmitAllError, Unauthenticated
+from admitall.domain.errors import AdmitAllError, TooMany, Unauthenticated
 from admitall.services import people
 from admitall.services.auth import authenticate, end_session, start_session
 from admitall.services.units import scope_root, unit_overview
@@ -42,15 +42,18 @@ def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
     if not cookie or not hmac.compare_digest(cookie, str(form.get("login_csrf", ""))):
         raise Unauthenticated("auth.csrf", "登录表单已过期，请重试", "The sign-in form has expired; try again")
     try:
-        actor = authenticate(ctx, str(form.get("username", "")), str(form.get("password", "")))
+        username, password = str(form.get("username", "")), str(form.get("password", ""))
+        actor = authenticate(ctx, username, password, client_address(request))
     except AdmitAllError as e:
         token = secrets.token_urlsafe(24)
         response = render(
             request,
             "login.html",
             {"next": next_url, "login_csrf": token, "failed": e.message(request_lang(request))},
-            status_code=401,
+            status_code=429 if isinstance(e, TooMany) else 401,
         )
+        if isinstance(e, TooMany):  # locked out after too many failures: say when to come back
+            response.headers["Retry-After"] = str(e.retry_after)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
         return response
     session, _csrf = start_session(ctx, actor)
