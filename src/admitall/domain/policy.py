@@ -81,8 +81,8 @@ class Policy:
         return self.eligibility[cls] if cls is not None else ()
 
     def fits(self, p: Person, bed_type: str | None) -> bool:
-        """Whether the bed the person holds is one their class may take."""
-        return bed_type is not None and BedType(bed_type) in self.beds_for(p)
+        """Whether the bed the person holds is one their class may take (an unknown bed type is none)."""
+        return bed_type is not None and bed_type in {b.value for b in self.beds_for(p)}
 
 
 _BY_STATUS = {
@@ -91,6 +91,10 @@ _BY_STATUS = {
     Status.CONTACT: PriorityClass.CONTACT,
     Status.RECOVERED: PriorityClass.RECOVERED,
 }
+
+
+# a time target longer than a year is no target (and a non-finite one overflows a time span)
+MAX_SLA_HOURS = 24 * 366
 
 
 def _bad(problem: str, en: str) -> InvalidInput:
@@ -140,8 +144,11 @@ def parse_policy(text: str) -> Policy:
             raise _bad(f"[eligibility] 缺少 {cls.value}", f"[eligibility] has no entry for {cls.value}")
         eligibility[cls] = tuple(_enum_list(eligibility_data[cls.value], BedType, f"eligibility.{cls.value}"))
         hours = sla_data.get(cls.value)
-        if not isinstance(hours, int | float) or isinstance(hours, bool) or hours <= 0:
-            raise _bad(f"sla_hours.{cls.value} 必须是正数", f"sla_hours.{cls.value} must be a positive number")
+        if not isinstance(hours, int | float) or isinstance(hours, bool) or not 0 < hours <= MAX_SLA_HOURS:
+            raise _bad(
+                f"sla_hours.{cls.value} 必须是大于 0、不超过 {MAX_SLA_HOURS} 的小时数（现为 {hours!r}）",
+                f"sla_hours.{cls.value} must be a number of hours above 0 and at most {MAX_SLA_HOURS} (is {hours!r})",
+            )
         sla[cls] = timedelta(hours=hours)
     extra = (set(eligibility_data) | set(sla_data)) - {c.value for c in PriorityClass}
     if extra:

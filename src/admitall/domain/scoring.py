@@ -42,19 +42,50 @@ class Scoring:
     list_size: int = 10
 
 
+# a weight is relative (only the ratios count); a count threshold or list beyond a million means a typo
+MAX_WEIGHT = 1000
+MAX_COUNT = 1_000_000
+
+
 def _bad(zh: str, en: str) -> InvalidInput:
     return InvalidInput("scoring.invalid", f"评分配置无效：{zh}", f"Invalid scoring file: {en}")
 
 
-def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+def _number(table: Mapping[str, Any], key: str, where: str, default: float, high: float) -> float:
+    """A finite number from 0 to `high` (NaN and infinity are no numbers: they would rank and flag nonsense)."""
     value = table.get(key, default)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise _bad(f"{where}.{key} 必须是不小于 0 的数", f"{where}.{key} must be a number of at least 0")
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= high:
+        raise _bad(
+            f"{where}.{key} 必须是 0 到 {high:g} 之间的数（现为 {value!r}）",
+            f"{where}.{key} must be a number of at least 0 and at most {high:g} (is {value!r})",
+        )
     return float(value)
 
 
+def _count(table: Mapping[str, Any], key: str, where: str, default: int, low: int = 0) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_COUNT:
+        raise _bad(
+            f"{where}.{key} 必须是 {low} 到 {MAX_COUNT} 之间的整数（现为 {value!r}）",
+            f"{where}.{key} must be a whole number from {low} to {MAX_COUNT} (is {value!r})",
+        )
+    return value
+
+
+def _table(data: Mapping[str, Any], key: str, known: Iterable[str]) -> dict[str, Any]:
+    """An optional [table] holding only the keys it may hold."""
+    table = data.get(key, {})
+    if not isinstance(table, dict):
+        raise _bad(f"{key} 必须是一个表 [{key}]", f"{key} must be a table [{key}]")
+    extra = set(table) - set(known)
+    if extra:
+        raise _bad(f"[{key}] 中未知的规则 {sorted(extra)}", f"unknown {key} rules {sorted(extra)}")
+    return table
+
+
 def parse_scoring(text: str) -> Scoring:
-    """Read and check a scoring file: weights for known components, thresholds for known rules."""
+    """Read and check a scoring file: weights for known components, thresholds for known rules, every number
+    finite and within its range, no key the program would silently ignore."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -68,21 +99,20 @@ def parse_scoring(text: str) -> Scoring:
     extra = set(weights_data) - set(COMPONENTS)
     if extra:
         raise _bad(f"未知的评分项 {sorted(extra)}", f"unknown components {sorted(extra)} (known: {COMPONENTS})")
-    weights = {c: _number(weights_data, c, "weights", 0) for c in COMPONENTS}
+    weights = {c: _number(weights_data, c, "weights", 0, MAX_WEIGHT) for c in COMPONENTS}
     if not any(weights.values()):
         raise _bad("至少一个权重必须大于 0", "at least one weight must be above 0")
-    commend, review_data = data.get("commend", {}), dict(data.get("review", {}))
-    extra = set(review_data) - set(REVIEW_RULES) - {"composite_below"}
-    if extra:
-        raise _bad(f"未知的问责规则 {sorted(extra)}", f"unknown review rules {sorted(extra)}")
-    review = {r: int(_number(review_data, r, "review", 0)) for r in REVIEW_RULES if r in review_data}
+    commend = _table(data, "commend", ("composite_at_least", "min_demand"))
+    review_data = _table(data, "review", (*REVIEW_RULES, "composite_below"))
+    ranking = _table(data, "ranking", ("list_size",))
+    review = {r: _count(review_data, r, "review", 0) for r in REVIEW_RULES if r in review_data}
     return Scoring(
         weights=weights,
-        commend_at_least=_number(commend, "composite_at_least", "commend", 90),
-        commend_min_demand=int(_number(commend, "min_demand", "commend", 1)),
-        review_below=_number(review_data, "composite_below", "review", 60),
+        commend_at_least=_number(commend, "composite_at_least", "commend", 90, 100),
+        commend_min_demand=_count(commend, "min_demand", "commend", 1),
+        review_below=_number(review_data, "composite_below", "review", 60, 100),
         review=review,
-        list_size=max(1, int(_number(data.get("ranking", {}), "list_size", "ranking", 10))),
+        list_size=_count(ranking, "list_size", "ranking", 10, low=1),
     )
 
 

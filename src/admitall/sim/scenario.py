@@ -8,6 +8,7 @@ message naming it, in both languages, before anything runs.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from typing import Any
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import FACILITY_BED_TYPES, BedType, FacilityType
+from admitall.services.divisions import read_divisions
 from admitall.sim.reference import daily_cases
 
 Schedule = tuple[tuple[date, float], ...]  # (from this date, value), sorted; a step function
@@ -157,19 +159,48 @@ def _bad(path: str, zh: str, en: str) -> InvalidInput:
     return InvalidInput("scenario.invalid", f"情景文件 {path}：{zh}", f"Scenario {path}: {en}", field=path)
 
 
+# no quantity of a scenario (days, hours, people a day, beds) is sensibly larger; NaN and infinity are refused
+LARGEST = 10_000_000.0
+
+
+def _within(path: str, value: float, low: float, high: float, *, open_low: bool = False) -> None:
+    """Refuse a value that is not a finite number from `low` (excluded if `open_low`) to `high`."""
+    if not math.isfinite(value) or value > high or value < low or (open_low and value == low):
+        above = f"大于 {low:g}" if open_low else f"不小于 {low:g}"
+        above_en = f"above {low:g}" if open_low else f"at least {low:g}"
+        raise _bad(
+            path, f"应为{above}且不大于 {high:g} 的有限数：{value}", f"must be {above_en} and at most {high:g}: {value}"
+        )
+
+
 class _Reader:
-    """Typed access to the raw TOML with messages that name the key."""
+    """Typed access to the raw TOML with messages that name the key; `unused` finds the keys nobody read."""
 
     def __init__(self, raw: Mapping[str, Any], where: str) -> None:
         self.raw, self.where = raw, where
+        self.read: set[str] = set()
+        self.sections: dict[str, _Reader] = {}
 
     def section(self, key: str) -> _Reader:
+        if key in self.sections:
+            return self.sections[key]
         value = self.raw.get(key)
         if not isinstance(value, Mapping):
             raise _bad(f"{self.where}{key}", "缺少此节", "the section is missing")
-        return _Reader(value, f"{self.where}{key}.")
+        self.read.add(key)
+        self.sections[key] = _Reader(value, f"{self.where}{key}.")
+        return self.sections[key]
+
+    def refuse_unknown(self) -> None:
+        """An unknown key is a typo the program would silently ignore: refuse it, named."""
+        for key in self.raw:
+            if key not in self.read:
+                raise _bad(self.where + str(key), "未知的设置（拼写错误？）", "unknown setting (a typo?)")
+        for part in self.sections.values():
+            part.refuse_unknown()
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.read.add(key)
         if key not in self.raw:
             if default is ...:
                 raise _bad(self.where + key, "缺少此项", "the key is missing")
@@ -179,24 +210,28 @@ class _Reader:
             value = float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise _bad(self.where + key, f"类型不对：{value!r}", f"wrong type: {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _bad(self.where + key, f"应为有限数：{value}", f"must be a finite number: {value}")
         return value
 
     def share(self, key: str) -> float:
         value = float(self.get(key, float))
-        if not 0 <= value <= 1:
-            raise _bad(self.where + key, f"应在 0 到 1 之间：{value}", f"must be between 0 and 1: {value}")
+        _within(self.where + key, value, 0, 1)
         return value
 
-    def positive(self, key: str, kind: type = float) -> Any:
+    def positive(self, key: str, kind: type = float, high: float = LARGEST) -> Any:
         value = self.get(key, kind)
-        if value <= 0:
-            raise _bad(self.where + key, f"应为正数：{value}", f"must be positive: {value}")
+        _within(self.where + key, value, 0, high, open_low=True)
         return value
 
-    def nonnegative(self, key: str) -> float:
+    def nonnegative(self, key: str, high: float = LARGEST) -> float:
         value = float(self.get(key, float))
-        if value < 0:
-            raise _bad(self.where + key, f"不能为负：{value}", f"cannot be negative: {value}")
+        _within(self.where + key, value, 0, high)
+        return value
+
+    def whole(self, key: str, low: int, high: int, default: Any = ...) -> int:
+        value: int = self.get(key, int, default)
+        _within(self.where + key, value, low, high)
         return value
 
     def day(self, key: str, default: Any = ...) -> Any:
@@ -212,11 +247,36 @@ class _Reader:
         part = self.section(key)
         return Spread(part.positive("mean"), part.positive("sd"))
 
-    def pair(self, key: str, kind: type = float) -> tuple[Any, Any]:
+    def pair(self, key: str, kind: type = float, low: float = 0, high: float = LARGEST) -> tuple[Any, Any]:
         value = self.get(key, list)
-        if len(value) != 2 or not all(isinstance(v, (int, float)) for v in value) or value[0] > value[1]:
-            raise _bad(self.where + key, f"应为 [下限, 上限]：{value}", f"must be [low, high]: {value}")
+        numbers = (int,) if kind is int else (int, float)
+        if (
+            len(value) != 2
+            or not all(isinstance(v, numbers) and not isinstance(v, bool) for v in value)
+            or not all(math.isfinite(v) and low <= v <= high for v in value)
+            or value[0] > value[1]
+        ):
+            raise _bad(
+                self.where + key,
+                f"应为 [下限, 上限]，均在 {low:g} 到 {high:g} 之间：{value}",
+                f"must be [low, high], both from {low:g} to {high:g}: {value}",
+            )
         return kind(value[0]), kind(value[1])
+
+    def districts(self, key: str) -> tuple[str, ...]:
+        """Six-digit prefixes of Wuhan's districts (the packaged divisions), each at most once."""
+        value = self.get(key, list)
+        known = sorted(d["code"][:6] for d in read_divisions() if d["level"] == "district")
+        for item in value:
+            if not isinstance(item, str) or item not in known:
+                raise _bad(
+                    self.where + key,
+                    f"未知的区：{item!r}（可选：{'、'.join(known)}）",
+                    f"unknown district {item!r} (known: {', '.join(known)})",
+                )
+        if len(set(value)) != len(value):
+            raise _bad(self.where + key, "有重复的区", "a district is listed twice")
+        return tuple(value)
 
     def schedule(self, key: str) -> Schedule:
         value = self.get(key, (list, str))
@@ -224,9 +284,18 @@ class _Reader:
             return published_series(value, self.where + key)
         steps = []
         for item in value:
-            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], (int, float))):
+            if not (
+                isinstance(item, list)
+                and len(item) == 2
+                and isinstance(item[1], (int, float))
+                and not isinstance(item[1], bool)
+                and math.isfinite(item[1])
+                and 0 <= item[1] <= LARGEST
+            ):
                 raise _bad(
-                    self.where + key, f"每项应为 [日期, 数值]：{item!r}", f"each step is [date, value]: {item!r}"
+                    self.where + key,
+                    f"每项应为 [日期, 0 到 {LARGEST:g} 的数值]：{item!r}",
+                    f"each step is [date, a value from 0 to {LARGEST:g}]: {item!r}",
                 )
             when = item[0] if isinstance(item[0], date) else _Reader({"d": item[0]}, self.where + key).day("d")
             steps.append((when, float(item[1])))
@@ -250,10 +319,14 @@ def _facility(raw: Mapping[str, Any], index: int) -> FacilityPlan:
     beds: dict[BedType, int] = {}
     for key, n in r.get("beds", Mapping).items():
         bed = BedType.parse(key)
-        if bed is None or bed not in FACILITY_BED_TYPES[ftype] or not isinstance(n, int) or n < 0:
-            raise _bad(f"facilities[{index}].beds.{key}", f"床位不对：{n!r}", f"not a bed of this facility: {n!r}")
+        if bed is None or bed not in FACILITY_BED_TYPES[ftype] or not _is_count(n, MAX_BEDS):
+            raise _bad(
+                f"facilities[{index}].beds.{key}",
+                f"床位不对（应为本机构的床位类型，0 到 {MAX_BEDS} 张）：{n!r}",
+                f"not a bed of this facility, or not 0 to {MAX_BEDS} beds: {n!r}",
+            )
         beds[bed] = n
-    return FacilityPlan(
+    plan = FacilityPlan(
         code=r.get("code", str),
         name=r.get("name", str),
         type=ftype,
@@ -262,10 +335,19 @@ def _facility(raw: Mapping[str, Any], index: int) -> FacilityPlan:
         opens=r.day("opens", None),
         closes=r.day("closes", None),
     )
+    r.refuse_unknown()
+    return plan
+
+
+MAX_BEDS = 1_000_000
+
+
+def _is_count(n: object, high: int) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= high
 
 
 def _periods(r: _Reader) -> dict[str, int]:
-    periods = {level: r.positive(level, int) for level in ("district", "street", "community")}
+    periods = {level: r.positive(level, int, 1440) for level in ("district", "street", "community")}
     for level, minutes in periods.items():
         if 1440 % minutes or minutes % 60:
             raise _bad(f"{r.where}{level}", "应为整小时且能整除一天", "must be whole hours that divide a day")
@@ -284,32 +366,32 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
     if len(set(codes)) != len(codes):
         raise _bad("facilities", "机构编码重复", "a facility code appears twice")
     operations = Operations(
-        tick_minutes=o.positive("tick_minutes", int),
-        allocate_every_minutes=o.positive("allocate_every_minutes", int),
-        transport_minutes=o.pair("transport_minutes", int),
+        tick_minutes=o.positive("tick_minutes", int, 60),
+        allocate_every_minutes=o.positive("allocate_every_minutes", int, 7 * 1440),
+        transport_minutes=o.pair("transport_minutes", int, high=7 * 1440),
         refusal_share=o.share("refusal_share"),
         report_every_minutes=_periods(o.section("report_every_minutes")),
         report_late_share=o.share("report_late_share"),
         report_missing_share=o.share("report_missing_share"),
-        watch_every_minutes=o.get("watch_every_minutes", int, 60),
+        watch_every_minutes=o.whole("watch_every_minutes", 0, 7 * 1440, 60),
     )
     if operations.allocate_every_minutes % operations.tick_minutes or 60 % operations.tick_minutes:
         raise _bad("operations.tick_minutes", "应整除 60 和分配间隔", "must divide 60 and the allocation interval")
-    return Scenario(
+    scenario = Scenario(
         name=s.get("name", str),
         title_zh=s.get("title_zh", str),
         title_en=s.get("title_en", str),
         start=s.day("start"),
-        days=s.positive("days", int),
-        seed=s.get("seed", int),
+        days=s.positive("days", int, 3660),
+        seed=s.whole("seed", 0, 2**63 - 1),
         city=CityPlan(
-            districts=tuple(c.get("districts", list)),
-            streets_per_district=c.get("streets_per_district", int),
-            communities_per_street=c.pair("communities_per_street", int),
+            districts=c.districts("districts"),
+            streets_per_district=c.whole("streets_per_district", 0, 1000),
+            communities_per_street=c.pair("communities_per_street", int, low=1, high=1000),
         ),
         epidemic=Epidemic(
             seed_date=e.day("seed_date"),
-            seed_infections=e.positive("seed_infections", int),
+            seed_infections=e.positive("seed_infections", int, 10_000_000),
             r=e.schedule("r"),
             generation_interval=e.spread("generation_interval_days"),
             incubation=e.spread("incubation_days"),
@@ -324,7 +406,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
             background_fever_per_10k_day=d.nonnegative("background_fever_per_10k_day"),
             background_suspected_share=d.share("background_suspected_share"),
             rule_out_hours=d.positive("rule_out_hours"),
-            contacts_per_case=d.nonnegative("contacts_per_case"),
+            contacts_per_case=d.nonnegative("contacts_per_case", 1000),
             contact_trace_hours=d.nonnegative("contact_trace_hours"),
             contact_infected_share=d.share("contact_infected_share"),
             observation_days=d.positive("observation_days"),
@@ -345,6 +427,9 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         facilities=facilities,
         settings=tuple(settings),
     )
+    top.read.add("facilities")
+    top.refuse_unknown()
+    return scenario
 
 
 def apply_setting(raw: dict[str, Any], setting: str) -> None:
