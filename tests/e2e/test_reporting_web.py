@@ -25,7 +25,7 @@ def test_the_same_idempotency_key_stores_one_report_and_refusals_say_why(world):
         assert first.status_code == again.status_code == 201
         assert again.json()["outcome"] == "duplicate" and again.json()["id"] == first.json()["id"]
         other = c.post("/api/reports", json=report(WUCHANG_1), headers={"Accept-Language": "en"})
-        assert other.status_code == 403 and "outside your jurisdiction" in other.json()["error"]["message"]
+        assert other.status_code == 404 and "not within your jurisdiction" in other.json()["error"]["message"]
         future = c.post("/api/reports", json=report(DAZHI_1, period_start="2020-02-10T11:00:00+08:00"))
         assert future.status_code == 422 and future.json()["error"]["code"] == "report.future_period"
         unsigned = c.post("/api/reports", json=report(DAZHI_1, attest=False))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from admitall.domain.access import Role
-from admitall.domain.errors import Conflict, Forbidden, InvalidInput
+from admitall.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from admitall.services import reporting, watch
 from admitall.services.context import Actor, cli_actor
 from admitall.services.registration import register_batch
@@ -171,7 +171,7 @@ def test_the_same_idempotency_key_stores_one_report(chain, clock):
         (DAZHI_1, TEN + HOUR, None, InvalidInput, "report.future_period"),
         (DAZHI_1, TEN - 30 * HOUR, None, InvalidInput, "report.period_closed"),
         (DAZHI_1, TEN + timedelta(minutes=7), None, InvalidInput, "report.bad_period"),
-        (WUCHANG_1, TEN, DAZHI, Forbidden, "report.outside_jurisdiction"),
+        (WUCHANG_1, TEN, DAZHI, NotFound, "unit.not_found"),
         (CITY, TEN, None, InvalidInput, "report.level_does_not_report"),
     ],
 )

@@ -11,7 +11,7 @@ from typing import Any
 from admitall.allocation.engine import plan as solve
 from admitall.allocation.model import Candidate, FreePool, Plan, Snapshot
 from admitall.domain.access import Permission
-from admitall.domain.errors import AdmitAllError, Conflict, Forbidden, InvalidInput
+from admitall.domain.errors import AdmitAllError, Conflict, InvalidInput
 from admitall.domain.identity import mask_document
 from admitall.domain.lifecycle import admit, assign_bed, cancel_assignment, depart, reclassify, refuse
 from admitall.domain.people import Person, PersonEvent, Placement, Stamp, Status
@@ -253,21 +253,23 @@ def parse_outcome(outcome: str | None, field: str = "outcome") -> Status:
 
 
 def check_discharge(actor: Actor, person: Person) -> None:
-    """Only someone admitted is discharged, and only at their facility's desk (or by a desk role)."""
+    """Only someone admitted is discharged, and only at their facility's desk (or by a desk role). The desk is
+    checked first: whether someone elsewhere is admitted is not the desk's to learn."""
+    check_at_desk(actor, person, Permission.ADMISSIONS)
     if person.placement is not Placement.ADMITTED:
         raise Conflict(
             "admission.not_admitted",
             "此人尚未入院，不能办理出院",
             "The person is not admitted here, so cannot be discharged",
         )
-    check_at_desk(actor, person, Permission.ADMISSIONS)
 
 
 def check_at_desk(actor: Actor, person: Person, permission: Permission) -> None:
-    """A facility officer acts on people bound for or in their own facility; others by their role."""
+    """A facility officer acts on people bound for or in their own facility; others by their role. Anyone else is
+    none of the desk's business: 404, as if they did not exist."""
     actor.require(permission)
     if actor.facility_code is not None and actor.facility_code not in (person.facility_code, person.held_facility_code):
-        raise Forbidden("forbidden.other_facility", "此人不在本机构", "This person is not at your facility")
+        raise not_found("person", person.id)
 
 
 def desk_step(

@@ -104,7 +104,12 @@ def add_user(
                 "A facility officer needs the facility they work at",
                 field="facility_code",
             )
-        if uow.users.by_username(username) is not None:
+        # an official already linked to this username, outside the jurisdiction, is not handed to a new user:
+        # refused exactly like a username that is taken
+        official = uow.officials.by_username(username)
+        if uow.users.by_username(username) is not None or (
+            official is not None and not actor.covers(official.home_unit)
+        ):
             raise Conflict("user.exists", f"用户名 {username} 已存在", f"The username {username} is taken")
         user_id = uow.users.add(
             username=username,

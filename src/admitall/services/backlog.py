@@ -18,7 +18,7 @@ from admitall.domain.access import Permission
 from admitall.domain.people import EventKind, Placement, Severity, Status
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.units import child_prefix_length
-from admitall.services.context import Actor, Context
+from admitall.services.context import Actor, Context, unit_in_scope
 from admitall.services.trends import flows_in, segments_in
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import persons
@@ -135,11 +135,11 @@ def _count(uow: Any, *where: Any) -> int:
 
 def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
-    root = actor.scoped(unit) if unit else actor.unit_code
     now = ctx.clock.now()
     policy = ctx.policy
-    child_length = child_prefix_length(root)
     with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
+        child_length = child_prefix_length(root)
         groups = _open_waits(uow, root, now, policy, child_length)
         longest = _longest(uow, root, policy)
         c = persons.c

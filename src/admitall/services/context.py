@@ -51,6 +51,15 @@ class Actor:
         return code
 
 
+def unit_in_scope(uow: UnitOfWork, actor: Actor, unit_code: str) -> str:
+    """A unit code as given by a user, normalised, if such a unit exists within the jurisdiction; otherwise 404,
+    the same answer for a unit elsewhere as for one that does not exist."""
+    code = actor.scoped(unit_code)
+    if uow.units.get(code) is None:
+        raise not_found("unit", code)
+    return code
+
+
 def not_found(what: str, key: object) -> NotFound:
     names = {
         "person": ("人员", "person"),

@@ -156,6 +156,8 @@ def import_facilities(
                         field="unit_code",
                     )
                 existing = uow.facilities.get(facility.code)
+                if existing is not None and not actor.covers(existing.unit_code):
+                    raise _code_unavailable(facility.code)
                 if existing is not None and existing.type is not facility.type:
                     raise InvalidInput(
                         "facility.type_changed",
@@ -194,6 +196,17 @@ def import_facilities(
         uow.commit()
     assert summary.accepted + summary.updated + summary.rejected == summary.rows
     return summary
+
+
+def _code_unavailable(code: str) -> InvalidInput:
+    """A code already used by a facility outside the jurisdiction: the row is refused without saying where the
+    facility is or what it is (codes are unique city-wide, so refusing is all that can be told)."""
+    return InvalidInput(
+        "facility.code_unavailable",
+        f"机构编码 {code} 不能使用（已被占用或不在您的管辖范围内）",
+        f"The facility code {code} cannot be used (taken, or outside your jurisdiction)",
+        field="code",
+    )
 
 
 def import_facilities_file(ctx: Context, actor: Actor, path: Path | str) -> FacilityImportSummary:
@@ -289,7 +302,7 @@ def _facility_for_desk(uow: Any, actor: Actor, code: str, *, manage: bool = Fals
         raise not_found("facility", code)
     if actor.facility_code == code and actor.can(Permission.ADMISSIONS):
         return facility
-    if manage and actor.can(Permission.MANAGE_FACILITIES):
+    if manage and actor.can(Permission.MANAGE_FACILITIES) and actor.covers(facility.unit_code):
         return facility
     if not manage and actor.can(Permission.VIEW_COUNTS):
         return facility

@@ -11,7 +11,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import mask_phone, normalize_phone
 from admitall.domain.officials import LeadAssignment, Official, check_assignment, handover, new_official
-from admitall.services.context import Actor, Context, not_found
+from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.store.uow import UnitOfWork
 
 NO_LEAD = "no_lead"
@@ -67,18 +67,27 @@ def add_official(
     with ctx.uow(write=True) as uow:
         if uow.units.get(home) is None:
             raise not_found("unit", home)
-        if username and uow.officials.by_username(username) is not None:
-            raise Conflict(
-                "official.username_taken",
-                f"用户 {username} 已关联另一名干部",
-                f"User {username} already signs in as another official",
-                field="username",
-            )
+        if username:
+            check_username(uow, actor, username)
         official = replace(official, username=username or None)
         official_id = uow.officials.add(official, now)
         uow.audit.record(now, actor.username, "add_official", "official", official_id, unit=home, name=official.name)
         uow.commit()
     return official_view(replace(official, id=official_id), actor)
+
+
+def check_username(uow: UnitOfWork, actor: Actor, username: str) -> None:
+    """The user an official signs in as: not one another official already is, and not a user outside the
+    jurisdiction (that would hand them this official's desk). Both are refused alike, so nothing is told about
+    users elsewhere; a username nobody has yet is kept for the user to come."""
+    user = uow.users.by_username(username)
+    if uow.officials.by_username(username) is not None or (user is not None and not actor.covers(user.unit_code)):
+        raise Conflict(
+            "official.username_taken",
+            f"用户名 {username} 不能关联（已关联另一名干部，或不在您的管辖范围内）",
+            f"The username {username} cannot be linked (another official has it, or it is outside your jurisdiction)",
+            field="username",
+        )
 
 
 def assign_lead(
@@ -154,8 +163,8 @@ def responsibility(ctx: Context, actor: Actor, unit_code: str) -> dict[str, Any]
 
 def list_officials(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
-    root = actor.scoped(unit) if unit else actor.unit_code
     with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         found = uow.officials.in_subtree(root)
         leads = uow.officials.leads_now(root)
         names = uow.units.names({x.home_unit for x in found} | set(leads))
@@ -176,8 +185,8 @@ def list_officials(ctx: Context, actor: Actor, unit: str | None = None) -> dict[
 def vacancies(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     """Units in the jurisdiction that must have a lead and have none."""
     actor.require(Permission.VIEW_COUNTS)
-    root = actor.scoped(unit) if unit else actor.unit_code
     with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         found = uow.officials.without_lead(root)
         names = uow.units.names(code for code, _ in found)
     return {"units": [{"code": c, "name": names.get(c), "since": since.isoformat()} for c, since in found]}

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from admitall.domain.access import Permission
-from admitall.domain.errors import InvalidInput
+from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import normalize_phone
 from admitall.domain.officials import check_assignment, handover, new_official
 from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context
-from admitall.services.officials import NO_LEAD
+from admitall.services.officials import NO_LEAD, check_username
 from admitall.services.tabular import Limits, read_table
 
 OFFICIAL_HEADERS = {
@@ -53,6 +53,16 @@ class OfficialImportSummary:
         return asdict(self)
 
 
+def _no_unit(code: str, field_name: str) -> InvalidInput:
+    """Outside the jurisdiction reads exactly as not there."""
+    return InvalidInput(
+        "unit.unknown",
+        f"单位 {code} 不存在或不在您的管辖范围内",
+        f"No unit {code} (or not within your jurisdiction)",
+        field=field_name,
+    )
+
+
 def import_officials(
     ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[str, str | None]]]
 ) -> OfficialImportSummary:
@@ -66,25 +76,21 @@ def import_officials(
                 continue
             summary.rows += 1
             try:
-                home = actor.scoped(text.get("home_unit", ""))
-                if uow.units.get(home) is None:
-                    raise InvalidInput("unit.unknown", f"单位 {home} 不存在", f"No unit {home}", field="home_unit")
+                home = normalize_code(text.get("home_unit", ""))
+                if not actor.covers(home) or uow.units.get(home) is None:
+                    raise _no_unit(home, "home_unit")
                 phone = normalize_phone(text["phone"]) if text.get("phone") else None
                 official = new_official(text.get("name", ""), text.get("title", ""), home, phone)
                 username = text.get("username") or None
-                if username and uow.officials.by_username(username) is not None:
-                    raise InvalidInput(
-                        "official.username_taken",
-                        f"用户 {username} 已关联干部",
-                        f"User {username} is taken",
-                        field="username",
-                    )
+                if username:
+                    try:
+                        check_username(uow, actor, username)
+                    except Conflict as e:
+                        raise InvalidInput(e.code, e.zh, e.en, field="username") from None
                 leads = [normalize_code(c) for c in text.get("leads", "").replace("；", ";").split(";") if c.strip()]
                 for code in leads:
                     if not actor.covers(code) or uow.units.get(code) is None:
-                        raise InvalidInput(
-                            "unit.unknown", f"包保单位 {code} 不存在", f"No unit {code} to lead", field="leads"
-                        )
+                        raise _no_unit(code, "leads")
                     try:
                         check_assignment(official, code)
                     except InvalidInput as e:

@@ -18,7 +18,7 @@ from admitall.domain.intake import FieldProblem, parse_datetime, parse_severity,
 from admitall.domain.lifecycle import change_severity, reclassify
 from admitall.domain.people import FOUR_CATEGORIES, Person, PersonEvent, Placement, Severity, Stamp, Status
 from admitall.services.changes import save_changes
-from admitall.services.context import Actor, Context, not_found
+from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.registration import register_batch
 from admitall.store.uow import UnitOfWork
 
@@ -168,6 +168,8 @@ def search_people(
             raise InvalidInput("search.bad_filter", f"筛选条件无效：{value}", f"Invalid filter value: {value}")
     limit = max(1, min(limit, 500))
     with ctx.uow(write=_unmasked(actor)) as uow:
+        if unit:
+            unit_in_scope(uow, actor, unit)  # a unit elsewhere answers as one that does not exist
         people: list[Person] = []
         total = 0
         if note is None:
@@ -333,8 +335,8 @@ def _field_errors(problems: list[FieldProblem]) -> InvalidInput:
 def stock(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
     """Counts of people by category, severity and placement for a unit's subtree, and the oldest wait."""
     actor.require(Permission.VIEW_COUNTS)
-    root = actor.scoped(unit) if unit else actor.unit_code
     with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         rows = uow.persons.stock(root)
         oldest = uow.persons.oldest_waiting(root)
     by_status: Counter[str] = Counter()

@@ -35,8 +35,8 @@ from admitall.domain.reporting import (
     period_containing,
     reconcile,
 )
-from admitall.domain.units import UnitLevel, child_prefix_length, level_of, normalize_code, parent_of
-from admitall.services.context import Actor, Context, not_found
+from admitall.domain.units import UnitLevel, child_prefix_length, level_of, parent_of
+from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import person_events, persons
 from admitall.store.uow import UnitOfWork
@@ -90,15 +90,7 @@ def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, n
 
 
 def _reporting_unit(uow: UnitOfWork, actor: Actor, unit_code: str) -> tuple[str, Schedule]:
-    code = normalize_code(unit_code)
-    if uow.units.get(code) is None:
-        raise not_found("unit", code)
-    if not actor.covers(code):
-        raise Forbidden(
-            "report.outside_jurisdiction",
-            f"单位 {code} 不在您的管辖范围内，不能为其报告",
-            f"Unit {code} is outside your jurisdiction; you cannot report for it",
-        )
+    code = unit_in_scope(uow, actor, unit_code)
     schedule = schedules_of(uow).get(level_of(code))
     if schedule is None:
         raise InvalidInput(
@@ -426,7 +418,7 @@ def history(ctx: Context, actor: Actor, unit_code: str, period_start: str) -> di
     """Every version of a unit's report for a period, oldest first: corrections never replace the original."""
     actor.require(Permission.VIEW_COUNTS)
     with ctx.uow() as uow:
-        code = actor.scoped(unit_code)
+        code = unit_in_scope(uow, actor, unit_code)
         schedule = schedules_of(uow).get(level_of(code))
         if schedule is None:
             raise not_found("unit", code)
@@ -487,9 +479,9 @@ def completeness(ctx: Context, actor: Actor, unit: str | None = None, *, hours: 
     """Completeness (received / expected) and timeliness (on time / expected) over the last `hours`, for the
     unit's whole subtree and for each unit directly below it."""
     actor.require(Permission.VIEW_COUNTS)
-    root = actor.scoped(unit) if unit else actor.unit_code
     now = ctx.clock.now()
     with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         status = chain_status(ctx, uow, root, now - timedelta(hours=hours), now)
     return _rollup(status, root)
 
@@ -528,7 +520,7 @@ def board(ctx: Context, actor: Actor, unit: str | None = None, *, hours: int = 6
     hours = max(1, min(hours, 48))
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        root = actor.scoped(unit) if unit else (actor.unit_code or _tree_root(uow))
+        root = unit_in_scope(uow, actor, unit) if unit else (actor.unit_code or _tree_root(uow))
         status = chain_status(ctx, uow, root, now - timedelta(hours=hours), now, open_too=True)
         children = uow.units.children(root)
         name = uow.units.names([root]).get(root, root)
@@ -566,9 +558,9 @@ def _tree_root(uow: UnitOfWork) -> str:
 def discrepancies(ctx: Context, actor: Actor, unit: str | None = None, *, hours: int = 24) -> dict[str, Any]:
     """Where reported figures and the registry disagreed, with both numbers, for units in the subtree."""
     actor.require(Permission.VIEW_COUNTS)
-    root = actor.scoped(unit) if unit else actor.unit_code
     since = ctx.clock.now() - timedelta(hours=max(1, min(hours, 24 * 14)))
     with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         rows = uow.reports.discrepancies(root, since)
         names = uow.units.names({r["unit_code"] for r in rows})
     return {
@@ -596,6 +588,23 @@ def get_schedules(ctx: Context, actor: Actor) -> dict[str, Any]:
     }
 
 
+def _check_schedule_owner(uow: UnitOfWork, actor: Actor, level: UnitLevel) -> None:
+    """A level's schedule is one for the whole city (it is stored per level), so it belongs to the unit above
+    every unit of that level: only a user whose home unit is at a higher level and whose jurisdiction covers every
+    unit of the level may change it — the city HQ for districts, streets and communities; a district, whose
+    subtree holds only its own streets, changes none. The console (no home unit) may."""
+    if actor.unit_code is None:
+        return
+    above = level_of(actor.unit_code).depth < level.depth
+    if not above or any(not actor.covers(code) for code, _, _ in uow.units.reporting(None, [level.value])):
+        raise Forbidden(
+            "schedule.not_owner",
+            f"{level.zh}级的报送周期全市统一，只能由管辖全部{level.zh}级单位的上级（市指挥部）修改",
+            f"The {level.en} reporting schedule is city-wide: only the unit above every {level.en} (the city HQ) "
+            "can change it",
+        )
+
+
 def set_schedule(ctx: Context, actor: Actor, level: str, *, period_minutes: int, grace_minutes: int) -> dict[str, Any]:
     """Change how often a level reports (the period must divide a day) and its grace."""
     actor.require(Permission.MANAGE_SCHEDULES)
@@ -609,6 +618,7 @@ def set_schedule(ctx: Context, actor: Actor, level: str, *, period_minutes: int,
         )
     schedule = Schedule(unit_level, period_minutes, grace_minutes)
     with ctx.uow(write=True) as uow:
+        _check_schedule_owner(uow, actor, unit_level)
         uow.reports.set_schedule(schedule, ctx.clock.now())
         _schedule_cache.pop(id(uow.engine), None)
         uow.audit.record(

@@ -121,6 +121,18 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
                 )
                 continue
             seen.add(unit.code)
+            if not actor.covers(unit.code):
+                # before anything else: a unit outside, existing or not, is refused alike and never renamed
+                seen.discard(unit.code)
+                summary.rejections.append(
+                    {
+                        "row": row,
+                        "field": "code",
+                        "reason": "不在您的管辖范围内",
+                        "reason_en": "Outside your jurisdiction",
+                    }
+                )
+                continue
             if unit.code in existing:
                 if existing[unit.code].name == unit.name:
                     summary.unchanged += 1
@@ -137,16 +149,6 @@ def import_units(ctx: Context, actor: Actor, rows: Iterable[tuple[int, Mapping[s
                         "field": "code",
                         "reason": f"上级单位 {parent} 不存在（孤立编码）",
                         "reason_en": f"The parent unit {parent} does not exist (orphan code)",
-                    }
-                )
-                continue
-            if not actor.covers(unit.code):
-                summary.rejections.append(
-                    {
-                        "row": row,
-                        "field": "code",
-                        "reason": "不在您的管辖范围内",
-                        "reason_en": "Outside your jurisdiction",
                     }
                 )
                 continue
