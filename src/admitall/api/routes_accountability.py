@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
+from admitall.api.params import Code, DayText, Id, IdField, Note, QueryId, Short, TimeText, When, stored
 from admitall.domain.units import UnitLevel
 from admitall.services import directives, exports, officials, scorecard_views
 from admitall.services.context import Actor, Context
@@ -16,36 +17,41 @@ from admitall.services.my_desk import my_desk
 
 router = APIRouter(prefix="/api", tags=["accountability"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OfficialName = stored("officials", "name")
+OfficialTitle = stored("officials", "title")
+OfficialUser = stored("officials", "username")
+DirectiveTitle = stored("directives", "title")
+DirectiveBody = stored("directives", "body", multiline=True)
 
 
 class OfficialIn(BaseModel):
-    name: str
-    title: str = ""
-    home_unit: str
-    phone: str | None = None
-    username: str | None = Field(None, description="the user account that signs in as this official")
+    name: OfficialName
+    title: OfficialTitle = ""
+    home_unit: Short
+    phone: Short | None = None
+    username: OfficialUser | None = Field(None, description="the user account that signs in as this official")
 
 
 class LeadIn(BaseModel):
-    official_id: int
-    starts_at: str | None = Field(None, description="when the handover takes effect (ISO time); now if left out")
-    reason: str | None = None
+    official_id: IdField
+    starts_at: TimeText = Field(None, description="when the handover takes effect (ISO time); now if left out")
+    reason: Note | None = None
 
 
 class DirectiveIn(BaseModel):
-    title: str
-    body: str = ""
-    due_at: str = Field(description="ISO time; read in the city's time zone if it has no offset")
-    units: list[str] = Field(default_factory=list)
-    officials: list[int] = Field(default_factory=list, description="to the units they lead")
-    broadcast_level: str | None = Field(None, description="district, street or community: every unit of it below")
+    title: DirectiveTitle
+    body: DirectiveBody = ""
+    due_at: When = Field(description="ISO time; read in the city's time zone if it has no offset")
+    units: list[Short] = Field(default_factory=list, max_length=1000)
+    officials: list[IdField] = Field(default_factory=list, max_length=1000, description="to the units they lead")
+    broadcast_level: Short | None = Field(None, description="district, street or community: every unit of it below")
     target: dict[str, Any] | None = Field(
         None, description='how completion is measured: {"kind": "none_waiting", "priority_class": "critical"} …'
     )
 
 
 class NoteIn(BaseModel):
-    note: str = ""
+    note: Note = ""
 
 
 @router.get("/officials", summary="Officials of the jurisdiction and the units each leads now")
@@ -70,13 +76,13 @@ def vacancies(
 
 
 @router.get("/units/{code}/leads", summary="Who leads the unit, and who led it when")
-def leads(code: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def leads(code: Code, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return officials.responsibility(ctx, actor, code)
 
 
 @router.post("/units/{code}/lead", summary="Make an official the unit's lead (a handover)")
 def assign_lead(
-    code: str, body: LeadIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    code: Code, body: LeadIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     starts = directives.parse_when(body.starts_at, ctx, "starts_at") if body.starts_at else None
     return officials.assign_lead(ctx, actor, code, body.official_id, starts_at=starts, reason=body.reason)
@@ -99,31 +105,31 @@ def issue(body: DirectiveIn, actor: Actor = Depends(current_actor), ctx: Context
 
 @router.get("/directives/{directive_id}", summary="A directive and where each recipient stands")
 def one_directive(
-    directive_id: int, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    directive_id: Id, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return directives.directive(ctx, actor, directive_id)
 
 
 @router.post("/directives/recipients/{recipient_id}/acknowledge", summary="Acknowledge a directive received")
 def acknowledge(
-    recipient_id: int, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    recipient_id: Id, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return directives.acknowledge(ctx, actor, recipient_id)
 
 
 @router.post("/directives/recipients/{recipient_id}/complete", summary="Report a directive done, with a note")
 def complete(
-    recipient_id: int, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    recipient_id: Id, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return directives.complete(ctx, actor, recipient_id, body.note)
 
 
 @router.get("/scorecards/units/{code}", summary="A unit's scorecard for a day, or a window of days")
 def unit_scorecard(
-    code: str,
-    day: str | None = Query(None, description="YYYY-MM-DD; today if left out"),
-    start: str | None = Query(None, description="first day of a window"),
-    end: str | None = Query(None, description="last day of a window"),
+    code: Code,
+    day: DayText = Query(None, description="YYYY-MM-DD; today if left out"),
+    start: DayText = Query(None, description="first day of a window"),
+    end: DayText = Query(None, description="last day of a window"),
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
@@ -132,10 +138,10 @@ def unit_scorecard(
 
 @router.get("/scorecards/officials/{official_id}", summary="An official's scorecard for a day, or a window")
 def official_scorecard(
-    official_id: int,
-    day: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    official_id: Id,
+    day: DayText = None,
+    start: DayText = None,
+    end: DayText = None,
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
@@ -145,7 +151,7 @@ def official_scorecard(
 @router.get("/scorecards/ranking", summary="A day's ranking within a level, with the red and black lists")
 def ranking(
     level: str = "district",
-    day: str | None = None,
+    day: DayText = None,
     kind: str = Query("unit", description="unit or official"),
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
@@ -157,10 +163,10 @@ def ranking(
 def facts(
     kinds: str = Query(description="comma-separated: breach, report_missing, placed, …"),
     unit: str | None = None,
-    official: int | None = None,
-    day: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    official: QueryId | None = None,
+    day: DayText = None,
+    start: DayText = None,
+    end: DayText = None,
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
@@ -173,7 +179,7 @@ def facts(
 def ranking_xlsx(
     request: Request,
     level: str = "district",
-    day: str | None = None,
+    day: DayText = None,
     kind: str = "unit",
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
@@ -187,6 +193,6 @@ def ranking_xlsx(
 
 @router.get("/briefs/daily", summary="The daily accountability brief, as data (the page prints it)")
 def brief(
-    day: str | None = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    day: DayText = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return exports.daily_brief(ctx, actor, day)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
+from admitall.api.params import Code, CountField, Id, IdField, Note, Short, VersionField, Word
 from admitall.domain.access import Permission
 from admitall.services import admission
 from admitall.services.backlog import backlog as backlog_service
@@ -26,30 +27,30 @@ router = APIRouter(prefix="/api", tags=["admission"])
 
 
 class BedsIn(BaseModel):
-    capacity: int = Field(ge=0)
-    out_of_service: int = Field(0, ge=0)
+    capacity: CountField
+    out_of_service: CountField = 0
 
 
 class ConfirmItem(BaseModel):
-    person: int
-    facility: str
-    bed_type: str
-    version: int | None = Field(None, description="the person's version when the plan was made")
+    person: IdField
+    facility: Short
+    bed_type: Short
+    version: VersionField | None = Field(None, description="the person's version when the plan was made")
 
 
 class ConfirmIn(BaseModel):
-    items: list[ConfirmItem]
+    items: list[ConfirmItem] = Field(max_length=1000, description="at most 1,000 items a request")
 
 
 class StepIn(BaseModel):
-    reason: str | None = None
-    expected_version: int | None = None
+    reason: Note | None = None
+    expected_version: VersionField | None = None
 
 
 class OutcomeIn(BaseModel):
-    outcome: str = Field(description="recovered, released, excluded or dead")
-    reason: str | None = None
-    expected_version: int | None = None
+    outcome: Short = Field(description="recovered, released, excluded or dead")
+    reason: Note | None = None
+    expected_version: VersionField | None = None
 
 
 @router.get("/facilities", summary="Facilities in my jurisdiction with their beds")
@@ -76,18 +77,18 @@ def facilities_import(
 
 
 @router.get("/facilities/{code}", summary="A facility and its beds")
-def facility(code: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def facility(code: Code, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return get_facility(ctx, actor, code)
 
 
 @router.get("/facilities/{code}/desk", summary="The admissions desk: expected arrivals, admitted, leaving, beds")
-def facility_desk(code: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def facility_desk(code: Code, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return admission.desk(ctx, actor, code)
 
 
 @router.put("/facilities/{code}/beds/{bed_type}", summary="Set a pool's capacity and beds out of service")
 def beds(
-    code: str, bed_type: str, body: BedsIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    code: Code, bed_type: Word, body: BedsIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return set_beds(ctx, actor, code, bed_type, capacity=body.capacity, out_of_service=body.out_of_service)
 
@@ -117,7 +118,7 @@ def confirm(
 
 @router.post("/persons/{person_id}/outcome", summary="Discharge: recovered, released, ruled out or dead")
 def outcome(
-    person_id: int, body: OutcomeIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    person_id: Id, body: OutcomeIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return admission.record_outcome(
         ctx, actor, person_id, body.outcome, reason=body.reason, expected_version=body.expected_version
@@ -126,7 +127,7 @@ def outcome(
 
 @router.post("/persons/{person_id}/{step}", summary="A desk step: depart, admit, refuse (with a reason) or cancel")
 def step(
-    person_id: int, step: str, body: StepIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    person_id: Id, step: Word, body: StepIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return admission.desk_step(ctx, actor, person_id, step, reason=body.reason, expected_version=body.expected_version)
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from admitall.api.deps import current_actor, get_ctx
+from admitall.api.params import Code
 from admitall.services.command import command_screen
 from admitall.services.context import Actor, Context
 
@@ -21,7 +22,7 @@ def own_command_screen(actor: Actor = Depends(current_actor), ctx: Context = Dep
 
 @router.get("/command/{code}")
 def unit_command_screen(
-    code: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    code: Code, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     """The screen for a unit within the caller's jurisdiction (404 outside it)."""
     return command_screen(ctx, actor, code)

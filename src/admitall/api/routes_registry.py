@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
+from admitall.api.params import Code, Id, Note, Offset, Short, TimeText, VersionField, stored
 from admitall.domain.access import Permission
 from admitall.domain.intake import HEADERS
 from admitall.services import people
@@ -19,47 +20,49 @@ from admitall.services.tabular import Limits, open_table
 from admitall.services.units import scope_root, unit_overview, unit_tree
 
 router = APIRouter(prefix="/api", tags=["registry"])
+UserName = stored("users", "username")
+DisplayName = stored("users", "display_name")
 
 
 class PersonIn(BaseModel):
     """A registration, with the same fields (and the same rules) as a row of a persons file."""
 
-    name: str
-    category: str = Field(description="confirmed, suspected, fever, contact (or 确诊/疑似/发热/密接)")
-    unit_code: str = Field(description="12-digit code of the unit the person belongs to")
-    id_number: str | None = None
-    id_type: str | None = Field(None, description="resident_id, passport, hk_macau_permit, taiwan_permit, other")
-    phone: str | None = None
-    sex: str | None = None
-    birth_date: str | None = None
-    severity: str | None = None
-    risk: str | None = None
-    address: str | None = None
-    identified_at: str | None = None
-    source_ref: str | None = None
+    name: Short
+    category: Short = Field(description="confirmed, suspected, fever, contact (or 确诊/疑似/发热/密接)")
+    unit_code: Short = Field(description="12-digit code of the unit the person belongs to")
+    id_number: Short | None = None
+    id_type: Short | None = Field(None, description="resident_id, passport, hk_macau_permit, taiwan_permit, other")
+    phone: Short | None = None
+    sex: Short | None = None
+    birth_date: Short | None = None
+    severity: Short | None = None
+    risk: Short | None = None
+    address: Short | None = None
+    identified_at: TimeText = None
+    source_ref: Short | None = None
 
 
 class ReclassifyIn(BaseModel):
-    to: str = Field(description="the new status: a category, or excluded/recovered/released/dead")
-    severity: str | None = None
-    reason: str | None = None
-    occurred_at: str | None = None
-    expected_version: int | None = Field(None, description="refuse if the person changed since this version")
+    to: Short = Field(description="the new status: a category, or excluded/recovered/released/dead")
+    severity: Short | None = None
+    reason: Note | None = None
+    occurred_at: TimeText = None
+    expected_version: VersionField | None = Field(None, description="refuse if the person changed since this version")
 
 
 class SeverityIn(BaseModel):
-    to: str
-    reason: str | None = None
-    occurred_at: str | None = None
-    expected_version: int | None = None
+    to: Short
+    reason: Note | None = None
+    occurred_at: TimeText = None
+    expected_version: VersionField | None = None
 
 
 class UserIn(BaseModel):
-    username: str
-    password: str
-    role: str
-    unit_code: str
-    display_name: str | None = None
+    username: UserName
+    password: str = Field(max_length=1024)
+    role: Short
+    unit_code: Short
+    display_name: DisplayName | None = None
 
 
 @router.get("/units/root", summary="The unit at the top of my jurisdiction, with its children and counts")
@@ -69,7 +72,7 @@ def my_root(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ct
 
 @router.get("/units/{code}/tree", summary="The units below a unit, nested, `depth` levels down (1-4)")
 def tree(
-    code: str,
+    code: Code,
     depth: int = Query(1, ge=1, le=4),
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
@@ -78,7 +81,7 @@ def tree(
 
 
 @router.get("/units/{code}", summary="A unit with its children and counts by category")
-def unit(code: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def unit(code: Code, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return unit_overview(ctx, actor, code)
 
 
@@ -97,7 +100,7 @@ def search(
     placement: str | None = None,
     severity: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
@@ -142,18 +145,18 @@ def import_persons(
 
 
 @router.get("/persons/{person_id}", summary="One person (personal data masked unless my role needs it)")
-def person(person_id: int, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def person(person_id: Id, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return people.get_person(ctx, actor, person_id)
 
 
 @router.get("/persons/{person_id}/history", summary="A person's events, oldest first")
-def history(person_id: int, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def history(person_id: Id, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return people.person_history(ctx, actor, person_id)
 
 
 @router.post("/persons/{person_id}/reclassify", summary="Change a person's category or record an outcome")
 def reclassify(
-    person_id: int, body: ReclassifyIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    person_id: Id, body: ReclassifyIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return people.reclassify_person(
         ctx,
@@ -169,7 +172,7 @@ def reclassify(
 
 @router.post("/persons/{person_id}/severity", summary="Record a confirmed patient's new clinical severity")
 def severity(
-    person_id: int, body: SeverityIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    person_id: Id, body: SeverityIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return people.change_person_severity(
         ctx,

@@ -2,53 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx
+from admitall.api.params import CountField, Id, IdField, MinutesField, Note, Short, TimeText, Word, stored
 from admitall.services import reporting, watch
 from admitall.services.context import Actor, Context
 from admitall.services.reporting import ReportInput
 
 router = APIRouter(prefix="/api", tags=["reporting"])
+AttestedBy = stored("reports", "attested_by")
+IdempotencyKey = stored("reports", "idempotency_key")
+ProblemText = stored("report_problems", "description", multiline=True)
 
 
 class ProblemIn(BaseModel):
-    type: str = Field(description="beds, transport, supplies, staff, testing, data or other")
-    severity: str = Field(description="low, medium or high")
-    description: str
+    type: Short = Field(description="beds, transport, supplies, staff, testing, data or other")
+    severity: Short = Field(description="low, medium or high")
+    description: ProblemText
     needs_help: bool = False
 
 
 class ReportIn(BaseModel):
-    unit_code: str
-    period_start: str | None = Field(None, description="start of the period (ISO time); the current one if left out")
-    reported: dict[str, Any] = Field(default_factory=dict, description="the figures stated, as in the draft")
-    field: dict[str, int] = Field(
-        default_factory=dict, description="households_screened, found_not_registered, transport_needed"
+    unit_code: Short
+    period_start: TimeText = Field(None, description="start of the period (ISO time); the current one if left out")
+    reported: dict[Short, Any] = Field(
+        default_factory=dict, max_length=200, description="the figures stated, as in the draft"
     )
-    problems: list[ProblemIn] = Field(default_factory=list)
-    attested_by: str
+    field: dict[Short, CountField] = Field(
+        default_factory=dict, max_length=50, description="households_screened, found_not_registered, transport_needed"
+    )
+    problems: list[ProblemIn] = Field(default_factory=list, max_length=100)
+    attested_by: AttestedBy
     attest: bool
-    idempotency_key: str | None = None
-    supersedes: int | None = Field(None, description="for a correction: the id of the report it corrects")
-    correction_reason: str | None = None
+    idempotency_key: IdempotencyKey | None = None
+    supersedes: IdField | None = Field(None, description="for a correction: the id of the report it corrects")
+    correction_reason: Note | None = None
 
 
 class NoteIn(BaseModel):
-    note: str | None = None
+    note: Note | None = None
 
 
 class ScheduleIn(BaseModel):
-    period_minutes: int
-    grace_minutes: int
+    period_minutes: MinutesField
+    grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)]
 
 
 @router.get("/reports/draft", summary="The report form for a unit: the registry's figures, prefilled")
 def draft(
-    unit: str, period_start: str | None = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    unit: str, period_start: TimeText = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return reporting.draft(ctx, actor, unit, period_start)
 
@@ -68,7 +74,10 @@ def submit(
 
 @router.get("/reports/history", summary="Every version of a unit's report for a period")
 def history(
-    unit: str, period_start: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    unit: str,
+    period_start: Annotated[TimeText, Query()],
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
     return reporting.history(ctx, actor, unit, period_start)
 
@@ -110,7 +119,7 @@ def schedules(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_
 
 @router.put("/reporting/schedules/{level}", summary="Change a level's period and grace")
 def set_schedule(
-    level: str, body: ScheduleIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    level: Word, body: ScheduleIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return reporting.set_schedule(
         ctx, actor, level, period_minutes=body.period_minutes, grace_minutes=body.grace_minutes
@@ -124,7 +133,7 @@ def alerts(all: bool = False, actor: Actor = Depends(current_actor), ctx: Contex
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (it escalates no further)")
 def acknowledge(
-    alert_id: int, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    alert_id: Id, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return watch.acknowledge(ctx, actor, alert_id, body.note)
 
@@ -138,6 +147,6 @@ def problems(
 
 @router.post("/problems/{problem_id}/resolve", summary="Resolve a problem (a note is required)")
 def resolve(
-    problem_id: int, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    problem_id: Id, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return watch.resolve_problem(ctx, actor, problem_id, body.note or "")

@@ -3,12 +3,13 @@ and compare two. The pages under /sim link here for their data."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
 from admitall.api.deps import current_actor, get_ctx
+from admitall.api.params import MAX_ID, Id, Word
 from admitall.services import simulations
 from admitall.services.context import Actor, Context
 
@@ -32,13 +33,13 @@ def record_run(
 
 
 @router.get("/runs/{run_id}", summary="A run's results whole: scenario, summary, daily and hourly rows")
-def get_run(run_id: int, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
+def get_run(run_id: Id, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
     return simulations.get_run(ctx, actor, run_id)
 
 
 @router.get("/runs/{run_id}/{which}.csv", summary="A run's daily or hourly rows as CSV")
 def run_csv(
-    run_id: int, which: str, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    run_id: Id, which: Word, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> Response:
     text = simulations.run_csv(ctx, actor, run_id, which)
     name = f"sim-run-{run_id}-{which}.csv"  # the service has checked `which`
@@ -47,8 +48,8 @@ def run_csv(
 
 @router.get("/compare", summary="Two runs side by side: each headline figure of both and the difference (b − a)")
 def compare(
-    a: int = Query(..., description="the base run"),
-    b: int = Query(..., description="the variant run"),
+    a: Annotated[int, Query(ge=1, le=MAX_ID, description="the base run")],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="the variant run")],
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:

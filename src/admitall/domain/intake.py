@@ -24,6 +24,7 @@ from admitall.domain.identity import (
     parse_sex,
 )
 from admitall.domain.people import FOUR_CATEGORIES, PersonDetails, Risk, Severity, Status
+from admitall.domain.text import forbidden_character
 from admitall.domain.units import normalize_code
 
 # English and Chinese column headers → field key (DESIGN.md §4), plus the optional document type.
@@ -45,6 +46,7 @@ for _key, _names in {
 }.items():
     for _name in _names:
         HEADERS[_name.lower()] = _key
+_FIELDS = tuple(dict.fromkeys(HEADERS.values()))
 
 _CATEGORY_WORDS = {
     "确诊": Status.CONFIRMED,
@@ -238,6 +240,16 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
     c = _Collector()
     today = now.astimezone(tz).date()
     text = _Text({key: nfkc(str(value)) for key, value in raw.items() if value is not None})
+    for key in _FIELDS:
+        bad = forbidden_character(text[key])
+        if bad is not None:  # NUL, escapes, line breaks, or a right-to-left override that disguises the text
+            c.problems.append(
+                FieldProblem(
+                    key,
+                    f"含有不允许的控制字符或文字方向控制字符（U+{ord(bad):04X}）",
+                    f"Contains a control or text-direction character that is not allowed (U+{ord(bad):04X})",
+                )
+            )
 
     name = ""
     try:

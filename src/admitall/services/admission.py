@@ -12,6 +12,7 @@ from admitall.allocation.engine import plan as solve
 from admitall.allocation.model import Candidate, FreePool, Plan, Snapshot
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, Conflict, InvalidInput
+from admitall.domain.facilities import BedType
 from admitall.domain.identity import mask_document
 from admitall.domain.lifecycle import admit, assign_bed, cancel_assignment, depart, reclassify, refuse
 from admitall.domain.people import Person, PersonEvent, Placement, Stamp, Status
@@ -175,6 +176,14 @@ def confirm(
                             "person.changed_meanwhile",
                             "此人信息在计划后已变更，请重新计划",
                             "The person changed after the plan was made; plan again",
+                        )
+                    if item.bed_type not in {b.value for b in BedType}:
+                        known = ", ".join(b.value for b in BedType)
+                        raise InvalidInput(
+                            "admission.unknown_bed_type",
+                            f"未知的床位类型：{item.bed_type}（可选：{known}）",
+                            f"Unknown bed type: {item.bed_type} (known: {known})",
+                            field="bed_type",
                         )
                     if not ctx.policy.fits(person, item.bed_type):
                         raise InvalidInput(

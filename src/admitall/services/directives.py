@@ -10,8 +10,10 @@ from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, Target, check_directive, check_recipient, parse_target
 from admitall.domain.errors import Conflict, Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
+from admitall.domain.text import check_day
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services.context import Actor, Context, not_found
+from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
 OVERDUE = "directive_overdue"
@@ -27,6 +29,7 @@ def parse_when(value: datetime | str, ctx: Context, field: str) -> datetime:
         raise InvalidInput(
             "directive.bad_time", f"时间无法识别：{value}", f"Not a date and time: {value}", field=field
         ) from None
+    check_day(field, parsed.date())
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ctx.settings.tz)
 
 
@@ -88,6 +91,7 @@ def issue(
     now = ctx.clock.now()
     due = parse_when(due_at, ctx, "due_at")
     text = nfkc(title or "")
+    check_row("directives", {"title": text, "body": nfkc(body or "")}, multiline=("body",))
     check_directive(text, now, due)
     goal = parse_target(target)
     with ctx.uow(write=True) as uow:
@@ -256,6 +260,7 @@ def complete(ctx: Context, actor: Actor, recipient_id: int, note: str) -> dict[s
     """The recipient reports the directive done, with a note. A measurable one must also be done in the registry."""
     actor.require(Permission.RESPOND_DIRECTIVES)
     text = nfkc(note or "")
+    check_row("directive_recipients", {"completion_note": text}, multiline=("completion_note",))
     if not text:
         raise InvalidInput(
             "directive.needs_note",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from admitall.domain.intake import parse_datetime
 from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.tabular import Limits, read_table
+from admitall.store.text_limits import check_row
 
 FACILITY_HEADERS = {
     "code": "code",
@@ -58,23 +60,29 @@ class FacilityImportSummary:
         return asdict(self)
 
 
+# more beds in one pool than any hospital has: a typo (and beyond what the database stores)
+MAX_BEDS = 1_000_000
+
+
 def _number(raw: Mapping[str, str | None], key: str, kind: type[int] | type[float]) -> Any:
     text = nfkc(raw.get(key) or "")
     if not text:
         return None
     try:
         value = float(text)
+        if not math.isfinite(value):
+            raise ValueError
         if kind is int:
-            if not value.is_integer() or value < 0:
+            if not value.is_integer() or not 0 <= value <= MAX_BEDS:
                 raise ValueError
             return int(value)
         return value
     except ValueError:
-        what = "非负整数" if kind is int else "数字"
+        what = f"0 到 {MAX_BEDS} 的整数" if kind is int else "有限的数字"
         raise InvalidInput(
             "facility.bad_number",
             f"{key} 应为{what}：{text}",
-            f"{key} must be a {'whole number, not negative' if kind is int else 'number'}: {text}",
+            f"{key} must be a {f'whole number from 0 to {MAX_BEDS}' if kind is int else 'finite number'}: {text}",
             field=key,
         ) from None
 
@@ -89,6 +97,7 @@ def parse_facility(raw: Mapping[str, str | None], ctx: Context) -> tuple[Facilit
         )
     if not name:
         raise InvalidInput("facility.no_name", "机构名称为空", "The facility name is empty", field="name")
+    check_row("facilities", {"code": code, "name": name})
     ftype = FacilityType.parse(nfkc(raw.get("type") or ""))
     if ftype is None:
         known = ", ".join(t.value for t in FacilityType)
@@ -270,11 +279,12 @@ def set_beds(
                 f"A {facility.type.en} has no such beds: {bed_type}",
                 field="bed_type",
             )
-        if capacity < 0 or out_of_service < 0 or out_of_service > capacity:
+        if capacity < 0 or out_of_service < 0 or out_of_service > capacity or capacity > MAX_BEDS:
             raise InvalidInput(
                 "facility.bad_counts",
-                "容量与停用床位数须为非负整数，且停用不超过容量",
-                "Capacity and beds out of service must not be negative, nor out of service exceed capacity",
+                f"容量与停用床位数须为 0 到 {MAX_BEDS} 的整数，且停用不超过容量",
+                f"Capacity and beds out of service are whole numbers from 0 to {MAX_BEDS}, "
+                "and out of service may not exceed capacity",
                 field="capacity",
             )
         now = ctx.clock.now()

@@ -9,9 +9,10 @@ from typing import Any
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict, InvalidInput
-from admitall.domain.identity import mask_phone, normalize_phone
+from admitall.domain.identity import mask_phone, nfkc, normalize_phone
 from admitall.domain.officials import LeadAssignment, Official, check_assignment, handover, new_official
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
+from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
 NO_LEAD = "no_lead"
@@ -62,6 +63,7 @@ def add_official(
 ) -> dict[str, Any]:
     actor.require(Permission.MANAGE_OFFICIALS)
     home = actor.scoped(home_unit)
+    check_row("officials", {"name": nfkc(name or ""), "title": nfkc(title or ""), "username": username})
     official = new_official(name, title, home, normalize_phone(phone) if phone else None)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:

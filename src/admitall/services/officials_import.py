@@ -20,6 +20,7 @@ from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context
 from admitall.services.officials import NO_LEAD, check_username
 from admitall.services.tabular import Limits, read_table
+from admitall.store.text_limits import check_row
 
 OFFICIAL_HEADERS = {
     "name": "name",
@@ -80,6 +81,7 @@ def import_officials(
                 if not actor.covers(home) or uow.units.get(home) is None:
                     raise _no_unit(home, "home_unit")
                 phone = normalize_phone(text["phone"]) if text.get("phone") else None
+                check_row("officials", {k: text.get(k, "") for k in ("name", "title", "username")})
                 official = new_official(text.get("name", ""), text.get("title", ""), home, phone)
                 username = text.get("username") or None
                 if username:

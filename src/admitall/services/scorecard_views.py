@@ -10,6 +10,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facts import Fact, Kind, facts_of
 from admitall.domain.scoring import COMPONENTS, Scoring, scorecard
+from admitall.domain.text import check_day
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.people import people_desk
@@ -58,6 +59,8 @@ def window_of(ctx: Context, day: str | date | None, start: str | None, end: str 
             last = date.fromisoformat(end or start or "")
         else:
             first = last = day if isinstance(day, date) else (date.fromisoformat(day) if day else today(ctx))
+        check_day("day", first)
+        check_day("day", last)
     except ValueError:
         raise InvalidInput(
             "scorecard.bad_day", "日期格式应为 YYYY-MM-DD", "Days are written YYYY-MM-DD", field="day"

@@ -13,6 +13,7 @@ from admitall.domain.identity import nfkc
 from admitall.domain.units import PREFIX_LENGTH, Unit, UnitLevel, ancestors_of, level_of, normalize_code, parent_of
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.tabular import Limits, read_table
+from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
 UNIT_HEADERS = {
@@ -71,6 +72,7 @@ def _parse_unit(raw: Mapping[str, str | None]) -> Unit:
     name = nfkc(raw.get("name") or "")
     if not name:
         raise InvalidInput("unit.no_name", "名称为空", "The name is empty", field="name")
+    check_row("units", {"name": name})
     parent_text = nfkc(raw.get("parent_code") or "")
     if parent_text and normalize_code(parent_text) != parent_of(code):
         raise InvalidInput(

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
 from admitall.api.errors import STATUS
+from admitall.api.params import form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, parse_target
@@ -143,12 +144,7 @@ def _target(form: dict[str, str]) -> dict[str, Any]:
     target: dict[str, Any] = {"kind": kind}
     if kind != "reported":
         target["priority_class"] = form.get("priority_class") or None
-        text = (form.get("at_most") or "0").strip()
-        if not text.isdigit():
-            raise InvalidInput(
-                "directive.bad_at_most", "人数上限必须是不小于 0 的整数", "The limit must be a whole number ≥ 0"
-            )
-        target["at_most"] = int(text)
+        target["at_most"] = form_whole(form, "at_most") or 0
     return target
 
 

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.params import MAX_VERSION, Id, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
@@ -73,12 +74,12 @@ def desk_page(request: Request, code: str, flash: str = "") -> Response:
 
 @router.post("/facilities/{code}/people/{person_id}/{step}")
 def desk_submit(
-    request: Request, code: str, person_id: int, step: str, posted: FormData = Depends(posted_form)
+    request: Request, code: str, person_id: Id, step: str, posted: FormData = Depends(posted_form)
 ) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
     ctx = get_ctx(request)
-    version = int(form["version"]) if form.get("version") else None
+    version = form_whole(form, "version", high=MAX_VERSION)
     if step == "outcome":
         admission.record_outcome(
             ctx, actor, person_id, form.get("outcome", ""), reason=form.get("reason") or None, expected_version=version

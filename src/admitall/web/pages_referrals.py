@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx
+from admitall.api.params import path_id
 from admitall.api.uploads import posted_form
 from admitall.services import referrals
 from admitall.web.rendering import read_form, render, session
@@ -38,9 +39,7 @@ def referrals_page(request: Request, state: str = "open", page: int = 1, flash: 
 
 
 def _referral_id(text: str) -> int:
-    if not text.isdigit() or len(text) > 9:
-        return 0  # no referral has it: the service answers 404
-    return int(text)
+    return path_id(text) or 0  # 0: no referral has it, the service answers 404
 
 
 @router.post("/referrals/{referral_id}/apply")

@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.params import MAX_ID, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
-from admitall.domain.errors import AdmitAllError, InvalidInput
+from admitall.domain.errors import AdmitAllError
 from admitall.domain.reporting import FIELD_FIGURES
 from admitall.services import reporting, watch
 from admitall.services.reporting import ReportInput
@@ -42,12 +43,7 @@ def report_form(request: Request, unit: str = "", period_start: str = "") -> Res
 
 
 def _int(form: dict[str, str], name: str) -> int | None:
-    text = form.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise InvalidInput("report.bad_figure", f"{name} 必须是非负整数", f"{name} must be a whole number", field=name)
-    return int(text)
+    return form_whole(form, name)
 
 
 def _reported(form: dict[str, str]) -> dict[str, object]:
@@ -95,7 +91,7 @@ def report_submit(request: Request, posted: FormData = Depends(posted_form)) -> 
                 attested_by=form.get("attested_by", ""),
                 attest=form.get("attest") == "on",
                 idempotency_key=form.get("key") or None,
-                supersedes=int(form["supersedes"]) if form.get("supersedes") else None,
+                supersedes=form_whole(form, "supersedes", high=MAX_ID),
                 correction_reason=form.get("correction_reason") or None,
             ),
         )

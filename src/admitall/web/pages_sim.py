@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.params import Id, path_id
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Status
@@ -263,7 +264,7 @@ def runs_page(request: Request) -> Response:
 
 
 @router.get("/sim/runs/{run_id}")
-def run_page(request: Request, run_id: int) -> Response:
+def run_page(request: Request, run_id: Id) -> Response:
     actor, csrf = session(request)
     data = simulations.get_run(get_ctx(request), actor, run_id)
     lang = request_lang(request)
@@ -281,7 +282,10 @@ def run_page(request: Request, run_id: int) -> Response:
 
 def _run_id(value: str, field: str) -> int:
     try:
-        return int(value)
+        number = path_id(value.strip())
+        if number is None:
+            raise ValueError(value)
+        return number
     except ValueError:
         raise InvalidInput(
             "sim.pick_two", "请选择两次要对比的运行", "Pick the two runs to compare", field=field
