@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from admitall.services import exports
-from admitall.web import pages_bulletin
+from admitall.store.tables_security import printed_pdfs
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import JIANGAN, WUCHANG, id_number
 
@@ -112,6 +113,12 @@ def test_the_bulletin_reads_on_a_phone_and_in_english(browser, world):
     context.close()
 
 
+def forget_printed(world) -> None:
+    """Empty the store of printed PDFs (services.printing), so that the next request prints."""
+    with world.ctx.engine.begin() as conn:
+        conn.execute(delete(printed_pdfs))
+
+
 def test_the_pdf_is_printed_by_the_servers_chromium(world):
     if exports.chromium() is None:
         pytest.skip("no chromium on this machine: the PDF endpoint answers 503 (see the error test)")
@@ -125,7 +132,7 @@ def test_the_pdf_is_printed_by_the_servers_chromium(world):
 def test_a_kept_days_pdf_is_printed_once_not_for_every_reader(world, monkeypatch):
     if exports.chromium() is None:
         pytest.skip("no chromium to print with")
-    monkeypatch.setattr(pages_bulletin, "_printed", {})
+    forget_printed(world)
     first = httpx.get(f"{world.url}/bulletin/{DAY}.pdf", timeout=90)
     monkeypatch.setattr(exports, "chromium", lambda: None)  # printing again would now fail
     again = httpx.get(f"{world.url}/bulletin/{DAY}.pdf", timeout=30)
@@ -134,7 +141,7 @@ def test_a_kept_days_pdf_is_printed_once_not_for_every_reader(world, monkeypatch
 
 def test_without_chromium_the_pdf_is_a_clear_503(world, monkeypatch):
     monkeypatch.setattr(exports, "chromium", lambda: None)  # the server runs in this process
-    monkeypatch.setattr(pages_bulletin, "_printed", {})  # nothing printed before
+    forget_printed(world)  # nothing printed before
     response = httpx.get(f"{world.url}/bulletin/{DAY}.pdf", timeout=30)
     assert response.status_code == 503 and 'data-code="pdf.no_browser"' in response.text
     assert "未安装 Chromium" in response.text

@@ -1,7 +1,7 @@
 """The public daily bulletin (每日通报): open to anyone, no sign-in — it holds aggregate counts only.
 
 `/bulletin` is the latest closed day; `/bulletin/{day}` a given day, with its JSON twin (`.json`, exactly the
-figures the page shows) and a PDF (`.pdf`) printed by the server's Chromium from the same page."""
+figures the page shows) and a PDF (`.pdf`) printed by the server's Chromium from the same page (web.printouts)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from admitall.api.deps import get_ctx, request_lang
-from admitall.services import exports
+from admitall.api.deps import get_ctx
 from admitall.services.bulletin import FIGURES, daily_bulletin
-from admitall.web.assets import STATIC_DIR
+from admitall.web.printouts import inline_css, pdf_response
 from admitall.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
-PDF = "application/pdf"
 # a closed day's figures never change, so a proxy or browser may keep them a while (the page's words follow the
 # lang cookie; /bulletin itself moves on at midnight, hence not longer)
 CACHE = {"Cache-Control": "public, max-age=300", "Vary": "Cookie"}
-# printed bulletins kept in this process (the public may ask for the same day's PDF many times; printing runs a
-# browser): by day and language, and whether there was a next day yet (its link is on the page), oldest out first
-PRINTED_KEPT = 64
-_printed: dict[tuple[Any, ...], bytes] = {}
 # the figures that are a part of the one above them ("of whom")
 SUB_FIGURES = ("existing_severe", "existing_critical", "new_dead_confirmed")
 # the figures in the headline tiles, and their colour
@@ -53,7 +47,7 @@ def _page(request: Request, bulletin: dict[str, Any], *, standalone: bool = Fals
         "standalone": standalone,
     }
     if standalone:
-        data.update(layout="_acc_print.html", inline_css=(STATIC_DIR / "app.css").read_text(encoding="utf-8"))
+        data.update(layout="_acc_print.html", inline_css=inline_css())
     response = render(request, "bulletin.html", data)
     response.headers.update(CACHE)
     return response
@@ -79,18 +73,18 @@ def bulletin_json(request: Request, day: str) -> Response:
 
 @router.get("/bulletin/{day}.pdf")
 def bulletin_pdf(request: Request, day: str) -> Response:
-    """The same page, self-contained (its CSS inline, nothing fetched), printed by Chromium; 503 without it."""
+    """The same page, self-contained, printed by Chromium once per language and kept (a closed day never
+    changes); 503 with Retry-After while the printer is full, 503 without Chromium."""
     bulletin = daily_bulletin(get_ctx(request), day)
-    key = (id(get_ctx(request)), bulletin["day"], request_lang(request), bulletin.get("next_day"))
-    pdf = _printed.get(key)
-    if pdf is None:  # a kept day never changes: print it once per language, not once per reader
-        page = _page(request, bulletin, standalone=True)
-        pdf = exports.html_to_pdf(bytes(page.body).decode("utf-8"))
-        if len(_printed) >= PRINTED_KEPT:
-            _printed.pop(next(iter(_printed)))
-        _printed[key] = pdf
     name = f"bulletin-{bulletin['day'].replace('-', '')}.pdf"
-    return Response(pdf, media_type=PDF, headers={**CACHE, "Content-Disposition": f'inline; filename="{name}"'})
+    return pdf_response(
+        request,
+        f"bulletin:{bulletin['day']}",
+        bulletin,
+        lambda: _page(request, bulletin, standalone=True),
+        name,
+        headers=CACHE,
+    )
 
 
 @router.get("/bulletin/{day}")

@@ -19,7 +19,7 @@ from admitall.services import exports, scorecard_views
 from admitall.services.directives import level_below
 from admitall.services.scorecards import today
 from admitall.services.units import scope_root
-from admitall.web.assets import STATIC_DIR
+from admitall.web.printouts import inline_css, pdf_response
 from admitall.web.rendering import render, session
 
 router = APIRouter(include_in_schema=False)
@@ -214,11 +214,13 @@ def brief_page(request: Request, day: str = "") -> Response:
 
 @router.get("/briefs/daily.pdf")
 def brief_pdf(request: Request, day: str = "") -> Response:
-    """The same brief as one self-contained HTML page (its CSS inline, nothing fetched), printed by Chromium."""
+    """The same brief as one self-contained HTML page, printed by Chromium and kept: printed again only when its
+    figures changed (a closed day's never do); 503 with Retry-After while the printer is full."""
     actor, csrf, data = _brief(request, day)
-    css = (STATIC_DIR / "app.css").read_text(encoding="utf-8")
-    data.update(layout="_acc_print.html", standalone=True, inline_css=css)
-    page = render(request, "brief.html", data, actor=actor, csrf=csrf)
-    pdf = exports.html_to_pdf(bytes(page.body).decode("utf-8"))
+    figures = {k: v for k, v in data.items() if k not in card_helpers()}  # what the brief shows
+    data.update(layout="_acc_print.html", standalone=True, inline_css=inline_css())
+    subject = f"brief:{data['day']}:{actor.unit_code or 'all'}:{actor.role.value}"
     name = f"brief-{exports.stamp(date.fromisoformat(data['day']))}.pdf"
-    return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return pdf_response(
+        request, subject, figures, lambda: render(request, "brief.html", data, actor=actor, csrf=csrf), name
+    )
