@@ -211,3 +211,15 @@ def test_a_facility_officer_sees_only_the_people_their_facility_has_had(world):
         assert c.get(f"/api/persons/{li}").status_code == 200
         assert c.get(f"/api/persons/{zhang}").status_code == 404
         assert c.get("/api/facilities/H1/desk").status_code == 200
+
+
+def test_a_masked_role_registering_a_known_id_number_is_not_told_whose_it_is(world):
+    body = {"name": "试探", "id_number": ZHANG_ID, "category": "contact", "unit_code": DAZHI_1}
+    with world.client("admin") as c:
+        response = c.post("/api/persons", json=body)
+    assert response.status_code == 201 and response.json()["person"] is None
+    assert "张三" not in response.text
+    with web(world, "admin") as c:
+        token = csrf_of(c.get("/people/new").text)
+        page = c.post("/people/new", data={"csrf_token": token, **body})
+    assert page.status_code == 200 and "已合并到已登记人员" in page.text and "张三" not in page.text

@@ -107,3 +107,12 @@ def test_a_masked_role_finds_people_by_name_only(city, role):
     assert found["total"] == 1 and found["note"] is None and found["people"][0]["document"] != id_number(seq=1)
     unmasked = people.search_people(city, Actor("officer", Role.UNIT_OFFICER, CITY), q="13900000001")
     assert unmasked["total"] == 1 and unmasked["note"] is None
+
+
+def test_a_masked_role_registering_a_known_document_learns_no_name(city):
+    admin = Actor("admin", Role.ADMIN, CITY)
+    row = person_row(name="随便", id_number=id_number(seq=3), phone=None, unit_code=WUCHANG_1, category="suspected")
+    result = people.register_person(city, admin, row)
+    assert (result["outcome"], result["person"], result["warnings"]) == ("merged", None, [])
+    assert "丙" not in repr(result)
+    assert people.get_person(city, DISPATCHER, city.ids[2])["status"] == "suspected"  # merged all the same

@@ -302,7 +302,8 @@ def register_person(
 ) -> dict[str, Any]:
     """Register one person (or merge into the same person already registered). A bad field is an error that
     names every field at fault; nothing is stored. The same person registered outside the actor's jurisdiction
-    is neither changed nor shown: the registration is referred to their unit (outcome "referred", no person)."""
+    is neither changed nor shown: the registration is referred to their unit (outcome "referred", no person). A
+    role that sees personal data masked is not shown the person a registration merged into either."""
     actor.require(Permission.REGISTER_PERSONS)
     summary = register_batch(ctx, actor, [(1, fields)], source=source)
     if summary.rejections:
@@ -313,6 +314,15 @@ def register_person(
             "person": None,
             "message": {"zh": "已转交该人员所属单位核实", "en": "Referred to the person's own unit to check"},
             "warnings": [{"field": w.field, "zh": w.zh, "en": w.en} for _, w in summary.warnings],
+        }
+    if summary.merged and not _unmasked(actor):
+        # a role that sees personal data masked would otherwise learn who holds a document number or phone
+        # (item 13): the row is merged, as for anyone, but the answer names nobody
+        return {
+            "outcome": "merged",
+            "person": None,
+            "message": {"zh": "已合并到已登记人员", "en": "Merged into the registered person"},
+            "warnings": [],
         }
     person_id = summary.person_ids[1]
     result = get_person(ctx, actor, person_id)

@@ -181,11 +181,12 @@ def register_submit(request: Request, posted: FormData = Depends(posted_form)) -
             csrf=csrf,
             status_code=422,
         )
-    if result["outcome"] == "referred":
-        # the same person belongs to another unit: the form comes back empty with a neutral notice, no person
+    if result["person"] is None:
+        # referred to another unit, or merged for a masked role: the form comes back empty, a notice, no person
         values = {"unit_code": actor.unit_code or ""}
-        data = {"values": values, "error": None, "referred": result["message"][request_lang(request)]}
-        return render(request, "register.html", data, actor=actor, csrf=csrf, status_code=202)
+        data = {"values": values, "error": None, "notice": result["message"][request_lang(request)]}
+        status = 202 if result["outcome"] == "referred" else 200
+        return render(request, "register.html", data, actor=actor, csrf=csrf, status_code=status)
     flash = "registered" if result["outcome"] == "accepted" else "merged"
     return RedirectResponse(f"/people/{result['person']['id']}?flash={flash}", status_code=303)
 
