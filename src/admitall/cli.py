@@ -21,6 +21,7 @@ from admitall.cli_common import errors as _errors
 from admitall.cli_common import lang as _lang
 from admitall.cli_sim import sim_app
 from admitall.domain.access import Role
+from admitall.keys import DEMO_MARK, key_file, serve_refusal
 from admitall.services.context import Actor, cli_actor
 
 app = typer.Typer(
@@ -52,7 +53,16 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
         ctx = _context()
         revision = init_database(ctx.engine)
         url = ctx.engine.url.render_as_string(hide_password=True)
-    _emit(as_json, {"database": url, "revision": revision}, [f"Database ready: {url} (revision {revision})"])
+        keys = ctx.keys  # without ADMITALL_SECRET_KEY, a SQLite database gets its key file now (admitall.keys)
+        where = key_file(ctx.engine.url.render_as_string(hide_password=False))
+    lines = [f"Database ready: {url} (revision {revision})"]
+    if keys.source != "environment":
+        lines.append(
+            f"Chain key: {where} (for the demo; elsewhere set ADMITALL_SECRET_KEY to its contents)"
+            if keys.available
+            else "No ADMITALL_SECRET_KEY: set one before anything is written or served"
+        )
+    _emit(as_json, {"database": url, "revision": revision, "key": keys.source}, lines)
 
 
 @app.command()
@@ -70,6 +80,9 @@ def demo(
         ctx = _context()
         init_database(ctx.engine)
         result = load_demo(ctx, cli_actor(), seed=seed, days=days)
+        with ctx.uow(write=True) as uow:  # the one database `serve` runs with the key file beside it
+            uow.secrets.get_or_set(DEMO_MARK, "yes")
+            uow.commit()
     if result["loaded"]:
         played = result["simulated"]
         lines = [
@@ -277,17 +290,32 @@ def watch_command(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command()
-def verify(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Walk the hash chains of events and reports and check every person against their history; exit 1 if
-    anything was changed behind the system's back."""
+def verify(
+    heads: Path | None = typer.Option(
+        None, "--heads", help="Also check against chain heads copied from bulletins (their JSON, or the printed lines)."
+    ),
+    record: bool = typer.Option(False, "--record", help="If all is intact, keep every chain's head as of now."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Walk the keyed chains of events and reports, check the audit, alerts and directives, and every family of
+    records against the heads kept per day (and copied from bulletins), and every person against their history;
+    exit 1 if anything was changed or removed behind the system's back."""
+    from admitall.services import chain_heads
     from admitall.services.verify import verify as verify_service
 
     with _errors(as_json):
-        result = verify_service(_context())
+        ctx = _context()
+        published = chain_heads.read_published(_read_text(heads)) if heads else None
+        result = verify_service(ctx, published)
+        if record and result["ok"]:
+            result["recorded"] = chain_heads.printed(chain_heads.record_now(ctx))
     lines = [
-        f"checked {result['events_checked']} events and {result['reports_checked']} reports: "
+        f"checked {result['events_checked']} events, {result['reports_checked']} reports, "
+        f"{result['audit_checked']} audit entries, {result['alerts_checked']} alerts, "
+        f"{result['directives_checked']} directives and {result['heads_checked']} heads: "
         + ("all intact" if result["ok"] else f"{len(result['problems'])} problems")
     ]
+    lines += [f"  kept: {h['chain']} {h['day']} {h['seq']} {h['digest']}" for h in result.get("recorded", [])]
     lines += [f"  {p['table']} {p.get('id', p.get('person', ''))}: {p['problem']}" for p in result["problems"][:100]]
     _emit(as_json, result, lines)
     if not result["ok"]:
@@ -360,9 +388,16 @@ def serve(
 
     from admitall.api.app import create_app
     from admitall.services.demo import DEMO_PASSWORD, DEMO_USERS
+    from admitall.store.uow import UnitOfWork
 
     with _errors(False):
         ctx = _context()
+        with UnitOfWork(ctx.engine) as uow:  # not ctx.uow(): that would read (or create) the key first
+            demo_mark = uow.secrets.get(DEMO_MARK) is not None
+        url = ctx.engine.url.render_as_string(hide_password=False)
+        refusal = serve_refusal(ctx.settings.secret_key, url, demo_mark)
+        if refusal is not None:
+            raise refusal
         application = create_app(ctx)
         with ctx.uow() as uow:
             demo_users = [u for u in DEMO_USERS if uow.users.by_username(u.username) is not None]
@@ -377,6 +412,17 @@ def serve(
         )
     else:
         uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _read_text(path: Path) -> str:
+    from admitall.domain.errors import InvalidInput
+
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(
+            "verify.heads_unreadable", f"无法读取链头文件 {path}：{e}", f"Cannot read the heads file {path}: {e}"
+        ) from None
 
 
 def main() -> None:

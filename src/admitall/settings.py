@@ -12,7 +12,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ADMITALL_", extra="ignore")
 
     database_url: str = "sqlite:///admitall.db"
-    # where the signing secret comes from when not given: generated once and kept in the database
+    # the key the database does not hold (admitall.keys): the chains' HMACs and the token and session signing keys
+    # are derived from it. `serve` refuses to start without it, except on the demo database (its key file)
     secret_key: str | None = None
     token_minutes: int = 8 * 60
     session_minutes: int = 12 * 60

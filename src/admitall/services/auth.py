@@ -1,13 +1,15 @@
 """Users, sign-in, bearer tokens for the API and sessions for the web pages.
 
-Passwords are stored as argon2id hashes. Tokens are signed with a secret generated once per installation
-and kept in the database (or given as ADMITALL_SECRET_KEY); their expiry is checked against the injected
+Passwords are stored as argon2id hashes. Tokens are signed, and web session tokens stored as keyed hashes, with a
+key derived from ADMITALL_SECRET_KEY (admitall.keys), never kept in the database: reading or writing the database
+mints no token and no session. Their expiry is checked against the injected
 clock. Role and unit are read from the user's record on every request, so a change takes effect at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from admitall.domain.units import prefix_of
 from admitall.services import signin
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.repositories.users import UserRecord
+from admitall.store.text_limits import check_row
 
 _hasher = PasswordHasher()
 TOKEN_ALGORITHM = "HS256"
@@ -80,6 +83,7 @@ def add_user(
             "A username is 1-60 characters without spaces",
             field="username",
         )
+    check_row("users", {"username": username, "display_name": display_name})
     user_role = Role.parse(role)
     if user_role is None:
         raise InvalidInput(
@@ -175,13 +179,8 @@ def authenticate(ctx: Context, username: str, password: str, address: str = "?")
     return _actor(user)
 
 
-def _secret(ctx: Context) -> str:
-    if ctx.settings.secret_key:
-        return ctx.settings.secret_key
-    with ctx.uow(write=True) as uow:
-        value = uow.secrets.get_or_create("token_signing")
-        uow.commit()
-    return value
+def _secret(ctx: Context) -> bytes:
+    return ctx.keys.tokens
 
 
 def issue_token(ctx: Context, actor: Actor) -> dict[str, Any]:
@@ -214,8 +213,8 @@ def _active_user(ctx: Context, user_id: int) -> Actor:
     return _actor(user)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _token_hash(ctx: Context, token: str) -> str:
+    return hmac.new(ctx.keys.tokens, b"session|" + token.encode(), hashlib.sha256).hexdigest()
 
 
 def start_session(ctx: Context, actor: Actor) -> tuple[str, str]:
@@ -225,7 +224,7 @@ def start_session(ctx: Context, actor: Actor) -> tuple[str, str]:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         uow.users.add_session(
-            _token_hash(token), actor.user_id, csrf, now, now + timedelta(minutes=ctx.settings.session_minutes)
+            _token_hash(ctx, token), actor.user_id, csrf, now, now + timedelta(minutes=ctx.settings.session_minutes)
         )
         uow.commit()
     return token, csrf
@@ -233,7 +232,7 @@ def start_session(ctx: Context, actor: Actor) -> tuple[str, str]:
 
 def session_actor(ctx: Context, token: str) -> tuple[Actor, str]:
     with ctx.uow() as uow:
-        found = uow.users.session(_token_hash(token))
+        found = uow.users.session(_token_hash(ctx, token))
     if found is None:
         raise Unauthenticated("auth.no_session", "请先登录", "Please sign in")
     user_id, csrf, expires_at = found
@@ -246,7 +245,7 @@ def session_actor(ctx: Context, token: str) -> tuple[Actor, str]:
 
 def end_session(ctx: Context, token: str) -> None:
     with ctx.uow(write=True) as uow:
-        uow.users.end_session(_token_hash(token))
+        uow.users.end_session(_token_hash(ctx, token))
         uow.commit()
 
 

@@ -32,6 +32,7 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, EventKind, Status
 from admitall.domain.units import PREFIX_LENGTH, UnitLevel
+from admitall.services import chain_heads
 from admitall.services.context import Context
 from admitall.services.scorecards import day_window, today
 from admitall.store.tables import bed_pools, facilities, person_events, units
@@ -323,6 +324,8 @@ def store_bulletin(ctx: Context, day: date) -> dict[str, Any]:
     if kept is not None:
         return kept
     figures = _count(ctx, day)
+    # the day's chain heads, printed on every copy (services.chain_heads): a rewritten history contradicts them
+    figures["chain_heads"] = chain_heads.printed(chain_heads.record_day(ctx, day))
     try:
         with ctx.uow(write=True) as uow:
             uow.bulletins.add(day, figures, ctx.clock.now())

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from admitall.clock import Clock, SystemClock
 from admitall.domain.access import Permission, Role, can, require
@@ -15,6 +16,7 @@ from admitall.domain.people import Stamp
 from admitall.domain.policy import Policy, default_policy, parse_policy
 from admitall.domain.scoring import Scoring, default_scoring, parse_scoring
 from admitall.domain.units import in_subtree, normalize_code
+from admitall.keys import Keys, resolve, wrong_key
 from admitall.settings import Settings, get_settings
 from admitall.store.db import make_engine
 from admitall.store.uow import UnitOfWork
@@ -92,9 +94,28 @@ class Context:
     settings: Settings
     policy: Policy = field(default_factory=default_policy)
     scoring: Scoring = field(default_factory=default_scoring)
+    _keys: Keys | None = field(default=None, init=False, repr=False)
+
+    @property
+    def keys(self) -> Keys:
+        """The keys kept outside the database (admitall.keys), read when first needed. A key other than the one
+        this database's chains were written with is refused before it writes anything."""
+        if self._keys is None:
+            keys = resolve(self.settings.secret_key, self.engine.url.render_as_string(hide_password=False))
+            if keys.available:
+                try:
+                    with UnitOfWork(self.engine, write=True) as uow:
+                        kept = uow.secrets.get_or_set("chain_key_check", keys.check)
+                        uow.commit()
+                except DBAPIError:  # not migrated yet: checked on the next use
+                    return keys
+                if kept != keys.check:
+                    raise wrong_key()
+            self._keys = keys
+        return self._keys
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=write)
+        return UnitOfWork(self.engine, write=write, keys=self.keys)
 
     def stamp(
         self, actor: Actor, source: str, *, reason: str | None = None, occurred_at: datetime | None = None

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from admitall.domain.access import Permission
-from admitall.domain.chain import link
+from admitall.domain.chain import report_record, seal
 from admitall.domain.errors import Conflict, Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.domain.people import EventKind
@@ -35,10 +35,12 @@ from admitall.domain.reporting import (
     period_containing,
     reconcile,
 )
+from admitall.domain.text import check_day, check_text
 from admitall.domain.units import UnitLevel, child_prefix_length, level_of, parent_of
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import person_events, persons
+from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
 # schedules change seldom and are read by every report: each server keeps them for a short while
@@ -115,6 +117,7 @@ def _period(ctx: Context, schedule: Schedule, period_start: datetime | str | Non
                 f"Not a period start time: {period_start}",
                 field="period_start",
             ) from None
+        check_day("period_start", period_start.date())
         if period_start.tzinfo is None:
             period_start = period_start.replace(tzinfo=ctx.settings.tz)
     # stored, hashed and compared in UTC whatever offset it came with (the hash must match once read back)
@@ -172,10 +175,16 @@ class ReportInput:
     correction_reason: str | None = None
 
 
+MAX_FIGURE = 10_000_000  # more people than a province holds: a typo, and beyond what the database stores
+
+
 def _whole(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FIGURE:
         raise InvalidInput(
-            "report.bad_figure", f"{name} 必须是非负整数", f"{name} must be a whole number, not negative", field=name
+            "report.bad_figure",
+            f"{name} 必须是 0 到 {MAX_FIGURE} 之间的整数",
+            f"{name} must be a whole number from 0 to {MAX_FIGURE}",
+            field=name,
         )
     return value
 
@@ -202,7 +211,7 @@ def _problems(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             ProblemType.parse(str(item.get("type") or "")),
             ProblemSeverity.parse(str(item.get("severity") or "")),
         )
-        text = nfkc(str(item.get("description") or ""))
+        text = check_text(f"problems.{i}.description", nfkc(str(item.get("description") or "")), multiline=True)
         if ptype is None or severity is None or not text:
             raise InvalidInput(
                 "report.bad_problem",
@@ -221,28 +230,16 @@ def _problems(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return clean
 
 
-def report_hash(prev: str, row: Mapping[str, Any], problems: Sequence[Mapping[str, Any]]) -> str:
-    """The hash a report carries: its own fields, its problems as sent, and the unit's previous report's hash."""
-    record = {
-        k: row[k]
-        for k in (
-            "unit_code",
-            "period_start",
-            "version",
-            "supersedes_id",
-            "correction_reason",
-            "received_at",
-            "on_time",
-            "reporter",
-            "attested_by",
-            "idempotency_key",
-            "reported",
-            "registry",
-            "field",
-        )
-    }
-    record["problems"] = [{k: p[k] for k in ("type", "severity", "description", "needs_help")} for p in problems]
-    return link(prev, record)
+def report_hash(
+    key: bytes,
+    prev: str,
+    row: Mapping[str, Any],
+    problems: Sequence[Mapping[str, Any]],
+    discrepancies: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The keyed hash a report carries (domain.chain): its own fields, its problems as sent, the discrepancies
+    found in it, and the unit's previous report's hash."""
+    return seal(key, prev, report_record(row, problems, discrepancies))
 
 
 def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
@@ -255,6 +252,8 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
             "A report must be attested as true by the reporter, with their name",
             field="attested_by",
         )
+    texts = {"attested_by": report.attested_by, "correction_reason": report.correction_reason}
+    check_row("reports", {**texts, "idempotency_key": report.idempotency_key}, multiline=("correction_reason",))
     reported, problems = _figures(report.reported), _problems(report.problems)
     field_figures = {k: _whole(report.field[k], k) for k in FIELD_FIGURES if report.field.get(k) is not None}
     with ctx.uow(write=True) as uow:
@@ -286,8 +285,14 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
             "registry": registry_figures(ctx, uow, code, period, now),
             "field": field_figures,
         }
+        found = reconcile(
+            reported,
+            row["registry"],
+            absolute=ctx.settings.discrepancy_absolute,
+            relative=ctx.settings.discrepancy_relative,
+        )
         row["prev_hash"] = uow.reports.chain_head(code)
-        row["hash"] = report_hash(row["prev_hash"], row, problems)
+        row["hash"] = report_hash(uow.keys.chain, row["prev_hash"], row, problems, [vars(d) for d in found])
         report_id = uow.reports.add(row)
         parent = parent_of(code)
         problem_rows = [
@@ -304,12 +309,6 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
             for p in problems
         ]
         uow.reports.add_problems(problem_rows)
-        found = reconcile(
-            reported,
-            row["registry"],
-            absolute=ctx.settings.discrepancy_absolute,
-            relative=ctx.settings.discrepancy_relative,
-        )
         discrepancy_rows = [
             {
                 "report_id": report_id,

@@ -1,5 +1,7 @@
-"""Verification: walk the hash chains of person events and reports, and check every person's stored state and
-waits against the replay of their history. Anything changed behind the system's back is named."""
+"""Verification: walk the keyed chains of person events and reports, check the audit, alerts and directives
+against their HMACs and every family against the heads kept per day (and copied from bulletins), and every
+person's stored state and waits against the replay of their history. Anything changed or removed behind the
+system's back is named."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from admitall.domain.chain import GENESIS, event_record, link
+from admitall.domain.chain import GENESIS, event_record, same, seal
 from admitall.domain.errors import AdmitAllError
 from admitall.domain.lifecycle import replay
 from admitall.domain.people import EventKind, PersonEvent, Stamp
 from admitall.domain.waits import segments_from_history
+from admitall.services import chain_heads
 from admitall.services.context import Context
 from admitall.services.reporting import report_hash
+from admitall.services.verify_records import alerts_and_directives, audit_entries
 from admitall.store.repositories.persons import to_person
 from admitall.store.tables import person_events, persons
 from admitall.store.tables_accountability import wait_segments
@@ -25,6 +29,7 @@ BATCH = 5000
 
 def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
     """Check every event's hash and link, person by person, and the person's state against its replay."""
+    key = ctx.keys.chain
     checked = 0
     with ctx.engine.connect() as conn:
         rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
@@ -80,7 +85,8 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                         for p in (to_person(x) for x in conn.execute(select(persons).where(persons.c.id.in_(ids))))
                     }
                     waits = _waits(conn, ids)
-            digest = link(
+            digest = seal(
+                key,
                 r.prev_hash,
                 event_record(
                     r.person_id, r.seq, r.kind, r.occurred_at, r.recorded_at, r.actor, r.source, r.reason, r.data
@@ -104,7 +110,7 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                         "problem": "does not link to the previous event (one was changed or removed)",
                     }
                 )
-            if digest != r.hash:
+            if not same(digest, r.hash):
                 found.append(
                     {
                         "table": "person_events",
@@ -136,9 +142,13 @@ def _waits(conn: Any, ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
 
 
 def _report_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
+    """Each unit's reports in chain order: the link, and the HMAC over the report, its problems as sent and its
+    discrepancies."""
+    key = ctx.keys.chain
     checked = 0
     with ctx.uow() as uow:
         unit, prev = None, GENESIS
+        discrepancies = uow.reports.discrepancies_by_report()
         for row in uow.reports.chain():
             checked += 1
             if row["unit_code"] != unit:
@@ -153,13 +163,15 @@ def _report_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                         "problem": "does not link to the unit's previous report (one was changed or removed)",
                     }
                 )
-            if report_hash(row["prev_hash"], row, problems) != row["hash"]:
+            digest = report_hash(key, row["prev_hash"], row, problems, discrepancies.get(row["id"], []))
+            if not same(digest, row["hash"]):
                 found.append(
                     {
                         "table": "reports",
                         "id": row["id"],
                         "unit": unit,
-                        "problem": "its content no longer matches its hash (changed after it was received)",
+                        "problem": "its content, problems or discrepancies no longer match its HMAC "
+                        "(changed or removed after it was received)",
                     }
                 )
             prev = row["hash"]
@@ -205,10 +217,24 @@ def _flows(ctx: Context, found: list[dict[str, Any]]) -> None:
         )
 
 
-def verify(ctx: Context) -> dict[str, Any]:
+def verify(ctx: Context, published: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything above; `published` are heads copied from bulletins (services.chain_heads.read_published)."""
     found: list[dict[str, Any]] = []
     events = _person_chains(ctx, found)
     reports = _report_chains(ctx, found)
+    audit = audit_entries(ctx, found)
+    others = alerts_and_directives(ctx, found)
+    heads = chain_heads.check(ctx, found, published)
     _census(ctx, found)
     _flows(ctx, found)
-    return {"ok": not found, "events_checked": events, "reports_checked": reports, "problems": found}
+    return {
+        "ok": not found,
+        "events_checked": events,
+        "reports_checked": reports,
+        "audit_checked": audit,
+        "alerts_checked": others["alerts"],
+        "directives_checked": others["directives"],
+        "heads_checked": heads,
+        "key": ctx.keys.source,
+        "problems": found,
+    }

@@ -23,6 +23,7 @@ from admitall.domain.officials import LeadAssignment
 from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
 from admitall.domain.units import level_of, parent_of
 from admitall.services.bulletin import publish_yesterday
+from admitall.services.chain_heads import record_yesterday
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
@@ -79,6 +80,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
             folded = uow.census.fold()
             uow.commit()
         cards = refresh(ctx)
+        heads = record_yesterday(ctx)
         published = publish_yesterday(ctx)
     finally:
         with ctx.uow(write=True) as uow:
@@ -94,6 +96,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         "problems_escalated": problems,
         "scorecards": cards,
         "bulletin_published": published,
+        "chain_heads_recorded": heads,
         "census_changes_folded": folded,
     }
 

@@ -275,6 +275,8 @@ audit_log = Table(
     Column("target_id", String(40), nullable=True),
     Column("unit_code", String(12), nullable=True, index=True),
     Column("detail", JSON, nullable=False),
+    # keyed HMAC of the entry (domain.chain.audit_record), counted in the day's chain heads
+    Column("hash", String(64), nullable=False, server_default=""),
     Index("ix_audit_log_target", "target_type", "target_id"),
 )
 
@@ -388,6 +390,10 @@ alerts = Table(
     Column("subject_id", Integer, nullable=False, default=0, server_default="0"),
     # the responsible lead of the unit concerned when the alert was raised: they are told as well
     Column("official_id", Integer, ForeignKey("officials.id"), nullable=True),
+    # keyed HMAC of the alert as raised (counted in the day's chain heads), and of its state now (acknowledged,
+    # resolved) chained to it: domain.chain
+    Column("hash", String(64), nullable=False, server_default=""),
+    Column("seal", String(64), nullable=False, server_default=""),
     UniqueConstraint("kind", "unit_code", "period_start", "step", "subject_id"),
     Index("ix_alerts_target_ack", "target_unit", "acknowledged_at"),
     Index("ix_alerts_unit", "unit_code", "kind"),
@@ -409,6 +415,7 @@ from admitall.store import (  # noqa: E402,F401
     tables_accountability,
     tables_bulletin,
     tables_census,
+    tables_chains,
     tables_referrals,
     tables_security,
     tables_simulation,

@@ -72,6 +72,8 @@ directives = Table(
     Column("due_at", UTCDateTime(), nullable=False),
     Column("target", JSON, nullable=False),
     Column("broadcast_level", String(12), nullable=True),
+    # keyed HMAC of the directive and the units it was sent to (domain.chain.directive_record)
+    Column("hash", String(64), nullable=False, server_default=""),
     CheckConstraint("due_at > issued_at", name="due_after_issue"),
 )
 
@@ -90,6 +92,8 @@ directive_recipients = Table(
     Column("completed_at", UTCDateTime(), nullable=True),
     Column("completed_by", String(60), nullable=True),
     Column("completion_note", Text, nullable=True),
+    # keyed HMAC of the receipt as it stands (acknowledged, completed), chained to the directive's
+    Column("seal", String(64), nullable=False, server_default=""),
     UniqueConstraint("directive_id", "unit_code"),
     Index("ix_directive_recipients_unit_status", "unit_code", "status"),
     Index("ix_directive_recipients_status_due", "status", "due_at"),

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 
+from admitall.keys import Keys
 from admitall.store.repositories import (
     AuditRepository,
     FacilityRepository,
@@ -48,9 +49,11 @@ class UnitOfWork:
     bulletins: BulletinRepository
     census: CensusRepository
 
-    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+    def __init__(self, engine: Engine, *, write: bool = False, keys: Keys | None = None) -> None:
         self.engine = engine
         self.write = write
+        # the keys outside the database (admitall.keys) that the chained records are written with
+        self.keys = keys or Keys(None, "")
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> UnitOfWork:
@@ -60,16 +63,16 @@ class UnitOfWork:
         self.conn = conn
         self._tx = conn.begin()
         self.units = UnitRepository(conn)
-        self.persons = PersonRepository(conn)
+        self.persons = PersonRepository(conn, self.keys)
         self.users = UserRepository(conn)
-        self.audit = AuditRepository(conn)
+        self.audit = AuditRepository(conn, self.keys)
         self.imports = ImportRepository(conn)
         self.secrets = SecretRepository(conn)
         self.facilities = FacilityRepository(conn)
-        self.reports = ReportRepository(conn)
+        self.reports = ReportRepository(conn, self.keys)
         self.waits = WaitRepository(conn)
         self.officials = OfficialRepository(conn)
-        self.directives = DirectiveRepository(conn)
+        self.directives = DirectiveRepository(conn, self.keys)
         self.scorecards = ScorecardRepository(conn)
         self.sim_runs = SimRunRepository(conn)
         self.bulletins = BulletinRepository(conn)

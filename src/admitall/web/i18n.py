@@ -621,6 +621,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bulletin_district": ("区", "District"),
     "bulletin_other_units": ("未分区（市级登记）", "Not in a district (registered at city level)"),
     "bulletin_notes": ("统计口径", "How the figures are counted"),
+    "bulletin_heads": ("防篡改链头", "Chain heads (tamper evidence)"),
+    "bulletin_heads_intro": (
+        "本日24时各类记录（人员事件、报告、审计、警报、指令）的条数与密钥摘要。请保存或转抄本页："
+        "日后若有人改写或删除这些记录，核验（admitall verify --heads）将与您保存的这几行不符。",
+        "How many records of each kind (person events, reports, audit, alerts, directives) there were at 24:00, "
+        "and their keyed digest. Keep or copy this page: if anyone later rewrites or deletes these records, a check "
+        "(admitall verify --heads) will contradict the lines you kept.",
+    ),
+    "bulletin_heads_none": (
+        "本期通报发布时尚未记录链头。",
+        "No chain heads were recorded when this bulletin was published.",
+    ),
     "bulletin_new_confirmed": ("新增确诊", "New confirmed"),
     "bulletin_existing_confirmed": ("现有确诊", "Confirmed now"),
     "bulletin_existing_severe": ("其中重型", "of whom severe"),

@@ -1,22 +1,27 @@
-"""The audit log (who did what, who read unmasked personal data), import batches and instance secrets."""
+"""The audit log (who did what, who read unmasked personal data), import batches and instance secrets.
+
+Each audit entry carries a keyed HMAC (domain.chain.audit_record) and is counted in the day's chain heads, so an
+entry changed or removed behind the system's back is found by `admitall verify`."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import Connection
 
+from admitall.domain.chain import GENESIS, audit_record, seal
+from admitall.keys import Keys
 from admitall.store.tables import audit_log, import_batches, instance_secrets
 
 _RECORD = insert(audit_log)
 
 
 class AuditRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
+        self.keys = keys or Keys(None, "")
 
     def record(
         self,
@@ -31,6 +36,8 @@ class AuditRepository:
     ) -> None:
         """One entry. `unit` is the unit the entry concerns (the person's, the new user's, the importer's), so
         that auditors see the entries of their own jurisdiction; None for the server console."""
+        target = None if target_id is None else str(target_id)
+        digest = seal(self.keys.chain, GENESIS, audit_record(at, actor, action, target_type, target, unit, detail))
         self.conn.execute(
             _RECORD,
             {
@@ -38,9 +45,10 @@ class AuditRepository:
                 "actor": actor,
                 "action": action,
                 "target_type": target_type,
-                "target_id": None if target_id is None else str(target_id),
+                "target_id": target,
                 "unit_code": unit,
                 "detail": detail,
+                "hash": digest,
             },
         )
 
@@ -89,12 +97,18 @@ class SecretRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def get_or_create(self, name: str) -> str:
-        """A random secret generated once per installation and shared by every server through the database."""
+    def get(self, name: str) -> str | None:
         value = self.conn.execute(
             select(instance_secrets.c.value).where(instance_secrets.c.name == name)
         ).scalar_one_or_none()
-        if value is None:
-            value = secrets.token_urlsafe(48)
+        return None if value is None else str(value)
+
+    def get_or_set(self, name: str, value: str) -> str:
+        """The value kept under the name, keeping `value` there first if there is none."""
+        kept = self.conn.execute(
+            select(instance_secrets.c.value).where(instance_secrets.c.name == name)
+        ).scalar_one_or_none()
+        if kept is None:
             self.conn.execute(insert(instance_secrets).values(name=name, value=value))
-        return str(value)
+            return value
+        return str(kept)

@@ -1,14 +1,19 @@
-"""Directives and the units that received them."""
+"""Directives and the units that received them.
+
+A directive carries a keyed HMAC of itself and the units it was sent to; each receipt a seal of its state now
+(acknowledged, completed) chained to it, written again by every change (domain.chain)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 
+from admitall.domain.chain import RECIPIENT_STATE, directive_record, fields, seal
+from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables_accountability import directive_recipients, directives
@@ -19,12 +24,17 @@ _RECEIVED = [directive_recipients, d.title, d.body, d.issuer, d.issuer_unit, d.i
 
 
 class DirectiveRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
+        self.keys = keys or Keys(None, "")
 
     def add(self, row: dict[str, Any], recipients: Sequence[dict[str, Any]]) -> int:
-        directive_id = int(self.conn.execute(insert(directives).values(**row)).inserted_primary_key[0])  # type: ignore[index]
-        bulk_insert(self.conn, directive_recipients, [{**x, "directive_id": directive_id} for x in recipients])
+        key = self.keys.chain
+        digest = seal(key, "", directive_record(row, list(recipients)))
+        directive_id = int(self.conn.execute(insert(directives).values(**row, hash=digest)).inserted_primary_key[0])  # type: ignore[index]
+        empty = dict.fromkeys(RECIPIENT_STATE)
+        sent = [{**empty, **x, "directive_id": directive_id} for x in recipients]
+        bulk_insert(self.conn, directive_recipients, [{**x, "seal": receipt_seal(key, digest, x)} for x in sent])
         return directive_id
 
     def get(self, directive_id: int) -> dict[str, Any] | None:
@@ -48,7 +58,17 @@ class DirectiveRepository:
         return dict(row._mapping) if row else None
 
     def update_recipient(self, recipient_id: int, **values: Any) -> None:
-        self.conn.execute(update(directive_recipients).where(r.id == recipient_id).values(**values))
+        """Change a receipt, its seal written again over its new state."""
+        found = self.conn.execute(
+            select(directive_recipients, d.hash.label("directive_hash"))
+            .join(directives, d.id == r.directive_id)
+            .where(r.id == recipient_id)
+        ).first()
+        if found is None:
+            return
+        state = {**found._mapping, **values}
+        digest = receipt_seal(self.keys.chain, str(found.directive_hash), state)
+        self.conn.execute(update(directive_recipients).where(r.id == recipient_id).values(**values, seal=digest))
 
     def received(self, root: str | None, *, open_only: bool = False, limit: int = 500) -> list[dict[str, Any]]:
         """What units in the subtree received, newest first."""
@@ -82,3 +102,8 @@ class DirectiveRepository:
             )
         )
         return [dict(x._mapping) for x in rows]
+
+
+def receipt_seal(key: bytes, directive_hash: str, row: Mapping[str, Any]) -> str:
+    """A receipt as it stands, chained to its directive's HMAC."""
+    return seal(key, directive_hash, fields(row, RECIPIENT_STATE))

@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, bindparam, func, insert, or_, select, text,
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
-from admitall.domain.chain import GENESIS, event_record, link
+from admitall.domain.chain import GENESIS, event_record, seal
 from admitall.domain.errors import Conflict
 from admitall.domain.identity import Document, DocumentType, Sex
 from admitall.domain.people import (
@@ -27,6 +27,7 @@ from admitall.domain.people import (
     Status,
 )
 from admitall.domain.units import UnitLevel, level_of, subtree_bounds
+from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert, chunks, lookup
 from admitall.store.repositories.census import CensusRepository
 from admitall.store.tables import person_events, person_sources, persons
@@ -104,11 +105,12 @@ def to_person(row: Row[Any]) -> Person:
     )
 
 
-def event_row(person_id: int, seq: int, e: PersonEvent, prev_hash: str) -> dict[str, Any]:
-    """The stored form of an event, chained to the person's previous event by `prev_hash`."""
+def event_row(key: bytes, person_id: int, seq: int, e: PersonEvent, prev_hash: str) -> dict[str, Any]:
+    """The stored form of an event, chained to the person's previous event by `prev_hash` (keyed: domain.chain)."""
     s = e.stamp
     data = dict(e.data)
-    digest = link(
+    digest = seal(
+        key,
         prev_hash,
         event_record(person_id, seq, e.kind.value, s.occurred_at, s.recorded_at, s.actor, s.source, s.reason, data),
     )
@@ -127,10 +129,12 @@ def event_row(person_id: int, seq: int, e: PersonEvent, prev_hash: str) -> dict[
     }
 
 
-def chained_rows(person_id: int, first_seq: int, events: Sequence[PersonEvent], prev_hash: str) -> list[dict[str, Any]]:
+def chained_rows(
+    key: bytes, person_id: int, first_seq: int, events: Sequence[PersonEvent], prev_hash: str
+) -> list[dict[str, Any]]:
     rows = []
     for i, e in enumerate(events):
-        row = event_row(person_id, first_seq + i, e, prev_hash)
+        row = event_row(key, person_id, first_seq + i, e, prev_hash)
         rows.append(row)
         prev_hash = row["hash"]
     return rows
@@ -177,8 +181,9 @@ NARROW = (UnitLevel.STREET, UnitLevel.COMMUNITY)
 
 
 class PersonRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
+        self.keys = keys or Keys(None, "")
 
     def get(self, person_id: int, *, within: str | None = None, facility: str | None = None) -> Person | None:
         """The person, or None if there is none — or none inside the subtree `within`; with `facility` (a
@@ -283,7 +288,7 @@ class PersonRepository:
         bulk_insert(
             self.conn,
             person_events,
-            [row for pid, item in pairs for row in chained_rows(pid, 1, item.events, GENESIS)],
+            [row for pid, item in pairs for row in chained_rows(self.keys.chain, pid, 1, item.events, GENESIS)],
         )
         bulk_insert(
             self.conn,
@@ -313,7 +318,8 @@ class PersonRepository:
                 person_events.c.person_id == person.id, person_events.c.seq == first_seq - 1
             )
         ).scalar_one_or_none()
-        self.conn.execute(insert(person_events), chained_rows(person.id, first_seq, events, head or GENESIS))
+        rows = chained_rows(self.keys.chain, person.id, first_seq, events, head or GENESIS)
+        self.conn.execute(insert(person_events), rows)
 
     def add_sources(self, person_id: int, sources: Iterable[tuple[str, str]]) -> None:
         rows = [{"source": s, "source_ref": r, "person_id": person_id} for s, r in sources]

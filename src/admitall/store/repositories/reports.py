@@ -1,9 +1,12 @@
 """Reports, their problems and discrepancies, alerts, reporting schedules, and the lease that lets one scheduled
-job run at a time."""
+job run at a time.
+
+An alert carries a keyed HMAC of itself as raised (`hash`) and of its state now (`seal`: resolved, acknowledged,
+by whom, with what note), written again by every change made here (domain.chain)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +14,10 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from admitall.domain.chain import ALERT_FIELDS, ALERT_STATE, fields, seal
 from admitall.domain.reporting import Schedule
 from admitall.domain.units import UnitLevel, subtree_bounds
+from admitall.keys import Keys
 from admitall.store.tables import (
     alerts,
     discrepancies,
@@ -29,8 +34,9 @@ def _in_subtree(column: Any, root: str | None) -> Any:
 
 
 class ReportRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
+        self.keys = keys or Keys(None, "")
 
     # --- schedules -------------------------------------------------------------------------------------------
 
@@ -146,6 +152,13 @@ class ReportRepository:
         if rows:
             self.conn.execute(insert(discrepancies), list(rows))
 
+    def discrepancies_by_report(self) -> dict[int, list[dict[str, Any]]]:
+        """Every discrepancy, by report, for verification."""
+        found: dict[int, list[dict[str, Any]]] = {}
+        for row in self.conn.execute(select(discrepancies).order_by(discrepancies.c.id)):
+            found.setdefault(row.report_id, []).append(dict(row._mapping))
+        return found
+
     def discrepancies(self, root: str | None, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             select(discrepancies)
@@ -183,22 +196,23 @@ class ReportRepository:
         ).first()
         if exists is not None:
             return False
+        row: dict[str, Any] = {
+            "kind": kind,
+            "unit_code": unit_code,
+            "period_start": period_start,
+            "target_unit": target_unit,
+            "step": step,
+            "consecutive": consecutive,
+            "raised_at": at,
+            "detail": detail,
+            "subject_id": subject_id,
+            "official_id": official_id,
+        }
+        row["hash"] = alert_hash(self.keys.chain, row)
+        row["seal"] = alert_seal(self.keys.chain, {**row, **dict.fromkeys(ALERT_STATE)})
         try:
             with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(alerts).values(
-                        kind=kind,
-                        unit_code=unit_code,
-                        period_start=period_start,
-                        target_unit=target_unit,
-                        step=step,
-                        consecutive=consecutive,
-                        raised_at=at,
-                        detail=detail,
-                        subject_id=subject_id,
-                        official_id=official_id,
-                    )
-                )
+                self.conn.execute(insert(alerts).values(**row))
         except IntegrityError:  # raised by another runner meanwhile
             return False
         return True
@@ -238,33 +252,41 @@ class ReportRepository:
         )
         return [dict(r._mapping) for r in rows]
 
+    def _change_alerts(self, where: list[Any], **values: Any) -> int:
+        """Change the alerts that match, each with its seal written again over its new state."""
+        changed = 0
+        for row in self.conn.execute(select(alerts).where(*where)).mappings().all():
+            state = {**row, **values}
+            self.conn.execute(
+                update(alerts).where(alerts.c.id == row["id"]).values(**values, seal=alert_seal(self.keys.chain, state))
+            )
+            changed += 1
+        return changed
+
     def acknowledge(self, alert_id: int, by: str, note: str | None, at: datetime) -> None:
-        self.conn.execute(
-            update(alerts)
-            .where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None))
-            .values(acknowledged_at=at, acknowledged_by=by, ack_note=note)
+        self._change_alerts(
+            [alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None)],
+            acknowledged_at=at,
+            acknowledged_by=by,
+            ack_note=note,
         )
 
     def resolve_alerts(self, kind: str, unit_code: str, period_start: datetime, at: datetime) -> int:
         """The missing thing arrived: escalation stops (the alerts stay until acknowledged)."""
-        result = self.conn.execute(
-            update(alerts)
-            .where(
-                alerts.c.kind == kind,
-                alerts.c.unit_code == unit_code,
-                alerts.c.period_start == period_start,
-                alerts.c.resolved_at.is_(None),
-            )
-            .values(resolved_at=at)
-        )
-        return int(result.rowcount or 0)
+        where = [
+            alerts.c.kind == kind,
+            alerts.c.unit_code == unit_code,
+            alerts.c.period_start == period_start,
+            alerts.c.resolved_at.is_(None),
+        ]
+        return self._change_alerts(where, resolved_at=at)
 
     def resolve_open_alerts(self, kind: str, unit_code: str, at: datetime, subject_id: int | None = None) -> int:
         """Whatever the alerts of this kind about the unit were waiting for has happened."""
         where = [alerts.c.kind == kind, alerts.c.unit_code == unit_code, alerts.c.resolved_at.is_(None)]
         if subject_id is not None:
             where.append(alerts.c.subject_id == subject_id)
-        return int(self.conn.execute(update(alerts).where(*where).values(resolved_at=at)).rowcount or 0)
+        return self._change_alerts(where, resolved_at=at)
 
     def open_alert_count(self, root: str | None) -> int:
         return int(
@@ -298,3 +320,13 @@ class ReportRepository:
         self.conn.execute(
             update(job_locks).where(and_(job_locks.c.name == name, job_locks.c.holder == holder)).values(expires_at=now)
         )
+
+
+def alert_hash(key: bytes, row: Mapping[str, Any]) -> str:
+    """An alert as raised."""
+    return seal(key, "", fields(row, ALERT_FIELDS))
+
+
+def alert_seal(key: bytes, row: Mapping[str, Any]) -> str:
+    """An alert as it stands, chained to its hash as raised."""
+    return seal(key, str(row["hash"]), fields(row, ALERT_STATE))
