@@ -17,7 +17,7 @@ import pytest
 from admitall.domain.errors import InvalidInput
 from admitall.domain.policy import parse_policy
 from admitall.domain.scoring import parse_scoring
-from admitall.sim.scenario import apply_setting, parse_scenario
+from admitall.sim.scenario import apply_setting, overridden, parse_scenario
 
 POLICY = resources.files("admitall").joinpath("data/policy.toml").read_text(encoding="utf-8")
 SCORING = resources.files("admitall").joinpath("data/scoring.toml").read_text(encoding="utf-8")
@@ -181,3 +181,17 @@ def test_a_scenario_with_an_unknown_district_is_refused_at_the_command_line_with
     assert done.returncode == 2 and "city.districts" in done.stderr and "Traceback" not in done.stderr
     done = _cli(tmp_path, "sim", "run", "small", "--set", "detection.contacts_per_case=nan", lang="zh")
     assert done.returncode == 2 and "detection.contacts_per_case" in done.stderr and "有限数" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("days", "seed", "key"), [(100_000, None, "--days"), (-3, None, "--days"), (None, -1, "--seed")]
+)
+def test_the_command_lines_days_and_seed_are_held_to_a_scenarios_bounds(days, seed, key):
+    with pytest.raises(InvalidInput) as refused:
+        overridden(_scenario(), days=days, seed=seed)  # type: ignore[arg-type]
+    assert refused.value.field == key and key in refused.value.zh
+
+
+def test_sim_run_for_a_hundred_thousand_days_is_refused_with_exit_2(tmp_path):
+    done = _cli(tmp_path, "sim", "run", "small", "--days", "100000", lang="en")
+    assert done.returncode == 2 and "--days" in done.stderr and "Traceback" not in done.stderr

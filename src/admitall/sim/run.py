@@ -7,7 +7,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from admitall.sim.city import SimCity, build_city, local_midnight
 from admitall.sim.epidemic import simulate_outbreak
 from admitall.sim.results import Results
 from admitall.sim.runner import Run
-from admitall.sim.scenario import Scenario
+from admitall.sim.scenario import Scenario, overridden
 from admitall.store.db import init_database
 
 Progress = Callable[[int, int], None]
@@ -66,8 +66,7 @@ def run_scenario(
 ) -> Finished:
     """Run `scenario` on the database of `settings` (a fresh SQLite file in a temporary directory if none),
     which must be empty: a simulated city is never mixed into a real one."""
-    if days is not None or seed is not None:
-        scenario = replace(scenario, days=days or scenario.days, seed=scenario.seed if seed is None else seed)
+    scenario = overridden(scenario, days=days, seed=seed)
     keep: Any = None
     if settings is None:
         keep = tempfile.TemporaryDirectory(prefix="admitall-sim-")

@@ -161,6 +161,8 @@ def _bad(path: str, zh: str, en: str) -> InvalidInput:
 
 # no quantity of a scenario (days, hours, people a day, beds) is sensibly larger; NaN and infinity are refused
 LARGEST = 10_000_000.0
+MAX_DAYS = 3660  # ten years of an outbreak
+MAX_SEED = 2**63 - 1
 
 
 def _within(path: str, value: float, low: float, high: float, *, open_low: bool = False) -> None:
@@ -382,8 +384,8 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         title_zh=s.get("title_zh", str),
         title_en=s.get("title_en", str),
         start=s.day("start"),
-        days=s.positive("days", int, 3660),
-        seed=s.whole("seed", 0, 2**63 - 1),
+        days=s.positive("days", int, MAX_DAYS),
+        seed=s.whole("seed", 0, MAX_SEED),
         city=CityPlan(
             districts=c.districts("districts"),
             streets_per_district=c.whole("streets_per_district", 0, 1000),
@@ -430,6 +432,16 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
     top.read.add("facilities")
     top.refuse_unknown()
     return scenario
+
+
+def overridden(scenario: Scenario, *, days: int | None = None, seed: int | None = None) -> Scenario:
+    """The scenario run for `days` or with `seed` (the command line's --days and --seed), within the bounds a
+    scenario file has."""
+    if days is not None:
+        _within("--days", days, 1, MAX_DAYS)
+    if seed is not None:
+        _within("--seed", seed, 0, MAX_SEED)
+    return replace(scenario, days=days or scenario.days, seed=scenario.seed if seed is None else seed)
 
 
 def apply_setting(raw: dict[str, Any], setting: str) -> None:
