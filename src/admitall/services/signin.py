@@ -125,9 +125,10 @@ def failed(ctx: Context, uow: UnitOfWork, attempt: Attempt, now: datetime) -> da
                 until=until.isoformat(),
             )
             started = until
-    # failures older than any window they could still count in are of no further use
+    # failures, and lockouts that ended, older than any window they could still count in are of no further use
     stale = now - timedelta(minutes=settings.signin_window_minutes + settings.signin_lockout_minutes)
     uow.conn.execute(delete(signin_failures).where(signin_failures.c.at < stale))
+    uow.conn.execute(delete(signin_lockouts).where(signin_lockouts.c.until < stale))
     return started
 
 
