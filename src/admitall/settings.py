@@ -45,8 +45,9 @@ class Settings(BaseSettings):
     chromium: str | None = None
     # the largest request body (an uploaded file) the server reads, in megabytes; larger is refused with 413
     max_upload_mb: int = 50
-    # the most rows (blank ones included) one imported file may hold; split a larger list into several files
-    max_import_rows: int = 200_000
+    # the most rows (blank ones included) one imported file may hold (an import holds its rows in memory, about
+    # 5 KB each, to match them within one transaction); split a larger list into several files
+    max_import_rows: int = 100_000
 
     @property
     def tz(self) -> ZoneInfo:

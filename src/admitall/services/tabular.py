@@ -39,7 +39,7 @@ Row = tuple[int, dict[str, str | None]]
 class Limits:
     """What one file may hold. Rows count every line after the header, blank ones too."""
 
-    rows: int = 200_000
+    rows: int = 100_000
     columns: int = 500
     # Excel's own limit for one cell
     cell_chars: int = 32_767
