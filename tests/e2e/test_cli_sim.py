@@ -28,8 +28,9 @@ def test_a_scenario_runs_and_writes_its_results_as_json_and_csv(tmp_path):
     with (tmp_path / "out" / "small-hourly.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 24 and "states.waiting" in rows[0] and "beds.icu.capacity" in rows[0]
-    # --record keeps it in the database of the working directory, for the results pages
-    ctx = make_context(Settings(database_url=f"sqlite:///{tmp_path / 'admitall.db'}", secret_key="s" * 40))
+    # --record keeps it in the database of the working directory, for the results pages (read with the key the
+    # command used: the key file it wrote beside the database)
+    ctx = make_context(Settings(database_url=f"sqlite:///{tmp_path / 'admitall.db'}"))
     stored = get_run(ctx, cli_actor(), results["scenario"]["run_id"])
     assert stored["summary"] == results["summary"] and stored["daily"] == results["daily"]
 
