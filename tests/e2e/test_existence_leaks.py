@@ -14,10 +14,21 @@ import httpx
 import pytest
 
 from admitall.domain.access import Role
-from admitall.services import directives, officials, reporting, watch
+from admitall.services import directives, officials, referrals, reporting, watch
 from admitall.services.context import Actor, cli_actor
+from admitall.services.registration import register_batch
 from admitall.services.reporting import ReportInput
-from tests.factories import CITY, DAZHI_1, JIANGAN, PASSWORD, WUCHANG, WUCHANG_1, WUCHANG_STREET
+from tests.factories import (
+    CITY,
+    DAZHI_1,
+    JIANGAN,
+    PASSWORD,
+    WUCHANG,
+    WUCHANG_1,
+    WUCHANG_STREET,
+    id_number,
+    person_row,
+)
 
 START = "2020-02-10T10:00:00+08:00"
 DUE = "2020-02-11T10:00:00+08:00"
@@ -37,6 +48,7 @@ class Outside:
     problem: tuple[int, int]
     directive: tuple[int, int]
     recipient: tuple[int, int]
+    referral: tuple[int, int]
     own_official: int
 
 
@@ -63,6 +75,13 @@ def outside(world) -> Outside:
     watch.watch(ctx)
     alerts = watch.inbox(ctx, cli_actor())["alerts"]
     alert = next(a["id"] for a in alerts if a["unit_code"] == WUCHANG_STREET and a["target_unit"] == WUCHANG)
+    # 江岸区 registers someone who is 武昌区's 王五: kept as a referral for 武昌区, not theirs to see
+    duty = Actor("jiangan-duty", Role.UNIT_OFFICER, JIANGAN)
+    row = person_row(
+        name="王五", id_number=id_number(seq=4), phone="13900000004", unit_code=DAZHI_1, category="contact"
+    )
+    register_batch(ctx, duty, [(2, row)], source="probe")
+    referral = referrals.list_referrals(ctx, cli_actor())["referrals"][0]["id"]
     leads = officials.list_officials(ctx, cli_actor(), WUCHANG)["officials"]
     jiangan_leads = officials.list_officials(ctx, cli_actor(), JIANGAN)["officials"]
     return Outside(
@@ -74,6 +93,7 @@ def outside(world) -> Outside:
         problem=(problem, NO_ID),
         directive=(order["id"], NO_ID),
         recipient=(order["recipients"][0]["id"], NO_ID),
+        referral=(referral, NO_ID),
         own_official=next(x["id"] for x in jiangan_leads if x["home_unit"] == JIANGAN),
     )
 
@@ -134,6 +154,9 @@ API_ROUTES: list[tuple[str, str, str, str, Any]] = [
     ("directive", "jiangan", "GET", "/api/directives/{x}", None),
     ("recipient", "jiangan", "POST", "/api/directives/recipients/{x}/acknowledge", {}),
     ("recipient", "jiangan", "POST", "/api/directives/recipients/{x}/complete", {"note": "已完成"}),
+    ("unit", "jiangan", "GET", "/api/referrals?unit={x}", None),
+    ("referral", "jiangan", "POST", "/api/referrals/{x}/apply", {}),
+    ("referral", "jiangan", "POST", "/api/referrals/{x}/dismiss", {"reason": "不是同一人"}),
 ]
 
 PAGE_ROUTES: list[tuple[str, str, str, str, Any]] = [
@@ -160,6 +183,8 @@ PAGE_ROUTES: list[tuple[str, str, str, str, Any]] = [
     ("problem", "jiangan", "POST", "/problems/{x}/resolve", {"note": "已解决"}),
     ("recipient", "jiangan", "POST", "/directives/recipients/{x}/acknowledge", {}),
     ("recipient", "jiangan", "POST", "/directives/recipients/{x}/complete", {"note": "已完成"}),
+    ("referral", "jiangan", "POST", "/referrals/{x}/apply", {}),
+    ("referral", "jiangan", "POST", "/referrals/{x}/dismiss", {"reason": "不是同一人"}),
 ]
 
 

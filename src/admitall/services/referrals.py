@@ -16,7 +16,7 @@ from admitall.domain.identity import mask_document, mask_phone, nfkc
 from admitall.domain.intake import parse_person_input
 from admitall.domain.merge import merge
 from admitall.services.changes import save_changes
-from admitall.services.context import Actor, Context
+from admitall.services.context import Actor, Context, unit_in_scope
 from admitall.services.people import load_person, person_view
 from admitall.store.repositories.referrals import Referral, ReferralRepository
 from admitall.store.tables_referrals import REFERRAL_STATES
@@ -93,10 +93,10 @@ def list_referrals(
     actor.require(Permission.REGISTER_PERSONS)
     if state not in (*REFERRAL_STATES, "all"):
         raise InvalidInput("referral.bad_state", f"状态无效：{state}", f"Invalid state: {state}", field="state")
-    root = actor.scoped(unit) if unit else actor.unit_code
     limit = max(1, min(limit, 500))
     unmasked = actor.can(Permission.SEE_PERSONAL_DATA)
     with ctx.uow(write=unmasked) as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         referrals, total = ReferralRepository(uow.conn).listing(
             root, state=None if state == "all" else state, limit=limit, offset=max(offset, 0)
         )
