@@ -151,3 +151,17 @@ def test_other_requests_are_answered_while_a_big_import_runs(server):
     assert answered_meanwhile == 20, "the quick requests waited for the import"
     assert answer["import"].status_code == 200, answer["import"].text
     assert answer["import"].json()["accepted"] == 40_000
+
+
+def test_a_file_refused_at_its_last_row_stores_nothing_of_the_rows_before(server):
+    """Rows stream into the import; a problem found on the way still leaves nothing behind (one transaction)."""
+    good = f"NEW-1,新方舱,shelter_hospital,{DAZHI_1},100\n"
+    bad = f"NEW-2,{'长' * 40_000},shelter_hospital,{DAZHI_1},100\n"
+    data = ("code,name,type,unit_code,shelter\n" + good + bad).encode()
+    with server.client("admin") as admin:
+        refused = admin.post(
+            "/api/facilities/import?lang=en", files={"file": ("f.csv", data)}, headers={"Accept-Language": "en"}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["code"] == "file.cell_too_long" and "Row 3" in refused.json()["error"]["message"]
+        assert admin.get("/api/facilities/NEW-1").status_code == 404
