@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
 from admitall.api.errors import STATUS
-from admitall.api.params import form_whole
+from admitall.api.params import Id, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, parse_target
@@ -182,7 +182,7 @@ def _back(form: dict[str, str], flash: str) -> RedirectResponse:
 
 
 @router.post("/directives/recipients/{recipient_id}/acknowledge")
-def directive_acknowledge(request: Request, recipient_id: int, posted: FormData = Depends(posted_form)) -> Response:
+def directive_acknowledge(request: Request, recipient_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
     directives.acknowledge(get_ctx(request), actor, recipient_id)
@@ -190,7 +190,7 @@ def directive_acknowledge(request: Request, recipient_id: int, posted: FormData 
 
 
 @router.post("/directives/recipients/{recipient_id}/complete")
-def directive_complete(request: Request, recipient_id: int, posted: FormData = Depends(posted_form)) -> Response:
+def directive_complete(request: Request, recipient_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     """A refusal (no note, or a measurable target the registry does not show met) is the error page, with why."""
     actor, csrf = session(request)
     form = read_form(posted, csrf)

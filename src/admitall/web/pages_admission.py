@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
-from admitall.api.params import MAX_VERSION, Id, form_whole
+from admitall.api.params import MAX_VERSION, Id, form_whole, path_id
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
@@ -43,14 +43,21 @@ def dispatch_page(request: Request, confirmed: int | None = None, skipped: int |
 def dispatch_confirm(request: Request, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     read_form(posted, csrf)
-    items = []
-    for value in posted.getlist("item"):
-        person, facility, bed_type, version = str(value).split("|")
-        items.append(admission.Confirmation(int(person), facility, bed_type, int(version)))
+    items = [_confirmation(str(value)) for value in posted.getlist("item")]
     result = admission.confirm(get_ctx(request), actor, items, lang=request_lang(request))
     return RedirectResponse(
         f"/dispatch?confirmed={len(result['confirmed'])}&skipped={len(result['skipped'])}", status_code=303
     )
+
+
+def _confirmation(value: str) -> admission.Confirmation:
+    """One plan item as the dispatch page posts it: person|facility|bed type|version."""
+    parts = value.split("|")
+    person = path_id(parts[0]) if len(parts) == 4 else None
+    version = form_whole({"version": parts[3]}, "version", high=MAX_VERSION) if person is not None else None
+    if person is None or version is None:
+        raise InvalidInput("dispatch.bad_item", f"计划项无法识别：{value[:40]}", f"Not a plan item: {value[:40]}")
+    return admission.Confirmation(person, parts[1], parts[2], version)
 
 
 @router.get("/facilities")

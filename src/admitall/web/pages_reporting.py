@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
-from admitall.api.params import MAX_ID, form_whole
+from admitall.api.params import MAX_ID, Id, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError
@@ -121,7 +121,7 @@ def alerts_page(request: Request, all: bool = False) -> Response:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def alert_ack(request: Request, alert_id: int, posted: FormData = Depends(posted_form)) -> Response:
+def alert_ack(request: Request, alert_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
     watch.acknowledge(get_ctx(request), actor, alert_id, form.get("note") or None)
@@ -138,7 +138,7 @@ def problems_page(request: Request, status: str = "open") -> Response:
 
 
 @router.post("/problems/{problem_id}/resolve")
-def problem_resolve(request: Request, problem_id: int, posted: FormData = Depends(posted_form)) -> Response:
+def problem_resolve(request: Request, problem_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
     watch.resolve_problem(get_ctx(request), actor, problem_id, form.get("note", ""))
