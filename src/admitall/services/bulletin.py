@@ -31,6 +31,7 @@ from sqlalchemy.sql import ColumnElement
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, EventKind, Status
+from admitall.domain.text import check_day
 from admitall.domain.units import PREFIX_LENGTH, UnitLevel
 from admitall.services import chain_heads
 from admitall.services.context import Context
@@ -80,7 +81,7 @@ def _parse_day(day: str | date | None, last_closed: date) -> date:
     if isinstance(day, date):
         return day.date() if isinstance(day, datetime) else day
     try:
-        return date.fromisoformat(day.strip())
+        return check_day("day", date.fromisoformat(day.strip()))
     except ValueError:
         shown = day[:40]
         raise InvalidInput(

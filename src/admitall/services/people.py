@@ -305,6 +305,13 @@ def register_person(
     is neither changed nor shown: the registration is referred to their unit (outcome "referred", no person). A
     role that sees personal data masked is not shown the person a registration merged into either."""
     actor.require(Permission.REGISTER_PERSONS)
+    if not any(v is not None and str(v).strip() for v in fields.values()):  # a file would skip it as blank
+        raise InvalidInput(
+            "person.blank",
+            "登记内容为空：姓名、类别和社区编码必填",
+            "The registration is empty: the name, category and unit code are required",
+            field="name",
+        )
     summary = register_batch(ctx, actor, [(1, fields)], source=source)
     if summary.rejections:
         raise _field_errors(list(summary.rejections[0].problems))

@@ -29,6 +29,7 @@ from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
 from admitall.services.reporting import chain_status, schedules_of
 from admitall.services.scorecards import refresh
+from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
 JOB = "chain_watch"
@@ -258,6 +259,7 @@ def acknowledge(ctx: Context, actor: Actor, alert_id: int, note: str | None = No
     """Recorded: who acknowledged, when, with what note. An acknowledged alert escalates no further. Only the
     unit that must act (or one above it) acknowledges: not the unit the alert is about."""
     actor.require(Permission.HANDLE_ALERTS)
+    check_row("alerts", {"ack_note": nfkc(note or "")}, multiline=("ack_note",))
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         alert = uow.reports.alert(alert_id)
@@ -301,6 +303,7 @@ def resolve_problem(ctx: Context, actor: Actor, problem_id: int, note: str) -> d
     """A problem is resolved by its owner (or above), and only with a note saying how."""
     actor.require(Permission.HANDLE_ALERTS)
     text = nfkc(note or "")
+    check_row("report_problems", {"resolution_note": text}, multiline=("resolution_note",))
     if not text:
         raise InvalidInput(
             "problem.needs_note",

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import SESSION_COOKIE, client_address, get_ctx, request_lang
+from admitall.api.params import MAX_VERSION, Id, Page, form_whole, path_id
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, TooMany, Unauthenticated
@@ -121,7 +122,7 @@ def people_page(
     status: str = "",
     placement: str = "",
     severity: str = "",
-    page: int = 1,
+    page: Page = 1,
 ) -> Response:
     actor, csrf = session(request)
     page = max(page, 1)
@@ -204,7 +205,7 @@ def person_page(request: Request, person_id: str, flash: str = "") -> Response:
 
 def _person_id(text: str) -> int:
     value = text.removesuffix(".json")
-    if not value.isdigit():
+    if path_id(value) is None:
         from admitall.services.context import not_found
 
         raise not_found("person", value)
@@ -212,7 +213,7 @@ def _person_id(text: str) -> int:
 
 
 @router.post("/people/{person_id}/reclassify")
-def reclassify_submit(request: Request, person_id: int, posted: FormData = Depends(posted_form)) -> Response:
+def reclassify_submit(request: Request, person_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
     people.reclassify_person(
@@ -223,13 +224,13 @@ def reclassify_submit(request: Request, person_id: int, posted: FormData = Depen
         severity=form.get("severity") or None,
         reason=form.get("reason") or None,
         source="web",
-        expected_version=int(form["version"]) if form.get("version") else None,
+        expected_version=form_whole(form, "version", high=MAX_VERSION),
     )
     return RedirectResponse(f"/people/{person_id}?flash=saved", status_code=303)
 
 
 @router.post("/people/{person_id}/severity")
-def severity_submit(request: Request, person_id: int, posted: FormData = Depends(posted_form)) -> Response:
+def severity_submit(request: Request, person_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
     people.change_person_severity(
@@ -239,6 +240,6 @@ def severity_submit(request: Request, person_id: int, posted: FormData = Depends
         form.get("to", ""),
         reason=form.get("reason") or None,
         source="web",
-        expected_version=int(form["version"]) if form.get("version") else None,
+        expected_version=form_whole(form, "version", high=MAX_VERSION),
     )
     return RedirectResponse(f"/people/{person_id}?flash=saved", status_code=303)

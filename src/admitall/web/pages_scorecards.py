@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.params import Id, QueryId
 from admitall.domain.scoring import COMPONENTS
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services import exports, scorecard_views
@@ -115,7 +116,7 @@ def unit_scorecard(request: Request, code: str, day: str = "", start: str = "", 
 
 
 @router.get("/scorecards/officials/{official_id}")
-def official_scorecard(request: Request, official_id: int, day: str = "", start: str = "", end: str = "") -> Response:
+def official_scorecard(request: Request, official_id: Id, day: str = "", start: str = "", end: str = "") -> Response:
     actor, csrf = session(request)
     ctx = get_ctx(request)
     data = scorecard_views.official_card(ctx, actor, official_id, day=day or None, start=start or None, end=end or None)
@@ -166,7 +167,7 @@ def facts_page(
     request: Request,
     kinds: str = "",
     unit: str = "",
-    official: int | None = None,
+    official: QueryId | None = None,
     day: str = "",
     start: str = "",
     end: str = "",
