@@ -402,6 +402,8 @@ def serve(
         with ctx.uow() as uow:
             demo_users = [u for u in DEMO_USERS if uow.users.by_username(u.username) is not None]
     typer.echo(f"AdmitAll is running at http://{host}:{port}/")
+    if not ctx.settings.secret_key:
+        typer.echo(f"Demo database: its chains and sign-ins are keyed by {key_file(url)}, not ADMITALL_SECRET_KEY")
     if demo_users:
         typer.echo(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for u in demo_users:
