@@ -3,13 +3,16 @@ blank registrations, integers beyond 64 bits, days at the ends of the calendar, 
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import World
-from tests.factories import CITY, DAZHI, DAZHI_1, JIANGAN, PASSWORD
+from tests.factories import CITY, DAZHI, DAZHI_1, JIANGAN, PASSWORD, SMALL_CITY
 
 HUGE = 2**63  # one past the largest 64-bit integer
 BLANK_PERSON = {
@@ -295,3 +298,44 @@ def test_a_person_registered_with_a_control_or_bidi_character_in_the_name_is_ref
         body = {"name": name, "category": "contact", "unit_code": DAZHI_1, "phone": "13900000066"}
         error = _refused(api.post("/api/persons", json=body))
         assert error["field"] == "name"
+
+
+def _cli(tmp_path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ADMITALL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "ADMITALL_LANG": "en",
+        "ADMITALL_SECRET_KEY": "boundary-test-" + "k" * 32,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "admitall.cli", *args], capture_output=True, text=True, env=env, input=stdin, timeout=120
+    )
+
+
+def test_the_command_line_refuses_control_characters_and_overlong_names_with_exit_2(tmp_path):
+    assert _cli(tmp_path, "init").returncode == 0, "init"
+    units = tmp_path / "units.csv"
+    units.write_text("code,name\n" + "\n".join(f"{c},{n}" for c, n in SMALL_CITY) + "\n", encoding="utf-8")
+    assert _cli(tmp_path, "import", "units", str(units)).returncode == 0
+    official = _cli(tmp_path, "officials", "add", "王\u202e忠", "--unit", DAZHI)
+    assert official.returncode == 2 and "name" in official.stderr and "U+202E" in official.stderr
+    long_name = _cli(
+        tmp_path,
+        "users",
+        "add",
+        "clerk",
+        "--role",
+        "analyst",
+        "--unit",
+        CITY,
+        "--name",
+        "名" * 500,
+        "--password-stdin",
+        stdin="a long enough passphrase for the clerk\n",
+    )
+    assert long_name.returncode == 2 and "display_name" in long_name.stderr and "Traceback" not in long_name.stderr
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(f"code,name\n{DAZHI},大智\x1b[31m街道\n", encoding="utf-8")
+    rows = _cli(tmp_path, "import", "units", str(renamed), "--json")
+    assert "Traceback" not in rows.stderr and rows.returncode in (0, 2)
+    assert "U+001B" in rows.stdout + rows.stderr
