@@ -20,7 +20,7 @@ from admitall.clock import ManualClock
 from admitall.store.db import init_database
 from tests.conftest import make_ctx
 from tests.e2e.conftest import World, _free_port, _seed
-from tests.factories import DAZHI_1
+from tests.factories import DAZHI_1, PASSWORD
 
 LIMIT_MB = 8
 HEADER = "name,category,unit_code,phone\n"
@@ -165,3 +165,15 @@ def test_a_file_refused_at_its_last_row_stores_nothing_of_the_rows_before(server
         assert refused.status_code == 422
         assert refused.json()["error"]["code"] == "file.cell_too_long" and "Row 3" in refused.json()["error"]["message"]
         assert admin.get("/api/facilities/NEW-1").status_code == 404
+
+
+def test_the_import_page_states_the_limits_before_anyone_uploads(server):
+    with httpx.Client(base_url=server.url, timeout=30) as web:
+        login = web.get("/login")
+        token = login.text.split('name="login_csrf" value="')[1].split('"')[0]
+        signed = web.post("/login", data={"username": "admin", "password": PASSWORD, "login_csrf": token, "next": "/"})
+        assert signed.status_code == 303
+        web.cookies.set("lang", "en")
+        page = web.get("/imports")
+    assert page.status_code == 200
+    assert page.text.count(f"Files up to {LIMIT_MB} MB and 100,000 rows") == 2

@@ -156,6 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "file": ("文件", "File"),
     "upload": ("上传并导入", "Upload and import"),
+    "upload_limits": ("文件不超过 {mb} MB、{rows} 行", "Files up to {mb} MB and {rows} rows"),
     "rows": ("行数", "Rows"),
     "accepted": ("新增", "Accepted"),
     "merged_n": ("合并", "Merged"),

@@ -132,7 +132,13 @@ def imports_page(request: Request) -> Response:
     actor, csrf = session(request)
     if not (actor.can(Permission.IMPORT_PERSONS) or actor.can(Permission.MANAGE_FACILITIES)):
         actor.require(Permission.IMPORT_PERSONS)
-    return render(request, "imports.html", {"result": None, "kind": None}, actor=actor, csrf=csrf)
+    data = {"result": None, "kind": None, "limits": _upload_limits(request)}
+    return render(request, "imports.html", data, actor=actor, csrf=csrf)
+
+
+def _upload_limits(request: Request) -> dict[str, int]:
+    settings = get_ctx(request).settings
+    return {"mb": settings.max_upload_mb, "rows": settings.max_import_rows}
 
 
 @router.post("/imports/{kind}")
@@ -164,4 +170,5 @@ def imports_submit(request: Request, kind: str, posted: FormData = Depends(poste
             r["reason"] = r["reason_en"] if lang == "en" else r["reason"]
     else:
         raise InvalidInput("import.kind", f"未知的导入类型：{kind}", f"Unknown kind of import: {kind}")
-    return render(request, "imports.html", {"result": result, "kind": kind, "filename": name}, actor=actor, csrf=csrf)
+    data = {"result": result, "kind": kind, "filename": name, "limits": _upload_limits(request)}
+    return render(request, "imports.html", data, actor=actor, csrf=csrf)
