@@ -120,6 +120,22 @@ def test_an_import_counts_the_row_referred_and_reveals_nothing_of_the_person(wor
     assert wang(world) == before
 
 
+def test_the_import_page_shows_the_row_referred_and_nothing_of_the_person(world):
+    content = f"姓名,手机号,类别,社区编码\n某人,13900000004,确诊,{DAZHI_1}\n".encode()  # 王五's name differs: no match
+    named = f"姓名,手机号,类别,社区编码\n王五,13900000004,确诊,{DAZHI_1}\n".encode()
+    before = wang(world)
+    with web(world, "dazhi") as c:
+        token = csrf_of(c.get("/imports").text)
+        pages = [
+            c.post("/imports/persons", data={"csrf_token": token}, files={"file": ("p.csv", body, "text/csv")})
+            for body in (content, named)
+        ]
+    assert [p.status_code for p in pages] == [200, 200]
+    assert 'data-figure="referred">0<' in pages[0].text and 'data-figure="referred">1<' in pages[1].text
+    assert "长春社区" not in pages[1].text and str(WANG_ID) not in pages[1].text
+    assert wang(world) == before
+
+
 def test_the_persons_own_unit_applies_or_dismisses_referrals_and_nobody_else_can(world, wuchang):
     with world.client("dazhi") as c:
         c.post(
