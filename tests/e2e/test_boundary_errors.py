@@ -339,3 +339,20 @@ def test_the_command_line_refuses_control_characters_and_overlong_names_with_exi
     rows = _cli(tmp_path, "import", "units", str(renamed), "--json")
     assert "Traceback" not in rows.stderr and rows.returncode in (0, 2)
     assert "U+001B" in rows.stdout + rows.stderr
+
+
+def test_a_reason_with_a_control_character_is_refused_on_every_person_change(world):
+    with world.client("dazhi") as api:
+        sent = api.post(
+            f"/api/persons/{world.ids['zhang']}/reclassify", json={"to": "excluded", "reason": "核酸\x00阴性"}
+        )
+        assert _refused(sent)["field"] == "reason"
+    client, csrf = _pages(world, "dazhi")
+    try:
+        form = {"csrf_token": csrf, "to": "excluded", "reason": "核酸阴性\u202e"}
+        sent = client.post(f"/people/{world.ids['zhang']}/reclassify", data=form, follow_redirects=False)
+    finally:
+        client.close()
+    assert 400 <= sent.status_code < 500 and "reason" in sent.text
+    with world.client("dazhi") as api:
+        assert api.get(f"/api/persons/{world.ids['zhang']}").json()["status"] != "excluded"

@@ -19,6 +19,7 @@ from admitall.domain.units import in_subtree, normalize_code
 from admitall.keys import Keys, resolve, wrong_key
 from admitall.settings import Settings, get_settings
 from admitall.store.db import make_engine
+from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
 
@@ -120,6 +121,8 @@ class Context:
     def stamp(
         self, actor: Actor, source: str, *, reason: str | None = None, occurred_at: datetime | None = None
     ) -> Stamp:
+        """Who, when, from where and why, for an event; the reason is held to the event's reason column."""
+        check_row("person_events", {"reason": reason}, multiline=("reason",))
         now = self.clock.now()
         return Stamp(
             occurred_at=occurred_at.astimezone(UTC) if occurred_at else now,
