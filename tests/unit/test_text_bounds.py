@@ -131,3 +131,16 @@ def test_an_import_row_with_a_control_character_is_rejected_by_row_and_field_and
     assert summary.accepted == 1 and len(summary.rejections) == 1
     (rejection,) = summary.rejections
     assert rejection.row == 2 and "name" in [p.field for p in rejection.problems]
+
+
+def test_a_recorded_simulation_run_with_a_disguised_title_or_a_non_finite_time_is_refused(ctx):
+    from admitall.services import simulations
+    from tests.sim_results import small_run
+
+    for key, value in (("title_zh", "小城\u202e演练"), ("title_en", "x" * 201), ("wall_seconds", float("nan"))):
+        run = small_run()
+        run.scenario[key] = value
+        with pytest.raises(InvalidInput) as refused:
+            simulations.record_run(ctx, cli_actor(), run)
+        assert key in (refused.value.field or "") + refused.value.en
+    assert simulations.list_runs(ctx, cli_actor())["runs"] == []

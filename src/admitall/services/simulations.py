@@ -6,15 +6,18 @@ recording one is a planner's act (those who manage schedules, or the server's co
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput, NotFound
+from admitall.domain.text import check_day
 from admitall.services.context import Actor, Context, not_found
 from admitall.sim.compare import compare
 from admitall.sim.results import Results
+from admitall.store.text_limits import check_row
 
 CSV_KINDS = ("daily", "hourly")
 LIST_LIMIT = 500
@@ -59,10 +62,10 @@ def results_from(data: Results | Mapping[str, Any]) -> Results:
 def _columns(results: Results) -> dict[str, Any]:
     """The listed columns of a run, checked: what the table needs must be there and of the right kind."""
     s = results.scenario
-    text = {"name": 100, "title_zh": 200, "title_en": 200}
-    for key, longest in text.items():
-        if not isinstance(s.get(key), str) or not s[key].strip() or len(s[key]) > longest:
+    for key in ("name", "title_zh", "title_en"):
+        if not isinstance(s.get(key), str) or not s[key].strip():
             raise _bad(f"scenario.{key}")
+    check_row("sim_runs", {"scenario_name": s["name"], "title_zh": s["title_zh"], "title_en": s["title_en"]})
     for key, lowest, highest in (("days", 1, 100_000), ("seed", -(2**63), 2**63 - 1)):
         if not isinstance(s.get(key), int) or isinstance(s[key], bool) or not lowest <= s[key] <= highest:
             raise _bad(f"scenario.{key}")
@@ -70,11 +73,11 @@ def _columns(results: Results) -> dict[str, Any]:
     if not isinstance(settings, list) or not all(isinstance(x, str) for x in settings):
         raise _bad("scenario.settings")
     try:
-        start = date.fromisoformat(str(s.get("start")))
+        start = check_day("scenario.start", date.fromisoformat(str(s.get("start"))))
     except ValueError:
         raise _bad("scenario.start") from None
     wall = s.get("wall_seconds")
-    if wall is not None and (not isinstance(wall, int | float) or isinstance(wall, bool)):
+    if wall is not None and (not isinstance(wall, int | float) or isinstance(wall, bool) or not math.isfinite(wall)):
         raise _bad("scenario.wall_seconds")
     return {
         "scenario_name": s["name"],
