@@ -191,3 +191,18 @@ def test_a_page_cannot_be_framed_by_another_site_nor_by_itself(page, world):
     assert framed.locator("form[action$=reclassify]").count() == 0
     assert [f.url for f in page.frames[1:]] == ["chrome-error://chromewebdata/"]  # the browser's refusal instead
     assert any("frame-ancestors" in text or "X-Frame-Options" in text for text in refused), refused
+
+
+@pytest.mark.browser
+def test_the_error_pages_back_link_works_without_inline_script(page, world):
+    from tests.e2e.conftest import sign_in
+
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, "dazhi")
+    page.goto("/people")
+    assert page.goto("/no/such/page").status == 404
+    assert page.locator("a[href^='javascript:']").count() == 0
+    page.click("#back")
+    page.wait_for_url("**/people")
+    assert refused == []
