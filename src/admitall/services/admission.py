@@ -352,6 +352,11 @@ def desk(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
             raise not_found("facility", code)
         actor.require(Permission.VIEW_PERSONS)
         people = uow.persons.at_facility(code)
+        # a unit's officer reading a facility in their jurisdiction sees its patients from their jurisdiction only;
+        # those from elsewhere are counted, never named
+        outside = 0 if here else sum(1 for p in people if not actor.covers(p.unit_code))
+        if outside:
+            people = [p for p in people if actor.covers(p.unit_code)]
         names = uow.units.names(p.unit_code for p in people)
         pools = uow.facilities.pools([code])
         unmasked = actor.can(Permission.SEE_PERSONAL_DATA)
@@ -374,4 +379,5 @@ def desk(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
         "admitted": [p for p in view if p["placement"] == "admitted" and p["facility_code"] == code],
         "leaving": [p for p in view if p.get("held_facility_code") == code],
         "can_act": actor.facility_code == code and actor.can(Permission.ADMISSIONS),
+        "outside_jurisdiction": outside,
     }

@@ -136,6 +136,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "expected": ("待到达", "Expected"),
     "admitted_here": ("在院", "Admitted"),
     "leaving": ("转出中", "Leaving (transfer)"),
+    "desk_outside_jurisdiction": ("本院另有辖区外人员（不显示）", "From outside your jurisdiction (not shown)"),
     "depart": ("出发", "Departed"),
     "admit": ("收治", "Admit"),
     "refuse": ("拒收", "Refuse"),
