@@ -131,12 +131,23 @@ def resolve(secret_key: str | None, database_url: str, *, create: bool = True) -
 # runs with the key file next to it instead of ADMITALL_SECRET_KEY
 DEMO_MARK = "demo_database"
 
+# the shortest ADMITALL_SECRET_KEY the server starts with
+MIN_KEY_LENGTH = 32
+
 
 def serve_refusal(secret_key: str | None, database_url: str, is_demo: bool) -> Unavailable | None:
     """Why the server must not start with these keys, or None. Outside the demo it needs ADMITALL_SECRET_KEY: a
     key lying next to the database anchors nothing."""
-    if secret_key:
+    if secret_key and len(secret_key) >= MIN_KEY_LENGTH:
         return None
+    if secret_key:
+        return Unavailable(
+            "key.short",
+            f"ADMITALL_SECRET_KEY 太短：至少 {MIN_KEY_LENGTH} 个字符（例如 python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))' 生成的值）",
+            f"ADMITALL_SECRET_KEY is too short: at least {MIN_KEY_LENGTH} characters (for example what python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(48))' prints)",
+        )
     path = key_file(database_url)
     if is_demo and path is not None and path.exists():
         return None

@@ -70,6 +70,8 @@ def test_serve_refuses_to_start_without_the_secret_key_outside_the_demo(tmp_path
     assert "site.db.key" in refused.stderr  # where the key the CLI wrote is, to be moved into the environment
     in_chinese = _run(tmp_path, "serve")
     assert in_chinese.returncode == 2 and "未设置 ADMITALL_SECRET_KEY" in in_chinese.stderr
+    short = _run(tmp_path, "serve", ADMITALL_SECRET_KEY="too-short-a-key", ADMITALL_LANG="en")
+    assert short.returncode == 2 and "too short: at least 32 characters" in short.stderr
 
 
 def test_serve_starts_with_the_secret_key_and_the_demo_database_with_its_key_file(tmp_path):
