@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,9 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from admitall.api.app import create_app
 from admitall.clock import ManualClock
 from admitall.services.context import Context, cli_actor
 from admitall.services.registration import register_batch
@@ -37,6 +32,7 @@ from tests.factories import (
     make_user,
     person_row,
 )
+from tests.live_server import serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -71,12 +67,6 @@ class World:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _seed(ctx: Context) -> dict[str, int]:
     load_small_city(ctx)
     load_small_facilities(ctx)
@@ -102,18 +92,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     ctx = make_ctx(f"sqlite:///{path}", clock)
     init_database(ctx.engine)
     ids = _seed(ctx)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield World(f"http://127.0.0.1:{port}", ctx, clock, ids)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(ctx) as url:
+        yield World(url, ctx, clock, ids)
     ctx.engine.dispose()
 
 

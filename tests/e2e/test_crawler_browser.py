@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,10 +22,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
-import uvicorn
 from playwright.sync_api import Error as PlaywrightError
 
-from admitall.api.app import create_app
 from admitall.api.security_headers import CONTENT_SECURITY_POLICY
 from admitall.clock import ManualClock
 from admitall.services.context import cli_actor
@@ -36,6 +31,7 @@ from admitall.services.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from admitall.store.db import init_database
 from tests.conftest import make_ctx
 from tests.e2e.conftest import ARTIFACTS
+from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
 
@@ -112,12 +108,6 @@ def shapes(url: str) -> set[str]:
     return {path, *(f"{path}?{k}" for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True))}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo_site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo city (one day played) on a real server; asks for the browser first, so that where there is no
@@ -126,18 +116,8 @@ def demo_site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     ctx = make_ctx(f"sqlite:///{path}", ManualClock(DEMO_NOW))
     init_database(ctx.engine)
     assert load_demo(ctx, cli_actor(), seed=7, days=1)["loaded"]
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the crawl's server did not start")
-        time.sleep(0.02)
-    yield Site(f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(ctx) as url:
+        yield Site(url)
     ctx.engine.dispose()
 
 

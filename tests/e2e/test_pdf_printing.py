@@ -8,21 +8,17 @@ timings. The real Chromium prints in tests/e2e/test_bulletin_web.py and test_acc
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, insert, select
 
-from admitall.api.app import create_app
 from admitall.api.deps import SESSION_COOKIE
 from admitall.clock import ManualClock
 from admitall.services import printing
@@ -33,6 +29,7 @@ from admitall.settings import Settings
 from admitall.store.db import make_engine
 from admitall.store.tables_security import print_slots, printed_pdfs
 from tests.factories import CITY, PASSWORD, load_small_city, make_user, person_row
+from tests.live_server import serving
 
 DAY = "2020-02-10"  # the people were registered that day; the clock stands on the next morning
 NEXT_MORNING = datetime(2020, 2, 11, 2, 0, tzinfo=UTC)
@@ -59,29 +56,6 @@ class Printer:
 
     def release(self) -> None:
         self.go.touch()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(ctx: Context) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def worker(url: str, printer: Printer) -> Context:

@@ -22,8 +22,8 @@ from admitall.services.demo import _community_units, read_divisions
 from admitall.services.units import UNIT_HEADERS, import_units
 from admitall.store.db import init_database
 from tests.conftest import make_ctx
-from tests.e2e.conftest import _free_port
 from tests.factories import PASSWORD, make_user
+from tests.live_server import free_port
 
 HOUR_START = datetime(2020, 2, 10, 3, 0, tzinfo=UTC)  # 11:00 in Wuhan
 
@@ -40,7 +40,7 @@ def demo_city(tmp_path_factory):
     import_units(ctx, cli_actor(), enumerate(rows, start=2))
     make_user(ctx, "hq-duty", "unit_officer", "420100000000")
     clock.set(HOUR_START + timedelta(seconds=5))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 import httpx
 import jwt
 from sqlalchemy import text
+
+from tests.live_server import free_port
 
 ADMITALL = [sys.executable, "-m", "admitall.cli"]
 
@@ -32,15 +33,9 @@ def _run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProces
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serves(tmp_path: Path, **extra: str) -> bool:
     """Start `admitall serve`; True if it answers, False if it exits first (it is stopped either way)."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*ADMITALL, "serve", "--port", str(port)],
         env=_env(tmp_path, ADMITALL_RUN_JOBS="false", **extra),

@@ -6,20 +6,17 @@ public bulletin is `Cache-Control: no-store`."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from admitall.api.app import create_app
 from admitall.api.security_headers import CONTENT_SECURITY_POLICY, PDF_CONTENT_SECURITY_POLICY
 from tests.factories import CITY, PASSWORD
+from tests.live_server import serving
 
 ALWAYS = {
     "x-frame-options": "DENY",
@@ -40,12 +37,6 @@ PARAMETERS = {
 ID = re.compile(r"^[a-z_]+_id$")  # person_id, alert_id, run_id, …: the first record of its kind
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _crash() -> None:
     raise RuntimeError("a bug nobody has found yet")
 
@@ -56,18 +47,8 @@ def site(world) -> Iterator[tuple[str, Any]]:
     app = create_app(world.ctx)
     app.add_api_route("/api/test/crash", _crash)
     app.add_api_route("/test/crash", _crash)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, log_level="critical") as url:
+        yield url, app
 
 
 def _routes(routes: Iterable[Any]) -> Iterator[Any]:

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-import uvicorn
 from openpyxl import Workbook
 
-from admitall.api.app import create_app
 from admitall.clock import ManualClock
 from admitall.store.db import init_database
 from tests.conftest import make_ctx
-from tests.e2e.conftest import World, _free_port, _seed
+from tests.e2e.conftest import World, _seed
 from tests.factories import DAZHI_1, PASSWORD
+from tests.live_server import serving
 
 LIMIT_MB = 8
 HEADER = "name,category,unit_code,phone\n"
@@ -34,15 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     ctx.settings = ctx.settings.model_copy(update={"max_upload_mb": LIMIT_MB})
     init_database(ctx.engine)
     ids = _seed(ctx)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        time.sleep(0.02)
-    yield World(f"http://127.0.0.1:{port}", ctx, clock, ids)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(ctx) as url:
+        yield World(url, ctx, clock, ids)
     ctx.engine.dispose()
 
 

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from admitall.api.app import create_app
 from admitall.clock import ManualClock
 from admitall.domain.errors import InvalidInput
 from admitall.services.auth import add_user
@@ -31,32 +25,9 @@ from admitall.services.demo import DEMO_PASSWORD, DEMO_USERS
 from admitall.store.tables import audit_log
 from tests.conftest import START, make_ctx
 from tests.factories import CITY, DAZHI, PASSWORD, load_small_city, make_user
+from tests.live_server import serving
 
 WRONG = "not the password at all"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(ctx: Context) -> Iterator[str]:
-    """The app over `ctx` behind a real uvicorn server in a thread: its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class Worker:
