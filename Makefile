@@ -37,4 +37,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/import_persons.py
 
 clean:
-	rm -rf $(VENV) admitall.db admitall.db-wal admitall.db-shm test-artifacts
+	rm -rf $(VENV) admitall.db admitall.db-wal admitall.db-shm admitall.db.key test-artifacts
