@@ -15,6 +15,7 @@ from admitall.domain.errors import Conflict, InvalidInput, NotFound
 from admitall.domain.identity import mask_document, mask_phone, nfkc
 from admitall.domain.intake import parse_person_input
 from admitall.domain.merge import merge
+from admitall.domain.text import check_text
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, unit_in_scope
 from admitall.services.people import load_person, person_view
@@ -193,14 +194,9 @@ def apply_referral(ctx: Context, actor: Actor, referral_id: int) -> dict[str, An
 def dismiss_referral(ctx: Context, actor: Actor, referral_id: int, reason: str) -> dict[str, Any]:
     """Close a referral without changing the person (not the same person, already known, …): a reason is due."""
     actor.require(Permission.REGISTER_PERSONS)
-    text = nfkc(reason or "").strip()
-    if not text or len(text) > REASON_MAX or any(not ch.isprintable() for ch in text):
-        raise InvalidInput(
-            "referral.reason",
-            f"请填写驳回理由（1–{REASON_MAX} 个字符，不含控制字符）",
-            f"Give the reason for dismissing (1-{REASON_MAX} characters, no control characters)",
-            field="reason",
-        )
+    text = check_text("reason", nfkc(reason or "").strip(), max_length=REASON_MAX)
+    if not text:
+        raise InvalidInput("referral.reason", "请填写驳回理由", "Give the reason for dismissing", field="reason")
     with ctx.uow(write=True) as uow:
         referral = _open_referral(uow, actor, referral_id)
         load_person(uow, actor, referral.person_id)
