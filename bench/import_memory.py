@@ -94,8 +94,8 @@ def as_xlsx(csv_path: Path, out: Path) -> None:
     book.save(out)
 
 
-def claimed_bomb(out: Path) -> None:
-    """A tiny sheet that declares 5,000,000 rows in its dimension: openpyxl pads its rows out to what is declared."""
+def _header_sheet_rewritten(out: Path, old: bytes, new: bytes) -> None:
+    """An XLSX of a header row only, its sheet's XML with `old` replaced by `new`."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -107,24 +107,18 @@ def claimed_bomb(out: Path) -> None:
         for item in source.infolist():
             body = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                body = body.replace(b'<dimension ref="A1:C1"/>', b'<dimension ref="A1:C5000000"/>')
+                body = body.replace(old, new)
             target.writestr(item.filename, body)
+
+
+def claimed_bomb(out: Path) -> None:
+    """A tiny sheet that declares 5,000,000 rows in its dimension: openpyxl pads its rows out to what is declared."""
+    _header_sheet_rewritten(out, b'<dimension ref="A1:C1" />', b'<dimension ref="A1:C5000000" />')
 
 
 def bomb(out: Path) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.active.append(["姓名", "类别", "社区编码"])
-    plain = io.BytesIO()
-    book.save(plain)
-    source = zipfile.ZipFile(plain)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            body = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                body = body.replace(b"</sheetData>", b"<row/>" * 5_000_000 + b"</sheetData>")
-            target.writestr(item.filename, body)
+    """5,000,000 empty rows, packed into a few kilobytes."""
+    _header_sheet_rewritten(out, b"</sheetData>", b"<row/>" * 5_000_000 + b"</sheetData>")
 
 
 def main() -> None:
