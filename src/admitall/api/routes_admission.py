@@ -15,10 +15,12 @@ from admitall.services.backlog import backlog as backlog_service
 from admitall.services.context import Actor, Context
 from admitall.services.facilities import (
     FACILITY_HEADERS,
+    MAX_BEDS,
     get_facility,
     import_facilities,
     list_facilities,
     occupancy,
+    set_admission_rate,
     set_beds,
 )
 from admitall.services.tabular import Limits, open_table
@@ -29,6 +31,12 @@ router = APIRouter(prefix="/api", tags=["admission"])
 class BedsIn(BaseModel):
     capacity: CountField
     out_of_service: CountField = 0
+
+
+class AdmissionRateIn(BaseModel):
+    admissions_per_hour: int | None = Field(
+        None, ge=1, le=MAX_BEDS, description="people the facility can admit in an hour; null for no limit"
+    )
 
 
 class ConfirmItem(BaseModel):
@@ -91,6 +99,13 @@ def beds(
     code: Code, bed_type: Word, body: BedsIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
     return set_beds(ctx, actor, code, bed_type, capacity=body.capacity, out_of_service=body.out_of_service)
+
+
+@router.put("/facilities/{code}/admission-rate", summary="Set how many people a facility can admit in an hour")
+def admission_rate(
+    code: Code, body: AdmissionRateIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    return set_admission_rate(ctx, actor, code, body.admissions_per_hour)
 
 
 @router.get("/beds", summary="Bed occupancy by facility type and bed type")

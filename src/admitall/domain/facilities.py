@@ -50,6 +50,8 @@ class Facility:
     lon: float | None = None
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    # how many people it can admit in an hour (its desk, its wards); None: no limit
+    admissions_per_hour: int | None = None
 
     def is_open(self, at: datetime) -> bool:
         """A facility planned to open counts only from its opening; a closed one no more."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,9 @@ FACILITY_HEADERS = {
     "纬度": "lat",
     "lon": "lon",
     "经度": "lon",
+    "admissions_per_hour": "admissions_per_hour",
+    "每小时收治上限": "admissions_per_hour",
+    "每小时收治人数": "admissions_per_hour",
 }
 for _bed in BedType:
     FACILITY_HEADERS[_bed.value] = _bed.value
@@ -87,8 +90,28 @@ def _number(raw: Mapping[str, str | None], key: str, kind: type[int] | type[floa
         ) from None
 
 
+def parse_admission_rate(text: str | None) -> int | None:
+    """How many people a facility can admit in an hour: a whole number from 1, or blank for no limit."""
+    text = nfkc(text or "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+        if not math.isfinite(value) or not value.is_integer() or not 1 <= value <= MAX_BEDS:
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise InvalidInput(
+            "facility.bad_admission_rate",
+            f"每小时收治上限应为 1 到 {MAX_BEDS} 的整数，或留空表示不限：{text[:40]}",
+            f"Admissions per hour must be a whole number from 1 to {MAX_BEDS}, or blank for no limit: {text[:40]}",
+            field="admissions_per_hour",
+        ) from None
+
+
 def parse_facility(raw: Mapping[str, str | None], ctx: Context) -> tuple[Facility, dict[BedType, int]]:
-    """One row of a facilities file: the facility and the capacity of each of its bed types given."""
+    """One row of a facilities file: the facility and the capacity of each of its bed types given. Without an
+    `admissions_per_hour` column, the facility's rate is left as it was (see import_facilities)."""
     code = nfkc(raw.get("code") or "")
     name = nfkc(raw.get("name") or "")
     if not code or len(code) > 40:
@@ -133,7 +156,8 @@ def parse_facility(raw: Mapping[str, str | None], ctx: Context) -> tuple[Facilit
     lat, lon = _number(raw, "lat", float), _number(raw, "lon", float)
     if (lat is not None and not -90 <= lat <= 90) or (lon is not None and not -180 <= lon <= 180):
         raise InvalidInput("facility.bad_location", "经纬度超出范围", "Latitude or longitude out of range", field="lat")
-    return Facility(code, name, ftype, unit_code, lat, lon, when["opens_at"], when["closes_at"]), beds
+    rate = parse_admission_rate(raw.get("admissions_per_hour"))
+    return Facility(code, name, ftype, unit_code, lat, lon, when["opens_at"], when["closes_at"], rate), beds
 
 
 def import_facilities(
@@ -174,6 +198,8 @@ def import_facilities(
                         "The type of an existing facility cannot change",
                         field="type",
                     )
+                if existing is not None and "admissions_per_hour" not in raw:
+                    facility = replace(facility, admissions_per_hour=existing.admissions_per_hour)
                 with uow.conn.begin_nested():
                     if existing is None:
                         uow.facilities.add(facility, now)
@@ -247,6 +273,7 @@ def facility_view(f: Facility, pools: list[BedPool], now: datetime) -> dict[str,
         "lon": f.lon,
         "opens_at": f.opens_at.isoformat() if f.opens_at else None,
         "closes_at": f.closes_at.isoformat() if f.closes_at else None,
+        "admissions_per_hour": f.admissions_per_hour,
         "open": f.is_open(now),
         "beds": [pool_view(p) for p in sorted(pools, key=lambda p: _BED_ORDER[p.bed_type])],
     }
@@ -299,6 +326,29 @@ def set_beds(
             bed_type=bed.value,
             capacity=capacity,
             out_of_service=out_of_service,
+        )
+        pools = uow.facilities.pools([code])
+        uow.commit()
+    return facility_view(facility, pools, ctx.clock.now())
+
+
+def set_admission_rate(ctx: Context, actor: Actor, code: str, rate: int | None) -> dict[str, Any]:
+    """How many people the facility can admit in an hour (None: no limit): whoever may change its beds may set
+    it. The engine's plans respect it from the next plan on."""
+    rate = parse_admission_rate(None if rate is None else str(rate))
+    with ctx.uow(write=True) as uow:
+        facility = _facility_for_desk(uow, actor, code, manage=True)
+        now = ctx.clock.now()
+        facility = replace(facility, admissions_per_hour=rate)
+        uow.facilities.update(facility, now)
+        uow.audit.record(
+            now,
+            actor.username,
+            "set_admission_rate",
+            "facility",
+            code,
+            unit=facility.unit_code,
+            admissions_per_hour=rate,
         )
         pools = uow.facilities.pools([code])
         uow.commit()

@@ -164,9 +164,12 @@ facilities = Table(
     Column("lon", Float, nullable=True),
     Column("opens_at", UTCDateTime(), nullable=True),
     Column("closes_at", UTCDateTime(), nullable=True),
+    # how many people the facility can admit in an hour (its desk, its wards); NULL: no limit
+    Column("admissions_per_hour", Integer, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     CheckConstraint(_in("type", FACILITY_TYPES), name="type"),
+    CheckConstraint("admissions_per_hour IS NULL OR admissions_per_hour >= 1", name="admission_rate_positive"),
     CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="opens_before_closing"),
 )
 

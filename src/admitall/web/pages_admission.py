@@ -14,7 +14,15 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.intake import HEADERS
 from admitall.services import admission
 from admitall.services.backlog import backlog
-from admitall.services.facilities import FACILITY_HEADERS, import_facilities, list_facilities, occupancy, set_beds
+from admitall.services.facilities import (
+    FACILITY_HEADERS,
+    import_facilities,
+    list_facilities,
+    occupancy,
+    parse_admission_rate,
+    set_admission_rate,
+    set_beds,
+)
 from admitall.services.registration import register_batch
 from admitall.services.tabular import Limits, open_table
 from admitall.web.rendering import read_form, render, session
@@ -108,6 +116,14 @@ def beds_submit(request: Request, code: str, bed_type: str, posted: FormData = D
         capacity=_count(form.get("capacity")),
         out_of_service=_count(form.get("out_of_service")),
     )
+    return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
+
+
+@router.post("/facilities/{code}/admission-rate")
+def admission_rate_submit(request: Request, code: str, posted: FormData = Depends(posted_form)) -> Response:
+    actor, csrf = session(request)
+    form = read_form(posted, csrf)
+    set_admission_rate(get_ctx(request), actor, code, parse_admission_rate(form.get("admissions_per_hour")))
     return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
 
 

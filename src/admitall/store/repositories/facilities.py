@@ -17,7 +17,15 @@ from admitall.store.tables import bed_pools, facilities
 
 def to_facility(row: Row[Any]) -> Facility:
     return Facility(
-        row.code, row.name, FacilityType(row.type), row.unit_code, row.lat, row.lon, row.opens_at, row.closes_at
+        row.code,
+        row.name,
+        FacilityType(row.type),
+        row.unit_code,
+        row.lat,
+        row.lon,
+        row.opens_at,
+        row.closes_at,
+        row.admissions_per_hour,
     )
 
 
@@ -145,4 +153,5 @@ def _facility_row(f: Facility) -> dict[str, Any]:
         "lon": f.lon,
         "opens_at": f.opens_at,
         "closes_at": f.closes_at,
+        "admissions_per_hour": f.admissions_per_hour,
     }
