@@ -29,6 +29,7 @@ from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
 from admitall.services.reporting import chain_status, schedules_of
 from admitall.services.scorecards import refresh
+from admitall.store.repositories.alert_batch import NO_LEAD_UNRAISED, OVERDUE_UNRAISED, move_problems, raise_alerts
 from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
@@ -107,69 +108,66 @@ def _official(leads: dict[str, LeadAssignment], code: str) -> int | None:
     return lead.official_id if lead is not None else None
 
 
+def _alert(
+    kind: str, code: str, start: datetime | None, target: str | None, now: datetime, **rest: Any
+) -> dict[str, Any]:
+    """An alert's row as raised: step 0, one in a row, unless `rest` says otherwise."""
+    return {
+        "kind": kind,
+        "unit_code": code,
+        "period_start": start,
+        "target_unit": target,
+        "step": 0,
+        "consecutive": 1,
+        "raised_at": now,
+        "subject_id": 0,
+        "official_id": None,
+        **rest,
+    }
+
+
 def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str, LeadAssignment], top: Top) -> int:
     status = chain_status(ctx, uow, None, now - LOOKBACK, now)
     missing = {key for key, state in status.items() if state == "missing"}
     schedules = schedules_of(uow)
-    raised = 0
+    rows = []
     for code, start in sorted(missing):
         schedule = schedules[level_of(code)]
-        before = (code, start - schedule.period)
-        consecutive = 2 if before in missing else 1
-        raised += uow.reports.raise_alert(
-            kind=MISSING,
-            unit_code=code,
-            period_start=start,
-            target_unit=top(code),
-            step=0,
-            consecutive=consecutive,
-            at=now,
-            detail={
-                "period_start": start.isoformat(),
-                "deadline": (start + schedule.period + schedule.grace).isoformat(),
-                "two_in_a_row": consecutive > 1,
-            },
-            official_id=_official(leads, code),
-        )
-    return raised
+        consecutive = 2 if (code, start - schedule.period) in missing else 1
+        detail = {
+            "period_start": start.isoformat(),
+            "deadline": (start + schedule.period + schedule.grace).isoformat(),
+            "two_in_a_row": consecutive > 1,
+        }
+        rows.append(
+            _alert(
+                MISSING, code, start, top(code), now, consecutive=consecutive, detail=detail,
+                official_id=_official(leads, code),
+            )
+        )  # fmt: skip
+    return raise_alerts(uow.conn, uow.keys, rows)
 
 
 def _raise_no_lead(uow: UnitOfWork, now: datetime, top: Top) -> int:
     """A unit without a responsible lead is itself an alert, to the unit above (the top unit answers itself)."""
-    raised = 0
-    for code, since in uow.officials.without_lead(None):
-        raised += uow.reports.raise_alert(
-            kind=NO_LEAD,
-            unit_code=code,
-            period_start=since,
-            target_unit=top(code) or code,
-            step=0,
-            consecutive=1,
-            at=now,
-            detail={"since": since.isoformat()},
-        )
-    return raised
+    vacant = uow.conn.execute(NO_LEAD_UNRAISED, {"kind": NO_LEAD})
+    rows = [
+        _alert(NO_LEAD, code, since, top(code) or code, now, detail={"since": since.isoformat()})
+        for code, since in vacant
+    ]
+    return raise_alerts(uow.conn, uow.keys, rows, checked=True)
 
 
 def _raise_overdue(uow: UnitOfWork, now: datetime, top: Top) -> int:
     """A directive not completed by its due time: an alert to the unit above the recipient, naming its lead."""
-    raised = 0
-    for x in uow.directives.open_recipients():
-        if x["due_at"] > now:
-            continue
-        raised += uow.reports.raise_alert(
-            kind=OVERDUE,
-            unit_code=x["unit_code"],
-            period_start=x["due_at"],
-            target_unit=top(x["unit_code"]),
-            step=0,
-            consecutive=1,
-            at=now,
-            detail={"directive_id": x["directive_id"], "title": x["title"], "due_at": x["due_at"].isoformat()},
-            subject_id=x["id"],
-            official_id=x["official_id"],
+    rows = [
+        _alert(
+            OVERDUE, x.unit_code, x.due_at, top(x.unit_code), now, subject_id=x.id, official_id=x.official_id,
+            detail={"directive_id": x.directive_id, "title": x.title, "due_at": x.due_at.isoformat()},
         )
-    return raised
+        for x in uow.conn.execute(OVERDUE_UNRAISED, {"kind": OVERDUE, "now": now})
+    ]  # fmt: skip
+    return raise_alerts(uow.conn, uow.keys, rows, checked=True)
 
 
 def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: Top) -> int:
@@ -177,7 +175,7 @@ def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: Top) -> int:
     directive completed) goes one level up. A directive's period is ESCALATE_EVERY."""
     schedules = schedules_of(uow)
     shortest = min([*(s.period for s in schedules.values()), ESCALATE_EVERY])
-    escalated = 0
+    rows = []
     for kind in (MISSING, OVERDUE):
         for alert in uow.reports.to_escalate(kind, now - shortest):
             schedule = schedules.get(level_of(alert["unit_code"]))
@@ -187,32 +185,30 @@ def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: Top) -> int:
             target = top(alert["target_unit"])
             if target is None:
                 continue  # already at the top
-            escalated += uow.reports.raise_alert(
-                kind=kind,
-                unit_code=alert["unit_code"],
-                period_start=alert["period_start"],
-                target_unit=target,
-                step=alert["step"] + 1,
-                consecutive=alert["consecutive"],
-                at=now,
-                detail={**alert["detail"], "escalated_from": alert["target_unit"]},
-                subject_id=alert["subject_id"],
-                official_id=alert["official_id"],
-            )
-    return escalated
+            rows.append(
+                _alert(
+                    kind, alert["unit_code"], alert["period_start"], target, now, step=alert["step"] + 1,
+                    consecutive=alert["consecutive"], subject_id=alert["subject_id"], official_id=alert["official_id"],
+                    detail={**alert["detail"], "escalated_from": alert["target_unit"]},
+                )
+            )  # fmt: skip
+    return raise_alerts(uow.conn, uow.keys, rows)
 
 
 def _escalate_problems(uow: UnitOfWork, now: datetime, top: Top) -> int:
-    moved = 0
+    moves = []
     for problem in uow.reports.overdue_problems(now):
-        owner = top(problem["owner_unit"])
         due = PROBLEM_DUE[ProblemSeverity(problem["severity"])]
-        values: dict[str, Any] = {"escalations": problem["escalations"] + 1, "due_at": now + due}
-        if owner is not None:
-            values["owner_unit"] = owner
-        uow.reports.update_problem(problem["id"], **values)
-        moved += 1
-    return moved
+        moves.append(
+            {
+                "problem_id": problem["id"],
+                "escalations": problem["escalations"] + 1,
+                "due_at": now + due,
+                "owner_unit": top(problem["owner_unit"]) or problem["owner_unit"],
+            }
+        )
+    move_problems(uow.conn, moves)
+    return len(moves)
 
 
 def _alert_view(a: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
