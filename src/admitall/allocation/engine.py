@@ -14,19 +14,24 @@ How it is solved exactly, without a graph of individuals:
    travel cost. Arcs that no optimal plan can use are left out (see `_keep_nearest`).
 4. Within each group the flows are handed out first come, first served: the longest waiting get the beds, and
    the most preferred and nearest of them.
+
+A facility's hourly admission rate (`Snapshot.admission_slots`) is a capacity on the facility: a pool never
+takes more than its facility's remaining admissions, and the pools of a facility whose rate is below its free
+beds of several types pass through one facility node whose capacity is the rate (see counts.py). Classes are
+still placed highest first: a critical patient takes the last admission of the hour before anyone else.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from admitall.allocation.counts import max_counts, solve, usable_pairs
+from admitall.allocation.counts import Beds, SharedLimit, max_counts, solve, usable_pairs
 from admitall.allocation.geo import EARTH_RADIUS_KM, UNITS_PER_KM
 from admitall.allocation.model import Assignment, Candidate, FreePool, Objective, Plan, Snapshot, Unplaced
 from admitall.allocation.reasons import placed_reason, unplaced_reason
@@ -72,7 +77,9 @@ def _keep_nearest(units: np.ndarray, free: np.ndarray, limit: int) -> np.ndarray
     If a plan sent the group to a pool while a strictly nearer pool of the same type had a free bed left,
     moving one person there would cost less; so in an optimal plan every pool nearer than a used one is full.
     Once the nearer pools can hold all `limit` people that can go to this bed type at all, pools beyond them
-    (farther than the last one needed) can never carry flow and are left out of the graph.
+    (farther than the last one needed) can never carry flow and are left out of the graph. `free` counts only
+    the beds a pool can fill on its own: a pool of a shared facility counts none (its facility's admissions may
+    all go to its other types), so it never stands in for a farther pool.
     """
     order = np.argsort(units, kind="stable")
     cumulative = np.cumsum(free[order])
@@ -84,18 +91,48 @@ def _keep_nearest(units: np.ndarray, free: np.ndarray, limit: int) -> np.ndarray
     return order[:last]
 
 
+def _admittable(pools: Sequence[FreePool], slots: Mapping[str, int]) -> list[FreePool]:
+    """The pools with beds their facility can still fill this hour, each at most its facility's remaining
+    admissions, in a fixed order."""
+    capped = (replace(p, free=min(p.free, slots[p.facility_code])) if p.facility_code in slots else p for p in pools)
+    return sorted((p for p in capped if p.free > 0), key=lambda p: (p.bed_type.value, p.facility_code))
+
+
+def _shared(pools: list[FreePool], slots: Mapping[str, int]) -> dict[str, list[int]]:
+    """Facilities whose remaining admissions are fewer than their free beds of several types: their pools."""
+    by_facility: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(pools):
+        if p.facility_code in slots:
+            by_facility[p.facility_code].append(i)
+    return {
+        f: members
+        for f, members in sorted(by_facility.items())
+        if len(members) > 1 and slots[f] < sum(pools[i].free for i in members)
+    }
+
+
 def plan(snapshot: Snapshot) -> Plan:
     """The optimal plan for the snapshot. Deterministic: the same snapshot gives the same plan."""
     policy = snapshot.policy
     rank = {c: i for i, c in enumerate(policy.priority)}
     groups = _groups(snapshot.candidates, rank)
-    pools = sorted((p for p in snapshot.pools if p.free > 0), key=lambda p: (p.bed_type.value, p.facility_code))
+    slots = snapshot.admission_slots
+    free_beds: Counter[BedType] = Counter()
+    for p in snapshot.pools:
+        free_beds[p.bed_type] += max(p.free, 0)
+    pools = _admittable(snapshot.pools, slots)
+    shared = _shared(pools, slots)
+    in_shared = {i for members in shared.values() for i in members}
     waiting: Counter[PriorityClass] = Counter(c.priority_class for c in snapshot.candidates)
-    free: Counter[BedType] = Counter()
-    for p in pools:
+    free: Counter[BedType] = Counter()  # every bed that can be filled this hour (an upper bound where shared)
+    own: Counter[BedType] = Counter()  # the beds that can be filled on their own
+    for i, p in enumerate(pools):
         free[p.bed_type] += p.free
-    placed = max_counts(policy, waiting, free)
-    pairs = usable_pairs(policy, placed, free)
+        if i not in in_shared:
+            own[p.bed_type] += p.free
+    capacity = Beds(own, tuple(_shared_limit(pools, members, slots[f]) for f, members in shared.items()))
+    placed = max_counts(policy, waiting, capacity)
+    pairs = usable_pairs(policy, placed, capacity)
 
     by_type: dict[BedType, list[int]] = defaultdict(list)
     for i, p in enumerate(pools):
@@ -107,11 +144,11 @@ def plan(snapshot: Snapshot) -> Plan:
     pool_xy = np.array(
         [[p.lat if p.lat is not None else np.nan, p.lon if p.lon is not None else np.nan] for p in pools], dtype=float
     ).reshape(-1, 2)
-    pool_free = np.array([p.free for p in pools], dtype=np.int64)
+    pool_own = np.array([0 if i in in_shared else p.free for i, p in enumerate(pools)], dtype=np.int64)
 
     # arcs group → pool, with preference rank and travel units, kept per independent part of the problem;
     # and the nearest free pool per (group, type), for the reasons
-    component = _components(pairs)
+    component = _components(pairs, [[pools[i].bed_type for i in members] for members in shared.values()])
     arcs: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = defaultdict(list)
     nearest: dict[tuple[int, BedType], float] = {}
     for t, members in by_type.items():
@@ -121,7 +158,7 @@ def plan(snapshot: Snapshot) -> Plan:
         for gi, g in enumerate(groups):
             if (g.cls, t) not in pairs:
                 continue
-            kept = _keep_nearest(units[gi], pool_free[idx], reachable[t])
+            kept = _keep_nearest(units[gi], pool_own[idx], reachable[t])
             rank_of_t = policy.eligibility[g.cls].index(t)
             arcs[component[g.cls]].append(
                 (
@@ -136,13 +173,32 @@ def plan(snapshot: Snapshot) -> Plan:
     for part, part_arcs in sorted(arcs.items()):
         members = [gi for gi, g in enumerate(groups) if component.get(g.cls) == part]
         beds = [pi for pi, p in enumerate(pools) if component.get(p.bed_type) == part]
-        flows.update(_route(groups, pools, members, beds, placed, part_arcs))
-    return _hand_out(snapshot, rank, groups, pools, flows, placed, waiting, free, nearest, group_xy, pool_xy)
+        part_pools = set(beds)
+        in_part = [(slots[f], [i for i in m if i in part_pools]) for f, m in shared.items()]
+        flows.update(_route(groups, pools, members, beds, placed, part_arcs, [s for s in in_part if s[1]]))
+    reasons = _Reasons(free_beds, free)
+    return _hand_out(snapshot, rank, groups, pools, flows, placed, waiting, reasons, nearest, group_xy, pool_xy)
 
 
-def _components(pairs: set[tuple[PriorityClass, BedType]]) -> dict[PriorityClass | BedType, int]:
-    """Classes and bed types joined by a usable pair fall in one part; parts share nothing and are solved apart
-    (each part's optimum is then the whole optimum, and several small solves are faster than one big one)."""
+@dataclass(frozen=True)
+class _Reasons:
+    free: Counter[BedType]  # free beds in open facilities
+    admittable: Counter[BedType]  # of them, those their facilities can still fill this hour (an upper bound)
+
+
+def _shared_limit(pools: list[FreePool], members: list[int], slots: int) -> SharedLimit:
+    beds: Counter[BedType] = Counter()
+    for i in members:
+        beds[pools[i].bed_type] += pools[i].free
+    return SharedLimit(slots, beds)
+
+
+def _components(
+    pairs: set[tuple[PriorityClass, BedType]], linked: list[list[BedType]]
+) -> dict[PriorityClass | BedType, int]:
+    """Classes and bed types joined by a usable pair fall in one part, and so do the bed types of a facility
+    whose admissions they share; parts share nothing and are solved apart (each part's optimum is then the
+    whole optimum, and several small solves are faster than one big one)."""
     parent: dict[PriorityClass | BedType, PriorityClass | BedType] = {}
 
     def root(x: PriorityClass | BedType) -> PriorityClass | BedType:
@@ -152,6 +208,11 @@ def _components(pairs: set[tuple[PriorityClass, BedType]]) -> dict[PriorityClass
 
     for cls, bed in sorted(pairs, key=lambda p: (p[0].value, p[1].value)):
         parent[root(cls)] = root(bed)
+    used = {bed for _, bed in pairs}
+    for types in linked:
+        present = sorted({t for t in types if t in used}, key=lambda t: t.value)
+        for t in present[1:]:
+            parent[root(t)] = root(present[0])
     roots = sorted({root(x) for x in list(parent)}, key=lambda r: r.value)
     number = {r: i for i, r in enumerate(roots)}
     return {x: number[root(x)] for x in list(parent)}
@@ -164,9 +225,11 @@ def _route(
     beds: list[int],
     placed: dict[PriorityClass, int],
     arcs: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    shared: list[tuple[int, list[int]]],
 ) -> dict[int, list[tuple[int, int, int, int]]]:
     """One min-cost flow for one part: exactly `placed[c]` of each of its classes into its beds, at the least
-    preference, then the least travel. Returns per group: (rank, travel units, pool, people)."""
+    preference, then the least travel; the pools of a shared facility (its remaining admissions, its pools)
+    drain through one node. Returns per group: (rank, travel units, pool, people)."""
     g_count, p_count = len(members), len(beds)
     local_group = np.full(len(groups), -1, dtype=np.int64)
     local_group[members] = np.arange(g_count)
@@ -196,9 +259,14 @@ def _route(
     waiting = Counter(groups[gi].cls for gi in members for _ in groups[gi].members)
     for cls, node in unplaced_node.items():
         smcf.add_arc_with_capacity_and_unit_cost(node, sink, waiting[cls] - placed[cls], 0)
+    drain = np.full(p_count, sink, dtype=np.int64)
+    for k, (slots, members_of_facility) in enumerate(shared):
+        node = sink + 1 + k
+        drain[local_pool[members_of_facility] - g_count] = node
+        smcf.add_arc_with_capacity_and_unit_cost(node, sink, slots, 0)
     smcf.add_arcs_with_capacity_and_unit_cost(
         np.arange(p_count, dtype=np.int64) + g_count,
-        np.full(p_count, sink, dtype=np.int64),
+        drain,
         np.array([pools[pi].free for pi in beds], dtype=np.int64),
         np.zeros(p_count, dtype=np.int64),
     )
@@ -219,7 +287,7 @@ def _hand_out(
     flows: dict[int, list[tuple[int, int, int, int]]],
     placed: dict[PriorityClass, int],
     waiting: Counter[PriorityClass],
-    free: Counter[BedType],
+    reasons: _Reasons,
     nearest: dict[tuple[int, BedType], float],
     group_xy: np.ndarray,
     pool_xy: np.ndarray,
@@ -252,7 +320,7 @@ def _hand_out(
             total_rank += rank * count
             total_units += units * count
         if taken < len(members):
-            zh, en = unplaced_reason(g.cls, policy, free)
+            zh, en = unplaced_reason(g.cls, policy, reasons.free, reasons.admittable)
             unplaced.extend(Unplaced(person.person_id, g.cls, zh, en) for person in members[taken:])
     objective = Objective(tuple(placed[c] for c in policy.priority), total_rank, total_units)
     return Plan(

@@ -37,9 +37,13 @@ class FreePool:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Who waits, which beds are free, the policy — and, for a facility with an hourly admission rate, how many
+    more people it can take in this clock hour (a facility not in `admission_slots` has no limit)."""
+
     candidates: Sequence[Candidate]
     pools: Sequence[FreePool]
     policy: Policy
+    admission_slots: Mapping[str, int] = field(default_factory=dict)
 
 
 class Assignment(NamedTuple):

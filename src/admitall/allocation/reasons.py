@@ -30,13 +30,30 @@ def placed_reason(
     return zh, en
 
 
-def unplaced_reason(cls: PriorityClass, policy: Policy, free: Counter[BedType]) -> tuple[str, str]:
-    """'no free icu or severe bed in the city', or that the free ones went to people ahead in line."""
+def unplaced_reason(
+    cls: PriorityClass, policy: Policy, free: Counter[BedType], admittable: Counter[BedType]
+) -> tuple[str, str]:
+    """'no free icu or severe bed in the city'; or that the free ones are in facilities that admit no more this
+    hour (their admission rate is reached); or that the free ones went to people ahead in line."""
     beds = policy.eligibility[cls]
     names_zh, names_en = "或".join(b.zh for b in beds), " or ".join(b.en for b in beds)
     available = sum(free[b] for b in beds)
+    open_now = min(available, sum(admittable[b] for b in beds))
     if available == 0:
         return f"{cls.zh}：全市没有空闲的{names_zh}", f"{cls.en}: no free {names_en} in the city"
+    if open_now == 0:
+        return (
+            f"{cls.zh}：机构本小时收治已达上限（全市 {available} 张空闲的{names_zh}所在机构本小时不能再收治）",
+            f"{cls.en}: facility admission rate reached (the {available} free {names_en} in the city are in "
+            "facilities that can admit no one else this hour)",
+        )
+    if open_now < available:
+        return (
+            f"{cls.zh}：本小时尚可收治的 {open_now} 张空闲的{names_zh}已分给更优先或等待更久的人；"
+            f"其余 {available - open_now} 张所在机构本小时收治已达上限",
+            f"{cls.en}: the {open_now} free {names_en} that can still admit this hour went to people of higher "
+            f"priority or who waited longer; facility admission rate reached for the other {available - open_now}",
+        )
     return (
         f"{cls.zh}：全市 {available} 张空闲的{names_zh}已分给更优先或等待更久的人",
         f"{cls.en}: the {available} free {names_en} in the city went to people of higher priority or who waited longer",

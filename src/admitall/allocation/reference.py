@@ -1,19 +1,19 @@
 """The per-person min-cost flow: every person a node, every eligible pool an arc, no grouping, no pruning.
 
 Slow, and kept only as the yardstick the engine is measured against (tests and bench/): on the same snapshot
-both must reach the same objective.
+both must reach the same objective. A facility's hourly admission rate is a node its pools drain through.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from admitall.allocation.geo import distance_km, travel_units
-from admitall.allocation.model import Objective, Snapshot
-from admitall.domain.facilities import BedType
+from admitall.allocation.model import FreePool, Objective, Snapshot
 from admitall.domain.policy import PriorityClass
 
 
@@ -22,34 +22,42 @@ def _solve(smcf: min_cost_flow.SimpleMinCostFlow) -> None:
         raise RuntimeError("reference min cost flow found no optimum")
 
 
+def _drain(
+    smcf: min_cost_flow.SimpleMinCostFlow, pools: list[FreePool], first: int, sink: int, slots: Mapping[str, int]
+) -> None:
+    """Pool nodes (numbered from `first`) → sink, through one node per facility with an admission rate (numbered
+    after the sink)."""
+    limited = sorted({p.facility_code for p in pools if p.facility_code in slots})
+    node = {f: sink + 1 + k for k, f in enumerate(limited)}
+    for j, p in enumerate(pools):
+        smcf.add_arc_with_capacity_and_unit_cost(first + j, node.get(p.facility_code, sink), p.free, 0)
+    for f, n in node.items():
+        smcf.add_arc_with_capacity_and_unit_cost(n, sink, max(slots[f], 0), 0)
+
+
 def per_person_objective(snapshot: Snapshot) -> Objective:
     policy = snapshot.policy
+    slots = snapshot.admission_slots
     people = sorted(snapshot.candidates, key=lambda c: c.person_id)
     pools = [p for p in snapshot.pools if p.free > 0]
-    types = sorted({p.bed_type for p in pools}, key=lambda t: t.value)
-    free: Counter[BedType] = Counter()
-    for p in pools:
-        free[p.bed_type] += p.free
     n = len(people)
     waiting = Counter(c.priority_class for c in people)
     placed: dict[PriorityClass, int] = {}
-    # counts, class by class: person → bed type → sink, with an 'unplaced' way out per class
+    # counts, class by class: person → pool → (facility) → sink, with an 'unplaced' way out per class
     for k, current in enumerate(policy.priority):
         above = set(policy.priority[: k + 1])
         members = [i for i, c in enumerate(people) if c.priority_class in above]
         smcf = min_cost_flow.SimpleMinCostFlow()
-        type_node = {t: n + i for i, t in enumerate(types)}
-        unplaced = {c: n + len(types) + i for i, c in enumerate(policy.priority)}
-        sink = n + len(types) + len(policy.priority)
+        unplaced = {c: n + len(pools) + i for i, c in enumerate(policy.priority)}
+        sink = n + len(pools) + len(policy.priority)
         for i in members:
             c = people[i]
             smcf.set_node_supply(i, 1)
-            for t in policy.eligibility[c.priority_class]:
-                if t in type_node:
-                    smcf.add_arc_with_capacity_and_unit_cost(i, type_node[t], 1, 0)
+            for j, p in enumerate(pools):
+                if p.bed_type in policy.eligibility[c.priority_class]:
+                    smcf.add_arc_with_capacity_and_unit_cost(i, n + j, 1, 0)
             smcf.add_arc_with_capacity_and_unit_cost(i, unplaced[c.priority_class], 1, 0)
-        for t, node in type_node.items():
-            smcf.add_arc_with_capacity_and_unit_cost(node, sink, free[t], 0)
+        _drain(smcf, pools, n, sink, slots)
         for cls in above:
             spare = waiting[cls] if cls is current else waiting[cls] - placed[cls]
             smcf.add_arc_with_capacity_and_unit_cost(unplaced[cls], sink, spare, 1 if cls is current else 0)
@@ -79,8 +87,7 @@ def per_person_objective(snapshot: Snapshot) -> Objective:
         smcf.add_arc_with_capacity_and_unit_cost(i, unplaced_base + policy.rank(c.priority_class), 1, 0)
     for k, cls in enumerate(policy.priority):
         smcf.add_arc_with_capacity_and_unit_cost(unplaced_base + k, sink, waiting[cls] - placed[cls], 0)
-    for j, p in enumerate(pools):
-        smcf.add_arc_with_capacity_and_unit_cost(n + j, sink, p.free, 0)
+    _drain(smcf, pools, n, sink, slots)
     smcf.set_node_supply(sink, -n)
     _solve(smcf)
     flow = smcf.flows(arcs) if len(tail) else np.zeros(0, dtype=np.int64)
