@@ -1,6 +1,11 @@
 """The simulated city, set up in the database through the same imports an operator uses: the scenario's
-districts and streets from the packaged Wuhan divisions, generated communities with their residents, and the
-scenario's facilities with their opening dates."""
+districts and streets from the packaged Wuhan divisions, their communities (Wuhan's real ones, or generated) with
+their residents, and the scenario's facilities with their opening dates.
+
+Residents: a district's population (`approx_population_10k` of the divisions) is shared equally among its streets
+and a street's equally among its communities; no population by street or community is published with the codes,
+so the shares are equal, not sourced.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from admitall.services.context import Context, cli_actor
 from admitall.services.divisions import read_divisions
 from admitall.services.facilities import import_facilities
 from admitall.services.units import UNIT_HEADERS, import_units
+from admitall.sim.reference import communities_by_street
 from admitall.sim.scenario import Scenario
 
 
@@ -38,6 +44,7 @@ def build_city(ctx: Context, scenario: Scenario) -> SimCity:
     rows: list[dict[str, str | None]] = []
     units: dict[str, str] = {}
     populations: dict[str, int] = {}
+    real = communities_by_street() if plan.communities == "real" else None
     city = next(d for d in divisions if d["level"] == "city")
     rows.append({k: city.get(src) for src, k in UNIT_HEADERS.items() if src in city})
     units[city["code"]] = "city"
@@ -60,11 +67,12 @@ def build_city(ctx: Context, scenario: Scenario) -> SimCity:
                 }
             )
             units[s["code"]] = "street"
-            n = rng.randint(*plan.communities_per_street)
-            for serial in range(1, n + 1):
-                code = f"{s['code'][:9]}{serial:03d}"
-                populations[code] = street_pop // n
-                rows.append({"code": code, "name": f"第{serial}社区", "population": str(populations[code])})
+            members = real[s["code"]] if real is not None else _generated(s["code"], rng, plan.communities_per_street)
+            for code, name in members:
+                populations[code] = street_pop // len(members)
+                rows.append(
+                    {"code": code, "name": name, "parent_code": s["code"], "population": str(populations[code])}
+                )
                 units[code] = "community"
     start = local_midnight(ctx, scenario)
     summary = import_units(ctx, cli_actor("sim"), enumerate(rows, start=2))
@@ -73,6 +81,11 @@ def build_city(ctx: Context, scenario: Scenario) -> SimCity:
     _facilities(ctx, scenario, units, start)
     communities = sorted(populations)
     return SimCity(communities, [populations[c] for c in communities], units, start)
+
+
+def _generated(street: str, rng: random.Random, per_street: tuple[int, int]) -> list[tuple[str, str]]:
+    """A street's made-up communities: `第N社区`, coded under the street."""
+    return [(f"{street[:9]}{serial:03d}", f"第{serial}社区") for serial in range(1, rng.randint(*per_street) + 1)]
 
 
 def _facilities(ctx: Context, scenario: Scenario, units: dict[str, str], start: datetime) -> None:

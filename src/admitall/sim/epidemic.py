@@ -124,6 +124,9 @@ class _Found:
     ) -> None:
         self.s, self.rng = scenario, rng
         self.communities, self.cumulative = communities, []
+        self.by_street: dict[str, list[str]] = {}  # a case's contacts live in its street
+        for c in communities:
+            self.by_street.setdefault(c[:9], []).append(c)
         total = 0.0
         for w in weights:
             total += w
@@ -201,12 +204,18 @@ class _Found:
                 agent.steps.append((out, "reclassify", "excluded", None))
 
     def test_and_trace(self) -> None:
-        """Hour by hour: the testing capacity confirms the queue in order; each confirmation is traced."""
+        """Hour by hour: the testing capacity confirms the queue in order; each confirmation is traced. Whoever
+        the capacity has not confirmed within `suspected_resolved_days` of joining the queue is excluded then
+        (retested negative: the sample taken late, or the infection over) and leaves the queue."""
         d = self.s.detection
+        resolve = 24 * d.suspected_resolved_days if d.suspected_resolved_days else math.inf
         budget = 0.0
         for hour in range(self.hours):
             day = self.origin + timedelta(hours=hour)
             budget += at(d.confirmations_per_day, day) / 24
+            while self.queue and self.queue[0][0] + resolve <= hour:
+                joined, index = heapq.heappop(self.queue)  # retested negative until the window closed
+                self.agents[index].steps.append((joined + resolve, "reclassify", "excluded", None))
             while self.queue and self.queue[0][0] < hour + 1 and budget >= 1:
                 joined, index = heapq.heappop(self.queue)
                 budget -= 1
@@ -230,15 +239,15 @@ class _Found:
         agent.steps.append((confirmed, "reclassify", "confirmed", first))
         agent.steps += [(t, "severity", sev, None) for t, sev in course if t > confirmed]
         span = c.severe_recovery_from_onset_days if final in ("severe", "critical") else c.recovery_from_onset_days
-        recovers = max(onset + 24 * rng.uniform(*span), agent.steps[-1][0] + 24)
+        retests = 24 * rng.uniform(*c.discharge_retests_days) if c.discharge_retests_days else 0.0
+        recovers = max(onset + 24 * rng.uniform(*span), agent.steps[-1][0] + 24) + retests
         agent.steps.append((recovers, "reclassify", "recovered", None))
         agent.steps.append((recovers + 24 * c.recovery_station_days, "reclassify", "released", None))
         self.trace(agent, confirmed)
 
     def trace(self, case: Agent, confirmed: float) -> None:
         d = self.s.detection
-        street = case.community[:9]
-        nearby = [c for c in self.communities if c.startswith(street)] or [case.community]
+        nearby = self.by_street.get(case.community[:9]) or [case.community]
         for _ in range(_poisson(self.rng, d.contacts_per_case)):
             found = confirmed + self.rng.expovariate(1 / max(d.contact_trace_hours, 0.01))
             if found >= self.hours:

@@ -26,3 +26,12 @@ def daily_cases() -> tuple[tuple[date, int, int], ...]:
 def capacity_events() -> tuple[dict[str, str], ...]:
     """The dated capacity facts with their sources, as published."""
     return tuple(_rows("capacity_events.csv"))
+
+
+@cache
+def communities_by_street() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Wuhan's 3,495 real communities and villages, (code, name) in code order, by the code of their street."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for r in sorted(_rows("communities.csv"), key=lambda r: r["code"]):
+        found.setdefault(r["parent_code"], []).append((r["code"], r["name"]))
+    return {street: tuple(members) for street, members in found.items()}

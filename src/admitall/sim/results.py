@@ -2,6 +2,17 @@
 
 Every person the run registered is in exactly one state at every hour — waiting, assigned, in transit,
 admitted, left, dead — and the recorder checks that the states add up to everyone registered, every hour.
+The figures come from the people's changes as the registry returned them (counters kept as the run goes) and
+from the bed pools (one read an hour), never from a scan of everyone.
+
+A day's row holds the figures as of 24:00 local time, like the bulletins. Their names are stable (they are
+checked against published figures): `in_beds_confirmed_by_severity` and `queue_confirmed_by_severity` (confirmed
+people in a bed, and waiting for one — waiting, assigned or in transit — by clinical type), `in_beds` and `queue`
+(everyone, by category), `by_kind` (each facility kind: beds `open` in its open facilities, beds `occupied` in
+all of them, a closed shelter keeping its patients), `deaths_total` and `discharged_total` (cumulative from the
+run's start: confirmed people who died, and who recovered — in a bed or not, as the bulletins count the cured),
+`suspected_stock` (people in the suspected category, wherever they are) and `reports.completeness` (the share
+of the day's expected reports that came in).
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from admitall.domain.facilities import Facility
 from admitall.domain.people import Person, Placement, Status
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.services.context import Context
@@ -24,6 +36,15 @@ from admitall.sim.scenario import Scenario
 
 STATES = ("waiting", "assigned", "in_transit", "admitted", "left", "dead")
 FLOWS = ("identified", "confirmed", "admitted", "refused", "deaths_waiting", "deaths_in_bed", "recovered")
+
+
+SEVERITIES = ("mild", "moderate", "severe", "critical")
+AS_OF_MIDNIGHT = ("in_beds_confirmed_by_severity", "by_kind", "deaths_total", "discharged_total", "suspected_stock")
+
+
+def _by_severity(counts: Counter[str]) -> dict[str, int]:
+    """Every clinical type, in order, zeros included: a stable shape for comparison."""
+    return {level: counts[level] for level in SEVERITIES}
 
 
 def state_of(p: Person) -> str:
@@ -104,6 +125,10 @@ class Recorder:
         self.day_flows: Counter[str] = Counter()
         self.day_reports: Counter[str] = Counter()
         self.registered = 0
+        self.deaths_total = 0  # confirmed people
+        self.discharged_total = 0  # confirmed people who recovered
+        self.kinds: dict[str, str] | None = None  # facility code -> kind, read at the first hour
+        self.facilities: list[Facility] = []
 
     # --- as the run goes -------------------------------------------------------------------------------------
 
@@ -126,6 +151,10 @@ class Recorder:
             self.flows["deaths_waiting" if waiting else "deaths_in_bed"] += 1
         if after.status is Status.RECOVERED and before.status is not Status.RECOVERED:
             self.flows["recovered"] += 1
+        if before.status is Status.CONFIRMED and after.status is Status.DEAD:
+            self.deaths_total += 1
+        if before.status is Status.CONFIRMED and after.status is Status.RECOVERED:
+            self.discharged_total += 1
         if after.placement is Placement.ADMITTED and before.placement is not Placement.ADMITTED:
             self.flows["admitted"] += 1
             cls = self.policy.classify(before)
@@ -159,20 +188,37 @@ class Recorder:
         waiting: Counter[str] = Counter()
         severity: Counter[str] = Counter()
         in_beds: Counter[str] = Counter()
+        in_beds_severity: Counter[str] = Counter()
+        suspected = 0
         for (state, status, level), n in self.stock.items():
             states[state] += n
+            if status == Status.SUSPECTED.value and state not in ("left", "dead"):
+                suspected += n
             if state == "admitted":
                 in_beds[status] += n
+                if status == Status.CONFIRMED.value and level:
+                    in_beds_severity[level] += n
             if state in ("waiting", "assigned", "in_transit"):
                 waiting[status] += n
-                if level:
+                if status == Status.CONFIRMED.value and level:
                     severity[level] += n
         if sum(states.values()) != self.registered:
             raise AssertionError(f"{now}: {sum(states.values())} people in the states, {self.registered} registered")
         with ctx.uow() as uow:
-            pools = uow.facilities.pools([f.code for f in uow.facilities.in_subtree(None) if f.is_open(now)])
+            if self.kinds is None:
+                found = uow.facilities.in_subtree(None)
+                self.kinds = {f.code: f.type.value for f in found}
+                self.facilities = found
+            pools = uow.facilities.pools()
+        open_now = {f.code for f in self.facilities if f.is_open(now)}
         beds: dict[str, dict[str, int]] = {}
+        by_kind: dict[str, dict[str, int]] = {}
         for p in pools:
+            kind = by_kind.setdefault(self.kinds.get(p.facility_code, "?"), {"open": 0, "occupied": 0})
+            kind["occupied"] += p.occupied
+            if p.facility_code not in open_now:
+                continue
+            kind["open"] += p.capacity
             b = beds.setdefault(p.bed_type.value, {"capacity": 0, "occupied": 0, "reserved": 0})
             b["capacity"] += p.capacity
             b["occupied"] += p.occupied
@@ -182,8 +228,13 @@ class Recorder:
             **{f: self.flows[f] for f in FLOWS},
             "states": {s: states[s] for s in STATES},
             "queue": dict(sorted(waiting.items())),
-            "queue_confirmed_by_severity": dict(sorted(severity.items())),
+            "queue_confirmed_by_severity": _by_severity(severity),
             "in_beds": dict(sorted((k, v) for k, v in in_beds.items() if v)),
+            "in_beds_confirmed_by_severity": _by_severity(in_beds_severity),
+            "by_kind": dict(sorted(by_kind.items())),
+            "deaths_total": self.deaths_total,
+            "discharged_total": self.discharged_total,
+            "suspected_stock": suspected,
             "past_sla": sum(1 for d in self.deadlines.values() if d < now),
             "beds": beds,
             "reports": {k: self.reports[k] for k in ("on_time", "late", "missing")},
@@ -217,6 +268,7 @@ class Recorder:
                 "queue": last["queue"],
                 "queue_confirmed_by_severity": last["queue_confirmed_by_severity"],
                 "in_beds": last["in_beds"],
+                **{k: last[k] for k in AS_OF_MIDNIGHT},
                 "past_sla": last["past_sla"],
                 "beds": last["beds"],
                 "waits": waits,

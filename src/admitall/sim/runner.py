@@ -4,7 +4,8 @@ Every tick (the scenario's `tick_minutes`) the clock moves on and what fell due 
 own moment: people found are registered (`register_batch`), reclassified and their severity changed, arrivals
 admitted or refused at the desk, the recovered and released discharged (`apply_steps`), and a severe or critical
 patient whose frailty is spent dies — sooner while waiting without a bed. At every allocation time the city's
-dispatcher runs the real engine and confirms its plan (`allocate`), and the assigned set off at once; at every
+dispatcher runs the real engine and confirms its plan (`allocate`), and the assigned set off as the district's
+vehicles allow (`transport_per_district_hour`; the rest stay assigned and leave in a later hour); at every
 hour each reporting unit reports the past hour (`draft` and `submit`), some late and some never, and the watch
 job raises its alerts. The outcome of each service call is read back, so the simulation follows the registry,
 never the other way round.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,10 @@ class Run:
         self.clock: ManualClock = ctx.clock
         self.rng = random.Random(scenario.seed * 7919 + 1)
         self.tracked: dict[int, Tracked] = {}  # agent index -> tracked
+        self.index_of: dict[int, int] = {}  # person id -> agent index
+        self.to_depart: dict[str, deque[int]] = {}  # district -> the assigned waiting for a vehicle, in order
+        self.departing: set[int] = set()  # agent indices in `to_depart`
+        self.vehicles: Counter[str] = Counter()  # district -> people who set off this hour
         self.events: list[tuple[float, int, str, int]] = []  # (hour, seq, kind, agent index or unit serial)
         self.seq = 0
         self.recorder = Recorder(scenario, city, ctx.policy)
@@ -91,8 +96,11 @@ class Run:
             self.due(now)
             self.deaths(now, tick)
             minute = round(now * 60)
+            if minute % 60 == tick * 60 % 60:  # the first tick of an hour: the vehicles are back
+                self.vehicles.clear()
             if minute % ops.allocate_every_minutes == 0:
                 self.allocate(now)
+            self.dispatch(now)
             if minute % 60 == 0:
                 self.report(now)
                 self.recorder.hour(now, self.ctx)
@@ -142,6 +150,7 @@ class Run:
         for a in agents:
             pid = summary.person_ids[a.index]
             self.tracked[a.index] = Tracked(a, pid, people[pid])
+            self.index_of[pid] = a.index
             self.kinds[a.kind] += 1
             self.recorder.identified(a, people[pid])
             if a.steps:
@@ -220,14 +229,38 @@ class Run:
         self.apply(dying)
 
     def allocate(self, now: float) -> None:
+        """The real engine's plan, confirmed; the newly assigned (read back) join their district's line for a
+        vehicle."""
         plan = allocate(self.ctx, DISPATCH, commit=True)
-        ids = {t.person_id: i for i, t in self.tracked.items()}
+        ids = [item["person"] for item in plan.get("confirmed_people", [])]
+        if not ids:
+            return
+        with self.ctx.uow() as uow:
+            people = uow.persons.get_many(ids)
+        at = self.moment(now)
+        for pid in ids:
+            index = self.index_of[pid]
+            self.follow(index, people[pid], at)
+            if index not in self.departing:
+                self.departing.add(index)
+                self.to_depart.setdefault(self.tracked[index].agent.community[:6], deque()).append(index)
+
+    def dispatch(self, now: float) -> None:
+        """The assigned set off in order, as many an hour from each district as its vehicles carry (0: no
+        limit); whoever is no longer assigned (reclassified, dead) is dropped from the line."""
+        limit = self.s.operations.transport_per_district_hour
         low, high = self.s.operations.transport_minutes
         departing = []
-        for item in plan.get("confirmed_people", []):
-            index = ids[item["person"]]
-            departing.append((Step(item["person"], "depart", occurred_at=self.moment(now)), index))
-            self.push(now + self.rng.uniform(low, high) / 60, "arrive", index)
+        for district, line in self.to_depart.items():
+            while line and not (limit and self.vehicles[district] >= limit):
+                index = line.popleft()
+                self.departing.discard(index)
+                t = self.tracked[index]
+                if t.person.placement is not Placement.ASSIGNED:
+                    continue
+                self.vehicles[district] += 1
+                departing.append((Step(t.person_id, "depart", occurred_at=self.moment(now)), index))
+                self.push(now + self.rng.uniform(low, high) / 60, "arrive", index)
         self.apply(departing)
 
     def report(self, now: float) -> None:

@@ -42,11 +42,15 @@ class Spread:
     sd: float
 
 
+COMMUNITY_SOURCES = ("generated", "real")
+
+
 @dataclass(frozen=True)
 class CityPlan:
     districts: tuple[str, ...]  # 6-digit district prefixes; empty: all of Wuhan's
     streets_per_district: int  # 0: all
-    communities_per_street: tuple[int, int]
+    communities_per_street: tuple[int, int]  # generated communities: how many a street has (drawn)
+    communities: str = "generated"  # or "real": Wuhan's own (data/wuhan-2020/communities.csv)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class Detection:
     contact_trace_hours: float
     contact_infected_share: float
     observation_days: float
+    suspected_resolved_days: float = 0.0  # retested until confirmed or excluded within this; 0: never resolved
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Clinical:
     death_per_day: Mapping[str, float]  # hazard in a bed: severe, critical
     waiting_death_multiplier: float  # the hazard while waiting without a bed is this many times higher
     recovery_station_days: float
+    discharge_retests_days: tuple[float, float] | None = None  # negative retests before discharge, uniform
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class Operations:
     tick_minutes: int
     allocate_every_minutes: int
     transport_minutes: tuple[int, int]
+    transport_per_district_hour: int  # people who can set off from a district in an hour; 0: no limit
     refusal_share: float
     report_every_minutes: Mapping[str, int]  # each level's reporting period (the schedules are set to it)
     report_late_share: float
@@ -231,9 +238,26 @@ class _Reader:
         _within(self.where + key, value, 0, high)
         return value
 
+    def nonnegative_or(self, key: str, default: float, high: float = LARGEST) -> float:
+        """An optional non-negative number: `default` when absent."""
+        if key not in self.raw:
+            self.read.add(key)
+            return default
+        return self.nonnegative(key, high)
+
     def whole(self, key: str, low: int, high: int, default: Any = ...) -> int:
         value: int = self.get(key, int, default)
         _within(self.where + key, value, low, high)
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: Any = ...) -> str:
+        value: str = self.get(key, str, default)
+        if value not in allowed:
+            raise _bad(
+                self.where + key,
+                f"应为 {'、'.join(allowed)} 之一：{value!r}",
+                f"must be one of {', '.join(allowed)}: {value!r}",
+            )
         return value
 
     def day(self, key: str, default: Any = ...) -> Any:
@@ -371,6 +395,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         tick_minutes=o.positive("tick_minutes", int, 60),
         allocate_every_minutes=o.positive("allocate_every_minutes", int, 7 * 1440),
         transport_minutes=o.pair("transport_minutes", int, high=7 * 1440),
+        transport_per_district_hour=o.whole("transport_per_district_hour", 0, 1_000_000, 0),
         refusal_share=o.share("refusal_share"),
         report_every_minutes=_periods(o.section("report_every_minutes")),
         report_late_share=o.share("report_late_share"),
@@ -390,6 +415,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
             districts=c.districts("districts"),
             streets_per_district=c.whole("streets_per_district", 0, 1000),
             communities_per_street=c.pair("communities_per_street", int, low=1, high=1000),
+            communities=c.choice("communities", COMMUNITY_SOURCES, "generated"),
         ),
         epidemic=Epidemic(
             seed_date=e.day("seed_date"),
@@ -412,6 +438,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
             contact_trace_hours=d.nonnegative("contact_trace_hours"),
             contact_infected_share=d.share("contact_infected_share"),
             observation_days=d.positive("observation_days"),
+            suspected_resolved_days=d.nonnegative_or("suspected_resolved_days", 0.0),
         ),
         clinical=Clinical(
             severity=severity,
@@ -424,6 +451,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
             death_per_day={name: k.section("death_per_day").share(name) for name in ("severe", "critical")},
             waiting_death_multiplier=k.positive("waiting_death_multiplier"),
             recovery_station_days=k.positive("recovery_station_days"),
+            discharge_retests_days=k.pair("discharge_retests_days") if "discharge_retests_days" in k.raw else None,
         ),
         operations=operations,
         facilities=facilities,
