@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Body, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx
@@ -70,6 +70,26 @@ def submit(
     data["problems"] = [p.model_dump() for p in body.problems]
     data["idempotency_key"] = body.idempotency_key or idempotency_key
     return reporting.submit(ctx, actor, ReportInput(**data))
+
+
+# an hour's reports of a whole city fit; more is a mistake or an attack
+MAX_BATCH = 10_000
+
+
+@router.post("/reports/batch", summary="Submit many reports in one transaction, each stored or refused on its own")
+def submit_batch(
+    body: Annotated[list[ReportIn], Body(max_length=MAX_BATCH)],
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Each report is stored, found a duplicate of one stored before (same idempotency key), or refused with its
+    unit, field and reason (`results`, in the order sent); a refused report does not stop the others."""
+    items = []
+    for report in body:
+        data = report.model_dump()
+        data["problems"] = [p.model_dump() for p in report.problems]
+        items.append(ReportInput(**data))
+    return reporting.submit_many(ctx, actor, items)
 
 
 @router.get("/reports/history", summary="Every version of a unit's report for a period")

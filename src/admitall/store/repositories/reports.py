@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +19,7 @@ from admitall.domain.reporting import Schedule
 from admitall.domain.units import UnitLevel, subtree_bounds
 from admitall.keys import Keys
 from admitall.store.tables import (
+    UTCDateTime,
     alerts,
     discrepancies,
     job_locks,
@@ -31,6 +32,49 @@ from admitall.store.tables import (
 
 def _in_subtree(column: Any, root: str | None) -> Any:
     return column.between(*subtree_bounds(root)) if root is not None else column.is_not(None)
+
+
+MISSING_REPORT = "missing_report"
+_r = reports.c
+_UNIT, _KEY = bindparam("unit", type_=String), bindparam("key", type_=String)
+_START = bindparam("period_start", type_=UTCDateTime())
+_LATEST = select(_r.id).where(_r.unit_code == _UNIT, _r.period_start == _START).order_by(_r.version.desc()).limit(1)
+# everything a report needs to know before it is stored, in one round trip: whether the unit exists, an earlier
+# report with the same idempotency key, the latest version for the period, the unit's chain head, and whether a
+# missing-report alert waits for it. Nothing is locked: the unique indexes on (unit, prev_hash) and (unit, period,
+# version) refuse the second of two writers that read the same head, and the writer tries again (services.
+# reporting_batch).
+_HEAD = select(
+    select(func.count()).select_from(units).where(units.c.code == _UNIT).scalar_subquery().label("unit_exists"),
+    select(_r.id).where(_r.idempotency_key == _KEY).scalar_subquery().label("earlier"),
+    _LATEST.scalar_subquery().label("latest_id"),
+    select(_r.version).where(_r.id == _LATEST.scalar_subquery()).scalar_subquery().label("latest_version"),
+    select(_r.on_time).where(_r.id == _LATEST.scalar_subquery()).scalar_subquery().label("latest_on_time"),
+    select(_r.hash).where(_r.unit_code == _UNIT).order_by(_r.id.desc()).limit(1).scalar_subquery().label("head"),
+    select(func.count())
+    .select_from(alerts)
+    .where(
+        alerts.c.kind == MISSING_REPORT,
+        alerts.c.unit_code == _UNIT,
+        alerts.c.period_start == _START,
+        alerts.c.resolved_at.is_(None),
+    )
+    .scalar_subquery()
+    .label("open_alerts"),
+)
+_CODES = bindparam("codes", expanding=True)
+# each unit asked about that exists, with its chain head (one backward index probe per unit)
+_HEADS = select(
+    units.c.code, select(_r.hash).where(_r.unit_code == units.c.code).order_by(_r.id.desc()).limit(1).scalar_subquery()
+).where(units.c.code.in_(_CODES))
+_BY_KEYS = select(reports).where(_r.idempotency_key.in_(bindparam("keys", expanding=True)))
+_VERSIONS = select(_r.id, _r.unit_code, _r.period_start, _r.version, _r.on_time).where(
+    _r.unit_code.in_(_CODES), _r.period_start.in_(bindparam("starts", expanding=True))
+)
+_OPEN_ALERTS = select(alerts.c.unit_code, alerts.c.period_start).where(
+    alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), alerts.c.resolved_at.is_(None)
+)
+_ADD = insert(reports).returning(_r.id, sort_by_parameter_order=True)
 
 
 class ReportRepository:
@@ -86,6 +130,47 @@ class ReportRepository:
 
     def add(self, row: dict[str, Any]) -> int:
         return int(self.conn.execute(insert(reports).values(**row).returning(reports.c.id)).scalar_one())
+
+    def before_report(self, unit_code: str, period_start: datetime, key: str | None) -> dict[str, Any]:
+        """What one report needs to know before it is stored (see _HEAD), in one statement."""
+        row = self.conn.execute(_HEAD, {"unit": unit_code, "period_start": period_start, "key": key}).one()
+        return dict(row._mapping)
+
+    def heads(self, codes: Sequence[str]) -> dict[str, str]:
+        """unit → its chain head ('' for none yet), for each of the units that exists."""
+        if not codes:
+            return {}
+        return {code: str(head or "") for code, head in self.conn.execute(_HEADS, {"codes": list(codes)})}
+
+    def by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not keys:
+            return {}
+        return {r.idempotency_key: dict(r._mapping) for r in self.conn.execute(_BY_KEYS, {"keys": list(keys)})}
+
+    def latest_versions(
+        self, codes: Sequence[str], starts: Sequence[datetime]
+    ) -> dict[tuple[str, datetime], dict[str, Any]]:
+        """(unit, period start) → its latest version (id, version, on_time), for the units and periods given."""
+        found: dict[tuple[str, datetime], dict[str, Any]] = {}
+        if not codes or not starts:
+            return found
+        for r in self.conn.execute(_VERSIONS, {"codes": list(codes), "starts": list(starts)}):
+            key = (r.unit_code, r.period_start)
+            if key not in found or r.version > found[key]["version"]:
+                found[key] = {"id": r.id, "version": r.version, "on_time": r.on_time}
+        return found
+
+    def open_missing_alerts(self, codes: Sequence[str]) -> set[tuple[str, datetime]]:
+        """(unit, period start) of every unresolved missing-report alert of the units."""
+        if not codes:
+            return set()
+        return {(u, p) for u, p in self.conn.execute(_OPEN_ALERTS, {"codes": list(codes)})}
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Store the reports in one statement; their ids, in order."""
+        if not rows:
+            return []
+        return [int(i) for i in self.conn.execute(_ADD, list(rows)).scalars()]
 
     def history(self, unit_code: str, period_start: datetime) -> list[dict[str, Any]]:
         rows = self.conn.execute(

@@ -1,0 +1,414 @@
+"""Submitting reports: one (`submit`), or an hour's reports of many units in one transaction (`submit_many`), by
+the same rules, refusals, idempotency, versions, chains and audit.
+
+A batch is what a district sends when it collects its streets' reports on paper, and what the twin sends every
+simulated hour. Each report in it is stored or refused on its own, with its unit, field and reason; one bad
+report does not sink the others. The store is asked once for the whole batch (units and their chain heads, the
+idempotency keys, the periods' latest versions, the open missing-report alerts), the registry's figures are
+counted in one pass for every unit (services.reporting_figures), and the reports, their problems, discrepancies
+and audit entries are written by one statement per table.
+
+No lock is taken on a unit: two writers that read the same chain head both chain to it, and the unique index
+on (unit, prev_hash) (migration 0012) refuses the second, which reads again and retries (PostgreSQL; SQLite's
+writers are serialised already).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from admitall.domain.access import Permission
+from admitall.domain.chain import GENESIS, audit_record, seal
+from admitall.domain.errors import AdmitAllError, InvalidInput
+from admitall.domain.identity import nfkc
+from admitall.domain.reporting import (
+    FIELD_FIGURES,
+    PROBLEM_DUE,
+    Period,
+    ProblemSeverity,
+    Schedule,
+    admissible,
+    on_time,
+    reconcile,
+)
+from admitall.domain.units import UnitLevel, level_of, parent_of
+from admitall.services.context import Actor, Context, not_found
+from admitall.services.reporting_figures import figures_for
+from admitall.services.reporting_rules import (
+    ReportInput,
+    check_figures,
+    check_problems,
+    period_of,
+    report_hash,
+    report_view,
+    schedules_of,
+    version_of,
+    whole,
+)
+from admitall.store.tables import audit_log
+from admitall.store.text_limits import check_row
+from admitall.store.uow import UnitOfWork
+
+# how often a writer that lost a race for a unit's chain head (or a version, or a key) reads again and retries
+ATTEMPTS = 5
+_AUDIT = insert(audit_log)
+
+
+@dataclass
+class _Item:
+    """One report of a batch, as checked on its own before the store is asked."""
+
+    index: int
+    report: ReportInput
+    code: str
+    reported: dict[str, Any] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    field_figures: dict[str, int] = field(default_factory=dict)
+    period: Period | None = None
+    refused: AdmitAllError | None = None  # refused before anything is looked up
+    # refused after the idempotency key is checked (a unit outside the jurisdiction or not a code), and after the
+    # unit's existence too (a level that does not report, a bad period), as one submission always ordered them
+    scope: AdmitAllError | None = None
+    later: AdmitAllError | None = None
+    stored_as: int | None = None  # the index of the item stored with the same key in this batch
+
+
+@dataclass
+class _State:
+    """What the store holds for the batch's units, kept current as the batch's own reports are decided."""
+
+    exists: set[str]
+    heads: dict[str, str]
+    by_key: dict[str, dict[str, Any]]
+    latest: dict[tuple[str, datetime], dict[str, Any]]
+    open_alerts: set[tuple[str, datetime]]
+    keys_here: dict[str, int] = field(default_factory=dict)
+
+
+def _attest(report: ReportInput) -> None:
+    if not report.attest or not nfkc(report.attested_by):
+        raise InvalidInput(
+            "report.attestation",
+            "报告必须由报告人签名确认属实",
+            "A report must be attested as true by the reporter, with their name",
+            field="attested_by",
+        )
+
+
+def _prepare(ctx: Context, actor: Actor, schedules: Mapping[UnitLevel, Schedule], index: int, r: ReportInput) -> _Item:
+    item = _Item(index, r, str(r.unit_code).strip())
+    try:
+        _attest(r)
+        texts = {"attested_by": r.attested_by, "correction_reason": r.correction_reason}
+        check_row("reports", {**texts, "idempotency_key": r.idempotency_key}, multiline=("correction_reason",))
+        item.reported, item.problems = check_figures(r.reported), check_problems(r.problems)
+        item.field_figures = {k: whole(r.field[k], k) for k in FIELD_FIGURES if r.field.get(k) is not None}
+    except AdmitAllError as e:
+        item.refused = e
+        return item
+    try:
+        item.code = actor.scoped(item.code)
+    except AdmitAllError as e:
+        item.scope = e
+        return item
+    try:
+        level = level_of(item.code)
+        schedule = schedules.get(level)
+        if schedule is None:
+            raise InvalidInput(
+                "report.level_does_not_report",
+                f"{level.zh}级单位不报送每小时报告",
+                f"A {level.en} does not send hourly reports",
+                field="unit_code",
+            )
+        item.period = period_of(ctx, schedule, r.period_start)
+    except AdmitAllError as e:
+        item.later = e
+    return item
+
+
+def _lookup_many(uow: UnitOfWork, items: Sequence[_Item]) -> _State:
+    """The store's state for every unit, key and period of the batch: four statements whatever its size."""
+    codes = sorted({i.code for i in items if i.refused is None and i.scope is None})
+    keys = sorted({i.report.idempotency_key for i in items if i.refused is None and i.report.idempotency_key})
+    starts = sorted({i.period.start for i in items if i.period is not None})
+    heads = uow.reports.heads(codes)
+    units = sorted(heads)
+    return _State(
+        exists=set(heads),
+        heads=heads,
+        by_key=uow.reports.by_idempotency_keys(keys),
+        latest=uow.reports.latest_versions(units, starts),
+        open_alerts=uow.reports.open_missing_alerts(units),
+    )
+
+
+def _lookup_one(uow: UnitOfWork, item: _Item) -> _State:
+    """The same for one report, in one statement."""
+    key = item.report.idempotency_key or None
+    start = item.period.start if item.period is not None else None
+    found = uow.reports.before_report(item.code, start, key)  # type: ignore[arg-type]
+    state = _State(exists=set(), heads={}, by_key={}, latest={}, open_alerts=set())
+    if found["earlier"] is not None and key:
+        earlier = uow.reports.get(int(found["earlier"]))
+        if earlier is not None:
+            state.by_key[key] = earlier
+    if found["unit_exists"]:
+        state.exists.add(item.code)
+        state.heads[item.code] = str(found["head"] or "")
+    if start is not None and found["latest_id"] is not None:
+        state.latest[(item.code, start)] = {
+            "id": found["latest_id"],
+            "version": found["latest_version"],
+            "on_time": found["latest_on_time"],
+        }
+    if start is not None and found["open_alerts"]:
+        state.open_alerts.add((item.code, start))
+    return state
+
+
+def _decide(actor: Actor, item: _Item, state: _State, now: datetime) -> str:
+    """'duplicate' or 'store' for a report that passed its own checks; raises its refusal otherwise. A report
+    to be stored takes its version and key in `state`, so the batch's later reports see it."""
+    key = item.report.idempotency_key or None
+    if key:
+        earlier = state.by_key.get(key)
+        if earlier is not None:
+            if not actor.covers(earlier["unit_code"]):  # someone else's report: as if the unit did not exist
+                raise not_found("unit", item.code)
+            return "duplicate"
+        if key in state.keys_here:
+            item.stored_as = state.keys_here[key]
+            return "duplicate"
+    if item.scope is not None:
+        raise item.scope
+    if item.code not in state.exists:
+        raise not_found("unit", item.code)
+    if item.later is not None:
+        raise item.later
+    assert item.period is not None
+    admissible(item.period, now)
+    latest = state.latest.get((item.code, item.period.start))
+    version, supersedes = version_of(latest, item.report)
+    state.latest[(item.code, item.period.start)] = {
+        "id": None,  # stored in this batch: it cannot be named as corrected before it has an id
+        "version": version,
+        "supersedes": supersedes,
+        "on_time": on_time(item.period, now) if latest is None else latest["on_time"],
+    }
+    if key:
+        state.keys_here[key] = item.index
+    return "store"
+
+
+def _row(ctx: Context, actor: Actor, item: _Item, state: _State, figures: Mapping[str, Any], now: datetime) -> _Stored:
+    """The report's row, chained to its unit's head (which it becomes), with its problems and discrepancies."""
+    assert item.period is not None
+    period, code = item.period, item.code
+    decided = state.latest[(code, period.start)]
+    supersedes = decided["supersedes"]
+    row: dict[str, Any] = {
+        "unit_code": code,
+        "period_start": period.start,
+        "period_end": period.end,
+        "deadline": period.deadline,
+        "version": decided["version"],
+        "supersedes_id": supersedes,
+        "correction_reason": item.report.correction_reason if supersedes else None,
+        "received_at": now,
+        "on_time": decided["on_time"],
+        "reporter": actor.username,
+        "attested_by": nfkc(item.report.attested_by)[:100],
+        "idempotency_key": item.report.idempotency_key or None,
+        "reported": item.reported,
+        "registry": dict(figures),
+        "field": item.field_figures,
+    }
+    found = reconcile(
+        item.reported,
+        row["registry"],
+        absolute=ctx.settings.discrepancy_absolute,
+        relative=ctx.settings.discrepancy_relative,
+    )
+    row["prev_hash"] = state.heads.get(code, "")
+    row["hash"] = report_hash(ctx.keys.chain, row["prev_hash"], row, item.problems, [vars(d) for d in found])
+    state.heads[code] = row["hash"]
+    parent = parent_of(code)
+    problems = [
+        {
+            **p,
+            "unit_code": code,
+            "raised_at": now,
+            "escalations": 0,
+            "status": "open" if p["needs_help"] else "noted",
+            "owner_unit": parent if p["needs_help"] else None,
+            "due_at": now + PROBLEM_DUE[ProblemSeverity(p["severity"])] if p["needs_help"] else None,
+        }
+        for p in item.problems
+    ]
+    discrepancies = [
+        {
+            "unit_code": code,
+            "period_start": period.start,
+            "figure": d.figure,
+            "reported": d.reported,
+            "registry": d.registry,
+        }
+        for d in found
+    ]
+    return _Stored(item, row, problems, discrepancies)
+
+
+@dataclass
+class _Stored:
+    item: _Item
+    row: dict[str, Any]
+    problems: list[dict[str, Any]]
+    discrepancies: list[dict[str, Any]]
+
+
+def _write(uow: UnitOfWork, actor: Actor, stored: Sequence[_Stored], state: _State, now: datetime) -> None:
+    """The reports, their problems, discrepancies and audit entries: one statement per table; the missing-report
+    alerts they answer are resolved."""
+    ids = uow.reports.add_many([s.row for s in stored])
+    for s, report_id in zip(stored, ids, strict=True):
+        s.row["id"] = report_id
+        for p in s.problems:
+            p["report_id"] = report_id
+        for d in s.discrepancies:
+            d["report_id"] = report_id
+    uow.reports.add_problems([p for s in stored for p in s.problems])
+    uow.reports.add_discrepancies([d for s in stored for d in s.discrepancies])
+    for s in stored:
+        if (s.row["unit_code"], s.row["period_start"]) in state.open_alerts:
+            uow.reports.resolve_alerts("missing_report", s.row["unit_code"], s.row["period_start"], now)
+    entries = []
+    for s in stored:
+        action = "submit_report" if s.row["version"] == 1 else "correct_report"
+        detail = {"period_start": s.row["period_start"].isoformat(), "version": s.row["version"]}
+        target = str(s.row["id"])
+        record = audit_record(now, actor.username, action, "report", target, s.row["unit_code"], detail)
+        entries.append(
+            {
+                "at": now,
+                "actor": actor.username,
+                "action": action,
+                "target_type": "report",
+                "target_id": target,
+                "unit_code": s.row["unit_code"],
+                "detail": detail,
+                "hash": seal(uow.keys.chain, GENESIS, record),
+            }
+        )
+    if entries:  # each entry exactly as AuditRepository.record makes it, all in one statement
+        uow.conn.execute(_AUDIT, entries)
+
+
+def _retrying(attempt: Any) -> Any:
+    """Run `attempt` again when a concurrent writer took the chain head, version or key it had read."""
+    for n in range(ATTEMPTS):
+        try:
+            return attempt()
+        except IntegrityError:
+            if n == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
+    """Store a report (or a correction). The same idempotency key twice stores one report and returns it.
+
+    Round trips on PostgreSQL: the statement that reads what the report needs (services.reporting's _HEAD), the
+    figures, the report, its audit entry; with the connection's check, BEGIN and COMMIT, seven."""
+    actor.require(Permission.SUBMIT_REPORTS)
+
+    def attempt() -> dict[str, Any]:
+        with ctx.uow(write=True) as uow:
+            item = _prepare(ctx, actor, schedules_of(uow), 0, report)
+            if item.refused is not None:
+                raise item.refused
+            state = _lookup_one(uow, item)
+            now = ctx.clock.now()
+            if _decide(actor, item, state, now) == "duplicate":
+                return {"outcome": "duplicate", **report_view(uow, state.by_key[str(item.report.idempotency_key)])}
+            assert item.period is not None
+            figures = figures_for(uow.conn, ctx.policy, [(item.code, item.period)], now)
+            stored = _row(ctx, actor, item, state, figures[(item.code, item.period.start)], now)
+            _write(uow, actor, [stored], state, now)
+            view = report_view(uow, stored.row, stored.problems, stored.discrepancies)
+            uow.commit()
+        return {"outcome": "stored", **view}
+
+    result: dict[str, Any] = _retrying(attempt)
+    return result
+
+
+def _refusal(item: _Item, error: AdmitAllError) -> dict[str, Any]:
+    return {"index": item.index, "unit_code": item.code, "outcome": "refused", "error": error.as_dict()}
+
+
+def _brief(row: Mapping[str, Any], outcome: str, index: int) -> dict[str, Any]:
+    return {
+        "index": index,
+        "unit_code": row["unit_code"],
+        "outcome": outcome,
+        "id": row["id"],
+        "period_start": row["period_start"].isoformat(),
+        "version": row["version"],
+        "on_time": row["on_time"],
+        "received_at": row["received_at"].isoformat(),
+        "hash": row["hash"],
+    }
+
+
+def submit_many(ctx: Context, actor: Actor, reports: Sequence[ReportInput]) -> dict[str, Any]:
+    """Store many reports in one transaction, each by the rules of `submit`: each is stored, found a duplicate
+    of one stored before (by its idempotency key), or refused with its unit, field and reason; the others go on.
+    The actor needs jurisdiction over every unit: one outside it is refused exactly like one that does not exist.
+    """
+    actor.require(Permission.SUBMIT_REPORTS)
+
+    def attempt() -> dict[str, Any]:
+        results: list[dict[str, Any]] = []
+        with ctx.uow(write=True) as uow:
+            schedules = schedules_of(uow)
+            items = [_prepare(ctx, actor, schedules, i, r) for i, r in enumerate(reports)]
+            state = _lookup_many(uow, items)
+            now = ctx.clock.now()
+            outcome: dict[int, str] = {}
+            for item in items:
+                try:
+                    if item.refused is not None:
+                        raise item.refused
+                    outcome[item.index] = _decide(actor, item, state, now)
+                except AdmitAllError as e:
+                    results.append(_refusal(item, e))
+            keep = [i for i in items if outcome.get(i.index) == "store"]
+            wanted = [(i.code, i.period) for i in keep if i.period is not None]
+            figures = figures_for(uow.conn, ctx.policy, wanted, now)
+            stored = [_row(ctx, actor, i, state, figures[(i.code, i.period.start)], now) for i in keep if i.period]
+            _write(uow, actor, stored, state, now)
+            rows = {s.item.index: s.row for s in stored}
+            for item in items:
+                if outcome.get(item.index) == "store":
+                    results.append(_brief(rows[item.index], "stored", item.index))
+                elif outcome.get(item.index) == "duplicate":
+                    earlier = (
+                        rows[item.stored_as]
+                        if item.stored_as is not None
+                        else state.by_key[str(item.report.idempotency_key)]
+                    )
+                    results.append(_brief(earlier, "duplicate", item.index))
+            uow.commit()
+        results.sort(key=lambda r: int(r["index"]))
+        counts = {k: sum(1 for r in results if r["outcome"] == k) for k in ("stored", "duplicate", "refused")}
+        return {**counts, "results": results}
+
+    result: dict[str, Any] = _retrying(attempt)
+    return result

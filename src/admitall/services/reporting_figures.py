@@ -1,0 +1,190 @@
+"""The registry's own figures for reports, counted for many units at once and rolled up the unit tree.
+
+A report carries what the registry knows of the unit's subtree: people found in the period by category and
+admitted in it (from the `event_flows` projection, by the unit the person belonged to when it happened), and who
+waits for a bed now (by category and severity, the longest wait, how many are past their class's target). One
+statement counts them per unit for a whole range of units — one community, or every unit of the city — and the
+counts are summed here for every unit that asked, by its code's prefix: a city's hour of reports costs one pass,
+not one per report.
+
+Nothing scans everyone ever registered: the waiting are found through the index on (placement, unit_code,
+status, severity, waiting_since) (migration 0012), the late through the open wait segments' index, the flows
+through their (occurred_at, unit_code, …) index. Released and recovered people cost nothing here.
+
+The statements are built once, with bind parameters.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String, and_, bindparam, func, literal_column, null, or_, select, type_coerce, union_all
+from sqlalchemy.engine import Connection
+
+from admitall.domain.people import EventKind, Placement
+from admitall.domain.policy import Policy, PriorityClass
+from admitall.domain.reporting import Period
+from admitall.domain.units import CODE_LENGTH, PREFIX_LENGTH, prefix_of, subtree_bounds
+from admitall.store.tables import UTCDateTime, persons
+from admitall.store.tables_accountability import wait_segments
+from admitall.store.tables_census import event_flows
+
+# a class the policy sets no target for is never late: its cutoff lies before anyone was registered
+NEVER = datetime(1900, 1, 1, tzinfo=UTC)
+_LOW, _HIGH = bindparam("low", type_=String), bindparam("high", type_=String)
+_START, _END = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+_CUTOFF = {cls: bindparam(f"cut_{cls.value}", type_=UTCDateTime()) for cls in PriorityClass}
+_NO_TIME = type_coerce(null(), UTCDateTime())
+_NO_TEXT = type_coerce(null(), String)
+
+_c, _w, _f = persons.c, wait_segments.c, event_flows.c
+
+# who waits now, per unit, category and severity, with the longest wait: read from the index alone
+_WAITING = (
+    select(
+        literal_column("'w'").label("part"),
+        _c.unit_code.label("unit"),
+        _c.status.label("a"),
+        _c.severity.label("b"),
+        func.count().label("n"),
+        func.min(_c.waiting_since).label("t"),
+    )
+    .where(_c.placement == Placement.WAITING.value, _c.unit_code.between(_LOW, _HIGH))
+    .group_by(_c.unit_code, _c.status, _c.severity)
+)
+# the waiting whose open segment began before their class's cutoff (the segment's unit is the person's unit now)
+_LATE = or_(*(and_(_w.priority_class == cls.value, _w.wait_started_at < cut) for cls, cut in _CUTOFF.items()))
+_BREACHES = (
+    select(literal_column("'b'"), _w.unit_code, _NO_TEXT, _NO_TEXT, func.count(), _NO_TIME)
+    .select_from(wait_segments.join(persons, _c.id == _w.person_id))
+    .where(
+        _w.ended_at.is_(None),
+        _w.unit_code.between(_LOW, _HIGH),
+        _LATE,
+        _c.placement == Placement.WAITING.value,
+    )
+    .group_by(_w.unit_code)
+)
+# found (by the category they were found in) and admitted in the period
+_FLOWS = (
+    select(literal_column("'f'"), _f.unit_code, _f.kind, _f.to_value, func.count(), _NO_TIME)
+    .where(
+        _f.occurred_at >= _START,
+        _f.occurred_at < _END,
+        _f.kind.in_([EventKind.IDENTIFIED.value, EventKind.ADMITTED.value]),
+        _f.unit_code.between(_LOW, _HIGH),
+    )
+    .group_by(_f.unit_code, _f.kind, _f.to_value)
+)
+# one round trip for the figures of a period: waiting now, late now, and the period's flows
+_ALL = union_all(_WAITING, _BREACHES, _FLOWS)
+
+
+@dataclass
+class _Sums:
+    """The counts of one subtree."""
+
+    found: Counter[str] = field(default_factory=Counter)
+    admitted: int = 0
+    waiting: Counter[str] = field(default_factory=Counter)
+    severity: Counter[str] = field(default_factory=Counter)
+    oldest: datetime | None = None
+    breaches: int = 0
+
+
+def _prefixes(unit: str) -> Iterable[str]:
+    """Every significant prefix a unit's counts are rolled up to (district, street, community, …)."""
+    for length in sorted(set(PREFIX_LENGTH.values())):
+        yield unit[:length]
+        if not unit[length:].strip("0"):
+            return
+
+
+def common_root(codes: Iterable[str]) -> str | None:
+    """The deepest unit whose subtree holds every code (None: they lie in different provinces)."""
+    root: str | None = None
+    for code in codes:
+        prefix = prefix_of(code)
+        if root is None:
+            root = prefix
+            continue
+        n = 0
+        while n < min(len(root), len(prefix)) and root[n] == prefix[n]:
+            n += 1
+        root = root[:n]
+    if not root:
+        return None
+    usable = max((length for length in PREFIX_LENGTH.values() if length <= len(root)), default=0)
+    return root[:usable].ljust(CODE_LENGTH, "0") if usable else None
+
+
+def _params(root: str | None, policy: Policy, now: datetime) -> dict[str, Any]:
+    low, high = subtree_bounds(root) if root is not None else ("0" * CODE_LENGTH, "9" * CODE_LENGTH)
+    cutoffs = {f"cut_{cls.value}": now - policy.sla[cls] if cls in policy.sla else NEVER for cls in PriorityClass}
+    return {"low": low, "high": high, **cutoffs}
+
+
+def _add(sums: dict[str, _Sums], unit: str, part: str, a: Any, b: Any, n: int, t: datetime | None) -> None:
+    for prefix in _prefixes(unit):
+        s = sums.get(prefix)
+        if s is None:
+            s = sums[prefix] = _Sums()
+        if part == "w":
+            s.waiting[str(a)] += n
+            if b is not None:
+                s.severity[str(b)] += n
+            if t is not None and (s.oldest is None or t < s.oldest):
+                s.oldest = t
+        elif part == "b":
+            s.breaches += n
+        elif a == EventKind.IDENTIFIED.value:
+            s.found[str(b)] += n
+        else:
+            s.admitted += n
+
+
+def _view(now: _Sums | None, flows: _Sums | None, at: datetime) -> dict[str, Any]:
+    now = now or _Sums()
+    flows = flows or _Sums()
+    oldest = now.oldest
+    return {
+        "found": {**dict(flows.found), "total": sum(flows.found.values())},
+        "admitted": flows.admitted,
+        "waiting": {**dict(now.waiting), "total": sum(now.waiting.values())},
+        "waiting_confirmed_by_severity": dict(now.severity),
+        "oldest_wait_hours": round((at - oldest).total_seconds() / 3600, 1) if oldest else None,
+        "sla_breaches": now.breaches,
+    }
+
+
+def figures_for(
+    conn: Connection, policy: Policy, wanted: Sequence[tuple[str, Period]], now: datetime
+) -> dict[tuple[str, datetime], dict[str, Any]]:
+    """(unit, period start) → the registry's figures for each unit and period asked for, as of `now`: one
+    statement for the waiting, the late and the first period's flows over the units' common subtree, and one for
+    the flows of each further period."""
+    if not wanted:
+        return {}
+    root = common_root(code for code, _ in wanted)
+    params = _params(root, policy, now)
+    periods: dict[datetime, Period] = {}
+    for _, period in wanted:
+        periods.setdefault(period.start, period)
+    ordered = list(periods.values())
+    current: dict[str, _Sums] = {}
+    flows: dict[datetime, dict[str, _Sums]] = {p.start: {} for p in ordered}
+    first = ordered[0]
+    for part, unit, a, b, n, t in conn.execute(_ALL, {**params, "start": first.start, "end": first.end}):
+        _add(flows[first.start] if part == "f" else current, unit, part, a, b, int(n), t)
+    for period in ordered[1:]:
+        for part, unit, a, b, n, t in conn.execute(_FLOWS, {**params, "start": period.start, "end": period.end}):
+            _add(flows[period.start], unit, part, a, b, int(n), t)
+    found: dict[tuple[str, datetime], dict[str, Any]] = {}
+    for code, period in wanted:
+        prefix = prefix_of(code)
+        found[(code, period.start)] = _view(current.get(prefix), flows[period.start].get(prefix), now)
+    return found
