@@ -22,7 +22,7 @@ from admitall.domain.reporting import (
 )
 from admitall.domain.units import UnitLevel, child_prefix_length, level_of
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
-from admitall.services.reporting_batch import submit, submit_many
+from admitall.services.reporting_batch import figures_many, submit, submit_many
 from admitall.services.reporting_figures import figures_for
 from admitall.services.reporting_rules import (
     MAX_FIGURE,
@@ -37,7 +37,7 @@ from admitall.services.reporting_rules import (
 )
 from admitall.store.uow import UnitOfWork
 
-__all__ = ["MAX_FIGURE", "ReportInput", "report_hash", "submit", "submit_many"]
+__all__ = ["MAX_FIGURE", "ReportInput", "figures_many", "report_hash", "submit", "submit_many"]
 
 
 def registry_figures(ctx: Context, uow: UnitOfWork, root: str, period: Period, now: datetime) -> dict[str, Any]:

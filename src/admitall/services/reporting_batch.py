@@ -349,6 +349,26 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
     return result
 
 
+def figures_many(
+    ctx: Context, actor: Actor, unit_codes: Sequence[str], period_start: datetime | str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The registry's figures for many units' reports of one period (as each one's draft shows them), counted in
+    one pass: unit → figures. Units outside the jurisdiction, absent, or of a level that does not report are left
+    out (their reports would be refused)."""
+    actor.require(Permission.SUBMIT_REPORTS)
+    with ctx.uow() as uow:
+        schedules = schedules_of(uow)
+        items = [
+            _prepare(ctx, actor, schedules, i, ReportInput(c, period_start, {}, "-", True))
+            for i, c in enumerate(unit_codes)
+        ]
+        usable = [i for i in items if i.scope is None and i.later is None and i.period is not None]
+        exists = uow.units.existing_codes([i.code for i in usable])
+        wanted = [(i.code, i.period) for i in usable if i.code in exists and i.period is not None]
+        found = figures_for(uow.conn, ctx.policy, wanted, ctx.clock.now())
+    return {code: found[(code, period.start)] for code, period in wanted}
+
+
 def _refusal(item: _Item, error: AdmitAllError) -> dict[str, Any]:
     return {"index": item.index, "unit_code": item.code, "outcome": "refused", "error": error.as_dict()}
 

@@ -75,7 +75,7 @@ _FLOWS = (
     .where(
         _f.occurred_at >= _START,
         _f.occurred_at < _END,
-        _f.kind.in_([EventKind.IDENTIFIED.value, EventKind.ADMITTED.value]),
+        _f.kind.in_([literal_column(f"'{k.value}'") for k in (EventKind.IDENTIFIED, EventKind.ADMITTED)]),
         _f.unit_code.between(_LOW, _HIGH),
     )
     .group_by(_f.unit_code, _f.kind, _f.to_value)
