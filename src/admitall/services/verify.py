@@ -196,7 +196,8 @@ def _census(ctx: Context, found: list[dict[str, Any]]) -> None:
 
 
 def _flows(ctx: Context, found: list[dict[str, Any]]) -> None:
-    """Every event that moves the backlog has its flow row (store.tables_census), and no flow is left over."""
+    """Every event that moves the backlog has its flow row (store.tables_census), and no flow is left over; each
+    difference named by event id. Also that SQLite's once-per-batch switch (store.bulk) was not left on."""
     kinds = [k.value for k in (EventKind.IDENTIFIED, EventKind.RECLASSIFIED, EventKind.SEVERITY_CHANGED)]
     kinds.append(EventKind.ADMITTED.value)
     e, f = person_events.c, event_flows.c
@@ -206,13 +207,27 @@ def _flows(ctx: Context, found: list[dict[str, Any]]) -> None:
             select(func.count()).select_from(event_flows.join(person_events, e.id == f.event_id))
         ).scalar_one()
         kept = uow.conn.execute(select(func.count()).select_from(event_flows)).scalar_one()
-    if not events == flows == kept:
+        named = uow.census.flow_differences()
+        switch_on = uow.census.batch_switch_left_on()
+    if not events == flows == kept or named["unflowed"] or named["stray"]:
         found.append(
             {
                 "table": "event_flows",
                 "id": "-",
                 "unit": None,
                 "problem": f"{events} events move the backlog but {flows} of {kept} flow rows match them",
+            }
+        )
+    for kind, problem in (("unflowed", "has no flow row"), ("stray", "differs from its flow row or has none")):
+        for event_id in named[kind]:
+            found.append({"table": "event_flows", "id": event_id, "unit": None, "problem": f"the event {problem}"})
+    if switch_on:
+        found.append(
+            {
+                "table": "bulk_projections",
+                "id": 1,
+                "unit": None,
+                "problem": "the once-per-batch switch was left on: the census and flow triggers are off",
             }
         )
 

@@ -1,13 +1,18 @@
-"""Bulk inserts for imports: one prepared statement, executemany over plain tuples.
+"""Bulk inserts for imports: plain tuples to the driver — SQLite's executemany, PostgreSQL's COPY.
 
 SQLAlchemy's executemany builds and type-processes a parameter dictionary per row, which costs more than the
 insert itself at 100,000 rows. This converts values for the dialect once per column type and hands the driver
-tuples. It runs on the unit of work's connection, inside its transaction, like every other write.
+tuples; on PostgreSQL they stream through `COPY ... FROM STDIN` (psycopg 3), which fires the statement-level
+triggers like an INSERT. It runs on the unit of work's connection, inside its transaction, like every other write.
+
+`projections_once` lets a batch of new people keep SQLite's census and flow projections once per batch instead of
+once per row (migration 0015_bulk_projections).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -74,9 +79,60 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         for i, c in convert:
             value[i] = c(value[i])
         values.append(tuple(value))
+    if dialect == "postgresql":
+        _copy(conn, table.name, columns, values)
+        return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     conn.exec_driver_sql(sql, values)
+
+
+def _copy(conn: Connection, table: str, columns: list[str], values: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the rows through one COPY on the unit of work's own connection (so in its transaction)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for value in values:
+            copy.write_row(value)
+
+
+# SQLite: the rows a batch wrote since `projections_once` began (ids above the largest before it), projected with
+# one grouped statement per table — the same rows the per-row triggers of migrations 0007 and 0008 would write.
+_LAST_IDS = "SELECT (SELECT COALESCE(MAX(id), 0) FROM persons), (SELECT COALESCE(MAX(id), 0) FROM person_events)"
+_DEFER = "UPDATE bulk_projections SET deferred = ? WHERE id = 1"
+_CENSUS = (
+    "INSERT INTO unit_census_changes (unit_code, status, severity, placement, n) "
+    "SELECT unit_code, status, COALESCE(severity, ''), placement, count(*) FROM persons WHERE id > ? "
+    "GROUP BY 1, 2, 3, 4"
+)
+_FLOWS = (
+    "INSERT INTO event_flows (event_id, unit_code, occurred_at, kind, from_value, to_value) "
+    "SELECT e.id, p.unit_code, e.occurred_at, e.kind, json_extract(e.data, '$.from'), "
+    "COALESCE(json_extract(e.data, '$.status'), json_extract(e.data, '$.to')) "
+    "FROM person_events e JOIN persons p ON p.id = e.person_id "
+    "WHERE e.id > ? AND e.kind IN ('identified', 'reclassified', 'severity_changed', 'admitted')"
+)
+
+
+@contextmanager
+def projections_once(conn: Connection) -> Iterator[None]:
+    """Around INSERTs of new people and their events (nothing else): on SQLite the census and flow triggers are
+    switched off for them, and the projections written after, once, from the rows stored.
+
+    The switch lives in the transaction (a writing unit of work holds SQLite's write lock): no other connection
+    ever sees it on, and an error anywhere rolls it back with the rows. If the switch row is missing, the
+    triggers stay on and nothing is added here. PostgreSQL's triggers run once per statement: nothing to do."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    last_person, last_event = conn.exec_driver_sql(_LAST_IDS).one()
+    if conn.exec_driver_sql(_DEFER, (1,)).rowcount != 1:
+        yield
+        return
+    yield
+    conn.exec_driver_sql(_CENSUS, (last_person,))
+    conn.exec_driver_sql(_FLOWS, (last_event,))
+    conn.exec_driver_sql(_DEFER, (0,))
 
 
 def lookup(conn: Connection, sql: str, fixed: Sequence[Any], values: Iterable[Any]) -> list[tuple[Any, ...]]:

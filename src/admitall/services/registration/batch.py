@@ -20,6 +20,7 @@ from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
 from admitall.services.registration.summary import BatchSummary, Rejection
+from admitall.store.bulk import projections_once
 from admitall.store.repositories.persons import NewPerson
 from admitall.store.repositories.referrals import NewReferral, ReferralRepository
 from admitall.store.uow import UnitOfWork
@@ -180,6 +181,14 @@ class _Batch:
 
     def run(self, valid: list[Valid]) -> None:
         matcher, stored = self._load(valid)
+        # new people are only inserted until every row is matched: their projections are kept once, after
+        with projections_once(self.uow.conn):
+            new = self._match_and_insert(valid, matcher)
+        self._save_changes(list(stored.values()), new)
+        self._save_referrals()
+
+    def _match_and_insert(self, valid: list[Valid], matcher: Matcher) -> list[Target]:
+        """Every valid row matched and applied; new people written in chunks as they come. Returns them."""
         known_units = self.uow.units.existing_codes({item.details.unit_code for _, item, _ in valid})
         ids = iter(self.uow.persons.reserve_ids(len(valid)))
         new: list[Target] = []
@@ -199,8 +208,7 @@ class _Batch:
                 self._flush(pending, ids, len(new), len(valid))
                 pending = []
         self._flush(pending, ids, len(new), len(valid))
-        self._save_changes(list(stored.values()), new)
-        self._save_referrals()
+        return new
 
     def _take(self, row: int, item: PersonInput, raw: RawRow, matcher: Matcher) -> Target | None:
         """Match one valid row and apply it: a new person (returned), a merge or a rejection."""

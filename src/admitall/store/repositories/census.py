@@ -1,20 +1,56 @@
-"""The census of people per unit (see store.tables_census): read as base plus unfolded changes, folded by the
-watch, checked against the people themselves."""
+"""The census of people per unit and the flows of events (see store.tables_census): the census read as base plus
+unfolded changes, folded by the watch; both checked against the people and events themselves (`admitall verify`),
+which keeps the triggers' guarantee whether a row was projected by its trigger or once per batch (store.bulk)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import delete, func, select, union_all
+from sqlalchemy import and_, delete, func, not_, or_, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from admitall.domain.units import subtree_bounds
-from admitall.store.tables import persons
-from admitall.store.tables_census import unit_census, unit_census_changes
+from admitall.store.tables import person_events, persons
+from admitall.store.tables_census import event_flows, unit_census, unit_census_changes
 
 # (unit code or its prefix, status, severity or None, placement) → count
 Key = tuple[str, str, str | None, str]
+
+FLOW_KINDS = ("identified", "reclassified", "severity_changed", "admitted")
+# at most this many events named per kind of difference; the counts say how many there are in all
+NAMED = 20
+
+_e, _f = person_events.c, event_flows.c
+_MOVES = _e.kind.in_(FLOW_KINDS)
+# an event that moves the backlog with no flow row
+_UNFLOWED = (
+    select(_e.id)
+    .select_from(person_events.outerjoin(event_flows, _f.event_id == _e.id))
+    .where(_MOVES, _f.event_id.is_(None))
+    .order_by(_e.id)
+)
+# a flow row with no such event, or not the event's kind, time or change
+_STRAY = (
+    select(_f.event_id)
+    .select_from(event_flows.outerjoin(person_events, _e.id == _f.event_id))
+    .where(
+        or_(
+            _e.id.is_(None),
+            not_(_MOVES),
+            _e.kind != _f.kind,
+            _e.occurred_at != _f.occurred_at,
+            not_(
+                and_(
+                    func.coalesce(_e.data["from"].as_string(), "") == func.coalesce(_f.from_value, ""),
+                    func.coalesce(_e.data["status"].as_string(), _e.data["to"].as_string(), "")
+                    == func.coalesce(_f.to_value, ""),
+                )
+            ),
+        )
+    )
+    .order_by(_f.event_id)
+)
 
 
 class CensusRepository:
@@ -87,3 +123,19 @@ class CensusRepository:
             for k in kept.keys() | actual.keys()
             if kept.get(k, 0) != actual.get(k, 0)
         }
+
+    def flow_differences(self) -> dict[str, list[int]]:
+        """Where the flows and the events disagree: "unflowed" events that move the backlog with no flow row,
+        "stray" flow rows with no such event or another kind, time or change (at most NAMED of each, by id).
+        Empty lists when they agree."""
+        return {
+            "unflowed": list(self.conn.execute(_UNFLOWED.limit(NAMED)).scalars()),
+            "stray": list(self.conn.execute(_STRAY.limit(NAMED)).scalars()),
+        }
+
+    def batch_switch_left_on(self) -> bool:
+        """SQLite: whether the once-per-batch switch (migration 0015) was committed on, which would leave the
+        census and flow triggers off for every writer. It is only ever on inside a batch's own transaction."""
+        if self.conn.dialect.name != "sqlite":
+            return False
+        return bool(self.conn.execute(text("SELECT count(*) FROM bulk_projections WHERE deferred = 1")).scalar_one())

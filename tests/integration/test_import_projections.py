@@ -1,0 +1,130 @@
+"""The census and flow projections of a batch of new people: kept once per batch (on SQLite, instead of per row),
+exactly what the per-row triggers keep for every other write, checked by `verify`, and nothing left behind when a
+batch fails half-way. The same tests run on PostgreSQL, where the batch is loaded by COPY."""
+
+import pytest
+from sqlalchemy import text
+
+from admitall.services.registration import batch as batch_module
+from admitall.services.registration import register_batch
+from admitall.services.verify import verify
+from tests.factories import DAZHI_1, DAZHI_2, YIYUAN_1, id_number, load_small_city, officer, person_row
+
+CATEGORIES = ["confirmed", "suspected", "fever", "contact"]
+UNITS = [DAZHI_1, DAZHI_2, YIYUAN_1]
+
+
+def rows(n: int, first: int = 0) -> list[tuple[int, dict[str, str | None]]]:
+    out = []
+    for i in range(first, first + n):
+        category = CATEGORIES[i % 4]
+        out.append(
+            (
+                i + 2,
+                person_row(
+                    name=f"人{i}",
+                    id_number=id_number(seq=i % 1000, region="420102" if i < 1000 else "420106"),
+                    phone=f"138{i:08d}",
+                    category=category,
+                    severity=["mild", "moderate", "severe", "critical"][i % 3] if category == "confirmed" else None,
+                    unit_code=UNITS[i % 3],
+                ),
+            )
+        )
+    return out
+
+
+def scalar(ctx, sql: str) -> int:
+    with ctx.engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def projection_problems(ctx) -> list[dict]:
+    return [p for p in verify(ctx)["problems"] if p["table"] in ("unit_census", "event_flows", "bulk_projections")]
+
+
+@pytest.fixture
+def city(ctx):
+    load_small_city(ctx)
+    return ctx
+
+
+def test_a_batch_keeps_the_census_and_flows_exactly_with_one_change_per_group(city, monkeypatch):
+    monkeypatch.setattr(batch_module, "SAVE_CHUNK", 30)  # two chunks: still one census change per group
+    summary = register_batch(city, officer(unit="420102"), rows(60), source="t")
+    assert (summary.accepted, summary.rows) == (60, 60)
+    with city.uow() as uow:
+        assert uow.census.differences() == {}
+        assert uow.census.flow_differences() == {"unflowed": [], "stray": []}
+    distinct = "SELECT DISTINCT unit_code, status, severity, placement FROM persons"
+    groups = scalar(city, f"SELECT count(*) FROM ({distinct}) x")
+    changes = scalar(city, "SELECT count(*) FROM unit_census_changes")
+    # SQLite: once per batch; PostgreSQL: once per statement (per chunk), as its triggers always did
+    assert changes == groups if city.engine.dialect.name == "sqlite" else groups <= changes < 60
+    assert scalar(city, "SELECT count(*) FROM event_flows") == 60
+    assert projection_problems(city) == []
+
+
+def test_merges_and_hand_written_changes_after_a_batch_are_still_kept_by_the_triggers(city):
+    register_batch(city, officer(unit="420102"), rows(10), source="t")
+    again = person_row(name="人0", id_number=id_number(seq=0), phone="13800000000", category="confirmed")
+    again["severity"] = "severe"
+    summary = register_batch(city, officer(unit="420102"), [(2, again)], source="t")
+    assert summary.merged == 1
+    with city.engine.begin() as conn:  # changes no service made
+        conn.execute(text("UPDATE persons SET status = 'confirmed', severity = 'mild' WHERE status = 'contact'"))
+        conn.execute(
+            text(
+                "INSERT INTO person_events (person_id, seq, kind, occurred_at, recorded_at, actor, source, data, "
+                "prev_hash, hash) SELECT id, 99, 'reclassified', identified_at, identified_at, 'x', 'x', "
+                "'{\"from\": \"fever\", \"to\": \"confirmed\"}', '', '' FROM persons WHERE status = 'fever'"
+            )
+        )
+    with city.uow() as uow:
+        assert uow.census.differences() == {}
+        assert uow.census.flow_differences() == {"unflowed": [], "stray": []}
+
+
+def test_verify_names_a_missing_or_altered_flow_and_a_census_off_by_one(city):
+    register_batch(city, officer(unit="420102"), rows(8), source="t")
+    first, second = (scalar(city, f"SELECT min(event_id) + {k} FROM event_flows") for k in (0, 1))
+    with city.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM event_flows WHERE event_id = {first}"))
+        conn.execute(text(f"UPDATE event_flows SET to_value = 'dead' WHERE event_id = {second}"))
+        first_change = "(SELECT min(id) FROM unit_census_changes)"
+        conn.execute(text(f"UPDATE unit_census_changes SET n = n + 1 WHERE id = {first_change}"))
+    named = {(p["table"], p["id"]) for p in projection_problems(city)}
+    assert ("event_flows", first) in named and ("event_flows", second) in named
+    assert any(table == "unit_census" for table, _ in named)
+
+
+def test_the_batch_switch_is_never_seen_on_outside_the_batch_and_verify_names_it_if_left_on(ctx):
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("the switch exists on SQLite only: PostgreSQL's triggers run once per statement")
+    load_small_city(ctx)
+    register_batch(ctx, officer(unit="420102"), rows(5), source="t")
+    assert scalar(ctx, "SELECT deferred FROM bulk_projections") == 0
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE bulk_projections SET deferred = 1"))
+    assert ("bulk_projections", 1) in {(p["table"], p["id"]) for p in projection_problems(ctx)}
+
+
+def test_a_batch_that_fails_half_way_leaves_no_people_no_projections_and_the_switch_off(city, monkeypatch):
+    monkeypatch.setattr(batch_module, "SAVE_CHUNK", 5)
+    before = {t: scalar(city, f"SELECT count(*) FROM {t}") for t in ("persons", "unit_census_changes", "event_flows")}
+
+    class Interrupted(Exception):
+        pass
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "saving" and done >= 10:  # two chunks written, the third never
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        register_batch(city, officer(unit="420102"), rows(30), source="t", progress=progress)
+    after = {t: scalar(city, f"SELECT count(*) FROM {t}") for t in before}
+    assert after == before
+    if city.engine.dialect.name == "sqlite":
+        assert scalar(city, "SELECT deferred FROM bulk_projections") == 0
+    register_batch(city, officer(unit="420102"), rows(30), source="t")
+    assert projection_problems(city) == []
