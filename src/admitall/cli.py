@@ -242,7 +242,7 @@ def allocate(
         if commit
         else " (dry run: nothing changed; --commit reserves the beds)"
     )
-    lines.append(f"planned {len(assignments)}, unplaced {len(result['unplaced'])}{done}")
+    lines.append(f"planned {len(assignments)}, unplaced {result['unplaced_total']}{done}")
     _emit(as_json, result, lines)
 
 

@@ -3,15 +3,19 @@ respected by every plan the engine makes (counting what the facility already too
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, InvalidInput
+from admitall.services import admission
 from admitall.services.context import Actor, cli_actor
 from admitall.services.facilities import get_facility, import_facilities, set_admission_rate
-from tests.factories import DAZHI, load_small_city, load_small_facilities
+from admitall.services.registration import register_batch
+from tests.factories import DAZHI, id_number, load_small_city, load_small_facilities, person_row
 
 ADMIN = cli_actor()
 
@@ -66,3 +70,52 @@ def test_whoever_may_change_the_beds_may_set_the_rate_and_no_one_else(city):
 def test_the_database_refuses_a_rate_below_one(city):
     with pytest.raises(IntegrityError), city.engine.begin() as conn:
         conn.execute(text("UPDATE facilities SET admissions_per_hour = 0 WHERE code = 'S1'"))
+
+
+# --- the engine's plans respect the rate -------------------------------------------------------------------------
+
+DISPATCHER = Actor("dispatcher", Role.DISPATCHER, None)
+
+
+def register(ctx, n: int, **fields) -> int:
+    row = person_row(name=f"病人{n}", id_number=id_number(seq=n), phone=f"139{n:08d}", **fields)
+    return register_batch(ctx, ADMIN, [(2, row)], source="test").person_ids[2]
+
+
+def desk_of(code: str) -> Actor:
+    return Actor(f"desk-{code}", Role.FACILITY_OFFICER, None, facility_code=code)
+
+
+def test_facility_admits_no_more_than_its_hourly_rate(city, clock):
+    set_admission_rate(city, ADMIN, "Q1", 2)
+    ids = [register(city, n, category="contact") for n in range(1, 4)]
+    result = admission.allocate(city, DISPATCHER, commit=True, lang="en")
+    assert result["confirmed"] == 2 and result["admission_slots"] == {"Q1": 2}
+    (left,) = result["unplaced"]
+    assert left["person"] == ids[2] and "facility admission rate reached" in left["reason"]
+    # an hour later the two are still on their way: they are what the desk takes in now
+    clock.advance(timedelta(hours=1))
+    assert admission.allocate(city, DISPATCHER, commit=True)["confirmed"] == 0
+    for pid in ids[:2]:
+        admission.desk_step(city, desk_of("Q1"), pid, "admit")
+    assert admission.allocate(city, DISPATCHER, commit=True)["confirmed"] == 0  # admitted in this hour
+    clock.advance(timedelta(hours=1))
+    assert admission.allocate(city, DISPATCHER, commit=True)["confirmed_people"] == [
+        {"person": ids[2], "facility": "Q1", "bed_type": "quarantine_room"}
+    ]
+
+
+def test_critical_patient_takes_the_last_slot_of_the_hour(city, clock):
+    set_admission_rate(city, ADMIN, "H1", 1)
+    severe = register(city, 1, category="confirmed", severity="severe")
+    clock.advance(timedelta(hours=3))
+    critical = register(city, 2, category="confirmed", severity="critical", identified_at="2020-02-10 13:00")
+    result = admission.allocate(city, DISPATCHER, commit=True, lang="en")
+    assert result["confirmed_people"] == [{"person": critical, "facility": "H1", "bed_type": "icu"}]
+    assert [u["person"] for u in result["unplaced"]] == [severe]
+
+
+def test_a_facility_without_a_rate_takes_as_many_as_it_has_beds(city):
+    ids = [register(city, n, category="confirmed", severity="mild") for n in range(1, 4)]
+    result = admission.allocate(city, DISPATCHER, commit=True)
+    assert sorted(p["person"] for p in result["confirmed_people"]) == ids and result["admission_slots"] == {}

@@ -329,5 +329,6 @@ def _hand_out(
         objective,
         waiting_by_class=dict(waiting),
         placed_by_class=placed,
+        admission_slots=dict(snapshot.admission_slots),
         stats={"groups": len(groups), "pools": len(pools), "people": len(snapshot.candidates)},
     )

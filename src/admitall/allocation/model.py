@@ -81,4 +81,5 @@ class Plan:
     objective: Objective
     waiting_by_class: Mapping[PriorityClass, int] = field(default_factory=dict)
     placed_by_class: Mapping[PriorityClass, int] = field(default_factory=dict)
+    admission_slots: Mapping[str, int] = field(default_factory=dict)  # as the snapshot gave them
     stats: Mapping[str, int] = field(default_factory=dict)

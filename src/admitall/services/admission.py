@@ -3,92 +3,53 @@ refused, discharged — each an event on the person and a change of the bed coun
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from admitall.allocation.engine import plan as solve
-from admitall.allocation.model import Candidate, FreePool, Plan, Snapshot
+from admitall.allocation.model import Plan
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, Conflict, InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.identity import mask_document
 from admitall.domain.lifecycle import admit, assign_bed, cancel_assignment, depart, reclassify, refuse
 from admitall.domain.people import Person, PersonEvent, Placement, Stamp, Status
-from admitall.domain.units import ancestors_of
+from admitall.services.allocation_snapshot import Waiting, build_snapshot
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.facilities import facility_view
 from admitall.services.people import load_person, people_desk, person_view
-from admitall.store.tables import units
+from admitall.store.repositories.waiting_list import Shown, WaitingList
 from admitall.store.uow import UnitOfWork
 
-
-def _unit_places(uow: UnitOfWork) -> dict[str, tuple[float, float]]:
-    rows = uow.conn.execute(units.select().with_only_columns(units.c.code, units.c.lat, units.c.lon))
-    return {r.code: (r.lat, r.lon) for r in rows if r.lat is not None and r.lon is not None}
+UNPLACED_SHOWN = 200  # the unplaced are counted; the first of them (highest class first) are listed, this many
 
 
-def _origin(code: str, places: dict[str, tuple[float, float]]) -> tuple[str, float | None, float | None]:
-    """The nearest unit up the tree that has a location: a community's street, or the street's district."""
-    for unit in [code, *reversed(ancestors_of(code))]:
-        if unit in places:
-            return unit, *places[unit]
-    return code, None, None
+def plan_view(
+    result: Plan, people: dict[int, Waiting], shown: dict[int, Shown], actor: Actor, lang: str = "zh"
+) -> dict[str, Any]:
+    """What the plan's readers see: every assignment (to be confirmed), the unplaced counted by class and the
+    first of them listed (highest class first, then by place, longest waiting first). Names and documents come
+    from `shown`, read only for the people listed."""
+    unmasked = actor.can(Permission.SEE_PERSONAL_DATA)
 
-
-def build_snapshot(ctx: Context, uow: UnitOfWork, actor: Actor) -> tuple[Snapshot, dict[int, Person]]:
-    """Everyone within the actor's jurisdiction who needs a bed, and the free beds of every open facility
-    (beds are the whole city's; people are the dispatcher's own)."""
-    now = ctx.clock.now()
-    people = {p.id: p for p in uow.persons.needing_beds(actor.unit_code) if p.id is not None}
-    facilities = {f.code: f for f in uow.facilities.in_subtree(None) if f.is_open(now)}
-    pools = [
-        FreePool(p.facility_code, p.bed_type, p.free, facilities[p.facility_code].lat, facilities[p.facility_code].lon)
-        for p in uow.facilities.pools(list(facilities))
-        if p.free > 0
-    ]
-    places = _unit_places(uow)
-    origins: dict[str, tuple[str, float | None, float | None]] = {}  # most people share a few thousand units
-    candidates = []
-    for pid, person in people.items():
-        cls = ctx.policy.classify(person)
-        if cls is None or person.waiting_since is None:
-            continue
-        if person.awaiting_transfer and person.facility_code in facilities:
-            here = facilities[person.facility_code]
-            candidates.append(
-                Candidate(pid, cls, person.waiting_since, here.code, here.lat, here.lon, transfer_from=here.code)
-            )
-        else:
-            if person.unit_code not in origins:
-                origins[person.unit_code] = _origin(person.unit_code, places)
-            origin, lat, lon = origins[person.unit_code]
-            candidates.append(Candidate(pid, cls, person.waiting_since, origin, lat, lon))
-    return Snapshot(candidates, pools, ctx.policy), people
-
-
-def _document(p: Person, actor: Actor) -> str | None:
-    doc = p.details.document
-    if doc is None:
-        return None
-    return doc.number if actor.can(Permission.SEE_PERSONAL_DATA) else mask_document(doc.number)
-
-
-def plan_view(result: Plan, people: dict[int, Person], actor: Actor, lang: str = "zh") -> dict[str, Any]:
     def who(pid: int) -> dict[str, Any]:
-        p = people[pid]
+        w, s = people[pid], shown.get(pid)
+        doc = s.document_number if s is not None else None
         return {
             "person": pid,
-            "name": p.name,
-            "document": _document(p, actor),
-            "unit_code": p.unit_code,
-            "waiting_since": p.waiting_since.isoformat() if p.waiting_since else None,
-            "version": p.version,
-            "transfer": p.awaiting_transfer,
+            "name": s.name if s is not None else None,
+            "document": doc if doc is None or unmasked else mask_document(doc),
+            "unit_code": w.unit_code,
+            "waiting_since": w.waiting_since.isoformat(),
+            "version": w.version,
+            "transfer": w.transfer_from is not None,
         }
 
+    unplaced_by_class = Counter(u.priority_class.value for u in result.unplaced)
     return {
         "assignments": [
             {
@@ -108,8 +69,10 @@ def plan_view(result: Plan, people: dict[int, Person], actor: Actor, lang: str =
                 "priority_class": u.priority_class.value,
                 "reason": u.reason_en if lang == "en" else u.reason_zh,
             }
-            for u in result.unplaced
+            for u in result.unplaced[:UNPLACED_SHOWN]
         ],
+        "unplaced_total": len(result.unplaced),
+        "unplaced_by_class": dict(unplaced_by_class),
         "waiting_by_class": {c.value: n for c, n in result.waiting_by_class.items()},
         "placed_by_class": {c.value: n for c, n in result.placed_by_class.items() if n},
         "objective": {
@@ -117,25 +80,36 @@ def plan_view(result: Plan, people: dict[int, Person], actor: Actor, lang: str =
             "preference": result.objective.preference,
             "travel_km": result.objective.travel / 10,
         },
+        "admission_slots": dict(sorted(result.admission_slots.items())),
         "stats": dict(result.stats),
     }
+
+
+def _plan(ctx: Context, actor: Actor) -> tuple[Plan, dict[int, Waiting], dict[int, Shown]]:
+    """Read the snapshot (and put the read on record), solve it, and read the names of the people the plan lists."""
+    with ctx.uow(write=True) as uow:
+        snapshot, people = build_snapshot(ctx, uow, actor.unit_code)
+        _audit_plan_read(ctx, uow, actor, people)
+        uow.commit()
+    result = solve(snapshot)
+    listed = [a.person_id for a in result.assignments] + [u.person_id for u in result.unplaced[:UNPLACED_SHOWN]]
+    with ctx.uow() as uow:
+        shown = WaitingList(uow.conn).shown(listed)
+    return result, people, shown
 
 
 def plan_admissions(ctx: Context, actor: Actor, *, lang: str = "zh") -> dict[str, Any]:
     """The proposed plan for everyone waiting in the actor's jurisdiction. Changes nothing but the audit log:
     the plan shows names and document numbers, so reading it is on record."""
     actor.require(Permission.ALLOCATE)
-    with ctx.uow(write=True) as uow:
-        snapshot, people = build_snapshot(ctx, uow, actor)
-        _audit_plan_read(ctx, uow, actor, people)
-        uow.commit()
-    return plan_view(solve(snapshot), people, actor, lang)
+    result, people, shown = _plan(ctx, actor)
+    return plan_view(result, people, shown, actor, lang)
 
 
 AUDIT_IDS = 1000
 
 
-def _audit_plan_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: dict[int, Person]) -> None:
+def _audit_plan_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: dict[int, Waiting]) -> None:
     """Who read the waiting list, and whom it showed (the first thousand ids, and how many in all)."""
     if people and actor.can(Permission.SEE_PERSONAL_DATA):
         ids = sorted(people)
@@ -204,12 +178,8 @@ def confirm(
 def allocate(ctx: Context, actor: Actor, *, commit: bool = False, lang: str = "zh") -> dict[str, Any]:
     """Plan, and with `commit` reserve the beds of the plan at once (the CLI's `admitall allocate`)."""
     actor.require(Permission.ALLOCATE)
-    with ctx.uow(write=True) as uow:
-        snapshot, people = build_snapshot(ctx, uow, actor)
-        _audit_plan_read(ctx, uow, actor, people)
-        uow.commit()
-    result = solve(snapshot)
-    view = plan_view(result, people, actor, lang)
+    result, people, shown = _plan(ctx, actor)
+    view = plan_view(result, people, shown, actor, lang)
     view["committed"] = False
     if commit:
         outcome = confirm(

@@ -115,6 +115,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bed": ("床位", "Bed"),
     "distance": ("距离(公里)", "Distance (km)"),
     "unplaced": ("暂无法安排", "Not placed"),
+    "unplaced_shown": (
+        "按优先级列出前 {shown} 人，共 {total} 人",
+        "The first {shown} of {total} are listed, highest priority first",
+    ),
     "no_plan": ("没有可以安排的人员", "Nobody can be placed now"),
     "confirmed_n": ("已确认 {n} 人", "{n} confirmed"),
     "skipped_n": ("{n} 人未确认", "{n} skipped"),

@@ -1,0 +1,162 @@
+"""What a plan is made from: the people waiting (brief, classified, kept per process and brought up to date by
+what changed since the last plan), the free beds of the open facilities, and what each facility with an hourly
+admission rate can still take in this clock hour.
+
+The waiting list is kept per database engine, jurisdiction and policy. Each plan reads the id of the newest
+event; the people with an event after the one the list was last brought up to date at are read again (brief
+rows, one statement per thousand), and a count of everyone waiting checks that nothing changed without an event
+(a change by hand): if it did, the list is read whole. This is exact on SQLite, where writers take turns (a
+writing unit of work holds the lock from its first statement), so event ids are committed in order. On
+PostgreSQL an event with a smaller id may commit after one with a larger id has been seen, so there the list is
+read whole every time (one statement of brief columns).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.engine import Engine
+
+from admitall.allocation.model import Candidate, FreePool, Snapshot
+from admitall.domain.facilities import Facility
+from admitall.domain.people import Risk, Severity, Status
+from admitall.domain.policy import Policy, PriorityClass
+from admitall.domain.units import ancestors_of
+from admitall.services.context import Context
+from admitall.store.repositories.waiting_list import BriefRow, WaitingList
+from admitall.store.tables import units
+from admitall.store.uow import UnitOfWork
+
+_UNIT_PLACES = units.select().with_only_columns(units.c.code, units.c.lat, units.c.lon)
+
+
+class Waiting(NamedTuple):
+    """One person who needs a bed, as a plan needs them."""
+
+    person_id: int
+    priority_class: PriorityClass | None
+    waiting_since: datetime
+    unit_code: str
+    transfer_from: str | None  # the facility they are admitted at, when waiting for a transfer
+    version: int
+
+
+@cache
+def _risks(text: str) -> frozenset[Risk]:
+    return frozenset(Risk(r) for r in text.split(",") if r)
+
+
+def _waiting(policy: Policy, r: BriefRow) -> Waiting:
+    assert r.waiting_since is not None  # the query reads only people with a waiting-since time
+    cls = policy.classify_fields(
+        Status(r.status),
+        Severity(r.severity) if r.severity else None,
+        _risks(r.risks),
+        r.birth_date,
+        r.identified_at,
+    )
+    transfer = r.facility_code if r.placement == "admitted" else None
+    return Waiting(r.id, cls, r.waiting_since, r.unit_code, transfer, r.version)
+
+
+@dataclass
+class _Kept:
+    policy: Policy
+    last_event: int
+    people: dict[int, Waiting]
+
+
+_KEPT: WeakKeyDictionary[Engine, dict[str | None, _Kept]] = WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def waiting_people(ctx: Context, uow: UnitOfWork, root: str | None) -> dict[int, Waiting]:
+    """Everyone in the subtree of `root` (None: everywhere) who needs a bed, by id."""
+    waiting_list = WaitingList(uow.conn)
+    policy = ctx.policy
+    last = waiting_list.last_event()
+    with _LOCK:
+        kept_here = _KEPT.setdefault(uow.conn.engine, {})
+        kept = kept_here.get(root)
+        incremental = uow.conn.dialect.name == "sqlite"
+        if kept is None or not incremental or kept.policy != policy or last < kept.last_event:
+            kept = _Kept(policy, last, {w.person_id: w for w in _read_whole(waiting_list, policy, root)})
+        elif last != kept.last_event:
+            changed = waiting_list.changed_after(kept.last_event)
+            for pid in changed:
+                kept.people.pop(pid, None)
+            kept.people.update((r.id, _waiting(policy, r)) for r in waiting_list.brief_of(root, changed))
+            kept.last_event = last
+            if waiting_list.count(root) != len(kept.people):  # changed without an event: read whole
+                kept = _Kept(policy, last, {w.person_id: w for w in _read_whole(waiting_list, policy, root)})
+        if incremental:
+            kept_here[root] = kept
+        return dict(kept.people)
+
+
+def _read_whole(waiting_list: WaitingList, policy: Policy, root: str | None) -> list[Waiting]:
+    return [_waiting(policy, r) for r in waiting_list.brief(root)]
+
+
+def _unit_places(uow: UnitOfWork) -> dict[str, tuple[float, float]]:
+    return {r.code: (r.lat, r.lon) for r in uow.conn.execute(_UNIT_PLACES) if r.lat is not None and r.lon is not None}
+
+
+def _origin(code: str, places: dict[str, tuple[float, float]]) -> tuple[str, float | None, float | None]:
+    """The nearest unit up the tree that has a location: a community's street, or the street's district."""
+    for unit in [code, *reversed(ancestors_of(code))]:
+        if unit in places:
+            return unit, *places[unit]
+    return code, None, None
+
+
+def this_hour(ctx: Context, now: datetime) -> tuple[datetime, datetime]:
+    """The clock hour (local time) that `now` falls in."""
+    start = now.astimezone(ctx.settings.tz).replace(minute=0, second=0, microsecond=0)
+    return start, start + timedelta(hours=1)
+
+
+def admission_slots(ctx: Context, uow: UnitOfWork, facilities: dict[str, Facility], now: datetime) -> dict[str, int]:
+    """For each facility with an hourly admission rate: how many more people it can take this clock hour — its
+    rate, less the people it admitted in this hour and those on their way to it now."""
+    limited = {code: f.admissions_per_hour for code, f in facilities.items() if f.admissions_per_hour is not None}
+    if not limited:
+        return {}
+    taken = WaitingList(uow.conn).taken_this_hour(sorted(limited), *this_hour(ctx, now))
+    return {code: max(0, rate - taken.get(code, 0)) for code, rate in limited.items()}
+
+
+def build_snapshot(ctx: Context, uow: UnitOfWork, root: str | None) -> tuple[Snapshot, dict[int, Waiting]]:
+    """Everyone within `root` who needs a bed, and the free beds of every open facility (beds are the whole
+    city's; people are the dispatcher's own)."""
+    now = ctx.clock.now()
+    people = waiting_people(ctx, uow, root)
+    facilities = {f.code: f for f in uow.facilities.in_subtree(None) if f.is_open(now)}
+    pools = [
+        FreePool(p.facility_code, p.bed_type, p.free, facilities[p.facility_code].lat, facilities[p.facility_code].lon)
+        for p in uow.facilities.pools(list(facilities))
+        if p.free > 0
+    ]
+    places = _unit_places(uow)
+    origins: dict[str, tuple[str, float | None, float | None]] = {}  # most people share a few thousand units
+    candidates = []
+    for w in people.values():
+        if w.priority_class is None:
+            continue
+        if w.transfer_from is not None and w.transfer_from in facilities:
+            here = facilities[w.transfer_from]
+            candidates.append(
+                Candidate(w.person_id, w.priority_class, w.waiting_since, here.code, here.lat, here.lon, here.code)
+            )
+            continue
+        if w.unit_code not in origins:
+            origins[w.unit_code] = _origin(w.unit_code, places)
+        origin, lat, lon = origins[w.unit_code]
+        candidates.append(Candidate(w.person_id, w.priority_class, w.waiting_since, origin, lat, lon))
+    slots = admission_slots(ctx, uow, facilities, now)
+    return Snapshot(candidates, pools, ctx.policy, slots), people
