@@ -1,0 +1,116 @@
+"""The allocation snapshot: brief rows, kept between plans and brought up to date by what changed — every plan sees
+exactly who waits now, reads again only who changed (on SQLite), and lists what the page shows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from admitall.domain.access import Role
+from admitall.services import admission, people
+from admitall.services.allocation_snapshot import waiting_people
+from admitall.services.context import Actor, cli_actor
+from admitall.services.registration import register_batch
+from tests.factories import JIANGAN, WUCHANG_STREET, id_number, load_small_city, load_small_facilities, person_row
+
+DISPATCHER = Actor("dispatcher", Role.DISPATCHER, None)
+OFFICER = Actor("officer", Role.UNIT_OFFICER, None)
+
+
+@pytest.fixture
+def city(ctx):
+    load_small_city(ctx)
+    load_small_facilities(ctx)
+    return ctx
+
+
+def register(ctx, n: int, **fields) -> int:
+    row = person_row(name=f"病人{n}", id_number=id_number(seq=n), phone=f"139{n:08d}", **fields)
+    return register_batch(ctx, cli_actor(), [(2, row)], source="test").person_ids[2]
+
+
+def desk_of(code: str) -> Actor:
+    return Actor(f"desk-{code}", Role.FACILITY_OFFICER, None, facility_code=code)
+
+
+def as_registry_says(ctx, root: str | None) -> dict[int, tuple[str | None, int, bool]]:
+    """Who needs a bed, read whole the old way (full people): class, version, waiting for a transfer."""
+    with ctx.uow() as uow:
+        found = uow.persons.needing_beds(root)
+    return {
+        p.id: (c.value if (c := ctx.policy.classify(p)) else None, p.version, p.awaiting_transfer)
+        for p in found
+        if p.id is not None
+    }
+
+
+def as_planned(ctx, root: str | None) -> dict[int, tuple[str | None, int, bool]]:
+    with ctx.uow() as uow:
+        kept = waiting_people(ctx, uow, root)
+    return {
+        w.person_id: (w.priority_class.value if w.priority_class else None, w.version, w.transfer_from is not None)
+        for w in kept.values()
+    }
+
+
+def test_each_plan_sees_exactly_who_waits_after_every_kind_of_change(city, clock):
+    mild = register(city, 1, category="confirmed", severity="mild")
+    suspected = register(city, 2, category="suspected")
+    contact = register(city, 3, category="contact", unit_code=WUCHANG_STREET[:9] + "001")
+    admission.allocate(city, DISPATCHER, commit=True)  # the list is kept from here on
+    assert as_planned(city, None) == as_registry_says(city, None)
+
+    clock.advance(timedelta(hours=1))
+    admission.desk_step(city, desk_of("S1"), mild, "admit")
+    people.change_person_severity(city, desk_of("S1"), mild, "severe")  # admitted, now waits for a transfer
+    people.reclassify_person(city, OFFICER, suspected, "excluded", reason="核酸阴性")  # leaves the four categories
+    newcomer = register(city, 4, category="fever")
+    after = as_planned(city, None)
+    assert after == as_registry_says(city, None)
+    assert after[mild] == ("severe", after[mild][1], True) and suspected not in after and newcomer in after
+    assert (contact in after) is (contact in as_registry_says(city, None))
+    assert as_planned(city, JIANGAN) == as_registry_says(city, JIANGAN)
+
+
+def test_after_the_first_plan_only_the_people_who_changed_are_read_again(city):
+    for n in range(1, 6):
+        register(city, n, category="contact")
+    admission.plan_admissions(city, DISPATCHER)
+    changed = register(city, 9, category="suspected")
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "persons.risks" in statement:  # a read of brief rows
+            statements.append((statement, parameters))
+
+    event.listen(city.engine, "before_cursor_execute", seen)
+    try:
+        plan = admission.plan_admissions(city, DISPATCHER)
+    finally:
+        event.remove(city.engine, "before_cursor_execute", seen)
+    assert plan["waiting_by_class"] == {"contact": 5, "suspected": 1}
+    if city.engine.dialect.name == "sqlite":
+        ((statement, parameters),) = statements
+        assert "IN (" in statement and changed in list(parameters)
+    else:  # PostgreSQL reads the list whole each time (see services/allocation_snapshot.py)
+        assert len(statements) == 1
+
+
+def test_the_plan_lists_every_assignment_and_counts_the_unplaced_beyond_its_first_page(city, monkeypatch):
+    monkeypatch.setattr(admission, "UNPLACED_SHOWN", 2)
+    ids = [register(city, n, category="suspected") for n in range(1, 6)]  # two single rooms in the city
+    plan = admission.plan_admissions(city, DISPATCHER, lang="en")
+    assert len(plan["assignments"]) == 2 and all(a["name"].startswith("病人") for a in plan["assignments"])
+    assert plan["unplaced_total"] == 3 and plan["unplaced_by_class"] == {"suspected": 3}
+    listed = plan["unplaced"]
+    assert len(listed) == 2 and all(u["name"] and u["reason"] for u in listed)
+    assert {a["person"] for a in plan["assignments"]} | {u["person"] for u in listed} < set(ids)
+    versions = {a["person"]: a["version"] for a in plan["assignments"]}
+    assert (
+        admission.confirm(
+            city, DISPATCHER, [admission.Confirmation(p, "I1", "single_room", v) for p, v in versions.items()]
+        )["skipped"]
+        == []
+    )
