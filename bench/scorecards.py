@@ -352,6 +352,7 @@ def build_reports(ctx: Context, rng: random.Random, city: City, t0: datetime, ho
     reporting = sorted(c for c, level in city.units.items() if level in ("district", "street", "community"))
     hour, grace = timedelta(hours=1), timedelta(minutes=10)
     report_id = 0
+    last_hash: dict[str, str] = {}  # each unit's reports chained (one report per link)
     started = time.perf_counter()
     problem_types = ["beds", "transport", "supplies", "staff", "testing", "data", "other"]
     for day_start in range(0, hours, 24):
@@ -369,6 +370,7 @@ def build_reports(ctx: Context, rng: random.Random, city: City, t0: datetime, ho
                 else:
                     received = period_end - timedelta(seconds=rng.randrange(-600, 1800))
                 report_id += 1
+                prev, last_hash[code] = last_hash.get(code, ""), f"{report_id:064x}"
                 report_rows.append(
                     {
                         "id": report_id,
@@ -385,7 +387,7 @@ def build_reports(ctx: Context, rng: random.Random, city: City, t0: datetime, ho
                         "reported": {},
                         "registry": {},
                         "field": {},
-                        "prev_hash": HEX,
+                        "prev_hash": prev,
                         "hash": f"{report_id:064x}",
                     }
                 )

@@ -10,7 +10,7 @@ window is computed on request for one unit's subtree or one official.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,9 +20,10 @@ from sqlalchemy import select
 from admitall.domain.facts import Fact, Facts, facts_of
 from admitall.domain.officials import LED_LEVELS, Leads, Official
 from admitall.domain.scoring import rank, scorecard
-from admitall.domain.units import in_subtree, level_of, parent_of
+from admitall.domain.units import level_of, parent_of, prefix_of
 from admitall.services.context import Context
 from admitall.services.scorecard_facts import EPSILON, load_facts, window_end
+from admitall.services.scorecard_rollup import Rollups, add_up
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
@@ -31,6 +32,8 @@ from admitall.store.uow import UnitOfWork
 FINAL_AFTER = timedelta(hours=1)
 # how often the running day's provisional scorecards are recomputed
 REFRESH_EVERY = timedelta(minutes=15)
+# each stored day's last rollup, per database: the next refresh adds up only what changed (scorecard_rollup)
+ROLLUPS = Rollups()
 
 
 def day_window(day: date, ctx: Context) -> tuple[datetime, datetime]:
@@ -63,28 +66,13 @@ class Tree:
         for code in sorted(names, key=lambda c: -level_of(c).depth):
             value = own.get(code, summed.get(code, 0))
             parent = parent_of(code)
-            if parent in names:
+            if parent is not None and parent in names:
                 summed[parent] += value
             summed[code] = value
         return cls(names, dict(summed))
 
     def codes(self) -> list[str]:
         return sorted(self.names)
-
-
-def roll_up(facts: Iterable[Fact], tree: Tree) -> dict[str, Facts]:
-    """Facts added up for every unit of the tree over its whole subtree."""
-    own: dict[str, list[Fact]] = defaultdict(list)
-    for f in facts:
-        own[f.unit_code].append(f)
-    totals: dict[str, Facts] = {code: facts_of(own.get(code, ())) for code in tree.names}
-    for code in sorted(tree.names, key=lambda c: -level_of(c).depth):  # children before their parents
-        parent = parent_of(code)
-        if parent in totals:
-            totals[parent].merge(totals[code])
-    for code, total in totals.items():
-        total.population = tree.population.get(code, 0)
-    return totals
 
 
 def _at(f: Fact, end: datetime) -> datetime:
@@ -100,25 +88,31 @@ class Computed:
     official_cards: dict[int, dict[str, Any]]
 
 
-def compute(ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime) -> Computed:
-    """Unit and official scorecards for the subtree and the window, with ranks within each level."""
+def compute(
+    ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime, *, day: date | None = None
+) -> Computed:
+    """Unit and official scorecards for the subtree and the window, with ranks within each level. A stored day
+    (`day`, the whole tree) starts from the day's last rollup: only what changed is added up and scored again."""
     now = ctx.clock.now()
     scoring = ctx.scoring
     until = window_end(end, now)
     facts = load_facts(ctx, uow, root, start, end, now)
     tree = Tree.load(uow, root)
-    totals = roll_up(facts, tree)
+    db = ctx.engine.url.render_as_string(hide_password=True)
+    before = ROLLUPS.get(db, day) if day is not None and root is None else None
+    rollup, by_unit = add_up(facts, start, tree.names, tree.population, before, scoring)
+    totals = rollup.totals
     led_codes = [c for c in tree.codes() if level_of(c) in LED_LEVELS]
     leads = Leads(uow.officials.overlapping(root, start, until))
     officials = uow.officials.named(o for c in led_codes for o, _, _ in leads.during(c, start, until))
     unit_cards: dict[str, dict[str, Any]] = {}
     for code in led_codes:
-        card = scorecard(totals.get(code, Facts()), scoring)
+        card = dict(rollup.score(code, scoring, before))
         spans = leads.during(code, start, until)
         card["name"] = tree.names[code]
         card["leads"] = [_span(o, lo, hi, officials) for o, lo, hi in spans]
         unit_cards[code] = card
-    official_facts = _official_facts(facts, totals, led_codes, leads, start, until)
+    official_facts = _official_facts(by_unit, totals, led_codes, leads, start, until)
     official_cards = {}
     for official_id, (subject_facts, led) in official_facts.items():
         card = scorecard(subject_facts, scoring)
@@ -132,6 +126,8 @@ def compute(ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, en
         official_cards[official_id] = card
     _rank(unit_cards, lambda code, _: level_of(code).value)
     _rank(official_cards, lambda _, card: card["level"])
+    if day is not None and root is None:
+        ROLLUPS.put(db, day, rollup)
     return Computed(start, end, unit_cards, official_cards)
 
 
@@ -146,7 +142,7 @@ def _span(official_id: int, lo: datetime, hi: datetime, officials: dict[int, Off
 
 
 def _official_facts(
-    facts: Sequence[Fact],
+    by_unit: Mapping[str, Sequence[Fact]],
     totals: dict[str, Facts],
     led_codes: Sequence[str],
     leads: Leads,
@@ -165,7 +161,9 @@ def _official_facts(
             if whole:
                 part = totals.get(code, Facts())
             else:
-                part = facts_of(f for f in facts if in_subtree(f.unit_code, code) and lo <= _at(f, until) < hi)
+                prefix = prefix_of(code)
+                under = (f for unit, own in by_unit.items() if unit.startswith(prefix) for f in own)
+                part = facts_of(f for f in under if lo <= _at(f, until) < hi)
             population = mine.population + (totals[code].population if code in totals else 0)
             mine.merge(part)
             mine.population = population
@@ -191,7 +189,7 @@ def store_day(ctx: Context, day: date) -> dict[str, Any]:
     start, end = day_window(day, ctx)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        computed = compute(ctx, uow, None, start, end)
+        computed = compute(ctx, uow, None, start, end, day=day)
     final = now >= end + FINAL_AFTER
     rows = [
         _row("unit", code, level_of(code).value, card, final, now) for code, card in computed.unit_cards.items()

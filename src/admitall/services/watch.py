@@ -29,7 +29,13 @@ from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
 from admitall.services.reporting import chain_status, schedules_of
 from admitall.services.scorecards import refresh
-from admitall.store.repositories.alert_batch import NO_LEAD_UNRAISED, OVERDUE_UNRAISED, move_problems, raise_alerts
+from admitall.store.repositories.alert_batch import (
+    NO_LEAD_UNRAISED,
+    OVERDUE_UNRAISED,
+    UNIT_CODES,
+    move_problems,
+    raise_alerts,
+)
 from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
@@ -46,14 +52,17 @@ Top = Callable[[str | None], str | None]
 
 
 def _tops(uow: UnitOfWork) -> Top:
-    """The unit above a code that exists in the tree (None above the root), remembered for one round: a round
-    asks it for every open alert, and most of them for the same few units."""
+    """The unit above a code that exists in the tree (None above the root): the tree's codes read once a round,
+    by one statement, on the first question (a round asks it for every alert it raises or escalates)."""
+    codes: set[str] = set()
     known: dict[str | None, str | None] = {}
 
     def top(code: str | None) -> str | None:
         if code not in known:
+            if not codes:
+                codes.update(uow.conn.execute(UNIT_CODES).scalars())
             parent = parent_of(code) if code else None
-            while parent is not None and uow.units.get(parent) is None:
+            while parent is not None and parent not in codes:
                 parent = parent_of(parent)
             known[code] = parent
         return known[code]

@@ -35,6 +35,8 @@ _EXISTING = select(_c.unit_code, _c.period_start, _c.subject_id).where(
     _c.period_start <= bindparam("hi"),
 )
 _INSERT = insert(alerts)
+# every unit's code: the watch finds the unit above an alert's unit among them
+UNIT_CODES = select(units.c.code)
 
 
 def _not_raised(kind: Any, unit: Any, period_start: Any, subject: Any = 0) -> Any:
