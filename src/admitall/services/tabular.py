@@ -1,12 +1,14 @@
-"""Reading the tables people send: CSV in UTF-8 (with or without BOM), GB18030/GBK or UTF-16, and XLSX — streamed,
-within bounds — and writing user text into spreadsheets as text, never as a formula.
+"""Reading the tables people send: CSV in UTF-8 (with or without BOM), GB18030/GBK or UTF-16, and XLSX — within
+bounds — and writing user text into spreadsheets as text, never as a formula.
 
 Headers may be English or Chinese (see `admitall.domain.intake.HEADERS` and the units columns); rows are
 numbered as a spreadsheet shows them, the header being row 1.
 
-A file is read row by row from disk, never loaded whole: the rows of a `Table` are an iterator, to be consumed
-once. What a file may hold is bounded (`Limits`): rows, cells per row, characters per cell, and for XLSX what its
-zip members unpack to — a "zip bomb" is refused before anything is unpacked.
+The rows of a `Table` are an iterator, to be consumed once. A CSV is read row by row from disk; an XLSX sheet is
+read whole by python-calamine once its extent is known to be small (services.tabular_xlsx), else streamed by
+openpyxl. What a file may hold is bounded (`Limits`): rows, cells per row, characters per cell, and for XLSX what
+its zip members unpack to and how many rows its sheet reaches — a "zip bomb" is refused before anything is
+unpacked, a sheet reaching beyond the row limit before it is read.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import IO, Any
 
 from admitall.domain.errors import InvalidInput, TooLarge
 from admitall.domain.identity import nfkc
+from admitall.services.tabular_xlsx import DENSE_CELLS, calamine_rows, openpyxl_rows, sheet_extent
 from admitall.settings import Settings
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -154,21 +157,13 @@ def check_zip(source: IO[bytes], limits: Limits) -> None:
 
 
 def _xlsx_rows(source: IO[bytes], limits: Limits) -> Iterator[Sequence[object]]:
-    from openpyxl import load_workbook
-
+    """Refused before it is opened if it unpacks to too much or reaches beyond the row limit; then read by calamine,
+    or by openpyxl's stream where the sheet's rectangle would be too large to hold (services.tabular_xlsx)."""
     check_zip(source, limits)
-    source.seek(0)
-    try:
-        book = load_workbook(source, read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise InvalidInput("file.xlsx", f"无法读取 Excel 文件：{e}", f"Cannot read the Excel file: {e}") from None
-    # the sheet's declared size is not trusted: rows are read as they are, not padded out to a claimed A1:XFD1048576
-    sheet.reset_dimensions()  # type: ignore[union-attr]
-    try:
-        yield from sheet.iter_rows(values_only=True)
-    finally:
-        book.close()
+    extent = sheet_extent(source)
+    if extent.rows > limits.rows + 1:
+        raise _too_many_rows(limits)
+    return calamine_rows(source) if extent.cells <= DENSE_CELLS else openpyxl_rows(source)
 
 
 def _cell_text(value: object) -> str | None:
@@ -185,15 +180,19 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _too_many_rows(limits: Limits) -> TooLarge:
+    return TooLarge(
+        "file.too_many_rows",
+        f"文件超过 {limits.rows} 行的上限（空行也计入）：请拆分后分批导入",
+        f"The file has more than {limits.rows} rows (blank ones count too); split it and import it in parts",
+    )
+
+
 def _bounded(raw: Iterable[Sequence[object]], limits: Limits) -> Iterator[list[str | None]]:
     """The rows as text, refusing at the first row beyond the bounds (numbered as the spreadsheet shows it)."""
     for number, values in enumerate(raw, start=1):
         if number > limits.rows + 1:
-            raise TooLarge(
-                "file.too_many_rows",
-                f"文件超过 {limits.rows} 行的上限（空行也计入）：请拆分后分批导入",
-                f"The file has more than {limits.rows} rows (blank ones count too); split it and import it in parts",
-            )
+            raise _too_many_rows(limits)
         cells = [_cell_text(v) for v in values]
         while cells and not cells[-1]:
             cells.pop()
