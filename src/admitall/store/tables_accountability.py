@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 
-from admitall.store.tables import UTCDateTime, _in, metadata
+from admitall.store.tables import UTCDateTime, _in, alerts, metadata
 
 officials = Table(
     "officials",
@@ -148,4 +148,15 @@ scorecards = Table(
     UniqueConstraint("day", "subject_kind", "subject"),
     Index("ix_scorecards_day_kind_level", "day", "subject_kind", "level"),
     CheckConstraint(_in("subject_kind", ("unit", "official")), name="subject_kind"),
+)
+
+# the chain watch's reads of the alerts (migration 0016_watch_state): the alerts of a kind over a range of periods,
+# and the open ones (neither acknowledged nor resolved) that may escalate
+Index("ix_alerts_kind_period", alerts.c.kind, alerts.c.period_start)
+Index(
+    "ix_alerts_open_kind_raised",
+    alerts.c.kind,
+    alerts.c.raised_at,
+    sqlite_where=text("acknowledged_at IS NULL AND resolved_at IS NULL"),
+    postgresql_where=text("acknowledged_at IS NULL AND resolved_at IS NULL"),
 )
