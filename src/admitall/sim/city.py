@@ -9,6 +9,7 @@ so the shares are equal, not sourced.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +19,7 @@ from admitall.services.divisions import read_divisions
 from admitall.services.facilities import import_facilities
 from admitall.services.units import UNIT_HEADERS, import_units
 from admitall.sim.reference import communities_by_street
-from admitall.sim.scenario import Scenario
+from admitall.sim.scenario import FacilityPlan, Scenario
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,22 @@ def _facilities(ctx: Context, scenario: Scenario, units: dict[str, str], start: 
                 "unit_code": first_street.get(f.district[:6], fallback),
                 "opens_at": moment(f.opens) if f.opens and f.opens > scenario.start else None,
                 "closes_at": moment(f.closes),
+                "admissions_per_hour": str(rate) if (rate := _rate(scenario, f)) else "",
                 **{bed.value: str(n) for bed, n in f.beds.items()},
             }
         )
     summary = import_facilities(ctx, cli_actor("sim"), enumerate(rows, start=2))
     if summary.rejected:
         raise RuntimeError(f"the scenario's facilities were refused: {summary.rejections[:3]}")
+
+
+def _rate(scenario: Scenario, f: FacilityPlan) -> int | None:
+    """How many people the facility can admit in an hour: its own figure, else its kind's rate for its beds
+    (rounded up, at least 1); None: no limit."""
+    if f.admissions_per_hour:
+        return f.admissions_per_hour
+    per_100 = scenario.operations.admissions_per_100_beds_hour.get(f.type.value)
+    return max(1, math.ceil(per_100 * sum(f.beds.values()) / 100)) if per_100 else None
 
 
 def existing_city(ctx: Context, start: datetime, root: str = "420100000000") -> SimCity:

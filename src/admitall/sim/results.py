@@ -227,7 +227,7 @@ class Recorder:
             "hour": now.isoformat(),
             **{f: self.flows[f] for f in FLOWS},
             "states": {s: states[s] for s in STATES},
-            "queue": dict(sorted(waiting.items())),
+            "queue": dict(sorted((k, v) for k, v in waiting.items() if v)),
             "queue_confirmed_by_severity": _by_severity(severity),
             "in_beds": dict(sorted((k, v) for k, v in in_beds.items() if v)),
             "in_beds_confirmed_by_severity": _by_severity(in_beds_severity),

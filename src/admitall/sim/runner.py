@@ -23,17 +23,20 @@ from datetime import UTC, datetime, timedelta
 from admitall.clock import ManualClock
 from admitall.domain.access import Role
 from admitall.domain.people import Person, Placement, Status
-from admitall.services import reporting
+from admitall.domain.units import level_of
+from admitall.services import reporting, reporting_rules
 from admitall.services.admission import allocate
 from admitall.services.context import Actor, Context
 from admitall.services.person_steps import Step, apply_steps
 from admitall.services.registration.batch import register_batch
+from admitall.services.reporting_figures import figures_for
 from admitall.services.watch import watch
 from admitall.sim.city import SimCity
 from admitall.sim.epidemic import Agent, Outbreak
 from admitall.sim.results import Recorder, Results
 from admitall.sim.scenario import Scenario
 
+# the city's field staff: they register people and send every unit's reports (a city-wide reporter)
 FIELD = Actor(username="sim-field", role=Role.UNIT_OFFICER, unit_code=None, display_name="模拟：社区与街道")
 DESK = Actor(username="sim-desk", role=Role.FACILITY_OFFICER, unit_code=None, display_name="模拟：收治点")
 DISPATCH = Actor(username="sim-dispatch", role=Role.DISPATCHER, unit_code=None, display_name="模拟：调度")
@@ -137,9 +140,7 @@ class Run:
         if found:
             self.register(found)
         self.apply(steps)
-        for serial in late_reports:
-            code, period_hour = self.late[serial]
-            self.submit(code, period_hour, late=True)
+        self.submit([self.late[serial] for serial in late_reports], late=True)
 
     def register(self, agents: list[Agent]) -> None:
         rows = [(a.index, self.row(a)) for a in agents]
@@ -264,8 +265,10 @@ class Run:
         self.apply(departing)
 
     def report(self, now: float) -> None:
-        """Each level whose period closes now reports it: most at once, some late, a few never."""
+        """Each level whose period closes now reports it: most at once, some late, a few never. The hour's
+        reports go in one batch (`submit_many`), as a district collecting its streets' reports sends them."""
         ops = self.s.operations
+        batch: list[tuple[str, float]] = []
         for level, codes in self.reporting_units.items():
             minutes = ops.report_every_minutes[level]
             if round(now * 60) % minutes:
@@ -279,26 +282,38 @@ class Run:
                     self.late.append((code, start))
                     self.push(now + self.rng.uniform(0.25, 0.9), "report", len(self.late) - 1)
                 else:
-                    self.submit(code, start, late=False)
+                    batch.append((code, start))
+        self.submit(batch, late=False)
 
-    def submit(self, code: str, period_hour: float, *, late: bool) -> None:
-        """The unit's report for the period from `period_hour`, with the registry's figures, attested."""
-        officer = Actor(username=f"sim-{code}", role=Role.UNIT_OFFICER, unit_code=code, display_name="模拟值班员")
-        period = self.moment(period_hour)
-        form = reporting.draft(self.ctx, officer, code, period)
-        reporting.submit(
-            self.ctx,
-            officer,
+    def submit(self, batch: list[tuple[str, float]], *, late: bool) -> None:
+        """The units' reports for the periods from the given hours, with the registry's figures (as each unit's
+        draft prefills them, counted for all units at once), attested; a refusal is counted, never hidden."""
+        if not batch:
+            return
+        with self.ctx.uow() as uow:
+            schedules = reporting_rules.schedules_of(uow)
+            wanted = [
+                (code, reporting_rules.period_of(self.ctx, schedules[level_of(code)], self.moment(hour)))
+                for code, hour in batch
+            ]
+            figures = figures_for(uow.conn, self.ctx.policy, wanted, self.clock.now())
+        reports = [
             reporting.ReportInput(
                 unit_code=code,
-                period_start=period,
-                reported=form["figures"],
+                period_start=period.start,
+                reported=figures[(code, period.start)],
                 attested_by=f"值班员{code[-3:]}",
                 attest=True,
-                idempotency_key=f"sim-{code}-{period.isoformat()}",
-            ),
-        )
-        self.recorder.report("late" if late else "on_time")
+                idempotency_key=f"sim-{code}-{period.start.isoformat()}",
+            )
+            for code, period in wanted
+        ]
+        outcome = reporting.submit_many(self.ctx, FIELD, reports)
+        for r in outcome["results"]:
+            if r["outcome"] == "refused":
+                self.recorder.refused("report", r["error"]["code"])
+            else:
+                self.recorder.report("late" if late else "on_time")
 
 
 _REASONS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -106,6 +106,10 @@ class Operations:
     report_late_share: float
     report_missing_share: float
     watch_every_minutes: int  # the watch job (alerts, escalation, scorecards); 0: never
+    # people a facility of each kind can admit in an hour for each 100 of its beds (its desks and ward teams grow
+    # with it), rounded up, unless the facility gives its own figure; a kind absent: no limit. The real engine's
+    # plan respects it (Facility.admissions_per_hour)
+    admissions_per_100_beds_hour: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class FacilityPlan:
     beds: Mapping[BedType, int]
     opens: date | None
     closes: date | None
+    admissions_per_hour: int | None = None  # None: the scenario's rate for its kind
 
 
 @dataclass(frozen=True)
@@ -360,6 +365,7 @@ def _facility(raw: Mapping[str, Any], index: int) -> FacilityPlan:
         beds=beds,
         opens=r.day("opens", None),
         closes=r.day("closes", None),
+        admissions_per_hour=r.whole("admissions_per_hour", 1, MAX_BEDS) if "admissions_per_hour" in raw else None,
     )
     r.refuse_unknown()
     return plan
@@ -370,6 +376,18 @@ MAX_BEDS = 1_000_000
 
 def _is_count(n: object, high: int) -> bool:
     return isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= high
+
+
+def _rates(r: _Reader) -> dict[str, float]:
+    key = "admissions_per_100_beds_hour"
+    if key not in r.raw:
+        r.read.add(key)
+        return {}
+    part = r.section(key)
+    for kind in part.raw:
+        if FacilityType.parse(str(kind)) is None:
+            raise _bad(f"{part.where}{kind}", "未知的机构类型", "unknown facility type")
+    return {str(kind): part.positive(str(kind)) for kind in part.raw}
 
 
 def _periods(r: _Reader) -> dict[str, int]:
@@ -401,6 +419,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         report_late_share=o.share("report_late_share"),
         report_missing_share=o.share("report_missing_share"),
         watch_every_minutes=o.whole("watch_every_minutes", 0, 7 * 1440, 60),
+        admissions_per_100_beds_hour=_rates(o),
     )
     if operations.allocate_every_minutes % operations.tick_minutes or 60 % operations.tick_minutes:
         raise _bad("operations.tick_minutes", "应整除 60 和分配间隔", "must divide 60 and the allocation interval")
