@@ -11,9 +11,9 @@ from admitall.domain.facilities import BedType
 from admitall.domain.policy import Policy, PriorityClass
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A person waiting for a bed (or for a transfer), with where they are now."""
+class Candidate(NamedTuple):
+    """A person waiting for a bed (or for a transfer), with where they are now. A named tuple: a plan makes one
+    for each person waiting, and a tuple is the cheapest value to make."""
 
     person_id: int
     priority_class: PriorityClass

@@ -51,11 +51,15 @@ def _risks(text: str) -> frozenset[Risk]:
     return frozenset(Risk(r) for r in text.split(",") if r)
 
 
+_STATUS = {s.value: s for s in Status}
+_SEVERITY = {s.value: s for s in Severity}
+
+
 def _waiting(policy: Policy, r: BriefRow) -> Waiting:
     assert r.waiting_since is not None  # the query reads only people with a waiting-since time
     cls = policy.classify_fields(
-        Status(r.status),
-        Severity(r.severity) if r.severity else None,
+        _STATUS[r.status],
+        _SEVERITY[r.severity] if r.severity else None,
         _risks(r.risks),
         r.birth_date,
         r.identified_at,
@@ -107,9 +111,15 @@ def _unit_places(uow: UnitOfWork) -> dict[str, tuple[float, float]]:
     return {r.code: (r.lat, r.lon) for r in uow.conn.execute(_UNIT_PLACES) if r.lat is not None and r.lon is not None}
 
 
+@cache
+def _up_the_tree(code: str) -> tuple[str, ...]:
+    """The unit and its ancestors, nearest first (a pure function of the code: kept for every unit seen)."""
+    return (code, *reversed(ancestors_of(code)))
+
+
 def _origin(code: str, places: dict[str, tuple[float, float]]) -> tuple[str, float | None, float | None]:
     """The nearest unit up the tree that has a location: a community's street, or the street's district."""
-    for unit in [code, *reversed(ancestors_of(code))]:
+    for unit in _up_the_tree(code):
         if unit in places:
             return unit, *places[unit]
     return code, None, None
