@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, union_all
 from sqlalchemy.exc import IntegrityError
 
 from admitall.domain.access import Permission
@@ -39,7 +39,7 @@ from admitall.domain.reporting import (
 )
 from admitall.domain.units import UnitLevel, level_of, parent_of
 from admitall.services.context import Actor, Context, not_found
-from admitall.services.reporting_figures import figures_for
+from admitall.services.reporting_figures import FIGURE_LETTERS, PARTS, Tally, figures_for, parameters
 from admitall.services.reporting_rules import (
     ReportInput,
     check_figures,
@@ -51,6 +51,7 @@ from admitall.services.reporting_rules import (
     version_of,
     whole,
 )
+from admitall.store.repositories.reports import HEAD_PARTS, NEXT_ID_PART, head_of
 from admitall.store.tables import audit_log
 from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
@@ -149,11 +150,33 @@ def _lookup_many(uow: UnitOfWork, items: Sequence[_Item]) -> _State:
     )
 
 
-def _lookup_one(uow: UnitOfWork, item: _Item) -> _State:
-    """The same for one report, in one statement."""
+# one round trip for one report: what it needs to know (store.repositories.reports.HEAD_PARTS) and its figures
+# (services.reporting_figures.PARTS); on PostgreSQL its id as well
+_ONE = union_all(*PARTS, *HEAD_PARTS)
+_ONE_WITH_ID = union_all(*PARTS, *HEAD_PARTS, NEXT_ID_PART)
+
+
+def _lookup_one(ctx: Context, uow: UnitOfWork, item: _Item, now: datetime) -> tuple[_State, Tally, int | None]:
+    """The same for one report, with its figures (when its period is known), in one statement; on PostgreSQL
+    also the id it will be stored under."""
     key = item.report.idempotency_key or None
-    start = item.period.start if item.period is not None else None
-    found = uow.reports.before_report(item.code, start, key)  # type: ignore[arg-type]
+    period = item.period or Period(now, now, now)
+    params = {
+        **parameters(item.code if item.scope is None else None, ctx.policy, now, period),
+        "unit": item.code,
+        "period_start": period.start,
+        "key": key,
+    }
+    if item.scope is not None:  # not a code of the jurisdiction: nothing of the registry is counted for it
+        params.update(low="", high="")
+    statement = _ONE_WITH_ID if uow.conn.dialect.name == "postgresql" else _ONE
+    tally, heads = Tally(), []
+    for row in uow.conn.execute(statement, params):
+        if row[0] in FIGURE_LETTERS:
+            tally.add(*row, period_start=period.start)
+        else:
+            heads.append(row)
+    found = head_of(heads)
     state = _State(exists=set(), heads={}, by_key={}, latest={}, open_alerts=set())
     if found["earlier"] is not None and key:
         earlier = uow.reports.get(int(found["earlier"]))
@@ -161,16 +184,12 @@ def _lookup_one(uow: UnitOfWork, item: _Item) -> _State:
             state.by_key[key] = earlier
     if found["unit_exists"]:
         state.exists.add(item.code)
-        state.heads[item.code] = str(found["head"] or "")
-    if start is not None and found["latest_id"] is not None:
-        state.latest[(item.code, start)] = {
-            "id": found["latest_id"],
-            "version": found["latest_version"],
-            "on_time": found["latest_on_time"],
-        }
-    if start is not None and found["open_alerts"]:
-        state.open_alerts.add((item.code, start))
-    return state
+        state.heads[item.code] = found["head"]
+    if item.period is not None and found["latest"] is not None:
+        state.latest[(item.code, period.start)] = found["latest"]
+    if item.period is not None and found["open_alerts"]:
+        state.open_alerts.add((item.code, period.start))
+    return state, tally, found["next_id"]
 
 
 def _decide(actor: Actor, item: _Item, state: _State, now: datetime) -> str:
@@ -273,10 +292,35 @@ class _Stored:
     discrepancies: list[dict[str, Any]]
 
 
-def _write(uow: UnitOfWork, actor: Actor, stored: Sequence[_Stored], state: _State, now: datetime) -> None:
-    """The reports, their problems, discrepancies and audit entries: one statement per table; the missing-report
-    alerts they answer are resolved."""
-    ids = uow.reports.add_many([s.row for s in stored])
+def _audit_entry(uow: UnitOfWork, actor: Actor, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The audit entry of a stored report, exactly as AuditRepository.record makes it."""
+    action = "submit_report" if row["version"] == 1 else "correct_report"
+    detail = {"period_start": row["period_start"].isoformat(), "version": row["version"]}
+    target = str(row["id"])
+    record = audit_record(now, actor.username, action, "report", target, row["unit_code"], detail)
+    return {
+        "at": now,
+        "actor": actor.username,
+        "action": action,
+        "target_type": "report",
+        "target_id": target,
+        "unit_code": row["unit_code"],
+        "detail": detail,
+        "hash": seal(uow.keys.chain, GENESIS, record),
+    }
+
+
+def _write(
+    uow: UnitOfWork, actor: Actor, stored: Sequence[_Stored], state: _State, now: datetime, new_id: int | None = None
+) -> None:
+    """The reports, their problems, discrepancies and audit entries: one statement per table (one report whose id
+    was taken already: it and its audit entry in one); the missing-report alerts they answer are resolved."""
+    if new_id is not None and len(stored) == 1:
+        stored[0].row["id"] = new_id
+        uow.reports.add_with_audit(stored[0].row, _audit_entry(uow, actor, stored[0].row, now))
+        ids = [new_id]
+    else:
+        ids = uow.reports.add_many([s.row for s in stored])
     for s, report_id in zip(stored, ids, strict=True):
         s.row["id"] = report_id
         for p in s.problems:
@@ -288,26 +332,10 @@ def _write(uow: UnitOfWork, actor: Actor, stored: Sequence[_Stored], state: _Sta
     for s in stored:
         if (s.row["unit_code"], s.row["period_start"]) in state.open_alerts:
             uow.reports.resolve_alerts("missing_report", s.row["unit_code"], s.row["period_start"], now)
-    entries = []
-    for s in stored:
-        action = "submit_report" if s.row["version"] == 1 else "correct_report"
-        detail = {"period_start": s.row["period_start"].isoformat(), "version": s.row["version"]}
-        target = str(s.row["id"])
-        record = audit_record(now, actor.username, action, "report", target, s.row["unit_code"], detail)
-        entries.append(
-            {
-                "at": now,
-                "actor": actor.username,
-                "action": action,
-                "target_type": "report",
-                "target_id": target,
-                "unit_code": s.row["unit_code"],
-                "detail": detail,
-                "hash": seal(uow.keys.chain, GENESIS, record),
-            }
-        )
-    if entries:  # each entry exactly as AuditRepository.record makes it, all in one statement
-        uow.conn.execute(_AUDIT, entries)
+    if new_id is None or len(stored) != 1:
+        entries = [_audit_entry(uow, actor, s.row, now) for s in stored]
+        if entries:
+            uow.conn.execute(_AUDIT, entries)
 
 
 def _retrying(attempt: Any) -> Any:
@@ -324,8 +352,9 @@ def _retrying(attempt: Any) -> Any:
 def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
     """Store a report (or a correction). The same idempotency key twice stores one report and returns it.
 
-    Round trips on PostgreSQL: the statement that reads what the report needs (services.reporting's _HEAD), the
-    figures, the report, its audit entry; with the connection's check, BEGIN and COMMIT, seven."""
+    Round trips on PostgreSQL: one statement reads what the report needs to know with its figures and its id, one
+    stores it with its audit entry; with the pool's check of the connection, BEGIN and COMMIT, five (and one
+    more for its problems, its discrepancies, and the missing-report alert it answers, each if it has any)."""
     actor.require(Permission.SUBMIT_REPORTS)
 
     def attempt() -> dict[str, Any]:
@@ -333,14 +362,13 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
             item = _prepare(ctx, actor, schedules_of(uow), 0, report)
             if item.refused is not None:
                 raise item.refused
-            state = _lookup_one(uow, item)
             now = ctx.clock.now()
+            state, tally, new_id = _lookup_one(ctx, uow, item, now)
             if _decide(actor, item, state, now) == "duplicate":
                 return {"outcome": "duplicate", **report_view(uow, state.by_key[str(item.report.idempotency_key)])}
             assert item.period is not None
-            figures = figures_for(uow.conn, ctx.policy, [(item.code, item.period)], now)
-            stored = _row(ctx, actor, item, state, figures[(item.code, item.period.start)], now)
-            _write(uow, actor, [stored], state, now)
+            stored = _row(ctx, actor, item, state, tally.figures(item.code, item.period, now), now)
+            _write(uow, actor, [stored], state, now, new_id)
             view = report_view(uow, stored.row, stored.problems, stored.discrepancies)
             uow.commit()
         return {"outcome": "stored", **view}

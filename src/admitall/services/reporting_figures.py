@@ -161,6 +161,33 @@ def _view(now: _Sums | None, flows: _Sums | None, at: datetime) -> dict[str, Any
     }
 
 
+# the statements that count a period's figures, each row (part, unit, a, b, n, t); another statement may add its
+# own parts of the same shape to them (services.reporting_batch reads what a report needs with its figures)
+PARTS = (_WAITING, _BREACHES, _FLOWS)
+FIGURE_LETTERS = frozenset("wbf")
+
+
+def parameters(root: str | None, policy: Policy, now: datetime, period: Period) -> dict[str, Any]:
+    """The bound values of PARTS for a subtree (everyone when None), as of `now`, for the period."""
+    return {**_params(root, policy, now), "start": period.start, "end": period.end}
+
+
+class Tally:
+    """Rows of PARTS, summed for every subtree they fall in."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, _Sums] = {}
+        self.flows: dict[datetime, dict[str, _Sums]] = {}
+
+    def add(self, part: str, unit: str, a: Any, b: Any, n: Any, t: datetime | None, period_start: datetime) -> None:
+        sums = self.flows.setdefault(period_start, {}) if part == "f" else self.current
+        _add(sums, unit, part, a, b, int(n), t)
+
+    def figures(self, code: str, period: Period, now: datetime) -> dict[str, Any]:
+        prefix = prefix_of(code)
+        return _view(self.current.get(prefix), self.flows.get(period.start, {}).get(prefix), now)
+
+
 def figures_for(
     conn: Connection, policy: Policy, wanted: Sequence[tuple[str, Period]], now: datetime
 ) -> dict[tuple[str, datetime], dict[str, Any]]:
@@ -170,21 +197,12 @@ def figures_for(
     if not wanted:
         return {}
     root = common_root(code for code, _ in wanted)
-    params = _params(root, policy, now)
     periods: dict[datetime, Period] = {}
     for _, period in wanted:
         periods.setdefault(period.start, period)
     ordered = list(periods.values())
-    current: dict[str, _Sums] = {}
-    flows: dict[datetime, dict[str, _Sums]] = {p.start: {} for p in ordered}
-    first = ordered[0]
-    for part, unit, a, b, n, t in conn.execute(_ALL, {**params, "start": first.start, "end": first.end}):
-        _add(flows[first.start] if part == "f" else current, unit, part, a, b, int(n), t)
-    for period in ordered[1:]:
-        for part, unit, a, b, n, t in conn.execute(_FLOWS, {**params, "start": period.start, "end": period.end}):
-            _add(flows[period.start], unit, part, a, b, int(n), t)
-    found: dict[tuple[str, datetime], dict[str, Any]] = {}
-    for code, period in wanted:
-        prefix = prefix_of(code)
-        found[(code, period.start)] = _view(current.get(prefix), flows[period.start].get(prefix), now)
-    return found
+    tally = Tally()
+    for i, period in enumerate(ordered):
+        for row in conn.execute(_ALL if i == 0 else _FLOWS, parameters(root, policy, now, period)):
+            tally.add(*row, period_start=period.start)
+    return {(code, period.start): tally.figures(code, period, now) for code, period in wanted}

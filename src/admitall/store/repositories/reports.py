@@ -10,7 +10,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +35,7 @@ from admitall.keys import Keys
 from admitall.store.tables import (
     UTCDateTime,
     alerts,
+    audit_log,
     discrepancies,
     job_locks,
     report_problems,
@@ -39,29 +54,87 @@ _r = reports.c
 _UNIT, _KEY = bindparam("unit", type_=String), bindparam("key", type_=String)
 _START = bindparam("period_start", type_=UTCDateTime())
 _LATEST = select(_r.id).where(_r.unit_code == _UNIT, _r.period_start == _START).order_by(_r.version.desc()).limit(1)
-# everything a report needs to know before it is stored, in one round trip: whether the unit exists, an earlier
-# report with the same idempotency key, the latest version for the period, the unit's chain head, and whether a
-# missing-report alert waits for it. Nothing is locked: the unique indexes on (unit, prev_hash) and (unit, period,
-# version) refuse the second of two writers that read the same head, and the writer tries again (services.
-# reporting_batch).
-_HEAD = select(
-    select(func.count()).select_from(units).where(units.c.code == _UNIT).scalar_subquery().label("unit_exists"),
-    select(_r.id).where(_r.idempotency_key == _KEY).scalar_subquery().label("earlier"),
-    _LATEST.scalar_subquery().label("latest_id"),
-    select(_r.version).where(_r.id == _LATEST.scalar_subquery()).scalar_subquery().label("latest_version"),
-    select(_r.on_time).where(_r.id == _LATEST.scalar_subquery()).scalar_subquery().label("latest_on_time"),
-    select(_r.hash).where(_r.unit_code == _UNIT).order_by(_r.id.desc()).limit(1).scalar_subquery().label("head"),
-    select(func.count())
-    .select_from(alerts)
-    .where(
-        alerts.c.kind == MISSING_REPORT,
-        alerts.c.unit_code == _UNIT,
-        alerts.c.period_start == _START,
-        alerts.c.resolved_at.is_(None),
+_NONE = type_coerce(null(), String)
+_NO_NUMBER = type_coerce(null(), Integer)
+_NO_TIME = type_coerce(null(), UTCDateTime())
+
+
+def _part(letter: str, text: Any = None, number: Any = None) -> Any:
+    """A row (part, unit, a, b, n, t) of the shape of services.reporting_figures' counts."""
+    return select(
+        literal_column(f"'{letter}'"),
+        _NONE,
+        _NONE if text is None else text,
+        _NONE,
+        _NO_NUMBER if number is None else number,
+        _NO_TIME,
     )
-    .scalar_subquery()
-    .label("open_alerts"),
+
+
+# everything one report needs to know before it is stored, as rows to be read with its figures in one round trip:
+# whether the unit exists and its chain head (u), an earlier report with the same idempotency key (k), the latest
+# version for the period (l, v with on_time as y/n), whether a missing-report alert waits for it (a). Nothing is
+# locked: the unique indexes on (unit, prev_hash) and (unit, period, version) refuse the second of two writers
+# that read the same head, and the writer tries again (services.reporting_batch).
+_LATEST_ID = _LATEST.scalar_subquery()
+HEAD_PARTS = (
+    _part(
+        "u",
+        select(_r.hash).where(_r.unit_code == _UNIT).order_by(_r.id.desc()).limit(1).scalar_subquery(),
+        select(func.count()).select_from(units).where(units.c.code == _UNIT).scalar_subquery(),
+    ),
+    _part("k", number=select(_r.id).where(_r.idempotency_key == _KEY).scalar_subquery()),
+    _part(
+        "l",
+        select(case((_r.on_time, "y"), else_="n")).where(_r.id == _LATEST_ID).scalar_subquery(),
+        select(_r.version).where(_r.id == _LATEST_ID).scalar_subquery(),
+    ),
+    _part("i", number=_LATEST_ID),
+    _part(
+        "a",
+        number=select(func.count())
+        .select_from(alerts)
+        .where(
+            alerts.c.kind == MISSING_REPORT,
+            alerts.c.unit_code == _UNIT,
+            alerts.c.period_start == _START,
+            alerts.c.resolved_at.is_(None),
+        )
+        .scalar_subquery(),
+    ),
 )
+# PostgreSQL: the new report's id, taken before it is stored, so that the report and its audit entry go in one
+# statement
+NEXT_ID_PART = _part("n", number=literal_column("nextval('reports_id_seq')"))
+REPORT_COLUMNS = tuple(c.name for c in reports.c)
+_ADD_WITH_ID = insert(reports).values({c: bindparam(f"r_{c}", type_=reports.c[c].type) for c in REPORT_COLUMNS})
+AUDIT_COLUMNS = ("at", "actor", "action", "target_type", "target_id", "unit_code", "detail", "hash")
+_AUDIT_ONE = insert(audit_log).values({c: bindparam(f"a_{c}", type_=audit_log.c[c].type) for c in AUDIT_COLUMNS})
+_REPORT_AND_AUDIT = _AUDIT_ONE.add_cte(_ADD_WITH_ID.cte("stored_report"))
+
+
+def head_of(rows: Iterable[Any]) -> dict[str, Any]:
+    """The HEAD_PARTS (and NEXT_ID_PART) rows read back: unit_exists, head, earlier, latest (id, version,
+    on_time) or None, open_alerts, next_id."""
+    found: dict[str, Any] = {"unit_exists": 0, "head": "", "earlier": None, "open_alerts": 0, "next_id": None}
+    latest: dict[str, Any] = {}
+    for part, _, text, _, number, _ in rows:
+        if part == "u":
+            found["unit_exists"], found["head"] = int(number or 0), str(text or "")
+        elif part == "k":
+            found["earlier"] = number
+        elif part == "l":
+            latest["version"], latest["on_time"] = number, text == "y"
+        elif part == "i":
+            latest["id"] = number
+        elif part == "a":
+            found["open_alerts"] = int(number or 0)
+        elif part == "n":
+            found["next_id"] = int(number)
+    found["latest"] = latest if latest.get("id") is not None else None
+    return found
+
+
 _CODES = bindparam("codes", expanding=True)
 # each unit asked about that exists, with its chain head (one backward index probe per unit)
 _HEADS = select(
@@ -131,10 +204,11 @@ class ReportRepository:
     def add(self, row: dict[str, Any]) -> int:
         return int(self.conn.execute(insert(reports).values(**row).returning(reports.c.id)).scalar_one())
 
-    def before_report(self, unit_code: str, period_start: datetime, key: str | None) -> dict[str, Any]:
-        """What one report needs to know before it is stored (see _HEAD), in one statement."""
-        row = self.conn.execute(_HEAD, {"unit": unit_code, "period_start": period_start, "key": key}).one()
-        return dict(row._mapping)
+    def add_with_audit(self, row: Mapping[str, Any], audit: Mapping[str, Any]) -> None:
+        """PostgreSQL: the report (its id taken already, NEXT_ID_PART) and its audit entry in one statement."""
+        self.conn.execute(
+            _REPORT_AND_AUDIT, {**{f"r_{c}": row[c] for c in REPORT_COLUMNS}, **{f"a_{k}": v for k, v in audit.items()}}
+        )
 
     def heads(self, codes: Sequence[str]) -> dict[str, str]:
         """unit → its chain head ('' for none yet), for each of the units that exists."""
