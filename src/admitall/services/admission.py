@@ -18,7 +18,7 @@ from admitall.domain.identity import mask_document
 from admitall.domain.lifecycle import admit, assign_bed, cancel_assignment, depart, reclassify, refuse
 from admitall.domain.people import Person, PersonEvent, Placement, Stamp, Status
 from admitall.services.allocation_snapshot import Waiting, build_snapshot
-from admitall.services.changes import save_changes
+from admitall.services.changes import Batch, save_changes, save_changes_many
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.facilities import facility_view
 from admitall.services.people import load_person, people_desk, person_view
@@ -136,43 +136,55 @@ class Confirmation:
 def confirm(
     ctx: Context, actor: Actor, items: Iterable[Confirmation], *, source: str = "dispatch", lang: str = "zh"
 ) -> dict[str, Any]:
-    """Reserve the beds of a plan, one person at a time, in one transaction. A person who changed meanwhile,
-    or whose bed was taken by another dispatcher, is skipped with the reason and stays in the queue."""
+    """Reserve the beds of a plan, in order, in one transaction (decided in memory, then stored together:
+    services.changes). A person who changed meanwhile, or whose bed was taken by another dispatcher, is skipped
+    with the reason and stays in the queue."""
     actor.require(Permission.ALLOCATE)
-    confirmed, skipped = [], []
-    with ctx.uow(write=True) as uow:
+    items = list(items)
+    bed_types = {b.value for b in BedType}
+
+    def decide(batch: Batch) -> dict[str, Any]:
+        confirmed, skipped = [], []
         for item in items:
             try:
-                with uow.conn.begin_nested():
-                    person = load_person(uow, actor, item.person_id)
-                    if item.version is not None and person.version != item.version:
-                        raise Conflict(
-                            "person.changed_meanwhile",
-                            "此人信息在计划后已变更，请重新计划",
-                            "The person changed after the plan was made; plan again",
-                        )
-                    if item.bed_type not in {b.value for b in BedType}:
-                        known = ", ".join(b.value for b in BedType)
-                        raise InvalidInput(
-                            "admission.unknown_bed_type",
-                            f"未知的床位类型：{item.bed_type}（可选：{known}）",
-                            f"Unknown bed type: {item.bed_type} (known: {known})",
-                            field="bed_type",
-                        )
-                    if not ctx.policy.fits(person, item.bed_type):
-                        raise InvalidInput(
-                            "admission.not_eligible",
-                            "此人的类别不能使用该床位",
-                            "This person's class may not take that bed",
-                        )
-                    stamp = ctx.stamp(actor, source, reason=f"{item.facility_code} {item.bed_type}")
-                    after, event = assign_bed(person, item.facility_code, item.bed_type, stamp)
-                    save_changes(ctx, uow, actor, person, after, [event], "assign_bed")
+                person = batch.people.get(item.person_id)
+                if person is None or not (actor.covers(person.unit_code) if seen is None else item.person_id in seen):
+                    raise not_found("person", item.person_id)
+                if item.version is not None and person.version != item.version:
+                    raise Conflict(
+                        "person.changed_meanwhile",
+                        "此人信息在计划后已变更，请重新计划",
+                        "The person changed after the plan was made; plan again",
+                    )
+                if item.bed_type not in bed_types:
+                    known = ", ".join(b.value for b in BedType)
+                    raise InvalidInput(
+                        "admission.unknown_bed_type",
+                        f"未知的床位类型：{item.bed_type}（可选：{known}）",
+                        f"Unknown bed type: {item.bed_type} (known: {known})",
+                        field="bed_type",
+                    )
+                if not ctx.policy.fits(person, item.bed_type):
+                    raise InvalidInput(
+                        "admission.not_eligible",
+                        "此人的类别不能使用该床位",
+                        "This person's class may not take that bed",
+                    )
+                stamp = ctx.stamp(actor, source, reason=f"{item.facility_code} {item.bed_type}")
+                after, event = assign_bed(person, item.facility_code, item.bed_type, stamp)
+                batch.add(person, after, [event], "assign_bed")
                 confirmed.append({"person": item.person_id, "facility": item.facility_code, "bed_type": item.bed_type})
             except AdmitAllError as e:
                 skipped.append({"person": item.person_id, "code": e.code, "reason": e.message(lang)})
+        return {"confirmed": confirmed, "skipped": skipped}
+
+    with ctx.uow(write=True) as uow:
+        people = uow.persons.get_many(item.person_id for item in items)
+        desk = people_desk(actor)  # as load_person: a facility's desk reaches the people its facility has had
+        seen = uow.persons.seen_at(desk, people) if desk is not None else None
+        outcome = save_changes_many(ctx, uow, actor, people, decide, facilities={i.facility_code for i in items})
         uow.commit()
-    return {"confirmed": confirmed, "skipped": skipped}
+    return outcome
 
 
 def allocate(ctx: Context, actor: Actor, *, commit: bool = False, lang: str = "zh") -> dict[str, Any]:

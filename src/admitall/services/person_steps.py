@@ -1,9 +1,10 @@
 """Many changes to people in one transaction, as a desk or a field team records a shift's worth at once.
 
 Each change is the same domain command as one recorded on its own (reclassify, change severity, depart, admit,
-refuse, cancel, discharge with an outcome), stored by the same `save_changes`, each under a savepoint: a change
-the rules refuse, or one whose bed is no longer free, is skipped with its reason and the others are stored.
-The batch is put on record once. The simulator drives the city through this; so can an import of desk records.
+refuse, cancel, discharge with an outcome), decided in order and stored together (services.changes: one statement
+per table for the whole batch): a change the rules refuse, or one whose bed is no longer free, is skipped with its
+reason and the others are stored. The batch is put on record once. The simulator drives the city through this; so
+can an import of desk records.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.lifecycle import change_severity, reclassify
 from admitall.domain.people import Person, PersonEvent, Severity, Stamp, Status
 from admitall.services.admission import DESK_STEPS, check_at_desk, check_discharge, parse_outcome
-from admitall.services.changes import save_changes
+from admitall.services.changes import Batch, save_changes_many
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.people import people_desk
 
@@ -84,24 +85,28 @@ def _within_reach(actor: Actor, person: Person, seen: set[int] | None) -> bool:
 def apply_steps(ctx: Context, actor: Actor, steps: Iterable[Step], *, source: str, lang: str = "zh") -> StepsSummary:
     """Apply the steps in order, in one transaction; a person may have several. Returns what was done and,
     for every step refused, the rule or reason."""
-    summary = StepsSummary()
     steps = list(steps)
-    with ctx.uow(write=True) as uow:
-        people = uow.persons.get_many(s.person_id for s in steps)
-        desk = people_desk(actor)
-        seen = uow.persons.seen_at(desk, people) if desk is not None else None
+
+    def decide(batch: Batch) -> StepsSummary:
+        summary = StepsSummary()
         for step in steps:
-            person = summary.done.get(step.person_id) or people.get(step.person_id)
+            person = batch.people.get(step.person_id)
             try:
                 if person is None or not _within_reach(actor, person, seen):
                     raise not_found("person", step.person_id)
                 command = _command(actor, step, person)
-                with uow.conn.begin_nested():
-                    stamp = ctx.stamp(actor, source, reason=step.reason, occurred_at=step.occurred_at)
-                    after, event = command(person, stamp)
-                    summary.done[step.person_id] = save_changes(ctx, uow, actor, person, after, [event], None)
+                stamp = ctx.stamp(actor, source, reason=step.reason, occurred_at=step.occurred_at)
+                after, event = command(person, stamp)
+                summary.done[step.person_id] = batch.add(person, after, [event], None)
             except AdmitAllError as e:
                 summary.refused.append((step, e.code, e.message(lang)))
+        return summary
+
+    with ctx.uow(write=True) as uow:
+        people = uow.persons.get_many(s.person_id for s in steps)
+        desk = people_desk(actor)
+        seen = uow.persons.seen_at(desk, people) if desk is not None else None
+        summary = save_changes_many(ctx, uow, actor, people, decide)
         uow.audit.record(
             ctx.clock.now(),
             actor.username,

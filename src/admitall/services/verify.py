@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from admitall.domain.chain import GENESIS, event_record, same, seal
 from admitall.domain.errors import AdmitAllError
 from admitall.domain.lifecycle import replay
-from admitall.domain.people import EventKind, PersonEvent, Stamp
+from admitall.domain.people import EventKind, Person, PersonEvent, Stamp
 from admitall.domain.waits import segments_from_history
 from admitall.services import chain_heads
 from admitall.services.context import Context
@@ -28,7 +28,8 @@ BATCH = 5000
 
 
 def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
-    """Check every event's hash and link, person by person, and the person's state against its replay."""
+    """Check every event's hash and link, person by person, the chain head kept on the person against the last
+    event, and the person's state against its replay."""
     key = ctx.keys.chain
     checked = 0
     with ctx.engine.connect() as conn:
@@ -36,14 +37,25 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
             select(person_events).order_by(person_events.c.person_id, person_events.c.seq)
         )
         current: int | None = None
-        prev, expected_seq, history = GENESIS, 1, []
-        people = {}
+        prev, expected_seq = GENESIS, 1
+        history: list[PersonEvent] = []
+        people: dict[int, Person] = {}
+        heads: dict[int, str] = {}
         waits: dict[int, list[tuple[Any, ...]]] = {}
 
-        def finish(person_id: int, events: list[PersonEvent]) -> None:
+        def finish(person_id: int, events: list[PersonEvent], last_hash: str) -> None:
             stored = people.get(person_id)
             if stored is None:
                 return
+            if heads.get(person_id) != last_hash:
+                found.append(
+                    {
+                        "table": "persons",
+                        "id": person_id,
+                        "problem": "the chain head kept on the person is not its last event's hash "
+                        "(an event changed, removed or added behind the system)",
+                    }
+                )
             try:
                 derived = replace(replay(events), id=person_id)
             except AdmitAllError as e:
@@ -76,14 +88,13 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
             checked += 1
             if r.person_id != current:
                 if current is not None:
-                    finish(current, history)
+                    finish(current, history, prev)
                 current, prev, expected_seq, history = r.person_id, GENESIS, 1, []
                 if not people or r.person_id not in people:
                     ids = [r.person_id + i for i in range(BATCH)]
-                    people = {
-                        p.id: p
-                        for p in (to_person(x) for x in conn.execute(select(persons).where(persons.c.id.in_(ids))))
-                    }
+                    stored = conn.execute(select(persons).where(persons.c.id.in_(ids))).all()
+                    people = {x.id: to_person(x) for x in stored}
+                    heads = {x.id: x.event_head for x in stored}
                     waits = _waits(conn, ids)
             digest = seal(
                 key,
@@ -124,7 +135,7 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
             )
             prev, expected_seq = r.hash, r.seq + 1
         if current is not None:
-            finish(current, history)
+            finish(current, history, prev)
     return checked
 
 

@@ -112,6 +112,8 @@ persons = Table(
     Column("held_facility_code", String(40), ForeignKey("facilities.code"), nullable=True),
     Column("held_bed_type", String(20), nullable=True),
     Column("version", Integer, nullable=False),
+    # the hash of the person's last event (their chain's head), so that appending an event reads nothing
+    Column("event_head", String(64), nullable=False, server_default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("document_type", "document_number"),

@@ -52,6 +52,29 @@ class AuditRepository:
             },
         )
 
+    def record_many(
+        self, entries: list[tuple[datetime, str, str, str | None, str | int | None, str | None, dict[str, Any]]]
+    ) -> None:
+        """Many entries by one statement: (at, actor, action, target type, target id, unit, detail) each."""
+        rows = []
+        for at, actor, action, target_type, target_id, unit, detail in entries:
+            target = None if target_id is None else str(target_id)
+            record = audit_record(at, actor, action, target_type, target, unit, detail)
+            rows.append(
+                {
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "target_type": target_type,
+                    "target_id": target,
+                    "unit_code": unit,
+                    "detail": detail,
+                    "hash": seal(self.keys.chain, GENESIS, record),
+                }
+            )
+        if rows:
+            self.conn.execute(_RECORD, rows)
+
     def entries(
         self,
         *,

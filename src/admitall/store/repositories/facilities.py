@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,21 @@ def to_pool(row: Row[Any]) -> BedPool:
 
 class BedUnavailable(Conflict):
     """The bed that was to be reserved or occupied is no longer free (someone else took it meanwhile)."""
+
+
+def bed_unavailable(facility_code: str, bed_type: str) -> BedUnavailable:
+    return BedUnavailable(
+        "beds.unavailable",
+        f"{facility_code} 已没有空闲的{BedType(bed_type).zh}",
+        f"{facility_code} has no free {BedType(bed_type).en} any more",
+    )
+
+
+def pool_allows(pool: BedPool, d_occupied: int, d_reserved: int) -> bool:
+    """Whether a pool's counts may move so: the condition `adjust` has the database check, for a batch to check
+    in memory first."""
+    occupied, reserved = pool.occupied + d_occupied, pool.reserved + d_reserved
+    return occupied >= 0 and reserved >= 0 and occupied + reserved + pool.out_of_service <= pool.capacity
 
 
 class FacilityRepository:
@@ -119,11 +134,18 @@ class FacilityRepository:
             _ADJUST, {"f": facility_code, "b": bed_type, "d_occ": d_occupied, "d_res": d_reserved, "at": at}
         )
         if result.rowcount != 1:
-            raise BedUnavailable(
-                "beds.unavailable",
-                f"{facility_code} 已没有空闲的{BedType(bed_type).zh}",
-                f"{facility_code} has no free {BedType(bed_type).en} any more",
-            )
+            raise bed_unavailable(facility_code, bed_type)
+
+    def adjust_many(self, changes: Mapping[tuple[str, str], tuple[int, int]], at: datetime) -> bool:
+        """`adjust` for many pools by one statement: (facility, bed type) → (Δ occupied, Δ reserved), each pool
+        once (a batch sums its changes per pool). False, and some pools moved, if any of them would no longer
+        fit (someone else took beds meanwhile): the caller rolls back and decides again."""
+        params = [
+            {"f": f, "b": b, "d_occ": d_occ, "d_res": d_res, "at": at}
+            for (f, b), (d_occ, d_res) in sorted(changes.items())
+            if (d_occ, d_res) != (0, 0)
+        ]
+        return not params or self.conn.execute(_ADJUST, params).rowcount == len(params)
 
 
 _c = bed_pools.c

@@ -129,6 +129,10 @@ def event_row(key: bytes, person_id: int, seq: int, e: PersonEvent, prev_hash: s
     }
 
 
+def _head(chain: Sequence[Mapping[str, Any]]) -> str:
+    return str(chain[-1]["hash"]) if chain else GENESIS
+
+
 def chained_rows(
     key: bytes, person_id: int, first_seq: int, events: Sequence[PersonEvent], prev_hash: str
 ) -> list[dict[str, Any]]:
@@ -140,12 +144,46 @@ def chained_rows(
     return rows
 
 
-# built once: the same compiled statement serves every save (building it per call costs more than running it)
+# built once: the same compiled statements serve every save (building one per call costs more than running it).
+# A save moves the person on from the version (and chain head) it was read at, and sets the head to its last new
+# event: a head that is not the stored one fails the save, so the chain cannot fork, whatever was cached.
 _SAVE = (
     update(persons)
-    .where(persons.c.id == bindparam("_id"), persons.c.version == bindparam("_version"))
+    .where(
+        persons.c.id == bindparam("_id"),
+        persons.c.version == bindparam("_version"),
+        persons.c.event_head == bindparam("_head"),
+    )
     .values({c.name: bindparam(c.name) for c in persons.c if c.name not in ("id", "created_at")})
 )
+_APPEND = insert(person_events)
+_HEADS = select(persons.c.id, persons.c.version, persons.c.event_head).where(
+    persons.c.id.in_(bindparam("ids", expanding=True))
+)
+
+CHANGED_MEANWHILE = (
+    "person.changed_meanwhile",
+    "该人员信息刚被他人修改，请刷新后重试",
+    "Someone else changed this person meanwhile; reload and try again",
+)
+
+
+class LostUpdates(Conflict):
+    """Some of the people of a batch were changed by someone else since they were read (`ids`); nothing of the
+    batch's events was written."""
+
+    def __init__(self, ids: set[int]) -> None:
+        super().__init__(*CHANGED_MEANWHILE)
+        self.ids = ids
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A person's new state and the events that made it, to store in a batch (`PersonRepository.save_many`).
+    The events continue the person's history from the version it was read at (`person.version - len(events)`)."""
+
+    person: Person
+    events: Sequence[PersonEvent]
 
 
 def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -184,6 +222,13 @@ class PersonRepository:
     def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
         self.keys = keys or Keys(None, "")
+        # (person id, version) -> the chain head at that version, for the people read or saved in this unit of
+        # work: a version's head never changes, so a save from a version read here needs no read of its head
+        self._heads: dict[tuple[int, int], str] = {}
+
+    def _person(self, row: Row[Any]) -> Person:
+        self._heads[(row.id, row.version)] = row.event_head
+        return to_person(row)
 
     def get(self, person_id: int, *, within: str | None = None, facility: str | None = None) -> Person | None:
         """The person, or None if there is none — or none inside the subtree `within`; with `facility` (a
@@ -194,7 +239,7 @@ class PersonRepository:
         elif within is not None:
             query = query.where(in_subtree(within))
         row = self.conn.execute(query).first()
-        return to_person(row) if row else None
+        return self._person(row) if row else None
 
     def at_facility(self, facility: str) -> list[Person]:
         """Everyone bound for, in, or being transferred out of the facility."""
@@ -203,7 +248,7 @@ class PersonRepository:
             .where(at_facility(facility))
             .order_by(persons.c.placement, persons.c.waiting_since, persons.c.id)
         )
-        return [to_person(r) for r in rows]
+        return [self._person(r) for r in rows]
 
     def waiting_summary(
         self, root: str | None, past_target_before: Mapping[str, datetime]
@@ -284,12 +329,16 @@ class PersonRepository:
             return []
         ids = list(ids) if ids is not None else self.reserve_ids(len(items))
         pairs = list(zip(ids, items, strict=True))
-        bulk_insert(self.conn, persons, [{"id": pid, "created_at": at, **person_row(i.person, at)} for pid, i in pairs])
+        chains = [chained_rows(self.keys.chain, pid, 1, item.events, GENESIS) for pid, item in pairs]
         bulk_insert(
             self.conn,
-            person_events,
-            [row for pid, item in pairs for row in chained_rows(self.keys.chain, pid, 1, item.events, GENESIS)],
+            persons,
+            [
+                {"id": pid, "created_at": at, **person_row(i.person, at), "event_head": _head(chain)}
+                for (pid, i), chain in zip(pairs, chains, strict=True)
+            ],
         )
+        bulk_insert(self.conn, person_events, [row for chain in chains for row in chain])
         bulk_insert(
             self.conn,
             person_sources,
@@ -304,22 +353,52 @@ class PersonRepository:
 
     def save(self, person: Person, events: Sequence[PersonEvent], at: datetime) -> None:
         """Store the new state and append its events; refuses if someone else changed the person meanwhile."""
-        assert person.id is not None
-        first_seq = person.version - len(events) + 1
-        result = self.conn.execute(_SAVE, {**person_row(person, at), "_id": person.id, "_version": first_seq - 1})
-        if result.rowcount != 1:
-            raise Conflict(
-                "person.changed_meanwhile",
-                "该人员信息刚被他人修改，请刷新后重试",
-                "Someone else changed this person meanwhile; reload and try again",
-            )
-        head = self.conn.execute(
-            select(person_events.c.hash).where(
-                person_events.c.person_id == person.id, person_events.c.seq == first_seq - 1
-            )
-        ).scalar_one_or_none()
-        rows = chained_rows(self.keys.chain, person.id, first_seq, events, head or GENESIS)
-        self.conn.execute(insert(person_events), rows)
+        self.save_many([Saved(person, events)], at)
+
+    def save_many(self, items: Sequence[Saved], at: datetime) -> None:
+        """Store many people's new states (one row each: a person saved once per batch) by one UPDATE, each
+        checked against the version it was read at, and append their events by one INSERT, chained to the head
+        kept on the person. Raises `LostUpdates` naming who changed meanwhile, before any event is written (the
+        caller rolls back what the UPDATE did)."""
+        if not items:
+            return
+        items = sorted(items, key=lambda i: i.person.id or 0)  # rows locked in one order: no deadlock between batches
+        starts: dict[int, int] = {}
+        for item in items:
+            assert item.person.id is not None and item.person.id not in starts, "one row per person"
+            starts[item.person.id] = item.person.version - len(item.events)
+        heads = self._heads_at(starts)
+        params, events = [], []
+        for item, (pid, start) in zip(items, starts.items(), strict=True):
+            chain = chained_rows(self.keys.chain, pid, start + 1, item.events, heads.get(pid, GENESIS))
+            events.extend(chain)
+            row = person_row(item.person, at)
+            params.append({**row, "event_head": _head(chain), "_id": pid, "_version": start, "_head": heads.get(pid)})
+        result = self.conn.execute(_SAVE, params)
+        if result.rowcount != len(params):
+            raise LostUpdates(self._not_at(params))
+        self.conn.execute(_APPEND, events)
+        for p in params:
+            self._heads[(p["_id"], p["version"])] = p["event_head"]
+
+    def _heads_at(self, versions: Mapping[int, int]) -> dict[int, str]:
+        """The chain head of each person at the version given: from the people read in this unit of work, the
+        others in one statement (one not at that version any more will fail its save's version check)."""
+        heads = {pid: self._heads[(pid, v)] for pid, v in versions.items() if (pid, v) in self._heads}
+        missing = [pid for pid in versions if pid not in heads]
+        for chunk in chunks(missing):
+            for pid, version, head in self.conn.execute(_HEADS, {"ids": chunk}):
+                if version == versions[pid]:
+                    heads[pid] = head
+        return heads
+
+    def _not_at(self, params: Sequence[Mapping[str, Any]]) -> set[int]:
+        """Which of the people just saved do not hold the head their save set (someone else's save won)."""
+        wanted = {p["_id"]: p["event_head"] for p in params}
+        held: dict[int, str] = {}
+        for chunk in chunks(list(wanted)):
+            held.update((pid, head) for pid, _, head in self.conn.execute(_HEADS, {"ids": chunk}))
+        return {pid for pid, head in wanted.items() if held.get(pid) != head}
 
     def add_sources(self, person_id: int, sources: Iterable[tuple[str, str]]) -> None:
         rows = [{"source": s, "source_ref": r, "person_id": person_id} for s, r in sources]
@@ -396,7 +475,7 @@ class PersonRepository:
         result: dict[int, Person] = {}
         for chunk in chunks(set(ids)):
             rows = self.conn.execute(select(persons).where(persons.c.id.in_(chunk)))
-            result.update({r.id: to_person(r) for r in rows})
+            result.update({r.id: self._person(r) for r in rows})
         return result
 
     def search(

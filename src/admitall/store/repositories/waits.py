@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from admitall.domain.facts import Segment
 from admitall.domain.people import EventKind, Person, PersonEvent, Stamp
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.waits import WaitKey, follow, segments_from_history, wait_key
-from admitall.store.bulk import bulk_insert
+from admitall.store.bulk import bulk_insert, chunks
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import person_events
 from admitall.store.tables_accountability import wait_segments
 
 w = wait_segments.c
+
+# built once and reused by the batch writer (follow_many)
+_OPEN_SINCE = select(w.person_id, w.started_at).where(
+    w.person_id.in_(bindparam("ids", expanding=True)), w.ended_at.is_(None)
+)
+_CLOSE = (
+    update(wait_segments)
+    .where(w.person_id == bindparam("_pid"), w.ended_at.is_(None))
+    .values(ended_at=bindparam("_ended"), outcome=bindparam("_outcome"))
+)
+_OPEN = insert(wait_segments)
+
+
+class Transition(NamedTuple):
+    """One change to a person, as the waits see it: their wait key before, their state after, and when."""
+
+    person_id: int
+    before: WaitKey | None
+    after: Person
+    at: datetime
 
 
 def _row(
@@ -62,6 +82,39 @@ class WaitRepository:
             )
         if change.open is not None and change.open_at is not None:
             self.conn.execute(insert(wait_segments).values(_row(person_id, change.open, change.open_at, None, None)))
+
+    def follow_many(self, changes: Sequence[Transition], policy: Policy) -> None:
+        """`follow` for many changes, in order (a person may change several times): the open segments read by
+        one statement, followed in memory, then one UPDATE closing those that were open and one INSERT of the
+        new ones (a segment opened and closed within the batch is inserted closed)."""
+        moving = [c for c in changes if c.before != wait_key(c.after, policy)]
+        if not moving:
+            return
+        asked = sorted({c.person_id for c in moving if c.before is not None})
+        since: dict[int, datetime] = {}
+        for chunk in chunks(asked):
+            since.update((pid, started) for pid, started in self.conn.execute(_OPEN_SINCE, {"ids": chunk}))
+        closes: list[dict[str, Any]] = []
+        opened: dict[int, dict[str, Any]] = {}  # person -> their segment opened in this batch, while it is open
+        rows: list[dict[str, Any]] = []
+        for c in moving:
+            open_since = since.get(c.person_id)
+            change = follow(c.before if open_since is not None else None, open_since, c.after, policy, c.at)
+            if change.close is not None:
+                new = opened.pop(c.person_id, None)
+                if new is not None:
+                    new.update(ended_at=change.close_at, outcome=change.close)
+                else:
+                    closes.append({"_pid": c.person_id, "_ended": change.close_at, "_outcome": change.close})
+                since.pop(c.person_id, None)
+            if change.open is not None and change.open_at is not None:
+                opened[c.person_id] = _row(c.person_id, change.open, change.open_at, None, None)
+                rows.append(opened[c.person_id])
+                since[c.person_id] = change.open_at
+        if closes:
+            self.conn.execute(_CLOSE, closes)
+        if rows:
+            self.conn.execute(_OPEN, rows)
 
     def open_by_class(self, root: str | None) -> dict[str, int]:
         """People waiting now in the subtree, by priority class."""
