@@ -8,9 +8,9 @@ directives and problems), the running day 18 hours old. Measured, each with its 
 - the first round (raises the missing reports of the last 26 hours, the units without a lead, the overdue
   directives; stores three days of scorecards);
 - a steady round an hour later, after the hour's reports and a hundred admissions (what the twin's watch does);
-- a round with nothing new (a minute later);
+- a round with nothing new (16 minutes later, when the running day's scorecards are due again);
 - beside them in the same run, the paths they replace: the day's scorecards recomputed whole
-  (`scorecards.store_day`) and the units without a lead raised one alert at a time (`raise_alert` per unit).
+  (`scorecards.store_day` with nothing kept from the round before) and the units without a lead raised one alert at a time (`raise_alert` per unit).
 
     python bench/watch_round.py [--people 30000] [--days 3] [--postgres] [--no-write]
 """
@@ -18,6 +18,7 @@ directives and problems), the running day 18 hours old. Measured, each with its 
 from __future__ import annotations
 
 import argparse
+import collections
 import random
 import sys
 import tempfile
@@ -37,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tests.postgres import PostgresServer  # noqa: E402
 
 from admitall.clock import ManualClock  # noqa: E402
-from admitall.services.context import Context  # noqa: E402
+from admitall.services.context import Context, cli_actor  # noqa: E402
 from admitall.services.officials import NO_LEAD  # noqa: E402
-from admitall.services.scorecards import day_window, store_day, today  # noqa: E402
+from admitall.services.reporting import set_schedule  # noqa: E402
+from admitall.services.scorecards import ROLLUPS, day_window, store_day, today  # noqa: E402
 from admitall.services.watch import watch  # noqa: E402
 from admitall.settings import Settings  # noqa: E402
 from admitall.store.bulk import bulk_insert  # noqa: E402
@@ -49,18 +51,19 @@ from admitall.store.tables_accountability import lead_assignments, wait_segments
 from common import machine, write_section  # noqa: E402
 from scorecards import (  # noqa: E402
     FIRST_DAY,
-    HEX,
     SECRET,
     City,
     build_directives,
     build_officials,
     build_people,
-    build_reports,
     build_units,
     finish_load,
     revision,
     server_version,
 )
+
+HOURLY = {"district": 60, "street": 60, "community": 60}
+TWIN_PERIODS = {"district": 60, "street": 360, "community": 1440}  # data/scenarios/wuhan-2020.toml
 
 
 def log(message: str) -> None:
@@ -73,15 +76,18 @@ class Counter:
     def __init__(self, engine: Any) -> None:
         self.n = 0
         self.on = False
+        self.kinds: collections.Counter[str] = collections.Counter()
         event.listen(engine, "before_cursor_execute", self._count)
 
-    def _count(self, *_: Any) -> None:
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if self.on:
             self.n += 1
+            self.kinds[" ".join(statement.split())[:90]] += 1
 
     @contextmanager
     def counting(self) -> Iterator[None]:
         self.n, self.on = 0, True
+        self.kinds.clear()
         try:
             yield
         finally:
@@ -96,36 +102,55 @@ def measure(counter: Counter, fn: Callable[[], Any]) -> tuple[float, int, Any]:
     return seconds, counter.n, result
 
 
-def hour_of_reports(ctx: Context, city: City, period_start: datetime, rng: random.Random) -> int:
-    """Every district, street and community reports the hour on time, bar ~3%."""
-    hour = timedelta(hours=1)
+def send_reports(
+    ctx: Context, city: City, periods: dict[str, int], lo: datetime, hi: datetime, rng: random.Random
+) -> int:
+    """Every district, street and community reports each of its periods that ended in (lo, hi] (its level's
+    period, in minutes): ~3% never, ~5% late (when the report would already have come in by `hi`)."""
+    grace = timedelta(minutes=10)
     with ctx.engine.connect() as conn:
         next_id = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM reports")).scalar_one()) + 1
-    rows = []
-    for code in sorted(c for c, lv in city.units.items() if lv in ("district", "street", "community")):
-        if rng.random() < 0.03:
-            continue
-        rows.append(
-            {
-                "id": next_id,
-                "unit_code": code,
-                "period_start": period_start,
-                "period_end": period_start + hour,
-                "deadline": period_start + hour + timedelta(minutes=10),
-                "version": 1,
-                "supersedes_id": None,
-                "received_at": period_start + hour + timedelta(minutes=rng.randrange(0, 9)),
-                "on_time": True,
-                "reporter": "bench",
-                "attested_by": "值班员",
-                "reported": {},
-                "registry": {},
-                "field": {},
-                "prev_hash": HEX,
-                "hash": f"{next_id:064x}",
-            }
+        last = dict(
+            conn.execute(
+                text("SELECT unit_code, hash FROM reports WHERE id IN (SELECT max(id) FROM reports GROUP BY unit_code)")
+            ).all()
         )
-        next_id += 1
+    rows = []
+    t0 = day_window(FIRST_DAY, ctx)[0]
+    for code in sorted(c for c, lv in city.units.items() if lv in periods):
+        period = timedelta(minutes=periods[city.units[code]])
+        k = max(0, (lo - t0) // period)
+        while t0 + (k + 1) * period <= hi:
+            start, k = t0 + k * period, k + 1
+            ended = start + period
+            draw = rng.random()
+            if ended <= lo or draw < 0.03:
+                continue
+            received = ended + timedelta(seconds=rng.randrange(0, 540))
+            if draw < 0.08 and ended + grace + timedelta(hours=2) <= hi:
+                received = ended + grace + timedelta(seconds=rng.randrange(60, 7200))
+            rows.append(
+                {
+                    "id": next_id,
+                    "unit_code": code,
+                    "period_start": start,
+                    "period_end": ended,
+                    "deadline": ended + grace,
+                    "version": 1,
+                    "supersedes_id": None,
+                    "received_at": received,
+                    "on_time": received <= ended + grace,
+                    "reporter": "bench",
+                    "attested_by": "值班员",
+                    "reported": {},
+                    "registry": {},
+                    "field": {},
+                    "prev_hash": last.get(code, ""),
+                    "hash": f"{next_id:064x}",
+                }
+            )
+            last[code] = rows[-1]["hash"]
+            next_id += 1
     with ctx.engine.begin() as conn:
         bulk_insert(conn, reports, rows)
     return len(rows)
@@ -161,8 +186,8 @@ def vacate(ctx: Context, city: City, rng: random.Random, at: datetime) -> list[s
 
 
 def per_unit_no_lead(ctx: Context) -> int:
-    """The path the watch took before: one SELECT and one INSERT per unit without a lead (into a savepoint that
-    is rolled back: the alerts exist already, so each unit costs its SELECT; then again for a fresh kind)."""
+    """The path the watch took before: one SELECT and one INSERT (in a savepoint) per unit without a lead, for an
+    alert kind not raised yet; undone afterwards."""
     with ctx.uow(write=True) as uow:
         raised = 0
         for code, since in uow.officials.without_lead(None):
@@ -176,7 +201,7 @@ def per_unit_no_lead(ctx: Context) -> int:
                 at=ctx.clock.now(),
                 detail={"since": since.isoformat()},
             )
-        uow.rollback()
+        # not committed: undone as the unit of work closes
     return raised
 
 
@@ -187,6 +212,11 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of an embedded SQLite file")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--twin",
+        action="store_true",
+        help="the twin's schedules: districts hourly, streets 6-hourly, communities daily",
+    )
     args = parser.parse_args()
 
     server, tmp = None, None
@@ -215,8 +245,12 @@ def main() -> None:
     vacant = vacate(ctx, city, rng, end - timedelta(hours=5))
     log(f"people ({args.people:,})")
     build_people(ctx, rng, city, args.people, t0, end)
+    periods = TWIN_PERIODS if args.twin else HOURLY
+    if args.twin:
+        for level, minutes in periods.items():
+            set_schedule(ctx, cli_actor(), level, period_minutes=minutes, grace_minutes=10)
     log("reports")
-    build_reports(ctx, rng, city, t0, hours, clock.now())
+    send_reports(ctx, city, periods, t0 - timedelta(seconds=1), end, rng)
     build_directives(ctx, rng, city, t0, args.days, clock.now())
     finish_load(ctx, server is not None)
     n_units = len(city.units)
@@ -228,7 +262,7 @@ def main() -> None:
     log(f"first round: {results['first round'][:2]}")
 
     clock.set(clock.now() + timedelta(hours=1))
-    sent = hour_of_reports(ctx, city, end, rng)
+    sent = send_reports(ctx, city, periods, end, end + timedelta(hours=1), rng)
     admitted = admit_some(ctx, end + timedelta(minutes=30))
     results["an hour later"] = measure(counter, lambda: watch(ctx, holder="bench"))
     log(f"an hour later ({sent:,} reports in, {admitted} waits ended): {results['an hour later'][:2]}")
@@ -236,7 +270,10 @@ def main() -> None:
     clock.set(clock.now() + timedelta(minutes=16))
     results["nothing new"] = measure(counter, lambda: watch(ctx, holder="bench"))
     log(f"nothing new: {results['nothing new'][:2]}")
+    for statement, n in counter.kinds.most_common(8):
+        log(f"  {n:6,} × {statement}")
 
+    ROLLUPS.clear()  # the day's scorecards computed from nothing, as every round did before
     results["store_day (whole day)"] = measure(counter, lambda: store_day(ctx, today(ctx)))
     log(f"store_day: {results['store_day (whole day)'][:2]}")
     results["no-lead, one unit at a time"] = measure(counter, lambda: per_unit_no_lead(ctx))
@@ -252,8 +289,9 @@ def main() -> None:
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, {server_version(ctx)}, {revision()}; "
         "the machine was shared with other work running at the same time (figures are noisy).",
         f"City: {n_units:,} units ({len(vacant)} without a lead), {args.people:,} people over {args.days} days, "
-        f"hourly reports from every unit; the running day 18 hours old. `python bench/watch_round.py"
-        f"{' --postgres' if args.postgres else ''}`.",
+        f"reports every {periods['district']}/{periods['street']}/{periods['community']} minutes from districts/"
+        f"streets/communities; the running day 18 hours old. `python bench/watch_round.py"
+        f"{' --twin' if args.twin else ''}{' --postgres' if args.postgres else ''}`.",
         "",
         "| what | seconds | statements |",
         "|---|---:|---:|",
@@ -262,7 +300,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        write_section("watch_round" + ("_postgres" if args.postgres else ""), section)
+        write_section("watch_round" + ("_twin" if args.twin else "") + ("_postgres" if args.postgres else ""), section)
     if server is not None:
         server.stop()
 

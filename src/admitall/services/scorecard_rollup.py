@@ -13,7 +13,7 @@ the kept result, so the cards are the same as a computation from nothing whateve
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +37,8 @@ class Rollup:
     own: dict[str, Counter[Fact]] = field(default_factory=dict)
     totals: dict[str, Facts] = field(default_factory=dict)
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # an official's scorecard core, with the units it was computed from, when they led them the whole window
+    official_scores: dict[int, tuple[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)  # units added up again by the last round
 
     def reusable(self, before: Rollup | None) -> bool:
@@ -54,6 +56,27 @@ class Rollup:
         else:
             found = scorecard(self.totals.get(code, Facts()), scoring)
         self.scores[code] = found
+        return found
+
+    def official_score(
+        self,
+        official_id: int,
+        units: tuple[str, ...],
+        whole: bool,
+        scoring: Scoring,
+        before: Rollup | None,
+        facts: Callable[[], Facts],
+    ) -> dict[str, Any]:
+        """An official's scorecard core: reused when they led the same units the whole window and nothing under
+        them changed (their facts are then those units' totals, as before); else computed from `facts`."""
+        if whole and before is not None and before.scoring == scoring and not any(u in self.changed for u in units):
+            kept = before.official_scores.get(official_id)
+            if kept is not None and kept[0] == units:
+                self.official_scores[official_id] = kept
+                return kept[1]
+        found = scorecard(facts(), scoring)
+        if whole:
+            self.official_scores[official_id] = (units, found)
         return found
 
 

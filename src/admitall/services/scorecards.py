@@ -13,13 +13,14 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
 from admitall.domain.facts import Fact, Facts, facts_of
 from admitall.domain.officials import LED_LEVELS, Leads, Official
-from admitall.domain.scoring import rank, scorecard
+from admitall.domain.scoring import rank
 from admitall.domain.units import level_of, parent_of, prefix_of
 from admitall.services.context import Context
 from admitall.services.scorecard_facts import EPSILON, load_facts, window_end
@@ -112,10 +113,19 @@ def compute(
         card["name"] = tree.names[code]
         card["leads"] = [_span(o, lo, hi, officials) for o, lo, hi in spans]
         unit_cards[code] = card
-    official_facts = _official_facts(by_unit, totals, led_codes, leads, start, until)
     official_cards = {}
-    for official_id, (subject_facts, led) in official_facts.items():
-        card = scorecard(subject_facts, scoring)
+    for official_id, led in _led_by_official(led_codes, leads, start, until).items():
+        whole = all(lo == start and hi == until for _, lo, hi in led)
+        card = dict(
+            rollup.official_score(
+                official_id,
+                tuple(c for c, _, _ in led),
+                whole,
+                scoring,
+                before,
+                partial(_official_facts, led, by_unit, totals, start, until),
+            )
+        )
         who = officials.get(official_id)
         card["name"] = who.name if who else str(official_id)
         card["title"] = who.title if who else ""
@@ -141,33 +151,35 @@ def _span(official_id: int, lo: datetime, hi: datetime, officials: dict[int, Off
     }
 
 
-def _official_facts(
-    by_unit: Mapping[str, Sequence[Fact]],
-    totals: dict[str, Facts],
-    led_codes: Sequence[str],
-    leads: Leads,
-    start: datetime,
-    until: datetime,
-) -> dict[int, tuple[Facts, list[tuple[str, datetime, datetime]]]]:
-    """Each official's facts: a unit led the whole window brings its totals; a unit handed over part-way brings
-    only the facts of its subtree that happened while the official led it."""
-    result: dict[int, tuple[Facts, list[tuple[str, datetime, datetime]]]] = {}
+Led = list[tuple[str, datetime, datetime]]
+
+
+def _led_by_official(led_codes: Sequence[str], leads: Leads, start: datetime, until: datetime) -> dict[int, Led]:
+    """The units each official led in the window, and from when until when."""
+    result: dict[int, Led] = {}
     for code in led_codes:
-        spans = leads.during(code, start, until)
-        for official_id, lo, hi in spans:
-            mine, led = result.setdefault(official_id, (Facts(), []))
-            led.append((code, lo, hi))
-            whole = lo == start and hi == until
-            if whole:
-                part = totals.get(code, Facts())
-            else:
-                prefix = prefix_of(code)
-                under = (f for unit, own in by_unit.items() if unit.startswith(prefix) for f in own)
-                part = facts_of(f for f in under if lo <= _at(f, until) < hi)
-            population = mine.population + (totals[code].population if code in totals else 0)
-            mine.merge(part)
-            mine.population = population
+        for official_id, lo, hi in leads.during(code, start, until):
+            result.setdefault(official_id, []).append((code, lo, hi))
     return result
+
+
+def _official_facts(
+    led: Led, by_unit: Mapping[str, Sequence[Fact]], totals: dict[str, Facts], start: datetime, until: datetime
+) -> Facts:
+    """An official's facts: a unit led the whole window brings its totals; a unit handed over part-way brings
+    only the facts of its subtree that happened while the official led it."""
+    mine = Facts()
+    for code, lo, hi in led:
+        if lo == start and hi == until:
+            part = totals.get(code, Facts())
+        else:
+            prefix = prefix_of(code)
+            under = (f for unit, own in by_unit.items() if unit.startswith(prefix) for f in own)
+            part = facts_of(f for f in under if lo <= _at(f, until) < hi)
+        population = mine.population + (totals[code].population if code in totals else 0)
+        mine.merge(part)
+        mine.population = population
+    return mine
 
 
 def _rank(cards: dict[Any, dict[str, Any]], level: Any) -> None:
