@@ -167,23 +167,22 @@ def timed_plan(snapshot: Snapshot, repeat: int) -> tuple[float, list[float], obj
     return statistics.median(times), times, result
 
 
-def _baseline_rows(before: dict[str, list[float]] | None, figures: dict[str, dict]) -> str:
+def _baseline_rows(before: dict[str, list[float]] | None, after: dict[str, list[float]]) -> str:
     if before is None:
         return ""
     rows = [
         "",
-        "Baseline in the same run: the engine before issue 13 (`--baseline-src`, a source tree of commit 52b01ad), "
-        "same snapshots, run in turns with this one (each repeat: one plan by the old engine, then one by this):",
+        "Baseline in the same run: the engine before issue 13 (`--baseline-src`, a source tree of commit 52b01ad) "
+        "and this one, each planning the same snapshot in a fresh subprocess (the same interpreter state for both), "
+        "in turns (each repeat: one plan by the old engine, then one by this):",
         "",
-        "| scenario | before (s, median) | before, all runs (s) | now (s, median) | fastest before | fastest now |",
-        "| --- | ---: | --- | ---: | ---: | ---: |",
+        "| scenario | before (s, median) | before, all runs (s) | now (s, median) | now, all runs (s) | change |",
+        "| --- | ---: | --- | ---: | --- | ---: |",
     ]
     for name, times in before.items():
-        then, now = statistics.median(times), figures[name]["median"]
-        runs = ", ".join(f"{t:.2f}" for t in times)
-        rows.append(
-            f"| {name} | {then:.2f} | {runs} | {now:.2f} | {min(times):.2f} | {min(figures[name]['times']):.2f} |"
-        )
+        then, now = statistics.median(times), statistics.median(after[name])
+        runs, runs_now = (", ".join(f"{t:.2f}" for t in ts) for ts in (times, after[name]))
+        rows.append(f"| {name} | {then:.2f} | {runs} | {now:.2f} | {runs_now} | {(now - then) / then:+.0%} |")
     return "\n".join(rows) + "\n"
 
 
@@ -244,6 +243,8 @@ def main() -> None:
         print(json.dumps(timed_plan(city(args.people, args.facilities, ratio, seed=7), 1)[0]))
         return
     before: dict[str, list[float]] | None = {} if args.baseline_src else None
+    after: dict[str, list[float]] = {}
+    here = str(Path(__file__).resolve().parents[1] / "src")
     figures = {}
     for name, ratio in SCENARIOS:
         snapshot = city(args.people, args.facilities, ratio, seed=7)
@@ -251,6 +252,7 @@ def main() -> None:
         for _ in range(args.repeat):  # the baseline and this engine in turns, so that both see the same load
             if before is not None:
                 before.setdefault(name, []).append(baseline(args.baseline_src, args, name))
+                after.setdefault(name, []).append(baseline(here, args, name))
             _, once, result = timed_plan(snapshot, 1)
             times.extend(once)
         median = statistics.median(times)
@@ -313,7 +315,7 @@ solves, and handing out first come first served; median of {args.repeat}.
 | ample capacity (1.5 beds per person) | {ample["beds"]:,} | {ample["median"]:.2f} | {", ".join(f"{t:.2f}" for t in ample["times"])} | {ample["placed"]:,} | {ample["groups"]} × {ample["pools"]} | < 1 s: **{"met" if ample["median"] < 1 else "MISSED"}** |
 | shortage (half the beds needed) | {short["beds"]:,} | {short["median"]:.2f} | {", ".join(f"{t:.2f}" for t in short["times"])} | {short["placed"]:,} | {short["groups"]} × {short["pools"]} | < 3 s: **{"met" if short["median"] < 3 else "MISSED"}** |
 | ample, every facility's admission rate binding (a quarter of its free beds this hour: {limited_figures["slots"]:,} admissions) | {ample["beds"]:,} | {limited_figures["median"]:.2f} | {", ".join(f"{t:.2f}" for t in limited_figures["times"])} | {limited_figures["placed"]:,} | {ample["groups"]} × {ample["pools"]} | < 1 s: **{"met" if limited_figures["median"] < 1 else "MISSED"}** |
-{_baseline_rows(before, figures)}
+{_baseline_rows(before, after)}
 {_snapshot_rows(reading)}
 
 Baseline (a), greedy nearest-free-bed in order of waiting, same snapshots:
