@@ -8,6 +8,7 @@ from sqlalchemy import text
 from admitall.services.registration import batch as batch_module
 from admitall.services.registration import register_batch
 from admitall.services.verify import verify
+from admitall.store import bulk
 from tests.factories import DAZHI_1, DAZHI_2, YIYUAN_1, id_number, load_small_city, officer, person_row
 
 CATEGORIES = ["confirmed", "suspected", "fever", "contact"]
@@ -49,8 +50,10 @@ def city(ctx):
     return ctx
 
 
-def test_a_batch_keeps_the_census_and_flows_exactly_with_one_change_per_group(city, monkeypatch):
+@pytest.mark.parametrize("stage_at", [1, 10_000], ids=["staged", "direct"])
+def test_a_batch_keeps_the_census_and_flows_exactly_with_one_change_per_group(city, monkeypatch, stage_at):
     monkeypatch.setattr(batch_module, "SAVE_CHUNK", 30)  # two chunks: still one census change per group
+    monkeypatch.setattr(bulk, "STAGE_AT", stage_at)  # SQLite: through a temporary table, or row by row
     summary = register_batch(city, officer(unit="420102"), rows(60), source="t")
     assert (summary.accepted, summary.rows) == (60, 60)
     with city.uow() as uow:
@@ -63,6 +66,18 @@ def test_a_batch_keeps_the_census_and_flows_exactly_with_one_change_per_group(ci
     assert changes == groups if city.engine.dialect.name == "sqlite" else groups <= changes < 60
     assert scalar(city, "SELECT count(*) FROM event_flows") == 60
     assert projection_problems(city) == []
+
+
+def test_rows_moved_through_the_temporary_table_keep_their_values_and_types_exactly(city, monkeypatch):
+    monkeypatch.setattr(bulk, "STAGE_AT", 1)
+    row = person_row(address="007", phone="13800000001", birth_date="1985-03-07")
+    register_batch(city, officer(unit="420102"), [(2, row)], source="t")
+    with city.engine.connect() as conn:
+        stored = conn.execute(text("SELECT address, phone, birth_date, identified_at, risks FROM persons")).one()
+    assert tuple(stored) == ("007", "13800000001", stored.birth_date, stored.identified_at, "")
+    assert str(stored.birth_date).startswith("1985-03-07") and str(stored.identified_at).startswith("2020-02-10")
+    with city.uow() as uow:
+        assert [p.details.address for p in uow.persons.get_many([1]).values()] == ["007"]
 
 
 def test_merges_and_hand_written_changes_after_a_batch_are_still_kept_by_the_triggers(city):
