@@ -3,7 +3,8 @@
 Passwords are stored as argon2id hashes. Tokens are signed, and web session tokens stored as keyed hashes, with a
 key derived from ADMITALL_SECRET_KEY (admitall.keys), never kept in the database: reading or writing the database
 mints no token and no session. Their expiry is checked against the injected
-clock. Role and unit are read from the user's record on every request, so a change takes effect at once.
+clock. Role and unit are read from the user's record, kept for a few seconds per server process
+(USER_CACHE_SECONDS); a change made through the process takes effect at once (users_changed).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine
 
 from admitall.domain.access import Permission, Role
 from admitall.domain.errors import Conflict, InvalidInput, Unauthenticated
@@ -136,6 +140,7 @@ def add_user(
             unit_code=code,
         )
         uow.commit()
+    users_changed(ctx)
     return {
         "id": user_id,
         "username": username,
@@ -169,9 +174,12 @@ def authenticate(ctx: Context, username: str, password: str, address: str = "?")
             unit=user.unit_code if user else None,
             address=attempt.keys[1][1],
         )
-        if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
+        rehash = ok and user is not None and _hasher.check_needs_rehash(user.password_hash)
+        if rehash and user is not None:
             uow.users.set_password_hash(user.id, hash_password(password))
         uow.commit()
+    if rehash:
+        users_changed(ctx)
     if locked is not None:
         raise signin.too_many(signin.retry_after(locked, now))
     if not ok or user is None:
@@ -205,9 +213,31 @@ def actor_from_token(ctx: Context, token: str) -> Actor:
     return _active_user(ctx, int(claims.get("uid") or 0))
 
 
-def _active_user(ctx: Context, user_id: int) -> Actor:
+# The user behind a token is read at most once every USER_CACHE_SECONDS per server process: a burst of reports
+# does not read the same user for each. A change made through this process (users_changed) takes effect at once;
+# one made through another worker (`serve --workers N`) or by hand in the database within the TTL.
+USER_CACHE_SECONDS = 5.0
+_user_cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, UserRecord | None]]] = weakref.WeakKeyDictionary()
+
+
+def users_changed(ctx: Context) -> None:
+    """Forget the users read (a password, role, unit or state changed): the next request reads them again."""
+    _user_cache.pop(ctx.engine, None)
+
+
+def _user(ctx: Context, user_id: int) -> UserRecord | None:
+    cache = _user_cache.setdefault(ctx.engine, {})
+    hit = cache.get(user_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
+    cache[user_id] = (time.monotonic() + USER_CACHE_SECONDS, user)
+    return user
+
+
+def _active_user(ctx: Context, user_id: int) -> Actor:
+    user = _user(ctx, user_id)
     if user is None or not user.active:
         raise Unauthenticated("auth.no_user", "该用户不存在或已停用", "The user does not exist or is disabled")
     return _actor(user)

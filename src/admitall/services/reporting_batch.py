@@ -319,6 +319,8 @@ def _write(
         stored[0].row["id"] = new_id
         uow.reports.add_with_audit(stored[0].row, _audit_entry(uow, actor, stored[0].row, now))
         ids = [new_id]
+    elif len(stored) == 1:
+        ids = [uow.reports.add(stored[0].row)]
     else:
         ids = uow.reports.add_many([s.row for s in stored])
     for s, report_id in zip(stored, ids, strict=True):

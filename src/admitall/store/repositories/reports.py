@@ -147,7 +147,11 @@ _VERSIONS = select(_r.id, _r.unit_code, _r.period_start, _r.version, _r.on_time)
 _OPEN_ALERTS = select(alerts.c.unit_code, alerts.c.period_start).where(
     alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), alerts.c.resolved_at.is_(None)
 )
-_ADD = insert(reports).returning(_r.id, sort_by_parameter_order=True)
+_ADD_ROWS = insert(reports)
+_NEXT_IDS = select(literal_column("nextval('reports_id_seq')")).select_from(
+    func.generate_series(1, bindparam("n", type_=Integer))
+)
+_LAST_ID = select(func.coalesce(func.max(_r.id), 0))
 
 
 class ReportRepository:
@@ -240,11 +244,22 @@ class ReportRepository:
             return set()
         return {(u, p) for u, p in self.conn.execute(_OPEN_ALERTS, {"codes": list(codes)})}
 
+    def reserve_ids(self, n: int) -> list[int]:
+        """Ids for `n` new reports, taken before they are stored so that one plain executemany stores them all:
+        PostgreSQL takes them from the sequence; SQLite continues after the largest id, which is safe because a
+        writing unit of work holds SQLite's write lock from its first statement (BEGIN IMMEDIATE)."""
+        if self.conn.dialect.name == "postgresql":
+            return sorted(int(i) for i in self.conn.execute(_NEXT_IDS, {"n": n}).scalars())
+        start = int(self.conn.execute(_LAST_ID).scalar_one()) + 1
+        return list(range(start, start + n))
+
     def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Store the reports in one statement; their ids, in order."""
+        """Store the reports in one statement (their ids reserved first); their ids, in order."""
         if not rows:
             return []
-        return [int(i) for i in self.conn.execute(_ADD, list(rows)).scalars()]
+        ids = self.reserve_ids(len(rows))
+        self.conn.execute(_ADD_ROWS, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        return ids
 
     def history(self, unit_code: str, period_start: datetime) -> list[dict[str, Any]]:
         rows = self.conn.execute(
