@@ -23,6 +23,8 @@ def test_a_scenario_runs_and_writes_its_results_as_json_and_csv(tmp_path):
     results = json.loads(done.stdout)
     assert results["scenario"]["name"] == "small" and len(results["daily"]) == 1 and len(results["hourly"]) == 24
     assert results["summary"]["identified"] == sum(results["summary"]["found"].values()) > 0
+    stable = ("in_beds_confirmed_by_severity", "queue_confirmed_by_severity", "by_kind", "deaths_total")
+    assert set(stable) <= set(results["daily"][0]) and "suspected_stock" in results["daily"][0]
     written = json.loads((tmp_path / "out" / "small.json").read_text(encoding="utf-8"))
     assert written["summary"] == results["summary"]
     with (tmp_path / "out" / "small-hourly.csv").open(encoding="utf-8") as f:
