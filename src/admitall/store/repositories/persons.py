@@ -156,7 +156,7 @@ _SAVE = (
     )
     .values({c.name: bindparam(c.name) for c in persons.c if c.name not in ("id", "created_at")})
 )
-_APPEND = insert(person_events)
+_BY_IDS = select(persons).where(persons.c.id.in_(bindparam("ids", expanding=True)))
 _HEADS = select(persons.c.id, persons.c.version, persons.c.event_head).where(
     persons.c.id.in_(bindparam("ids", expanding=True))
 )
@@ -377,7 +377,7 @@ class PersonRepository:
         result = self.conn.execute(_SAVE, params)
         if result.rowcount != len(params):
             raise LostUpdates(self._not_at(params))
-        self.conn.execute(_APPEND, events)
+        bulk_insert(self.conn, person_events, events)  # as registration's: tuples to the driver (COPY on PostgreSQL)
         for p in params:
             self._heads[(p["_id"], p["version"])] = p["event_head"]
 
@@ -474,7 +474,7 @@ class PersonRepository:
     def get_many(self, ids: Iterable[int]) -> dict[int, Person]:
         result: dict[int, Person] = {}
         for chunk in chunks(set(ids)):
-            rows = self.conn.execute(select(persons).where(persons.c.id.in_(chunk)))
+            rows = self.conn.execute(_BY_IDS, {"ids": chunk})
             result.update({r.id: self._person(r) for r in rows})
         return result
 
