@@ -31,18 +31,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from admitall.clock import ManualClock  # noqa: E402
 from admitall.services.context import make_context  # noqa: E402
+from admitall.services.verify import verify  # noqa: E402
 from admitall.settings import Settings  # noqa: E402
 from admitall.sim.city import build_city, local_midnight  # noqa: E402
 from admitall.sim.epidemic import simulate_outbreak  # noqa: E402
 from admitall.sim.reference import capacity_events, daily_cases  # noqa: E402
 from admitall.sim.run import run_scenario  # noqa: E402
+from admitall.sim.runner import Run  # noqa: E402
 from admitall.sim.scenario import load_scenario  # noqa: E402
 from admitall.store.db import init_database  # noqa: E402
+from admitall.store.tables import persons  # noqa: E402
 from common import machine, write_section  # noqa: E402
 
 CHECK_DAYS = (
@@ -120,8 +123,25 @@ def main() -> None:
     def count(*_: object) -> None:
         statements[0] += 1
 
-    def hour_done(_run: object, _hour: float) -> None:
+    conservation: list[str] = []  # the local midnights where the registry and the run disagree
+
+    def hour_done(run: Run, hour: float) -> None:
         per_hour.append(statements[0])
+        if round(hour) % 24 == 0:  # each day's close: everyone in one state, as the registry has them
+            with run.ctx.engine.connect() as conn:
+                rows = conn.execute(
+                    select(persons.c.status, persons.c.placement, func.count()).group_by(
+                        persons.c.status, persons.c.placement
+                    )
+                ).all()
+            stored: Counter[str] = Counter()
+            for status, placement, n in rows:
+                stored["dead" if status == "dead" else placement] += n
+            kept: Counter[str] = Counter()
+            for (state, _, _), n in run.recorder.stock.items():
+                kept[state] += n
+            if +kept != +stored or sum(stored.values()) != len(run.tracked):
+                conservation.append(run.moment(hour).isoformat())
         statements[0] = 0
 
     event.listen(Engine, "before_cursor_execute", count)
@@ -133,6 +153,22 @@ def main() -> None:
     setup = seconds - sum(day_seconds)  # the city, the outbreak model, the results
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results = finished.results
+    log("verify: the simulated database's chains, projections and records")
+    verified_at = time.perf_counter()
+    checked = verify(finished.context)
+    verify_seconds = time.perf_counter() - verified_at
+    verdict = (
+        f"**passes** ({checked['events_checked']:,} events, {checked['reports_checked']:,} reports checked, "
+        f"{verify_seconds:.0f} s, not in the wall time)"
+        if checked["ok"]
+        else f"**FAILS**: {checked['problems'][:3]}"
+    )
+    kept_days = len(per_hour) // 24
+    balance = (
+        f"**hold** at every local midnight ({kept_days} checked; the recorder also checks its own states every hour)"
+        if not conservation
+        else f"**FAIL** at {', '.join(conservation[:3])}"
+    )
     if args.json_out:
         args.json_out.write_text(json.dumps(results.as_dict(), ensure_ascii=False), encoding="utf-8")
     s = results.summary
@@ -207,6 +243,9 @@ Target: under 5 minutes — **{target}** ({seconds / 60:.1f} min). Per-day time 
 Seconds per simulated day: {series}
 
 SQL statements (all engines, counted by a `before_cursor_execute` listener): {counted}.
+
+`admitall verify` on the simulated database: {verdict}. Conservation (each person in exactly one state, the
+registry's count by status and placement equal to the run's): {balance}.
 
 The run against the published figures it used (confirmed: the published daily series is the testing capacity,
 summed from the run's first day; designated beds: published totals, Huoshenshan and Leishenshan apart, against the
