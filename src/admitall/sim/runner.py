@@ -6,9 +6,10 @@ admitted or refused at the desk, the recovered and released discharged (`apply_s
 patient whose frailty is spent dies — sooner while waiting without a bed. At every allocation time the city's
 dispatcher runs the real engine and confirms its plan (`allocate`), and the assigned set off as the district's
 vehicles allow (`transport_per_district_hour`; the rest stay assigned and leave in a later hour); at every
-hour each reporting unit reports the past hour (`draft` and `submit`), some late and some never, and the watch
-job raises its alerts. The outcome of each service call is read back, so the simulation follows the registry,
-never the other way round.
+hour each reporting unit whose period closed reports it with the registry's figures, the hour's reports in one
+batch (`submit_many`, the same rules and chains as one report), some late and some never, and the watch job
+raises its alerts. The outcome of each service call is read back, so the simulation follows the registry, never
+the other way round; what the run keeps per person is looked up by id, so an hour costs what changed in it.
 """
 
 from __future__ import annotations
