@@ -113,7 +113,11 @@ def beds_overview(actor: Actor = Depends(current_actor), ctx: Context = Depends(
     return occupancy(ctx, actor)
 
 
-@router.get("/allocation/plan", summary="The engine's plan for everyone waiting in my jurisdiction (changes nothing)")
+@router.get(
+    "/allocation/plan",
+    summary="The engine's plan for everyone waiting in my jurisdiction (changes nothing): every assignment, "
+    "the unplaced counted and the first 200 listed",
+)
 def plan(
     actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx), lang: str = Depends(request_lang)
 ) -> dict[str, Any]:
