@@ -188,14 +188,20 @@ class _Batch:
         self._save_referrals()
 
     def _match_and_insert(self, valid: list[Valid], matcher: Matcher) -> list[Target]:
-        """Every valid row matched and applied; new people written in chunks as they come. Returns them."""
+        """Every valid row matched and applied; new people written in chunks as they come. Returns them.
+
+        Consumes `valid`: a row is let go once it is matched, so that a large batch does not hold every row and
+        every person it made at once."""
         known_units = self.uow.units.existing_codes({item.details.unit_code for _, item, _ in valid})
-        ids = iter(self.uow.persons.reserve_ids(len(valid)))
+        total = len(valid)
+        ids = iter(self.uow.persons.reserve_ids(total))
         new: list[Target] = []
         pending: list[Target] = []
-        for n, (row, item, raw) in enumerate(valid, start=1):
+        valid.reverse()
+        for n in range(1, total + 1):
+            row, item, raw = valid.pop()
             if self.progress is not None and n % PROGRESS_EVERY == 0:
-                self.progress("matching", n, len(valid))
+                self.progress("matching", n, total)
             if item.details.unit_code not in known_units:
                 code = item.details.unit_code
                 self.summary.reject(row, raw, "unit_code", f"单位编码 {code} 不存在", f"Unknown unit code {code}")
@@ -205,9 +211,9 @@ class _Batch:
                 new.append(created)
                 pending.append(created)
             if len(pending) >= SAVE_CHUNK:
-                self._flush(pending, ids, len(new), len(valid))
+                self._flush(pending, ids, len(new), total)
                 pending = []
-        self._flush(pending, ids, len(new), len(valid))
+        self._flush(pending, ids, len(new), total)
         return new
 
     def _take(self, row: int, item: PersonInput, raw: RawRow, matcher: Matcher) -> Target | None:
