@@ -114,3 +114,18 @@ def test_the_plan_lists_every_assignment_and_counts_the_unplaced_beyond_its_firs
         )["skipped"]
         == []
     )
+
+
+def test_a_person_added_by_hand_without_an_event_is_still_seen_by_the_next_plan(city):
+    from sqlalchemy import text
+
+    pid = register(city, 1, category="suspected")
+    assert admission.plan_admissions(city, DISPATCHER)["waiting_by_class"] == {"suspected": 1}
+    columns = (
+        "name, unit_code, status, severity, risks, placement, identified_at, status_since, waiting_since, version, "
+        "created_at, updated_at"
+    )
+    with city.engine.begin() as conn:  # a change no service made: no event says so
+        copy = f"INSERT INTO persons (id, {columns}) SELECT id + 100, {columns} FROM persons WHERE id = :pid"
+        conn.execute(text(copy), {"pid": pid})
+    assert admission.plan_admissions(city, DISPATCHER)["waiting_by_class"] == {"suspected": 2}

@@ -90,12 +90,13 @@ def waiting_people(ctx: Context, uow: UnitOfWork, root: str | None) -> dict[int,
         incremental = uow.conn.dialect.name == "sqlite"
         if kept is None or not incremental or kept.policy != policy or last < kept.last_event:
             kept = _Kept(policy, last, {w.person_id: w for w in _read_whole(waiting_list, policy, root)})
-        elif last != kept.last_event:
-            changed = waiting_list.changed_after(kept.last_event)
-            for pid in changed:
-                kept.people.pop(pid, None)
-            kept.people.update((r.id, _waiting(policy, r)) for r in waiting_list.brief_of(root, changed))
-            kept.last_event = last
+        else:
+            if last != kept.last_event:
+                changed = waiting_list.changed_after(kept.last_event)
+                for pid in changed:
+                    kept.people.pop(pid, None)
+                kept.people.update((r.id, _waiting(policy, r)) for r in waiting_list.brief_of(root, changed))
+                kept.last_event = last
             if waiting_list.count(root) != len(kept.people):  # changed without an event: read whole
                 kept = _Kept(policy, last, {w.person_id: w for w in _read_whole(waiting_list, policy, root)})
         if incremental:
