@@ -1,11 +1,13 @@
 """Peak memory of reading and importing a persons file, each measured in a fresh process (peak RSS, VmHWM).
 
-    python bench/import_memory.py [--rows 100000]
+    python bench/import_memory.py [--rows 100000] [--before /tmp/base/src]
 
 Measures: reading every row of the CSV and of the same rows as XLSX (the stream the import consumes), with the
 peak of Python's own heap during the read (tracemalloc) beside the process's peak RSS; the whole import into a
 fresh SQLite database (peak RSS against the RSS before it); an XLSX "zip bomb" of 5,000,000 empty rows, which is
-refused; and a tiny XLSX whose sheet declares 5,000,000 rows, which is read as the one row it has.
+refused; a tiny XLSX whose sheet declares 5,000,000 rows, which is read as the one row it has; and a tiny XLSX with
+cells in A1 and XFD1048576, refused before it is read (calamine would allocate the rectangle between them). With
+`--before DIR`, each probe runs again with the `admitall` of that source tree, in the same run, for a baseline.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import subprocess
 import sys
@@ -56,7 +59,7 @@ elif what == "import":
     from admitall.settings import Settings
     from admitall.store.db import init_database, make_engine
     from import_persons import units
-    url = f"sqlite:///{{work / 'memory.db'}}"
+    url = f"sqlite:///{{work / f'memory-{{time.monotonic_ns()}}.db'}}"
     ctx = Context(engine=make_engine(url), clock=ManualClock(datetime(2020, 2, 10, 2, 0, tzinfo=UTC)),
                   settings=Settings(database_url=url, secret_key="bench-" + "x" * 32, run_jobs=False))
     init_database(ctx.engine)
@@ -71,9 +74,12 @@ print(json.dumps({{"what": what, "result": result, "seconds": seconds, "rss_befo
 """
 
 
-def measure(what: str, path: Path, work: Path) -> dict[str, object]:
+def measure(what: str, path: Path, work: Path, src: Path | None = None) -> dict[str, object]:
     code = PROBE.format(here=str(HERE))
-    done = subprocess.run([sys.executable, "-c", code, what, str(path), str(work)], capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(src or HERE.parent / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, what, str(path), str(work)], capture_output=True, text=True, env=env
+    )
     if done.returncode != 0:
         raise SystemExit(done.stderr)
     measured: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -116,6 +122,15 @@ def claimed_bomb(out: Path) -> None:
     _header_sheet_rewritten(out, b'<dimension ref="A1:C1" />', b'<dimension ref="A1:C5000000" />')
 
 
+def far_cells(out: Path) -> None:
+    """A header and one cell in XFD1048576: a few kilobytes whose sheet spans 17 billion cells."""
+    _header_sheet_rewritten(
+        out,
+        b"</sheetData>",
+        b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>y</t></is></c></row></sheetData>',
+    )
+
+
 def bomb(out: Path) -> None:
     """5,000,000 empty rows, packed into a few kilobytes."""
     _header_sheet_rewritten(out, b"</sheetData>", b"<row/>" * 5_000_000 + b"</sheetData>")
@@ -126,6 +141,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--before", type=Path, help="a src directory to measure too, for a baseline")
     args = parser.parse_args()
     rng = random.Random(7)
     communities = [str(r["code"]) for _, r in units(rng) if not str(r["code"]).endswith("000")]
@@ -135,8 +151,9 @@ def main() -> None:
         generate(persons, args.rows, communities, rng)
         as_xlsx(persons, workbook)
         bomb(zip_bomb)
-        claimed = work / "claimed.xlsx"
+        claimed, far = work / "claimed.xlsx", work / "far.xlsx"
         claimed_bomb(claimed)
+        far_cells(far)
         empty = work / "empty.csv"
         empty.write_text("姓名,类别,社区编码\n", encoding="utf-8")
         for what, path in [
@@ -146,8 +163,11 @@ def main() -> None:
             ("import", persons),
             ("bomb", zip_bomb),
             ("read", claimed),
+            ("bomb", far),
         ]:
-            print(json.dumps({"file": path.name, **measure(what, path, work)}, ensure_ascii=False))
+            for label, src in [("after", None), *([("before", args.before)] if args.before else [])]:
+                measured = measure(what, path, work, src)
+                print(json.dumps({"tree": label, "file": path.name, **measured}, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":
