@@ -129,3 +129,16 @@ def test_a_person_added_by_hand_without_an_event_is_still_seen_by_the_next_plan(
         copy = f"INSERT INTO persons (id, {columns}) SELECT id + 100, {columns} FROM persons WHERE id = :pid"
         conn.execute(text(copy), {"pid": pid})
     assert admission.plan_admissions(city, DISPATCHER)["waiting_by_class"] == {"suspected": 2}
+
+
+def test_a_change_by_hand_to_someone_waiting_is_seen_once_the_kept_list_is_read_again(city, monkeypatch):
+    from sqlalchemy import text
+
+    from admitall.services import allocation_snapshot
+
+    pid = register(city, 1, category="confirmed", severity="mild")
+    assert admission.plan_admissions(city, DISPATCHER)["waiting_by_class"] == {"confirmed": 1}
+    with city.engine.begin() as conn:  # no event, nobody came or went: only reading the list again can tell
+        conn.execute(text("UPDATE persons SET severity = 'critical' WHERE id = :pid"), {"pid": pid})
+    monkeypatch.setattr(allocation_snapshot, "REREAD_SECONDS", 0.0)
+    assert admission.plan_admissions(city, DISPATCHER)["waiting_by_class"] == {"critical": 1}

@@ -4,17 +4,21 @@ admission rate can still take in this clock hour.
 
 The waiting list is kept per database engine, jurisdiction and policy. Each plan reads the id of the newest
 event; the people with an event after the one the list was last brought up to date at are read again (brief
-rows, one statement per thousand), and a count of everyone waiting checks that nothing changed without an event
-(a change by hand): if it did, the list is read whole. This is exact on SQLite, where writers take turns (a
-writing unit of work holds the lock from its first statement), so event ids are committed in order. On
-PostgreSQL an event with a smaller id may commit after one with a larger id has been seen, so there the list is
-read whole every time (one statement of brief columns).
+rows, one statement per thousand). Every change a service makes to a person appends an event, so this is exact
+on SQLite, where writers take turns (a writing unit of work holds the lock from its first statement) and event
+ids are committed in order. On PostgreSQL an event with a smaller id may commit after one with a larger id has
+been seen, so there the list is read whole every time (one statement of brief columns).
+
+Changes by hand, without an event: a count of everyone waiting, on every plan, tells whether anybody came or went
+(if so the list is read whole); a change to someone already waiting says nothing a count can see, so the list
+is also read whole once it is older than REREAD_SECONDS.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -68,11 +72,15 @@ def _waiting(policy: Policy, r: BriefRow) -> Waiting:
     return Waiting(r.id, cls, r.waiting_since, r.unit_code, transfer, r.version)
 
 
+REREAD_SECONDS = 600.0
+
+
 @dataclass
 class _Kept:
     policy: Policy
     last_event: int
     people: dict[int, Waiting]
+    read_at: float = field(default_factory=time.monotonic)
 
 
 _KEPT: WeakKeyDictionary[Engine, dict[str | None, _Kept]] = WeakKeyDictionary()
@@ -88,7 +96,8 @@ def waiting_people(ctx: Context, uow: UnitOfWork, root: str | None) -> dict[int,
         kept_here = _KEPT.setdefault(uow.conn.engine, {})
         kept = kept_here.get(root)
         incremental = uow.conn.dialect.name == "sqlite"
-        if kept is None or not incremental or kept.policy != policy or last < kept.last_event:
+        stale = kept is None or time.monotonic() - kept.read_at > REREAD_SECONDS
+        if kept is None or stale or not incremental or kept.policy != policy or last < kept.last_event:
             kept = _Kept(policy, last, {w.person_id: w for w in _read_whole(waiting_list, policy, root)})
         else:
             if last != kept.last_event:
