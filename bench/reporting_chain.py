@@ -407,6 +407,10 @@ rest of the server's CPU a report is the HTTP stack (uvicorn, FastAPI, middlewar
 **An hour's reports in one request** (`POST /api/reports/batch`, reporting.submit_many): {len(batch_bodies):,} reports,
 {batch_stored:,} stored in {batch_seconds:.1f} s ({len(batch_bodies) / batch_seconds:.0f} reports/s), one transaction.
 
+Before issue 13 (this bench, 2026-11-28, on a quieter machine): 54 reports/s sustained and p99 67.8 s at 200/s, about
+17 round trips a report (user and unit read per request, each figure by its own statement through the events' kind
+index and a scan of everyone waiting, a lock statement, the chain head read apart).
+
 City board (`reporting.board` for the city: districts × hours, completeness rolled up over all units), with
 {args.people:,} people registered: median {statistics.median(board_direct) * 1000:.0f} ms in-process, {statistics.median(board_http) * 1000:.0f} ms over HTTP
 (runs: {", ".join(f"{t * 1000:.0f}" for t in board_http)} ms). The board reads units and reports, not people, so its
