@@ -119,3 +119,29 @@ def test_a_facility_without_a_rate_takes_as_many_as_it_has_beds(city):
     ids = [register(city, n, category="confirmed", severity="mild") for n in range(1, 4)]
     result = admission.allocate(city, DISPATCHER, commit=True)
     assert sorted(p["person"] for p in result["confirmed_people"]) == ids and result["admission_slots"] == {}
+
+
+def test_the_rate_is_set_and_shown_over_http_and_a_bad_one_refused(city):
+    import httpx
+
+    from tests.factories import CITY, PASSWORD, make_user
+    from tests.live_server import serving
+
+    make_user(city, "boss", "admin", CITY)
+    make_user(city, "viewer", "analyst", CITY)
+    with serving(city) as url, httpx.Client(base_url=url, timeout=30) as client:
+
+        def auth(username: str) -> dict[str, str]:
+            token = client.post("/api/auth/token", data={"username": username, "password": PASSWORD})
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        boss = auth("boss")
+        answer = client.put("/api/facilities/H1/admission-rate", json={"admissions_per_hour": 30}, headers=boss)
+        assert answer.status_code == 200 and answer.json()["admissions_per_hour"] == 30
+        listed = {f["code"]: f for f in client.get("/api/facilities", headers=boss).json()["facilities"]}
+        assert listed["H1"]["admissions_per_hour"] == 30 and listed["S1"]["admissions_per_hour"] is None
+        bad = client.put("/api/facilities/H1/admission-rate", json={"admissions_per_hour": 0}, headers=boss)
+        assert bad.status_code == 422
+        other = client.put("/api/facilities/H1/admission-rate", json={"admissions_per_hour": 5}, headers=auth("viewer"))
+        assert other.status_code == 403
+        assert client.get("/api/facilities/H1", headers=boss).json()["admissions_per_hour"] == 30
