@@ -193,7 +193,8 @@ def _bounded(raw: Iterable[Sequence[object]], limits: Limits) -> Iterator[list[s
     for number, values in enumerate(raw, start=1):
         if number > limits.rows + 1:
             raise _too_many_rows(limits)
-        cells = [_cell_text(v) for v in values]
+        # a CSV's cells are text already: only the others are converted (a million cells at 100,000 rows)
+        cells = [v if type(v) is str else _cell_text(v) for v in values]
         while cells and not cells[-1]:
             cells.pop()
         if len(cells) > limits.columns:
@@ -202,13 +203,12 @@ def _bounded(raw: Iterable[Sequence[object]], limits: Limits) -> Iterator[list[s
                 f"第 {number} 行有 {len(cells)} 列，超过 {limits.columns} 列的上限",
                 f"Row {number} has {len(cells)} columns, more than the limit of {limits.columns}",
             )
-        for cell in cells:
-            if cell is not None and len(cell) > limits.cell_chars:
-                raise InvalidInput(
-                    "file.cell_too_long",
-                    f"第 {number} 行有一格超过 {limits.cell_chars} 个字符",
-                    f"Row {number} has a cell longer than {limits.cell_chars} characters",
-                )
+        if max(map(len, filter(None, cells)), default=0) > limits.cell_chars:
+            raise InvalidInput(
+                "file.cell_too_long",
+                f"第 {number} 行有一格超过 {limits.cell_chars} 个字符",
+                f"Row {number} has a cell longer than {limits.cell_chars} characters",
+            )
         yield cells
 
 
