@@ -145,3 +145,33 @@ def test_the_rate_is_set_and_shown_over_http_and_a_bad_one_refused(city):
         other = client.put("/api/facilities/H1/admission-rate", json={"admissions_per_hour": 5}, headers=auth("viewer"))
         assert other.status_code == 403
         assert client.get("/api/facilities/H1", headers=boss).json()["admissions_per_hour"] == 30
+
+
+def test_the_desk_page_shows_the_rate_and_its_form_sets_it(city):
+    import re
+
+    import httpx
+
+    from tests.factories import CITY, PASSWORD, make_user
+    from tests.live_server import serving
+
+    make_user(city, "boss", "admin", CITY)
+    with serving(city) as url, httpx.Client(base_url=url, timeout=30) as client:
+        login = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text)
+        assert login is not None
+        form = {"username": "boss", "password": PASSWORD, "login_csrf": login.group(1)}
+        assert client.post("/login", data=form).status_code == 303
+        page = client.get("/facilities/Q1?lang=en").text
+        assert "no limit (blank)" in page and 'action="/facilities/Q1/admission-rate"' in page
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf is not None
+        sent = client.post(
+            "/facilities/Q1/admission-rate", data={"csrf_token": csrf.group(1), "admissions_per_hour": "12"}
+        )
+        assert sent.status_code == 303
+        shown = client.get("/facilities/Q1").text
+        assert re.search(r'data-figure="admissions_per_hour">12<', shown)
+        refused = client.post(
+            "/facilities/Q1/admission-rate", data={"csrf_token": csrf.group(1), "admissions_per_hour": "0"}
+        )
+        assert refused.status_code == 422 and rate_of(city, "Q1") == 12
