@@ -20,6 +20,8 @@ from admitall.services.context import Actor, Context, cli_actor
 from admitall.services.officials import NO_LEAD
 from admitall.services.registration import register_batch
 from admitall.services.reporting import ReportInput
+from admitall.services.verify_records import alerts_and_directives
+from admitall.store.repositories.alert_batch import raise_alerts
 from admitall.store.tables_accountability import lead_assignments
 from tests.factories import (
     CITY,
@@ -218,3 +220,34 @@ def test_units_without_a_lead_are_raised_by_the_same_statements_for_one_unit_or_
         found = [a for a in uow.reports.alerts_for(None) if a["kind"] == NO_LEAD]
     assert sorted(a["unit_code"] for a in found) == sorted([DAZHI, DAZHI_1, DAZHI_2, YIYUAN, YIYUAN_1, WUCHANG_1])
     assert {a["target_unit"] for a in found if a["unit_code"] == DAZHI_1} == {DAZHI}
+
+
+def test_a_batch_meeting_an_alert_raised_meanwhile_by_another_runner_raises_the_others_once(city, clock):
+    ctx = city
+    clock.set(MIDNIGHT)
+    rows = [
+        {
+            "kind": NO_LEAD,
+            "unit_code": code,
+            "period_start": MIDNIGHT - timedelta(hours=2),
+            "target_unit": DAZHI,
+            "step": 0,
+            "consecutive": 1,
+            "raised_at": MIDNIGHT,
+            "detail": {"since": (MIDNIGHT - timedelta(hours=2)).isoformat()},
+        }
+        for code in (DAZHI_1, DAZHI_2)
+    ]
+    with ctx.uow(write=True) as uow:
+        assert raise_alerts(uow.conn, uow.keys, rows[:1]) == 1  # the other runner
+        uow.commit()
+    with ctx.uow(write=True) as uow:
+        # read before the other runner's alert: the batch meets it at the insert, and falls back to one at a time
+        assert raise_alerts(uow.conn, uow.keys, rows, checked=True) == 1
+        uow.commit()
+    with ctx.uow() as uow:
+        found = [a for a in uow.reports.alerts_for(None) if a["kind"] == NO_LEAD]
+    assert sorted(a["unit_code"] for a in found) == [DAZHI_1, DAZHI_2]
+    problems: list[dict[str, Any]] = []
+    assert alerts_and_directives(ctx, problems)["alerts"] == 2
+    assert problems == []  # each alert's HMAC and seal as the one-at-a-time path writes them
