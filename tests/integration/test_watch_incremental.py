@@ -21,7 +21,7 @@ from admitall.services.officials import NO_LEAD
 from admitall.services.registration import register_batch
 from admitall.services.reporting import ReportInput
 from admitall.services.verify_records import alerts_and_directives
-from admitall.store.repositories.alert_batch import raise_alerts
+from admitall.store.repositories.alert_batch import TO_ESCALATE, raise_alerts
 from admitall.store.tables_accountability import lead_assignments
 from tests.factories import (
     CITY,
@@ -251,3 +251,35 @@ def test_a_batch_meeting_an_alert_raised_meanwhile_by_another_runner_raises_the_
     problems: list[dict[str, Any]] = []
     assert alerts_and_directives(ctx, problems)["alerts"] == 2
     assert problems == []  # each alert's HMAC and seal as the one-at-a-time path writes them
+
+
+def test_an_unanswered_alert_escalates_to_the_top_and_is_not_read_again_once_there(city, clock):
+    ctx = city
+    clock.set(MIDNIGHT)
+    rows = [
+        {
+            "kind": watch.OVERDUE,
+            "unit_code": unit,
+            "period_start": MIDNIGHT - timedelta(days=2),
+            "target_unit": target,
+            "step": step,
+            "consecutive": 1,
+            "raised_at": MIDNIGHT - timedelta(days=1),
+            "detail": {},
+            "subject_id": subject,
+        }
+        for unit, target, step, subject in ((DAZHI, JIANGAN, 0, 1), (JIANGAN, CITY, 0, 2))
+    ]
+    with ctx.uow(write=True) as uow:
+        assert raise_alerts(uow.conn, uow.keys, rows) == 2
+        top = watch._tops(uow)
+        assert watch._escalate(ctx, uow, MIDNIGHT, top) == 1  # DAZHI's goes on to the city; JIANGAN's is there
+        open_below_top = uow.conn.execute(
+            TO_ESCALATE, {"kind": watch.OVERDUE, "before": MIDNIGHT + timedelta(days=1), "tops": top.roots()}
+        ).all()
+        uow.commit()
+    assert top.roots() == [CITY]
+    assert open_below_top == []  # step 0 of DAZHI's has its step 1; the others are with the city
+    with ctx.uow() as uow:
+        raised = {(a["unit_code"], a["step"]): a["target_unit"] for a in uow.reports.alerts_for(None)}
+    assert raised == {(DAZHI, 0): JIANGAN, (DAZHI, 1): CITY, (JIANGAN, 0): CITY}

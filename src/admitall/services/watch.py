@@ -32,6 +32,7 @@ from admitall.services.scorecards import refresh
 from admitall.store.repositories.alert_batch import (
     NO_LEAD_UNRAISED,
     OVERDUE_UNRAISED,
+    TO_ESCALATE,
     UNIT_CODES,
     move_problems,
     raise_alerts,
@@ -51,23 +52,35 @@ log = logging.getLogger("admitall.watch")
 Top = Callable[[str | None], str | None]
 
 
-def _tops(uow: UnitOfWork) -> Top:
+class _Tops:
     """The unit above a code that exists in the tree (None above the root): the tree's codes read once a round,
     by one statement, on the first question (a round asks it for every alert it raises or escalates)."""
-    codes: set[str] = set()
-    known: dict[str | None, str | None] = {}
 
-    def top(code: str | None) -> str | None:
-        if code not in known:
-            if not codes:
-                codes.update(uow.conn.execute(UNIT_CODES).scalars())
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.codes: set[str] = set()
+        self.known: dict[str | None, str | None] = {}
+
+    def __call__(self, code: str | None) -> str | None:
+        if code not in self.known:
             parent = parent_of(code) if code else None
-            while parent is not None and parent not in codes:
+            while parent is not None and parent not in self.all():
                 parent = parent_of(parent)
-            known[code] = parent
-        return known[code]
+            self.known[code] = parent
+        return self.known[code]
 
-    return top
+    def all(self) -> set[str]:
+        if not self.codes:
+            self.codes.update(self.uow.conn.execute(UNIT_CODES).scalars())
+        return self.codes
+
+    def roots(self) -> list[str]:
+        """The units with nothing above them: an alert with them can go no higher."""
+        return sorted(code for code in self.all() if self(code) is None)
+
+
+def _tops(uow: UnitOfWork) -> _Tops:
+    return _Tops(uow)
 
 
 def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
@@ -179,14 +192,15 @@ def _raise_overdue(uow: UnitOfWork, now: datetime, top: Top) -> int:
     return raise_alerts(uow.conn, uow.keys, rows, checked=True)
 
 
-def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: Top) -> int:
+def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: _Tops) -> int:
     """An alert unanswered for one more period (neither acknowledged nor resolved: the report received, the
     directive completed) goes one level up. A directive's period is ESCALATE_EVERY."""
     schedules = schedules_of(uow)
     shortest = min([*(s.period for s in schedules.values()), ESCALATE_EVERY])
     rows = []
     for kind in (MISSING, OVERDUE):
-        for alert in uow.reports.to_escalate(kind, now - shortest):
+        found = uow.conn.execute(TO_ESCALATE, {"kind": kind, "before": now - shortest, "tops": top.roots()})
+        for alert in found.mappings():
             schedule = schedules.get(level_of(alert["unit_code"]))
             period = schedule.period if kind == MISSING and schedule is not None else ESCALATE_EVERY
             if alert["raised_at"] > now - period:

@@ -82,6 +82,27 @@ OVERDUE_UNRAISED = (
     )
     .order_by(_r.due_at, _r.id)
 )
+_later = alerts.alias("later")
+# open alerts (neither acknowledged nor resolved) of a kind, raised by a time, whose next step is not raised yet and
+# that are not already with a unit at the top (`tops`): the open alerts index, never the alerts answered long ago
+# nor those that can go no higher however long they stay open
+TO_ESCALATE = select(alerts).where(
+    _c.kind == bindparam("kind"),
+    _c.acknowledged_at.is_(None),
+    _c.resolved_at.is_(None),
+    _c.raised_at <= bindparam("before"),
+    _c.target_unit.is_not(None),
+    _c.target_unit.not_in(bindparam("tops", expanding=True)),
+    ~select(_later.c.id)
+    .where(
+        _later.c.kind == _c.kind,
+        _later.c.unit_code == _c.unit_code,
+        _later.c.period_start == _c.period_start,
+        _later.c.step == _c.step + 1,
+        _later.c.subject_id == _c.subject_id,
+    )
+    .exists(),
+)
 _p = report_problems.c
 _MOVE_PROBLEM = (
     update(report_problems)
