@@ -146,35 +146,99 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     return start_process(command, {**os.environ, **env}, port, ROOT)
 
 
+class Connections:
+    """Keep-alive HTTP/1.1 connections over asyncio streams: the leanest load generator there is in Python (a
+    request is a few bytes written and a status line, headers and body read), so that it takes as little as it
+    can of the 2 cores it shares with the server. `--client httpx` measures with httpx instead."""
+
+    def __init__(self, url: str, size: int) -> None:
+        parsed = httpx.URL(url)
+        self.host, self.port = parsed.host, parsed.port or 80
+        self.free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = asyncio.Queue()
+        for _ in range(size):
+            self.free.put_nowait(None)
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        for attempt in range(3):  # a connection the server had just closed: send again (the keys are idempotent)
+            conn = await self.free.get()
+            try:
+                if conn is None:
+                    conn = await asyncio.open_connection(self.host, self.port)
+                reader, writer = conn
+                head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                writer.write(
+                    f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
+                    + body
+                )
+                status = int((await reader.readuntil(b"\r\n")).split()[1])
+                length, close = 0, False
+                while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                    elif name.lower() == "connection" and "close" in value.lower():
+                        close = True
+                await reader.readexactly(length)
+                if close:
+                    writer.close()
+                    conn = None
+                self.free.put_nowait(conn)
+                return status
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                self.free.put_nowait(None)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
 async def burst(
-    url: str, path: str, bodies: list[dict], headers: dict[str, str], rate: float, concurrency: int = 64
+    url: str,
+    path: str,
+    bodies: list[dict],
+    headers: dict[str, str],
+    rate: float,
+    concurrency: int = 64,
+    client: str = "raw",
 ) -> tuple[list[float], list[int], float]:
     """Open loop: request i is due at i / rate seconds; its latency counts from when it was due."""
     latencies: list[float] = [0.0] * len(bodies)
-    retries = [0]
     statuses: list[int] = [0] * len(bodies)
+    encoded = [json.dumps(b, ensure_ascii=False).encode() for b in bodies]
+    keys = [{"Idempotency-Key": str(b.get("key", ""))} for b in bodies]
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as client:
+    raw = Connections(url, concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as fat:
         t0 = time.perf_counter()
 
-        async def one(i: int, body: dict) -> None:
+        async def send(i: int) -> int:
+            if client == "raw":
+                return await raw.post(path, encoded[i], headers | keys[i])
+            for attempt in range(3):
+                try:
+                    response = await fat.post(
+                        path, content=encoded[i], headers=keys[i] | {"Content-Type": "application/json"}
+                    )
+                    return response.status_code
+                except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+
+        async def one(i: int) -> None:
             due = t0 + i / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             async with gate:
-                for attempt in range(3):  # a connection the server had just closed: send again (idempotent)
-                    try:
-                        response = await client.post(path, json=body, headers={"Idempotency-Key": body.get("key", "")})
-                        break
-                    except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
-                        retries[0] += 1
-                        if attempt == 2:
-                            raise
-            statuses[i] = response.status_code
+                statuses[i] = await send(i)
             latencies[i] = time.perf_counter() - due
 
-        await asyncio.gather(*(one(i, b) for i, b in enumerate(bodies)))
+        await asyncio.gather(*(one(i) for i in range(len(bodies))))
         elapsed = time.perf_counter() - t0
+    while not raw.free.empty():
+        conn = raw.free.get_nowait()
+        if conn is not None:
+            conn[1].close()
     return latencies, statuses, elapsed
 
 
@@ -240,6 +304,8 @@ def main() -> None:
         help="a second burst, for the previous hour, at a rate the server can keep up with",
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="the load generator's HTTP client")
+    parser.add_argument("--warmup", type=int, default=200, help="requests to each server before measuring")
     parser.add_argument("--sample", type=int, default=300, help="reports whose round trips are counted in-process")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -297,27 +363,46 @@ def run(args: argparse.Namespace, server: PostgresServer) -> None:
             }
             for u in reporting_units
         ]
+        # both servers warmed up first (imports, compiled statements, connections), four hours back, not counted
+        hour = DEFAULT_SCHEDULES[UnitLevel.COMMUNITY].period
+        warm = [
+            {k: v for k, v in b.items() if k != "key"}
+            | {"period_start": (period.start - 4 * hour).isoformat(), "idempotency_key": f"warm-{b['key']}"}
+            for b in bodies[: args.warmup]
+        ]
+        asyncio.run(
+            burst(f"http://127.0.0.1:{bare_port}", "/write", [{"key": b["idempotency_key"]} for b in warm], {}, 50)
+        )
+        auth = {"Authorization": f"Bearer {token}"}
+        asyncio.run(burst(f"http://127.0.0.1:{port}", "/api/reports", warm, auth, 50))
         bare_result, bare_client, bare_server = measured(
             lambda: asyncio.run(
-                burst(f"http://127.0.0.1:{bare_port}", "/write", [{"key": b["key"]} for b in bodies], {}, args.rate)
+                burst(
+                    f"http://127.0.0.1:{bare_port}",
+                    "/write",
+                    [{"key": b["key"]} for b in bodies],
+                    {},
+                    args.rate,
+                    client=args.client,
+                )
             ),
             [bare.pid],
         )
-        auth = {"Authorization": f"Bearer {token}"}
         app_bodies = [{k: v for k, v in b.items() if k != "key"} | {"idempotency_key": b["key"]} for b in bodies]
         load_before = Path("/proc/loadavg").read_text().split()[0]
         app_result, app_client, app_server = measured(
-            lambda: asyncio.run(burst(f"http://127.0.0.1:{port}", "/api/reports", app_bodies, auth, args.rate)),
+            lambda: asyncio.run(
+                burst(f"http://127.0.0.1:{port}", "/api/reports", app_bodies, auth, args.rate, client=args.client)
+            ),
             [app.pid],
         )
         load_after = Path("/proc/loadavg").read_text().split()[0]
         earlier = (period.start - DEFAULT_SCHEDULES[UnitLevel.COMMUNITY].period).isoformat()
         slow_bodies = [{k: v for k, v in b.items() if k != "key"} | {"period_start": earlier} for b in bodies]
         slow_result = asyncio.run(
-            burst(f"http://127.0.0.1:{port}", "/api/reports", slow_bodies, auth, args.second_rate)
+            burst(f"http://127.0.0.1:{port}", "/api/reports", slow_bodies, auth, args.second_rate, client=args.client)
         )
         # an hour's reports of every unit in one request (reporting.submit_many), two hours back
-        hour = DEFAULT_SCHEDULES[UnitLevel.COMMUNITY].period
         batch_bodies = [
             {k: v for k, v in b.items() if k != "key"} | {"period_start": (period.start - 2 * hour).isoformat()}
             for b in bodies
@@ -367,7 +452,7 @@ def run(args: argparse.Namespace, server: PostgresServer) -> None:
     (lat, statuses, elapsed), (blat, bstatuses, belapsed) = app_result, bare_result
     slat, sstatuses, selapsed = slow_result
     ok = sum(1 for s in statuses if s == 201)
-    sent = len(lat) + len(slat) + len(batch_bodies) + len(sample)
+    sent = len(lat) + len(slat) + len(batch_bodies) + len(sample) + len(warm)
     complete = stored[0] == sent and stored[1] == len(lat) and batch_stored == len(batch_bodies)
     bare_rate, app_rate = len(blat) / belapsed, len(lat) / elapsed
     section = f"""## Reporting chain under a burst (issues 4 and 13)
@@ -376,7 +461,8 @@ Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; PostgreSQL {vers
 `python bench/reporting_chain.py --units {args.units} --people {args.people} --rate {args.rate:g} --workers {args.workers}`: {len(reporting_units):,}
 reporting units (13 districts, 193 streets, {len(reporting_units) - 206:,} communities) and {args.people:,} people
 waiting; `admitall serve --workers {args.workers}`; every unit submits this hour's report once, in a shuffled open-loop
-burst at {args.rate:g} a second (latency counted from each request's due time). Baseline in the same run: the
+burst at {args.rate:g} a second (latency counted from each request's due time), after {args.warmup} requests to each server
+to warm it up (not counted). Baseline in the same run: the
 same burst to a bare endpoint writing one row (bench/bare_app.py, same stack and database). Setup of the city
 took {setup_seconds:.0f} s (one person of each category registered by the registry itself, copied by COPY to make up
 the rest: see copy_people). The machine was
@@ -392,7 +478,7 @@ AdmitAll burst, {load_after} after it): figures are noisy; the baseline ran besi
 Ratio of p99 to the baseline's: {percentile(lat, 0.99) / percentile(blat, 0.99):.1f}×. Reports stored: {stored[0]:,} for
 {stored[1]:,} units (sent: {sent:,}, one a unit and hour): {"none lost, none twice" if complete else "MISMATCH"}.
 
-**What the load generator costs.** The client (httpx, asyncio, in this process) and the server share the 2 cores:
+**What the load generator costs.** The client ({args.client}: {"keep-alive HTTP/1.1 over asyncio streams" if args.client == "raw" else "httpx"}, in this process) and the server share the 2 cores:
 during the AdmitAll burst the client used {app_client:.1f} CPU s ({app_client / len(lat) * 1000:.2f} ms a request) and the
 server {app_server:.1f} CPU s ({app_server / len(lat) * 1000:.2f} ms a report, PostgreSQL's own processes not counted);
 during the bare burst {bare_client:.1f} and {bare_server:.1f} CPU s. So of the {elapsed:.0f} s of the burst, the generator
