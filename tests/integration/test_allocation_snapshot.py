@@ -142,3 +142,27 @@ def test_a_change_by_hand_to_someone_waiting_is_seen_once_the_kept_list_is_read_
         conn.execute(text("UPDATE persons SET severity = 'critical' WHERE id = :pid"), {"pid": pid})
     monkeypatch.setattr(allocation_snapshot, "REREAD_SECONDS", 0.0)
     assert admission.plan_admissions(city, DISPATCHER)["waiting_by_class"] == {"critical": 1}
+
+
+def test_what_a_plan_reads_is_found_by_index_and_never_scans_everyone_ever_registered(city):
+    """The cost of a plan must not grow with people who no longer wait, nor with the events of the past."""
+    from datetime import UTC, datetime
+
+    from admitall.store.repositories import waiting_list as w
+
+    if city.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's EXPLAIN QUERY PLAN is what is read here")
+    hour = {"start": datetime(2020, 2, 10, tzinfo=UTC), "end": datetime(2020, 2, 10, 1, tzinfo=UTC)}
+    statements = [
+        (w._BRIEF, {"low": "0", "high": "9"}),
+        (w._BRIEF_OF, {"low": "0", "high": "9", "ids": [1, 2]}),
+        (w._COUNT, {"low": "0", "high": "9"}),
+        (w._CHANGED_AFTER, {"after": 5}),
+        (w._ON_THEIR_WAY, {"codes": ["H1"]}),
+        (w._ADMITTED_BETWEEN, hour),
+    ]
+    with city.engine.connect() as conn:
+        for statement, params in statements:
+            sql = statement.params(**params).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+            assert not any(step.startswith("SCAN") for step in plan), (str(sql), plan)
