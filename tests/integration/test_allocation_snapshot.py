@@ -166,3 +166,20 @@ def test_what_a_plan_reads_is_found_by_index_and_never_scans_everyone_ever_regis
             sql = statement.params(**params).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
             plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
             assert not any(step.startswith("SCAN") for step in plan), (str(sql), plan)
+
+
+def test_a_unit_added_with_its_place_after_a_plan_is_where_its_people_wait_from(city):
+    from admitall.services.facilities import import_facilities, set_beds
+    from admitall.services.units import import_units
+    from tests.factories import DAZHI
+
+    admission.plan_admissions(city, DISPATCHER)  # the units' places are kept from here on
+    new = DAZHI[:9] + "009"
+    import_units(city, cli_actor(), [(2, {"code": new, "name": "新社区", "lat": "30.60", "lon": "114.30"})])
+    point = {"code": "I2", "name": "I2 机构", "type": "isolation_point", "unit_code": DAZHI, "single_room": "1"}
+    import_facilities(city, cli_actor(), [(2, {**point, "lat": "30.61", "lon": "114.30"})])
+    set_beds(city, cli_actor(), "I1", "single_room", capacity=0, out_of_service=0)  # I2 is the only one left
+    pid = register(city, 1, category="suspected", unit_code=new)
+    plan = admission.plan_admissions(city, DISPATCHER)
+    (placed,) = [a for a in plan["assignments"] if a["person"] == pid]
+    assert placed["distance_km"] == pytest.approx(1.1, abs=0.05)

@@ -9,9 +9,12 @@ on SQLite, where writers take turns (a writing unit of work holds the lock from 
 ids are committed in order. On PostgreSQL an event with a smaller id may commit after one with a larger id has
 been seen, so there the list is read whole every time (one statement of brief columns).
 
+Where people wait from: a unit's place (its own, else its street's or district's) is set when the unit is added
+and units are never removed, so the places are read again only when the number of units changed.
+
 Changes by hand, without an event: a count of everyone waiting, on every plan, tells whether anybody came or went
 (if so the list is read whole); a change to someone already waiting says nothing a count can see, so the list
-is also read whole once it is older than REREAD_SECONDS.
+is also read whole once it is older than REREAD_SECONDS (and so are the units' places).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from functools import cache
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from admitall.allocation.model import Candidate, FreePool, Snapshot
@@ -37,6 +41,7 @@ from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
 
 _UNIT_PLACES = units.select().with_only_columns(units.c.code, units.c.lat, units.c.lon)
+_UNIT_COUNT = select(func.count()).select_from(units)
 
 
 class Waiting(NamedTuple):
@@ -117,8 +122,33 @@ def _read_whole(waiting_list: WaitingList, policy: Policy, root: str | None) -> 
     return [_waiting(policy, r) for r in waiting_list.brief(root)]
 
 
-def _unit_places(uow: UnitOfWork) -> dict[str, tuple[float, float]]:
-    return {r.code: (r.lat, r.lon) for r in uow.conn.execute(_UNIT_PLACES) if r.lat is not None and r.lon is not None}
+@dataclass
+class _Places:
+    units: int
+    places: dict[str, tuple[float, float]]
+    origins: dict[str, tuple[str, float | None, float | None]] = field(default_factory=dict)
+    read_at: float = field(default_factory=time.monotonic)
+
+    def origin(self, code: str) -> tuple[str, float | None, float | None]:
+        found = self.origins.get(code)
+        if found is None:
+            found = self.origins[code] = _origin(code, self.places)
+        return found
+
+
+_PLACES: WeakKeyDictionary[Engine, _Places] = WeakKeyDictionary()
+
+
+def _unit_places(uow: UnitOfWork) -> _Places:
+    """The units' places and the origins found from them, read again when units were added."""
+    count = int(uow.conn.execute(_UNIT_COUNT).scalar_one())
+    with _LOCK:
+        kept = _PLACES.get(uow.conn.engine)
+        if kept is None or kept.units != count or time.monotonic() - kept.read_at > REREAD_SECONDS:
+            rows = uow.conn.execute(_UNIT_PLACES)
+            kept = _Places(count, {r.code: (r.lat, r.lon) for r in rows if r.lat is not None and r.lon is not None})
+            _PLACES[uow.conn.engine] = kept
+        return kept
 
 
 @cache
@@ -163,7 +193,6 @@ def build_snapshot(ctx: Context, uow: UnitOfWork, root: str | None) -> tuple[Sna
         if p.free > 0
     ]
     places = _unit_places(uow)
-    origins: dict[str, tuple[str, float | None, float | None]] = {}  # most people share a few thousand units
     candidates = []
     for w in people.values():
         if w.priority_class is None:
@@ -174,9 +203,7 @@ def build_snapshot(ctx: Context, uow: UnitOfWork, root: str | None) -> tuple[Sna
                 Candidate(w.person_id, w.priority_class, w.waiting_since, here.code, here.lat, here.lon, here.code)
             )
             continue
-        if w.unit_code not in origins:
-            origins[w.unit_code] = _origin(w.unit_code, places)
-        origin, lat, lon = origins[w.unit_code]
+        origin, lat, lon = places.origin(w.unit_code)
         candidates.append(Candidate(w.person_id, w.priority_class, w.waiting_since, origin, lat, lon))
     slots = admission_slots(ctx, uow, facilities, now)
     return Snapshot(candidates, pools, ctx.policy, slots), people
