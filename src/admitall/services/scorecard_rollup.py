@@ -3,8 +3,9 @@ the units whose facts changed, and their ancestors.
 
 The watch stores the running day's scorecards every round. Most units' own facts are the same as the round before
 (nothing happened there); their subtree totals and scores are then the same too. So a Rollup keeps, per unit, the
-multiset of its own facts, its subtree totals and its score; the next round loads the facts again (the database
-stays the only truth), compares each unit's own facts with the kept ones, and recomputes the totals and scores of
+list of its own facts, its subtree totals and its score; the next round loads the facts again (the database stays
+the only truth), compares each unit's own facts with the kept ones (in the order read: the same facts read in
+another order only cost a recomputation), and recomputes the totals and scores of
 the units that differ and of every unit above them. What is kept is a memo of content, not a change log: a unit
 is reused only when its own facts, its children, its population and the scoring are all equal to what produced
 the kept result, so the cards are the same as a computation from nothing whatever happened in between.
@@ -12,7 +13,7 @@ the kept result, so the cards are the same as a computation from nothing whateve
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,7 +35,7 @@ class Rollup:
     names: dict[str, str]
     population: dict[str, int]
     scoring: Scoring | None = None
-    own: dict[str, Counter[Fact]] = field(default_factory=dict)
+    own: dict[str, list[Fact]] = field(default_factory=dict)
     totals: dict[str, Facts] = field(default_factory=dict)
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
     # an official's scorecard core, with the units it was computed from, when they led them the whole window
@@ -101,13 +102,13 @@ def add_up(
         if parent in names:
             children[parent].append(code)
     for code in sorted(names, key=lambda c: -level_of(c).depth):  # children before their parents
-        own = Counter(by_unit.get(code, ()))
+        own = by_unit.get(code, [])
         now.own[code] = own
         kids = children.get(code, ())
         if reuse and before is not None and before.own.get(code) == own and not any(k in now.changed for k in kids):
             now.totals[code] = before.totals[code]
             continue
-        total = facts_of(by_unit.get(code, ()))
+        total = facts_of(own)
         for kid in kids:
             total.merge(now.totals[kid])
         total.population = population.get(code, 0)
