@@ -482,7 +482,9 @@ Ratio of p99 to the baseline's: {percentile(lat, 0.99) / percentile(blat, 0.99):
 during the AdmitAll burst the client used {app_client:.1f} CPU s ({app_client / len(lat) * 1000:.2f} ms a request) and the
 server {app_server:.1f} CPU s ({app_server / len(lat) * 1000:.2f} ms a report, PostgreSQL's own processes not counted);
 during the bare burst {bare_client:.1f} and {bare_server:.1f} CPU s. So of the {elapsed:.0f} s of the burst, the generator
-took about {app_client / elapsed * 100:.0f} % of one core.
+took about {app_client / elapsed * 100:.0f} % of one core. At {args.rate:g} reports a second the server alone needs
+{app_server / len(lat) * args.rate:.2f} of the 2 cores (PostgreSQL besides), the bare endpoint {bare_server / len(blat) * args.rate:.2f}: whatever
+else runs on the machine decides whether it gets them (the load average above).
 
 **Round trips per report**, counted in-process on the same path (`reporting.submit`, {len(in_process):,} reports, the
 user already known as the server's cache keeps it): {per_report[0]:.1f} statements, {per_report[1]:.1f} round trips
