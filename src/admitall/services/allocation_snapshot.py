@@ -101,8 +101,13 @@ def waiting_people(ctx: Context, uow: UnitOfWork, root: str | None) -> dict[int,
         kept_here = _KEPT.setdefault(uow.conn.engine, {})
         kept = kept_here.get(root)
         incremental = uow.conn.dialect.name == "sqlite"
-        stale = kept is None or time.monotonic() - kept.read_at > REREAD_SECONDS
-        if kept is None or stale or not incremental or kept.policy != policy or last < kept.last_event:
+        if (
+            kept is None
+            or not incremental
+            or time.monotonic() - kept.read_at > REREAD_SECONDS
+            or kept.policy != policy
+            or last < kept.last_event  # not the database the list was read from
+        ):
             kept = _Kept(policy, last, {w.person_id: w for w in _read_whole(waiting_list, policy, root)})
         else:
             if last != kept.last_event:
