@@ -143,3 +143,17 @@ def test_a_batch_that_fails_half_way_leaves_no_people_no_projections_and_the_swi
         assert scalar(city, "SELECT deferred FROM bulk_projections") == 0
     register_batch(city, officer(unit="420102"), rows(30), source="t")
     assert projection_problems(city) == []
+
+
+def test_a_staged_insert_works_while_a_read_is_pending_and_twice_in_one_transaction(city):
+    from admitall.store.tables_census import unit_census_changes
+
+    rows = [{"unit_code": DAZHI_1, "status": "contact", "severity": "", "placement": "waiting", "n": 1}] * 250
+    before = scalar(city, "SELECT count(*) FROM unit_census_changes")
+    with city.engine.connect() as conn, conn.begin():
+        pending = conn.execute(text("SELECT code FROM units"))  # a read not yet consumed
+        pending.fetchone()
+        bulk.bulk_insert(conn, unit_census_changes, rows)
+        bulk.bulk_insert(conn, unit_census_changes, rows)
+        pending.close()
+    assert scalar(city, "SELECT count(*) FROM unit_census_changes") == before + 500
