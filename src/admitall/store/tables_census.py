@@ -1,7 +1,9 @@
 """The census: how many people each unit has by status, severity and placement, kept by the database itself.
 
 Triggers on `persons` (migration 0007) append every change to `unit_census_changes` (+1 for the new state, -1
-for the old), whatever code or hand-written SQL made it; appending never waits on another writer. The watch folds
+for the old), whatever code or hand-written SQL made it; appending never waits on another writer. On SQLite a batch
+of new people (an import) switches the insert triggers off inside its own transaction and appends one change per
+group instead, and the flow rows in one statement (store.bulk.projections_once, migration 0015). The watch folds
 the changes into `unit_census` every minute. A count is the base plus the changes not yet folded, so it is exact
 at any moment, and reading the city's counts reads a few rows per unit instead of every person. `admitall
 verify` checks it against the people themselves. Severity is '' when there is none (a key column cannot be
