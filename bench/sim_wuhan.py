@@ -47,6 +47,7 @@ from admitall.sim.scenario import load_scenario  # noqa: E402
 from admitall.store.db import init_database  # noqa: E402
 from admitall.store.tables import persons  # noqa: E402
 from common import machine, write_section  # noqa: E402
+from sim_charts import charts  # noqa: E402
 
 CHECK_DAYS = (
     "2020-01-23",
@@ -98,6 +99,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=None, help="run only this many days (a quick check)")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json-out", type=Path, default=None, help="keep the whole results here")
+    parser.add_argument(
+        "--charts",
+        type=Path,
+        default=None,
+        help="write the run's charts here (default: docs/images for a whole run written to RESULTS.md)",
+    )
     args = parser.parse_args()
     scenario = load_scenario("wuhan-2020")
     measured = revision()  # the code as it was when the run began (others may commit while it runs)
@@ -171,6 +178,13 @@ def main() -> None:
     )
     if args.json_out:
         args.json_out.write_text(json.dumps(results.as_dict(), ensure_ascii=False), encoding="utf-8")
+    charts_dir = args.charts or (ROOT / "docs" / "images" if not args.no_write and args.days is None else None)
+    if charts_dir is not None:
+        charts_dir.mkdir(parents=True, exist_ok=True)
+        note = f"AdmitAll twin, wuhan-2020 seed {scenario.seed}, {len(results.daily)} days, {measured}"
+        for name, svg in charts(results.as_dict(), note).items():
+            (charts_dir / name).write_text(svg, encoding="utf-8")
+            log(f"wrote {charts_dir / name}")
     s = results.summary
     log(f"{seconds:.0f} s, peak {peak:.0f} MB: {json.dumps(s, ensure_ascii=False)}")
 
