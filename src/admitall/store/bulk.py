@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Date, Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from admitall.store.db import to_json
 from admitall.store.tables import UTCDateTime
@@ -115,9 +116,14 @@ def _copy(conn: Connection, table: str, columns: list[str], values: list[tuple[A
     """PostgreSQL: the rows through one COPY on the unit of work's own connection (so in its transaction)."""
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for value in values:
-            copy.write_row(value)
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    dbapi = conn.dialect.dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for value in values:
+                copy.write_row(value)
+    except dbapi.Error as e:  # the driver's own error, as SQLAlchemy raises it for any other statement
+        raise DBAPIError.instance(statement, None, e, dbapi.Error) from e
 
 
 # SQLite: the rows a batch wrote since `projections_once` began (ids above the largest before it), projected with
