@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, union_all
+from sqlalchemy import union_all
 from sqlalchemy.exc import IntegrityError
 
 from admitall.domain.access import Permission
@@ -51,6 +51,7 @@ from admitall.services.reporting_rules import (
     version_of,
     whole,
 )
+from admitall.store.bulk import bulk_insert
 from admitall.store.repositories.reports import HEAD_PARTS, NEXT_ID_PART, head_of
 from admitall.store.tables import audit_log
 from admitall.store.text_limits import check_row
@@ -58,7 +59,6 @@ from admitall.store.uow import UnitOfWork
 
 # how often a writer that lost a race for a unit's chain head (or a version, or a key) reads again and retries
 ATTEMPTS = 5
-_AUDIT = insert(audit_log)
 
 
 @dataclass
@@ -102,7 +102,15 @@ def _attest(report: ReportInput) -> None:
         )
 
 
-def _prepare(ctx: Context, actor: Actor, schedules: Mapping[UnitLevel, Schedule], index: int, r: ReportInput) -> _Item:
+def _prepare(
+    ctx: Context,
+    actor: Actor,
+    schedules: Mapping[UnitLevel, Schedule],
+    index: int,
+    r: ReportInput,
+    periods: dict[tuple[UnitLevel, Any], Period | AdmitAllError] | None = None,
+) -> _Item:
+    """The report checked on its own; `periods` keeps the periods already worked out in this batch."""
     item = _Item(index, r, str(r.unit_code).strip())
     try:
         _attest(r)
@@ -128,7 +136,18 @@ def _prepare(ctx: Context, actor: Actor, schedules: Mapping[UnitLevel, Schedule]
                 f"A {level.en} does not send hourly reports",
                 field="unit_code",
             )
-        item.period = period_of(ctx, schedule, r.period_start)
+        key = (level, r.period_start)
+        known = periods.get(key) if periods is not None else None
+        if known is None:
+            try:
+                known = period_of(ctx, schedule, r.period_start)
+            except AdmitAllError as e:
+                known = e
+            if periods is not None:
+                periods[key] = known
+        if isinstance(known, AdmitAllError):
+            raise known
+        item.period = known
     except AdmitAllError as e:
         item.later = e
     return item
@@ -335,9 +354,7 @@ def _write(
         if (s.row["unit_code"], s.row["period_start"]) in state.open_alerts:
             uow.reports.resolve_alerts("missing_report", s.row["unit_code"], s.row["period_start"], now)
     if new_id is None or len(stored) != 1:
-        entries = [_audit_entry(uow, actor, s.row, now) for s in stored]
-        if entries:
-            uow.conn.execute(_AUDIT, entries)
+        bulk_insert(uow.conn, audit_log, [_audit_entry(uow, actor, s.row, now) for s in stored])
 
 
 def _retrying(attempt: Any) -> Any:
@@ -428,7 +445,8 @@ def submit_many(ctx: Context, actor: Actor, reports: Sequence[ReportInput]) -> d
         results: list[dict[str, Any]] = []
         with ctx.uow(write=True) as uow:
             schedules = schedules_of(uow)
-            items = [_prepare(ctx, actor, schedules, i, r) for i, r in enumerate(reports)]
+            periods: dict[tuple[UnitLevel, Any], Period | AdmitAllError] = {}
+            items = [_prepare(ctx, actor, schedules, i, r, periods) for i, r in enumerate(reports)]
             state = _lookup_many(uow, items)
             now = ctx.clock.now()
             outcome: dict[int, str] = {}

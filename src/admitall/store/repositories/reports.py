@@ -32,6 +32,7 @@ from admitall.domain.chain import ALERT_FIELDS, ALERT_STATE, fields, seal
 from admitall.domain.reporting import Schedule
 from admitall.domain.units import UnitLevel, subtree_bounds
 from admitall.keys import Keys
+from admitall.store.bulk import bulk_insert
 from admitall.store.tables import (
     UTCDateTime,
     alerts,
@@ -147,7 +148,6 @@ _VERSIONS = select(_r.id, _r.unit_code, _r.period_start, _r.version, _r.on_time)
 _OPEN_ALERTS = select(alerts.c.unit_code, alerts.c.period_start).where(
     alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), alerts.c.resolved_at.is_(None)
 )
-_ADD_ROWS = insert(reports)
 _NEXT_IDS = select(literal_column("nextval('reports_id_seq')")).select_from(
     func.generate_series(1, bindparam("n", type_=Integer))
 )
@@ -254,11 +254,12 @@ class ReportRepository:
         return list(range(start, start + n))
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Store the reports in one statement (their ids reserved first); their ids, in order."""
+        """Store the reports by one statement, values handed to the driver as tuples (store.bulk), their ids
+        reserved first; their ids, in order."""
         if not rows:
             return []
         ids = self.reserve_ids(len(rows))
-        self.conn.execute(_ADD_ROWS, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        bulk_insert(self.conn, reports, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
         return ids
 
     def history(self, unit_code: str, period_start: datetime) -> list[dict[str, Any]]:
