@@ -300,7 +300,7 @@ def main() -> None:
     assert raised.get(NO_LEAD) == len(vacant), (raised, len(vacant))
 
     lines = [
-        "## The watch round (issue 13)",
+        "## The watch round (issue 13)" + (": the twin's schedules" if args.twin else ": every unit reporting hourly"),
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, {server_version(ctx)}, {revision()}; "
         "the machine was shared with other work running at the same time (figures are noisy).",
