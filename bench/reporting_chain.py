@@ -242,9 +242,21 @@ async def burst(
     return latencies, statuses, elapsed
 
 
+def postgres_pid(server: PostgresServer) -> int | None:
+    """The throwaway cluster's postmaster (its backends are its children), if the bench started one."""
+    cluster = server.cluster
+    try:
+        return int((cluster.data / "postmaster.pid").read_text().split()[0]) if cluster is not None else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (and its reaped children: uvicorn's workers) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # a backend that has just ended
+        return 0.0
     ticks = sum(int(x) for x in fields[11:15])
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -390,6 +402,8 @@ def run(args: argparse.Namespace, server: PostgresServer) -> None:
         )
         app_bodies = [{k: v for k, v in b.items() if k != "key"} | {"idempotency_key": b["key"]} for b in bodies]
         load_before = Path("/proc/loadavg").read_text().split()[0]
+        postmaster = postgres_pid(server)
+        pg_before = cpu_seconds(postmaster) if postmaster else 0.0
         app_result, app_client, app_server = measured(
             lambda: asyncio.run(
                 burst(f"http://127.0.0.1:{port}", "/api/reports", app_bodies, auth, args.rate, client=args.client)
@@ -397,6 +411,7 @@ def run(args: argparse.Namespace, server: PostgresServer) -> None:
             [app.pid],
         )
         load_after = Path("/proc/loadavg").read_text().split()[0]
+        pg_cpu = (cpu_seconds(postmaster) - pg_before) if postmaster else float("nan")
         earlier = (period.start - DEFAULT_SCHEDULES[UnitLevel.COMMUNITY].period).isoformat()
         slow_bodies = [{k: v for k, v in b.items() if k != "key"} | {"period_start": earlier} for b in bodies]
         slow_result = asyncio.run(
@@ -480,10 +495,11 @@ Ratio of p99 to the baseline's: {percentile(lat, 0.99) / percentile(blat, 0.99):
 
 **What the load generator costs.** The client ({args.client}: {"keep-alive HTTP/1.1 over asyncio streams" if args.client == "raw" else "httpx"}, in this process) and the server share the 2 cores:
 during the AdmitAll burst the client used {app_client:.1f} CPU s ({app_client / len(lat) * 1000:.2f} ms a request) and the
-server {app_server:.1f} CPU s ({app_server / len(lat) * 1000:.2f} ms a report, PostgreSQL's own processes not counted);
+server {app_server:.1f} CPU s ({app_server / len(lat) * 1000:.2f} ms a report) and PostgreSQL {pg_cpu:.1f} CPU s
+({pg_cpu / len(lat) * 1000:.2f} ms a report, its backends, autovacuum and checkpointer together);
 during the bare burst {bare_client:.1f} and {bare_server:.1f} CPU s. So of the {elapsed:.0f} s of the burst, the generator
 took about {app_client / elapsed * 100:.0f} % of one core. At {args.rate:g} reports a second the server alone needs
-{app_server / len(lat) * args.rate:.2f} of the 2 cores (PostgreSQL besides), the bare endpoint {bare_server / len(blat) * args.rate:.2f}: whatever
+{app_server / len(lat) * args.rate:.2f} of the 2 cores and PostgreSQL {pg_cpu / len(lat) * args.rate:.2f}, the bare endpoint {bare_server / len(blat) * args.rate:.2f}: whatever
 else runs on the machine decides whether it gets them (the load average above).
 
 **Round trips per report**, counted in-process on the same path (`reporting.submit`, {len(in_process):,} reports, the
