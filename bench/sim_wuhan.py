@@ -199,8 +199,8 @@ def main() -> None:
         cumulative += day["confirmed"]
         if day["day"] not in CHECK_DAYS:
             continue
-        kinds = day["by_kind"]
-        designated, shelter = kinds.get("designated_hospital", {}), kinds.get("shelter_hospital", {})
+        by_kind = day["by_kind"]
+        designated, shelter = by_kind.get("designated_hospital", {}), by_kind.get("shelter_hospital", {})
         in_beds, waiting = day["in_beds_confirmed_by_severity"], day["queue_confirmed_by_severity"]
         rows.append(
             f"| {day['day']} | {published.get(day['day'], 0):,} | {cumulative:,} "
