@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, insert, or_, select, text, true, type_coerce, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
@@ -26,12 +26,11 @@ from admitall.domain.people import (
     Stamp,
     Status,
 )
-from admitall.domain.units import UnitLevel, level_of, subtree_bounds
+from admitall.domain.units import subtree_bounds
 from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert, chunks, lookup
 from admitall.store.repositories.census import CensusRepository
 from admitall.store.tables import person_events, person_sources, persons
-from admitall.store.tables_accountability import wait_segments
 
 
 @dataclass(frozen=True)
@@ -215,9 +214,6 @@ def in_subtree(root: str | None) -> ColumnElement[bool]:
     return persons.c.unit_code.between(low, high)
 
 
-NARROW = (UnitLevel.STREET, UnitLevel.COMMUNITY)
-
-
 class PersonRepository:
     def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
@@ -250,43 +246,6 @@ class PersonRepository:
         )
         return [self._person(r) for r in rows]
 
-    def waiting_summary(
-        self, root: str | None, past_target_before: Mapping[str, datetime]
-    ) -> tuple[dict[str, int], dict[str, int], datetime | None, int]:
-        """For everyone waiting for a bed in the subtree, counted by the database: (by status, by severity, the
-        longest-waiting one's `waiting_since`, how many have waited past their class's target). A person is past
-        the target when their open wait segment (whose class is the one recorded when it began) started before
-        `past_target_before[class]`."""
-        c, w = persons.c, wait_segments.c
-        # SQLite has no statistics to see that a street's range of units is narrower than everyone waiting in
-        # the city: for a street or a community, hide the placement and open-segment indexes from it (an
-        # expression is not indexed) so that it walks the units' range and each person's own segments.
-        narrow = root is not None and self.conn.dialect.name == "sqlite" and level_of(root) in NARROW
-        placement = type_coerce(c.placement, String).concat("") if narrow else c.placement
-        waiting = and_(placement == Placement.WAITING.value, in_subtree(root))
-        by_status: Counter[str] = Counter()
-        by_severity: Counter[str] = Counter()
-        oldest: datetime | None = None
-        groups = select(c.status, c.severity, func.count(), func.min(c.waiting_since)).where(waiting)
-        for status, severity, n, since in self.conn.execute(groups.group_by(c.status, c.severity)):
-            by_status[status] += int(n)
-            if severity is not None:
-                by_severity[severity] += int(n)
-            if since is not None and (oldest is None or since < oldest):
-                oldest = since
-        late = or_(*(and_(w.priority_class == cls, w.wait_started_at < t) for cls, t in past_target_before.items()))
-        if narrow:
-            is_open = type_coerce(w.ended_at, String).concat("").is_(None)
-            joined = persons.join(wait_segments, and_(w.person_id == c.id, is_open))
-            query = select(func.count()).select_from(joined).where(waiting, late)
-        else:
-            # an open segment's unit is the person's unit now (a move opens a new segment)
-            here = true() if root is None else w.unit_code.between(*subtree_bounds(root))
-            joined = wait_segments.join(persons, c.id == w.person_id)
-            query = select(func.count()).select_from(joined).where(here, w.ended_at.is_(None), late, waiting)
-        breaches = self.conn.execute(query).scalar_one()
-        return dict(by_status), dict(by_severity), oldest, int(breaches)
-
     def needing_beds(self, root: str | None) -> list[Person]:
         """Everyone waiting for a bed, or admitted and waiting for a transfer, in the subtree of `root`."""
         waiting = or_(
@@ -295,17 +254,6 @@ class PersonRepository:
         )
         rows = self.conn.execute(select(persons).where(waiting, in_subtree(root)).order_by(persons.c.id))
         return [to_person(r) for r in rows]
-
-    def needing_beds_brief(self, root: str | None) -> list[Any]:
-        """The same people as `needing_beds`, as rows of only what classifying and timing a wait needs (id,
-        unit_code, status, severity, risks, birth_date, identified_at, placement, waiting_since): counting
-        thousands of waits does not need them built whole."""
-        c = persons.c
-        waiting = or_(c.placement == "waiting", and_(c.placement == "admitted", c.waiting_since.is_not(None)))
-        columns = (c.id, c.unit_code, c.status, c.severity, c.risks, c.birth_date, c.identified_at)
-        return list(
-            self.conn.execute(select(*columns, c.placement, c.waiting_since).where(waiting, in_subtree(root))).all()
-        )
 
     def reserve_ids(self, n: int) -> list[int]:
         """Ids for `n` new people, taken before the insert so that one executemany can store them all.
