@@ -143,6 +143,8 @@ persons = Table(
     Index("ix_persons_phone", "phone"),
     Index("ix_persons_placement_waiting", "placement", "waiting_since"),
     Index("ix_persons_facility_placement", "facility_code", "placement"),
+    # a unit range's waiting counted by category and severity from the index alone (migration 0012)
+    Index("ix_persons_waiting_unit", "placement", "unit_code", "status", "severity", "waiting_since"),
 )
 
 FACILITY_TYPES = (
@@ -329,6 +331,9 @@ reports = Table(
     UniqueConstraint("unit_code", "period_start", "version"),
     # with version and on_time, first receipts are counted from the index alone
     Index("ix_reports_period_receipt", "period_start", "unit_code", "version", "on_time"),
+    # a unit's chain head by one backward probe; a unit's chain cannot fork (migration 0012)
+    Index("ix_reports_unit_chain", "unit_code", "id", "hash"),
+    Index("ux_reports_unit_prev", "unit_code", "prev_hash", unique=True),
     CheckConstraint("version >= 1", name="version"),
     CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="correction_points_back"),
 )

@@ -50,6 +50,8 @@ event_flows = Table(
     Column("kind", String(24), nullable=False),
     Column("from_value", String(12), nullable=True),
     Column("to_value", String(12), nullable=True),
+    # PostgreSQL also has ix_event_flows_unit_occurred (unit_code, occurred_at, kind, to_value), made by migration
+    # 0012 only there: its planner chooses between the two by their statistics; SQLite has none to choose by
     # every column: the screen's counts are read from the index alone
     Index("ix_event_flows_occurred_unit", "occurred_at", "unit_code", "kind", "from_value", "to_value"),
 )
