@@ -19,7 +19,8 @@ from sqlalchemy import Integer, and_, case, func, or_, select, type_coerce
 from admitall.domain.reporting import Period
 from admitall.domain.units import PREFIX_LENGTH, UnitLevel, subtree_bounds
 from admitall.services.context import Context
-from admitall.services.reporting import expected_periods, schedules_of
+from admitall.services.reporting import expected_periods
+from admitall.services.reporting_rules import schedules_of
 from admitall.store.tables import UTCDateTime, reports, units
 from admitall.store.uow import UnitOfWork
 

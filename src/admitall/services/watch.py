@@ -27,7 +27,8 @@ from admitall.services.chain_heads import record_yesterday
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
-from admitall.services.reporting import chain_status, schedules_of
+from admitall.services.reporting import chain_status
+from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
 from admitall.store.repositories.alert_batch import (
     NO_LEAD_UNRAISED,
