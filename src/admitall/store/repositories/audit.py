@@ -36,21 +36,7 @@ class AuditRepository:
     ) -> None:
         """One entry. `unit` is the unit the entry concerns (the person's, the new user's, the importer's), so
         that auditors see the entries of their own jurisdiction; None for the server console."""
-        target = None if target_id is None else str(target_id)
-        digest = seal(self.keys.chain, GENESIS, audit_record(at, actor, action, target_type, target, unit, detail))
-        self.conn.execute(
-            _RECORD,
-            {
-                "at": at,
-                "actor": actor,
-                "action": action,
-                "target_type": target_type,
-                "target_id": target,
-                "unit_code": unit,
-                "detail": detail,
-                "hash": digest,
-            },
-        )
+        self.record_many([(at, actor, action, target_type, target_id, unit, detail)])
 
     def record_many(
         self, entries: list[tuple[datetime, str, str, str | None, str | int | None, str | None, dict[str, Any]]]
