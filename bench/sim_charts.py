@@ -27,9 +27,16 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#1
 Series = tuple[str, list[tuple[date, float]], bool]  # label, points, dashed (a published figure)
 
 
+def _round_up(highest: float) -> float:
+    """The axis's top: four gridline steps of a round multiple of a power of ten, so every label is round."""
+    power = 10 ** max(0, len(str(int(highest / 4))) - 1)
+    step = next(m * power for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power * 4 >= highest)
+    return step * 4
+
+
 def chart(title: str, series: list[Series], days: list[date], note: str) -> str:
     """A line chart of the series over the run's days; published series dashed."""
-    top = max((v for _, points, _ in series for _, v in points), default=1) or 1
+    top = _round_up(max((v for _, points, _ in series for _, v in points), default=1) or 1)
     first, span = days[0], max(1, (days[-1] - days[0]).days)
 
     def x(d: date) -> float:
