@@ -105,6 +105,25 @@ def test_facility_admits_no_more_than_its_hourly_rate(city, clock):
     ]
 
 
+def test_a_confirmation_beyond_the_hours_rate_is_skipped_with_the_reason(city, clock):
+    """A plan confirmed late, or a second dispatcher's, cannot send a facility more than its rate this hour."""
+    set_admission_rate(city, ADMIN, "Q1", 1)
+    first, second, third = (register(city, n, category="contact") for n in range(1, 4))
+    bound = [admission.Confirmation(pid, "Q1", "quarantine_room") for pid in (first, second)]
+    outcome = admission.confirm(city, DISPATCHER, bound, lang="en")
+    assert [c["person"] for c in outcome["confirmed"]] == [first]
+    (skipped,) = outcome["skipped"]
+    assert skipped["person"] == second and skipped["code"] == "admission.rate_reached"
+    assert "hourly rate" in skipped["reason"]
+    late = admission.confirm(city, DISPATCHER, [admission.Confirmation(third, "Q1", "quarantine_room")])
+    assert late["confirmed"] == [] and late["skipped"][0]["code"] == "admission.rate_reached"
+    assert "上限" in late["skipped"][0]["reason"]
+    admission.desk_step(city, desk_of("Q1"), first, "admit")
+    clock.advance(timedelta(hours=1))  # a new clock hour, and the first one is in: a slot again
+    again = admission.confirm(city, DISPATCHER, [admission.Confirmation(second, "Q1", "quarantine_room")])
+    assert [c["person"] for c in again["confirmed"]] == [second]
+
+
 def test_critical_patient_takes_the_last_slot_of_the_hour(city, clock):
     set_admission_rate(city, ADMIN, "H1", 1)
     severe = register(city, 1, category="confirmed", severity="severe")

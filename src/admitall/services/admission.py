@@ -17,7 +17,7 @@ from admitall.domain.facilities import BedType
 from admitall.domain.identity import mask_document
 from admitall.domain.lifecycle import admit, assign_bed, cancel_assignment, depart, reclassify, refuse
 from admitall.domain.people import Person, PersonEvent, Placement, Stamp, Status
-from admitall.services.allocation_snapshot import Waiting, build_snapshot
+from admitall.services.allocation_snapshot import Waiting, admission_slots, build_snapshot
 from admitall.services.changes import Batch, save_changes, save_changes_many
 from admitall.services.context import Actor, Context, not_found
 from admitall.services.facilities import facility_view
@@ -137,14 +137,17 @@ def confirm(
     ctx: Context, actor: Actor, items: Iterable[Confirmation], *, source: str = "dispatch", lang: str = "zh"
 ) -> dict[str, Any]:
     """Reserve the beds of a plan, in order, in one transaction (decided in memory, then stored together:
-    services.changes). A person who changed meanwhile, or whose bed was taken by another dispatcher, is skipped
-    with the reason and stays in the queue."""
+    services.changes). A person who changed meanwhile, whose bed was taken by another dispatcher, or bound for
+    a facility that has no admission left this clock hour (its `admissions_per_hour`, counted as the engine
+    counts it: admitted this hour and on their way) is skipped with the reason and stays in the queue."""
     actor.require(Permission.ALLOCATE)
     items = list(items)
     bed_types = {b.value for b in BedType}
+    slots: dict[str, int] = {}
 
     def decide(batch: Batch) -> dict[str, Any]:
         confirmed, skipped = [], []
+        left = dict(slots)
         for item in items:
             try:
                 person = batch.people.get(item.person_id)
@@ -170,9 +173,17 @@ def confirm(
                         "此人的类别不能使用该床位",
                         "This person's class may not take that bed",
                     )
+                if left.get(item.facility_code, 1) <= 0:
+                    raise Conflict(
+                        "admission.rate_reached",
+                        "该收治点本小时的收治人数已达上限，请下一小时再安排",
+                        "The facility has admitted as many as its hourly rate allows; plan again next hour",
+                    )
                 stamp = ctx.stamp(actor, source, reason=f"{item.facility_code} {item.bed_type}")
                 after, event = assign_bed(person, item.facility_code, item.bed_type, stamp)
                 batch.add(person, after, [event], "assign_bed")
+                if item.facility_code in left:
+                    left[item.facility_code] -= 1
                 confirmed.append({"person": item.person_id, "facility": item.facility_code, "bed_type": item.bed_type})
             except AdmitAllError as e:
                 skipped.append({"person": item.person_id, "code": e.code, "reason": e.message(lang)})
@@ -182,6 +193,8 @@ def confirm(
         people = uow.persons.get_many(item.person_id for item in items)
         desk = people_desk(actor)  # as load_person: a facility's desk reaches the people its facility has had
         seen = uow.persons.seen_at(desk, people) if desk is not None else None
+        bound_for = {code: f for code in {i.facility_code for i in items} if (f := uow.facilities.get(code))}
+        slots.update(admission_slots(ctx, uow, bound_for, ctx.clock.now()))
         outcome = save_changes_many(ctx, uow, actor, people, decide, facilities={i.facility_code for i in items})
         uow.commit()
     return outcome
