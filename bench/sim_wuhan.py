@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sqlalchemy import event, func, select  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from admitall.clock import ManualClock  # noqa: E402
@@ -41,11 +41,11 @@ from admitall.settings import Settings  # noqa: E402
 from admitall.sim.city import build_city, local_midnight  # noqa: E402
 from admitall.sim.epidemic import simulate_outbreak  # noqa: E402
 from admitall.sim.reference import capacity_events, daily_cases  # noqa: E402
+from admitall.sim.results import registry_states  # noqa: E402
 from admitall.sim.run import run_scenario  # noqa: E402
 from admitall.sim.runner import Run  # noqa: E402
 from admitall.sim.scenario import load_scenario  # noqa: E402
 from admitall.store.db import init_database  # noqa: E402
-from admitall.store.tables import persons  # noqa: E402
 from common import machine, write_section  # noqa: E402
 from sim_charts import charts  # noqa: E402
 
@@ -135,15 +135,7 @@ def main() -> None:
     def hour_done(run: Run, hour: float) -> None:
         per_hour.append(statements[0])
         if round(hour) % 24 == 0:  # each day's close: everyone in one state, as the registry has them
-            with run.ctx.engine.connect() as conn:
-                rows = conn.execute(
-                    select(persons.c.status, persons.c.placement, func.count()).group_by(
-                        persons.c.status, persons.c.placement
-                    )
-                ).all()
-            stored: Counter[str] = Counter()
-            for status, placement, n in rows:
-                stored["dead" if status == "dead" else placement] += n
+            stored = registry_states(run.ctx)
             kept: Counter[str] = Counter()
             for (state, _, _), n in run.recorder.stock.items():
                 kept[state] += n

@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select
 
 from admitall.services.verify import verify
 from admitall.settings import Settings
 from admitall.sim.compare import compare
+from admitall.sim.results import registry_states
 from admitall.sim.run import run_scenario
 from admitall.sim.runner import Run
 from admitall.sim.scenario import load_scenario
-from admitall.store.tables import persons
 
 SMALL_FACILITIES = ("DH-JYT", "DH-HSS", "SH-WC", "IP-JA", "QS-JA", "QS-WC", "FC-WC", "RS-JA")
 BED_KEYS = {
@@ -60,15 +59,7 @@ def test_every_person_is_in_exactly_one_state_every_hour_and_the_registry_agrees
         sim: Counter[str] = Counter()
         for (state, _, _), n in run.recorder.stock.items():
             sim[state] += n
-        with run.ctx.engine.connect() as conn:
-            rows = conn.execute(
-                select(persons.c.status, persons.c.placement, func.count()).group_by(
-                    persons.c.status, persons.c.placement
-                )
-            ).all()
-        stored: Counter[str] = Counter()
-        for status, placement, n in rows:
-            stored["dead" if status == "dead" else placement] += n
+        stored = registry_states(run.ctx)
         assert sum(sim.values()) == len(run.tracked) == sum(stored.values())
         assert +sim == +stored, f"hour {hour}"
         checked.append(hour)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from admitall.domain.facilities import Facility
 from admitall.domain.people import Person, Placement, Status
 from admitall.domain.policy import Policy, PriorityClass
@@ -34,6 +36,7 @@ from admitall.services.tabular import csv_cell
 from admitall.sim.city import SimCity
 from admitall.sim.epidemic import Agent
 from admitall.sim.scenario import Scenario
+from admitall.store.tables import persons
 
 STATES = ("waiting", "assigned", "in_transit", "admitted", "left", "dead")
 FLOWS = ("identified", "confirmed", "admitted", "refused", "deaths_waiting", "deaths_in_bed", "recovered")
@@ -352,3 +355,17 @@ def summarise(hourly: list[dict[str, Any]], daily: list[dict[str, Any]], kinds: 
 
 def _hours_between(a: str, b: str) -> float:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 3600
+
+
+_BY_STATE = select(persons.c.status, persons.c.placement, func.count()).group_by(persons.c.status, persons.c.placement)
+
+
+def registry_states(ctx: Context) -> Counter[str]:
+    """Everyone in the registry by the run's state (their placement, or dead), counted from the people themselves
+    and not from the census: the conservation check of a run (tests, bench), never the recorder's own path."""
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(_BY_STATE).all()
+    stored: Counter[str] = Counter()
+    for status, placement, n in rows:
+        stored["dead" if status == "dead" else placement] += n
+    return stored
