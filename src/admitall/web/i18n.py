@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-MESSAGES: dict[str, tuple[str, str]] = {
+from admitall.web.words import merged
+
+_BASE: dict[str, tuple[str, str]] = {
     "app_name": ("应收尽收 AdmitAll", "AdmitAll"),
     "tagline": ("四类人员应收尽收、不漏一人", "Admit everyone who must be admitted; leave nobody behind"),
     "nav_units": ("辖区", "Jurisdiction"),
@@ -739,6 +741,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Area by residents (equal where unknown); the units below are drawn inside; select one to open it.",
     ),
 }
+
+MESSAGES: dict[str, tuple[str, str]] = merged(_BASE)
 
 
 def translator(lang: str) -> Callable[..., str]:
