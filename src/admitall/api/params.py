@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.text import EARLIEST_DAY, LATEST_DAY, forbidden_character, in_sane_range
+from admitall.store.paged import DEFAULT_SIZE, MAX_SIZE
 from admitall.store.text_limits import LONG_TEXT, max_length
 
 MAX_ID = 2**31 - 1  # every id the database hands out fits in 32 bits
@@ -34,6 +35,7 @@ Word = Annotated[str, Path(min_length=1, max_length=40, description="one of the 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 Page = Annotated[int, Query(le=MAX_OFFSET // 100, description="a page of a list (1 and below: the first)")]
+Size = Annotated[int, Query(ge=1, le=MAX_SIZE, description=f"rows a page (default {DEFAULT_SIZE})")]
 
 # --- body fields ----------------------------------------------------------------------------------------------
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -14,13 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import SESSION_COOKIE, client_address, get_ctx, request_lang
-from admitall.api.params import MAX_VERSION, Id, Page, form_whole, path_id
+from admitall.api.params import MAX_VERSION, Id, Page, Size, form_whole, path_id
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, TooMany, Unauthenticated
 from admitall.services import people
 from admitall.services.auth import authenticate, end_session, start_session
 from admitall.services.units import scope_root, unit_overview
+from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.web.rendering import read_form, render, safe_next, session
 
 router = APIRouter(include_in_schema=False)
@@ -123,10 +124,11 @@ def people_page(
     placement: str = "",
     severity: str = "",
     page: Page = 1,
+    size: Size = DEFAULT_SIZE,
 ) -> Response:
+    """People of the jurisdiction, longest waits first, a page at a time with the real total."""
     actor, csrf = session(request)
-    page = max(page, 1)
-    limit = 50
+    page, size = bounded(page, size)
     data = people.search_people(
         get_ctx(request),
         actor,
@@ -135,20 +137,11 @@ def people_page(
         status=status or None,
         placement=placement or None,
         severity=severity or None,
-        limit=limit,
-        offset=(page - 1) * limit,
+        limit=size,
+        offset=(page - 1) * size,
     )
-    data.update(
-        {
-            "q": q,
-            "unit": unit,
-            "status": status,
-            "placement": placement,
-            "severity": severity,
-            "page": page,
-            "pages": max(1, -(-data["total"] // limit)),
-        }
-    )
+    data.update({"q": q, "unit": unit, "status": status, "placement": placement, "severity": severity})
+    data.update(page_fields(page, size, data["total"]))
     return render(request, "people.html", data, actor=actor, csrf=csrf)
 
 

@@ -25,8 +25,10 @@ from admitall.services.auth import session_actor
 from admitall.services.context import Actor
 from admitall.web.assets import TEMPLATES_DIR
 from admitall.web.i18n import translator
+from admitall.web.paging import pager, thousands
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.globals.update(pager=pager, thousands=thousands)
 ENUMS: dict[str, Any] = {
     "status": Status,
     "severity": Severity,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
@@ -29,8 +29,20 @@ from admitall.domain.people import (
 from admitall.domain.units import subtree_bounds
 from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert, chunks, lookup
+from admitall.store.paged import fetch_rows
 from admitall.store.repositories.census import CensusRepository
 from admitall.store.tables import person_events, person_sources, persons
+
+# the people list's order: whoever has waited longest first (a person not waiting has no waiting-since and comes
+# after everyone waiting), the graver case first among equal waits, then the most recently found
+_GRAVITY = case({s.value: s.rank for s in Severity}, value=persons.c.severity, else_=-1)
+LONGEST_WAIT_FIRST = (
+    persons.c.waiting_since.is_(None),
+    persons.c.waiting_since.asc(),
+    _GRAVITY.desc(),
+    persons.c.identified_at.desc(),
+    persons.c.id.desc(),
+)
 
 
 @dataclass(frozen=True)
@@ -441,7 +453,7 @@ class PersonRepository:
         offset: int = 0,
     ) -> tuple[list[Person], int]:
         """People in the subtree of `root` (and, with `facility`, among those that facility has had) matching
-        every filter given; returns a page and the total."""
+        every filter given; returns a page and the total. The longest waits come first (LONGEST_WAIT_FIRST)."""
         conditions: list[ColumnElement[bool]] = [in_subtree(root)]
         if facility is not None:
             conditions.append(seen_at_facility(facility))
@@ -458,13 +470,8 @@ class PersonRepository:
         ):
             if value:
                 conditions.append(column == value)
-        total = int(self.conn.execute(select(func.count()).select_from(persons).where(*conditions)).scalar_one())
-        rows = self.conn.execute(
-            select(persons)
-            .where(*conditions)
-            .order_by(persons.c.identified_at.desc(), persons.c.id.desc())
-            .limit(limit)
-            .offset(offset)
+        rows, total = fetch_rows(
+            self.conn, select(persons).where(*conditions).order_by(*LONGEST_WAIT_FIRST), offset=offset, limit=limit
         )
         return [to_person(r) for r in rows], total
 

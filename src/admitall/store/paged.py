@@ -1,0 +1,40 @@
+"""One page of a list and the list's total, from the same query: the count is the query's own (counted in the
+database over the same conditions), so the total a page shows cannot drift from the rows it pages through.
+
+A page beyond the last is empty and still carries the total (a client paging until it sees no rows stops there;
+a person sees the total and a link to the last page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, func, select
+
+DEFAULT_SIZE = 50
+MAX_SIZE = 200
+
+
+def bounded(page: int | None, size: int | None) -> tuple[int, int]:
+    """The page (1 and below: the first) and the size (1 to MAX_SIZE, DEFAULT_SIZE when not given)."""
+    return max(page or 1, 1), max(1, min(size or DEFAULT_SIZE, MAX_SIZE))
+
+
+def fetch_page(conn: Connection, query: Select[Any], page: int, size: int) -> tuple[Sequence[Row[Any]], int]:
+    """The rows of page `page` (of `size` rows) of the ordered `query`, and how many rows the query has in all."""
+    page, size = bounded(page, size)
+    return fetch_rows(conn, query, offset=(page - 1) * size, limit=size)
+
+
+def fetch_rows(conn: Connection, query: Select[Any], *, offset: int, limit: int) -> tuple[Sequence[Row[Any]], int]:
+    """The same by offset and limit (the API's older lists take these)."""
+    total = int(conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one())
+    if offset >= total or limit < 1:
+        return [], total
+    return conn.execute(query.limit(limit).offset(offset)).all(), total
+
+
+def page_fields(page: int, size: int, total: int) -> dict[str, int]:
+    """What every paged answer carries beside its rows (the JSON twin's shape): total, page, size, pages."""
+    page, size = bounded(page, size)
+    return {"total": total, "page": page, "size": size, "pages": max(1, -(-total // size))}
