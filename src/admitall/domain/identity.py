@@ -160,6 +160,45 @@ def parse_resident_id(raw: str, today: date | None = None) -> ResidentId:
     return ResidentId(number, born, sex)
 
 
+class NumberCell(str):
+    """The text of a spreadsheet cell that was stored as a number, not as text (services.tabular marks it): an
+    ID number in such a cell has lost every digit after the 15th, which Excel does not keep."""
+
+    __slots__ = ()
+
+
+# what Excel shows of a long number: '4.20102E+17', '4.20102198001011e+17'
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$")
+# Excel keeps 15 significant digits: an 18-digit number comes back with zeros in place of its last three
+EXCEL_DIGITS = 15
+
+
+def lost_to_excel(raw: str) -> bool:
+    """Whether a document number that did not validate is a long number a spreadsheet stored as a number: in
+    scientific notation, or more than 15 digits of which all after the 15th are zeros (from any cell), or more
+    than 15 digits in a cell the spreadsheet held as a number."""
+    text = nfkc(raw).replace(" ", "")
+    if _SCIENTIFIC.match(text):
+        return True
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit() or len(text) <= EXCEL_DIGITS:
+        return False
+    return isinstance(raw, NumberCell) or not text[EXCEL_DIGITS:].strip("0")
+
+
+def excel_number_error(raw: str) -> InvalidInput:
+    return InvalidInput(
+        "id_number.excel_number",
+        f"身份证号 {raw} 在表格里被存成了数字，Excel 只保留前15位，后面几位已变成 0，无法恢复。"
+        "请把该列的单元格格式设为“文本”，从原始记录重新输入这些号码后再导入（可下载导入模板，其证件号列已设为文本）",
+        f"The ID number {raw} was stored in the sheet as a number: Excel keeps only its first 15 digits and the "
+        "rest became 0, which cannot be undone. Set the column's cell format to Text, enter the numbers again from "
+        "the original records and import again (the import template has its ID column formatted as text)",
+        field="id_number",
+    )
+
+
 _HK_MACAU = re.compile(r"^[HM]\d{8}(\d{2})?$")
 _TAIWAN = re.compile(r"^\d{8}(\d{2})?$")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
@@ -189,29 +228,38 @@ def parse_document(
 
     Without a declared type, a number of digits is a resident ID and must be a valid one (a mistyped ID is
     never taken for another document); H/M + 8 or 10 digits is a Hong Kong/Macao permit; other letters and
-    digits are a passport. A Taiwan permit (8 or 10 digits) therefore has to be declared.
+    digits are a passport. A Taiwan permit (8 or 10 digits) therefore has to be declared. A number that fails
+    and looks like what a spreadsheet makes of a long number (`lost_to_excel`) is refused as that, with how to
+    fix the sheet.
     """
     number = nfkc(raw).replace(" ", "").replace("-", "").upper()
     if not number:
         raise _bad_id("证件号为空", "The document number is empty")
     kind = declared or _guess_type(number)
-    if kind is DocumentType.RESIDENT_ID:
-        rid = parse_resident_id(number, today)
-        return Document(kind, rid.number), rid
-    if not _PATTERNS[kind].match(number):
-        raise _bad_id(f"{kind.zh}号码格式不正确：{raw}", f"Not a valid {kind.en} number: {raw}")
+    try:
+        if kind is DocumentType.RESIDENT_ID:
+            rid = parse_resident_id(number, today)
+            return Document(kind, rid.number), rid
+        if not _PATTERNS[kind].match(number):
+            raise _bad_id(f"{kind.zh}号码格式不正确：{raw}", f"Not a valid {kind.en} number: {raw}")
+    except InvalidInput:
+        if lost_to_excel(raw):
+            raise excel_number_error(nfkc(raw)) from None
+        raise
     return Document(kind, number), None
 
 
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+# an extension written the Chinese way ('转 123', '分机123') or after a last dash ('027-85551234-123')
+_EXTENSION_WORDS = re.compile(r"\s*(?:转|分机)\s*(?=\d+\s*$)")
+_DASH_EXTENSION = re.compile(r"^(.*\d)\s*-\s*(\d{1,6})\s*$")
+# longest stored form: '+' and 15 digits (E.164), ';ext=' and up to 9 digits
+PHONE_MAX = 32
 
 
-def normalize_phone(raw: str) -> str:
-    """A mainland mobile number: 11 digits starting 13-19; separators and a +86/0086 prefix are dropped."""
-    text = nfkc(raw)
-    if _PHONE.match(text):  # the usual case: already eleven plain digits
-        return text
+def _mobile(text: str) -> str | None:
+    """The 11 digits of a mainland mobile written with separators or a +86/0086 prefix, else None."""
     text = _PHONE_SEPARATORS.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
@@ -219,16 +267,55 @@ def normalize_phone(raw: str) -> str:
         text = text[4:]
     elif text.startswith("86") and len(text) == 13:
         text = text[2:]
-    if text.endswith(".0"):
+    return text if _PHONE.match(text) else None
+
+
+def _international(text: str) -> str | None:
+    """Any other valid number (a mainland landline with its area code, Hong Kong, Macao, Taiwan, abroad) in E.164,
+    with ';ext=' and its extension if it has one; None if phonenumbers does not find a valid number in it."""
+    import phonenumbers  # only here: the usual mobile never loads it
+
+    text = _EXTENSION_WORDS.sub(" ext. ", text)
+    candidates = [text]
+    dashed = _DASH_EXTENSION.match(text)
+    if dashed:
+        candidates.append(f"{dashed[1]} ext. {dashed[2]}")
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, "CN")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return f"{e164};ext={number.extension}" if number.extension else e164
+    return None
+
+
+def normalize_phone(raw: str) -> str:
+    """A phone number's stored form: a mainland mobile as its 11 digits (the checked fast case: separators, a
+    +86/0086 prefix and Excel's '.0' are dropped, and phonenumbers is never called); any other valid number — a
+    landline with its area code ('027-85551234', '(027)85551234'), with an extension ('转 123', 'ext. 123',
+    '-123'), or an international number ('+852 9123 4567') — in E.164 ('+862785551234', '+85291234567'),
+    with ';ext=123' if it has one.
+
+    E.164 is one spelling for every way a number is written, so that the same landline from two lists matches,
+    and it cannot be mistaken for a mobile (it begins with '+') or for another country's number."""
+    text = nfkc(raw)
+    if _PHONE.match(text):  # the usual case: already eleven plain digits
+        return text
+    if text.endswith(".0"):  # a number cell of a spreadsheet, read as text
         text = text[:-2]
-    if not _PHONE.match(text):
+    found = _mobile(text) or _international(text)
+    if found is None or len(found) > PHONE_MAX:
         raise InvalidInput(
             "phone.invalid",
-            f"手机号应为以13-19开头的11位数字：{raw}",
-            f"A mobile number has 11 digits starting 13-19: {raw}",
+            f"电话号码无法识别：{raw}（手机号为11位；固定电话请带区号，如 027-85551234；境外号码请带国家码，"
+            "如 +852 9123 4567）",
+            f"Cannot read the phone number {raw} (a mobile has 11 digits; give a landline with its area code, "
+            "e.g. 027-85551234, and a number abroad with its country code, e.g. +852 9123 4567)",
             field="phone",
         )
-    return text
+    return found
 
 
 _SPACES = re.compile(r"\s+")
@@ -271,10 +358,15 @@ def mask_document(number: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """'13812341234' → '138****1234'."""
-    if len(phone) == 11:
+    """'13812341234' → '138****1234'; any other number keeps only its last four digits ('+862785551234' →
+    '+********1234'), and an extension is hidden with the rest."""
+    if len(phone) == 11 and phone.isdigit():
         return phone[:3] + "****" + phone[-4:]
-    return "*" * len(phone)
+    number = phone.split(";", 1)[0]
+    if len(number) <= 4:
+        return "*" * len(number)
+    head = "+" if number.startswith("+") else ""
+    return head + "*" * (len(number) - len(head) - 4) + number[-4:]
 
 
 def age_on(birth: date, day: date) -> int:

@@ -16,6 +16,7 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.identity import (
     Document,
     DocumentType,
+    NumberCell,
     Sex,
     nfkc,
     normalize_name,
@@ -47,6 +48,32 @@ for _key, _names in {
     for _name in _names:
         HEADERS[_name.lower()] = _key
 _FIELDS = tuple(dict.fromkeys(HEADERS.values()))
+
+# what each field is called to a person, in Chinese and in English (a rejected row names its field so)
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "name": ("姓名", "name"),
+    "id_number": ("身份证号", "ID number"),
+    "id_type": ("证件类型", "document type"),
+    "phone": ("联系电话", "phone"),
+    "sex": ("性别", "sex"),
+    "birth_date": ("出生日期", "birth date"),
+    "category": ("人员类别", "category"),
+    "severity": ("病情分型", "severity"),
+    "risk": ("风险因素", "risk factors"),
+    "unit_code": ("社区编码", "unit code"),
+    "address": ("住址", "address"),
+    "identified_at": ("发现时间", "time identified"),
+    "source_ref": ("来源编号", "source reference"),
+}
+
+
+def field_name(key: str, lang: str) -> str:
+    """A field's name in `lang` ('zh' or 'en'); a key not known here is shown as it is."""
+    names = FIELD_NAMES.get(key)
+    if names is None:
+        return key
+    return names[1] if lang == "en" else names[0]
+
 
 _CATEGORY_WORDS = {
     "确诊": Status.CONFIRMED,
@@ -290,19 +317,23 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
                 )
             )
     if text["id_number"]:
+        cell = raw.get("id_number")
         try:
-            document, rid = parse_document(text["id_number"], declared, today)
+            # a cell the spreadsheet held as a number is passed on as such: it may have lost digits
+            id_text = NumberCell(text["id_number"]) if isinstance(cell, NumberCell) else text["id_number"]
+            document, rid = parse_document(id_text, declared, today)
             if rid is not None:
                 id_sex, id_birth = rid.sex, rid.birth_date
         except InvalidInput as e:
             c.error(e, "id_number")
 
     phone: str | None = None
+    unreadable_phone: InvalidInput | None = None
     if text["phone"]:
         try:
             phone = normalize_phone(text["phone"])
         except InvalidInput as e:
-            c.error(e, "phone")
+            unreadable_phone = e  # not a reason to lose the person: decided below
 
     sex = id_sex
     if text["sex"]:
@@ -400,6 +431,8 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
             FieldProblem("source_ref", "来源编号过长", "The source reference is longer than 100 characters")
         )
 
+    if unreadable_phone is not None:
+        _phone_problem(c, unreadable_phone, identified=document is not None or source_ref is not None)
     if not c.problems and document is None and phone is None and source_ref is None:
         c.problems.append(
             FieldProblem(
@@ -415,3 +448,27 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
         name=name, unit_code=unit_code, document=document, phone=phone, sex=sex, birth_date=birth, address=address
     )
     return PersonInput(details, status, severity, risks, identified_at, source_ref, tuple(c.warnings))
+
+
+def _phone_problem(c: _Collector, e: InvalidInput, *, identified: bool) -> None:
+    """A phone that cannot be read loses the phone, not the person: a warning, and the person is registered
+    without it. It is a problem only where the row is refused anyway (said with the row's other problems), or
+    where the phone was all that tells who the person is."""
+    if c.problems:
+        c.problems.append(FieldProblem("phone", e.zh, e.en))
+    elif not identified:
+        c.problems.append(
+            FieldProblem(
+                "phone",
+                f"{e.zh}；此行也没有身份证号或来源编号，无法识别此人",
+                f"{e.en}; the row has no ID number or source reference either, so the person cannot be identified",
+            )
+        )
+    else:
+        c.warnings.append(
+            FieldProblem(
+                "phone",
+                f"{e.zh}。此人已登记，电话未记录，请核实后补录",
+                f"{e.en}. The person was registered without the phone: check it and add it",
+            )
+        )

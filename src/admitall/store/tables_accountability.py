@@ -31,7 +31,7 @@ officials = Table(
     Column("name", String(60), nullable=False),
     Column("title", String(60), nullable=False),
     Column("home_unit", String(12), ForeignKey("units.code"), nullable=False, index=True),
-    Column("phone", String(11), nullable=True),
+    Column("phone", String(32), nullable=True),
     # the user account that signs in as this official (a plain name: users may come and go)
     Column("username", String(60), nullable=True, unique=True),
     Column("active", Boolean, nullable=False, default=True),

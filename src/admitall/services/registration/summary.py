@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from admitall.domain.intake import FieldProblem
+from admitall.domain.intake import FieldProblem, field_name
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,14 @@ class Rejection:
     raw: Mapping[str, str | None]
 
     def fields(self) -> str:
+        """The fields at fault, by their keys (id_number; phone)."""
         return "; ".join(dict.fromkeys(p.field for p in self.problems))
+
+    def field_names(self, lang: str) -> str:
+        """The same fields as a person calls them, in `lang` (身份证号；联系电话)."""
+        return ("; " if lang == "en" else "；").join(
+            field_name(f, lang) for f in dict.fromkeys(p.field for p in self.problems)
+        )
 
     def reason(self, lang: str) -> str:
         return "; ".join(p.message(lang) for p in self.problems)
@@ -53,9 +60,11 @@ class BatchSummary:
             "blank_rows_skipped": self.blank_rows,
             "existing_people_changed": self.changed_existing,
             "rejections": [
-                {"row": r.row, "field": r.fields(), "reason": r.reason(lang)} for r in self.rejections[:detail_limit]
+                {"row": r.row, "field": r.fields(), "field_name": r.field_names(lang), "reason": r.reason(lang)}
+                for r in self.rejections[:detail_limit]
             ],
             "warnings": [
-                {"row": row, "field": w.field, "message": w.message(lang)} for row, w in self.warnings[:detail_limit]
+                {"row": row, "field": w.field, "field_name": field_name(w.field, lang), "message": w.message(lang)}
+                for row, w in self.warnings[:detail_limit]
             ],
         }
