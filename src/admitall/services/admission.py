@@ -4,7 +4,7 @@ refused, discharged — each an event on the person and a change of the bed coun
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,11 +29,17 @@ UNPLACED_SHOWN = 200  # the unplaced are counted; the first of them (highest cla
 
 
 def plan_view(
-    result: Plan, people: dict[int, Waiting], shown: dict[int, Shown], actor: Actor, lang: str = "zh"
+    result: Plan,
+    people: dict[int, Waiting],
+    shown: dict[int, Shown],
+    actor: Actor,
+    lang: str = "zh",
+    facility_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the plan's readers see: every assignment (to be confirmed), the unplaced counted by class and the
     first of them listed (highest class first, then by place, longest waiting first). Names and documents come
-    from `shown`, read only for the people listed."""
+    from `shown`, read only for the people listed; each facility is named (`facility_name`) beside its code."""
+    facility_names = facility_names or {}
     unmasked = actor.can(Permission.SEE_PERSONAL_DATA)
 
     def who(pid: int) -> dict[str, Any]:
@@ -56,6 +62,7 @@ def plan_view(
                 **who(a.person_id),
                 "priority_class": a.priority_class.value,
                 "facility": a.facility_code,
+                "facility_name": facility_names.get(a.facility_code, a.facility_code),
                 "bed_type": a.bed_type.value,
                 "preference": a.preference,
                 "distance_km": a.distance_km,
@@ -85,8 +92,12 @@ def plan_view(
     }
 
 
-def _plan(ctx: Context, actor: Actor) -> tuple[Plan, dict[int, Waiting], dict[int, Shown]]:
-    """Read the snapshot (and put the read on record), solve it, and read the names of the people the plan lists."""
+Planned = tuple[Plan, dict[int, Waiting], dict[int, Shown], dict[str, str]]
+
+
+def _plan(ctx: Context, actor: Actor) -> Planned:
+    """Read the snapshot (and put the read on record), solve it, and read the names of the people the plan lists
+    and of the facilities it sends them to."""
     with ctx.uow(write=True) as uow:
         snapshot, people = build_snapshot(ctx, uow, actor.unit_code)
         _audit_plan_read(ctx, uow, actor, people)
@@ -95,15 +106,16 @@ def _plan(ctx: Context, actor: Actor) -> tuple[Plan, dict[int, Waiting], dict[in
     listed = [a.person_id for a in result.assignments] + [u.person_id for u in result.unplaced[:UNPLACED_SHOWN]]
     with ctx.uow() as uow:
         shown = WaitingList(uow.conn).shown(listed)
-    return result, people, shown
+        facility_names = uow.facilities.names(a.facility_code for a in result.assignments)
+    return result, people, shown, facility_names
 
 
 def plan_admissions(ctx: Context, actor: Actor, *, lang: str = "zh") -> dict[str, Any]:
     """The proposed plan for everyone waiting in the actor's jurisdiction. Changes nothing but the audit log:
     the plan shows names and document numbers, so reading it is on record."""
     actor.require(Permission.ALLOCATE)
-    result, people, shown = _plan(ctx, actor)
-    return plan_view(result, people, shown, actor, lang)
+    result, people, shown, facility_names = _plan(ctx, actor)
+    return plan_view(result, people, shown, actor, lang, facility_names)
 
 
 AUDIT_IDS = 1000
@@ -203,8 +215,8 @@ def confirm(
 def allocate(ctx: Context, actor: Actor, *, commit: bool = False, lang: str = "zh") -> dict[str, Any]:
     """Plan, and with `commit` reserve the beds of the plan at once (the CLI's `admitall allocate`)."""
     actor.require(Permission.ALLOCATE)
-    result, people, shown = _plan(ctx, actor)
-    view = plan_view(result, people, shown, actor, lang)
+    result, people, shown, facility_names = _plan(ctx, actor)
+    view = plan_view(result, people, shown, actor, lang, facility_names)
     view["committed"] = False
     if commit:
         outcome = confirm(
@@ -244,7 +256,14 @@ OUTCOMES = {
 
 
 def parse_outcome(outcome: str | None, field: str = "outcome") -> Status:
-    """How a stay ends: recovered, released, excluded or dead."""
+    """How a stay ends: recovered, released, excluded or dead. None chosen is said as such, not as a bad value."""
+    if not (outcome or "").strip():
+        raise InvalidInput(
+            "admission.no_outcome",
+            "请先选择结局（治愈出院、解除观察、排除或死亡），未做任何更改",
+            "Choose the outcome first (recovered, released, ruled out or died); nothing was changed",
+            field=field,
+        )
     status = Status.parse(outcome or "")
     if status not in OUTCOMES:
         raise InvalidInput(
@@ -325,6 +344,28 @@ def record_outcome(
         names = uow.units.names([after.unit_code])
         uow.commit()
     return person_view(after, names, unmasked=actor.can(Permission.SEE_PERSONAL_DATA), now=ctx.clock.now())
+
+
+def outcome_preview(
+    ctx: Context, actor: Actor, person_id: int, outcome: str, *, expected_version: int | None = None
+) -> dict[str, Any]:
+    """What `record_outcome` would do, checked as it checks, before the desk confirms it: whom (by name), which
+    outcome, at which version. Changes nothing, and shows no personal data beyond the name."""
+    status = parse_outcome(outcome)
+    with ctx.uow() as uow:
+        person = load_person(uow, actor, person_id)
+        check_discharge(actor, person)
+        _check_version(person, expected_version)
+        code = person.facility_code or ""
+        facility_name = uow.facilities.names([code]).get(code, code)
+    return {
+        "person": person.id,
+        "name": person.details.name,
+        "outcome": status.value,
+        "facility_code": person.facility_code,
+        "facility_name": facility_name,
+        "version": person.version,
+    }
 
 
 def _check_version(person: Person, expected: int | None) -> None:

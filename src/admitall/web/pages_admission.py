@@ -10,10 +10,11 @@ from admitall.api.deps import get_ctx, request_lang
 from admitall.api.params import MAX_VERSION, Id, form_whole, path_id
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
-from admitall.domain.errors import InvalidInput
+from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.intake import HEADERS
 from admitall.services import admission
 from admitall.services.backlog import backlog
+from admitall.services.context import Actor
 from admitall.services.facilities import (
     FACILITY_HEADERS,
     import_facilities,
@@ -77,14 +78,34 @@ def facilities_page(request: Request, type: str = "") -> Response:
     return render(request, "facilities.html", data, actor=actor, csrf=csrf)
 
 
+# what a desk's redirect may say; anything else in ?flash= is ignored
+DESK_FLASHES = ("saved", "desks_outcome_saved", "desks_beds_saved")
+
+
 @router.get("/facilities/{code}")
 def desk_page(request: Request, code: str, flash: str = "") -> Response:
     actor, csrf = session(request)
-    data = admission.desk(get_ctx(request), actor, code.removesuffix(".json"))
-    data["flash"] = flash
+    return _desk(request, actor, csrf, code.removesuffix(".json"), flash=flash)
+
+
+def _desk(
+    request: Request,
+    actor: Actor,
+    csrf: str,
+    code: str,
+    *,
+    flash: str = "",
+    error: AdmitAllError | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The desk, with a flash after an action or an error beside it (a form sent without its choice)."""
+    data = admission.desk(get_ctx(request), actor, code)
+    data["flash"] = flash if flash in DESK_FLASHES else None
+    data["error"] = error.as_dict(request_lang(request)) if error is not None else None
+    data["outcomes"] = [s.value for s in admission.OUTCOMES]
     data["can_manage_beds"] = data["can_act"] or actor.can(Permission.MANAGE_FACILITIES)
     data["can_depart"] = actor.can(Permission.TRANSPORT) and (data["can_act"] or actor.facility_code is None)
-    return render(request, "desk.html", data, actor=actor, csrf=csrf)
+    return render(request, "desk.html", data, actor=actor, csrf=csrf, status_code=status_code)
 
 
 @router.post("/facilities/{code}/people/{person_id}/{step}")
@@ -95,13 +116,22 @@ def desk_submit(
     form = read_form(posted, csrf)
     ctx = get_ctx(request)
     version = form_whole(form, "version", high=MAX_VERSION)
-    if step == "outcome":
-        admission.record_outcome(
-            ctx, actor, person_id, form.get("outcome", ""), reason=form.get("reason") or None, expected_version=version
-        )
-    else:
+    if step != "outcome":
         admission.desk_step(ctx, actor, person_id, step, reason=form.get("reason") or None, expected_version=version)
-    return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
+        return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
+    outcome, reason = form.get("outcome", ""), form.get("reason") or None
+    if not outcome.strip():  # nothing chosen: the desk again, saying so; nothing changes
+        try:
+            admission.parse_outcome(outcome)
+        except InvalidInput as e:
+            return _desk(request, actor, csrf, code, error=e, status_code=422)
+    if form.get("confirm") != "yes":
+        # an outcome ends the stay and frees the bed: the page asks once more, and only a confirmed form acts
+        preview = admission.outcome_preview(ctx, actor, person_id, outcome, expected_version=version)
+        data = {"preview": preview, "reason": reason or "", "code": code}
+        return render(request, "desk_confirm.html", data, actor=actor, csrf=csrf)
+    admission.record_outcome(ctx, actor, person_id, outcome, reason=reason, expected_version=version)
+    return RedirectResponse(f"/facilities/{code}?flash=desks_outcome_saved#admitted", status_code=303)
 
 
 @router.post("/facilities/{code}/beds/{bed_type}")
@@ -116,7 +146,7 @@ def beds_submit(request: Request, code: str, bed_type: str, posted: FormData = D
         capacity=_count(form.get("capacity")),
         out_of_service=_count(form.get("out_of_service")),
     )
-    return RedirectResponse(f"/facilities/{code}?flash=saved", status_code=303)
+    return RedirectResponse(f"/facilities/{code}?flash=desks_beds_saved", status_code=303)
 
 
 @router.post("/facilities/{code}/admission-rate")

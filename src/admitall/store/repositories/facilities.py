@@ -62,6 +62,14 @@ class FacilityRepository:
         row = self.conn.execute(select(facilities).where(facilities.c.code == code)).first()
         return to_facility(row) if row else None
 
+    def names(self, codes: Iterable[str]) -> dict[str, str]:
+        """The names of the facilities with these codes (codes not found are left out)."""
+        wanted = list(set(codes))
+        if not wanted:
+            return {}
+        query = select(facilities.c.code, facilities.c.name).where(facilities.c.code.in_(wanted))
+        return {code: name for code, name in self.conn.execute(query)}
+
     def existing_codes(self, codes: Iterable[str]) -> set[str]:
         wanted = list(set(codes))
         if not wanted:

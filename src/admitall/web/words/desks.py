@@ -2,4 +2,23 @@
 
 from __future__ import annotations
 
-MESSAGES: dict[str, tuple[str, str]] = {}
+MESSAGES: dict[str, tuple[str, str]] = {
+    # the facility desk
+    "desks_beds_action": ("修改", "Change"),
+    "desks_action": ("操作", "Action"),
+    "desks_choose_outcome": ("选择结果…", "Choose the outcome…"),
+    "desks_outcome_next": ("办理", "Proceed"),
+    "desks_outcome_saved": ("已登记结局，床位已释放", "Outcome recorded; the bed is free"),
+    "desks_beds_saved": ("床位数已更新", "Bed counts updated"),
+    "desks_confirm_title": ("请确认", "Please confirm"),
+    "desks_confirm_question": (
+        "确认为 {name} 办理“{outcome}”？（{facility}）",
+        "Record “{outcome}” for {name}? ({facility})",
+    ),
+    "desks_confirm_final": (
+        "确认后此人离开本院，床位随即释放；登记后不能撤销。",
+        "Once confirmed the person leaves this facility and the bed is freed; this cannot be undone.",
+    ),
+    "desks_confirm_yes": ("确认{outcome}", "Confirm: {outcome}"),
+    "desks_confirm_no": ("取消，返回", "Cancel and go back"),
+}
