@@ -19,6 +19,7 @@ from admitall.cli_common import context as _context
 from admitall.cli_common import emit as _emit
 from admitall.cli_common import errors as _errors
 from admitall.cli_common import lang as _lang
+from admitall.cli_demo import demo
 from admitall.cli_sim import sim_app
 from admitall.domain.access import Role
 from admitall.keys import DEMO_MARK, key_file, serve_refusal
@@ -37,6 +38,7 @@ app.add_typer(officials_app, name="officials")
 app.add_typer(scorecards_app, name="scorecards")
 app.add_typer(sim_app, name="sim")
 import_app.command("officials")(import_officials_command)
+app.command()(demo)
 
 
 def cli_dispatcher() -> Actor:
@@ -63,37 +65,6 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
             else "No ADMITALL_SECRET_KEY: set one before anything is written or served"
         )
     _emit(as_json, {"database": url, "revision": revision, "key": keys.source}, lines)
-
-
-@app.command()
-def demo(
-    seed: int = typer.Option(2020, help="Random seed: the same seed gives the same city and outbreak."),
-    days: int = typer.Option(2, help="How many days of the outbreak to play up to now."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-) -> None:
-    """Load the demo city (Wuhan's districts and streets, generated communities, facilities, officials, users)
-    and play the last days of an outbreak in it up to now (the digital twin, scenario `demo`)."""
-    from admitall.services.demo import load_demo
-    from admitall.store.db import init_database
-
-    with _errors(as_json):
-        ctx = _context()
-        init_database(ctx.engine)
-        result = load_demo(ctx, cli_actor(), seed=seed, days=days)
-        with ctx.uow(write=True) as uow:  # the one database `serve` runs with the key file beside it
-            uow.secrets.get_or_set(DEMO_MARK, "yes")
-            uow.commit()
-    if result["loaded"]:
-        played = result["simulated"]
-        lines = [
-            f"Demo city loaded: {result['units']['accepted']} units, {result['facilities']} facilities; "
-            f"{played['hours']} hours of the outbreak played up to now: {played['identified']} people found, "
-            f"{played['admitted']} admissions, {played['waiting_at_end']} waiting; users {', '.join(result['users'])} "
-            f"(password {result['password']})"
-        ]
-    else:
-        lines = [f"Demo city already loaded ({result['units']} units, {result['people']} people); left as it is."]
-    _emit(as_json, result, lines)
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
@@ -263,7 +234,7 @@ def backlog(
         f"assigned or in transit {stock['assigned_or_in_transit']})",
         f"by class: {stock['by_priority_class']}",
         f"inflow {inflow['last_hour']}/h (24 h average {inflow['per_hour_24h']}/h), "
-        f"admissions {admitted['last_hour']}/h (24 h average {admitted['per_hour_24h']}/h), "
+        f"admissions incl. transfers {admitted['last_hour']}/h (24 h average {admitted['per_hour_24h']}/h), "
         f"change {result['change']['last_hour']}/h",
         f"SLA breaches {result['sla_breaches']['total']}; projected hours to clear: {clear}",
     ]

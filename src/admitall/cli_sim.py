@@ -85,7 +85,7 @@ def sim_run(
             f"{results.scenario['title_zh']} — {s['days']} days, seed {results.scenario['seed']}, "
             f"{finished.seconds:.0f} s, peak memory {finished.peak_memory_mb:.0f} MB",
             f"found {s['identified']:,} ({', '.join(f'{k} {v:,}' for k, v in s['found'].items())}); "
-            f"confirmed {s['confirmed']:,}; admitted {s['admitted']:,}",
+            f"confirmed {s['confirmed']:,}; admissions incl. transfers {s['admitted']:,}",
             f"deaths {s['deaths']:,} (while waiting {s['deaths_waiting']:,}); past SLA at peak "
             f"{s['peak_past_sla']:,} ({s['peak_past_sla_at'] or '-'}); "
             f"backlog cleared {s['backlog_cleared_at'] or '-'}",

@@ -18,8 +18,8 @@ from admitall.api.app import create_app
 from admitall.clock import ManualClock
 from admitall.services import reporting
 from admitall.services.context import cli_actor
-from admitall.services.demo import _community_units, read_divisions
-from admitall.services.units import UNIT_HEADERS, import_units
+from admitall.services.demo import demo_unit_rows
+from admitall.services.units import import_units
 from admitall.store.db import init_database
 from tests.conftest import make_ctx
 from tests.factories import PASSWORD, make_user
@@ -33,11 +33,7 @@ def demo_city(tmp_path_factory):
     clock = ManualClock(HOUR_START - timedelta(hours=1))
     ctx = make_ctx(f"sqlite:///{tmp_path_factory.mktemp('load') / 'load.db'}", clock)
     init_database(ctx.engine)
-    divisions = read_divisions()
-    rows = [{k: d.get(src) for src, k in UNIT_HEADERS.items() if src in d} for d in divisions]
-    communities = _community_units(random.Random(1), [d for d in divisions if d["level"] == "street"])
-    rows += [{"code": c.code, "name": c.name} for c in communities]
-    import_units(ctx, cli_actor(), enumerate(rows, start=2))
+    import_units(ctx, cli_actor(), enumerate(demo_unit_rows(random.Random(1)), start=2))
     make_user(ctx, "hq-duty", "unit_officer", "420100000000")
     clock.set(HOUR_START + timedelta(seconds=5))
     port = free_port()

@@ -1,98 +1,49 @@
-"""The demo city: Wuhan's real districts and streets, generated communities, facilities, officials and users,
-and the last days of an outbreak in it, played up to now.
+"""The demo city: Wuhan's real districts, streets and communities, facilities, officials and users, and the last
+days of an outbreak in it, played up to now.
 
-Districts and streets come from the packaged `divisions.csv` (National Bureau of Statistics codes; see
-`../shared/data/wuhan-2020/README.md`). Communities (8–20 per street, codes street prefix + 3-digit serial) and
-users are generated from a seed. The people are the digital twin's: the `demo` scenario is played hour by hour
-through the real services (registration, allocation, the desks, hourly reports, the watch) from midnight `days`
-days ago up to the last whole hour, so the boards, alerts and scorecards have a live city to show.
+Districts and streets come from the packaged `divisions.csv`, and the 3,495 communities and villages with their
+real codes from `data/wuhan-2020/communities.csv` (National Bureau of Statistics codes; sources in
+`src/admitall/data/wuhan-2020/README.md`), read by the same reader as the digital twin's. Officials and users
+are generated from a seed. The people are the digital twin's, named by `domain/names.py`: the `demo` scenario is
+played hour by hour through the real services (registration, allocation, the desks, hourly reports, the watch)
+from midnight `days` days ago up to the last whole hour, so the boards, alerts and scorecards have a live city to
+show. `load_demo` says what it is doing step by step (`DemoProgress`): the command line shows it.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from admitall.clock import ManualClock
 from admitall.domain.errors import Conflict
 from admitall.domain.people import Status
-from admitall.domain.units import Unit
+from admitall.domain.units import level_of
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context
-from admitall.services.demo_facilities import load_demo_facilities
+from admitall.services.demo_facilities import facility_rows, import_demo_facilities
 from admitall.services.demo_officials import load_demo_officials
 from admitall.services.divisions import read_divisions
 from admitall.services.simulations import record_run
 from admitall.services.units import UNIT_HEADERS, import_units
 from admitall.sim.city import existing_city
+from admitall.sim.reference import communities_by_street
 from admitall.sim.run import play
 from admitall.sim.scenario import load_scenario, shifted
 
 DEMO_PASSWORD = "wuhan-demo-2020"
 CITY = "420100000000"
 
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅文辉鹏飞俊波斌宇浩凯子涵雨欣梓萱一诺晨阳"
-COMMUNITY_WORDS = (
-    "幸福",
-    "和平",
-    "建设",
-    "长春",
-    "新华",
-    "解放",
-    "花园",
-    "滨江",
-    "东湖",
-    "翠园",
-    "南湖",
-    "友谊",
-    "惠民",
-    "百步",
-    "丹水",
-    "车站",
-    "永清",
-    "球场",
-    "黄浦",
-    "三阳",
-    "六合",
-    "青年",
-    "育才",
-    "西马",
-    "大兴",
-    "新村",
-    "民主",
-    "胜利",
-    "红旗",
-    "光明",
-    "群力",
-    "前进",
-    "复兴",
-    "振兴",
-    "桃源",
-    "紫阳",
-    "首义",
-    "积玉",
-    "中山",
-    "晴川",
-    "汉江",
-    "长丰",
-    "仁寿",
-    "德润",
-    "安居",
-    "康宁",
-    "锦绣",
-    "怡景",
-)
-
 # shares of the four categories among people found, and severities among the confirmed (China CDC, Feb 2020:
 # 81% mild/moderate, 14% severe, 5% critical)
 CATEGORY_MIX = ((Status.CONTACT, 0.42), (Status.CONFIRMED, 0.30), (Status.SUSPECTED, 0.14), (Status.FEVER, 0.14))
 SEVERITY_MIX = (("mild", 0.40), ("moderate", 0.41), ("severe", 0.14), ("critical", 0.05))
+
+
+COMMUNITY = "420102002003"  # 保成社区 of 大智街道: the `community` user's unit
 
 
 @dataclass(frozen=True)
@@ -109,23 +60,48 @@ DEMO_USERS = (
     DemoUser("commander", "commander", CITY, "市指挥部 王指挥"),
     DemoUser("jiangan", "unit_officer", "420102000000", "江岸区值班员 李明"),
     DemoUser("dazhi", "unit_officer", "420102002000", "大智街道值班员 张华"),
-    DemoUser("community", "unit_officer", "420102002001", "社区网格员 陈静"),
+    DemoUser("community", "unit_officer", COMMUNITY, "社区网格员 陈静"),
     DemoUser("dispatcher", "dispatcher", CITY, "市调度中心 刘洋"),
     DemoUser("facility", "facility_officer", CITY, "金银潭医院收治处 赵敏", "DH-JYT"),
     DemoUser("analyst", "analyst", CITY, "数据分析员 孙涛"),
 )
 
-
-def _community_units(rng: random.Random, streets: list[dict[str, str]]) -> list[Unit]:
-    result: list[Unit] = []
-    for street in streets:
-        words = rng.sample(COMMUNITY_WORDS, rng.randint(8, 20))
-        for serial, word in enumerate(words, start=1):
-            result.append(Unit(street["code"][:9] + f"{serial:03d}", f"{word}社区"))
-    return result
+# what load_demo does, in order: the command line numbers them "[3/6]"
+STEPS = ("units", "facilities", "officials", "users", "outbreak", "record")
 
 
-def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2) -> dict[str, Any]:
+class DemoProgress(Protocol):
+    """Told what the demo is doing: a step as it starts, with its counts, and each tick of the outbreak played."""
+
+    def step(self, key: str, counts: dict[str, int]) -> None: ...
+
+    def played(self, done: int, total: int) -> None: ...
+
+
+def demo_unit_rows(rng: random.Random) -> list[dict[str, str | None]]:
+    """The demo city's units as an import's rows: the city, its districts and streets (each street placed near
+    its district's centre) and every real community under its street."""
+    divisions = read_divisions()
+    centre = {
+        d["code"][:6]: (float(d["approx_lat"]), float(d["approx_lon"])) for d in divisions if d["level"] == "district"
+    }
+    rows: list[dict[str, str | None]] = []
+    for d in divisions:
+        row: dict[str, str | None] = {k: d.get(src) for src, k in UNIT_HEADERS.items() if src in d}
+        if d["level"] == "street":
+            lat, lon = centre[d["code"][:6]]
+            row["lat"], row["lon"] = f"{lat + rng.uniform(-0.04, 0.04):.4f}", f"{lon + rng.uniform(-0.04, 0.04):.4f}"
+        rows.append(row)
+    streets = {d["code"] for d in divisions if d["level"] == "street"}
+    for street, members in sorted(communities_by_street().items()):
+        if street in streets:
+            rows.extend({"code": code, "name": name, "parent_code": street} for code, name in members)
+    return rows
+
+
+def load_demo(
+    ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2, progress: DemoProgress | None = None
+) -> dict[str, Any]:
     """Build the demo city and bring it to life: the last `days` days of an outbreak, played hour by hour up to
     now through the real services by the simulator (scenario `demo`). Refuses nothing: an already loaded demo
     is reported and left as it is."""
@@ -152,28 +128,22 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2) ->
     setup = Context(ctx.engine, ManualClock(first - timedelta(days=1)), ctx.settings, ctx.policy, ctx.scoring)
     divisions = read_divisions()
     districts = [d for d in divisions if d["level"] == "district"]
-    streets = [d for d in divisions if d["level"] == "street"]
-    centre = {d["code"][:6]: (float(d["approx_lat"]), float(d["approx_lon"])) for d in districts}
-    unit_rows: list[dict[str, str | None]] = []
-    for d in divisions:
-        row: dict[str, str | None] = {k: d.get(src) for src, k in UNIT_HEADERS.items() if src in d}
-        if d["level"] == "street":
-            lat, lon = centre[d["code"][:6]]
-            row["lat"], row["lon"] = f"{lat + rng.uniform(-0.04, 0.04):.4f}", f"{lon + rng.uniform(-0.04, 0.04):.4f}"
-        unit_rows.append(row)
-    communities = _community_units(rng, streets)
-    unit_rows.extend({"code": c.code, "name": c.name} for c in communities)
+    unit_rows = demo_unit_rows(rng)
+    levels = Counter(level_of(str(r["code"])).value for r in unit_rows)
+    _tell(progress, "units", {level: levels[level] for level in ("district", "street", "community")})
     units_summary = import_units(setup, actor, enumerate(unit_rows, start=2))
-    facilities = load_demo_facilities(setup, actor, rng, divisions)
+    facility_table = facility_rows(rng, divisions, setup.clock.now())
+    _tell(progress, "facilities", {"facilities": len(facility_table)})
+    facilities = import_demo_facilities(setup, actor, facility_table)
+    _tell(progress, "officials", {"units": units_summary.accepted})
     responsibility = load_demo_officials(
         ctx,
         actor,
         rng,
         since=setup.clock.now(),
-        surnames=SURNAMES,
-        given=GIVEN,
         district_population={d["code"]: int(float(d["approx_population_10k"]) * 10_000) for d in districts},
     )
+    _tell(progress, "users", {"users": len(DEMO_USERS)})
     for user in DEMO_USERS:
         add_user(
             setup,
@@ -185,9 +155,12 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2) ->
             display_name=user.display_name,
             facility_code=user.facility_code,
         )
+    _tell(progress, "outbreak", {"hours": hours, "days": days})
     scenario = shifted(replace(load_scenario("demo"), seed=seed), first.date(), days + 1)
     played = Context(ctx.engine, ManualClock(first), ctx.settings, ctx.policy, ctx.scoring)
-    results = play(played, scenario, existing_city(played, first), hours=hours)
+    city = existing_city(played, first)
+    results = play(played, scenario, city, hours=hours, progress=progress.played if progress else None)
+    _tell(progress, "record", {"people": results.summary["identified"]})
     run_id = record_run(ctx, actor, results)
     return {
         "loaded": True,
@@ -199,3 +172,8 @@ def load_demo(ctx: Context, actor: Actor, *, seed: int = 2020, days: int = 2) ->
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,
     }
+
+
+def _tell(progress: DemoProgress | None, key: str, counts: dict[str, int]) -> None:
+    if progress is not None:
+        progress.step(key, counts)

@@ -95,7 +95,11 @@ def facility_rows(rng: random.Random, divisions: list[dict[str, str]], now: date
 
 
 def load_demo_facilities(ctx: Context, actor: Actor, rng: random.Random, divisions: list[dict[str, str]]) -> int:
-    rows = facility_rows(rng, divisions, ctx.clock.now())
+    return import_demo_facilities(ctx, actor, facility_rows(rng, divisions, ctx.clock.now()))
+
+
+def import_demo_facilities(ctx: Context, actor: Actor, rows: list[dict[str, str | None]]) -> int:
+    """The facilities of `facility_rows` imported; how many there are."""
     summary = import_facilities(ctx, actor, enumerate(rows, start=2))
     assert summary.rejected == 0, summary.rejections
     return summary.accepted

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from admitall.domain.access import Role
+from admitall.domain.names import given_name, surname
 from admitall.domain.officials import LeadAssignment, Official
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services.context import Actor, Context
@@ -25,14 +26,14 @@ USERS_AS_LEADS = {
     "420100000000": "commander",
     "420102000000": "jiangan",
     "420102002000": "dazhi",
-    "420102002001": "community",
+    "420102002003": "community",
 }
 SUNK_DISTRICTS = ("420104000000", "420111000000")  # 硚口区, 洪山区: led by city officials sunk to them
 HQ = Actor("commander", Role.COMMANDER, "420100000000", display_name="市指挥部")
 
 
-def _name(rng: random.Random, surnames: tuple[str, ...], given: str) -> str:
-    return rng.choice(surnames) + "".join(rng.sample(given, rng.choice((1, 2))))
+def _name(rng: random.Random) -> str:
+    return surname(rng) + given_name(rng, male=rng.random() < 0.6)
 
 
 def _populations(codes: list[str], district_population: dict[str, int], rng: random.Random) -> dict[str, int]:
@@ -60,8 +61,6 @@ def load_demo_officials(
     rng: random.Random,
     *,
     since: datetime,
-    surnames: tuple[str, ...],
-    given: str,
     district_population: dict[str, int],
 ) -> dict[str, Any]:
     now = ctx.clock.now()
@@ -74,14 +73,14 @@ def load_demo_officials(
             level = level_of(code)
             home = "420100000000" if code in SUNK_DISTRICTS else code
             title = "市直机关下沉干部" if code in SUNK_DISTRICTS else TITLES[level]
-            official = Official(None, _name(rng, surnames, given), title, home, None, USERS_AS_LEADS.get(code))
+            official = Official(None, _name(rng), title, home, None, USERS_AS_LEADS.get(code))
             official_id = uow.officials.add(official, since)
             officials += 1
             leads.append(LeadAssignment(code, official_id, since))
         handed = rng.sample([lead for lead in leads if level_of(lead.unit_code) is UnitLevel.STREET], 3)
         handover_at = since + (now - since) / 2
         for old in handed:
-            successor = Official(None, _name(rng, surnames, given), TITLES[UnitLevel.STREET], old.unit_code)
+            successor = Official(None, _name(rng), TITLES[UnitLevel.STREET], old.unit_code)
             new_id = uow.officials.add(successor, handover_at)
             officials += 1
             leads.remove(old)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from admitall.clock import ManualClock
 from admitall.domain.access import Role
+from admitall.domain.names import mobile_phone, person_name
 from admitall.domain.people import Person, Placement, Status
 from admitall.domain.units import level_of
 from admitall.services import reporting, reporting_rules
@@ -161,7 +162,8 @@ class Run:
     def row(self, a: Agent) -> dict[str, str | None]:
         born = (self.moment(a.identified) - timedelta(days=a.age * 365 + 180)).date()
         return {
-            "name": f"模拟{a.index:06d}",
+            "name": person_name(self.s.seed, a.index, male=a.male),
+            "phone": mobile_phone(self.s.seed, a.index),
             "category": a.first_status,
             "unit_code": a.community,
             "identified_at": self.moment(a.identified).isoformat(timespec="seconds"),
