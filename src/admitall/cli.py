@@ -29,7 +29,8 @@ app = typer.Typer(
     help="AdmitAll — 应收尽收: the outbreak admission command system.", no_args_is_help=True, add_completion=False
 )
 import_app = typer.Typer(
-    help="Import units, people, facilities or officials from CSV/XLSX files.", no_args_is_help=True
+    help="Import units, people, facilities or officials from CSV/XLSX files, boundaries from GeoJSON.",
+    no_args_is_help=True,
 )
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -105,6 +106,33 @@ def import_units_command(
         for r in summary["rejections"]
     ]
     _emit(as_json, summary, lines)
+
+
+@import_app.command("boundaries")
+def import_boundaries_command(
+    file: Path = typer.Argument(..., help="GeoJSON: Polygon/MultiPolygon features with a code or name property"),
+    within: str = typer.Option("", help="Match names below this unit only (default: the whole tree)."),
+    source: str = typer.Option("", help="Where the boundaries come from (default: the file's name)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import units' boundaries for the map, matched by code or else by name; exit 1 when nothing matched."""
+    from admitall.services.boundaries import import_boundaries_file
+
+    with _errors(as_json):
+        summary = import_boundaries_file(
+            _context(), cli_actor(), file, source=source or None, within=within or None
+        ).as_dict()
+    lines = [
+        f"features {summary['features']}: matched {summary['matched']} (replaced {summary['replaced']}), "
+        f"unmatched {summary['unmatched']}"
+    ]
+    lines += [
+        f"  feature {u['feature']} {u['name'] or u['code'] or ''}: {u['reason_en' if _lang() == 'en' else 'reason']}"
+        for u in summary["unmatched_features"]
+    ]
+    _emit(as_json, summary, lines)
+    if not summary["matched"]:
+        raise typer.Exit(1)
 
 
 @import_app.command("persons")

@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from admitall.web.treemap import NO_VALUE, SCALE, Rect, Region, class_bounds, colour_of, ink_for, squarify, treemap
+from admitall.web.map_legend import NO_VALUE, SCALE, classes_for
+from admitall.web.treemap import Rect, Region, ink_for, squarify, treemap
 
 BOX = Rect(0, 0, 640, 400)
 
@@ -44,10 +45,10 @@ def test_a_tree_with_nothing_to_weigh_shares_the_box_equally():
 
 
 def test_colour_classes_follow_the_bounds_and_none_is_grey():
-    bounds = class_bounds([0, 1, 2, 3, 4, 5, 10, 20, 40, 80])
-    assert bounds == sorted(set(bounds))
-    assert colour_of(None, bounds) == "#e5e7eb"
-    assert colour_of(0, bounds) != colour_of(80, bounds)
+    classes = classes_for([0, 1, 2, 3, 4, 5, 10, 20, 40, 80])
+    assert list(classes.bounds) == sorted(set(classes.bounds))
+    assert classes.colour(None) == "#e5e7eb"
+    assert classes.colour(0) != classes.colour(80)
 
 
 def test_every_region_is_a_named_link_to_its_own_screen():
@@ -66,7 +67,7 @@ def test_every_region_is_a_named_link_to_its_own_screen():
         ),
         Region("420106000000", "武昌区", 1, None, "—", "/command/420106000000"),
     ]
-    svg = str(treemap("m", regions, title="地图", bounds=[2, 10], legend=lambda lo, hi: f"{lo}-{hi}"))
+    svg = str(treemap("m", regions, title="地图", classes=classes_for([12, 10, 2]), no_value="无"))
     for code in ("420102000000", "420102002000", "420102003000", "420106000000"):
         assert f'href="/command/{code}"' in svg
     assert 'aria-label="大智街道：10"' in svg

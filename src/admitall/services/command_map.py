@@ -1,6 +1,6 @@
 """The figures behind the command screen's map: for each unit one and two levels below, its residents, who waits
-for a bed there (by their own unit: counted by the caller from the census), and the beds of the facilities located
-there (by the facility's unit)."""
+for a bed there (by their own unit: counted by the caller from the census), the beds of the facilities located
+there (by the facility's unit), and whether it has a boundary to be drawn by (services.boundaries)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from admitall.domain.units import PREFIX_LENGTH, UnitLevel, level_of, prefix_of
+from admitall.services.boundaries import codes_with_boundary
 from admitall.store.uow import UnitOfWork
 
 
@@ -30,6 +31,7 @@ def map_regions(uow: UnitOfWork, root: str, now: datetime, waiting: Counter[str]
             into = beds.setdefault(unit[:length], Counter())
             into["capacity"] += pool.capacity
             into["in_use"] += pool.occupied + pool.reserved
+    drawn = codes_with_boundary(uow.conn, root)
     regions: dict[str, dict[str, Any]] = {}
     top: list[dict[str, Any]] = []
     for u in below:
@@ -42,6 +44,7 @@ def map_regions(uow: UnitOfWork, root: str, now: datetime, waiting: Counter[str]
             "waiting": waiting.get(key, 0),
             "beds": b["capacity"],
             "beds_in_use": b["in_use"],
+            "boundary": u.code in drawn,
             "children": [],
         }
         regions[u.code] = region

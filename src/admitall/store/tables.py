@@ -423,6 +423,7 @@ job_locks = Table(
 # schema whole wherever it is read
 from admitall.store import (  # noqa: E402,F401
     tables_accountability,
+    tables_boundaries,
     tables_bulletin,
     tables_census,
     tables_chains,

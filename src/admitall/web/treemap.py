@@ -1,6 +1,7 @@
-"""The jurisdiction as a map drawn from the unit tree: each unit below a region whose area is its weight (its
-residents, or its backlog), coloured by a measure, the units below it nested inside. No tiles, no geography:
-the tree is the map, drawn on the server as SVG, every region a link to that unit's own screen.
+"""The jurisdiction as a map drawn from the unit tree, where no boundaries were imported (web.choropleth draws them
+where they were): each unit below a region whose area is its weight (its residents, or its backlog), coloured by a
+measure's classes (web.map_legend), the units below it nested inside, every region a link to that unit's own
+screen, drawn on the server as SVG.
 
 The layout is the squarified treemap (Bruls, Huizing and van Wijk, 2000): regions laid in rows along the shorter
 side, a row closed when one more region would make its worst aspect ratio worse, so regions stay near square.
@@ -8,12 +9,13 @@ side, a row closed when one more region would make its worst aspect ratio worse,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
 from admitall.web.charts import text_width
+from admitall.web.map_legend import Classes
 
 
 @dataclass(frozen=True)
@@ -85,27 +87,12 @@ def squarify(weights: Sequence[float], box: Rect) -> list[Rect]:
     return [out[i] for i in range(n)]
 
 
-# a sequential scale, light to dark, readable with black or white text as chosen below
-SCALE = ("#f1eef6", "#d4b9da", "#c994c7", "#df65b0", "#dd1c77", "#980043")
-NO_VALUE = "#e5e7eb"
-
-
-def colour_of(value: float | None, bounds: Sequence[float]) -> str:
-    """The class colour of `value` given the class bounds (ascending; one fewer than the colours)."""
-    if value is None:
-        return NO_VALUE
-    for bound, colour in zip(bounds, SCALE, strict=False):
-        if value <= bound:
-            return colour
-    return SCALE[len(bounds)] if len(bounds) < len(SCALE) else SCALE[-1]
-
-
 def ink_for(fill: str) -> str:
     r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
     return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
 
 
-def _swatch(colour: str) -> str:
+def swatch(colour: str) -> str:
     """A legend's colour sample, filled by an SVG attribute: the pages allow no inline style."""
     return (
         f'<svg class="swatch" viewBox="0 0 1 1" preserveAspectRatio="none" aria-hidden="true">'
@@ -118,8 +105,8 @@ def treemap(
     regions: Sequence[Region],
     *,
     title: str,
-    bounds: Sequence[float],
-    legend: Callable[[float | None, float | None], str],
+    classes: Classes,
+    no_value: str,
     caption_note: str = "",
     width: int = 640,
     height: int = 400,
@@ -128,24 +115,19 @@ def treemap(
     inner = Rect(0, 0, width, height)
     parts: list[str] = []
     for region, rect in zip(regions, squarify([r.weight for r in regions], inner), strict=True):
-        parts.append(_region(region, rect, bounds, nested=bool(region.children)))
-    legend_items = []
-    lows: list[float | None] = [None, *bounds]
-    highs: list[float | None] = [*bounds, None]
-    for colour, low, high in zip(SCALE, lows, highs, strict=False):
-        legend_items.append(f"<li>{_swatch(colour)}{escape(legend(low, high))}</li>")
-    legend_items.append(f"<li>{_swatch(NO_VALUE)}{escape(legend(None, None))}</li>")
+        parts.append(_region(region, rect, classes, nested=bool(region.children)))
+    legend = "".join(f"<li>{swatch(colour)}{escape(text)}</li>" for colour, text in classes.items(no_value))
     return Markup(
         f'<figure class="map" id="{map_id}"><figcaption>{escape(title)}</figcaption>'
         f'<svg viewBox="0 0 {width} {height}" role="group" aria-label="{escape(title)}" '
         f'preserveAspectRatio="none" class="treemap">{"".join(parts)}</svg>'
-        f'<ul class="legend">{"".join(legend_items)}</ul>'
+        f'<ul class="legend">{legend}</ul>'
         f"{f'<p class=muted>{escape(caption_note)}</p>' if caption_note else ''}</figure>"
     )
 
 
-def _region(region: Region, rect: Rect, bounds: Sequence[float], *, nested: bool) -> str:
-    fill = colour_of(region.value, bounds)
+def _region(region: Region, rect: Rect, classes: Classes, *, nested: bool) -> str:
+    fill = classes.colour(region.value)
     label = f"{region.name}：{region.text}"
     out = [
         f'<a href="{escape(region.href)}" aria-label="{escape(label)}">'
@@ -157,7 +139,7 @@ def _region(region: Region, rect: Rect, bounds: Sequence[float], *, nested: bool
         pad = Rect(rect.x + 2, rect.y + 18, max(rect.w - 4, 0), max(rect.h - 20, 0))
         out.append("</a>")
         for child, box in zip(region.children, squarify([c.weight for c in region.children], pad), strict=True):
-            out.append(_region(child, box, bounds, nested=False))
+            out.append(_region(child, box, classes, nested=False))
         out.append(_label(region.name, rect, "#111" if ink_for(fill) == "#111" else "#fff", top=True))
         return "".join(out)
     out.append(_label(f"{region.name} {region.text}", rect, ink_for(fill)))
@@ -182,16 +164,3 @@ def _label(text: str, rect: Rect, ink: str, *, top: bool = False) -> str:
         f'<text x="{rect.x + 3:.1f}" y="{y:.1f}" font-size="{size}" fill="{ink}" '
         f'pointer-events="none"{weight}>{escape(shown)}</text>'
     )
-
-
-def class_bounds(values: Sequence[float | None], classes: int = len(SCALE)) -> list[float]:
-    """Class bounds at the values' quantiles (distinct, ascending), so every colour is used where it can be."""
-    present = sorted(v for v in values if v is not None)
-    if not present:
-        return []
-    bounds: list[float] = []
-    for k in range(1, classes):
-        cut = present[min(len(present) - 1, (k * len(present)) // classes)]
-        if not bounds or cut > bounds[-1]:
-            bounds.append(cut)
-    return bounds
