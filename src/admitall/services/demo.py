@@ -23,6 +23,7 @@ from admitall.domain.errors import Conflict
 from admitall.domain.people import Status
 from admitall.domain.units import level_of
 from admitall.services.auth import add_user
+from admitall.services.boundaries import import_wuhan_districts
 from admitall.services.context import Actor, Context
 from admitall.services.demo_facilities import facility_rows, import_demo_facilities
 from admitall.services.demo_officials import load_demo_officials
@@ -132,6 +133,7 @@ def load_demo(
     levels = Counter(level_of(str(r["code"])).value for r in unit_rows)
     _tell(progress, "units", {level: levels[level] for level in ("district", "street", "community")})
     units_summary = import_units(setup, actor, enumerate(unit_rows, start=2))
+    import_wuhan_districts(setup, actor)  # the districts' boundaries: the command screen's map
     facility_table = facility_rows(rng, divisions, setup.clock.now())
     _tell(progress, "facilities", {"facilities": len(facility_table)})
     facilities = import_demo_facilities(setup, actor, facility_table)

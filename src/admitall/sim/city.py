@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from admitall.services.boundaries import import_wuhan_districts
 from admitall.services.context import Context, cli_actor
 from admitall.services.divisions import read_divisions
 from admitall.services.facilities import import_facilities
@@ -79,6 +80,7 @@ def build_city(ctx: Context, scenario: Scenario) -> SimCity:
     summary = import_units(ctx, cli_actor("sim"), enumerate(rows, start=2))
     if summary.rejected:
         raise RuntimeError(f"the simulated city's units were refused: {summary.rejections[:3]}")
+    import_wuhan_districts(ctx, cli_actor("sim"))  # the districts' boundaries: the command screen's map
     _facilities(ctx, scenario, units, start)
     communities = sorted(populations)
     return SimCity(communities, [populations[c] for c in communities], units, start)
