@@ -23,15 +23,17 @@ from admitall.services.auth import authenticate, end_session, start_session
 from admitall.services.units import scope_root, unit_overview
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.web.rendering import read_form, render, safe_next, session
+from admitall.web.signin_form import login_form
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "admitall_login_csrf"
 
 
 @router.get("/login")
+@router.get("/login.json")
 def login_page(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", {"next": safe_next(next), "login_csrf": token, "failed": None})
+    response = render(request, "login.html", login_form(request, safe_next(next), token))
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
     return response
 
@@ -51,7 +53,7 @@ def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
         response = render(
             request,
             "login.html",
-            {"next": next_url, "login_csrf": token, "failed": e.message(request_lang(request))},
+            login_form(request, next_url, token, e.message(request_lang(request))),
             status_code=429 if isinstance(e, TooMany) else 401,
         )
         if isinstance(e, TooMany):  # locked out after too many failures: say when to come back
