@@ -54,19 +54,25 @@ def officials_assign(
 
 @officials_app.command("list")
 def officials_list(
-    unit: str | None = typer.Option(None, "--unit"), as_json: bool = typer.Option(False, "--json")
+    unit: str | None = typer.Option(None, "--unit"),
+    q: str = typer.Option("", "--search", help="part of a name, title or unit name, or a unit code"),
+    page: int = typer.Option(1, "--page"),
+    size: int = typer.Option(200, "--size", help="officials a page (at most 200)"),
+    as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Officials and the units each leads now; then the units without a lead."""
+    """A page of the officials and the units each leads now; then the units without a lead."""
     from admitall.services.officials import list_officials, vacancies
 
     with errors(as_json):
         ctx = context()
-        found = list_officials(ctx, cli_actor(), unit)
+        found = list_officials(ctx, cli_actor(), unit, q=q, page=page, size=size)
         vacant = vacancies(ctx, cli_actor(), unit)["units"]
     lines = [
         f"{o['id']:>6} {o['name']} {o['title']} ({o['home_unit']}): " + ", ".join(u["code"] for u in o["leads"])
         for o in found["officials"]
     ]
+    shown = (found["page"] - 1) * found["size"]
+    lines.append(f"officials {shown + 1}-{shown + len(found['officials'])} of {found['total']} (page {found['page']})")
     lines.append(f"units without a lead: {len(vacant)}")
     emit(as_json, {**found, "vacancies": vacant}, lines)
 

@@ -16,13 +16,16 @@ import httpx
 import pytest
 
 from admitall.clock import ManualClock
+from admitall.domain.officials import Official
 from admitall.services.context import cli_actor
 from admitall.services.registration import register_batch
 from admitall.store.db import init_database
 from tests.conftest import make_ctx
 from tests.e2e.conftest import USERS, World
 from tests.factories import (
+    DAZHI,
     DAZHI_1,
+    DAZHI_2,
     PASSWORD,
     WUCHANG_1,
     id_number,
@@ -35,6 +38,8 @@ from tests.live_server import serving
 
 PEOPLE = 123
 WUCHANG_PEOPLE = 7
+OFFICIALS = 121  # in 江岸区: 大智's streets and communities, half of them 书记 and half 主任
+WUCHANG_OFFICIALS = 4
 START = datetime(2020, 2, 1, 0, 0)
 
 
@@ -71,16 +76,29 @@ def paged_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     clock = ManualClock(datetime(2020, 2, 10, 2, 0, tzinfo=UTC))
     ctx = make_ctx(f"sqlite:///{path}", clock)
     init_database(ctx.engine)
-    load_small_city(ctx)
+    load_small_city(ctx, leads=False)  # every led unit without a lead: the vacancies have pages too
     load_small_facilities(ctx)
     for username, (role, unit, *facility) in USERS.items():
         make_user(ctx, username, role, unit, *facility)
     rows = _people_rows()
     summary = register_batch(ctx, cli_actor(), list(enumerate(rows, start=2)), source="seed")
     ids = {str(r["name"]): summary.person_ids[i] for i, r in enumerate(rows, start=2)}
+    _add_officials(ctx)
     with serving(ctx) as url:
         yield World(url, ctx, clock, ids)
     ctx.engine.dispose()
+
+
+def _add_officials(ctx: Any) -> None:
+    homes = (DAZHI, DAZHI_1, DAZHI_2)
+    items = [
+        Official(None, f"干部{i:03d}", "书记" if i % 2 else "主任", homes[i % 3], f"1350000{i:04d}")
+        for i in range(OFFICIALS)
+    ]
+    items += [Official(None, f"武昌干部{i}", "书记", WUCHANG_1, None) for i in range(WUCHANG_OFFICIALS)]
+    with ctx.uow(write=True) as uow:
+        uow.officials.add_many(items, ctx.clock.now())
+        uow.commit()
 
 
 @contextmanager

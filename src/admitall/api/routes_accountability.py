@@ -9,11 +9,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
-from admitall.api.params import Code, DayText, Id, IdField, Note, QueryId, Short, TimeText, When, stored
+from admitall.api.params import Code, DayText, Id, IdField, Note, Page, QueryId, Short, Size, TimeText, When, stored
 from admitall.domain.units import UnitLevel
 from admitall.services import directives, exports, officials, scorecard_views
 from admitall.services.context import Actor, Context
 from admitall.services.my_desk import my_desk
+from admitall.store.paged import DEFAULT_SIZE
 
 router = APIRouter(prefix="/api", tags=["accountability"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,9 +57,15 @@ class NoteIn(BaseModel):
 
 @router.get("/officials", summary="Officials of the jurisdiction and the units each leads now")
 def list_officials(
-    unit: str | None = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    unit: str | None = None,
+    q: Short = "",
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return officials.list_officials(ctx, actor, unit)
+    """A page of them (search by name, title or unit), with the total."""
+    return officials.list_officials(ctx, actor, unit, q=q, page=page, size=size)
 
 
 @router.post("/officials", status_code=201, summary="Register an official")
@@ -70,9 +77,13 @@ def add_official(
 
 @router.get("/officials/vacancies", summary="Units that must have a lead and have none")
 def vacancies(
-    unit: str | None = None, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    unit: str | None = None,
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return officials.vacancies(ctx, actor, unit)
+    return officials.vacancies(ctx, actor, unit, page=page, size=size)
 
 
 @router.get("/units/{code}/leads", summary="Who leads the unit, and who led it when")

@@ -12,6 +12,7 @@ from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import mask_phone, nfkc, normalize_phone
 from admitall.domain.officials import LeadAssignment, Official, check_assignment, handover, new_official
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
+from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
 
@@ -163,16 +164,28 @@ def responsibility(ctx: Context, actor: Actor, unit_code: str) -> dict[str, Any]
     return {"unit_code": code, "unit_name": names.get(code), "lead": current, "history": views}
 
 
-def list_officials(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
+def list_officials(
+    ctx: Context,
+    actor: Actor,
+    unit: str | None = None,
+    *,
+    q: str = "",
+    page: int = 1,
+    size: int = DEFAULT_SIZE,
+) -> dict[str, Any]:
+    """A page of the jurisdiction's officials (search: part of a name, title or home unit's name, or a unit code)
+    with the units each leads now, and how many match in all."""
     actor.require(Permission.VIEW_COUNTS)
+    page, size = bounded(page, size)
+    q = nfkc(q).strip()
     with ctx.uow() as uow:
         root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
-        found = uow.officials.in_subtree(root)
-        leads = uow.officials.leads_now(root)
-        names = uow.units.names({x.home_unit for x in found} | set(leads))
+        found, total = uow.officials.page_in_subtree(root, q=q, page=page, size=size)
+        leads = uow.officials.leads_now_of(x.id for x in found if x.id is not None)
+        names = uow.units.names({x.home_unit for x in found} | {a.unit_code for a in leads})
     led: dict[int, list[str]] = {}
-    for code, a in sorted(leads.items()):
-        led.setdefault(a.official_id, []).append(code)
+    for lead in sorted(leads, key=lambda x: x.unit_code):
+        led.setdefault(lead.official_id, []).append(lead.unit_code)
     return {
         "officials": [
             {
@@ -180,18 +193,23 @@ def list_officials(ctx: Context, actor: Actor, unit: str | None = None) -> dict[
                 "leads": [{"code": c, "name": names.get(c)} for c in led.get(x.id or 0, [])],
             }
             for x in found
-        ]
+        ],
+        "q": q,
+        **page_fields(page, size, total),
     }
 
 
-def vacancies(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
-    """Units in the jurisdiction that must have a lead and have none."""
+def vacancies(
+    ctx: Context, actor: Actor, unit: str | None = None, *, page: int | None = None, size: int = DEFAULT_SIZE
+) -> dict[str, Any]:
+    """Units in the jurisdiction that must have a lead and have none: all of them, or one page; with the total."""
     actor.require(Permission.VIEW_COUNTS)
     with ctx.uow() as uow:
         root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
-        found = uow.officials.without_lead(root)
+        found, total = uow.officials.without_lead(root, page=page, size=size)
         names = uow.units.names(code for code, _ in found)
-    return {"units": [{"code": c, "name": names.get(c), "since": since.isoformat()} for c, since in found]}
+    units = [{"code": c, "name": names.get(c), "since": since.isoformat()} for c, since in found]
+    return {"units": units, "total": total, **({} if page is None else page_fields(page, size, total))}
 
 
 def official_of(uow: UnitOfWork, actor: Actor) -> Official | None:

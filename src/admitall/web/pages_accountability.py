@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
 from admitall.api.errors import STATUS
-from admitall.api.params import Id, form_whole
+from admitall.api.params import Id, Page, Short, Size, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, parse_target
@@ -23,6 +23,7 @@ from admitall.services import directives, officials
 from admitall.services.context import Actor
 from admitall.services.my_desk import my_desk
 from admitall.services.units import scope_root, unit_tree
+from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.pages_scorecards import card_helpers
 from admitall.web.rendering import read_form, render, session
 
@@ -210,26 +211,37 @@ def _officials_page(
     error: str | None = None,
     flash: str = "",
     status_code: int = 200,
+    q: str = "",
+    page: int = 1,
+    size: int = DEFAULT_SIZE,
+    vpage: int = 1,
 ) -> Response:
+    """A page of officials (searched by name, title or unit) and a page of the units without a lead, each with
+    its own pager and its real total."""
     ctx = get_ctx(request)
-    data = officials.list_officials(ctx, actor)
-    data["vacancies"] = officials.vacancies(ctx, actor)["units"]
+    data = officials.list_officials(ctx, actor, q=q, page=page, size=size)
+    vacant = officials.vacancies(ctx, actor, page=vpage, size=size)
     codes = {x["home_unit"] for x in data["officials"]}
-    codes |= {u["code"] for x in data["officials"] for u in x["leads"]} | {v["code"] for v in data["vacancies"]}
+    codes |= {u["code"] for x in data["officials"] for u in x["leads"]} | {v["code"] for v in vacant["units"]}
     data.update(
+        vacancies=vacant["units"],
+        vacancies_total=vacant["total"],
+        vpage=vacant["page"],
         unit_codes=sorted(codes),
         values={"home_unit": actor.unit_code or "", **(values or {})},
         error=error,
         flash=_flash(flash),
-        json_url="/api/officials",
     )
     return render(request, "officials.html", data, actor=actor, csrf=csrf, status_code=status_code)
 
 
 @router.get("/officials")
-def officials_page(request: Request, flash: str = "") -> Response:
+@router.get("/officials.json")
+def officials_page(
+    request: Request, flash: str = "", q: Short = "", page: Page = 1, size: Size = DEFAULT_SIZE, vpage: Page = 1
+) -> Response:
     actor, csrf = session(request)
-    return _officials_page(request, actor, csrf, flash=flash)
+    return _officials_page(request, actor, csrf, flash=flash, q=q, page=page, size=size, vpage=vpage)
 
 
 @router.post("/officials")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Row
 
 from admitall.domain.officials import LED_LEVELS, LeadAssignment, Official
 from admitall.store.bulk import bulk_insert
+from admitall.store.paged import DEFAULT_SIZE, fetch_page
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import units
 from admitall.store.tables_accountability import lead_assignments, officials
@@ -71,6 +72,27 @@ class OfficialRepository:
     def in_subtree(self, root: str | None) -> list[Official]:
         rows = self.conn.execute(select(officials).where(_in_subtree(o.home_unit, root)).order_by(o.home_unit, o.id))
         return [to_official(r) for r in rows]
+
+    def page_in_subtree(
+        self, root: str | None, *, q: str = "", page: int = 1, size: int = DEFAULT_SIZE
+    ) -> tuple[list[Official], int]:
+        """A page of the subtree's officials (by home unit, then as added) and how many there are in all; `q`
+        matches part of a name, a title or the home unit's name, or the home unit's code (from its start)."""
+        query = select(officials).where(_in_subtree(o.home_unit, root))
+        if q:
+            unit_named = select(units.c.code).where(
+                units.c.code == o.home_unit, units.c.name.contains(q, autoescape=True)
+            )
+            query = query.where(
+                or_(
+                    o.name.contains(q, autoescape=True),
+                    o.title.contains(q, autoescape=True),
+                    o.home_unit.startswith(q, autoescape=True),
+                    unit_named.exists(),
+                )
+            )
+        rows, total = fetch_page(self.conn, query.order_by(o.home_unit, o.id), page, size)
+        return [to_official(r) for r in rows], total
 
     def named(self, ids: Iterable[int]) -> dict[int, Official]:
         wanted = sorted(set(ids))
@@ -134,18 +156,28 @@ class OfficialRepository:
         )
         return [to_assignment(r) for r in rows]
 
+    def leads_now_of(self, official_ids: Iterable[int]) -> list[LeadAssignment]:
+        """The units these officials lead now."""
+        wanted = sorted(set(official_ids))
+        if not wanted:
+            return []
+        rows = self.conn.execute(select(lead_assignments).where(a.ends_at.is_(None), a.official_id.in_(wanted)))
+        return [to_assignment(r) for r in rows]
+
     def leads_now(self, root: str | None) -> dict[str, LeadAssignment]:
         rows = self.conn.execute(select(lead_assignments).where(a.ends_at.is_(None), _in_subtree(a.unit_code, root)))
         return {r.unit_code: to_assignment(r) for r in rows}
 
-    def without_lead(self, root: str | None) -> list[tuple[str, datetime]]:
+    def without_lead(
+        self, root: str | None, *, page: int | None = None, size: int = DEFAULT_SIZE
+    ) -> tuple[list[tuple[str, datetime]], int]:
         """Units that must have a lead and have none: (code, since when) — since the last lead left, or since
-        the unit was created."""
+        the unit was created — by code; all of them, or one page; and how many there are in all."""
         last_end = (
             select(a.ends_at).where(a.unit_code == units.c.code).order_by(a.ends_at.desc()).limit(1).scalar_subquery()
         )
         has_open = select(a.id).where(and_(a.unit_code == units.c.code, a.ends_at.is_(None))).exists()
-        rows = self.conn.execute(
+        query = (
             select(units.c.code, units.c.created_at, last_end)
             .where(
                 units.c.level.in_([level.value for level in LED_LEVELS]),
@@ -154,4 +186,10 @@ class OfficialRepository:
             )
             .order_by(units.c.code)
         )
-        return [(code, ended or created) for code, created, ended in rows]
+        rows: Sequence[Any]
+        if page is None:
+            rows = self.conn.execute(query).all()
+            total = len(rows)
+        else:
+            rows, total = fetch_page(self.conn, query, page, size)
+        return [(code, ended or created) for code, created, ended in rows], total
