@@ -279,7 +279,11 @@ def test_an_unanswered_alert_escalates_to_the_top_and_is_not_read_again_once_the
         ).all()
         uow.commit()
     assert top.roots() == [CITY]
-    assert open_below_top == []  # step 0 of DAZHI's has its step 1; the others are with the city
+    assert open_below_top == []  # DAZHI's went up to the city just now; JIANGAN's was there already
     with ctx.uow() as uow:
-        raised = {(a["unit_code"], a["step"]): a["target_unit"] for a in uow.reports.alerts_for(None)}
-    assert raised == {(DAZHI, 0): JIANGAN, (DAZHI, 1): CITY, (JIANGAN, 0): CITY}
+        raised = {
+            (a["unit_code"], a["step"]): (a["target_unit"], a["escalated_to"], a["escalations"])
+            for a in uow.reports.alerts_for(None)
+        }
+    # the same alert moved up (no copy per level): raised for JIANGAN, now with the city, one level up
+    assert raised == {(DAZHI, 0): (JIANGAN, CITY, 1), (JIANGAN, 0): (CITY, None, None)}

@@ -8,8 +8,20 @@ from fastapi import APIRouter, Body, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx
-from admitall.api.params import CountField, Id, IdField, MinutesField, Note, Short, TimeText, Word, stored
-from admitall.services import reporting, watch
+from admitall.api.params import (
+    CountField,
+    Id,
+    IdField,
+    MinutesField,
+    Note,
+    Page,
+    Short,
+    Size,
+    TimeText,
+    Word,
+    stored,
+)
+from admitall.services import alert_inbox, problem_inbox, reporting
 from admitall.services.context import Actor, Context
 from admitall.services.reporting import ReportInput
 
@@ -146,27 +158,58 @@ def set_schedule(
     )
 
 
-@router.get("/alerts", summary="Alerts for my jurisdiction (open ones unless all=true)")
-def alerts(all: bool = False, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return watch.inbox(ctx, actor, open_only=not all)
+@router.get(
+    "/alerts",
+    summary="Alerts about my jurisdiction, a page at a time with the total: open (someone must act), expired or all",
+)
+def alerts(
+    state: Annotated[str, Query(max_length=10, description="open, expired or all")] = "open",
+    all: bool = False,
+    unit: Annotated[str | None, Query(max_length=64, description="a unit's subtree within my jurisdiction")] = None,
+    kind: Annotated[str | None, Query(max_length=30)] = None,
+    page: Page = 1,
+    size: Size = alert_inbox.SIZE,
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """`all=true` is the older way to ask for every state. Each alert says whether I may acknowledge it."""
+    return alert_inbox.inbox(ctx, actor, state="all" if all else state, unit=unit, kind=kind, page=page, size=size)
+
+
+class AcknowledgeIn(BaseModel):
+    ids: list[IdField] = Field(min_length=1, max_length=alert_inbox.MAX_AT_ONCE)
+    note: Note | None = None
+
+
+@router.post("/alerts/acknowledge", summary="Acknowledge several alerts at once, each checked, refusals named")
+def acknowledge_many(
+    body: AcknowledgeIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    """One transaction: `acknowledged` (ids), `alerts` (as they stand now) and `refused` (id, code, message)."""
+    return alert_inbox.acknowledge_many(ctx, actor, body.ids, body.note)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (it escalates no further)")
 def acknowledge(
     alert_id: Id, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
-    return watch.acknowledge(ctx, actor, alert_id, body.note)
+    return alert_inbox.acknowledge(ctx, actor, alert_id, body.note)
 
 
-@router.get("/problems", summary="Problems reported in or owned by my jurisdiction")
+@router.get("/problems", summary="Problems reported in or owned by my jurisdiction, a page at a time with the total")
 def problems(
-    status: str | None = "open", actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+    status: Annotated[str | None, Query(max_length=10, description="open, noted, resolved or all")] = "open",
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    page: Page = 1,
+    size: Size = problem_inbox.SIZE,
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return watch.problems(ctx, actor, status=status or None)
+    return problem_inbox.problems(ctx, actor, status=status or None, unit=unit, page=page, size=size)
 
 
 @router.post("/problems/{problem_id}/resolve", summary="Resolve a problem (a note is required)")
 def resolve(
     problem_id: Id, body: NoteIn, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
-    return watch.resolve_problem(ctx, actor, problem_id, body.note or "")
+    return problem_inbox.resolve_problem(ctx, actor, problem_id, body.note or "")

@@ -122,6 +122,12 @@ ALERT_FIELDS = (
     "official_id",
 )  # fmt: skip
 ALERT_STATE = ("resolved_at", "acknowledged_at", "acknowledged_by", "ack_note")
+# an alert's life after it was raised (a running miss growing, closed by a report, expired, escalated, folded):
+# sealed with its state, each field only once it has a value, so that a seal written before these existed holds
+ALERT_LIFE = (
+    "periods_missed", "last_period_start", "resolved_report", "expired_at", "escalated_to", "escalated_at",
+    "escalations", "folded_into",
+)  # fmt: skip
 DIRECTIVE_FIELDS = ("issuer", "issuer_unit", "title", "body", "issued_at", "due_at", "target", "broadcast_level")
 RECIPIENT_FIELDS = ("unit_code", "official_id", "due_at")
 RECIPIENT_STATE = (

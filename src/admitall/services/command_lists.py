@@ -10,8 +10,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from admitall.domain.units import subtree_bounds
-from admitall.services.watch import MISSING
-from admitall.store.tables import alerts, report_problems
+from admitall.services import alert_inbox
+from admitall.services.context import Actor
+from admitall.store.tables import report_problems
 from admitall.store.tables_accountability import directive_recipients, directives
 from admitall.store.uow import UnitOfWork
 
@@ -27,34 +28,10 @@ def _counted(uow: UnitOfWork, table: Any, where: Any, flag: Any) -> tuple[int, i
     return int(total), int(flagged)
 
 
-def open_alerts(uow: UnitOfWork, root: str, size: int) -> dict[str, Any]:
-    """Alerts about the subtree or for it to act on, neither acknowledged nor resolved; newest first. A missing
-    report is a broken link."""
-    a = alerts.c
-    where = and_(
-        or_(_within(a.unit_code, root), _within(a.target_unit, root)),
-        a.acknowledged_at.is_(None),
-        a.resolved_at.is_(None),
-    )
-    total, broken = _counted(uow, alerts, where, a.kind == MISSING)
-    rows = [
-        dict(r._mapping)
-        for r in uow.conn.execute(select(alerts).where(where).order_by(a.raised_at.desc(), a.id.desc()).limit(size))
-    ]
-    items = [
-        {
-            "id": x["id"],
-            "kind": x["kind"],
-            "unit_code": x["unit_code"],
-            "target_unit": x["target_unit"],
-            "step": x["step"],
-            "consecutive": x["consecutive"],
-            "raised_at": x["raised_at"].isoformat(),
-            "period_start": x["period_start"].isoformat() if x["period_start"] else None,
-        }
-        for x in rows
-    ]
-    return {"open": total, "broken_links": broken, "items": items}
+def open_alerts(uow: UnitOfWork, root: str, size: int, actor: Actor | None = None) -> dict[str, Any]:
+    """Alerts about the subtree that someone must still act on, newest first: the open count and the broken
+    links (missing reports) are the alerts page's own numbers for the same unit (services.alert_inbox)."""
+    return alert_inbox.open_alerts(uow, root, size, actor)
 
 
 def open_problems(uow: UnitOfWork, root: str, now: datetime, size: int) -> dict[str, Any]:

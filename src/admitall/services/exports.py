@@ -17,8 +17,8 @@ from openpyxl.styles import Font, PatternFill
 from admitall.domain.errors import Unavailable
 from admitall.domain.scoring import COMPONENTS
 from admitall.domain.units import UnitLevel
+from admitall.services import alert_inbox
 from admitall.services import officials as officials_service
-from admitall.services import watch
 from admitall.services.context import Actor, Context
 from admitall.services.scorecard_views import explain, ranking, unit_card, window_of
 from admitall.services.tabular import append_text_safe
@@ -117,17 +117,15 @@ def daily_brief(ctx: Context, actor: Actor, day: str | None = None) -> dict[str,
         }
         for lv in below
     ]
-    alerts = watch.inbox(ctx, actor)["alerts"]
+    alerts = alert_inbox.open_by_kind(ctx, actor)
     return {
         "day": first.isoformat(),
         "unit": card["subject"],
         "card": card,
         "rankings": rankings,
         "vacancies": officials_service.vacancies(ctx, actor)["units"],
-        "open_alerts": len(alerts),
-        "open_alerts_by_kind": {
-            k: sum(1 for a in alerts if a["kind"] == k) for k in sorted({a["kind"] for a in alerts})
-        },
+        "open_alerts": alerts["open"],
+        "open_alerts_by_kind": alerts["by_kind"],
     }
 
 

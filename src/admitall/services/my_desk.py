@@ -6,14 +6,44 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, or_, select
+
 from admitall.domain.access import Permission
 from admitall.domain.errors import NotFound
 from admitall.domain.units import in_subtree
-from admitall.services import directives, watch
+from admitall.services import alert_inbox, directives, watch
 from admitall.services.context import Actor, Context
 from admitall.services.officials import official_view
 from admitall.services.scorecard_views import official_card
 from admitall.services.scorecards import today
+from admitall.store.repositories.alert_states import listed
+from admitall.store.tables import alerts as alerts_table
+
+# the desk lists this many of its open alerts (grouped by unit); the total is counted in full
+DESK_ALERTS = 50
+
+
+def _my_alerts(ctx: Context, actor: Actor, official_id: int, codes: list[str]) -> dict[str, Any]:
+    """The open alerts about the units the official leads (or naming them as the lead), within the actor's
+    jurisdiction: the total, and the first DESK_ALERTS grouped by the unit concerned, one heading per unit, in
+    the order of each unit's newest alert."""
+    c = alerts_table.c
+    about = or_(c.official_id == official_id, *(listed(code, "open") for code in codes))
+    query = select(alerts_table).where(listed(actor.unit_code, "open"), about)
+    with ctx.uow() as uow:
+        total = int(uow.conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+        rows = [
+            dict(r._mapping)
+            for r in uow.conn.execute(query.order_by(c.raised_at.desc(), c.id.desc()).limit(DESK_ALERTS))
+        ]
+        items = alert_inbox.views(uow, actor, rows)
+    groups: dict[str, dict[str, Any]] = {}
+    for a in items:
+        group = groups.setdefault(
+            a["unit_code"], {"unit_code": a["unit_code"], "unit_name": a["unit_name"], "alerts": []}
+        )
+        group["alerts"].append(a)
+    return {"total": total, "items": items, "groups": list(groups.values())}
 
 
 def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
@@ -33,21 +63,19 @@ def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
     def mine(code: str | None) -> bool:
         return code is not None and any(in_subtree(code, c) for c in codes)
 
-    alerts = [
-        a
-        for a in watch.inbox(ctx, actor)["alerts"]
-        if a["official_id"] == official.id or mine(a["target_unit"]) or mine(a["unit_code"])
-    ]
+    alerts = _my_alerts(ctx, actor, official.id, codes)
     board = directives.board(ctx, actor)
     received = [x for x in board["received"] if mine(x["unit_code"]) and x["status"] != "completed"]
-    problems = [p for p in watch.problems(ctx, actor)["problems"] if mine(p["owner_unit"])]
+    problems = [p for p in watch.problems(ctx, actor, size=200)["problems"] if mine(p["owner_unit"])]
     day = today(ctx)
     score_today = official_card(ctx, actor, official.id, day=day)
     score_yesterday = official_card(ctx, actor, official.id, day=day - timedelta(days=1))
     return {
         "official": official_view(official, actor, names),
         "leads": [{"code": a.unit_code, "name": names.get(a.unit_code), "since": a.starts_at.isoformat()} for a in led],
-        "alerts": alerts,
+        "alerts": alerts["items"],
+        "alerts_total": alerts["total"],
+        "alert_groups": alerts["groups"],
         "directives": received,
         "problems": problems,
         "score": {"today": score_today, "yesterday": score_yesterday},

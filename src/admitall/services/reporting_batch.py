@@ -350,9 +350,11 @@ def _write(
             d["report_id"] = report_id
     uow.reports.add_problems([p for s in stored for p in s.problems])
     uow.reports.add_discrepancies([d for s in stored for d in s.discrepancies])
-    for s in stored:
-        if (s.row["unit_code"], s.row["period_start"]) in state.open_alerts:
-            uow.reports.resolve_alerts("missing_report", s.row["unit_code"], s.row["period_start"], now)
+    waiting = {unit for unit, _ in state.open_alerts}  # units with a running miss the reports may answer
+    answered = [
+        (s.row["unit_code"], s.row["period_start"], s.row["id"]) for s in stored if s.row["unit_code"] in waiting
+    ]
+    uow.reports.settle_missing(answered, now)
     if new_id is None or len(stored) != 1:
         bulk_insert(uow.conn, audit_log, [_audit_entry(uow, actor, s.row, now) for s in stored])
 

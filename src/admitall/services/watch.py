@@ -1,8 +1,12 @@
-"""Watching the chain (掉链子): missing reports raise alerts at their deadline and escalate; so do directives
-past their due time; a unit without a responsible lead is an alert; problems that need help escalate when
-overdue; measurable directives the registry shows done are completed; the scorecards are kept current; yesterday's
-public bulletin is counted and kept; the census's changes are folded in. Run every minute by one runner at a time;
-acknowledging and resolving by people.
+"""Watching the chain (掉链子): a unit whose reports are missing at their deadline has one alert for the running
+miss (连续缺报 N 期: its first and last missed period), grown each period it stays missing, closed by the report
+that answers it, expired into the record when a later period is reported (services.reporting settles both as the
+report is stored; a round expires what a report left behind meanwhile). Directives past their due time are
+alerts; so is a unit without a responsible lead; an alert unanswered for a period goes one level up (the same
+alert, never a copy per period); problems that need help escalate when overdue; measurable directives the
+registry shows done are completed; the scorecards are kept current; yesterday's public bulletin is counted and
+kept; the census's changes are folded in. Run every minute by one runner at a time; acknowledging and resolving
+by people (services.alert_inbox, services.problem_inbox).
 """
 
 from __future__ import annotations
@@ -11,35 +15,39 @@ import logging
 import socket
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from admitall.domain.access import Permission
 from admitall.domain.directives import ESCALATE_EVERY
-from admitall.domain.errors import Forbidden, InvalidInput
-from admitall.domain.identity import nfkc
 from admitall.domain.officials import LeadAssignment
 from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
 from admitall.domain.units import level_of, parent_of
+from admitall.services.alert_inbox import acknowledge, acknowledge_many, inbox
 from admitall.services.bulletin import publish_yesterday
 from admitall.services.chain_heads import record_yesterday
-from admitall.services.context import Actor, Context, not_found
+from admitall.services.context import Context
 from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.officials import NO_LEAD
+from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
 from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
 from admitall.store.repositories.alert_batch import (
     NO_LEAD_UNRAISED,
     OVERDUE_UNRAISED,
+    RUNNING_MISSES,
     TO_ESCALATE,
     UNIT_CODES,
+    change_alerts,
     move_problems,
     raise_alerts,
 )
-from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
+
+# the people's side lives in alert_inbox and problem_inbox; these names are where callers have always found it
+__all__ = ["acknowledge", "acknowledge_many", "inbox", "problems", "resolve_problem", "watch"]
 
 JOB = "chain_watch"
 LEASE = timedelta(minutes=2)
@@ -96,7 +104,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         with ctx.uow(write=True) as uow:
             leads = uow.officials.leads_now(None)
             top = _tops(uow)
-            raised = _raise_missing(ctx, uow, now, leads, top)
+            raised, grown, expired = _raise_missing(ctx, uow, now, leads, top)
             vacant = _raise_no_lead(uow, now, top)
             completed = complete_measured(uow, now)
             overdue = _raise_overdue(uow, now, top)
@@ -114,6 +122,8 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
     return {
         "ran": True,
         "raised": raised,
+        "running_misses_grown": grown,
+        "running_misses_expired": expired,
         "units_without_lead": vacant,
         "directives_completed_by_registry": completed,
         "directives_overdue": overdue,
@@ -149,26 +159,57 @@ def _alert(
     }
 
 
-def _raise_missing(ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str, LeadAssignment], top: Top) -> int:
+def _raise_missing(
+    ctx: Context, uow: UnitOfWork, now: datetime, leads: dict[str, LeadAssignment], top: Top
+) -> tuple[int, int, int]:
+    """One alert per unit and running miss. A unit's misses after its latest reported period and after the last
+    period its latest alert speaks of: the open alert grows by them (how many periods, the last one), or a new
+    alert is raised for them (acknowledged already, or none: a new miss is a new alert). A running alert that a
+    later reported period left behind expires (the report did it already unless it raced the round). Returns
+    (raised, grown, expired)."""
     status = chain_status(ctx, uow, None, now - LOOKBACK, now)
-    missing = {key for key, state in status.items() if state == "missing"}
+    missing: dict[str, list[datetime]] = defaultdict(list)
+    reported: dict[str, datetime] = {}
+    for (code, start), state in sorted(status.items()):
+        if state == "missing":
+            missing[code].append(start)
+        elif state in ("on_time", "late"):
+            reported[code] = start
+    latest: dict[str, dict[str, Any]] = {}
+    for row in uow.conn.execute(RUNNING_MISSES).mappings():
+        latest[row["unit_code"]] = dict(row)  # ordered by first period: the unit's latest running alert last
     schedules = schedules_of(uow)
-    rows = []
-    for code, start in sorted(missing):
+    rows, grow, expire = [], [], []
+    for code in sorted(set(missing) | set(latest)):
+        running = latest.get(code)
+        last: datetime | None = None
+        if running is not None:
+            last = running["last_period_start"] or running["period_start"]
+        if running is not None and last is not None and code in reported and reported[code] > last:
+            expire.append((running, {"expired_at": now}))
+            running = None
+        since = max([t for t in (last, reported.get(code)) if t is not None], default=None)
+        new = [start for start in missing.get(code, []) if since is None or start > since]
+        if not new:
+            continue
+        if running is not None and running["acknowledged_at"] is None:
+            grow.append(
+                (running, {"periods_missed": (running["periods_missed"] or 1) + len(new), "last_period_start": new[-1]})
+            )
+            continue
         schedule = schedules[level_of(code)]
-        consecutive = 2 if (code, start - schedule.period) in missing else 1
         detail = {
-            "period_start": start.isoformat(),
-            "deadline": (start + schedule.period + schedule.grace).isoformat(),
-            "two_in_a_row": consecutive > 1,
+            "period_start": new[0].isoformat(),
+            "deadline": (new[0] + schedule.period + schedule.grace).isoformat(),
         }
         rows.append(
             _alert(
-                MISSING, code, start, top(code), now, consecutive=consecutive, detail=detail,
-                official_id=_official(leads, code),
+                MISSING, code, new[0], top(code), now, detail=detail, official_id=_official(leads, code),
+                periods_missed=len(new), last_period_start=new[-1],
             )
         )  # fmt: skip
-    return raise_alerts(uow.conn, uow.keys, rows)
+    change_alerts(uow.conn, uow.keys, expire + grow)
+    return raise_alerts(uow.conn, uow.keys, rows), len(grow), len(expire)
 
 
 def _raise_no_lead(uow: UnitOfWork, now: datetime, top: Top) -> int:
@@ -194,29 +235,25 @@ def _raise_overdue(uow: UnitOfWork, now: datetime, top: Top) -> int:
 
 
 def _escalate(ctx: Context, uow: UnitOfWork, now: datetime, top: _Tops) -> int:
-    """An alert unanswered for one more period (neither acknowledged nor resolved: the report received, the
-    directive completed) goes one level up. A directive's period is ESCALATE_EVERY."""
+    """An alert unanswered for one more period (neither acknowledged nor settled: the report received, the
+    directive completed) goes one level up: the same alert, now with the unit above (escalated_to), never a copy.
+    A missing report's period is its unit's; a directive's is ESCALATE_EVERY."""
     schedules = schedules_of(uow)
     shortest = min([*(s.period for s in schedules.values()), ESCALATE_EVERY])
-    rows = []
+    changes = []
     for kind in (MISSING, OVERDUE):
         found = uow.conn.execute(TO_ESCALATE, {"kind": kind, "before": now - shortest, "tops": top.roots()})
         for alert in found.mappings():
             schedule = schedules.get(level_of(alert["unit_code"]))
             period = schedule.period if kind == MISSING and schedule is not None else ESCALATE_EVERY
-            if alert["raised_at"] > now - period:
+            if (alert["escalated_at"] or alert["raised_at"]) > now - period:
                 continue
-            target = top(alert["target_unit"])
+            target = top(alert["escalated_to"] or alert["target_unit"])
             if target is None:
                 continue  # already at the top
-            rows.append(
-                _alert(
-                    kind, alert["unit_code"], alert["period_start"], target, now, step=alert["step"] + 1,
-                    consecutive=alert["consecutive"], subject_id=alert["subject_id"], official_id=alert["official_id"],
-                    detail={**alert["detail"], "escalated_from": alert["target_unit"]},
-                )
-            )  # fmt: skip
-    return raise_alerts(uow.conn, uow.keys, rows)
+            steps = (alert["escalations"] or alert["step"]) + 1
+            changes.append((dict(alert), {"escalated_to": target, "escalated_at": now, "escalations": steps}))
+    return change_alerts(uow.conn, uow.keys, changes)
 
 
 def _escalate_problems(uow: UnitOfWork, now: datetime, top: Top) -> int:
@@ -233,117 +270,6 @@ def _escalate_problems(uow: UnitOfWork, now: datetime, top: Top) -> int:
         )
     move_problems(uow.conn, moves)
     return len(moves)
-
-
-def _alert_view(a: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": a["id"],
-        "kind": a["kind"],
-        "unit_code": a["unit_code"],
-        "unit_name": names.get(a["unit_code"]),
-        "target_unit": a["target_unit"],
-        "target_name": names.get(a["target_unit"] or ""),
-        "step": a["step"],
-        "consecutive": a["consecutive"],
-        "period_start": a["period_start"].isoformat() if a["period_start"] else None,
-        "raised_at": a["raised_at"].isoformat(),
-        "resolved_at": a["resolved_at"].isoformat() if a["resolved_at"] else None,
-        "acknowledged_at": a["acknowledged_at"].isoformat() if a["acknowledged_at"] else None,
-        "acknowledged_by": a["acknowledged_by"],
-        "note": a["ack_note"],
-        "detail": a["detail"],
-        "subject_id": a["subject_id"] or None,
-        "official_id": a["official_id"],
-    }
-
-
-def inbox(ctx: Context, actor: Actor, *, open_only: bool = True) -> dict[str, Any]:
-    """Alerts for the actor's jurisdiction: those it must act on, and those about its own units."""
-    actor.require(Permission.VIEW_COUNTS)
-    with ctx.uow() as uow:
-        found = uow.reports.alerts_for(actor.unit_code, open_only=open_only)
-        names = uow.units.names({a["unit_code"] for a in found} | {a["target_unit"] for a in found if a["target_unit"]})
-        leads = uow.officials.named(a["official_id"] for a in found if a["official_id"])
-    return {
-        "alerts": [
-            {
-                **_alert_view(a, names),
-                "official_name": leads[a["official_id"]].name if a["official_id"] in leads else None,
-            }
-            for a in found
-        ]
-    }
-
-
-def acknowledge(ctx: Context, actor: Actor, alert_id: int, note: str | None = None) -> dict[str, Any]:
-    """Recorded: who acknowledged, when, with what note. An acknowledged alert escalates no further. Only the
-    unit that must act (or one above it) acknowledges: not the unit the alert is about."""
-    actor.require(Permission.HANDLE_ALERTS)
-    check_row("alerts", {"ack_note": nfkc(note or "")}, multiline=("ack_note",))
-    now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
-        alert = uow.reports.alert(alert_id)
-        if alert is None or not (actor.covers(alert["unit_code"]) or actor.covers(alert["target_unit"] or "")):
-            raise not_found("alert", alert_id)
-        if alert["target_unit"] is None or not actor.covers(alert["target_unit"]):
-            raise Forbidden(
-                "alert.not_yours",
-                "只有负责处理的上级单位可以确认此警报",
-                "Only the unit that must act on this alert (or one above it) can acknowledge it",
-            )
-        uow.reports.acknowledge(alert_id, actor.username, nfkc(note or "") or None, now)
-        uow.audit.record(
-            now, actor.username, "acknowledge_alert", "alert", alert_id, unit=alert["unit_code"], note=note
-        )
-        names = uow.units.names([alert["unit_code"], alert["target_unit"] or ""])
-        view = _alert_view(uow.reports.alert(alert_id) or alert, names)
-        uow.commit()
-    return view
-
-
-def problems(ctx: Context, actor: Actor, *, status: str | None = "open") -> dict[str, Any]:
-    actor.require(Permission.VIEW_COUNTS)
-    with ctx.uow() as uow:
-        found = uow.reports.problems(actor.unit_code, status=status)
-        names = uow.units.names({p["unit_code"] for p in found} | {p["owner_unit"] for p in found if p["owner_unit"]})
-    return {
-        "problems": [
-            {
-                **p,
-                "unit_name": names.get(p["unit_code"]),
-                "owner_name": names.get(p["owner_unit"] or ""),
-                **{k: p[k].isoformat() for k in ("due_at", "raised_at", "resolved_at") if p[k]},
-            }
-            for p in found
-        ]
-    }
-
-
-def resolve_problem(ctx: Context, actor: Actor, problem_id: int, note: str) -> dict[str, Any]:
-    """A problem is resolved by its owner (or above), and only with a note saying how."""
-    actor.require(Permission.HANDLE_ALERTS)
-    text = nfkc(note or "")
-    check_row("report_problems", {"resolution_note": text}, multiline=("resolution_note",))
-    if not text:
-        raise InvalidInput(
-            "problem.needs_note",
-            "解决问题必须说明如何解决",
-            "Resolving a problem needs a note saying how",
-            field="note",
-        )
-    now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
-        problem = uow.reports.problem(problem_id)
-        if problem is None or problem["status"] != "open" or not actor.covers(problem["owner_unit"] or ""):
-            raise not_found("problem", problem_id)
-        uow.reports.update_problem(
-            problem_id, status="resolved", resolved_at=now, resolved_by=actor.username, resolution_note=text[:2000]
-        )
-        uow.audit.record(
-            now, actor.username, "resolve_problem", "problem", problem_id, unit=problem["unit_code"], note=text
-        )
-        uow.commit()
-    return {"id": problem_id, "status": "resolved", "resolved_at": now.isoformat(), "note": text}
 
 
 def run_every_minute(ctx: Context, stop: threading.Event) -> None:

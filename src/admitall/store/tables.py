@@ -404,6 +404,18 @@ alerts = Table(
     # resolved) chained to it: domain.chain
     Column("hash", String(64), nullable=False, server_default=""),
     Column("seal", String(64), nullable=False, server_default=""),
+    # an alert's life after it was raised (migration 0018_alert_running_miss), sealed with its acknowledgement:
+    # a running miss (one alert per unit while its reports stay missing: how many periods, the last one), closed
+    # by the report that answers it, expired into the record when a later period is reported, gone up the chain
+    # (to which unit, when, how many levels), or folded into another alert of the same broken link
+    Column("periods_missed", Integer, nullable=True),
+    Column("last_period_start", UTCDateTime(), nullable=True),
+    Column("resolved_report", Integer, nullable=True),
+    Column("expired_at", UTCDateTime(), nullable=True),
+    Column("escalated_to", String(12), nullable=True),
+    Column("escalated_at", UTCDateTime(), nullable=True),
+    Column("escalations", Integer, nullable=True),
+    Column("folded_into", Integer, nullable=True),
     UniqueConstraint("kind", "unit_code", "period_start", "step", "subject_id"),
     Index("ix_alerts_target_ack", "target_unit", "acknowledged_at"),
     Index("ix_alerts_unit", "unit_code", "kind"),
@@ -427,6 +439,7 @@ from admitall.store import (  # noqa: E402,F401
     tables_bulletin,
     tables_census,
     tables_chains,
+    tables_imports,
     tables_referrals,
     tables_security,
     tables_simulation,

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
-from admitall.api.params import MAX_ID, Id, form_whole
+from admitall.api.params import MAX_ID, Id, Page, Size, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError
 from admitall.domain.reporting import FIELD_FIGURES
-from admitall.services import reporting, watch
+from admitall.services import alert_inbox, problem_inbox, reporting
+from admitall.services.directives import OVERDUE
+from admitall.services.officials import NO_LEAD
 from admitall.services.reporting import ReportInput
 from admitall.web.rendering import read_form, render, safe_next, session
 
 router = APIRouter(include_in_schema=False)
 FORM_PROBLEMS = 3
+# the kinds of alert the page filters by
+ALERT_KINDS = ("missing_report", OVERDUE, NO_LEAD)
 
 
 @router.get("/reports")
@@ -111,29 +117,97 @@ def report_submit(request: Request, posted: FormData = Depends(posted_form)) -> 
     return RedirectResponse(f"/reports?unit={result['unit_code']}&sent={result['id']}", status_code=303)
 
 
+ALERT_FLASHES = ("acknowledged", "resolved")
+
+
+def _ids(posted: FormData, name: str) -> list[int]:
+    """The whole numbers among a form's repeated field (the checked boxes); anything else is not an id."""
+    found = []
+    for value in posted.getlist(name):
+        text = str(value).strip()
+        if text.isdigit() and 0 < int(text) <= MAX_ID:
+            found.append(int(text))
+    return found
+
+
+def _refused_ids(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.isdigit()][:MAX_SHOWN_REFUSED]
+
+
+MAX_SHOWN_REFUSED = 20
+
+
 @router.get("/alerts")
 @router.get("/alerts.json")
-def alerts_page(request: Request, all: bool = False) -> Response:
+def alerts_page(
+    request: Request,
+    state: str = "open",
+    all: bool = False,
+    unit: str = "",
+    kind: str = "",
+    page: Page = 1,
+    size: Size = alert_inbox.SIZE,
+    done: Annotated[int, Query(ge=-1, le=MAX_ID)] = -1,
+    refused: str = "",
+) -> Response:
+    """One page of the alerts with the real total; filters by state (open, expired, all), unit and kind. After
+    acknowledging, `done` and `refused` say what happened."""
     actor, csrf = session(request)
-    data = watch.inbox(get_ctx(request), actor, open_only=not all)
-    data["all"] = all
+    data = alert_inbox.inbox(
+        get_ctx(request),
+        actor,
+        state="all" if all else state,
+        unit=unit or None,
+        kind=kind or None,
+        page=page,
+        size=size,
+    )
+    data["kinds"] = ALERT_KINDS
+    data["flash"] = {"done": done, "refused": _refused_ids(refused)} if done >= 0 else None
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in ("done", "refused")])
+    data["here"] = "/alerts" + (f"?{kept}" if kept else "")
     return render(request, "alerts.html", data, actor=actor, csrf=csrf)
+
+
+def _after(form: dict[str, str], done: int, refused: list[int]) -> RedirectResponse:
+    target = safe_next(form.get("next") or "/alerts")
+    sep = "&" if "?" in target else "?"
+    query = f"done={done}" + (f"&refused={','.join(str(i) for i in refused)}" if refused else "")
+    return RedirectResponse(f"{target}{sep}{query}", status_code=303)
+
+
+@router.post("/alerts/acknowledge")
+def alerts_ack_many(request: Request, posted: FormData = Depends(posted_form)) -> Response:
+    """The checked alerts acknowledged at once (each checked; what is refused is named on the page after)."""
+    actor, csrf = session(request)
+    form = read_form(posted, csrf)
+    result = alert_inbox.acknowledge_many(get_ctx(request), actor, _ids(posted, "alert"), form.get("note") or None)
+    return _after(form, len(result["acknowledged"]), [x["id"] for x in result["refused"]])
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def alert_ack(request: Request, alert_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
-    watch.acknowledge(get_ctx(request), actor, alert_id, form.get("note") or None)
-    return RedirectResponse(safe_next(form.get("next") or "/alerts"), status_code=303)
+    alert_inbox.acknowledge(get_ctx(request), actor, alert_id, form.get("note") or None)
+    return _after(form, 1, [])
 
 
 @router.get("/problems")
 @router.get("/problems.json")
-def problems_page(request: Request, status: str = "open") -> Response:
+def problems_page(
+    request: Request,
+    status: str = "open",
+    unit: str = "",
+    page: Page = 1,
+    size: Size = problem_inbox.SIZE,
+    done: Annotated[int, Query(ge=0, le=1)] = 0,
+) -> Response:
     actor, csrf = session(request)
-    data = watch.problems(get_ctx(request), actor, status=status or None)
-    data["status"] = status
+    data = problem_inbox.problems(
+        get_ctx(request), actor, status=status or None, unit=unit or None, page=page, size=size
+    )
+    data["flash"] = "resolved" if done else None
     return render(request, "problems.html", data, actor=actor, csrf=csrf)
 
 
@@ -141,5 +215,5 @@ def problems_page(request: Request, status: str = "open") -> Response:
 def problem_resolve(request: Request, problem_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
-    watch.resolve_problem(get_ctx(request), actor, problem_id, form.get("note", ""))
-    return RedirectResponse("/problems", status_code=303)
+    problem_inbox.resolve_problem(get_ctx(request), actor, problem_id, form.get("note", ""))
+    return RedirectResponse("/problems?done=1", status_code=303)

@@ -1,5 +1,7 @@
 """Alerts raised by the set, for the watch: which of a round's alerts exist already in one statement per kind and
-step, the new ones stamped (each its own HMAC and seal, domain.chain) and inserted with one executemany.
+step, the new ones stamped (each its own HMAC and seal, domain.chain) and inserted with one executemany; the
+alerts a round changes (a running miss grown or expired, an alert gone up one level) sealed again and written
+with one executemany per kind of change.
 
 An alert is the same alert when its kind, unit, period start, step and subject agree (the table's unique key).
 Only one runner holds the watch's lease; should another have raised one of them meanwhile all the same, the
@@ -20,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from admitall.domain.chain import ALERT_STATE
 from admitall.domain.officials import LED_LEVELS
 from admitall.keys import Keys
-from admitall.store.repositories.reports import ReportRepository, alert_hash, alert_seal
+from admitall.store.repositories.alert_states import OPEN, UNSETTLED, acting_unit, last_moved
+from admitall.store.repositories.reports import MISSING_REPORT, ReportRepository, alert_hash, alert_seal
 from admitall.store.tables import alerts, report_problems, units
 from admitall.store.tables_accountability import directive_recipients, directives, lead_assignments
 
@@ -82,26 +85,26 @@ OVERDUE_UNRAISED = (
     )
     .order_by(_r.due_at, _r.id)
 )
-_later = alerts.alias("later")
-# open alerts (neither acknowledged nor resolved) of a kind, raised by a time, whose next step is not raised yet and
-# that are not already with a unit at the top (`tops`): the open alerts index, never the alerts answered long ago
-# nor those that can go no higher however long they stay open
+# open alerts of a kind that last moved (raised, or gone up) by a time and are not already with a unit at the top
+# (`tops`): the open alerts index, never the alerts answered long ago nor those that can go no higher however
+# long they stay open. An alert goes up by changing where it stands (escalated_to), never by a copy of itself.
 TO_ESCALATE = select(alerts).where(
     _c.kind == bindparam("kind"),
-    _c.acknowledged_at.is_(None),
-    _c.resolved_at.is_(None),
+    OPEN,
     _c.raised_at <= bindparam("before"),
-    _c.target_unit.is_not(None),
-    _c.target_unit.not_in(bindparam("tops", expanding=True)),
-    ~select(_later.c.id)
-    .where(
-        _later.c.kind == _c.kind,
-        _later.c.unit_code == _c.unit_code,
-        _later.c.period_start == _c.period_start,
-        _later.c.step == _c.step + 1,
-        _later.c.subject_id == _c.subject_id,
-    )
-    .exists(),
+    last_moved <= bindparam("before"),
+    acting_unit.is_not(None),
+    acting_unit.not_in(bindparam("tops", expanding=True)),
+)
+# each unit's running miss (a missing-report alert not yet resolved, expired or folded; acknowledged or not)
+RUNNING_MISSES = select(alerts).where(_c.kind == MISSING_REPORT, UNSETTLED).order_by(_c.unit_code, _c.period_start)
+# the last period each unit's missing-report alerts speak of, over the alerts raised since a time: a miss up to it
+# is counted already (in an alert running, answered or expired) and is never raised again
+_covered = func.coalesce(_c.last_period_start, _c.period_start)
+COVERED_UNTIL = (
+    select(_c.unit_code, func.max(_covered))
+    .where(_c.kind == MISSING_REPORT, _c.raised_at >= bindparam("since"))
+    .group_by(_c.unit_code)
 )
 _p = report_problems.c
 _MOVE_PROBLEM = (
@@ -162,6 +165,35 @@ def _one(repo: ReportRepository, row: dict[str, Any]) -> bool:
     """One alert raised the way a single alert is (it skips one that exists)."""
     args = {k: v for k, v in row.items() if k not in ("hash", "seal", "raised_at")}
     return repo.raise_alert(**args, at=row["raised_at"])
+
+
+def change_alerts(conn: Connection, keys: Keys, changes: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> int:
+    """Each (alert as read, the values it takes): written with its seal over its new state, by one executemany
+    for each set of columns changed, unless the alert changed since it was read (its seal is another: a person
+    acknowledged it, a report answered it; the next round sees it as it is now). How many were asked."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row, values in changes:
+        names = tuple(sorted(values))
+        groups[names].append(
+            {
+                "alert_id": row["id"],
+                "old_seal": row["seal"],
+                **{f"v_{k}": v for k, v in values.items()},
+                "v_seal": _sealed(keys, row, values),
+            }
+        )
+    for names, params in groups.items():
+        statement = (
+            update(alerts)
+            .where(_c.id == bindparam("alert_id"), _c.seal == bindparam("old_seal"))
+            .values({k: bindparam(f"v_{k}") for k in (*names, "seal")})
+        )
+        conn.execute(statement, params)
+    return len(changes)
+
+
+def _sealed(keys: Keys, row: dict[str, Any], values: dict[str, Any]) -> str:
+    return alert_seal(keys.chain, {**row, **values})
 
 
 def move_problems(conn: Connection, moves: Sequence[dict[str, Any]]) -> None:

@@ -28,11 +28,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from admitall.domain.chain import ALERT_FIELDS, ALERT_STATE, fields, seal
+from admitall.domain.chain import ALERT_FIELDS, ALERT_LIFE, ALERT_STATE, fields, seal
 from admitall.domain.reporting import Schedule
 from admitall.domain.units import UnitLevel, subtree_bounds
 from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert
+from admitall.store.repositories.alert_states import OPEN, UNSETTLED, listed
 from admitall.store.tables import (
     UTCDateTime,
     alerts,
@@ -74,7 +75,8 @@ def _part(letter: str, text: Any = None, number: Any = None) -> Any:
 
 # everything one report needs to know before it is stored, as rows to be read with its figures in one round trip:
 # whether the unit exists and its chain head (u), an earlier report with the same idempotency key (k), the latest
-# version for the period (l, v with on_time as y/n), whether a missing-report alert waits for it (a). Nothing is
+# version for the period (l, v with on_time as y/n), whether a missing-report alert waits for it (a: an unsettled
+# running miss of the unit that began at or before the period: the report closes it or leaves it expired). Nothing is
 # locked: the unique indexes on (unit, prev_hash) and (unit, period, version) refuse the second of two writers
 # that read the same head, and the writer tries again (services.reporting_batch).
 _LATEST_ID = _LATEST.scalar_subquery()
@@ -98,8 +100,8 @@ HEAD_PARTS = (
         .where(
             alerts.c.kind == MISSING_REPORT,
             alerts.c.unit_code == _UNIT,
-            alerts.c.period_start == _START,
-            alerts.c.resolved_at.is_(None),
+            alerts.c.period_start <= _START,
+            UNSETTLED,
         )
         .scalar_subquery(),
     ),
@@ -146,7 +148,14 @@ _VERSIONS = select(_r.id, _r.unit_code, _r.period_start, _r.version, _r.on_time)
     _r.unit_code.in_(_CODES), _r.period_start.in_(bindparam("starts", expanding=True))
 )
 _OPEN_ALERTS = select(alerts.c.unit_code, alerts.c.period_start).where(
-    alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), alerts.c.resolved_at.is_(None)
+    alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), UNSETTLED
+)
+# a unit's unsettled running misses that began at or before a period a report answers
+_MISSES_BEFORE = select(alerts).where(
+    alerts.c.kind == MISSING_REPORT,
+    alerts.c.unit_code == bindparam("unit"),
+    alerts.c.period_start <= bindparam("upto", type_=UTCDateTime()),
+    UNSETTLED,
 )
 _NEXT_IDS = select(literal_column("nextval('reports_id_seq')")).select_from(
     func.generate_series(1, bindparam("n", type_=Integer))
@@ -239,7 +248,8 @@ class ReportRepository:
         return found
 
     def open_missing_alerts(self, codes: Sequence[str]) -> set[tuple[str, datetime]]:
-        """(unit, period start) of every unresolved missing-report alert of the units."""
+        """(unit, first period) of every unsettled running miss of the units (a report of that period or a later
+        one answers it: settle_missing)."""
         if not codes:
             return set()
         return {(u, p) for u, p in self.conn.execute(_OPEN_ALERTS, {"codes": list(codes)})}
@@ -358,6 +368,8 @@ class ReportRepository:
         detail: dict[str, Any],
         subject_id: int = 0,
         official_id: int | None = None,
+        periods_missed: int | None = None,
+        last_period_start: datetime | None = None,
     ) -> bool:
         """Raise the alert unless it is already raised; True if it is new."""
         exists = self.conn.execute(
@@ -382,6 +394,8 @@ class ReportRepository:
             "detail": detail,
             "subject_id": subject_id,
             "official_id": official_id,
+            "periods_missed": periods_missed,
+            "last_period_start": last_period_start,
         }
         row["hash"] = alert_hash(self.keys.chain, row)
         row["seal"] = alert_seal(self.keys.chain, {**row, **dict.fromkeys(ALERT_STATE)})
@@ -398,7 +412,7 @@ class ReportRepository:
             or_(_in_subtree(alerts.c.target_unit, root), _in_subtree(alerts.c.unit_code, root))
         )
         if open_only:
-            query = query.where(alerts.c.acknowledged_at.is_(None))
+            query = query.where(OPEN)
         rows = self.conn.execute(query.order_by(alerts.c.raised_at.desc(), alerts.c.id.desc()).limit(limit))
         return [dict(r._mapping) for r in rows]
 
@@ -432,45 +446,47 @@ class ReportRepository:
         changed = 0
         for row in self.conn.execute(select(alerts).where(*where)).mappings().all():
             state = {**row, **values}
-            self.conn.execute(
-                update(alerts).where(alerts.c.id == row["id"]).values(**values, seal=alert_seal(self.keys.chain, state))
-            )
+            # only the alert as read: one that changed meanwhile (the watch moved it) is read again, not overwritten
+            done = self.conn.execute(
+                update(alerts)
+                .where(alerts.c.id == row["id"], alerts.c.seal == row["seal"])
+                .values(**values, seal=alert_seal(self.keys.chain, state))
+            ).rowcount
+            if not done:
+                changed += self._change_alerts([alerts.c.id == row["id"], *where], **values)
+                continue
             changed += 1
         return changed
 
-    def acknowledge(self, alert_id: int, by: str, note: str | None, at: datetime) -> None:
-        self._change_alerts(
-            [alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None)],
-            acknowledged_at=at,
-            acknowledged_by=by,
-            ack_note=note,
+    def acknowledge(self, alert_ids: Sequence[int], by: str, note: str | None, at: datetime) -> int:
+        """The open alerts among `alert_ids` acknowledged, each sealed again; how many."""
+        return self._change_alerts(
+            [alerts.c.id.in_(list(alert_ids)), OPEN], acknowledged_at=at, acknowledged_by=by, ack_note=note
         )
 
-    def resolve_alerts(self, kind: str, unit_code: str, period_start: datetime, at: datetime) -> int:
-        """The missing thing arrived: escalation stops (the alerts stay until acknowledged)."""
-        where = [
-            alerts.c.kind == kind,
-            alerts.c.unit_code == unit_code,
-            alerts.c.period_start == period_start,
-            alerts.c.resolved_at.is_(None),
-        ]
-        return self._change_alerts(where, resolved_at=at)
+    def settle_missing(self, answered: Sequence[tuple[str, datetime, int]], at: datetime) -> int:
+        """Reports (unit, period, report id) stored: a running miss of the unit that the period falls in is
+        resolved by it (when, by which report); one that ended before the period expires into the record (a later
+        period was reported while it stayed missing). How many alerts changed."""
+        changed = 0
+        for unit, period, report_id in answered:
+            found = self.conn.execute(_MISSES_BEFORE, {"unit": unit, "upto": period}).mappings().all()
+            for row in found:
+                last = row["last_period_start"] or row["period_start"]
+                values = {"resolved_at": at, "resolved_report": report_id} if period <= last else {"expired_at": at}
+                changed += self._change_alerts([alerts.c.id == row["id"]], **values)
+        return changed
 
     def resolve_open_alerts(self, kind: str, unit_code: str, at: datetime, subject_id: int | None = None) -> int:
         """Whatever the alerts of this kind about the unit were waiting for has happened."""
-        where = [alerts.c.kind == kind, alerts.c.unit_code == unit_code, alerts.c.resolved_at.is_(None)]
+        where = [alerts.c.kind == kind, alerts.c.unit_code == unit_code, UNSETTLED]
         if subject_id is not None:
             where.append(alerts.c.subject_id == subject_id)
         return self._change_alerts(where, resolved_at=at)
 
     def open_alert_count(self, root: str | None) -> int:
-        return int(
-            self.conn.execute(
-                select(func.count())
-                .select_from(alerts)
-                .where(alerts.c.acknowledged_at.is_(None), _in_subtree(alerts.c.target_unit, root))
-            ).scalar_one()
-        )
+        """The open alerts about the subtree: the count the alerts page and the command screen show."""
+        return int(self.conn.execute(select(func.count()).select_from(alerts).where(listed(root, "open"))).scalar_one())
 
     # --- the job lease ---------------------------------------------------------------------------------------
 
@@ -503,5 +519,7 @@ def alert_hash(key: bytes, row: Mapping[str, Any]) -> str:
 
 
 def alert_seal(key: bytes, row: Mapping[str, Any]) -> str:
-    """An alert as it stands, chained to its hash as raised."""
-    return seal(key, str(row["hash"]), fields(row, ALERT_STATE))
+    """An alert as it stands, chained to its hash as raised: its state, and each field of its life that has a
+    value (domain.chain.ALERT_LIFE)."""
+    life = tuple(k for k in ALERT_LIFE if row.get(k) is not None)
+    return seal(key, str(row["hash"]), fields(row, ALERT_STATE + life))
