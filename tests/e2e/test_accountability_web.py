@@ -150,7 +150,7 @@ def test_the_analyst_sees_no_issue_form_and_posting_it_is_refused(page, world):
             form,
         )
     assert page.locator("[role=alert]").get_attribute("data-code") == "forbidden.role"
-    assert "“分析员”角色无权执行此操作" in alert_text(page)
+    assert "您的账号（分析员）不能下达指令" in alert_text(page)
     shot(page, "directive-forbidden")
     with world.client("commander") as c:
         titles = [d["title"] for d in c.get("/api/directives").json()["issued"]]

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from admitall.api.deps import request_lang
+from admitall.api.deps import SESSION_COOKIE, request_lang
 from admitall.domain.errors import AdmitAllError
 
 log = logging.getLogger("admitall")
@@ -38,12 +38,33 @@ def _wants_json(request: Request) -> bool:
 
 
 def render_error(request: Request, status: int, error: dict[str, Any]) -> Response:
+    """JSON (the whole error, machine code included) for the API and .json twins; for a page, the site's own frame
+    (navigation and header as the signed-in user has them) around the sentence, never a permission's name."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 and request.url.path.startswith("/api/") else None
     if _wants_json(request):
         return JSONResponse({"error": error}, status_code=status, headers=headers)
-    from admitall.web.rendering import error_page
+    from admitall.web.rendering import error_page, render
 
-    return error_page(request, status, error)
+    if status == 401:
+        return error_page(request, status, error)
+    actor, csrf = _signed_in(request)
+    page_error = {k: v for k, v in error.items() if k != "permission"}
+    return render(
+        request, "error.html", {"error": page_error, "status": status}, actor=actor, csrf=csrf, status_code=status
+    )
+
+
+def _signed_in(request: Request) -> tuple[Any, str | None]:
+    """Who is signed in, for the page's frame; nobody if that cannot be told (no session, or the very failure
+    being reported)."""
+    from admitall.web.rendering import session
+
+    if request.cookies.get(SESSION_COOKIE) is None:
+        return None, None
+    try:
+        return session(request)
+    except Exception:  # the frame is a courtesy: the error page is shown without it
+        return None, None
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -116,10 +116,48 @@ def can(role: Role, permission: Permission) -> bool:
     return permission in GRANTS[role]
 
 
+# what each permission lets a person do, as the sentence of a refusal says it
+ACTIONS: dict[Permission, tuple[str, str]] = {
+    _P.VIEW_COUNTS: ("查看统计数字", "see the figures"),
+    _P.VIEW_PERSONS: ("查看人员", "see people"),
+    _P.SEE_PERSONAL_DATA: ("查看完整的证件号和电话", "see full ID numbers and phones"),
+    _P.REGISTER_PERSONS: ("登记人员", "register people"),
+    _P.IMPORT_PERSONS: ("导入人员名单", "import lists of people"),
+    _P.RECLASSIFY: ("变更人员类别", "reclassify people"),
+    _P.CHANGE_SEVERITY: ("变更病情", "change a patient's severity"),
+    _P.CORRECT_DETAILS: ("更正人员信息", "correct a person's details"),
+    _P.MANAGE_UNITS: ("管理辖区单位", "manage units"),
+    _P.MANAGE_USERS: ("管理用户账号", "manage user accounts"),
+    _P.VIEW_AUDIT: ("查看操作记录", "read the audit log"),
+    _P.MANAGE_FACILITIES: ("管理收治机构和床位", "manage facilities and their beds"),
+    _P.ALLOCATE: ("调度床位", "plan and confirm admissions"),
+    _P.TRANSPORT: ("登记转运", "record transport"),
+    _P.ADMISSIONS: ("办理收治、拒收和出院", "admit, refuse or discharge patients"),
+    _P.SUBMIT_REPORTS: ("提交报告", "submit reports"),
+    _P.HANDLE_ALERTS: ("处理警报", "handle alerts"),
+    _P.MANAGE_SCHEDULES: ("修改报送周期", "change reporting schedules"),
+    _P.MANAGE_OFFICIALS: ("管理干部和包保", "manage officials and the units they lead"),
+    _P.ISSUE_DIRECTIVES: ("下达指令", "issue directives"),
+    _P.RESPOND_DIRECTIVES: ("签收和办理指令", "acknowledge and complete directives"),
+}
+
+
+class RoleForbidden(Forbidden):
+    """A role without the permission: said as a person would say it; the permission stays in the JSON only."""
+
+    def __init__(self, role: Role, permission: Permission) -> None:
+        zh, en = ACTIONS[permission]
+        super().__init__(
+            "forbidden.role",
+            f"您的账号（{role.zh}）不能{zh}。如需此权限，请联系上级指挥部或系统管理员。",
+            f"Your account ({role.en}) cannot {en}. If you need to, ask the command above you or an administrator.",
+        )
+        self.permission = permission
+
+    def as_dict(self, lang: str = "zh") -> dict[str, str | None]:
+        return {**super().as_dict(lang), "permission": self.permission.value}
+
+
 def require(role: Role, permission: Permission) -> None:
     if not can(role, permission):
-        raise Forbidden(
-            "forbidden.role",
-            f"“{role.zh}”角色无权执行此操作（{permission.value}）",
-            f"The {role.en} role may not do this ({permission.value})",
-        )
+        raise RoleForbidden(role, permission)

@@ -21,4 +21,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "desks_confirm_yes": ("确认{outcome}", "Confirm: {outcome}"),
     "desks_confirm_no": ("取消，返回", "Cancel and go back"),
+    # the error page
+    "desks_error_403": ("没有权限", "Not allowed"),
+    "desks_error_404": ("找不到", "Not found"),
+    "desks_error_home": ("首页", "Home"),
 }
