@@ -15,6 +15,7 @@ from admitall.api import (
     routes_admission,
     routes_auth,
     routes_command,
+    routes_imports,
     routes_referrals,
     routes_registry,
     routes_reporting,
@@ -31,6 +32,7 @@ from admitall.web import (
     pages_admission,
     pages_bulletin,
     pages_command,
+    pages_imports,
     pages_referrals,
     pages_reporting,
     pages_scorecards,
@@ -68,6 +70,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_command.router)
     app.include_router(routes_registry.router)
+    app.include_router(routes_imports.router)
     app.include_router(routes_referrals.router)
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
@@ -76,6 +79,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_command.router)
     app.include_router(pages_referrals.router)
+    app.include_router(pages_imports.router)
     app.include_router(pages_admission.router)
     app.include_router(pages_bulletin.router)
     app.include_router(pages_reporting.router)

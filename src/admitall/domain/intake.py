@@ -31,19 +31,20 @@ from admitall.domain.units import normalize_code
 # English and Chinese column headers → field key (DESIGN.md §4), plus the optional document type.
 HEADERS: dict[str, str] = {}
 for _key, _names in {
+    # simplified, then traditional Chinese (a Big5 list from Hong Kong, Macao or Taiwan)
     "name": ("name", "姓名"),
-    "id_number": ("id_number", "身份证号", "证件号码", "证件号"),
-    "id_type": ("id_type", "证件类型"),
-    "phone": ("phone", "手机号", "联系电话", "电话"),
-    "sex": ("sex", "性别"),
+    "id_number": ("id_number", "身份证号", "证件号码", "证件号", "身份證號", "證件號碼", "證件號"),
+    "id_type": ("id_type", "证件类型", "證件類型"),
+    "phone": ("phone", "手机号", "联系电话", "电话", "手機號", "聯繫電話", "聯絡電話", "電話"),
+    "sex": ("sex", "性别", "性別"),
     "birth_date": ("birth_date", "出生日期"),
-    "category": ("category", "类别", "人员类别"),
+    "category": ("category", "类别", "人员类别", "類別", "人員類別"),
     "severity": ("severity", "病情", "病情分型"),
-    "risk": ("risk", "风险", "风险因素"),
-    "unit_code": ("unit_code", "社区编码", "单位编码"),
+    "risk": ("risk", "风险", "风险因素", "風險", "風險因素"),
+    "unit_code": ("unit_code", "社区编码", "单位编码", "社區編碼", "單位編碼"),
     "address": ("address", "住址", "地址"),
-    "identified_at": ("identified_at", "发现时间"),
-    "source_ref": ("source_ref", "来源编号"),
+    "identified_at": ("identified_at", "发现时间", "發現時間"),
+    "source_ref": ("source_ref", "来源编号", "來源編號"),
 }.items():
     for _name in _names:
         HEADERS[_name.lower()] = _key
@@ -86,9 +87,16 @@ _CATEGORY_WORDS = {
     "密接": Status.CONTACT,
     "密切接触": Status.CONTACT,
     "close contact": Status.CONTACT,
+    "確診": Status.CONFIRMED,
+    "確診病例": Status.CONFIRMED,
+    "發熱": Status.FEVER,
+    "發熱病人": Status.FEVER,
+    "密切接觸": Status.CONTACT,
 }
 _SEVERITY_WORDS = {
     "轻症": Severity.MILD,
+    "輕症": Severity.MILD,
+    "輕型": Severity.MILD,
     "普通": Severity.MODERATE,
     "重症": Severity.SEVERE,
     "危重": Severity.CRITICAL,

@@ -21,11 +21,12 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from admitall.domain.errors import InvalidInput, TooLarge
-from admitall.domain.identity import nfkc
+from admitall.domain.identity import EXCEL_DIGITS, NumberCell, nfkc
 from admitall.services.tabular_xlsx import DENSE_CELLS, calamine_rows, openpyxl_rows, sheet_extent
 from admitall.settings import Settings
 
@@ -68,11 +69,18 @@ class Table:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def _encoding_error(position: int) -> InvalidInput:
+def _encoding_error(position: int, encoding: str | None = None) -> InvalidInput:
+    named = f"（看似 {encoding}，但第 {position} 字节附近无法按它读取）" if encoding else f"（第 {position} 字节附近）"
+    named_en = (
+        f" (it looks like {encoding}, but cannot be read as that near byte {position})"
+        if encoding
+        else (f" (near byte {position})")
+    )
     return InvalidInput(
         "file.encoding",
-        f"文件编码无法识别（第 {position} 字节附近）：请保存为 UTF-8 或 GB18030",
-        f"Cannot tell the file's encoding (near byte {position}); save it as UTF-8 or GB18030",
+        f"文件编码无法识别{named}：请在 Excel 或 WPS 中另存为“CSV UTF-8”，或保存为 GB18030 后重新导入",
+        f"Cannot tell the file's encoding{named_en}; save it as 'CSV UTF-8' (or GB18030) in Excel or WPS and "
+        "import it again",
     )
 
 
@@ -102,18 +110,63 @@ def _digest(source: IO[bytes]) -> tuple[str, bytes]:
     return digest.hexdigest(), head
 
 
+# the legacy encodings a line list may come in, as charset-normalizer names them, and the codec each is read with
+# (each a superset: Microsoft's Big5 and Shift-JIS, as Excel and WPS save them); ties go to the first
+LEGACY_ENCODINGS = {
+    "gb18030": "gb18030",
+    "big5": "cp950",
+    "cp950": "cp950",
+    "big5hkscs": "big5hkscs",
+    "cp932": "cp932",
+    "shift_jis": "cp932",
+    "euc_jp": "euc_jp",
+    "utf_16_le": "utf-16-le",
+    "utf_16_be": "utf-16-be",
+}
+# how much of the file the detector reads (cut at a line end); the whole file is then decoded with its answer
+DETECT_BYTES = 512 * 1024
+# detectors' scores closer than this are a tie
+TIE = 0.02
+
+
+def _detected(source: IO[bytes]) -> str | None:
+    """The legacy encoding charset-normalizer finds for the file's beginning, or None. Only the encodings above
+    are candidates: among all it would also offer Korean or Latin code pages, which a short Big5 or GB18030 list
+    fits as well (measured: three rows of Big5 came back as cp949)."""
+    from charset_normalizer import from_bytes
+
+    source.seek(0)
+    sample = source.read(DETECT_BYTES)
+    if len(sample) == DETECT_BYTES and b"\n" in sample:
+        sample = sample[: sample.rindex(b"\n") + 1]
+    order = list(LEGACY_ENCODINGS)
+    matches = [m for m in from_bytes(sample, cp_isolation=order) if m.encoding in LEGACY_ENCODINGS]
+    if not matches:
+        return None
+    best = min(m.chaos for m in matches)
+    tied = [m.encoding for m in matches if m.chaos <= best + TIE]
+    return LEGACY_ENCODINGS[min(tied, key=order.index)]
+
+
 def _csv_encoding(source: IO[bytes], head: bytes) -> str:
-    """UTF-8 is tried first: GB18030 would also 'decode' most UTF-8."""
+    """A byte-order mark first, then UTF-8 (GB18030 would also 'decode' most UTF-8), then what the detector finds
+    among the legacy encodings (GB18030, Big5, Shift-JIS; GB18030 alone would 'decode' Big5 or Shift-JIS into
+    nonsense without an error). The whole file must decode in the answer, or it is refused."""
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if _decodes_as(source, "utf-8") is None:
         return "utf-8"
-    position = _decodes_as(source, "gb18030")
+    encoding = _detected(source)
+    if encoding is None:
+        raise _encoding_error(_decodes_as(source, "gb18030") or 0)
+    position = _decodes_as(source, encoding)
+    if position is not None and encoding == "cp950":  # a Hong Kong character beyond Microsoft's Big5
+        encoding, position = "big5hkscs", _decodes_as(source, "big5hkscs")
     if position is not None:
-        raise _encoding_error(position)
-    return "gb18030"
+        raise _encoding_error(position, encoding)
+    return encoding
 
 
 def _csv_rows(source: IO[bytes], encoding: str) -> Iterator[list[str]]:
@@ -167,6 +220,8 @@ def _xlsx_rows(source: IO[bytes], limits: Limits) -> Iterator[Sequence[object]]:
 
 
 def _cell_text(value: object) -> str | None:
+    """A spreadsheet cell's value as text; a number's text is marked as one (`NumberCell`), so that what a number
+    cannot hold (an ID number's digits after the 15th) is named as such where the field is checked."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -175,8 +230,15 @@ def _cell_text(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, time):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if not value.is_integer():
+            return NumberCell(repr(value))
+        if abs(value) < 10**EXCEL_DIGITS:
+            return NumberCell(str(int(value)))
+        # what Excel shows of it: 15 significant digits, then zeros (4.201021980010113e+17 → 420102198001011000)
+        return NumberCell(str(int(Decimal(f"{value:.{EXCEL_DIGITS}g}"))))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return NumberCell(str(value))
     return str(value)
 
 
@@ -210,6 +272,15 @@ def _bounded(raw: Iterable[Sequence[object]], limits: Limits) -> Iterator[list[s
                 f"Row {number} has a cell longer than {limits.cell_chars} characters",
             )
         yield cells
+
+
+def column_names(key: str, names: Mapping[str, str]) -> tuple[str, str]:
+    """What a column is called in Chinese and in English: its first accepted header of each kind (the key itself
+    where it has none)."""
+    headers = [h for h, k in names.items() if k == key]
+    zh = next((h for h in headers if not h.isascii()), key)
+    en = next((h for h in headers if h.isascii()), key)
+    return zh, en
 
 
 def header_key(cell: str | None, names: Mapping[str, str]) -> str | None:
@@ -270,15 +341,16 @@ def open_table(
     seen: set[str] = set()
     for key in keys:
         if key is not None and key in seen:
-            raise InvalidInput("file.duplicate_column", f"列“{key}”出现了两次", f"The column '{key}' appears twice")
+            zh, en = column_names(key, names)
+            raise InvalidInput("file.duplicate_column", f"列“{zh}”出现了两次", f"The column '{en}' appears twice")
         if key is not None:
             seen.add(key)
-    missing = [r for r in required if r not in seen]
+    missing = [column_names(r, names) for r in required if r not in seen]
     if missing:
         raise InvalidInput(
             "file.missing_columns",
-            f"缺少必需的列：{', '.join(missing)}（表头是第1行）",
-            f"Required columns are missing: {', '.join(missing)} (the header is row 1)",
+            f"缺少必需的列：{'、'.join(zh for zh, _ in missing)}（表头是第1行）",
+            f"Required columns are missing: {', '.join(en for _, en in missing)} (the header is row 1)",
         )
     ignored = [h for h, k in zip(header, keys, strict=True) if k is None and h not in (None, "")]
     pairs = [(i, k) for i, k in enumerate(keys) if k is not None]

@@ -160,9 +160,10 @@ _BASE: dict[str, tuple[str, str]] = {
     "import_persons": ("导入四类人员名单", "Import a list of people"),
     "import_facilities": ("导入收治机构与床位", "Import facilities and beds"),
     "import_hint": (
-        "CSV（UTF-8 或 GB18030）或 XLSX；每一行都会被接收、合并或拒收并说明原因。"
+        "CSV（UTF-8、GB18030、Big5 等，自动识别编码）或 XLSX；每一行都会被接收、合并或拒收并说明原因。"
         "整个文件一次提交：出错则什么也不保存。",
-        "CSV (UTF-8 or GB18030) or XLSX; every row is accepted, merged or rejected with its reason. "
+        "CSV (UTF-8, GB18030, Big5 and others, the encoding detected) or XLSX; every row is accepted, merged or "
+        "rejected with its reason. "
         "The whole file is one transaction: if anything fails, nothing is stored.",
     ),
     "file": ("文件", "File"),
@@ -636,10 +637,10 @@ _BASE: dict[str, tuple[str, str]] = {
     "bulletin_heads": ("防篡改链头", "Chain heads (tamper evidence)"),
     "bulletin_heads_intro": (
         "本日24时各类记录（人员事件、报告、审计、警报、指令）的条数与密钥摘要。请保存或转抄本页："
-        "日后若有人改写或删除这些记录，核验（admitall verify --heads）将与您保存的这几行不符。",
+        "日后若有人改写或删除这些记录，核验结果将与您保存的这几行不符。核验命令：",
         "How many records of each kind (person events, reports, audit, alerts, directives) there were at 24:00, "
         "and their keyed digest. Keep or copy this page: if anyone later rewrites or deletes these records, a check "
-        "(admitall verify --heads) will contradict the lines you kept.",
+        "will contradict the lines you kept. The check:",
     ),
     "bulletin_heads_none": (
         "本期通报发布时尚未记录链头。",
@@ -749,6 +750,8 @@ def translator(lang: str) -> Callable[..., str]:
     index = 1 if lang == "en" else 0
 
     def t(key: str, **values: object) -> str:
+        if values.get("n") in (1, "1") and f"{key}_one" in MESSAGES:
+            key = f"{key}_one"  # "1 person", not "1 people" (Chinese has no plural: both texts are the same there)
         pair = MESSAGES.get(key)
         text = pair[index] if pair else key
         return text.format(**values) if values else text

@@ -202,9 +202,16 @@ def imports_submit(request: Request, kind: str, posted: FormData = Depends(poste
         actor.require(Permission.IMPORT_PERSONS)
         table = open_table(upload.file, HEADERS, ("name", "category", "unit_code"), xlsx=xlsx, limits=limits)
         summary = register_batch(
-            ctx, actor, table.rows, source=form.get("source") or name, filename=name, sha256=table.sha256
+            ctx,
+            actor,
+            table.rows,
+            source=form.get("source") or name,
+            filename=name,
+            sha256=table.sha256,
+            keep_rejects=True,
         )
         result = summary.as_dict(request_lang(request))
+        result["rejects_url"] = f"/imports/{summary.import_id}/rejects.xlsx" if summary.rejected else None
     elif kind == "facilities":
         actor.require(Permission.MANAGE_FACILITIES)
         table = open_table(

@@ -18,6 +18,7 @@ from admitall.domain.merge import merge
 from admitall.domain.waits import wait_key
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
+from admitall.services.registration import rejects
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
 from admitall.services.registration.summary import BatchSummary, Rejection
 from admitall.store.bulk import projections_once
@@ -76,8 +77,11 @@ def register_batch(
     filename: str = "",
     sha256: str = "",
     progress: Progress | None = None,
+    keep_rejects: bool = False,
 ) -> BatchSummary:
-    """Validate, match and store a batch of registrations in one transaction; returns the accounting."""
+    """Validate, match and store a batch of registrations in one transaction; returns the accounting. With
+    `keep_rejects`, a file's rejected rows are kept for the importer to fetch again (services.registration.rejects,
+    `summary.import_id`)."""
     actor.require(Permission.IMPORT_PERSONS if filename else Permission.REGISTER_PERSONS)
     started = ctx.clock.now()
     summary = BatchSummary()
@@ -96,7 +100,7 @@ def register_batch(
                 "rejected": summary.rejected,
             }
             if filename:
-                uow.imports.record(
+                summary.import_id = uow.imports.record(
                     kind="persons",
                     source=source,
                     filename=filename,
@@ -106,6 +110,8 @@ def register_batch(
                     finished_at=ctx.clock.now(),
                     **counts,
                 )
+                if keep_rejects:
+                    rejects.keep(uow, summary.import_id, actor.username, ctx.clock.now(), summary.rejections)
             uow.audit.record(
                 ctx.clock.now(),
                 actor.username,
@@ -238,7 +244,7 @@ class _Batch:
             self.actor,
             self.source,
             occurred_at=item.identified_at,
-            reason=f"{self.filename} row {row}" if self.filename else None,
+            reason=f"{self.filename} #{row}" if self.filename else None,  # the file and its row, in any language
         )
         created = None
         if target is None:

@@ -46,6 +46,8 @@ class BatchSummary:
     # row number → person id, for every row that was accepted or merged (never for a referred row)
     person_ids: dict[int, int] = field(default_factory=dict)
     changed_existing: int = 0
+    # the import's record, for a file (None for rows from a form or the API's one person)
+    import_id: int | None = None
 
     def reject(self, row: int, raw: Mapping[str, str | None], field_name: str, zh: str, en: str) -> None:
         self.rejections.append(Rejection(row, (FieldProblem(field_name, zh, en),), raw))
@@ -59,6 +61,7 @@ class BatchSummary:
             "rejected": self.rejected,
             "blank_rows_skipped": self.blank_rows,
             "existing_people_changed": self.changed_existing,
+            "import_id": self.import_id,
             "rejections": [
                 {"row": r.row, "field": r.fields(), "field_name": r.field_names(lang), "reason": r.reason(lang)}
                 for r in self.rejections[:detail_limit]
