@@ -21,6 +21,7 @@ from admitall.api import (
     routes_reporting,
     routes_simulation,
 )
+from admitall.api.docs import install_api_docs
 from admitall.api.errors import install_error_handlers
 from admitall.api.security_headers import install_security_headers
 from admitall.api.uploads import BodyLimit
@@ -53,7 +54,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         yield
         stop.set()
 
-    # no /docs or /redoc: their pages load scripts from a CDN, and command networks have no internet
+    # /docs and /redoc are ours (api/docs.py): FastAPI's load their scripts from a CDN and start them inline
     app = FastAPI(
         lifespan=lifespan,
         docs_url=None,
@@ -86,5 +87,6 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_accountability.router)
     app.include_router(pages_scorecards.router)
     app.include_router(pages_sim.router)
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

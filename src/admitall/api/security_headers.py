@@ -4,6 +4,7 @@
   no plugins, no `<base>`, and no framing by anyone. The pages need nothing else: every asset is served here
   (command networks have no internet) and the charts are SVG drawn with presentation attributes, not inline
   styles. A PDF gets only `frame-ancestors 'none'`: the browser's own PDF viewer needs its own inline styles.
+  The API docs' Swagger UI (`/docs`) runs under the same policy; ReDoc (`/redoc`) alone may use inline styles.
 - `X-Frame-Options: DENY` for browsers that predate `frame-ancestors`: no action button can be clickjacked.
 - `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`.
 - `Cache-Control: no-store` on everything but the static assets and the public daily bulletin: pages, JSON,
@@ -27,6 +28,13 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 PDF_CONTENT_SECURITY_POLICY = "frame-ancestors 'none'"
+# ReDoc (/redoc, see api/docs.py) styles itself with <style> elements it writes as it runs and searches in a
+# worker it starts from a blob of its own script: that page alone may have both; its scripts still come from
+# this site only, and it shows the routes, never data. (Its sidebar's Redocly logo, from a CDN, stays blocked.)
+REDOC_CONTENT_SECURITY_POLICY = (
+    CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    + "; worker-src 'self' blob:"
+)
 ALWAYS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -36,8 +44,15 @@ NO_STORE = "no-store"
 
 
 def may_be_cached(path: str) -> bool:
-    """Static assets and the public daily bulletin (aggregate counts for anyone): nothing else is kept."""
-    return path.startswith("/static/") or path in ("/bulletin", "/bulletin.json") or path.startswith("/bulletin/")
+    """Static assets (ours and the API docs') and the public daily bulletin (aggregate counts for anyone): nothing
+    else is kept."""
+    return path.startswith(("/static/", "/docs-assets/", "/bulletin/")) or path in ("/bulletin", "/bulletin.json")
+
+
+def policy_for(path: str, pdf: bool) -> str:
+    if pdf:
+        return PDF_CONTENT_SECURITY_POLICY
+    return REDOC_CONTENT_SECURITY_POLICY if path == "/redoc" else CONTENT_SECURITY_POLICY
 
 
 class SecurityHeaders:
@@ -56,7 +71,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 pdf = headers.get("content-type", "").startswith("application/pdf")
-                headers["Content-Security-Policy"] = PDF_CONTENT_SECURITY_POLICY if pdf else CONTENT_SECURITY_POLICY
+                headers["Content-Security-Policy"] = policy_for(scope["path"], pdf)
                 for name, value in ALWAYS.items():
                     headers[name] = value
                 if not cacheable:
