@@ -38,6 +38,8 @@ from tests.live_server import serving
 
 PEOPLE = 123
 WUCHANG_PEOPLE = 7
+AUDIT_ENTRIES = 131  # of 幸福社区, over three days: 61, 50 and 20 (each day's entries an actor of its own)
+AUDIT_DAYS = ((datetime(2020, 2, 3, 4, 0, tzinfo=UTC), 61), (datetime(2020, 2, 4, 4, 0, tzinfo=UTC), 50))
 OFFICIALS = 121  # in 江岸区: 大智's streets and communities, half of them 书记 and half 主任
 WUCHANG_OFFICIALS = 4
 START = datetime(2020, 2, 1, 0, 0)
@@ -84,9 +86,24 @@ def paged_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     summary = register_batch(ctx, cli_actor(), list(enumerate(rows, start=2)), source="seed")
     ids = {str(r["name"]): summary.person_ids[i] for i, r in enumerate(rows, start=2)}
     _add_officials(ctx)
+    _add_audit(ctx)
     with serving(ctx) as url:
         yield World(url, ctx, clock, ids)
     ctx.engine.dispose()
+
+
+def _add_audit(ctx: Any) -> None:
+    """AUDIT_ENTRIES entries of 幸福社区 by 'auditee-N' (N the day), every third a 'test_export'; five of 长春社区."""
+    entries = []
+    starts = [*AUDIT_DAYS, (datetime(2020, 2, 5, 4, 0, tzinfo=UTC), AUDIT_ENTRIES - 111)]
+    for day, (start, n) in enumerate(starts):
+        for i in range(n):
+            action = "test_export" if i % 3 == 0 else "test_read"
+            entries.append((start + timedelta(minutes=i), f"auditee-{day}", action, "person", i, DAZHI_1, {}))
+    entries += [(START.replace(tzinfo=UTC), "auditee-w", "test_read", None, None, WUCHANG_1, {})] * 5
+    with ctx.uow(write=True) as uow:
+        uow.audit.record_many(entries)
+        uow.commit()
 
 
 def _add_officials(ctx: Any) -> None:

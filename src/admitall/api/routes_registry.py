@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx, request_lang
-from admitall.api.params import Code, Id, Note, Offset, Short, TimeText, VersionField, stored
+from admitall.api.params import Code, DayText, Id, Note, Offset, Page, Short, Size, TimeText, VersionField, stored
 from admitall.domain.access import Permission
 from admitall.domain.intake import HEADERS
 from admitall.services import people
@@ -18,6 +18,7 @@ from admitall.services.context import Actor, Context
 from admitall.services.registration import register_batch
 from admitall.services.tabular import Limits, open_table
 from admitall.services.units import scope_root, unit_overview, unit_tree
+from admitall.store.paged import DEFAULT_SIZE
 
 router = APIRouter(prefix="/api", tags=["registry"])
 UserName = stored("users", "username")
@@ -195,15 +196,32 @@ def severity(
 
 @router.get("/audit", summary="The audit log of my jurisdiction: changes and reads of personal data")
 def audit(
-    by: str | None = None,
-    action: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    limit: int = Query(200, ge=1, le=1000),
+    by: Short | None = None,
+    action: Short | None = None,
+    target_type: Short | None = None,
+    target_id: Short | None = None,
+    unit: Short | None = None,
+    since: DayText = None,
+    until: DayText = None,
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return audit_trail(ctx, actor, by=by, action=action, target_type=target_type, target_id=target_id, limit=limit)
+    """A page of entries, newest first, with the total; `since` and `until` are the city's days (included)."""
+    return audit_trail(
+        ctx,
+        actor,
+        by=by,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        unit=unit,
+        since=since,
+        until=until,
+        page=page,
+        size=size,
+    )
 
 
 @router.post("/users", status_code=201, summary="Add a user (administrators, within their jurisdiction)")

@@ -13,13 +13,14 @@ from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
 from admitall.api.errors import STATUS
-from admitall.api.params import Id, Page, Short, Size, form_whole
+from admitall.api.params import Day, Id, Page, Short, Size, form_whole
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, parse_target
 from admitall.domain.errors import AdmitAllError, InvalidInput, NotFound
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services import directives, officials
+from admitall.services.audit import audit_trail
 from admitall.services.context import Actor
 from admitall.services.my_desk import my_desk
 from admitall.services.units import scope_root, unit_tree
@@ -292,3 +293,28 @@ def official_lead(request: Request, posted: FormData = Depends(posted_form)) -> 
         message = e.message(request_lang(request))
         return _officials_page(request, actor, csrf, values=form, error=message, status_code=STATUS[e.kind])
     return RedirectResponse("/officials?flash=lead_assigned", status_code=303)
+
+
+# --- the audit log ----------------------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+@router.get("/audit.json")
+def audit_page(
+    request: Request,
+    by: Short = "",
+    action: Short = "",
+    unit: Short = "",
+    since: Day = "",
+    until: Day = "",
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
+) -> Response:
+    """Who did what in the jurisdiction, newest first, a page at a time with the real total; filtered by who,
+    what, unit and days."""
+    actor, csrf = session(request)
+    data = audit_trail(
+        get_ctx(request), actor, by=by, action=action, unit=unit, since=since, until=until, page=page, size=size
+    )
+    data["filters"] = {"by": by, "action": action, "unit": unit, "since": since, "until": until}
+    return render(request, "audit.html", data, actor=actor, csrf=csrf)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from admitall.domain.chain import GENESIS, audit_record, seal
 from admitall.keys import Keys
+from admitall.store.paged import DEFAULT_SIZE, fetch_page
 from admitall.store.tables import audit_log, import_batches, instance_secrets
 
 _RECORD = insert(audit_log)
@@ -61,8 +62,17 @@ class AuditRepository:
         if rows:
             self.conn.execute(_RECORD, rows)
 
-    def entries(
-        self,
+    def entries(self, *, limit: int = 200, **filters: Any) -> list[dict[str, Any]]:
+        """The newest `limit` entries matching the filters of `query`."""
+        return [dict(r._mapping) for r in self.conn.execute(self.query(**filters).limit(limit))]
+
+    def page(self, *, page: int = 1, size: int = DEFAULT_SIZE, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """A page of the entries matching the filters of `query`, newest first, and how many match in all."""
+        rows, total = fetch_page(self.conn, self.query(**filters), page, size)
+        return [dict(r._mapping) for r in rows], total
+
+    @staticmethod
+    def query(
         *,
         within: tuple[str, str] | None = None,
         include_console: bool = True,
@@ -70,11 +80,12 @@ class AuditRepository:
         action: str | None = None,
         target_type: str | None = None,
         target_id: str | int | None = None,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        """Newest first. `within` is a (low, high) unit-code range; console entries (no unit) are included
-        only with `include_console`."""
-        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Select[Any]:
+        """Entries newest first. `within` is a (low, high) unit-code range; console entries (no unit) are included
+        only with `include_console`; `since` ≤ at < `until`."""
+        query = select(audit_log).order_by(audit_log.c.id.desc())
         if within is not None:
             in_range = audit_log.c.unit_code.between(*within)
             query = query.where(or_(in_range, audit_log.c.unit_code.is_(None)) if include_console else in_range)
@@ -86,7 +97,11 @@ class AuditRepository:
         ):
             if value is not None:
                 query = query.where(column == value)
-        return [dict(r._mapping) for r in self.conn.execute(query)]
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.at < until)
+        return query
 
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
