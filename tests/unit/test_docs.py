@@ -1,6 +1,7 @@
 """The README is checked against the code, so that what it promises stays true."""
 
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -68,14 +69,50 @@ def test_every_label_the_pages_ask_for_has_both_languages():
     assert all(zh and en for zh, en in MESSAGES.values())
 
 
-def test_the_readme_and_docs_stand_alone_in_a_clone():
-    """No link or path that leaves the repository, and every file the README names is in it."""
-    root = Path(__file__).resolve().parents[2]
-    texts = {"README.md": README} | {
-        f"docs/{p.name}": p.read_text(encoding="utf-8") for p in (root / "docs").glob("*.md")
-    }
-    for name, text in texts.items():
-        assert "../" not in text, f"{name} points outside the repository"
-    named = set(re.findall(r"`((?:docs|bench|src|tests)/[\w./-]+\.(?:md|py|toml|csv))`", README))
-    assert "docs/architecture.md" in named
-    assert not sorted(p for p in named if not (root / p).exists())
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = sorted(p for p in (ROOT / "docs").rglob("*") if p.is_file())
+# the namespaces an SVG declares are names, not links
+NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+LOCAL = ("http://127.0.0.1", "http://localhost")
+
+
+def _documents() -> dict[Path, str]:
+    return {ROOT / "README.md": README} | {p: p.read_text(encoding="utf-8") for p in DOCS}
+
+
+def test_the_docs_folder_holds_the_architecture_and_only_text():
+    assert ROOT / "docs" / "architecture.md" in DOCS
+    assert all(p.suffix in (".md", ".svg") for p in DOCS), DOCS
+
+
+@pytest.mark.parametrize("path", [ROOT / "README.md", *DOCS], ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_readme_and_every_file_in_docs_stand_alone_in_a_clone(path):
+    """No link or path that leaves the repository, no address on the internet (a command network has none), and
+    every file named or linked is in the repository."""
+    text = _documents()[path]
+    assert "../" not in text, f"{path.name} points outside the repository"
+    addresses = set(re.findall(r"https?://[^\s)\]>\"'`,]+", text)) - NAMESPACES
+    assert not sorted(a for a in addresses if not a.startswith(LOCAL)), f"{path.name} links outside"
+    linked = re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r'(?:href|src)="([^"#]+)"', text)
+    for target in linked:
+        resolved = (path.parent / target.split("#")[0]).resolve()
+        assert resolved.is_relative_to(ROOT) and resolved.exists(), f"{path.name} links to a missing {target}"
+    named = set(re.findall(r"`((?:docs|bench|src|tests|scripts)/[\w./-]+)`", text))
+    assert not sorted(p for p in named if not (ROOT / p.rstrip("/")).exists()), f"{path.name} names missing files"
+
+
+def test_the_readme_names_the_architecture():
+    assert "`docs/architecture.md`" in README
+
+
+def test_the_architecture_names_every_part_of_the_code():
+    """The layout in docs/architecture.md is the code's: every package and command module is in it, and everything
+    in it exists."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tree = text.split("```", 2)[1]
+    listed = set(re.findall(r"^  ([\w.*]+/?)", tree, re.M))
+    package = ROOT / "src" / "admitall"
+    parts = {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    parts |= {p.name for p in package.glob("*.py") if p.name != "__init__.py"} | {"data/"}
+    assert not sorted(p for p in parts if not any(fnmatch(p, entry) for entry in listed)), "not in the layout"
+    assert not sorted(e for e in listed if not any(fnmatch(p, e) for p in parts)), "in the layout, not in the code"
