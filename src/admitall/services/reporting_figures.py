@@ -20,9 +20,24 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, literal_column, null, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
 from admitall.domain.people import EventKind, Placement
@@ -133,18 +148,23 @@ def _add(sums: dict[str, _Sums], unit: str, part: str, a: Any, b: Any, n: int, t
         s = sums.get(prefix)
         if s is None:
             s = sums[prefix] = _Sums()
-        if part == "w":
-            s.waiting[str(a)] += n
-            if b is not None:
-                s.severity[str(b)] += n
-            if t is not None and (s.oldest is None or t < s.oldest):
-                s.oldest = t
-        elif part == "b":
-            s.breaches += n
-        elif a == EventKind.IDENTIFIED.value:
-            s.found[str(b)] += n
-        else:
-            s.admitted += n
+        _put(s, part, a, b, n, t)
+
+
+def _put(s: _Sums, part: str, a: Any, b: Any, n: int, t: datetime | None) -> None:
+    """One row's count added to one subtree's sums."""
+    if part == "w":
+        s.waiting[str(a)] += n
+        if b is not None:
+            s.severity[str(b)] += n
+        if t is not None and (s.oldest is None or t < s.oldest):
+            s.oldest = t
+    elif part == "b":
+        s.breaches += n
+    elif a == EventKind.IDENTIFIED.value:
+        s.found[str(b)] += n
+    else:
+        s.admitted += n
 
 
 def _view(now: _Sums | None, flows: _Sums | None, at: datetime) -> dict[str, Any]:
@@ -188,21 +208,46 @@ class Tally:
         return _view(self.current.get(prefix), self.flows.get(period.start, {}).get(prefix), now)
 
 
+def _rolled(part: Select[Any], length: int) -> Select[Any]:
+    """`part`'s rows summed per unit prefix of `length` (a level's significant prefix): a subtree's counts come
+    out of the database already added up, one row per unit of the level asked for and per category, not one per
+    community."""
+    sub = part.with_only_columns(*(c.label(n) for c, n in zip(part.selected_columns, _NAMES, strict=True))).subquery()
+    prefix = func.substr(sub.c.unit, literal_column("1"), literal_column(str(length)))  # the same text in GROUP BY
+    oldest = func.min(sub.c.t) if part is _WAITING else cast(null(), UTCDateTime())  # PostgreSQL: a typed NULL
+    return select(
+        sub.c.part, prefix.label("unit"), sub.c.a, sub.c.b, func.sum(sub.c.n).label("n"), oldest.label("t")
+    ).group_by(sub.c.part, prefix, sub.c.a, sub.c.b)
+
+
+_NAMES = ("part", "unit", "a", "b", "n", "t")
+
+
+@cache
+def _by_level(lengths: tuple[int, ...], first: bool) -> CompoundSelect:
+    """For the first period, the waiting, the late and the flows; for a further period its flows: each summed per
+    prefix of every length asked for (built once for each set of levels)."""
+    parts = (_WAITING, _BREACHES, _FLOWS) if first else (_FLOWS,)
+    return union_all(*(_rolled(part, length) for length in lengths for part in parts))
+
+
 def figures_for(
     conn: Connection, policy: Policy, wanted: Sequence[tuple[str, Period]], now: datetime
 ) -> dict[tuple[str, datetime], dict[str, Any]]:
     """(unit, period start) → the registry's figures for each unit and period asked for, as of `now`: one
     statement for the waiting, the late and the first period's flows over the units' common subtree, and one for
-    the flows of each further period."""
+    the flows of each further period. The counts are summed per unit of each level asked for by the database
+    (a district's hourly report reads a row per district and category, not one per community)."""
     if not wanted:
         return {}
     root = common_root(code for code, _ in wanted)
+    lengths = tuple(sorted({len(prefix_of(code)) for code, _ in wanted}))
     periods: dict[datetime, Period] = {}
     for _, period in wanted:
         periods.setdefault(period.start, period)
-    ordered = list(periods.values())
     tally = Tally()
-    for i, period in enumerate(ordered):
-        for row in conn.execute(_ALL if i == 0 else _FLOWS, parameters(root, policy, now, period)):
-            tally.add(*row, period_start=period.start)
+    for i, period in enumerate(periods.values()):
+        for part, prefix, a, b, n, t in conn.execute(_by_level(lengths, i == 0), parameters(root, policy, now, period)):
+            sums = tally.flows.setdefault(period.start, {}) if part == "f" else tally.current
+            _put(sums.setdefault(prefix, _Sums()), part, a, b, int(n), t)
     return {(code, period.start): tally.figures(code, period, now) for code, period in wanted}
