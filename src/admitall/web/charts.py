@@ -7,6 +7,7 @@ blindness) and in dash, so they can be told apart in grey too; a missing value b
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -62,12 +63,38 @@ def nice_ticks(highest: float, count: int = 5, *, integers: bool = True) -> list
 
 
 def _tick_indices(n: int, labels: Sequence[str], room: float, ticks: Sequence[int] | None) -> list[int]:
+    """The x labels to print: those asked for (by default an even spread), thinned to those that fit side by side
+    without touching, counted back from the last one asked for (on the command screen, the hour now running)."""
     if ticks is not None:
-        return [i for i in ticks if 0 <= i < n]
-    widest = max((text_width(x) for x in labels), default=0) + 10
-    most = max(2, int(room // widest) + 1)
-    step = max(1, math.ceil((n - 1) / (most - 1))) if n > 1 else 1
-    return list(range(0, n, step))
+        wanted = sorted({i for i in ticks if 0 <= i < n})
+    else:
+        widest = max((text_width(x) for x in labels), default=0) + 10
+        most = max(2, int(room // widest) + 1)
+        step = max(1, math.ceil((n - 1) / (most - 1))) if n > 1 else 1
+        wanted = list(range(0, n, step))
+    if len(wanted) < 2:
+        return wanted
+    # every k-th of the wanted ticks, counted back from the last, for the smallest k whose labels do not touch
+    for k in range(1, len(wanted) + 1):
+        kept = wanted[::-1][::k][::-1]
+        spans = [_label_span(i, n, labels[i], room) for i in kept]
+        if all(a[1] + TICK_GAP <= b[0] for a, b in itertools.pairwise(spans)):
+            return kept
+    return wanted[-1:]
+
+
+TICK_GAP = 6.0
+
+
+def _label_span(i: int, n: int, label: str, room: float) -> tuple[float, float]:
+    """Where an x label is drawn, from its left to its right (as line_chart anchors it)."""
+    x = room * i / (n - 1) if n > 1 else room / 2
+    w = text_width(label)
+    if i == 0 and n > 1:
+        return x, x + w
+    if i == n - 1 and n > 1:
+        return x - w, x
+    return x - w / 2, x + w / 2
 
 
 def _legend(series: Sequence[Series], styles: list[tuple[str, str]], width: float) -> tuple[list[str], float]:

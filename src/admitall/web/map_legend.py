@@ -58,7 +58,7 @@ class Classes:
         return SCALE[len(SCALE) - self.positive_classes + i]
 
     def format(self, value: float) -> str:
-        return f"{value:,.{self.decimals}f}"
+        return "0" if value == 0 else f"{value:,.{self.decimals}f}"
 
     def items(self, no_value: str) -> list[tuple[str, str]]:
         """(colour, label) of every class in use, lowest first, then the colour of no value."""

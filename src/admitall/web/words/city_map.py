@@ -17,5 +17,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} 个单位无法定位，未画在图上（见下表）。",
         "{n} units cannot be placed and are not drawn (see the table).",
     ),
-    "city_map_vs_previous": ("较前24小时", "vs the 24 h before"),
+    "city_map_previous_24h": ("前24小时", "the 24 h before:"),
 }
