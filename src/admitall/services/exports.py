@@ -29,14 +29,44 @@ HEADERS = {
     "name": ("名称", "Name"),
     "score": ("综合得分", "Score"),
     "flags": ("标记", "Flags"),
-    **{c: (c, c) for c in COMPONENTS},
+    "placement": ("收治率", "Placement"),
+    "sla": ("时限达标率", "Within the time target"),
+    "completeness": ("报告完整率", "Report completeness"),
+    "timeliness": ("报告及时率", "Report timeliness"),
+    "truthfulness": ("报告真实率", "Report truthfulness"),
+    "directives": ("指令按时完成率", "Directives done on time"),
+    "problems": ("问题按时解决率", "Problems solved on time"),
+}
+FLAGS = {"review": ("问责", "review"), "commend": ("表扬", "commend")}
+# the rules of the flags, with their threshold {t} (as the pages say them)
+RULES = {
+    "composite_below": ("综合得分低于 {t}", "score below {t}"),
+    "composite_at_least": ("综合得分不低于 {t}", "score at least {t}"),
+    "min_demand": ("至少 {t} 人需要床位", "at least {t} needed a bed"),
+    "critical_breaches_at_least": ("危重型超时 ≥ {t} 人", "critical patients past the target ≥ {t}"),
+    "missing_reports_at_least": ("漏报 ≥ {t} 次", "missing reports ≥ {t}"),
+    "discrepant_reports_at_least": ("报告与系统不符 ≥ {t} 次", "reports disagreeing with the registry ≥ {t}"),
+    "overdue_directives_at_least": ("指令逾期 ≥ {t} 条", "overdue directives ≥ {t}"),
+    "overdue_problems_at_least": ("问题逾期 ≥ {t} 个", "overdue problems ≥ {t}"),
 }
 RED = PatternFill("solid", fgColor="FDE2E1")
 GREEN = PatternFill("solid", fgColor="E1F5E4")
 
 
-def _flag_text(flags: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{f['flag']}:{f['rule']}={f['value']}" for f in flags)
+def _words(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    pair = table.get(key)
+    return (pair[1] if lang == "en" else pair[0]) if pair else key
+
+
+def _flag_text(flags: list[dict[str, Any]], lang: str) -> str:
+    """Each flag as its rule reads, with the value found: "问责：漏报 ≥ 3 次（5）"."""
+    zh = lang != "en"
+    colon, open_, close = ("：", "（", "）") if zh else (": ", " (", ")")
+    return ("；" if zh else "; ").join(
+        f"{_words(FLAGS, f['flag'], lang)}{colon}{_words(RULES, f['rule'], lang).format(t=f['threshold'])}"
+        f"{open_}{f['value']}{close}"
+        for f in flags
+    )
 
 
 def _sheet(wb: Workbook, title: str, entries: list[dict[str, Any]], lang: str) -> None:
@@ -55,7 +85,7 @@ def _sheet(wb: Workbook, title: str, entries: list[dict[str, Any]], lang: str) -
                 e["name"],
                 e["score"],
                 *(e["components"].get(c) for c in COMPONENTS),
-                _flag_text(e["flags"]),
+                _flag_text(e["flags"], lang),
             ],
         )
         fill = RED if any(f["flag"] == "review" for f in e["flags"]) else GREEN if e["flags"] else None
@@ -77,24 +107,18 @@ def scorecards_xlsx(ctx: Context, actor: Actor, *, day: str | None, level: str, 
     _sheet(wb, "红榜" if zh else "Commended", data["red_list"], lang)
     _sheet(wb, "黑榜" if zh else "Review", data["black_list"], lang)
     method = wb.create_sheet("计分方法" if zh else "Method")
-    append_text_safe(
-        method,
-        [
-            "日期" if zh else "Day",
-            data["day"],
-            "层级" if zh else "Level",
-            data["level"],
-            "终版" if zh else "Final",
-            data["final"],
-        ],
-    )
+    level = UnitLevel(data["level"]).label(lang)
+    final = ("是" if zh else "yes") if data["final"] else ("否" if zh else "no")
+    append_text_safe(method, ["日期" if zh else "Day", data["day"], "层级" if zh else "Level", level])
+    append_text_safe(method, ["终版" if zh else "Final", final, "中位数" if zh else "Median", data["median"]])
     how = explain(ctx.scoring)
     for part in how["components"]:
-        append_text_safe(method, [part["name"], part["weight"], part["zh"] if zh else part["en"]])
-    for rule, value in how["review"].items():
-        append_text_safe(method, ["review", rule, value])
-    for rule, value in how["commend"].items():
-        append_text_safe(method, ["commend", rule, value])
+        append_text_safe(
+            method, [_words(HEADERS, part["name"], lang), part["weight"], part["zh"] if zh else part["en"]]
+        )
+    for flag in ("review", "commend"):
+        for rule, value in how[flag].items():
+            append_text_safe(method, [_words(FLAGS, flag, lang), _words(RULES, rule, lang).format(t=value)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

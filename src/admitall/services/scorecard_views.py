@@ -3,6 +3,8 @@ the facts behind a flag, and how the score is computed. Everything is limited to
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -202,7 +204,13 @@ def official_card(
 def ranking(
     ctx: Context, actor: Actor, *, level: str = "district", day: str | date | None = None, kind: str = "unit"
 ) -> dict[str, Any]:
-    """A stored day's ranking within one level, limited to the jurisdiction, with the red and black lists."""
+    """A stored day's ranking within one level, limited to the jurisdiction, with the red and black lists.
+
+    The lists are two ends of one ranking and never meet: the red list (红榜) holds those commended whose score is
+    at least the level's median, best first; the black list (黑榜) those flagged for review whose score is below the
+    median or below the review threshold, worst first — a unit in the top half with a review flag (one missing
+    report) keeps the flag on its card and in the ranking, but is not on the black list. The median is the whole
+    level's, as the ranks are."""
     actor.require(Permission.VIEW_COUNTS)
     lv = UnitLevel.parse(level)
     if lv is None or kind not in ("unit", "official"):
@@ -213,21 +221,44 @@ def ranking(
     visible = [r for r in rows if _row_visible(actor, r)]
     size = ctx.scoring.list_size
     entries = [_entry(r) for r in visible]
-    commended = [e for e in entries if any(f["flag"] == "commend" for f in e["flags"])]
-    review = sorted(
-        (e for e in entries if any(f["flag"] == "review" for f in e["flags"])),
-        key=lambda e: (e["score"] is None, e["score"] or 0),
-    )
+    middle = median_score(r["score"] for r in rows)
+    red, black = split_lists(entries, middle, size, ctx.scoring.review_below)
     return {
         "day": first.isoformat(),
         "level": lv.value,
         "kind": kind,
         "final": all(r["final"] for r in rows) if rows else False,
         "computed_at": max(r["computed_at"] for r in rows).isoformat() if rows else None,
+        "median": middle,
+        "review_below": ctx.scoring.review_below,
         "entries": entries,
-        "red_list": commended[:size],
-        "black_list": review[:size],
+        "red_list": red,
+        "black_list": black,
     }
+
+
+def median_score(scores: Iterable[float | None]) -> float | None:
+    """The median of the scores there are (None: nothing was scored)."""
+    known = [s for s in scores if s is not None]
+    return statistics.median(known) if known else None
+
+
+def split_lists(
+    entries: list[dict[str, Any]], middle: float | None, size: int, review_below: float = 0.0
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(red list, black list) of a ranking's entries around the level's median score: see `ranking`. A score below
+    `review_below` is on the black list even where most of the level scored as low (the median is then no bar)."""
+
+    def flagged(e: dict[str, Any], flag: str) -> bool:
+        return any(f["flag"] == flag for f in e["flags"])
+
+    if middle is None:
+        return [], []
+    scored = [e for e in entries if e["score"] is not None]
+    red = sorted((e for e in scored if flagged(e, "commend") and e["score"] >= middle), key=lambda e: -e["score"])
+    low = [e for e in scored if flagged(e, "review") and (e["score"] < middle or e["score"] < review_below)]
+    black = sorted(low, key=lambda e: e["score"])
+    return red[:size], black[:size]
 
 
 def _row_visible(actor: Actor, row: dict[str, Any]) -> bool:
