@@ -44,6 +44,7 @@ def play(
     hours: int | None = None,
     progress: Progress | None = None,
     on_hour: OnHour | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Results:
     """Play the scenario's outbreak on `city`, already in the database, from `city.start` for the scenario's
     days (or `hours`); `ctx.clock` is a ManualClock and is left at the end of the run."""
@@ -52,7 +53,7 @@ def play(
     outbreak = simulate_outbreak(scenario, city.communities, city.populations, hours=hours)
     run = Run(ctx, scenario, outbreak, city)
     run.on_hour = on_hour
-    return run.run(progress)
+    return run.run(progress, stop)
 
 
 def run_scenario(
@@ -63,6 +64,7 @@ def run_scenario(
     seed: int | None = None,
     progress: Progress | None = None,
     on_hour: OnHour | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Finished:
     """Run `scenario` on the database of `settings` (a fresh SQLite file in a temporary directory if none),
     which must be empty: a simulated city is never mixed into a real one."""
@@ -85,7 +87,7 @@ def run_scenario(
     clock = ManualClock(local_midnight(probe, scenario) - timedelta(days=1))
     ctx = make_context(settings, clock)
     city = build_city(ctx, scenario)
-    results = play(ctx, scenario, city, progress=progress, on_hour=on_hour)
+    results = play(ctx, scenario, city, progress=progress, on_hour=on_hour, stop=stop)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seconds = time.perf_counter() - started
     results.scenario["wall_seconds"] = round(seconds, 1)

@@ -91,7 +91,9 @@ class Run:
     def moment(self, hour: float) -> datetime:
         return (self.city.start + timedelta(hours=hour)).astimezone(UTC)
 
-    def run(self, progress: Progress | None = None) -> Results:
+    def run(self, progress: Progress | None = None, stop: Callable[[], bool] | None = None) -> Results:
+        """Play every tick of the outbreak; `stop`, asked at each local midnight, ends the run there early (a
+        bench with a deadline keeps the days it ran)."""
         ops = self.s.operations
         tick = ops.tick_minutes / 60
         ticks = int(self.outbreak.hours / tick)
@@ -115,6 +117,8 @@ class Run:
                     watch(self.ctx, holder="sim")
             if progress is not None:
                 progress(k, ticks)
+            if stop is not None and minute % 1440 == 0 and k < ticks and stop():
+                break
         return self.recorder.results(self.kinds)
 
     # --- what falls due in a tick --------------------------------------------------------------------------
