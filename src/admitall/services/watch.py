@@ -167,7 +167,7 @@ def _raise_missing(
     alert is raised for them (acknowledged already, or none: a new miss is a new alert). A running alert that a
     later reported period left behind expires (the report did it already unless it raced the round). Returns
     (raised, grown, expired)."""
-    status = chain_status(ctx, uow, None, now - LOOKBACK, now)
+    status = chain_status(ctx, uow, None, now - LOOKBACK, now, open_too=True)  # a period open but reported counts
     missing: dict[str, list[datetime]] = defaultdict(list)
     reported: dict[str, datetime] = {}
     for (code, start), state in sorted(status.items()):
