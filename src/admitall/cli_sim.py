@@ -124,7 +124,8 @@ def sim_compare(
     written = _write(out, f"{result['scenario']}-compare", result, {})
     lines = [f"{result['scenario']}: base vs {' '.join(result['change'])}"]
     for key, row in result["figures"].items():
-        lines.append(f"  {key:24} {row['base']!s:>10} {row['variant']!s:>10} {row['difference']!s:>10}")
+        label = "admissions incl. transfers" if key == "admitted" else key  # a transfer is admitted again
+        lines.append(f"  {label:26} {row['base']!s:>10} {row['variant']!s:>10} {row['difference']!s:>10}")
     if record:
         lines.append(f"recorded as runs {result['runs'][0]} and {result['runs'][1]} (/sim/compare)")
     emit(as_json, result, [*lines, *(f"wrote {p}" for p in written)])
