@@ -9,17 +9,21 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
 from admitall.api.deps import current_actor, get_ctx
-from admitall.api.params import MAX_ID, Id, Word
+from admitall.api.params import MAX_ID, Id, Page, Size, Word
 from admitall.services import simulations
 from admitall.services.context import Actor, Context
+from admitall.store.paged import DEFAULT_SIZE
 
 router = APIRouter(prefix="/api/sim", tags=["simulation"])
 CSV = "text/csv; charset=utf-8"
 
 
 @router.get("/runs", summary="The recorded simulation runs, newest first, each with its summary")
-def list_runs(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return simulations.list_runs(ctx, actor)
+def list_runs(
+    page: Page = 1, size: Size = DEFAULT_SIZE, actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
+) -> dict[str, Any]:
+    """A page of them, with how many there are in all."""
+    return simulations.list_runs(ctx, actor, page=page, size=size)
 
 
 @router.post("/runs", status_code=201, summary="Record a run: the JSON `admitall sim run --json` prints")

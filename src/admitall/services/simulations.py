@@ -17,10 +17,10 @@ from admitall.domain.text import check_day
 from admitall.services.context import Actor, Context, not_found
 from admitall.sim.compare import compare
 from admitall.sim.results import Results
+from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.store.text_limits import check_row
 
 CSV_KINDS = ("daily", "hourly")
-LIST_LIMIT = 500
 
 
 def _bad(what: str) -> InvalidInput:
@@ -134,12 +134,18 @@ def _meta(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_runs(ctx: Context, actor: Actor) -> dict[str, Any]:
-    """The recorded runs, newest first, each with its summary (not its rows)."""
+def list_runs(
+    ctx: Context, actor: Actor, *, page: int = 1, size: int = DEFAULT_SIZE, also: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """A page of the recorded runs, newest first, each with its summary (not its rows), with how many there are;
+    `also` adds runs not on the page (the two a comparison shows, for its pickers) after the page's."""
     actor.require(Permission.VIEW_COUNTS)
+    page, size = bounded(page, size)
     with ctx.uow() as uow:
-        rows = uow.sim_runs.listing(LIST_LIMIT)
-    return {"runs": [{**_meta(row), "summary": row["summary"]} for row in rows], "limit": LIST_LIMIT}
+        rows, total = uow.sim_runs.listing(page, size)
+        shown = {row["id"] for row in rows}
+        rows += uow.sim_runs.listed(sorted(set(also) - shown))
+    return {"runs": [{**_meta(row), "summary": row["summary"]} for row in rows], **page_fields(page, size, total)}
 
 
 def _load(ctx: Context, run_id: int) -> dict[str, Any]:
@@ -193,7 +199,7 @@ def run_csv(ctx: Context, actor: Actor, run_id: int, which: str) -> str:
     actor.require(Permission.VIEW_COUNTS)
     if which not in CSV_KINDS:
         raise NotFound(
-            "sim.no_such_table", f"没有 {which} 表：可选 daily、hourly", f"No {which} table: daily or hourly"
+            "sim.no_such_table", f"没有 {which} 表：只有每日和逐小时两种", f"No {which} table: daily or hourly"
         )
     return _results(_load(ctx, run_id)).csv(which)
 

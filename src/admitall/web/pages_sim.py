@@ -12,12 +12,13 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from admitall.api.deps import get_ctx, request_lang
-from admitall.api.params import Id, path_id
+from admitall.api.params import Id, Page, Size, path_id
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Status
 from admitall.domain.policy import PriorityClass
 from admitall.services import simulations
+from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.charts import Series, line_chart, number, text_width
 from admitall.web.i18n import translator
 from admitall.web.rendering import render, session
@@ -239,9 +240,11 @@ def helpers() -> dict[str, Any]:
 
 
 @router.get("/sim")
-def runs_page(request: Request) -> Response:
+@router.get("/sim.json")
+def runs_page(request: Request, page: Page = 1, size: Size = DEFAULT_SIZE) -> Response:
+    """The recorded runs, newest first, a page at a time with the total; the comparison picks from the page."""
     actor, csrf = session(request)
-    data = simulations.list_runs(get_ctx(request), actor)
+    data = simulations.list_runs(get_ctx(request), actor, page=page, size=size)
     runs = data["runs"]
     newest = runs[0] if runs else None
     base = None
@@ -254,12 +257,9 @@ def runs_page(request: Request) -> Response:
         base = next(
             (r for r in alike if not r["settings"]), alike[0] if alike else (runs[1] if len(runs) > 1 else None)
         )
-    data.update(
-        **helpers(),
-        pick_a=base["id"] if base else None,
-        pick_b=newest["id"] if newest and base else None,
-        json_url="/api/sim/runs",
-    )
+    data.update(pick_a=base["id"] if base else None, pick_b=newest["id"] if newest and base else None)
+    if not request.url.path.endswith(".json"):  # the twin is the data; the helpers are the page's
+        data.update(helpers())
     return render(request, "sim_runs.html", data, actor=actor, csrf=csrf)
 
 
@@ -347,7 +347,7 @@ def compare_page(request: Request, a: str = "", b: str = "") -> Response:
     data.update(
         **helpers(),
         charts=compare_charts(data, request_lang(request)),
-        runs=simulations.list_runs(ctx, actor)["runs"],
+        runs=simulations.list_runs(ctx, actor, also=(data["a"]["id"], data["b"]["id"]))["runs"],
         json_url=f"/api/sim/compare?a={data['a']['id']}&b={data['b']['id']}",
     )
     return render(request, "sim_compare.html", data, actor=actor, csrf=csrf)
