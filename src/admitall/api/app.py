@@ -14,6 +14,7 @@ from admitall.api import (
     routes_accountability,
     routes_admission,
     routes_auth,
+    routes_boundaries,
     routes_command,
     routes_imports,
     routes_referrals,
@@ -71,6 +72,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_command.router)
     app.include_router(routes_registry.router)
+    app.include_router(routes_boundaries.router)
     app.include_router(routes_imports.router)
     app.include_router(routes_referrals.router)
     app.include_router(routes_admission.router)

@@ -148,17 +148,35 @@ def _ring_area_centroid(ring: Ring) -> tuple[float, Position]:
     return abs(area) / 2, (cx / (3 * area), cy / (3 * area))
 
 
+def _crossings(shape: Shape, lat: float) -> list[float]:
+    """The longitudes where the parallel at `lat` crosses the shape's rings, sorted: inside between the 1st and
+    2nd, the 3rd and 4th... (even-odd over every ring: holes and separate polygons alike)."""
+    out: list[float] = []
+    for polygon in shape:
+        for ring in polygon:
+            for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+                if (y0 > lat) != (y1 > lat):
+                    out.append(x0 + (lat - y0) * (x1 - x0) / (y1 - y0))
+    out.sort()
+    return out
+
+
 def _grid(shape: Shape, across: int) -> list[Position]:
-    """Positions on an even grid (`across` columns, square in distance) that lie inside the shape, row by row."""
+    """Positions on an even grid (`across` columns, square in distance) that lie inside the shape, row by row; one
+    pass over the rings per row."""
     min_lon, min_lat, max_lon, max_lat = bbox([shape])
     scale = math.cos(math.radians((min_lat + max_lat) / 2)) or 1.0
     step = max((max_lon - min_lon) * scale, max_lat - min_lat) / across or 1e-6
     out: list[Position] = []
     lat = min_lat + step / 2
     while lat < max_lat:
+        cuts = _crossings(shape, lat)
         lon = min_lon + step / scale / 2
+        k = 0
         while lon < max_lon:
-            if contains(shape, lon, lat):
+            while k < len(cuts) and cuts[k] <= lon:
+                k += 1
+            if k % 2 == 1:
                 out.append((lon, lat))
             lon += step / scale
         lat += step

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,11 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from admitall.domain.access import Permission
-from admitall.domain.errors import InvalidInput
+from admitall.domain.errors import InvalidInput, NotFound
 from admitall.domain.geometry import Position, Shape, as_geojson, bbox, label_point, parse_geometry
 from admitall.domain.identity import nfkc
 from admitall.domain.units import normalize_code, subtree_bounds
-from admitall.services.context import Actor, Context
+from admitall.services.context import Actor, Context, not_found
 from admitall.store.bulk import chunks
 from admitall.store.tables import units
 from admitall.store.tables_boundaries import unit_boundaries
@@ -110,7 +111,7 @@ def parse_document(raw: bytes, max_bytes: int) -> Any:
         )
     try:
         return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput(
             "boundary.not_json", "文件不是 UTF-8 编码的 JSON", "The file is not JSON in UTF-8", field="file"
         ) from None
@@ -272,8 +273,17 @@ def boundaries(conn: Connection, codes: Iterable[str]) -> dict[str, Boundary]:
             unit_boundaries.c.label_lat,
         ).where(unit_boundaries.c.unit_code.in_(chunk))
         for code, geometry, lon, lat in conn.execute(query):
-            found[code] = Boundary(code, parse_geometry(json.loads(geometry)), (lon, lat))
+            found[code] = Boundary(code, _stored_shape(geometry), (lon, lat))
     return found
+
+
+@lru_cache(maxsize=512)
+def _stored_shape(geometry: str) -> Shape:
+    """A stored boundary as a shape: checked when it was imported, so read without checking again (and kept, for
+    the screens that draw the same districts every few seconds). Callers must not change it."""
+    raw = json.loads(geometry)
+    polygons = [raw["coordinates"]] if raw["type"] == "Polygon" else raw["coordinates"]
+    return [[[(float(p[0]), float(p[1])) for p in ring] for ring in polygon] for polygon in polygons]
 
 
 def codes_with_boundary(conn: Connection, root: str) -> set[str]:
@@ -334,3 +344,28 @@ def import_wuhan_districts(ctx: Context, actor: Actor) -> BoundaryImportSummary:
     districts the city holds are matched, any other is listed as unmatched."""
     text = resources.files("admitall").joinpath(WUHAN_DISTRICTS).read_text(encoding="utf-8")
     return import_boundaries(ctx, actor, json.loads(text), source=WUHAN_SOURCE)
+
+
+def unit_boundary(ctx: Context, actor: Actor, code: str) -> dict[str, Any]:
+    """One unit's boundary as a GeoJSON feature (code, name, label point, source, when imported). A unit outside
+    the jurisdiction is not found, as everywhere; one inside without a boundary says so."""
+    actor.require(Permission.VIEW_COUNTS)
+    code = actor.scoped(code)
+    with ctx.uow() as uow:
+        unit = uow.units.get(code)
+        row = uow.conn.execute(select(unit_boundaries).where(unit_boundaries.c.unit_code == code)).first()
+    if unit is None:
+        raise not_found("unit", code)
+    if row is None:
+        raise NotFound("boundary.none", f"单位 {code} 没有边界", f"The unit {code} has no boundary")
+    return {
+        "type": "Feature",
+        "properties": {
+            "code": code,
+            "name": unit.name,
+            "label_point": [row.label_lon, row.label_lat],
+            "source": row.source,
+            "imported_at": row.imported_at.isoformat(),
+        },
+        "geometry": json.loads(row.geometry),
+    }
