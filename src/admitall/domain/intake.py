@@ -275,7 +275,9 @@ def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzin
     c = _Collector()
     today = now.astimezone(tz).date()
     text = _Text({key: nfkc(str(value)) for key, value in raw.items() if value is not None})
-    for key in _FIELDS:
+    # one search over every field at once (the usual row has none); only a row that has one is searched by field
+    suspect = forbidden_character("".join([text[key] for key in _FIELDS if key in text])) is not None
+    for key in _FIELDS if suspect else ():
         bad = forbidden_character(text[key])
         if bad is not None:  # NUL, escapes, line breaks, or a right-to-left override that disguises the text
             c.problems.append(
