@@ -153,13 +153,18 @@ class Facts:
     by_class: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> class -> n
     values: dict[str, list[float]] = field(default_factory=dict)  # "placed:critical", "directive", ... -> values
     population: int = 0
+    # class -> the longest wait still open (minutes): waits still open are counted in by_class, their longest kept
+    # here, so that a subtree with many waiting adds up in the time of its classes, not of its people
+    longest: dict[str, float] = field(default_factory=dict)
 
     def add(self, f: Fact) -> None:
         kind = f.kind.value
         self.counts[kind] += 1
         if f.cls is not None:
             self.by_class.setdefault(kind, Counter())[f.cls] += 1
-        if f.kind in (Kind.PLACED, Kind.STILL_WAITING):
+        if f.kind is Kind.STILL_WAITING:
+            self.still(str(f.cls), 0, f.value)
+        elif f.kind is Kind.PLACED:
             self.values.setdefault(f"{kind}:{f.cls}", []).append(f.value)
         elif f.kind in (Kind.DIRECTIVE_ON_TIME, Kind.DIRECTIVE_LATE):
             self.values.setdefault("directive", []).append(f.value)
@@ -173,6 +178,16 @@ class Facts:
         for key, values in other.values.items():
             self.values.setdefault(key, []).extend(values)
         self.population += other.population
+        for cls, minutes in other.longest.items():
+            self.still(cls, 0, minutes)
+
+    def still(self, cls: str, n: int, longest: float) -> None:
+        """`n` more waits of the class still open (counted by `add` for a fact), the longest `longest` minutes."""
+        if n:
+            self.counts[Kind.STILL_WAITING.value] += n
+            self.by_class.setdefault(Kind.STILL_WAITING.value, Counter())[cls] += n
+        if longest > self.longest.get(cls, -1.0):
+            self.longest[cls] = longest
 
     def n(self, kind: Kind) -> int:
         return self.counts[kind.value]

@@ -174,13 +174,13 @@ def figures(f: Facts) -> dict[str, Any]:
     per_class = {}
     for cls in PriorityClass:
         placed = f.values.get(f"placed:{cls.value}", [])
-        still = f.values.get(f"still_waiting:{cls.value}", [])
+        still = f.by_class.get(Kind.STILL_WAITING.value, {}).get(cls.value, 0)
         n_breach = f.by_class.get(Kind.BREACH.value, {}).get(cls.value, 0)
         if placed or still or n_breach:
             per_class[cls.value] = {
                 "placed_wait_minutes": _spread(placed),
-                "still_waiting": len(still),
-                "longest_still_waiting_minutes": max(still, default=None),
+                "still_waiting": still,
+                "longest_still_waiting_minutes": f.longest.get(cls.value) if still else None,
                 "breaches": n_breach,
             }
     return {

@@ -22,14 +22,24 @@ EPSILON = timedelta(microseconds=1)  # just before a window's end
 
 
 def load_facts(
-    ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime, now: datetime
+    ctx: Context,
+    uow: UnitOfWork,
+    root: str | None,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    waits: bool = True,
 ) -> list[Fact]:
     """Every fact of the subtree in [start, end), as known at `now` (a window still running ends at now, with
-    what happened at this very moment)."""
+    what happened at this very moment); without the waits' facts if not `waits` (services.scorecard_waits keeps
+    those between rounds)."""
     until = window_end(end, now)
     if until <= start:
         return []
-    found: list[Fact] = list(wait_facts(uow.waits.overlapping(root, start, until), start, until, ctx.policy.sla))
+    found: list[Fact] = []
+    if waits:
+        found.extend(wait_facts(uow.waits.overlapping(root, start, until), start, until, ctx.policy.sla))
     found.extend(_identified(uow, root, start, until))
     found.extend(report_facts(_slots(ctx, uow, root, start, end, now), start, until))
     found.extend(_receipts(uow, root, start, until, now))

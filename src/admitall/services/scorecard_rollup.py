@@ -9,19 +9,25 @@ another order only cost a recomputation), and recomputes the totals and scores o
 the units that differ and of every unit above them. What is kept is a memo of content, not a change log: a unit
 is reused only when its own facts, its children, its population and the scoring are all equal to what produced
 the kept result, so the cards are the same as a computation from nothing whatever happened in between.
+
+A stored day's waits are kept too (add_up_kept, services.scorecard_waits): they are not read again each round,
+only those of the people who changed; a unit's settled wait facts are counted again only when they changed,
+and the waits still open are added to every subtree by class (how many, the longest), so that the many waiting
+cost a few numbers per unit and class, not a fact each.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from admitall.domain.facts import Fact, Facts, facts_of
 from admitall.domain.scoring import Scoring, scorecard
 from admitall.domain.units import level_of, parent_of
+from admitall.services.scorecard_waits import WaitState
 
 # rollups kept: a few days for each database (today, the two days the watch finishes, and one more)
 KEEP = 8
@@ -41,6 +47,14 @@ class Rollup:
     # an official's scorecard core, with the units it was computed from, when they led them the whole window
     official_scores: dict[int, tuple[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)  # units added up again by the last round
+    # with the waits kept between rounds (add_up_kept): each subtree's totals without the waits still open,
+    # those waits per class (how many, longest minutes), and the units whose own settled facts were counted again
+    waits: WaitState | None = None
+    settled: dict[str, Facts] = field(default_factory=dict)
+    still: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
+    recounted: set[str] = field(default_factory=set)
+    own_waits: dict[str, list[Fact]] = field(default_factory=dict)  # each unit's own settled wait facts
+    _open: dict[str, dict[str, tuple[int, datetime]]] = field(default_factory=dict)  # class -> (n, since)
 
     def reusable(self, before: Rollup | None) -> bool:
         return (
@@ -117,6 +131,111 @@ def add_up(
     return now, by_unit
 
 
+def _children(names: Mapping[str, str]) -> dict[str, list[str]]:
+    children: dict[str, list[str]] = defaultdict(list)
+    for code in names:
+        parent = parent_of(code)
+        if parent in names:
+            children[parent].append(code)
+    return children
+
+
+def _minutes(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 60, 1)
+
+
+def add_up_kept(
+    other: Iterable[Fact],
+    waits: WaitState,
+    start: datetime,
+    names: dict[str, str],
+    population: dict[str, int],
+    before: Rollup | None,
+    scoring: Scoring,
+) -> tuple[Rollup, Mapping[str, list[Fact]]]:
+    """As add_up, with the waits kept between rounds (services.scorecard_waits): a unit's own facts are the other
+    facts read this round and its settled wait facts; the waits still open are added to each subtree's totals
+    by class. A unit is counted again when its own facts changed (or below it), and its totals made again when
+    that or its waits still open changed; so a round costs what changed, and the minutes of the waiting."""
+    by_unit: dict[str, list[Fact]] = defaultdict(list)
+    for f in other:
+        by_unit[f.unit_code].append(f)
+    now = Rollup(start, names, population, scoring, waits=waits)
+    reuse = now.reusable(before) and before is not None
+    # the kept waits say which units' settled wait facts changed; read whole, they are compared unit by unit
+    told = reuse and before is not None and before.waits is waits and not waits.whole
+    children = _children(names)
+    open_now = waits.still()
+    for code in sorted(names, key=lambda c: -level_of(c).depth):  # children before their parents
+        own = by_unit.get(code, [])
+        now.own[code] = own
+        kids = children.get(code, ())
+        kept_waits = before.own_waits.get(code) if before is not None else None
+        unchanged = told and code not in waits.changed and kept_waits is not None
+        mine = kept_waits if unchanged and kept_waits is not None else waits.settled_of(code)
+        now.own_waits[code] = mine
+        if (
+            reuse
+            and before is not None
+            and before.own.get(code) == own
+            and (mine is kept_waits or mine == kept_waits)
+            and not any(k in now.recounted for k in kids)
+        ):
+            now.settled[code] = before.settled[code]
+        else:
+            total = facts_of(own)
+            for f in mine:
+                total.add(f)
+            for kid in kids:
+                total.merge(now.settled[kid])
+            total.population = population.get(code, 0)
+            now.settled[code] = total
+            now.recounted.add(code)
+        oldest: dict[str, tuple[int, datetime]] = dict(open_now.get(code, {}))
+        for kid in kids:
+            for cls, (n, since) in now._open.get(kid, {}).items():
+                m, first = oldest.get(cls, (0, since))
+                oldest[cls] = (m + n, min(first, since))
+        now._open[code] = oldest
+        still = {cls: (n, _minutes(waits.until - since)) for cls, (n, since) in oldest.items()}
+        now.still[code] = still
+        if reuse and before is not None and code not in now.recounted and before.still.get(code) == still:
+            now.totals[code] = before.totals[code]
+            continue
+        final = Facts()
+        final.merge(now.settled[code])
+        for cls, (n, longest) in sorted(still.items()):
+            final.still(cls, n, longest)
+        now.totals[code] = final
+        now.changed.add(code)
+    return now, _AllFacts(by_unit, waits)
+
+
+class _AllFacts(Mapping[str, list[Fact]]):
+    """Every fact of each unit, waits included one by one: built only if an official led a unit part of the
+    window (their facts are then picked by time)."""
+
+    def __init__(self, other: dict[str, list[Fact]], waits: WaitState) -> None:
+        self.other, self.waits = other, waits
+        self.built: dict[str, list[Fact]] | None = None
+
+    def _all(self) -> dict[str, list[Fact]]:
+        if self.built is None:
+            self.built = defaultdict(list, {u: list(fs) for u, fs in self.other.items()})
+            for f in self.waits.facts():
+                self.built[f.unit_code].append(f)
+        return self.built
+
+    def __getitem__(self, unit: str) -> list[Fact]:
+        return self._all()[unit]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 class Rollups:
     """The last rollups of each database and window, for the next round to start from."""
 
@@ -131,6 +250,9 @@ class Rollups:
         self._kept[(db, day)] = rollup
         while len(self._kept) > KEEP:
             self._kept.pop(next(iter(self._kept)))
+
+    def drop(self, db: str, day: date) -> None:
+        self._kept.pop((db, day), None)
 
     def clear(self) -> None:
         self._kept.clear()

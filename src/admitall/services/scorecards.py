@@ -24,7 +24,8 @@ from admitall.domain.scoring import rank
 from admitall.domain.units import level_of, parent_of, prefix_of
 from admitall.services.context import Context
 from admitall.services.scorecard_facts import EPSILON, load_facts, window_end
-from admitall.services.scorecard_rollup import Rollups, add_up
+from admitall.services.scorecard_rollup import Rollups, add_up, add_up_kept
+from admitall.services.scorecard_waits import refresh_waits
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
@@ -97,11 +98,22 @@ def compute(
     now = ctx.clock.now()
     scoring = ctx.scoring
     until = window_end(end, now)
-    facts = load_facts(ctx, uow, root, start, end, now)
     tree = Tree.load(uow, root)
     db = ctx.engine.url.render_as_string(hide_password=True)
-    before = ROLLUPS.get(db, day) if day is not None and root is None else None
-    rollup, by_unit = add_up(facts, start, tree.names, tree.population, before, scoring)
+    stored = day is not None and root is None
+    before = ROLLUPS.get(db, day) if stored and day is not None else None
+    by_unit: Mapping[str, Sequence[Fact]]
+    if stored and day is not None and until > start:
+        try:  # the day's waits kept between rounds (services.scorecard_waits): what changed is read again
+            waits = refresh_waits(uow.conn, before.waits if before else None, start, end, until, ctx.policy.sla)
+            other = load_facts(ctx, uow, root, start, end, now, waits=False)
+            rollup, by_unit = add_up_kept(other, waits, start, tree.names, tree.population, before, scoring)
+        except BaseException:
+            ROLLUPS.drop(db, day)  # the kept waits may have moved on without the rollup: start again next time
+            raise
+    else:
+        facts = load_facts(ctx, uow, root, start, end, now)
+        rollup, by_unit = add_up(facts, start, tree.names, tree.population, before, scoring)
     totals = rollup.totals
     led_codes = [c for c in tree.codes() if level_of(c) in LED_LEVELS]
     leads = Leads(uow.officials.overlapping(root, start, until))

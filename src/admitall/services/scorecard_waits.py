@@ -1,0 +1,243 @@
+"""The waits of a stored day's scorecards, kept between the watch's rounds so that a round reads and counts again
+only the people who changed since the last one, not everyone waiting.
+
+A wait's facts (domain.facts.wait_facts) move with the clock in two ways only, once every segment of it lies
+before the window's running end: a wait still open waits longer (its minutes so far), and one still open may
+pass its class's target (a breach, at a moment known in advance). So each person's facts are kept split: what is
+settled, the waits still open (unit, class, since when: counted per unit and class with their longest, by
+`Facts.still`), and the breaches each open wait will have at its onset (a heap, taken as the window reaches them).
+
+Who changed: every change to a person appends an event in the same transaction (architecture §2), and their
+segments change only with them; so the people with an event after the newest one seen are read again. That holds
+on SQLite, where writers take turns and event ids are committed in order; on PostgreSQL, where an event with a
+smaller id may commit after a larger one was seen, the waits are read whole every round (as the allocation
+snapshot does). Changes without an event (a rebuild, hand-written SQL) are caught by what a count can see: new
+segments of people without an event, a different number of open segments; any segment that begins or ends
+after the running end (dated ahead) makes the round read whole; and the waits are read whole at least every
+REREAD_SECONDS. The cards are then equal to a computation from nothing (tests/integration/test_watch_incremental.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy.engine import Connection
+
+from admitall.domain.facts import Fact, Kind, Segment
+from admitall.domain.policy import PriorityClass
+from admitall.domain.waits import ADMITTED
+from admitall.store.bulk import chunks
+from admitall.store.repositories.waiting_list import WaitingList
+from admitall.store.tables_accountability import wait_segments
+
+REREAD_SECONDS = 600.0
+
+_w = wait_segments.c
+_CLASSES = {c.value: c for c in PriorityClass}
+_OVERLAPPING = select(
+    _w.id, _w.person_id, _w.unit_code, _w.priority_class, _w.wait_started_at, _w.started_at, _w.ended_at, _w.outcome
+).where(_w.started_at < bindparam("end"), or_(_w.ended_at.is_(None), _w.ended_at > bindparam("start")))
+_OVERLAPPING_OF = _OVERLAPPING.where(_w.person_id.in_(bindparam("ids", expanding=True)))
+_NEWEST = select(func.coalesce(func.max(_w.id), 0), func.max(_w.started_at), func.max(_w.ended_at))
+_OPEN = select(func.count()).select_from(wait_segments).where(_w.ended_at.is_(None))
+_NEW_OF = select(_w.person_id).where(_w.id > bindparam("after"))
+
+Still = tuple[str, str, datetime]  # unit, class, waiting since
+
+
+def _minutes(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 60, 1)
+
+
+@dataclass
+class _Person:
+    """One person's facts in the window: settled, waits still open, breaches to come (onset, fact)."""
+
+    settled: list[Fact]
+    still: list[Still]
+    pending: list[tuple[datetime, Fact]]
+    open_segments: int
+
+
+def split(segments: list[Segment], start: datetime, until: datetime, sla: Mapping[PriorityClass, timedelta]) -> _Person:
+    """A person's segments (sorted by wait and start) as domain.facts.wait_facts counts them up to `until`, split
+    into what no longer moves while every segment lies before `until`, and what moves with the clock."""
+    settled: list[Fact] = []
+    still: list[Still] = []
+    pending: list[tuple[datetime, Fact]] = []
+    for (person_id, waited_from), group in groupby(segments, key=lambda s: (s.person_id, s.wait_started_at)):
+        segs = list(group)
+        inside = [s for s in segs if s.started_at < until and (s.ended_at is None or s.ended_at > start)]
+        if not inside:
+            continue
+        ref = str(person_id)
+        first, last = inside[0], segs[-1]
+        settled.append(Fact(Kind.DEMAND, first.unit_code, max(first.started_at, start), first.cls.value, ref=ref))
+        if last.outcome == ADMITTED and last.ended_at is not None and start <= last.ended_at < until:
+            waited = _minutes(last.ended_at - waited_from)
+            settled.append(Fact(Kind.PLACED, last.unit_code, last.ended_at, last.cls.value, waited, ref))
+        open_at_end = inside[-1]
+        if open_at_end.ended_at is None or open_at_end.ended_at >= until:
+            still.append((open_at_end.unit_code, open_at_end.cls.value, waited_from))
+        for s in inside:
+            onset = max(s.started_at, waited_from + sla[s.cls], start)
+            breach = Fact(Kind.BREACH, s.unit_code, onset, s.cls.value, _minutes(onset - waited_from), ref)
+            if onset < min(s.ended_at or until, until):
+                settled.append(breach)
+                break
+            if s.ended_at is None:  # the open segment: a breach once the window reaches its onset
+                pending.append((onset, breach))
+                break
+    return _Person(settled, still, pending, sum(1 for s in segments if s.ended_at is None))
+
+
+@dataclass
+class WaitState:
+    """The waits of one window, kept between rounds (services.scorecard_rollup keeps it with the day's rollup)."""
+
+    start: datetime
+    end: datetime
+    sla: Mapping[PriorityClass, timedelta]
+    until: datetime = field(init=False)
+    last_event: int = 0
+    newest_segment: int = 0
+    people: dict[int, _Person] = field(default_factory=dict)
+    by_unit: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # settled facts' people
+    heap: list[tuple[datetime, int, int]] = field(default_factory=list)  # (onset, person, version)
+    versions: dict[int, int] = field(default_factory=dict)
+    open_segments: int = 0
+    read_at: float = field(default_factory=time.monotonic)
+    changed: set[str] = field(default_factory=set)  # units whose settled facts changed in the last round
+    whole: bool = True  # the last round read every wait
+
+    def settled_of(self, unit: str) -> list[Fact]:
+        return [
+            f for pid in sorted(self.by_unit.get(unit, ())) for f in self.people[pid].settled if f.unit_code == unit
+        ]
+
+    def still(self) -> dict[str, dict[str, tuple[int, datetime]]]:
+        """Per unit and class: how many waits are still open, and since when the longest."""
+        found: dict[str, dict[str, tuple[int, datetime]]] = defaultdict(dict)
+        for person in self.people.values():
+            for unit, cls, since in person.still:
+                n, oldest = found[unit].get(cls, (0, since))
+                found[unit][cls] = (n + 1, min(oldest, since))
+        return found
+
+    def facts(self) -> Iterator[Fact]:
+        """Every wait fact of the window, one by one, as domain.facts.wait_facts gives them (for an official who
+        led a unit part of the window)."""
+        for pid, person in self.people.items():
+            yield from person.settled
+            for unit, cls, since in person.still:
+                yield Fact(Kind.STILL_WAITING, unit, self.until, cls, _minutes(self.until - since), str(pid))
+
+    def _put(self, pid: int, person: _Person | None) -> None:
+        old = self.people.pop(pid, None)
+        if old is not None:
+            self.open_segments -= old.open_segments
+            for f in old.settled:
+                self.changed.add(f.unit_code)
+                self.by_unit[f.unit_code].discard(pid)
+        self.versions[pid] = version = self.versions.get(pid, 0) + 1
+        if person is None:
+            return
+        self.people[pid] = person
+        self.open_segments += person.open_segments
+        for f in person.settled:
+            self.changed.add(f.unit_code)
+            self.by_unit[f.unit_code].add(pid)
+        for onset, _ in person.pending:
+            heapq.heappush(self.heap, (onset, pid, version))
+
+    def _load(self, rows: Iterable[Row[Any]]) -> dict[int, list[Segment]]:
+        found: dict[int, list[Segment]] = defaultdict(list)
+        for _, pid, unit, cls, waited, started, ended, outcome in rows:
+            found[pid].append(Segment(pid, unit, _CLASSES[cls], waited, started, ended, outcome))
+        for segs in found.values():
+            segs.sort(key=lambda s: (s.wait_started_at, s.started_at))
+        return found
+
+    def _due(self) -> None:
+        """Breaches whose onset the window has now reached become settled facts."""
+        while self.heap and self.heap[0][0] < self.until:
+            onset, pid, version = heapq.heappop(self.heap)
+            person = self.people.get(pid)
+            if person is None or self.versions.get(pid) != version:
+                continue
+            for item in [p for p in person.pending if p[0] == onset]:
+                person.pending.remove(item)
+                person.settled.append(item[1])
+                self.changed.add(item[1].unit_code)
+                self.by_unit[item[1].unit_code].add(pid)
+
+
+def _read_whole(conn: Connection, state: WaitState, last_event: int, newest: int) -> None:
+    state.people.clear()
+    state.by_unit.clear()
+    state.heap.clear()
+    state.open_segments = 0
+    state.changed.clear()
+    state.whole = True
+    rows = conn.execute(_OVERLAPPING, {"start": state.start, "end": state.until})
+    for pid, segs in state._load(rows).items():
+        state._put(pid, split(segs, state.start, state.until, state.sla))
+    state.last_event, state.newest_segment, state.read_at = last_event, newest, time.monotonic()
+
+
+def refresh_waits(
+    conn: Connection,
+    kept: WaitState | None,
+    start: datetime,
+    end: datetime,
+    until: datetime,
+    sla: Mapping[PriorityClass, timedelta],
+) -> WaitState:
+    """The window's waits as of `until`: `kept` brought up to date by what changed since (see the module's
+    docstring), or read whole."""
+    waiting_list = WaitingList(conn)
+    last_event = waiting_list.last_event()
+    newest, latest_start, latest_end = conn.execute(_NEWEST).one()
+    ahead = (latest_start is not None and latest_start >= until) or (latest_end is not None and latest_end >= until)
+    usable = (
+        kept is not None
+        and conn.dialect.name == "sqlite"
+        and kept.start == start
+        and kept.end == end
+        and kept.sla == sla
+        and until >= kept.until
+        and last_event >= kept.last_event
+        and not ahead
+        and time.monotonic() - kept.read_at <= REREAD_SECONDS
+    )
+    state = kept if usable and kept is not None else WaitState(start, end, dict(sla))
+    state.until = until
+    if not usable:
+        _read_whole(conn, state, last_event, int(newest))
+        return state
+    state.changed = set()
+    state.whole = False
+    changed = set(waiting_list.changed_after(state.last_event)) if last_event != state.last_event else set()
+    if int(newest) > state.newest_segment:
+        owners = set(conn.execute(_NEW_OF, {"after": state.newest_segment}).scalars())
+        if not owners <= changed:  # segments written without an event for their person
+            _read_whole(conn, state, last_event, int(newest))
+            return state
+    for chunk in chunks(sorted(changed)):
+        found = state._load(conn.execute(_OVERLAPPING_OF, {"start": start, "end": until, "ids": chunk}))
+        for pid in chunk:
+            segs = found.get(pid)
+            state._put(pid, split(segs, start, until, sla) if segs else None)
+    state._due()
+    state.last_event, state.newest_segment = last_event, int(newest)
+    if int(conn.execute(_OPEN).scalar_one()) != state.open_segments:  # closed or removed without an event
+        _read_whole(conn, state, last_event, int(newest))
+    return state
