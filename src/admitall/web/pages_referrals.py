@@ -10,9 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx
-from admitall.api.params import path_id
+from admitall.api.params import Page, Size, path_id
 from admitall.api.uploads import posted_form
 from admitall.services import referrals
+from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
@@ -22,19 +23,14 @@ STATES = ("open", "applied", "dismissed", "all")
 
 @router.get("/referrals")
 @router.get("/referrals.json")
-def referrals_page(request: Request, state: str = "open", page: int = 1, flash: str = "") -> Response:
+def referrals_page(
+    request: Request, state: str = "open", page: Page = 1, size: Size = DEFAULT_SIZE, flash: str = ""
+) -> Response:
+    """The referrals addressed to the jurisdiction, newest first, a page at a time with the real total."""
     actor, csrf = session(request)
-    page = max(1, min(page, 100_000))
-    limit = 50
-    data = referrals.list_referrals(get_ctx(request), actor, state=state, limit=limit, offset=(page - 1) * limit)
-    data.update(
-        {
-            "states": STATES,
-            "page": page,
-            "pages": max(1, -(-data["total"] // limit)),
-            "flash": flash if flash in FLASHES else None,
-        }
-    )
+    page, size = bounded(page, size)
+    data = referrals.list_referrals(get_ctx(request), actor, state=state, limit=size, offset=(page - 1) * size)
+    data.update(page_fields(page, size, data["total"]), states=STATES, flash=flash if flash in FLASHES else None)
     return render(request, "referrals.html", data, actor=actor, csrf=csrf)
 
 

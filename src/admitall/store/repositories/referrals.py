@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, true, update
+from sqlalchemy import insert, select, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
 from admitall.domain.units import subtree_bounds
+from admitall.store.paged import fetch_rows
 from admitall.store.tables import persons
 from admitall.store.tables_referrals import registration_referrals
 
@@ -114,15 +115,9 @@ class ReferralRepository:
         conditions = [_addressed_within(within)]
         if state:
             conditions.append(R.state == state)
-        total = self.conn.execute(select(func.count()).select_from(registration_referrals).where(*conditions))
-        rows = self.conn.execute(
-            _SELECT.select_from(_JOINED)
-            .where(*conditions)
-            .order_by(R.submitted_at.desc(), R.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_referral(r) for r in rows], int(total.scalar_one())
+        query = _SELECT.select_from(_JOINED).where(*conditions).order_by(R.submitted_at.desc(), R.id.desc())
+        rows, total = fetch_rows(self.conn, query, offset=offset, limit=limit)
+        return [_referral(r) for r in rows], total
 
     def decide(self, referral_id: int, state: str, *, by: str, at: datetime, reason: str | None) -> bool:
         """Close an open referral; False if it was no longer open (someone decided it meanwhile)."""
