@@ -14,6 +14,7 @@ import hmac
 import secrets
 import time
 import weakref
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from admitall.services import signin
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.repositories.users import UserRecord
 from admitall.store.text_limits import check_row
+from admitall.store.uow import UnitOfWork
 
 _hasher = PasswordHasher()
 TOKEN_ALGORITHM = "HS256"
@@ -50,13 +52,30 @@ def _verify(password_hash: str, password: str) -> bool:
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-def _actor(user: UserRecord) -> Actor:
+def shown_name(username: str, display_name: str | None, official: str | None = None, title: str | None = None) -> str:
+    """How a user is shown everywhere (the header, /me, directives, acknowledgements, the audit): by the name and
+    title of the official the account signs in as, when it is one; else by the account's display name; else by
+    the username. One person, one name."""
+    if official:
+        return f"{official} {title or ''}".strip()
+    return display_name or username
+
+
+def shown_names(uow: UnitOfWork, usernames: Iterable[str]) -> dict[str, str]:
+    """`shown_name` for each of these usernames (one query); a name that is no user's (the system, the console,
+    the simulator) is shown as it is."""
+    names = [u for u in set(usernames) if u]
+    found = uow.users.shown(names)
+    return {u: shown_name(u, *found[u]) if u in found else u for u in names}
+
+
+def _actor(user: UserRecord, shown: str | None = None) -> Actor:
     return Actor(
         username=user.username,
         role=Role(user.role),
         unit_code=user.unit_code,
         user_id=user.id,
-        display_name=user.display_name,
+        display_name=shown or user.display_name,
         facility_code=user.facility_code,
     )
 
@@ -174,6 +193,7 @@ def authenticate(ctx: Context, username: str, password: str, address: str = "?")
             unit=user.unit_code if user else None,
             address=attempt.keys[1][1],
         )
+        shown = shown_names(uow, [user.username]).get(user.username) if ok and user is not None else None
         rehash = ok and user is not None and _hasher.check_needs_rehash(user.password_hash)
         if rehash and user is not None:
             uow.users.set_password_hash(user.id, hash_password(password))
@@ -184,7 +204,7 @@ def authenticate(ctx: Context, username: str, password: str, address: str = "?")
         raise signin.too_many(signin.retry_after(locked, now))
     if not ok or user is None:
         raise _bad_credentials()
-    return _actor(user)
+    return _actor(user, shown)
 
 
 def _secret(ctx: Context) -> bytes:
@@ -217,7 +237,9 @@ def actor_from_token(ctx: Context, token: str) -> Actor:
 # does not read the same user for each. A change made through this process (users_changed) takes effect at once;
 # one made through another worker (`serve --workers N`) or by hand in the database within the TTL.
 USER_CACHE_SECONDS = 5.0
-_user_cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, UserRecord | None]]] = weakref.WeakKeyDictionary()
+_user_cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, UserRecord | None, str | None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def users_changed(ctx: Context) -> None:
@@ -225,22 +247,24 @@ def users_changed(ctx: Context) -> None:
     _user_cache.pop(ctx.engine, None)
 
 
-def _user(ctx: Context, user_id: int) -> UserRecord | None:
+def _user(ctx: Context, user_id: int) -> tuple[UserRecord | None, str | None]:
+    """The user and how they are shown (`shown_name`), read together and kept together."""
     cache = _user_cache.setdefault(ctx.engine, {})
     hit = cache.get(user_id)
     if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
+        return hit[1], hit[2]
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
-    cache[user_id] = (time.monotonic() + USER_CACHE_SECONDS, user)
-    return user
+        shown = shown_names(uow, [user.username]).get(user.username) if user is not None else None
+    cache[user_id] = (time.monotonic() + USER_CACHE_SECONDS, user, shown)
+    return user, shown
 
 
 def _active_user(ctx: Context, user_id: int) -> Actor:
-    user = _user(ctx, user_id)
+    user, shown = _user(ctx, user_id)
     if user is None or not user.active:
         raise Unauthenticated("auth.no_user", "该用户不存在或已停用", "The user does not exist or is disabled")
-    return _actor(user)
+    return _actor(user, shown)
 
 
 def _token_hash(ctx: Context, token: str) -> str:

@@ -12,6 +12,7 @@ from admitall.domain.errors import Conflict, Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.domain.text import check_day
 from admitall.domain.units import UnitLevel, level_of
+from admitall.services.auth import shown_names
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.text_limits import check_row
 from admitall.store.uow import UnitOfWork
@@ -129,6 +130,7 @@ def issue(
             recipients=len(recipients),
         )
         view = _directive_view(uow, {**row, "id": directive_id})
+        named(uow, [view])
         uow.commit()
     return view
 
@@ -154,11 +156,15 @@ def _directive_view(uow: UnitOfWork, d: dict[str, Any], lang: str = "zh") -> dic
         "target": _target_view(target),
         "broadcast_level": d["broadcast_level"],
         "counts": counts,
-        "recipients": [_recipient_view(x, names) for x in recipients],
+        "recipients": [_recipient_view(x, names, target) for x in recipients],
     }
 
 
-def _recipient_view(x: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def _recipient_view(x: dict[str, Any], names: dict[str, str], target: Target | None = None) -> dict[str, Any]:
+    """A recipient's standing. One the registry completed (`completed_by` SYSTEM) has no note of its own: the page
+    says "the registry shows the target met" in its language from `verified` (the target in zh and en)."""
+    target = target or parse_target(x.get("target"))
+    by_registry = x["completed_by"] == SYSTEM
     return {
         "id": x["id"],
         "directive_id": x["directive_id"],
@@ -170,8 +176,22 @@ def _recipient_view(x: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         **{k: x[k].isoformat() if x[k] else None for k in ("acknowledged_at", "completed_at")},
         "acknowledged_by": x["acknowledged_by"],
         "completed_by": x["completed_by"],
-        "completion_note": x["completion_note"],
+        "completed_by_registry": by_registry,
+        "completion_note": None if by_registry else x["completion_note"],
+        "verified": _target_view(target)["text"] if by_registry else None,
     }
+
+
+def named(uow: UnitOfWork, views: list[dict[str, Any]]) -> None:
+    """Put beside every username in these views (issuer, who acknowledged, who completed) the name the person is
+    shown by (services.auth.shown_names: the official's name and title), read in one query."""
+    keys = ("issuer", "acknowledged_by", "completed_by")
+    rows = [*views, *(x for v in views for x in v.get("recipients", ()))]
+    shown = shown_names(uow, {row[k] for row in rows for k in keys if row.get(k)})
+    for row in rows:
+        for k in keys:
+            if k in row:
+                row[f"{k}_name"] = shown.get(row[k]) if row[k] and row[k] != SYSTEM else None
 
 
 def directive(ctx: Context, actor: Actor, directive_id: int) -> dict[str, Any]:
@@ -184,7 +204,9 @@ def directive(ctx: Context, actor: Actor, directive_id: int) -> dict[str, Any]:
         issuer_ok = actor.unit_code is None or (d["issuer_unit"] is not None and actor.covers(d["issuer_unit"]))
         if not issuer_ok and not any(actor.covers(x["unit_code"]) for x in recipients):
             raise not_found("directive", directive_id)
-        return _directive_view(uow, d)
+        view = _directive_view(uow, d)
+        named(uow, [view])
+        return view
 
 
 def board(ctx: Context, actor: Actor) -> dict[str, Any]:
@@ -196,17 +218,18 @@ def board(ctx: Context, actor: Actor) -> dict[str, Any]:
         # what came from above: orders the jurisdiction gave itself are followed in `issued`
         received = [x for x in uow.directives.received(actor.unit_code) if not _issued_within(actor, x)]
         names = uow.units.names({x["unit_code"] for x in received})
-    inbox = [
-        {
-            **_recipient_view(x, names),
-            "title": x["title"],
-            "body": x["body"],
-            "issuer": x["issuer"],
-            "target": _target_view(parse_target(x["target"])),
-            "overdue": x["status"] != RecipientStatus.COMPLETED.value and x["due_at"] <= now,
-        }
-        for x in received
-    ]
+        inbox = [
+            {
+                **_recipient_view(x, names),
+                "title": x["title"],
+                "body": x["body"],
+                "issuer": x["issuer"],
+                "target": _target_view(parse_target(x["target"])),
+                "overdue": x["status"] != RecipientStatus.COMPLETED.value and x["due_at"] <= now,
+            }
+            for x in received
+        ]
+        named(uow, [*issued, *inbox])
     return {"as_of": now.isoformat(), "issued": issued, "received": inbox}
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from admitall.store.tables import users, web_sessions
+from admitall.store.tables_accountability import officials
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,20 @@ class UserRepository:
         if row is None:
             return None
         return _record(row)
+
+    def shown(self, usernames: Iterable[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """For each of these usernames that is a user: (its display name, and the name and title of the active
+        official it signs in as, or None). One query; services.auth decides what is shown."""
+        wanted = sorted(set(usernames))
+        if not wanted:
+            return {}
+        linked = and_(officials.c.username == users.c.username, officials.c.active.is_(True))
+        query = (
+            select(users.c.username, users.c.display_name, officials.c.name, officials.c.title)
+            .select_from(users.outerjoin(officials, linked))
+            .where(users.c.username.in_(wanted))
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in self.conn.execute(query)}
 
     def by_username(self, username: str) -> UserRecord | None:
         return self._one(users.c.username == username)

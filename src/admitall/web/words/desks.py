@@ -25,4 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desks_error_403": ("没有权限", "Not allowed"),
     "desks_error_404": ("找不到", "Not found"),
     "desks_error_home": ("首页", "Home"),
+    # directives
+    "desks_by_registry": ("系统", "the registry"),
+    "desks_registry_verified": ("系统核实：{target}", "The registry shows: {target}"),
 }
