@@ -1,17 +1,19 @@
 """A served city for the map's and the wall display's browser tests: Wuhan's city, 13 districts and 193 streets with
 the packaged district boundaries, a few communities, people waiting in most districts (so the map has classes to
-show), the small facilities, and a commander, a district officer and an administrator."""
+show), the small facilities, a commander, a district officer and an administrator, and an hour without reports
+(so the screens have open alerts)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from admitall.clock import ManualClock
+from admitall.services import watch
 from admitall.services.boundaries import import_wuhan_districts
 from admitall.services.context import Context, cli_actor
 from admitall.services.divisions import read_divisions
@@ -58,6 +60,11 @@ def _load(ctx: Context) -> None:
     for username, role, unit in (("commander", "commander", CITY), ("jiangan", "unit_officer", JIANGAN)):
         make_user(ctx, username, role, unit)
     make_user(ctx, "admin", "admin", CITY)
+    # an hour on, nobody has reported: the watch raises the broken links, so the screen has alerts to show
+    clock = ctx.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(clock.now() + timedelta(hours=1, minutes=15))
+    watch.watch(ctx)
 
 
 @pytest.fixture(scope="module")
