@@ -74,6 +74,7 @@ def draft(ctx: Context, actor: Actor, unit_code: str, period_start: datetime | s
         "unit": code,
         "unit_name": name,
         "period": period_view(period),
+        "period_minutes": schedule.period_minutes,  # the unit's own schedule: the form is titled by it
         "figures": figures,
         "field_figures": list(FIELD_FIGURES),
         "latest": brief(latest) if latest else None,

@@ -28,4 +28,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # directives
     "desks_by_registry": ("系统", "the registry"),
     "desks_registry_verified": ("系统核实：{target}", "The registry shows: {target}"),
+    # the report form, titled by the unit's own schedule
+    "desks_report_daily": ("每日报告", "Daily report"),
+    "desks_report_hourly": ("每小时报告", "Hourly report"),
+    "desks_report_hours": ("每{n}小时报告", "Report every {n} hours"),
+    "desks_report_minutes": ("每{n}分钟报告", "Report every {n} minutes"),
 }
