@@ -8,14 +8,17 @@ PORT ?= 8000
 .PHONY: run test lint bench clean
 
 $(BIN)/python:
+	@echo "Setting up a virtual environment in $(VENV) (the first time only)…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	@echo "Installing AdmitAll and the packages it needs (the first time, or when pyproject.toml changed)…"
 	$(BIN)/pip install -q -e .
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	@echo "Installing AdmitAll with its test tools (the first time, or when pyproject.toml changed)…"
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.run-installed
 
