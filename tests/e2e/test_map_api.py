@@ -66,3 +66,28 @@ def test_a_boundary_outside_the_jurisdiction_is_not_found_like_a_unit_that_does_
     with client(map_city.url, "commander") as commander:
         none = commander.get(f"/api/units/{CITY}/boundary")
         assert none.status_code == 404 and none.json()["error"]["code"] == "boundary.none"
+
+
+def page_session(url: str, username: str) -> tuple[httpx.Client, str]:
+    web = httpx.Client(base_url=url, timeout=30)
+    token = web.get("/login").text.split('name="login_csrf" value="')[1].split('"')[0]
+    web.post("/login", data={"username": username, "password": PASSWORD, "login_csrf": token, "next": "/"})
+    csrf = web.get("/imports").text.split('name="csrf_token" value="')[1].split('"')[0]
+    return web, csrf
+
+
+def test_the_imports_page_takes_a_boundaries_file_from_who_may_manage_units_only(map_city):
+    body = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "不存在区"}}]}
+    files = {"file": ("other-city.geojson", json.dumps(body).encode(), "application/geo+json")}
+    web, csrf = page_session(map_city.url, "admin")
+    page = web.get("/imports").text
+    assert 'action="/imports/boundaries"' in page
+    done = web.post("/imports/boundaries", data={"csrf_token": csrf}, files=files)
+    assert done.status_code == 200
+    assert 'data-figure="rows">1<' in done.text and 'data-figure="accepted">0<' in done.text
+    assert "要素没有几何形状" in done.text
+    web.close()
+    web, csrf = page_session(map_city.url, "jiangan")  # registers and imports people, does not manage units
+    assert 'action="/imports/boundaries"' not in web.get("/imports").text
+    assert web.post("/imports/boundaries", data={"csrf_token": csrf}, files=files).status_code == 403
+    web.close()

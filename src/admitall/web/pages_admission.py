@@ -26,6 +26,7 @@ from admitall.services.facilities import (
 )
 from admitall.services.registration import register_batch
 from admitall.services.tabular import Limits, open_table
+from admitall.web.boundary_upload import boundary_upload
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
@@ -221,6 +222,8 @@ def imports_submit(request: Request, kind: str, posted: FormData = Depends(poste
         lang = request_lang(request)
         for r in result["rejections"]:
             r["reason"] = r["reason_en"] if lang == "en" else r["reason"]
+    elif kind == "boundaries":
+        result = boundary_upload(ctx, actor, upload.file, name, request_lang(request))
     else:
         raise InvalidInput("import.kind", f"未知的导入类型：{kind}", f"Unknown kind of import: {kind}")
     data = {"result": result, "kind": kind, "filename": name, "limits": _upload_limits(request)}

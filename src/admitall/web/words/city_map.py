@@ -17,5 +17,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} 个单位无法定位，未画在图上（见下表）。",
         "{n} units cannot be placed and are not drawn (see the table).",
     ),
+    "city_map_import_boundaries": ("导入辖区边界（地图）", "Import boundaries (for the map)"),
+    "city_map_import_hint": (
+        "GeoJSON 文件：Polygon 或 MultiPolygon 要素，按属性 code（区划代码）匹配单位，没有编码时按在本辖区内唯一的"
+        "名称（name）匹配；未匹配的要素逐条列出原因。已有边界的单位以新边界替换。",
+        "A GeoJSON file: Polygon or MultiPolygon features matched to units by their code property (the division "
+        "code), or else by a name unique within your jurisdiction; each feature not matched is listed with the "
+        "reason. A unit that has a boundary gets the new one.",
+    ),
     "city_map_previous_24h": ("前24小时", "the 24 h before:"),
 }
