@@ -35,6 +35,7 @@ from admitall.web import (
     pages_bulletin,
     pages_command,
     pages_imports,
+    pages_lists,
     pages_referrals,
     pages_reporting,
     pages_scorecards,
@@ -89,6 +90,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_accountability.router)
     app.include_router(pages_scorecards.router)
     app.include_router(pages_sim.router)
+    app.include_router(pages_lists.router)
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -24,6 +24,7 @@ from admitall.api.params import (
 from admitall.services import alert_inbox, problem_inbox, reporting
 from admitall.services.context import Actor, Context
 from admitall.services.reporting import ReportInput
+from admitall.store.paged import DEFAULT_SIZE
 
 router = APIRouter(prefix="/api", tags=["reporting"])
 AttestedBy = stored("reports", "attested_by")
@@ -138,10 +139,14 @@ def completeness(
 def discrepancies(
     unit: str | None = None,
     hours: int = Query(24, ge=1, le=24 * 14),
+    figure: Short | None = None,
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return reporting.discrepancies(ctx, actor, unit, hours=hours)
+    """A page of them, newest first, with how many there are in all."""
+    return reporting.discrepancies(ctx, actor, unit, hours=hours, figure=figure, page=page, size=size)
 
 
 @router.get("/reporting/schedules", summary="How often each level reports")

@@ -35,6 +35,7 @@ from admitall.services.reporting_rules import (
     report_view,
     schedules_of,
 )
+from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.store.uow import UnitOfWork
 
 __all__ = ["MAX_FIGURE", "ReportInput", "figures_many", "report_hash", "submit", "submit_many"]
@@ -223,13 +224,25 @@ def _tree_root(uow: UnitOfWork) -> str:
     return roots[0].code
 
 
-def discrepancies(ctx: Context, actor: Actor, unit: str | None = None, *, hours: int = 24) -> dict[str, Any]:
-    """Where reported figures and the registry disagreed, with both numbers, for units in the subtree."""
+def discrepancies(
+    ctx: Context,
+    actor: Actor,
+    unit: str | None = None,
+    *,
+    hours: int = 24,
+    figure: str | None = None,
+    page: int = 1,
+    size: int = DEFAULT_SIZE,
+) -> dict[str, Any]:
+    """Where reported figures and the registry disagreed, with both numbers, for units in the subtree: a page of
+    them, newest first, and how many in all."""
     actor.require(Permission.VIEW_COUNTS)
-    since = ctx.clock.now() - timedelta(hours=max(1, min(hours, 24 * 14)))
+    hours = max(1, min(hours, 24 * 14))
+    since = ctx.clock.now() - timedelta(hours=hours)
+    page, size = bounded(page, size)
     with ctx.uow() as uow:
         root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
-        rows = uow.reports.discrepancies(root, since)
+        rows, total = uow.reports.discrepancies(root, since, figure=figure or None, page=page, size=size)
         names = uow.units.names({r["unit_code"] for r in rows})
     return {
         "discrepancies": [
@@ -240,7 +253,9 @@ def discrepancies(ctx: Context, actor: Actor, unit: str | None = None, *, hours:
                 "difference": r["reported"] - r["registry"],
             }
             for r in rows
-        ]
+        ],
+        "hours": hours,
+        **page_fields(page, size, total),
     }
 
 

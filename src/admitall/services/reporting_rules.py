@@ -204,9 +204,7 @@ def report_view(
 ) -> dict[str, Any]:
     """A report with its problems and discrepancies (read back unless the caller has them at hand)."""
     if found_rows is None:
-        found_rows = [
-            d for d in uow.reports.discrepancies(row["unit_code"], row["period_start"]) if d["report_id"] == row["id"]
-        ]
+        found_rows = uow.reports.discrepancies_of(row["id"])
     if problems is None:
         problems = uow.reports.problems_of(row["id"])
     found = [

@@ -33,6 +33,7 @@ from admitall.domain.reporting import Schedule
 from admitall.domain.units import UnitLevel, subtree_bounds
 from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert
+from admitall.store.paged import DEFAULT_SIZE, fetch_page
 from admitall.store.repositories.alert_states import OPEN, UNSETTLED, listed
 from admitall.store.tables import (
     UTCDateTime,
@@ -344,14 +345,22 @@ class ReportRepository:
             found.setdefault(row.report_id, []).append(dict(row._mapping))
         return found
 
-    def discrepancies(self, root: str | None, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            select(discrepancies)
-            .where(_in_subtree(discrepancies.c.unit_code, root), discrepancies.c.period_start >= since)
-            .order_by(discrepancies.c.id.desc())
-            .limit(limit)
+    def discrepancies_of(self, report_id: int) -> list[dict[str, Any]]:
+        """One report's discrepancies."""
+        query = select(discrepancies).where(discrepancies.c.report_id == report_id).order_by(discrepancies.c.id)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def discrepancies(
+        self, root: str | None, since: datetime, *, figure: str | None = None, page: int = 1, size: int = DEFAULT_SIZE
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the subtree's discrepancies of periods from `since`, newest first, and how many in all."""
+        query = select(discrepancies).where(
+            _in_subtree(discrepancies.c.unit_code, root), discrepancies.c.period_start >= since
         )
-        return [dict(r._mapping) for r in rows]
+        if figure:
+            query = query.where(discrepancies.c.figure == figure)
+        rows, total = fetch_page(self.conn, query.order_by(discrepancies.c.id.desc()), page, size)
+        return [dict(r._mapping) for r in rows], total
 
     # --- alerts ----------------------------------------------------------------------------------------------
 

@@ -25,5 +25,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lists_since_day": ("起始日期", "From"),
     "lists_until_day": ("截止日期", "To"),
     "lists_unit_code": ("单位编码", "Unit code"),
+    "lists_discrepancies_title": ("上报与系统不符", "Reports that disagree with the registry"),
+    "lists_discrepancies_hint": (
+        "各单位上报的数字与系统登记不一致之处，最新的在前",
+        "Where a unit's reported figures and the registry disagree, newest first",
+    ),
+    "lists_discrepancies_none": ("此期间没有不符之处", "No discrepancies in this window"),
+    "lists_window": ("时间范围", "Window"),
+    "lists_hours": ("最近 {n} 小时", "last {n} hours"),
+    "lists_figure": ("数字", "Figure"),
+    "lists_reported": ("上报", "Reported"),
+    "lists_difference": ("差额", "Difference"),
     "lists_last_page": ("最后一页", "Last page"),
 }
