@@ -95,3 +95,21 @@ def test_a_district_officer_s_map_is_the_district_and_the_city_s_is_not_found(ma
         twin = client.get(f"/command/{JIANGAN}.json").json()
         assert all(r["boundary"] is False for r in twin["map"])
         assert "coordinates" not in str(twin)  # the twin holds the figures, not the shapes
+
+
+def test_the_figures_say_what_they_are_compared_with_in_both_languages(map_city):
+    with httpx.Client(base_url=map_city.url, timeout=30, follow_redirects=True) as client:
+        token = client.get("/login").text.split('name="login_csrf" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "commander", "password": PASSWORD, "login_csrf": token, "next": "/"})
+        zh = client.get(f"/command/{CITY}").text
+        tiles = zh.split('id="s-categories"')[1].split("</section>")[0]
+        assert tiles.count("前24小时 <span") == 4  # "24小时新增 45 ▲ 前24小时 0": the second figure is labelled
+        drawn = zh.split('id="command-map"')[1].split("</figure>")[0]
+        assert "每万人待收治人数" in drawn and "per 10k" not in drawn and "waiting" not in drawn
+        client.get("/lang/en", params={"next": f"/command/{CITY}"})
+        en = client.get(f"/command/{CITY}").text
+        tiles = en.split('id="s-categories"')[1].split("</section>")[0]
+        assert tiles.count("the 24 h before: <span") == 4
+        drawn = en.split('id="command-map"')[1].split("</figure>")[0]
+        assert "Waiting per 10,000 residents" in drawn and "per 10k" in drawn and "nothing to measure" in drawn
+        assert "万人" not in drawn and "待收治" not in drawn
