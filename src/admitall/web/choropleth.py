@@ -113,8 +113,22 @@ def ring_path(ring: Ring, project: Projection) -> str:
     return f"M{head[0]:.1f} {head[1]:.1f}L" + " ".join(f"{x:.1f} {y:.1f}" for x, y in rest) + "Z"
 
 
+_PATHS: dict[tuple[int, Projection], tuple[Shape, str]] = {}
+
+
 def shape_path(shape: Shape, project: Projection) -> str:
-    return "".join(ring_path(ring, project) for polygon in shape for ring in polygon)
+    """The shape's path data, kept for the same shape object and projection (the stored boundaries are read once
+    and kept: services.boundaries), so a screen refreshing every few seconds does not simplify them again. The entry
+    holds the shape itself, so its id cannot stand for another while the entry lives."""
+    key = (id(shape), project)
+    kept = _PATHS.get(key)
+    if kept is not None and kept[0] is shape:
+        return kept[1]
+    path = "".join(ring_path(ring, project) for polygon in shape for ring in polygon)
+    if len(_PATHS) >= 1024:
+        _PATHS.clear()
+    _PATHS[key] = (shape, path)
+    return path
 
 
 def positions(
@@ -137,11 +151,27 @@ def positions(
     if loose and backdrop is not None:
         taken = [p for _s, p, _ in out.values() if p is not None]
         taken += [label_point(s) for s, _p, _ in out.values() if s is not None]
-        for code, point in zip(sorted(loose), spread_points(backdrop, len(loose), taken=taken), strict=True):
+        for code, point in zip(sorted(loose), _spread(backdrop, len(loose), tuple(taken)), strict=True):
             out[code] = (None, point, True)
     for code in codes:
         out.setdefault(code, (None, None, False))
     return out
+
+
+_SPREAD: dict[tuple[int, int, tuple[Position, ...]], tuple[Shape, list[Position]]] = {}
+
+
+def _spread(backdrop: Shape, n: int, taken: tuple[Position, ...]) -> list[Position]:
+    """spread_points, kept for the same backdrop object (as shape_path keeps its paths)."""
+    key = (id(backdrop), n, taken)
+    kept = _SPREAD.get(key)
+    if kept is not None and kept[0] is backdrop:
+        return kept[1]
+    points = spread_points(backdrop, n, taken=taken)
+    if len(_SPREAD) >= 256:
+        _SPREAD.clear()
+    _SPREAD[key] = (backdrop, points)
+    return points
 
 
 def choropleth(
