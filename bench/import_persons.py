@@ -9,7 +9,8 @@ Baseline, in the same run on the same file: reading it with the csv module (ever
 Targets (issues 2 and 13): 100,000 rows validated and stored in under 10 s on SQLite; PostgreSQL (loaded by COPY)
 reported; the 100,000-row XLSX read time. Results are written to bench/RESULTS.md (between the import markers).
 
-    python bench/import_persons.py [--rows 100000] [--repeat 3] [--before /tmp/base/src] [--postgres] [--xlsx]
+    python bench/import_persons.py [--rows 100000] [--repeat 3] [--before /tmp/base/src] [--before-label TEXT]
+        [--postgres] [--xlsx] [--validate]
 """
 
 from __future__ import annotations
@@ -123,6 +124,37 @@ def child_read(path: Path) -> dict[str, Any]:
     return {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "outcome": {"rows": n}}
 
 
+def child_validate(path: Path) -> dict[str, Any]:
+    """Only the domain's validation of every row (read first, not timed): what the phone rules add, if anything."""
+    from admitall.domain.intake import HEADERS, parse_person_input
+    from admitall.services.tabular import read_table
+
+    rows = [raw for _, raw in read_table(path, HEADERS, ("name", "category", "unit_code")).rows]
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    start, cpu = time.perf_counter(), time.process_time()
+    valid = sum(1 for raw in rows if not isinstance(parse_person_input(raw, now=NOW, tz=tz), list))
+    return {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "outcome": {"valid": valid}}
+
+
+def child_phones(path: Path) -> dict[str, Any]:
+    """`normalize_phone` alone on the file's phones (all mainland mobiles, the checked fast case), ten times over."""
+    from admitall.domain.identity import normalize_phone
+    from admitall.domain.intake import HEADERS
+    from admitall.services.tabular import read_table
+
+    phones = [raw["phone"] or "" for _, raw in read_table(path, HEADERS, ("name", "category", "unit_code")).rows]
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(10):
+        for phone in phones:
+            normalize_phone(phone)
+    return {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "outcome": {"phones": len(phones)}}
+
+
+CHILDREN = {"import": None, "read": child_read, "validate": child_validate, "phones": child_phones}
+
+
 def measure(src: Path, *args: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
@@ -179,14 +211,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--before", type=Path, help="a src directory to measure beside this tree's")
+    parser.add_argument("--before-label", default="the commit before this work", help="what --before is, said")
     parser.add_argument("--postgres", action="store_true", help="also import into a throwaway PostgreSQL")
     parser.add_argument("--xlsx", action="store_true", help="also read the same rows as XLSX")
+    parser.add_argument("--validate", action="store_true", help="also time validation alone, and phones alone")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, path, *rest = args.child
-        result = child_import(Path(path), rest[0]) if kind == "import" else child_read(Path(path))
+        result = child_import(Path(path), rest[0]) if kind == "import" else CHILDREN[kind](Path(path))
         print(json.dumps(result))
         return
     rng = random.Random(2020)
@@ -226,6 +260,9 @@ def main() -> None:
                         server.drop(url)
                     if args.xlsx:
                         series.setdefault((label, "xlsx"), Series()).add(measure(src, "read", str(workbook)))
+                    if args.validate:
+                        for kind in ("validate", "phones"):
+                            series.setdefault((label, kind), Series()).add(measure(src, kind, str(path)))
         finally:
             if server is not None:
                 server.stop()
@@ -255,21 +292,31 @@ def write(
         )
     if args.xlsx:
         lines.append(
-            f"| reading the same rows as XLSX (openpyxl before, python-calamine after) | "
+            f"| reading the same rows as XLSX (python-calamine; openpyxl before issue 13) | "
             f"{series.get(('before', 'xlsx'), Series()).cell()} | {series[('after', 'xlsx')].cell()} |"
         )
+    if args.validate:
+        lines.append(
+            f"| validation alone: every row through `parse_person_input` | "
+            f"{series.get(('before', 'validate'), Series()).cell()} | {series[('after', 'validate')].cell()} |"
+        )
+        lines.append(
+            f"| `normalize_phone` alone, the file's 100,000 mobiles ten times (1,000,000 calls) | "
+            f"{series.get(('before', 'phones'), Series()).cell()} | {series[('after', 'phones')].cell()} |"
+        )
     runs = "; ".join(f"{label} {kind}: {s.all()}" for (label, kind), s in sorted(series.items()))
-    section = f"""## Import of persons (issues 2 and 13)
+    section = f"""## Import of persons (issues 2, 13 and 14)
 
 Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.
 **The machine was shared while measured** (other test suites and benchmarks ran on its 2 cores): wall times include
 the time others held the cores; the CPU time of the measuring process does not, and is the steadier figure (on
 PostgreSQL it leaves out the server's own work, which runs in its processes).
 `python bench/import_persons.py --rows {args.rows} --repeat {args.repeat}{" --before <src>" if args.before else ""}\
-{" --postgres" if args.postgres else ""}{" --xlsx" if args.xlsx else ""}`: a generated CSV of {args.rows:,} rows
+{" --postgres" if args.postgres else ""}{" --xlsx" if args.xlsx else ""}{" --validate" if args.validate else ""}`: \
+a generated CSV of {args.rows:,} rows
 ({size_mb:.1f} MB, valid ID numbers and phones, all four categories, Chinese headers) imported into a fresh
 database holding the demo city's units, each run in a fresh process, before and after alternating; median of
-{args.repeat} runs each. "Before" is the tree at the start of issue 13's import work, measured in the same run.
+{args.repeat} runs each. "Before" is the tree given by `--before` ({args.before_label}), measured in the same run.
 
 | what | before: wall (CPU) | after: wall (CPU) |
 | --- | ---: | ---: |
