@@ -75,3 +75,20 @@ def test_an_already_loaded_demo_is_said_so():
 
 def test_durations_read_as_a_person_says_them():
     assert (duration(42.4, "zh"), duration(82, "zh"), duration(82, "en")) == ("42 秒", "1 分 22 秒", "1 min 22 s")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_in_a_terminal_the_outbreak_s_progress_is_one_line_rewritten():
+    stream = Terminal()
+    progress = StderrProgress("en", stream)
+    progress.step("outbreak", COUNTS["outbreak"])
+    for tick in range(0, 21):
+        progress.played(tick, 20)
+    progress.step("record", COUNTS["record"])
+    lines = stream.getvalue().split("\n")
+    assert lines[0].startswith("[5/6] ") and lines[2].startswith("[6/6] ")
+    assert lines[1].count("\r") == 21 and re.search(r"\r  100% played \(\d+ s\)$", lines[1])
