@@ -117,9 +117,6 @@ def report_submit(request: Request, posted: FormData = Depends(posted_form)) -> 
     return RedirectResponse(f"/reports?unit={result['unit_code']}&sent={result['id']}", status_code=303)
 
 
-ALERT_FLASHES = ("acknowledged", "resolved")
-
-
 def _ids(posted: FormData, name: str) -> list[int]:
     """The whole numbers among a form's repeated field (the checked boxes); anything else is not an id."""
     found = []
@@ -130,25 +127,26 @@ def _ids(posted: FormData, name: str) -> list[int]:
     return found
 
 
-def _refused_ids(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.isdigit()][:MAX_SHOWN_REFUSED]
-
-
 MAX_SHOWN_REFUSED = 20
+
+
+def _refused_ids(text: str) -> list[int]:
+    """The ids of the alerts a bulk acknowledgement refused, as the address after it names them."""
+    return [int(x) for x in text.split(",")[:MAX_SHOWN_REFUSED] if x.isdigit() and len(x) <= 10]
 
 
 @router.get("/alerts")
 @router.get("/alerts.json")
 def alerts_page(
     request: Request,
-    state: str = "open",
+    state: Annotated[str, Query(max_length=10)] = "open",
     all: bool = False,
-    unit: str = "",
-    kind: str = "",
+    unit: Annotated[str, Query(max_length=64)] = "",
+    kind: Annotated[str, Query(max_length=30)] = "",
     page: Page = 1,
     size: Size = alert_inbox.SIZE,
     done: Annotated[int, Query(ge=-1, le=MAX_ID)] = -1,
-    refused: str = "",
+    refused: Annotated[str, Query(max_length=400)] = "",
 ) -> Response:
     """One page of the alerts with the real total; filters by state (open, expired, all), unit and kind. After
     acknowledging, `done` and `refused` say what happened."""
@@ -197,8 +195,8 @@ def alert_ack(request: Request, alert_id: Id, posted: FormData = Depends(posted_
 @router.get("/problems.json")
 def problems_page(
     request: Request,
-    status: str = "open",
-    unit: str = "",
+    status: Annotated[str, Query(max_length=10)] = "open",
+    unit: Annotated[str, Query(max_length=64)] = "",
     page: Page = 1,
     size: Size = problem_inbox.SIZE,
     done: Annotated[int, Query(ge=0, le=1)] = 0,

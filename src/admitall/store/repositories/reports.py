@@ -429,27 +429,6 @@ class ReportRepository:
         row = self.conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
         return dict(row._mapping) if row else None
 
-    def to_escalate(self, kind: str, raised_before: datetime) -> list[dict[str, Any]]:
-        """Open, unresolved alerts raised before the time, whose next step has not been raised."""
-        later = alerts.alias("later")
-        higher = select(later.c.id).where(
-            later.c.kind == alerts.c.kind,
-            later.c.unit_code == alerts.c.unit_code,
-            later.c.period_start == alerts.c.period_start,
-            later.c.step == alerts.c.step + 1,
-            later.c.subject_id == alerts.c.subject_id,
-        )
-        rows = self.conn.execute(
-            select(alerts).where(
-                alerts.c.kind == kind,
-                alerts.c.acknowledged_at.is_(None),
-                alerts.c.resolved_at.is_(None),
-                alerts.c.raised_at <= raised_before,
-                ~higher.exists(),
-            )
-        )
-        return [dict(r._mapping) for r in rows]
-
     def _change_alerts(self, where: list[Any], **values: Any) -> int:
         """Change the alerts that match, each with its seal written again over its new state."""
         changed = 0
