@@ -116,3 +116,12 @@ def test_in_the_browser_an_officer_fetches_the_template_and_the_rejected_rows(pa
     rejected.value.save_as(saved)
     rows = list(load_workbook(saved).active.iter_rows(values_only=True))
     assert [r[3] for r in rows[1:]] == ["网页乙"]
+
+
+def test_a_facilities_import_on_the_same_page_names_its_fields_in_the_users_language(world):
+    data = f"编码,名称,类型,单位编码\nNEW-F1,新医院,不知道,{DAZHI_1}\n".encode()
+    with signed_in(world, "admin") as web:
+        token = csrf_of(web.get("/imports").text)
+        result = web.post("/imports/facilities", data={"csrf_token": token}, files={"file": ("f.csv", data)})
+    rejections = result.text.split('id="rejections"')[1].split("</table>")[0]
+    assert "<td>类型</td>" in rejections and "<td>type</td>" not in rejections

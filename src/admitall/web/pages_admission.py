@@ -27,6 +27,7 @@ from admitall.services.facilities import (
 from admitall.services.registration import register_batch
 from admitall.services.tabular import Limits, open_table
 from admitall.web.boundary_upload import boundary_upload
+from admitall.web.pages_imports import facility_field_name
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
@@ -222,6 +223,7 @@ def imports_submit(request: Request, kind: str, posted: FormData = Depends(poste
         lang = request_lang(request)
         for r in result["rejections"]:
             r["reason"] = r["reason_en"] if lang == "en" else r["reason"]
+            r["field_name"] = facility_field_name(r["field"], lang)
     elif kind == "boundaries":
         result = boundary_upload(ctx, actor, upload.file, name, request_lang(request))
     else:
