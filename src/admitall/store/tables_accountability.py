@@ -160,3 +160,13 @@ Index(
     sqlite_where=text("acknowledged_at IS NULL AND resolved_at IS NULL"),
     postgresql_where=text("acknowledged_at IS NULL AND resolved_at IS NULL"),
 )
+# each unit's running misses, acknowledged or not (migration 0018_alert_running_miss): what the watch grows or
+# expires every round, never the alerts settled long ago
+UNSETTLED_SQL = "resolved_at IS NULL AND expired_at IS NULL AND folded_into IS NULL"
+Index(
+    "ix_alerts_unsettled_kind_unit",
+    alerts.c.kind,
+    alerts.c.unit_code,
+    sqlite_where=text(UNSETTLED_SQL),
+    postgresql_where=text(UNSETTLED_SQL),
+)

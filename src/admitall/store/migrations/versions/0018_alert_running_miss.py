@@ -5,6 +5,9 @@ miss (periods_missed, last_period_start), the report that resolved it (resolved_
 record when a later period was reported (expired_at), where it has gone up the chain (escalated_to, escalated_at,
 escalations: the same alert, no longer a copy per level), and the alert it was folded into (folded_into).
 
+An index of the unsettled alerts (kind, unit) lets the watch read each unit's running miss every round without
+the alerts settled long ago.
+
 The alerts raised before are folded, never deleted (the day's chain heads count them):
 - a copy raised to go one level up (step > 0) is folded into its step 0, which takes the level it had reached;
 - a unit's missing-report alerts for periods before its latest reported period expire into the record;
@@ -38,6 +41,8 @@ branch_labels = None
 depends_on = None
 
 MISSING = "missing_report"
+# each unit's running misses (the watch reads them every round): an index of the unsettled alerts only
+UNSETTLED = "resolved_at IS NULL AND expired_at IS NULL AND folded_into IS NULL"
 TIMES = (
     "period_start",
     "raised_at",
@@ -91,6 +96,13 @@ def _key(conn: Any) -> bytes:
 def upgrade() -> None:
     for column in _columns():
         op.add_column("alerts", column)
+    op.create_index(
+        "ix_alerts_unsettled_kind_unit",
+        "alerts",
+        ["kind", "unit_code"],
+        sqlite_where=sa.text(UNSETTLED),
+        postgresql_where=sa.text(UNSETTLED),
+    )
     conn = op.get_bind()
     table = _alerts(life=True)
     rows = {r["id"]: dict(r) for r in conn.execute(sa.select(table).order_by(table.c.id)).mappings()}
@@ -182,6 +194,7 @@ def downgrade() -> None:
             closed = r["resolved_at"] or r["expired_at"] or (now if r["folded_into"] is not None else None)
             changes[alert_id] = {"resolved_at": closed}
         _write(conn, _alerts(life=False), rows, changes, key, before=True)
+    op.drop_index("ix_alerts_unsettled_kind_unit", table_name="alerts")
     for column in reversed(_columns()):
         if conn.dialect.name == "sqlite":
             op.execute(f"ALTER TABLE alerts DROP COLUMN {column.name}")
