@@ -3,21 +3,23 @@ with the reasons for it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import NotFound
-from admitall.domain.units import in_subtree
-from admitall.services import alert_inbox, directives, watch
+from admitall.domain.units import subtree_bounds
+from admitall.services import alert_inbox, directive_lists, problem_inbox
 from admitall.services.context import Actor, Context
 from admitall.services.officials import official_view
 from admitall.services.scorecard_views import official_card
 from admitall.services.scorecards import today
+from admitall.store.paged import fetch_page
 from admitall.store.repositories.alert_states import listed
 from admitall.store.tables import alerts as alerts_table
+from admitall.store.tables import report_problems
 
 # the desk lists this many of its open alerts (grouped by unit); the total is counted in full
 DESK_ALERTS = 50
@@ -46,6 +48,28 @@ def _my_alerts(ctx: Context, actor: Actor, official_id: int, codes: list[str]) -
     return {"total": total, "items": items, "groups": list(groups.values())}
 
 
+def _my_problems(ctx: Context, actor: Actor, codes: list[str]) -> dict[str, Any]:
+    """The open problems the units the official leads own (or a unit below them), within the actor's
+    jurisdiction: the total, and the first DESK_ALERTS, newest first."""
+    if not codes:
+        return {"total": 0, "items": []}
+    p = report_problems.c
+    owned = or_(*(p.owner_unit.between(*subtree_bounds(code)) for code in codes))
+    query = select(report_problems).where(problem_inbox.listed(actor.unit_code, "open"), owned)
+    with ctx.uow() as uow:
+        rows, total = fetch_page(uow.conn, query.order_by(p.id.desc()), 1, DESK_ALERTS)
+        found = [dict(r._mapping) for r in rows]
+        names = uow.units.names({x["unit_code"] for x in found})
+    items = [
+        {
+            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in x.items()},
+            "unit_name": names.get(x["unit_code"]),
+        }
+        for x in found
+    ]
+    return {"total": total, "items": items}
+
+
 def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
     with ctx.uow() as uow:
@@ -60,13 +84,9 @@ def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
         names = uow.units.names([a.unit_code for a in led] + [official.home_unit])
     codes = [a.unit_code for a in led]
 
-    def mine(code: str | None) -> bool:
-        return code is not None and any(in_subtree(code, c) for c in codes)
-
     alerts = _my_alerts(ctx, actor, official.id, codes)
-    board = directives.board(ctx, actor)
-    received = [x for x in board["received"] if mine(x["unit_code"]) and x["status"] != "completed"]
-    problems = [p for p in watch.problems(ctx, actor, size=200)["problems"] if mine(p["owner_unit"])]
+    received = directive_lists.received(ctx, actor, roots=codes, status="pending", size=DESK_ALERTS)
+    problems = _my_problems(ctx, actor, codes)
     day = today(ctx)
     score_today = official_card(ctx, actor, official.id, day=day)
     score_yesterday = official_card(ctx, actor, official.id, day=day - timedelta(days=1))
@@ -76,7 +96,9 @@ def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
         "alerts": alerts["items"],
         "alerts_total": alerts["total"],
         "alert_groups": alerts["groups"],
-        "directives": received,
-        "problems": problems,
+        "directives": received["received"],
+        "directives_total": received["total"],
+        "problems": problems["items"],
+        "problems_total": problems["total"],
         "score": {"today": score_today, "yesterday": score_yesterday},
     }

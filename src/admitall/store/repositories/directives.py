@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from admitall.domain.chain import RECIPIENT_STATE, directive_record, fields, seal
 from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert
+from admitall.store.paged import DEFAULT_SIZE, fetch_page
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables_accountability import directive_recipients, directives
 
@@ -77,6 +78,41 @@ class DirectiveRepository:
             query = query.where(r.status != "completed")
         rows = self.conn.execute(query.order_by(d.issued_at.desc(), r.unit_code).limit(limit))
         return [dict(x._mapping) for x in rows]
+
+    def received_page(
+        self,
+        roots: Sequence[str | None],
+        *,
+        not_issued_within: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        size: int = DEFAULT_SIZE,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of what units in the subtrees of `roots` received, newest first, and how many in all. `status`:
+        a receipt's status, or "pending" (not completed); `not_issued_within` leaves out what units of that subtree
+        issued (a jurisdiction follows the orders it gave itself among those it issued)."""
+        if not roots:
+            return [], 0
+        query = select(*_RECEIVED).join(directives, d.id == r.directive_id)
+        query = query.where(or_(*(_in_subtree(r.unit_code, root) for root in roots)))
+        if not_issued_within is not None:
+            query = query.where(or_(d.issuer_unit.is_(None), ~_in_subtree(d.issuer_unit, not_issued_within)))
+        if status == "pending":
+            query = query.where(r.status != "completed")
+        elif status:
+            query = query.where(r.status == status)
+        rows, total = fetch_page(self.conn, query.order_by(d.issued_at.desc(), r.unit_code, r.id), page, size)
+        return [dict(x._mapping) for x in rows], total
+
+    def issued_page(
+        self, root: str | None, *, page: int = 1, size: int = DEFAULT_SIZE
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the directives issued by units in the subtree (the CLI's, with no unit, count as the top's),
+        newest first, and how many in all."""
+        where = _in_subtree(d.issuer_unit, root) if root is not None else or_(d.issuer_unit.is_(None), d.id > 0)
+        query = select(directives).where(where).order_by(d.issued_at.desc(), d.id.desc())
+        rows, total = fetch_page(self.conn, query, page, size)
+        return [dict(x._mapping) for x in rows], total
 
     def issued(self, root: str | None, *, limit: int = 200) -> list[dict[str, Any]]:
         """Directives issued by units in the subtree (the CLI's, with no unit, count as the top's)."""

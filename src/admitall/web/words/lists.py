@@ -36,5 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lists_figure": ("数字", "Figure"),
     "lists_reported": ("上报", "Reported"),
     "lists_difference": ("差额", "Difference"),
+    "lists_desk_more": ("另有 {n} 条未列出，查看全部", "{n} more not listed here: see them all"),
+    "lists_directives_show": ("显示", "Show"),
+    "lists_receipt_status": ("签收状态", "Receipt status"),
+    "lists_status_pending": ("未完成", "not completed"),
     "lists_last_page": ("最后一页", "Last page"),
 }
