@@ -134,6 +134,11 @@ def test_rejected_rows_are_kept_only_when_asked_and_only_for_a_while(ctx, clock)
     kept = import_with_rejects(ctx, officer())
     assert rejects_file(ctx, officer(), kept.import_id, "zh")
     clock.advance(KEPT + timedelta(minutes=1))
-    import_with_rejects(ctx, officer())  # the next import forgets what is older than KEPT
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound):  # too old to be given out, though still stored
         rejects_file(ctx, officer(), kept.import_id, "zh")
+    with ctx.uow() as uow:
+        assert uow.conn.exec_driver_sql("SELECT count(*) FROM import_rejects").scalar_one() == 1
+    import_with_rejects(ctx, officer())  # the next import deletes what is older than KEPT
+    with ctx.uow() as uow:
+        assert uow.conn.exec_driver_sql("SELECT import_id FROM import_rejects").scalars().all() != [kept.import_id]
+        assert uow.conn.exec_driver_sql("SELECT count(*) FROM import_rejects").scalar_one() == 1

@@ -1,8 +1,9 @@
 """The rows an import rejected, kept for the user who imported and offered back as a spreadsheet to fix and import
 again: each row as it came, with its row number, the fields at fault and the reason, in the user's language.
 
-Kept in the import's own transaction (only for a file, only if a row was rejected) for `KEPT`, then forgotten: the
-rows hold personal data that did not enter the registry. Only the importer gets them back; anyone else, and a
+Kept in the import's own transaction (only for a file, only if a row was rejected) for `KEPT`: older ones are
+never given out, and are deleted by the next import that keeps its own (the rows hold personal data that did not
+enter the registry). Only the importer gets them back; anyone else, and a
 file no longer kept, is told it does not exist.
 """
 
@@ -52,15 +53,14 @@ def rejects_file(ctx: Context, actor: Actor, import_id: int, lang: str) -> bytes
     """The rejected rows of the actor's own import `import_id`, as an XLSX in `lang`; 404 for anyone else's."""
     actor.require(Permission.IMPORT_PERSONS)
     with ctx.uow(write=True) as uow:
-        body = ImportRejectsRepository(uow.conn).body(import_id, actor.username)
+        now = ctx.clock.now()
+        body = ImportRejectsRepository(uow.conn).body(import_id, actor.username, since=now - KEPT)
         if body is None:
             raise NotFound(
                 "import.rejects_not_found",
                 "找不到这次导入的被拒绝行（只保留7天，且只给导入的人）",
                 "No rejected rows are kept for this import (they are kept for 7 days, for the one who imported)",
             )
-        uow.audit.record(
-            ctx.clock.now(), actor.username, "download_import_rejects", "import", import_id, unit=actor.unit_code
-        )
+        uow.audit.record(now, actor.username, "download_import_rejects", "import", import_id, unit=actor.unit_code)
         uow.commit()
     return rejects_workbook(unpack(body), lang)

@@ -25,11 +25,13 @@ class ImportRejectsRepository:
         """Drop what was kept before `moment` (everyone's): the rows hold personal data nobody imported."""
         return int(self.conn.execute(delete(import_rejects).where(import_rejects.c.kept_at < moment)).rowcount)
 
-    def body(self, import_id: int, username: str) -> bytes | None:
-        """What the import kept, if `username` made it and it is still kept; else None, whoever asks."""
+    def body(self, import_id: int, username: str, since: datetime) -> bytes | None:
+        """What the import kept, if `username` made it and kept it at `since` or later; else None, whoever asks."""
         found = self.conn.execute(
             select(import_rejects.c.body).where(
-                import_rejects.c.import_id == import_id, import_rejects.c.username == username
+                import_rejects.c.import_id == import_id,
+                import_rejects.c.username == username,
+                import_rejects.c.kept_at >= since,
             )
         ).scalar_one_or_none()
         return None if found is None else bytes(found)
