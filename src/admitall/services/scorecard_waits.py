@@ -11,10 +11,12 @@ Who changed: every change to a person appends an event in the same transaction (
 segments change only with them; so the people with an event after the newest one seen are read again. That holds
 on SQLite, where writers take turns and event ids are committed in order; on PostgreSQL, where an event with a
 smaller id may commit after a larger one was seen, the waits are read whole every round (as the allocation
-snapshot does). Changes without an event (a rebuild, hand-written SQL) are caught by what a count can see: new
-segments of people without an event, a different number of open segments; any segment that begins or ends
-after the running end (dated ahead) makes the round read whole; and the waits are read whole at least every
-REREAD_SECONDS. The cards are then equal to a computation from nothing (tests/integration/test_watch_incremental.py).
+snapshot does). The people whose segments the window's end crossed since the last round (a segment begun
+since, or ending after the last round's end: dated ahead, or a closed window's waits that ended after it) are
+read again too. Changes without an event (a rebuild, hand-written SQL) are caught by what a count can see: new
+segments of people without an event, a different number of open segments; and the waits are read whole at
+least every REREAD_SECONDS. The cards are then equal to a computation from nothing
+(tests/integration/test_watch_incremental.py, test_twin_speed_watch.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select, union
 from sqlalchemy.engine import Connection
 
 from admitall.domain.facts import Fact, Kind, Segment
@@ -46,7 +48,13 @@ _OVERLAPPING = select(
     _w.id, _w.person_id, _w.unit_code, _w.priority_class, _w.wait_started_at, _w.started_at, _w.ended_at, _w.outcome
 ).where(_w.started_at < bindparam("end"), or_(_w.ended_at.is_(None), _w.ended_at > bindparam("start")))
 _OVERLAPPING_OF = _OVERLAPPING.where(_w.person_id.in_(bindparam("ids", expanding=True)))
-_NEWEST = select(func.coalesce(func.max(_w.id), 0), func.max(_w.started_at), func.max(_w.ended_at))
+_NEWEST = select(func.coalesce(func.max(_w.id), 0))
+# the people whose segments the window's moving end crossed since the last round: a segment begun since, or one
+# that ends after the last round's end (their facts as of then treated it as open)
+_CROSSED = union(
+    select(_w.person_id).where(_w.started_at >= bindparam("since"), _w.started_at < bindparam("until")),
+    select(_w.person_id).where(_w.ended_at >= bindparam("since")),
+)
 _OPEN = select(func.count()).select_from(wait_segments).where(_w.ended_at.is_(None))
 _NEW_OF = select(_w.person_id).where(_w.id > bindparam("after"))
 
@@ -205,8 +213,7 @@ def refresh_waits(
     docstring), or read whole."""
     waiting_list = WaitingList(conn)
     last_event = waiting_list.last_event()
-    newest, latest_start, latest_end = conn.execute(_NEWEST).one()
-    ahead = (latest_start is not None and latest_start >= until) or (latest_end is not None and latest_end >= until)
+    newest = int(conn.execute(_NEWEST).scalar_one())
     usable = (
         kept is not None
         and conn.dialect.name == "sqlite"
@@ -215,29 +222,32 @@ def refresh_waits(
         and kept.sla == sla
         and until >= kept.until
         and last_event >= kept.last_event
-        and not ahead
         and time.monotonic() - kept.read_at <= REREAD_SECONDS
     )
     state = kept if usable and kept is not None else WaitState(start, end, dict(sla))
-    state.until = until
     if not usable:
-        _read_whole(conn, state, last_event, int(newest))
+        state.until = until
+        _read_whole(conn, state, last_event, newest)
         return state
+    since = state.until
+    state.until = until
     state.changed = set()
     state.whole = False
     changed = set(waiting_list.changed_after(state.last_event)) if last_event != state.last_event else set()
-    if int(newest) > state.newest_segment:
+    if newest > state.newest_segment:
         owners = set(conn.execute(_NEW_OF, {"after": state.newest_segment}).scalars())
         if not owners <= changed:  # segments written without an event for their person
-            _read_whole(conn, state, last_event, int(newest))
+            _read_whole(conn, state, last_event, newest)
             return state
+    if until != since:
+        changed.update(conn.execute(_CROSSED, {"since": since, "until": until}).scalars())
     for chunk in chunks(sorted(changed)):
         found = state._load(conn.execute(_OVERLAPPING_OF, {"start": start, "end": until, "ids": chunk}))
         for pid in chunk:
             segs = found.get(pid)
             state._put(pid, split(segs, start, until, sla) if segs else None)
     state._due()
-    state.last_event, state.newest_segment = last_event, int(newest)
+    state.last_event, state.newest_segment = last_event, newest
     if int(conn.execute(_OPEN).scalar_one()) != state.open_segments:  # closed or removed without an event
-        _read_whole(conn, state, last_event, int(newest))
+        _read_whole(conn, state, last_event, newest)
     return state
