@@ -23,9 +23,7 @@ from sqlalchemy import Engine, text
 
 # Latin words a Chinese page may show: the product's name, the name of the other language on the switch, units of
 # measure and file formats written as people write them in Chinese too
-ALLOWED_LATIN = frozenset(
-    {"AdmitAll", "English", "Excel", "GeoJSON", "km", "min", "kg", "mg", "ml", "MB", "KB", "GB", "kiosk"}
-)
+ALLOWED_LATIN = frozenset({"AdmitAll", "English", "Excel", "GeoJSON", "km", "min", "kg", "mg", "ml", "MB", "KB", "GB"})
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_'’-]*[A-Za-z0-9]|[A-Za-z]")
 _IDEOGRAPH = "\u3400-\u9fff\uf900-\ufaff"
 _CJK_PUNCTUATION = "\u3000-\u303f\uff01-\uff5e"

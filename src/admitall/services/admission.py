@@ -191,7 +191,7 @@ def confirm(
                         "该收治点本小时的收治人数已达上限，请下一小时再安排",
                         "The facility has admitted as many as its hourly rate allows; plan again next hour",
                     )
-                stamp = ctx.stamp(actor, source, reason=f"{item.facility_code} {item.bed_type}")
+                stamp = ctx.stamp(actor, source)  # the event's data says which facility and bed, in any language
                 after, event = assign_bed(person, item.facility_code, item.bed_type, stamp)
                 batch.add(person, after, [event], "assign_bed")
                 if item.facility_code in left:
@@ -268,7 +268,7 @@ def parse_outcome(outcome: str | None, field: str = "outcome") -> Status:
     if status not in OUTCOMES:
         raise InvalidInput(
             "admission.bad_outcome",
-            f"出院结局应为 recovered/released/excluded/dead：{outcome}",
+            f"出院结局应为治愈出院、解除观察、已排除或死亡：{outcome}",
             f"The outcome must be recovered, released, excluded or dead: {outcome}",
             field=field,
         )

@@ -127,7 +127,7 @@ def add_user(
         elif user_role is Role.FACILITY_OFFICER:
             raise InvalidInput(
                 "user.no_facility",
-                "收治点登记员必须指定所在机构（facility）",
+                "收治点登记员必须指定所在的收治机构",
                 "A facility officer needs the facility they work at",
                 field="facility_code",
             )

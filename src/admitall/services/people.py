@@ -130,6 +130,8 @@ def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]
         person = load_person(uow, actor, person_id)
         names = uow.units.names([person.unit_code])
         history = uow.persons.history(person_id)
+        codes = (h.event.data.get(k) for h in history for k in ("facility_code", "held_facility_code"))
+        facilities = uow.facilities.names(c for c in codes if c)
         _audit_read(ctx, uow, actor, [person], "read_person_history")
         uow.commit()
     events = [event_view(h.seq, h.event) for h in history]
@@ -138,7 +140,8 @@ def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]
             for key in _PERSONAL_KEYS:
                 if e["data"].get(key):
                     e["data"][key] = "***"
-    return {"person": person_view(person, names, unmasked=unmasked, now=ctx.clock.now()), "events": events}
+    person_data = person_view(person, names, unmasked=unmasked, now=ctx.clock.now())
+    return {"person": person_data, "events": events, "facilities": facilities}
 
 
 def search_people(

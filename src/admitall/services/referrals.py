@@ -161,7 +161,7 @@ def apply_referral(ctx: Context, actor: Actor, referral_id: int) -> dict[str, An
                 "；".join(f"{p.field}：{p.zh}" for p in parsed),
                 "; ".join(f"{p.field}: {p.en}" for p in parsed),
             )
-        stamp = ctx.stamp(actor, referral.source, occurred_at=parsed.identified_at, reason=f"referral {referral.id}")
+        stamp = ctx.stamp(actor, referral.source, occurred_at=parsed.identified_at, reason=f"#{referral.id}")
         outcome = merge(person, parsed, stamp)
         after = person
         if outcome.events:

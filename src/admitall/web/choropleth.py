@@ -203,7 +203,8 @@ def choropleth(
     obstacles: list[Box] = []
     for area in sorted(drawn, key=lambda a: a.shape is None):  # shapes first, points over them
         fill = classes.colour(area.value)
-        name = f"{area.name}：{area.text}"
+        colon = ": " if any(c.isascii() and c.isalpha() for c in area.text) else "："  # the text's language
+        name = f"{area.name}{colon}{area.text}"
         link = f'<a href="{escape(area.href)}" aria-label="{escape(name)}" data-unit="{escape(area.code)}">'
         link += f"<title>{escape(name)}</title>"
         if area.shape is not None:

@@ -637,10 +637,10 @@ _BASE: dict[str, tuple[str, str]] = {
     "bulletin_heads": ("防篡改链头", "Chain heads (tamper evidence)"),
     "bulletin_heads_intro": (
         "本日24时各类记录（人员事件、报告、审计、警报、指令）的条数与密钥摘要。请保存或转抄本页："
-        "日后若有人改写或删除这些记录，核验（admitall verify --heads）将与您保存的这几行不符。",
+        "日后若有人改写或删除这些记录，核验结果将与您保存的这几行不符。核验命令：",
         "How many records of each kind (person events, reports, audit, alerts, directives) there were at 24:00, "
         "and their keyed digest. Keep or copy this page: if anyone later rewrites or deletes these records, a check "
-        "(admitall verify --heads) will contradict the lines you kept.",
+        "will contradict the lines you kept. The check:",
     ),
     "bulletin_heads_none": (
         "本期通报发布时尚未记录链头。",
@@ -750,6 +750,8 @@ def translator(lang: str) -> Callable[..., str]:
     index = 1 if lang == "en" else 0
 
     def t(key: str, **values: object) -> str:
+        if values.get("n") in (1, "1") and f"{key}_one" in MESSAGES:
+            key = f"{key}_one"  # "1 person", not "1 people" (Chinese has no plural: both texts are the same there)
         pair = MESSAGES.get(key)
         text = pair[index] if pair else key
         return text.format(**values) if values else text

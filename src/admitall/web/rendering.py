@@ -17,13 +17,15 @@ from admitall.domain.access import Permission, Role
 from admitall.domain.directives import RecipientStatus, TargetKind
 from admitall.domain.errors import Unauthenticated
 from admitall.domain.facilities import BedType, FacilityType
-from admitall.domain.identity import DocumentType
+from admitall.domain.identity import DocumentType, Sex
 from admitall.domain.people import FOUR_CATEGORIES, EventKind, Placement, Risk, Severity, Status
 from admitall.domain.policy import PriorityClass
+from admitall.domain.reporting import ProblemSeverity, ProblemType
 from admitall.domain.units import UnitLevel
 from admitall.services.auth import session_actor
 from admitall.services.context import Actor
 from admitall.web.assets import TEMPLATES_DIR
+from admitall.web.event_details import describe_event
 from admitall.web.i18n import translator
 from admitall.web.paging import pager, thousands
 
@@ -43,6 +45,9 @@ ENUMS: dict[str, Any] = {
     "priority_class": PriorityClass,
     "target_kind": TargetKind,
     "recipient_status": RecipientStatus,
+    "problem_type": ProblemType,
+    "sex": Sex,
+    "problem_severity": ProblemSeverity,
 }
 
 
@@ -91,6 +96,9 @@ def render(
         "actor": actor,
         "csrf": csrf,
         "local": lambda v: local_time(request, v),
+        "colon": ": " if lang == "en" else "：",  # a label's colon: templates hold no words of their own
+        "comma": ", " if lang == "en" else "、",  # between the items of a list
+        "describe_event": lambda kind, data, facilities=None: describe_event(kind, data, lang, t, facilities),
         "url_with": url_with,
         "json_url": json_url(request),
         "enums": ENUMS,

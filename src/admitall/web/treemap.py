@@ -128,7 +128,8 @@ def treemap(
 
 def _region(region: Region, rect: Rect, classes: Classes, *, nested: bool) -> str:
     fill = classes.colour(region.value)
-    label = f"{region.name}：{region.text}"
+    colon = ": " if any(c.isascii() and c.isalpha() for c in region.text) else "："  # the text's language
+    label = f"{region.name}{colon}{region.text}"
     out = [
         f'<a href="{escape(region.href)}" aria-label="{escape(label)}">'
         f"<title>{escape(label)}</title>"
