@@ -178,11 +178,23 @@ def facts(
     day: DayText = None,
     start: DayText = None,
     end: DayText = None,
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
+    """A page of them, with how many there are in all."""
     return scorecard_views.facts_behind(
-        ctx, actor, kinds=kinds.split(","), unit=unit, official_id=official, day=day, start=start, end=end
+        ctx,
+        actor,
+        kinds=kinds.split(","),
+        unit=unit,
+        official_id=official,
+        day=day,
+        start=start,
+        end=end,
+        page=page,
+        size=size,
     )
 
 

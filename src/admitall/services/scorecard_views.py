@@ -19,10 +19,10 @@ from admitall.services.people import people_desk
 from admitall.services.reporting import _tree_root
 from admitall.services.scorecard_facts import load_facts, window_end
 from admitall.services.scorecards import _at, compute, day_window, today
+from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.store.uow import UnitOfWork
 
 MAX_WINDOW_DAYS = 31
-FACT_LIMIT = 500
 
 EXPLAIN = {
     "placement": ("获得床位者 / 窗口内需要床位者", "people given a bed / people who needed one in the window"),
@@ -292,6 +292,8 @@ def facts_behind(
     day: str | date | None = None,
     start: str | None = None,
     end: str | None = None,
+    page: int = 1,
+    size: int = DEFAULT_SIZE,
 ) -> dict[str, Any]:
     """The recorded facts behind a figure or a flag: the people who waited, the reports that were missing..."""
     actor.require(Permission.VIEW_COUNTS)
@@ -310,12 +312,14 @@ def facts_behind(
         chosen = sorted(
             (f for f in found if f.kind in wanted and actor.covers(f.unit_code)), key=lambda f: (f.at, f.ref)
         )
-        names = uow.units.names({f.unit_code for f in chosen})
-        people = _people(uow, actor, chosen)
+        # the facts are derived from the day's projections, not rows of their own: counted whole, shown a page
+        page, size = bounded(page, size)
+        shown = chosen[(page - 1) * size : page * size]
+        names = uow.units.names({f.unit_code for f in shown})
+        people = _people(uow, actor, shown)
     return {
         "window": {"from": first.isoformat(), "to": last.isoformat()},
         "kinds": sorted(k.value for k in wanted),
-        "total": len(chosen),
         "facts": [
             {
                 "kind": f.kind.value,
@@ -327,9 +331,10 @@ def facts_behind(
                 "ref": f.ref,
                 **people.get(f.ref if f.kind in _PERSON_KINDS else "", {}),
             }
-            for f in chosen[:FACT_LIMIT]
+            for f in shown
         ],
-        "shown": min(len(chosen), FACT_LIMIT),
+        "shown": len(shown),
+        **page_fields(page, size, len(chosen)),
     }
 
 
@@ -340,6 +345,6 @@ def _people(uow: UnitOfWork, actor: Actor, facts: list[Fact]) -> dict[str, dict[
     """Names for the people behind wait facts, for those who may see people at all."""
     if not actor.can(Permission.VIEW_PERSONS):
         return {}
-    ids = sorted({int(f.ref) for f in facts[:FACT_LIMIT] if f.kind in _PERSON_KINDS})
+    ids = sorted({int(f.ref) for f in facts if f.kind in _PERSON_KINDS})
     names = uow.persons.names(ids, facility=people_desk(actor))  # a facility's desk: only the people it has had
     return {str(pid): {"person_id": pid, "person_name": name} for pid, name in names.items()}

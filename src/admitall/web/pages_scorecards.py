@@ -13,13 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admitall.api.deps import get_ctx, request_lang
-from admitall.api.params import Id, QueryId
+from admitall.api.params import Id, Page, QueryId, Size
 from admitall.domain.scoring import COMPONENTS
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services import exports, scorecard_views
 from admitall.services.directives import level_below
 from admitall.services.scorecards import today
 from admitall.services.units import scope_root
+from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.printouts import inline_css, pdf_response
 from admitall.web.rendering import render, session
 
@@ -171,6 +172,8 @@ def facts_page(
     day: str = "",
     start: str = "",
     end: str = "",
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
 ) -> Response:
     actor, csrf = session(request)
     ctx = get_ctx(request)
@@ -183,6 +186,8 @@ def facts_page(
         day=day or None,
         start=start or None,
         end=end or None,
+        page=page,
+        size=size,
     )
     card_url = f"/scorecards/officials/{official}" if official is not None else f"/scorecards/units/{unit}"
     window = data["window"]
