@@ -381,6 +381,13 @@ def serve(
         help="Server processes (each with its own connections); the servers share "
         "the database, and the chain watch runs in one at a time.",
     ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None, help="Proxies whose X-Forwarded-For/-Proto are believed (comma-separated; default 127.0.0.1)."
+    ),
+    root_path: str = typer.Option("", help="The path prefix the proxy serves AdmitAll under (e.g. /admitall)."),
+    log_config: Path | None = typer.Option(
+        None, help="A logging configuration file (INI, JSON or YAML) instead of ADMITALL_LOG_FORMAT's."
+    ),
 ) -> None:
     """Run the web server (pages and API)."""
     import uvicorn
@@ -407,12 +414,22 @@ def serve(
         typer.echo(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for u in demo_users:
             typer.echo(f"  {u.username:<11} {u.role:<17} {u.unit_code}  {u.display_name}")
+    from admitall.ops_logging import log_config as default_log_config
+
+    fmt = ctx.settings.log_format
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "root_path": root_path,
+        "log_config": str(log_config)
+        if log_config
+        else default_log_config(fmt, "INFO" if fmt == "json" else "WARNING"),
+    }
     if workers > 1:
-        uvicorn.run(
-            "admitall.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
-        )
+        uvicorn.run("admitall.api.app:create_app", factory=True, workers=workers, **options)
     else:
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        uvicorn.run(application, **options)
 
 
 def _read_text(path: Path) -> str:
@@ -424,6 +441,11 @@ def _read_text(path: Path) -> str:
         raise InvalidInput(
             "verify.heads_unreadable", f"无法读取链头文件 {path}：{e}", f"Cannot read the heads file {path}: {e}"
         ) from None
+
+
+from admitall.cli_ops import register as _register_ops  # noqa: E402  (backup, purge: cli_ops)
+
+_register_ops(app)
 
 
 def main() -> None:

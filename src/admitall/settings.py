@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # the most rows (blank ones included) one imported file may hold (an import holds its rows in memory, about
     # 5 KB each, to match them within one transaction); split a larger list into several files
     max_import_rows: int = 100_000
+    # /metrics: with a token, only a request bearing it (Authorization: Bearer …); without one, only a client on
+    # this machine (loopback). The figures are counts, never personal data (services.ops_metrics)
+    metrics_token: str | None = None
+    # the logs: 'text' (one readable line) or 'json' (one JSON object a line), each with its request id
+    log_format: str = "text"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from admitall import __version__
 from admitall.api import (
@@ -17,6 +18,7 @@ from admitall.api import (
     routes_boundaries,
     routes_command,
     routes_imports,
+    routes_ops,
     routes_referrals,
     routes_registry,
     routes_reporting,
@@ -24,6 +26,7 @@ from admitall.api import (
 )
 from admitall.api.docs import install_api_docs
 from admitall.api.errors import install_error_handlers
+from admitall.api.ops_middleware import GZIP_MINIMUM, NOT_GZIPPED, OpsMiddleware
 from admitall.api.security_headers import install_security_headers
 from admitall.api.uploads import BodyLimit
 from admitall.services.context import Context, make_context
@@ -70,6 +73,9 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     install_error_handlers(app)
     install_security_headers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=6, exclude_content_types=NOT_GZIPPED)
+    app.add_middleware(OpsMiddleware)  # outermost of ours: the request id is set before anything logs
+    app.include_router(routes_ops.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_command.router)
     app.include_router(routes_registry.router)

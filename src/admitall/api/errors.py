@@ -111,7 +111,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
-        incident = uuid.uuid4().hex[:12]
+        # the request's id (api.ops_middleware): the same on the page, in the logs and in the X-Request-ID header
+        incident = getattr(request.state, "request_id", None) or uuid.uuid4().hex[:12]
         log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path)
         error = {
             "code": "internal",
@@ -121,4 +122,6 @@ def install_error_handlers(app: FastAPI) -> None:
             "incident": incident,
         }
         error["message"] = error["en"] if request_lang(request) == "en" else error["zh"]
-        return render_error(request, 500, error)
+        response = render_error(request, 500, error)
+        response.headers["X-Request-ID"] = incident
+        return response

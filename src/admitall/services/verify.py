@@ -23,6 +23,7 @@ from admitall.store.repositories.persons import to_person
 from admitall.store.tables import person_events, persons
 from admitall.store.tables_accountability import wait_segments
 from admitall.store.tables_census import event_flows
+from admitall.store.tables_ops import person_event_redactions
 
 BATCH = 5000
 
@@ -34,7 +35,9 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
     checked = 0
     with ctx.engine.connect() as conn:
         rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            select(person_events).order_by(person_events.c.person_id, person_events.c.seq)
+            select(person_events, person_event_redactions.c.seal.label("redaction"))
+            .outerjoin(person_event_redactions, person_event_redactions.c.event_id == person_events.c.id)
+            .order_by(person_events.c.person_id, person_events.c.seq)
         )
         current: int | None = None
         prev, expected_seq = GENESIS, 1
@@ -96,12 +99,12 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                     people = {x.id: to_person(x) for x in stored}
                     heads = {x.id: x.event_head for x in stored}
                     waits = _waits(conn, ids)
-            digest = seal(
-                key,
-                r.prev_hash,
-                event_record(
-                    r.person_id, r.seq, r.kind, r.occurred_at, r.recorded_at, r.actor, r.source, r.reason, r.data
-                ),
+            record = event_record(
+                r.person_id, r.seq, r.kind, r.occurred_at, r.recorded_at, r.actor, r.source, r.reason, r.data
+            )
+            # an event whose personal details were purged is sealed as redacted, chained to its hash (services.purge)
+            digest, expected = (
+                (seal(key, r.hash, record), r.redaction) if r.redaction else (seal(key, r.prev_hash, record), r.hash)
             )
             if r.seq != expected_seq:
                 found.append(
@@ -121,7 +124,7 @@ def _person_chains(ctx: Context, found: list[dict[str, Any]]) -> int:
                         "problem": "does not link to the previous event (one was changed or removed)",
                     }
                 )
-            if not same(digest, r.hash):
+            if not same(digest, expected):
                 found.append(
                     {
                         "table": "person_events",

@@ -34,6 +34,7 @@ from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
 from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
+from admitall.services.watch_rounds import begin_round, end_round, purge_sessions
 from admitall.store.repositories.alert_batch import (
     NO_LEAD_UNRAISED,
     OVERDUE_UNRAISED,
@@ -100,6 +101,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         if not uow.reports.take_lease(JOB, holder, now, LEASE):
             return {"ran": False, "reason": "another runner holds the lease"}
         uow.commit()
+    began = begin_round(ctx, holder, now)  # on the record (watch_rounds): readiness reads the last one
     try:
         with ctx.uow(write=True) as uow:
             leads = uow.officials.leads_now(None)
@@ -111,6 +113,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
             escalated = _escalate(ctx, uow, now, top)
             problems = _escalate_problems(uow, now, top)
             folded = uow.census.fold()
+            sessions = purge_sessions(uow.conn, now)
             uow.commit()
         cards = refresh(ctx)
         heads = record_yesterday(ctx)
@@ -119,6 +122,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         with ctx.uow(write=True) as uow:
             uow.reports.release_lease(JOB, holder, now)
             uow.commit()
+        end_round(ctx, began)
     return {
         "ran": True,
         "raised": raised,
@@ -133,6 +137,7 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         "bulletin_published": published,
         "chain_heads_recorded": heads,
         "census_changes_folded": folded,
+        "expired_sessions_purged": sessions,
     }
 
 

@@ -1,0 +1,32 @@
+"""What an operator reads and keeps: each round of the chain watch, its start, end and outcome (services.watch records
+them; the readiness check /readyz says how old the last finished one is), and the seals of person events whose
+personal details were purged (services.purge). Shares the schema's metadata (store.tables)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+
+from admitall.store.tables import UTCDateTime, metadata
+
+# one row per round: 'running' while it runs, then 'ok', 'skipped' (another runner held the lease) or 'failed'
+watch_rounds = Table(
+    "watch_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("runner", String(80), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("outcome", String(10), nullable=False),
+    Column("error", Text, nullable=True),
+    Index("ix_watch_rounds_started_at", "started_at"),
+)
+
+# an event whose personal details were purged: the keyed hash of the event as redacted, chained to the event's own
+# `hash` (kept, so the person's links and the day's heads still hold); verify checks the event against this
+person_event_redactions = Table(
+    "person_event_redactions",
+    metadata,
+    Column("event_id", Integer, ForeignKey("person_events.id"), primary_key=True, autoincrement=False),
+    Column("seal", String(64), nullable=False),
+    Column("redacted_at", UTCDateTime(), nullable=False),
+)
