@@ -266,6 +266,7 @@ def reclassify_person(
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     actor.require(Permission.RECLASSIFY)
+    _chosen(to, "类别", "status")
     status = Status.parse(to) or (parse_status(to) if to else None)
     if status is None:
         raise InvalidInput("status.invalid", f"类别无法识别：{to}", f"Unknown status: {to}", field="to")
@@ -281,6 +282,17 @@ def reclassify_person(
     )
 
 
+def _chosen(to: str, zh: str, en: str) -> None:
+    """Nothing chosen (a form sent with its empty first choice) is said as such; nothing changes."""
+    if not (to or "").strip():
+        raise InvalidInput(
+            f"{en}.not_chosen",
+            f"请先选择新的{zh}，未做任何更改",
+            f"Choose the new {en} first; nothing was changed",
+            field="to",
+        )
+
+
 def change_person_severity(
     ctx: Context,
     actor: Actor,
@@ -293,6 +305,7 @@ def change_person_severity(
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     actor.require(Permission.CHANGE_SEVERITY)
+    _chosen(to, "病情", "severity")
     level = parse_severity(to)
     stamp = _stamp(ctx, actor, source, reason, occurred_at)
     return change_person(

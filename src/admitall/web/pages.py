@@ -22,6 +22,7 @@ from admitall.services import people
 from admitall.services.auth import authenticate, end_session, start_session
 from admitall.services.units import scope_root, unit_overview
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
+from admitall.web.confirming import ask, confirmed, death_question
 from admitall.web.rendering import read_form, render, safe_next, session
 from admitall.web.signin_form import login_form
 
@@ -211,6 +212,9 @@ def _person_id(text: str) -> int:
 def reclassify_submit(request: Request, person_id: Id, posted: FormData = Depends(posted_form)) -> Response:
     actor, csrf = session(request)
     form = read_form(posted, csrf)
+    if form.get("to") == "dead" and not confirmed(form):  # a death is asked once more (web.confirming)
+        question = death_question(get_ctx(request), actor, person_id, form, request_lang(request))
+        return ask(request, actor, csrf, question)
     people.reclassify_person(
         get_ctx(request),
         actor,

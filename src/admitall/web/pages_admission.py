@@ -12,6 +12,7 @@ from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.intake import HEADERS
+from admitall.domain.people import Status
 from admitall.services import admission
 from admitall.services.backlog import backlog
 from admitall.services.context import Actor
@@ -27,6 +28,8 @@ from admitall.services.facilities import (
 from admitall.services.registration import register_batch
 from admitall.services.tabular import Limits, open_table
 from admitall.web.boundary_upload import boundary_upload
+from admitall.web.confirming import Question, ask, confirmed
+from admitall.web.i18n import translator
 from admitall.web.pages_imports import facility_field_name
 from admitall.web.rendering import read_form, render, session
 
@@ -127,11 +130,22 @@ def desk_submit(
             admission.parse_outcome(outcome)
         except InvalidInput as e:
             return _desk(request, actor, csrf, code, error=e, status_code=422)
-    if form.get("confirm") != "yes":
+    if not confirmed(form):
         # an outcome ends the stay and frees the bed: the page asks once more, and only a confirmed form acts
         preview = admission.outcome_preview(ctx, actor, person_id, outcome, expected_version=version)
-        data = {"preview": preview, "reason": reason or "", "code": code}
-        return render(request, "desk_confirm.html", data, actor=actor, csrf=csrf)
+        lang = request_lang(request)
+        t, what = translator(lang), Status(preview["outcome"]).label(lang)
+        question = Question(
+            id="confirm-outcome",
+            action=f"/facilities/{code}/people/{person_id}/outcome",
+            question=t("desks_confirm_question", name=preview["name"], outcome=what, facility=preview["facility_name"]),
+            final=t("desks_confirm_final"),
+            yes=t("desks_confirm_yes", outcome=what),
+            back=f"/facilities/{code}#p-{person_id}",
+            fields={"version": str(preview["version"]), "outcome": preview["outcome"], "reason": reason or ""},
+            reason=reason or "",
+        )
+        return ask(request, actor, csrf, question)
     admission.record_outcome(ctx, actor, person_id, outcome, reason=reason, expected_version=version)
     return RedirectResponse(f"/facilities/{code}?flash=desks_outcome_saved#admitted", status_code=303)
 

@@ -33,4 +33,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desks_report_hourly": ("每小时报告", "Hourly report"),
     "desks_report_hours": ("每{n}小时报告", "Report every {n} hours"),
     "desks_report_minutes": ("每{n}分钟报告", "Report every {n} minutes"),
+    # the person page: nothing chosen for the user, a death asked once more
+    "desks_choose_status": ("选择新的类别…", "Choose the new status…"),
+    "desks_choose_severity": ("选择病情…", "Choose the severity…"),
+    "desks_confirm_death": ("确认将 {name} 登记为“死亡”？", "Record {name} as dead?"),
+    "desks_confirm_death_final": (
+        "登记后此人离开四类人员，床位随即释放；登记后不能撤销。",
+        "The person then leaves the four categories and any bed is freed; this cannot be undone.",
+    ),
 }
