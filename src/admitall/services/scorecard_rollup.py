@@ -54,6 +54,8 @@ class Rollup:
     still: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
     recounted: set[str] = field(default_factory=set)
     own_waits: dict[str, list[Fact]] = field(default_factory=dict)  # each unit's own settled wait facts
+    order: list[str] = field(default_factory=list)  # the units, children before their parents
+    children: dict[str, list[str]] = field(default_factory=dict)
     _open: dict[str, dict[str, tuple[int, datetime]]] = field(default_factory=dict)  # class -> (n, since)
 
     def reusable(self, before: Rollup | None) -> bool:
@@ -164,9 +166,13 @@ def add_up_kept(
     reuse = now.reusable(before) and before is not None
     # the kept waits say which units' settled wait facts changed; read whole, they are compared unit by unit
     told = reuse and before is not None and before.waits is waits and not waits.whole
-    children = _children(names)
+    if before is not None and before.order and before.names.keys() == names.keys():
+        now.order, now.children = before.order, before.children  # the same tree: its shape is kept too
+    else:
+        now.order, now.children = sorted(names, key=lambda c: -level_of(c).depth), _children(names)
+    children = now.children
     open_now = waits.still()
-    for code in sorted(names, key=lambda c: -level_of(c).depth):  # children before their parents
+    for code in now.order:  # children before their parents
         own = by_unit.get(code, [])
         now.own[code] = own
         kids = children.get(code, ())
