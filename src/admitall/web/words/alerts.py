@@ -4,7 +4,8 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "alerts_counts": ("未处理 {open} 条 · 断链 {broken} 条", "{open} open · {broken} broken links"),
-    "alerts_flash_done": ("已确认 {n} 条警报。", "{n} alert(s) acknowledged."),
+    "alerts_flash_done": ("已确认 {n} 条警报。", "{n} alerts acknowledged."),
+    "alerts_flash_done_one": ("已确认 {n} 条警报。", "{n} alert acknowledged."),
     "alerts_flash_refused": (
         "{n} 条未能确认（已处理，或不由本单位负责）：#{ids}",
         "{n} could not be acknowledged (already answered, or not this unit's to answer): #{ids}",
@@ -22,7 +23,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alerts_select": ("选择", "Select"),
     "alerts_where": ("处理情况", "Where it stands"),
     "alerts_periods_missed": ("连续缺报 {n} 期", "{n} periods missed"),
-    "alerts_escalated": ("已上报 {n} 级", "gone up {n} level(s)"),
+    "alerts_escalated": ("已上报 {n} 级", "gone up {n} levels"),
+    "alerts_escalated_one": ("已上报 {n} 级", "gone up {n} level"),
     "alerts_st_open": ("待上级确认", "Waiting for the unit above"),
     "alerts_st_acknowledged": ("已确认", "Acknowledged"),
     "alerts_st_expired": ("已过期", "Expired"),
@@ -30,6 +32,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alerts_none_here": ("没有符合条件的警报", "No alerts match"),
     "alerts_desk_more": ("另有 {n} 条，见警报页", "{n} more on the alerts page"),
     "alerts_desk_units": ("{n} 个单位", "{n} units"),
+    "alerts_desk_units_one": ("{n} 个单位", "{n} unit"),
     "problems_status": ("状态", "Status"),
     "problems_status_open": ("未解决", "Open"),
     "problems_status_resolved": ("已解决", "Resolved"),

@@ -33,6 +33,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desks_report_hourly": ("每小时报告", "Hourly report"),
     "desks_report_hours": ("每{n}小时报告", "Report every {n} hours"),
     "desks_report_minutes": ("每{n}分钟报告", "Report every {n} minutes"),
+    "desks_report_minutes_one": ("每{n}分钟报告", "Report every minute"),
     # the person page: nothing chosen for the user, a death asked once more
     "desks_choose_status": ("选择新的类别…", "Choose the new status…"),
     "desks_choose_severity": ("选择病情…", "Choose the severity…"),
