@@ -283,6 +283,9 @@ def _pairs(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
     """Each Chinese text followed by an English one (a Chinese text with no Chinese after it), as an error's
     arguments, a tuple of words or a list: (line, zh, en)."""
     for node in ast.walk(tree):
+        named = _named_pair(node)
+        if named is not None:
+            yield named
         if isinstance(node, ast.Call):
             items: list[ast.expr] = node.args
         elif isinstance(node, ast.Tuple | ast.List):
@@ -293,6 +296,18 @@ def _pairs(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
             zh, en = _text(a), _text(b)
             if zh is not None and en is not None and HAN.search(zh) and not HAN.search(en):
                 yield a.lineno, zh, en
+
+
+def _named_pair(node: ast.AST) -> tuple[int, str, str] | None:
+    """A {"zh": …, "en": …} dict or a call with zh=…, en=…: (line, zh, en)."""
+    if isinstance(node, ast.Dict):
+        named = {k.value: v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)}
+    elif isinstance(node, ast.Call):
+        named = {k.arg: k.value for k in node.keywords if k.arg}
+    else:
+        return None
+    zh, en = _text(named["zh"]) if "zh" in named else None, _text(named["en"]) if "en" in named else None
+    return (node.lineno, zh, en) if zh is not None and en is not None else None
 
 
 def test_every_pair_of_texts_in_the_code_is_in_its_own_language():
