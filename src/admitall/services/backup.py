@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from admitall.domain.errors import InvalidInput, Refused
+from admitall.domain.errors import InvalidInput
 from admitall.services.context import Actor, Context
 
 PG_ADVICE_ZH = (
@@ -30,7 +30,7 @@ def sqlite_path(ctx: Context) -> Path:
     """The database file, or a refusal saying what to use instead on PostgreSQL."""
     url = ctx.engine.url
     if url.get_backend_name() != "sqlite":
-        raise Refused("backup.postgresql", PG_ADVICE_ZH, PG_ADVICE_EN)
+        raise InvalidInput("backup.postgresql", PG_ADVICE_ZH, PG_ADVICE_EN)
     if not url.database or url.database == ":memory:":
         raise InvalidInput("backup.memory", "内存数据库无法备份", "An in-memory database cannot be backed up")
     return Path(url.database)

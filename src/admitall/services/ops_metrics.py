@@ -135,7 +135,7 @@ def scrape(ctx: Context) -> bytes:
     database's."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         for collector in (REQUESTS, LATENCY, WATCH_ROUND_SECONDS):
             registry.register(collector)

@@ -142,8 +142,8 @@ def _purge_batch(ctx: Context, ids: list[int], result: dict[str, Any]) -> None:
         if done:
             uow.conn.execute(update(persons).where(persons.c.id.in_(done)).values(**REDACT))
             refs = registration_referrals.c
-            found = uow.conn.execute(select(refs.id, refs.fields).where(refs.person_id.in_(done))).all()
-            rows = [{"ref_id": i, "fields": redacted(f)} for i, f in found if _holds_details(f)]
+            referred = uow.conn.execute(select(refs.id, refs.fields).where(refs.person_id.in_(done))).all()
+            rows = [{"ref_id": i, "fields": redacted(f)} for i, f in referred if _holds_details(f)]
             if rows:
                 uow.conn.execute(
                     update(registration_referrals)
