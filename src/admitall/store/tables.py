@@ -285,6 +285,9 @@ audit_log = Table(
     # keyed HMAC of the entry (domain.chain.audit_record), counted in the day's chain heads
     Column("hash", String(64), nullable=False, server_default=""),
     Index("ix_audit_log_target", "target_type", "target_id"),
+    # the audit page filtered by who or by what, newest first: counted and paged from the index (migration 0019)
+    Index("ix_audit_log_actor_id", "actor", "id"),
+    Index("ix_audit_log_action_id", "action", "id"),
 )
 
 instance_secrets = Table(
