@@ -70,6 +70,8 @@ def test_the_command_screens_count_is_the_alerts_pages_total(browser, site):
         page.click("[data-figure='alerts.open']")
         page.wait_for_load_state("load")
         assert int(page.locator("nav.pager").first.get_attribute("data-total")) == on_screen, username
+        twin = page.request.get("/alerts.json").json()  # the page's JSON twin: the same numbers
+        assert (twin["total"], twin["open"], twin["broken_links"]) == (on_screen, on_screen, broken), username
         page.goto("/command")
         page.click("[data-figure='alerts.broken_links']")
         page.wait_for_load_state("load")

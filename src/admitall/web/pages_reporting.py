@@ -168,7 +168,10 @@ def alerts_page(
 
 
 def _after(form: dict[str, str], done: int, refused: list[int]) -> RedirectResponse:
+    """Back where the acknowledgement was made; on the alerts page, saying how many and which were refused."""
     target = safe_next(form.get("next") or "/alerts")
+    if target.split("?", 1)[0] != "/alerts":
+        return RedirectResponse(target, status_code=303)
     sep = "&" if "?" in target else "?"
     query = f"done={done}" + (f"&refused={','.join(str(i) for i in refused)}" if refused else "")
     return RedirectResponse(f"{target}{sep}{query}", status_code=303)
