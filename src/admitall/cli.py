@@ -19,7 +19,7 @@ from admitall.cli_common import context as _context
 from admitall.cli_common import emit as _emit
 from admitall.cli_common import errors as _errors
 from admitall.cli_common import lang as _lang
-from admitall.cli_demo import demo
+from admitall.cli_demo import demo, say
 from admitall.cli_sim import sim_app
 from admitall.domain.access import Role
 from admitall.keys import DEMO_MARK, key_file, serve_refusal
@@ -58,13 +58,9 @@ def init(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
         url = ctx.engine.url.render_as_string(hide_password=True)
         keys = ctx.keys  # without ADMITALL_SECRET_KEY, a SQLite database gets its key file now (admitall.keys)
         where = key_file(ctx.engine.url.render_as_string(hide_password=False))
-    lines = [f"Database ready: {url} (revision {revision})"]
+    lines = [say("ready", _lang(), url=url, revision=revision)]
     if keys.source != "environment":
-        lines.append(
-            f"Chain key: {where} (for the demo; elsewhere set ADMITALL_SECRET_KEY to its contents)"
-            if keys.available
-            else "No ADMITALL_SECRET_KEY: set one before anything is written or served"
-        )
+        lines.append(say("key_file", _lang(), where=where) if keys.available else say("no_key", _lang()))
     _emit(as_json, {"database": url, "revision": revision, "key": keys.source}, lines)
 
 
@@ -407,11 +403,11 @@ def serve(
         application = create_app(ctx)
         with ctx.uow() as uow:
             demo_users = [u for u in DEMO_USERS if uow.users.by_username(u.username) is not None]
-    typer.echo(f"AdmitAll is running at http://{host}:{port}/")
+    typer.echo(say("running", _lang(), host=host, port=port))
     if not ctx.settings.secret_key:
-        typer.echo(f"Demo database: its chains and sign-ins are keyed by {key_file(url)}, not ADMITALL_SECRET_KEY")
+        typer.echo(say("demo_key", _lang(), where=key_file(url)))
     if demo_users:
-        typer.echo(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
+        typer.echo(say("signins", _lang(), password=DEMO_PASSWORD))
         for u in demo_users:
             typer.echo(f"  {u.username:<11} {u.role:<17} {u.unit_code}  {u.display_name}")
     from admitall.ops_logging import log_config as default_log_config

@@ -38,6 +38,22 @@ WORDS = {
         "{found:,} people found, {admissions:,} admissions incl. transfers, {waiting:,} waiting",
     ),
     "users": ("演示账号：{users}（密码 {password}）", "Demo users: {users} (password {password})"),
+    # what `make run` prints around the demo: `admitall init` and `admitall serve`
+    "ready": ("数据库已就绪：{url}（版本 {revision}）", "Database ready: {url} (revision {revision})"),
+    "key_file": (
+        "链密钥：{where}（仅供演示；其他场合请把其内容设为 ADMITALL_SECRET_KEY）",
+        "Chain key: {where} (for the demo; elsewhere set ADMITALL_SECRET_KEY to its contents)",
+    ),
+    "no_key": (
+        "未设置 ADMITALL_SECRET_KEY：写入或启动服务前请先设置",
+        "No ADMITALL_SECRET_KEY: set one before anything is written or served",
+    ),
+    "running": ("AdmitAll 已启动：http://{host}:{port}/", "AdmitAll is running at http://{host}:{port}/"),
+    "demo_key": (
+        "演示数据库：其数据链与登录由 {where} 加密，而非 ADMITALL_SECRET_KEY",
+        "Demo database: its chains and sign-ins are keyed by {where}, not ADMITALL_SECRET_KEY",
+    ),
+    "signins": ("演示账号（密码：{password}）：", "Demo sign-ins (password: {password}):"),
     "already": (
         "演示城市已存在（{units:,} 个单位，{people:,} 人），未作改动",
         "Demo city already loaded ({units:,} units, {people:,} people); left as it is",

@@ -92,3 +92,33 @@ def test_in_a_terminal_the_outbreak_s_progress_is_one_line_rewritten():
     lines = stream.getvalue().split("\n")
     assert lines[0].startswith("[5/6] ") and lines[2].startswith("[6/6] ")
     assert lines[1].count("\r") == 21 and re.search(r"\r  100% played \(\d+ s\)$", lines[1])
+
+
+def test_what_make_run_prints_is_in_one_language_at_a_time():
+    from admitall.cli_demo import WORDS, say
+
+    values = {
+        "url": "sqlite:///admitall.db",
+        "revision": "0022",
+        "where": "admitall.db.key",
+        "host": "127.0.0.1",
+        "port": 8000,
+        "password": "wuhan-demo-2020",
+        "percent": 50,
+        "units": 3702,
+        "facilities": 80,
+        "hours": 55,
+        "found": 2296,
+        "admissions": 3139,
+        "waiting": 182,
+        "users": "admin",
+        "people": 2296,
+    }
+    names = re.compile(
+        r"AdmitAll|ADMITALL_SECRET_KEY|sqlite:///admitall\.db|admitall\.db\.key|http://\S+|wuhan-demo-2020|admin"
+    )
+    for key in WORDS:
+        zh = say(key, "zh", **values, elapsed=duration(61, "zh"))
+        en = say(key, "en", **values, elapsed=duration(61, "en"))
+        assert not re.search(r"[A-Za-z]", names.sub("", zh)), zh
+        assert not re.search(r"[\u4e00-\u9fff]", en), en
