@@ -20,18 +20,24 @@ def bounded(page: int | None, size: int | None) -> tuple[int, int]:
     return max(page or 1, 1), max(1, min(size or DEFAULT_SIZE, MAX_SIZE))
 
 
-def fetch_page(conn: Connection, query: Select[Any], page: int, size: int) -> tuple[Sequence[Row[Any]], int]:
-    """The rows of page `page` (of `size` rows) of the ordered `query`, and how many rows the query has in all."""
+def fetch_page(
+    conn: Connection, query: Select[Any], page: int, size: int, *, rows_from: Select[Any] | None = None
+) -> tuple[Sequence[Row[Any]], int]:
+    """The rows of page `page` (of `size` rows) of the ordered `query`, and how many rows the query has in all.
+    `rows_from` is the same query written for the database to find a page's rows another way (store.repositories
+    .audit); the count is always `query`'s."""
     page, size = bounded(page, size)
-    return fetch_rows(conn, query, offset=(page - 1) * size, limit=size)
+    return fetch_rows(conn, query, offset=(page - 1) * size, limit=size, rows_from=rows_from)
 
 
-def fetch_rows(conn: Connection, query: Select[Any], *, offset: int, limit: int) -> tuple[Sequence[Row[Any]], int]:
+def fetch_rows(
+    conn: Connection, query: Select[Any], *, offset: int, limit: int, rows_from: Select[Any] | None = None
+) -> tuple[Sequence[Row[Any]], int]:
     """The same by offset and limit (the API's older lists take these)."""
     total = int(conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one())
     if offset >= total or limit < 1:
         return [], total
-    return conn.execute(query.limit(limit).offset(offset)).all(), total
+    return conn.execute((query if rows_from is None else rows_from).limit(limit).offset(offset)).all(), total
 
 
 def page_fields(page: int, size: int, total: int) -> dict[str, int]:

@@ -17,6 +17,7 @@ from admitall.store.paged import DEFAULT_SIZE, fetch_page
 from admitall.store.tables import audit_log, import_batches, instance_secrets
 
 _RECORD = insert(audit_log)
+_INDEXED_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 
 
 class AuditRepository:
@@ -68,7 +69,12 @@ class AuditRepository:
 
     def page(self, *, page: int = 1, size: int = DEFAULT_SIZE, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """A page of the entries matching the filters of `query`, newest first, and how many match in all."""
-        rows, total = fetch_page(self.conn, self.query(**filters), page, size)
+        walk = None
+        if self.conn.dialect.name == "sqlite" and not any(filters.get(k) for k in _INDEXED_FILTERS):
+            # a jurisdiction's whole log: SQLite sorts every entry its unit index finds (0.5 s at 200,000 entries)
+            # where walking the log newest first and keeping the jurisdiction's takes a millisecond
+            walk = self.query(**filters, walk_ids=True)
+        rows, total = fetch_page(self.conn, self.query(**filters), page, size, rows_from=walk)
         return [dict(r._mapping) for r in rows], total
 
     @staticmethod
@@ -82,12 +88,15 @@ class AuditRepository:
         target_id: str | int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        walk_ids: bool = False,
     ) -> Select[Any]:
         """Entries newest first. `within` is a (low, high) unit-code range; console entries (no unit) are included
-        only with `include_console`; `since` ≤ at < `until`."""
+        only with `include_console`; `since` ≤ at < `until`. `walk_ids` writes the unit range so that no index
+        serves it (the same rows, found by walking the ids)."""
         query = select(audit_log).order_by(audit_log.c.id.desc())
         if within is not None:
-            in_range = audit_log.c.unit_code.between(*within)
+            unit = audit_log.c.unit_code.concat("") if walk_ids else audit_log.c.unit_code
+            in_range = unit.between(*within)
             query = query.where(or_(in_range, audit_log.c.unit_code.is_(None)) if include_console else in_range)
         for column, value in (
             (audit_log.c.actor, actor),
