@@ -249,5 +249,8 @@ def figures_for(
     for i, period in enumerate(periods.values()):
         for part, prefix, a, b, n, t in conn.execute(_by_level(lengths, i == 0), parameters(root, policy, now, period)):
             sums = tally.flows.setdefault(period.start, {}) if part == "f" else tally.current
-            _put(sums.setdefault(prefix, _Sums()), part, a, b, int(n), t)
+            found = sums.get(prefix)
+            if found is None:
+                found = sums[prefix] = _Sums()
+            _put(found, part, a, b, int(n), t)
     return {(code, period.start): tally.figures(code, period, now) for code, period in wanted}
