@@ -1,9 +1,9 @@
 """`admitall demo`: the demo city built and played up to now, saying on stderr what it is doing as it goes.
 
-The steps are numbered with their counts ("[1/6] 13 个区、193 个街道、3,495 个社区…"), the outbreak's ticks as a
-percentage (one line rewritten in a terminal, a line every tenth otherwise), and the summary at the end says what
-each count is: admissions include transfers (a patient moved to a bed that fits them is admitted twice), so they
-may outnumber the people found.
+The steps are numbered with their counts ("[1/6] 13 个区（含边界）、193 个街道、3,495 个社区和村…"), the
+outbreak's ticks as a percentage (one line rewritten in a terminal, a line every tenth otherwise), and the summary
+at the end says what each count is: admissions include transfers (a patient moved to a bed that fits them is
+admitted twice), so they may outnumber the people found.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from admitall.keys import DEMO_MARK
 from admitall.services.context import cli_actor
 
 STEP_WORDS = {
-    "units": ("{district} 个区、{street} 个街道、{community:,} 个社区和村…", "{district} districts, {street} streets, "
-              "{community:,} communities and villages…"),
+    "units": ("{district} 个区（含边界）、{street} 个街道、{community:,} 个社区和村…",
+              "{district} districts with their boundaries, {street} streets, {community:,} communities and villages…"),
     "facilities": ("{facilities} 个收治点及其床位…", "{facilities} facilities and their beds…"),
     "officials": ("{units:,} 个单位的包保责任人…", "a responsible official for each of {units:,} units…"),
     "users": ("{users} 个演示账号…", "{users} demo users…"),

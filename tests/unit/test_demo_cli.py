@@ -43,7 +43,7 @@ def test_every_step_is_numbered_with_its_counts_in_chinese():
     lines = told("zh")
     steps = [line for line in lines if line.startswith("[")]
     assert [line.split("]")[0] + "]" for line in steps] == [f"[{i}/6]" for i in range(1, 7)]
-    assert steps[0] == "[1/6] 13 个区、193 个街道、3,495 个社区和村…"
+    assert steps[0] == "[1/6] 13 个区（含边界）、193 个街道、3,495 个社区和村…"
     assert "3,702" in steps[2] and "55 小时" in steps[4] and "2,296" in steps[5]
     played = [line for line in lines if "已推演" in line]
     assert len(played) == 11 and played[-1].startswith("  已推演 100%")  # a line every tenth when not a terminal
@@ -53,7 +53,7 @@ def test_every_step_is_numbered_with_its_counts_in_chinese():
 
 def test_in_english_every_line_is_english():
     lines = told("en")
-    assert lines[0] == "[1/6] 13 districts, 193 streets, 3,495 communities and villages…"
+    assert lines[0] == "[1/6] 13 districts with their boundaries, 193 streets, 3,495 communities and villages…"
     assert lines[-1].startswith("The demo city is ready in")
     assert not any(re.search(r"[\u4e00-\u9fff]", line) for line in lines)
 
