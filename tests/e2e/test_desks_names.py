@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from contextlib import closing
+from datetime import timedelta
 
 from admitall.services.directives import complete_measured
+from admitall.services.watch import watch
 from tests.e2e.conftest import World
 from tests.e2e.test_desks_web import pages
 from tests.e2e.test_forbidden_pages import visible_text
@@ -83,3 +85,35 @@ def test_a_directive_the_registry_completed_says_so_in_one_language(world):
         view = c.get(f"/api/directives/{sent['id']}").json()["recipients"][0]
     assert (view["id"], view["completed_by"], view["completed_by_registry"]) == (recipient, "system", True)
     assert view["verified"] == {"zh": "全部类别：待收治 0 人", "en": "any class: nobody left waiting"}
+
+
+def test_the_audit_log_and_a_persons_history_name_who_did_it(world):
+    issue(world, "核查隔离点登记", JIANGAN)
+    with world.client("jiangan") as c:
+        pid = c.post(
+            "/api/persons",
+            json={"name": "记录甲", "category": "contact", "unit_code": "420102002002", "phone": "13500000099"},
+        ).json()["person"]["id"]
+    client, _ = pages(world, "commander")
+    with closing(client):
+        audit = client.get("/audit?action=issue_directive").text
+        history = client.get(f"/people/{pid}").text
+    row = re.search(r'<tr data-entry="\d+">.*?</tr>', audit, re.S)
+    assert row is not None and f"{HQ} commander" in " ".join(visible_text(row.group(0)).split())
+    table = re.search(r'<table class="grid" id="history">.*?</table>', history, re.S)
+    assert table is not None and "李江 区委副书记" in visible_text(table.group(0))
+
+
+def test_an_acknowledged_alert_names_who_acknowledged_it(world):
+    watch(world.ctx)  # the chain's watch: its first round starts the count, the next raises what went missing
+    world.clock.advance(timedelta(hours=2))  # the last test of the module: the clock stays on
+    watch(world.ctx)
+    with world.client("dazhi") as c:
+        alerts = c.get("/api/alerts", params={"state": "open", "size": 200}).json()
+        mine = next(a for a in alerts["alerts"] if a.get("may_acknowledge"))
+        assert c.post(f"/api/alerts/{mine['id']}/acknowledge", json={"note": "已电话督促"}).status_code == 200
+    client, _ = pages(world, "dazhi")
+    with closing(client):
+        listed = client.get("/alerts.json", params={"state": "all", "size": 200}).json()
+    seen = next(a for a in listed["alerts"] if a["id"] == mine["id"])
+    assert (seen["acknowledged_by"], seen["acknowledged_by_name"]) == ("dazhi", "张智 街道工委书记")

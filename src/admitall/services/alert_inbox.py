@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
+from admitall.services.auth import shown_names
 from admitall.services.context import Actor, Context, not_found
 from admitall.store.paged import bounded, fetch_page, page_fields
 from admitall.store.repositories.alert_states import STATES, listed, state_of
@@ -105,8 +106,13 @@ def views(uow: UnitOfWork, actor: Actor, rows: Sequence[Mapping[str, Any]]) -> l
         {a["unit_code"] for a in rows} | {a["escalated_to"] or a["target_unit"] for a in rows} - {None}
     )
     leads = uow.officials.named(a["official_id"] for a in rows if a["official_id"])
+    who = shown_names(uow, {a["acknowledged_by"] for a in rows if a["acknowledged_by"]})  # by the name they go by
     return [
-        {**view(a, names, actor), "official_name": leads[a["official_id"]].name if a["official_id"] in leads else None}
+        {
+            **view(a, names, actor),
+            "official_name": leads[a["official_id"]].name if a["official_id"] in leads else None,
+            "acknowledged_by_name": who.get(a["acknowledged_by"] or ""),
+        }
         for a in rows
     ]
 

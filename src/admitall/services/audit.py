@@ -8,6 +8,7 @@ from typing import Any
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
 from admitall.domain.units import parent_of, subtree_bounds
+from admitall.services.auth import shown_names
 from admitall.services.context import Actor, Context, unit_in_scope
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 
@@ -54,7 +55,9 @@ def audit_trail(
             page=page,
             size=size,
         )
-    return {"entries": [{**e, "at": e["at"].isoformat()} for e in entries], **page_fields(page, size, total)}
+        who = shown_names(uow, {e["actor"] for e in entries})  # by the name they go by (services.auth)
+    shown = [{**e, "at": e["at"].isoformat(), "actor_name": who.get(e["actor"], e["actor"])} for e in entries]
+    return {"entries": shown, **page_fields(page, size, total)}
 
 
 def _day_start(ctx: Context, text: str | None, field: str, *, next_day: bool = False) -> datetime | None:

@@ -17,6 +17,7 @@ from admitall.domain.identity import mask_document, mask_phone, nfkc, normalize_
 from admitall.domain.intake import FieldProblem, parse_datetime, parse_severity, parse_status
 from admitall.domain.lifecycle import change_severity, reclassify
 from admitall.domain.people import FOUR_CATEGORIES, Person, PersonEvent, Placement, Severity, Stamp, Status
+from admitall.services.auth import shown_names
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.registration import register_batch
@@ -132,9 +133,10 @@ def person_history(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]
         history = uow.persons.history(person_id)
         codes = (h.event.data.get(k) for h in history for k in ("facility_code", "held_facility_code"))
         facilities = uow.facilities.names(c for c in codes if c)
+        actors = shown_names(uow, {h.event.stamp.actor for h in history})  # who did it, by the name they go by
         _audit_read(ctx, uow, actor, [person], "read_person_history")
         uow.commit()
-    events = [event_view(h.seq, h.event) for h in history]
+    events = [{**event_view(h.seq, h.event), "actor_name": actors.get(h.event.stamp.actor)} for h in history]
     if not unmasked:
         for e in events:
             for key in _PERSONAL_KEYS:
