@@ -94,6 +94,11 @@ def test_the_docs_pages_are_public_and_name_only_this_site(world, path):
     assert (policy == REDOC_CONTENT_SECURITY_POLICY) is (path == "/redoc")
 
 
+def test_the_docs_pages_twin_is_the_schema(world):
+    schema = httpx.get(f"{world.url}/openapi.json").json()
+    assert httpx.get(f"{world.url}/docs.json").json() == schema == httpx.get(f"{world.url}/redoc.json").json()
+
+
 def test_every_other_page_keeps_the_strict_policy(world):
     for path in ("/login", "/login.json", "/bulletin", "/redoc.json", "/docs/x", "/openapi.json"):
         assert httpx.get(f"{world.url}{path}").headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path

@@ -3,8 +3,8 @@
 FastAPI's own pages load their scripts from a CDN and start them with an inline script; command networks have no
 internet and our Content-Security-Policy allows no inline script. So the assets come from the installed
 `fastapi-offline` package (served at `/docs-assets/`), the pages are our templates, and Swagger UI is started by
-`web/static/api-docs.js`. Both pages describe the routes (`/openapi.json`), never data: they are public, as the
-schema is; every operation still needs a bearer token from `/api/auth/token`.
+`web/static/api-docs.js`. Both pages describe the routes (`/openapi.json`, also their twin at `/docs.json`), never
+data: they are public, as the schema is; every operation still needs a bearer token from `/api/auth/token`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from admitall.api.deps import request_lang
@@ -33,6 +33,12 @@ def install_api_docs(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> Response:
         return _page(request, "api_redoc.html")
+
+    @app.get("/docs.json", include_in_schema=False)
+    @app.get("/redoc.json", include_in_schema=False)
+    def twin() -> JSONResponse:
+        """The pages' JSON twin: the schema they show."""
+        return JSONResponse(app.openapi())
 
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
