@@ -83,6 +83,30 @@ def test_who_may_not_is_refused_and_outside_the_jurisdiction_is_not_found(broken
         assert c.get("/api/alerts", params={"size": 500}).status_code == 422
 
 
+def test_only_who_may_resolve_a_problem_is_offered_to(broken):
+    """The community's problem that needs help is the street's to resolve: the street (and the district) are
+    offered it, the community sees it without the offer, and a street beside it is answered 404."""
+    start = broken.clock.now().replace(minute=0) - timedelta(hours=1)
+    problem = {"type": "supplies", "severity": "high", "description": "缺体温枪", "needs_help": True}
+    with broken.client("community") as c:
+        sent = c.post(
+            "/api/reports",
+            json={"unit_code": DAZHI_1, "period_start": start.isoformat(), "reported": {}, "attested_by": "网格员",
+                  "attest": True, "problems": [problem]},
+        )  # fmt: skip
+        assert sent.status_code == 201, sent.text
+        [mine] = [p for p in c.get("/api/problems").json()["problems"] if p["description"] == "缺体温枪"]
+        assert mine["may_resolve"] is False
+    for user in ("dazhi", "jiangan"):
+        with broken.client(user) as c:
+            [seen] = [p for p in c.get("/api/problems").json()["problems"] if p["id"] == mine["id"]]
+            assert seen["may_resolve"] is True, user
+    with broken.client("yiyuan") as c:
+        assert c.post(f"/api/problems/{mine['id']}/resolve", json={"note": "代为解决"}).status_code == 404
+    with broken.client("dazhi") as c:
+        assert c.post(f"/api/problems/{mine['id']}/resolve", json={"note": "街道送去体温枪"}).status_code == 200
+
+
 def test_the_problems_list_pages_with_its_total(broken):
     with broken.client("dazhi") as c:
         listed = c.get("/api/problems", params={"status": "all", "size": 1})
