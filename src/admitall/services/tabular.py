@@ -391,10 +391,18 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 def append_text_safe(sheet: Any, values: Iterable[Any]) -> None:
     """Append a row to an openpyxl worksheet with every text cell stored as text: never a formula, and marked with
-    a quote prefix where it begins like one, so that editing the cell in Excel keeps it text."""
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
+    a quote prefix where it begins like one, so that editing the cell in Excel keeps it text.
+
+    The cells are made here and appended as they are: finding the row again after appending it (`max_row`) walks
+    every cell of the sheet, which made a sheet of 20,000 rows take 146 s instead of about 2."""
+    from openpyxl.cell.cell import Cell
+
+    cells = []
+    for value in values:
+        cell = Cell(sheet, value=value)
+        if isinstance(value, str):
             cell.data_type = "s"
-            if cell.value.startswith(FORMULA_STARTS):
+            if value.startswith(FORMULA_STARTS):
                 cell.quotePrefix = True
+        cells.append(cell)
+    sheet.append(cells)
