@@ -1,5 +1,6 @@
 """Verification of the records that are not a person's or a unit's chain: every audit entry, every alert (as
-raised, and its acknowledgement and resolution now), every directive (with the units it was sent to) and every
+raised, and its state now: acknowledged, resolved, expired, grown as a running miss, gone up the chain, folded),
+every directive (with the units it was sent to) and every
 receipt of it (acknowledged, completed), each against its keyed HMAC (domain.chain). Removals are found by the
 day's heads (services.chain_heads)."""
 
@@ -51,7 +52,7 @@ def alerts_and_directives(ctx: Context, found: list[dict[str, Any]]) -> dict[str
             if not same(alert_hash(key, row), row["hash"]):
                 problem = "the alert no longer matches its HMAC as raised (changed after it was raised)"
             elif not same(alert_seal(key, row), row["seal"]):
-                problem = "its acknowledgement or resolution no longer matches its seal (changed behind the system)"
+                problem = "its state (acknowledged, resolved, expired, escalated) no longer matches its seal"
             else:
                 continue
             found.append({"table": "alerts", "id": row["id"], "unit": row["unit_code"], "problem": problem})
