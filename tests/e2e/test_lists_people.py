@@ -78,3 +78,12 @@ def test_a_masked_roles_search_never_matches_an_id_or_a_phone(paged_world):
     assert by_phone["total"] == 0 and by_phone["people"] == [] and by_phone["note"]
     assert by_name["total"] == WUCHANG_PEOPLE and {p["phone"] for p in by_name["people"]} != {None}
     assert not any(p["phone"].startswith("137000") for p in by_name["people"])  # masked
+
+
+def test_the_command_screen_links_its_longest_waits_to_the_whole_list_in_that_order(paged_world):
+    with web(paged_world, "dazhi") as c:
+        screen = c.get("/command/420102002000").text
+        waiting = c.get("/people.json", params={"placement": "waiting", "unit": "420102002000"}).json()
+    assert 'href="/people?placement=waiting&amp;unit=420102002000"' in screen
+    waits = [p["waiting_since"] for p in waiting["people"]]
+    assert waiting["total"] == PEOPLE and waits == sorted(waits)  # contacts wait for a quarantine place too

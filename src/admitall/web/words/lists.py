@@ -40,5 +40,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lists_directives_show": ("显示", "Show"),
     "lists_receipt_status": ("签收状态", "Receipt status"),
     "lists_status_pending": ("未完成", "not completed"),
+    "lists_all_waiting": ("全部待收治人员（等待最久的在前）", "Everyone waiting, longest waits first"),
     "lists_last_page": ("最后一页", "Last page"),
 }
