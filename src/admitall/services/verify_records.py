@@ -52,7 +52,7 @@ def alerts_and_directives(ctx: Context, found: list[dict[str, Any]]) -> dict[str
             if not same(alert_hash(key, row), row["hash"]):
                 problem = "the alert no longer matches its HMAC as raised (changed after it was raised)"
             elif not same(alert_seal(key, row), row["seal"]):
-                problem = "its state (acknowledged, resolved, expired, escalated) no longer matches its seal"
+                problem = "its acknowledgement, resolution, expiry or escalation no longer matches its seal"
             else:
                 continue
             found.append({"table": "alerts", "id": row["id"], "unit": row["unit_code"], "problem": problem})
