@@ -5,8 +5,9 @@ import re
 from collections import Counter
 from datetime import timedelta
 
+from admitall.services.auth import authenticate, shown_names
 from admitall.services.context import cli_actor
-from admitall.services.demo import COMMUNITY, DEMO_USERS, STEPS, load_demo
+from admitall.services.demo import COMMUNITY, DEMO_PASSWORD, DEMO_USERS, STEPS, load_demo
 from admitall.services.simulations import list_runs
 from admitall.services.verify import verify
 from admitall.sim.reference import communities_by_street
@@ -37,6 +38,8 @@ def test_the_demo_city_is_wuhan_in_motion_up_to_now(sqlite_ctx, clock):
         people = list(uow.conn.execute(persons.select()))
         latest_report = max(r.received_at for r in uow.conn.execute(reports.select()))
         assert all(uow.users.by_username(u.username) is not None for u in DEMO_USERS)
+        hq = uow.officials.by_username("commander")  # one person, one name: the header says what /me says
+        shown = shown_names(uow, [u.username for u in DEMO_USERS])
         assert uow.units.get(COMMUNITY) is not None
     levels = Counter(r.level for r in rows)
     communities = {r.code: (r.name, r.parent_code) for r in rows if r.level == "community"}
@@ -66,3 +69,7 @@ def test_the_demo_city_is_wuhan_in_motion_up_to_now(sqlite_ctx, clock):
     recorded = list_runs(sqlite_ctx, cli_actor())["runs"]
     assert [r["id"] for r in recorded] == [result["simulated"]["run_id"]] and recorded[0]["scenario"] == "demo"
     assert load_demo(sqlite_ctx, cli_actor(), seed=7)["loaded"] is False
+    assert hq is not None and hq.title == "市防控指挥部副指挥长"
+    assert shown["commander"] == f"{hq.name} {hq.title}" != "市指挥部 王指挥"
+    assert authenticate(sqlite_ctx, "commander", DEMO_PASSWORD).display_name == shown["commander"]
+    assert shown["dispatcher"] == "市调度中心 刘洋"  # no official: the account's own display name
