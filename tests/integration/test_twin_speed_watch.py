@@ -54,6 +54,7 @@ def test_a_round_with_nothing_new_reads_no_wait_again_on_sqlite_and_its_cards_ar
         assert _segment_rows_read(seen) == []
         assert not _rollup(ctx).waits.whole
         assert _rollup(ctx).recounted == set()  # only the minutes of the waiting moved: nothing counted again
+        assert DAZHI_1 in _rollup(ctx).changed  # its figures made again (the longest wait grew), not its score
     assert again.unit_cards == from_nothing(ctx).unit_cards
 
 

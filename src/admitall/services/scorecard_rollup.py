@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from admitall.domain.facts import Fact, Facts, facts_of
-from admitall.domain.scoring import Scoring, scorecard
+from admitall.domain.scoring import Scoring, figures, scorecard
 from admitall.domain.units import level_of, parent_of
 from admitall.services.scorecard_waits import WaitState
 
@@ -67,9 +67,14 @@ class Rollup:
         )
 
     def score(self, code: str, scoring: Scoring, before: Rollup | None) -> dict[str, Any]:
-        """The unit's scorecard core (score, components, figures, flags), reused when nothing under it changed."""
-        if before is not None and code not in self.changed and before.scoring == scoring and code in before.scores:
+        """The unit's scorecard core (score, components, figures, flags), reused when nothing under it changed; when
+        only its waits still open did (their minutes grow with the clock), only its figures are made again: the
+        components, the score and the flags do not count the waits still open (domain.scoring)."""
+        kept = before is not None and before.scoring == scoring and code in before.scores
+        if kept and before is not None and code not in self.changed:
             found = before.scores[code]
+        elif kept and before is not None and self.waits is not None and code not in self.recounted:
+            found = {**before.scores[code], "figures": figures(self.totals[code])}
         else:
             found = scorecard(self.totals.get(code, Facts()), scoring)
         self.scores[code] = found
