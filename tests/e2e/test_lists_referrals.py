@@ -56,3 +56,15 @@ def test_another_district_sees_none_of_ours(paged_world, referred):
     assert ours["total"] == referred  # 江岸区 is 大智's district
     with web(paged_world, "yiyuan") as c:
         assert c.get("/referrals.json", params={"state": "all"}).json()["total"] == 0
+
+
+def test_a_search_by_name_counts_what_it_finds_and_never_matches_an_id_number(paged_world, referred):
+    with web(paged_world, "dazhi") as c:
+        some = c.get("/referrals.json", params={"state": "all", "q": "列表00"}).json()
+        html = c.get("/referrals", params={"state": "all", "q": "列表"}).text
+        by_id = c.get("/referrals.json", params={"state": "all", "q": id_number(seq=100)}).json()
+    assert some["total"] == 10 and {r["person"]["name"] for r in some["referrals"]} == {f"列表00{i}" for i in range(10)}
+    assert by_id["total"] == 0
+    assert f"第 1–50 条，共 {referred} 条" in html and "q=%E5%88%97%E8%A1%A8" in html
+    with web(paged_world, "jiangan") as c:
+        assert c.get("/referrals.json", params={"state": "all", "q": "列表武昌"}).json()["total"] == 0

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx
+from admitall.api.params import Short
 from admitall.services import referrals
 from admitall.services.context import Actor, Context
 
@@ -22,12 +23,13 @@ class DismissIn(BaseModel):
 def listing(
     state: str = Query("open", description="open, applied, dismissed or all"),
     unit: str | None = None,
+    q: Short = "",
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return referrals.list_referrals(ctx, actor, state=state, unit=unit, limit=limit, offset=offset)
+    return referrals.list_referrals(ctx, actor, state=state, unit=unit, q=q, limit=limit, offset=offset)
 
 
 @router.post("/{referral_id}/apply", summary="Merge a referred registration into the person, as a registration would")

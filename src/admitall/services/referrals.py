@@ -88,9 +88,17 @@ def _names(uow: UnitOfWork, referrals: list[Referral]) -> dict[str, str]:
 
 
 def list_referrals(
-    ctx: Context, actor: Actor, *, state: str = "open", unit: str | None = None, limit: int = 50, offset: int = 0
+    ctx: Context,
+    actor: Actor,
+    *,
+    state: str = "open",
+    unit: str | None = None,
+    q: str = "",
+    limit: int = 50,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """The referrals addressed to units within the actor's jurisdiction (or `unit`'s subtree), newest first."""
+    """The referrals addressed to units within the actor's jurisdiction (or `unit`'s subtree), newest first; `q`
+    finds them by part of the person's name (never by an ID number or a phone, whoever searches)."""
     actor.require(Permission.REGISTER_PERSONS)
     if state not in (*REFERRAL_STATES, "all"):
         raise InvalidInput("referral.bad_state", f"状态无效：{state}", f"Invalid state: {state}", field="state")
@@ -99,7 +107,7 @@ def list_referrals(
     with ctx.uow(write=unmasked) as uow:
         root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
         referrals, total = ReferralRepository(uow.conn).listing(
-            root, state=None if state == "all" else state, limit=limit, offset=max(offset, 0)
+            root, state=None if state == "all" else state, limit=limit, offset=max(offset, 0), name=nfkc(q).strip()
         )
         names = _names(uow, referrals)
         if unmasked and referrals:
@@ -115,6 +123,7 @@ def list_referrals(
         uow.commit()
     return {
         "state": state,
+        "q": q,
         "total": total,
         "limit": limit,
         "offset": offset,

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx
-from admitall.api.params import Page, Size, path_id
+from admitall.api.params import Page, Short, Size, path_id
 from admitall.api.uploads import posted_form
 from admitall.services import referrals
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
@@ -24,12 +24,14 @@ STATES = ("open", "applied", "dismissed", "all")
 @router.get("/referrals")
 @router.get("/referrals.json")
 def referrals_page(
-    request: Request, state: str = "open", page: Page = 1, size: Size = DEFAULT_SIZE, flash: str = ""
+    request: Request, state: str = "open", q: Short = "", page: Page = 1, size: Size = DEFAULT_SIZE, flash: str = ""
 ) -> Response:
-    """The referrals addressed to the jurisdiction, newest first, a page at a time with the real total."""
+    """The referrals addressed to the jurisdiction, newest first, a page at a time with the real total; searched
+    by the person's name."""
     actor, csrf = session(request)
     page, size = bounded(page, size)
-    data = referrals.list_referrals(get_ctx(request), actor, state=state, limit=size, offset=(page - 1) * size)
+    offset = (page - 1) * size
+    data = referrals.list_referrals(get_ctx(request), actor, state=state, q=q, limit=size, offset=offset)
     data.update(page_fields(page, size, data["total"]), states=STATES, flash=flash if flash in FLASHES else None)
     return render(request, "referrals.html", data, actor=actor, csrf=csrf)
 

@@ -110,11 +110,16 @@ class ReferralRepository:
         row = self.conn.execute(query).first()
         return _referral(row) if row else None
 
-    def listing(self, within: str | None, *, state: str | None, limit: int, offset: int) -> tuple[list[Referral], int]:
-        """Referrals addressed to units in the subtree `within`, newest first, and how many there are."""
+    def listing(
+        self, within: str | None, *, state: str | None, limit: int, offset: int, name: str = ""
+    ) -> tuple[list[Referral], int]:
+        """Referrals addressed to units in the subtree `within` (about a person whose name holds `name`), newest
+        first, and how many there are."""
         conditions = [_addressed_within(within)]
         if state:
             conditions.append(R.state == state)
+        if name:
+            conditions.append(persons.c.name.contains(name, autoescape=True))
         query = _SELECT.select_from(_JOINED).where(*conditions).order_by(R.submitted_at.desc(), R.id.desc())
         rows, total = fetch_rows(self.conn, query, offset=offset, limit=limit)
         return [_referral(r) for r in rows], total
