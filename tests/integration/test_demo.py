@@ -28,12 +28,12 @@ class Recorded:
         self.ticks.append((done, total))
 
 
-def test_the_demo_city_is_wuhan_in_motion_up_to_now(sqlite_ctx, clock):
+def test_the_demo_city_is_wuhan_in_motion_up_to_now(ctx, clock):
     clock.advance(timedelta(hours=5))  # 15:00 in Wuhan: a day and fifteen hours are played
     progress = Recorded()
-    result = load_demo(sqlite_ctx, cli_actor(), seed=7, days=1, progress=progress)
+    result = load_demo(ctx, cli_actor(), seed=7, days=1, progress=progress)
     assert result["loaded"] and result["simulated"]["hours"] == 24 + 15
-    with sqlite_ctx.uow() as uow:
+    with ctx.uow() as uow:
         rows = list(uow.conn.execute(units.select()))
         people = list(uow.conn.execute(persons.select()))
         latest_report = max(r.received_at for r in uow.conn.execute(reports.select()))
@@ -58,7 +58,7 @@ def test_the_demo_city_is_wuhan_in_motion_up_to_now(sqlite_ctx, clock):
     assert Counter(r.placement for r in people)["admitted"] > 0
     assert latest_report.replace(tzinfo=None) <= clock.now().replace(tzinfo=None)
     assert latest_report.replace(tzinfo=None) > (clock.now() - timedelta(hours=2)).replace(tzinfo=None)
-    assert verify(sqlite_ctx)["ok"]
+    assert verify(ctx)["ok"]
     # what it said as it went: every step once and in order, with its counts, then the outbreak to its end
     assert [key for key, _ in progress.steps] == list(STEPS)
     told = dict(progress.steps)
@@ -66,10 +66,10 @@ def test_the_demo_city_is_wuhan_in_motion_up_to_now(sqlite_ctx, clock):
     assert told["officials"] == {"units": 3702} and told["outbreak"] == {"hours": 39, "days": 1}
     assert told["record"] == {"people": len(people)}
     assert progress.ticks and progress.ticks[-1][0] == progress.ticks[-1][1]
-    recorded = list_runs(sqlite_ctx, cli_actor())["runs"]
+    recorded = list_runs(ctx, cli_actor())["runs"]
     assert [r["id"] for r in recorded] == [result["simulated"]["run_id"]] and recorded[0]["scenario"] == "demo"
-    assert load_demo(sqlite_ctx, cli_actor(), seed=7)["loaded"] is False
+    assert load_demo(ctx, cli_actor(), seed=7)["loaded"] is False
     assert hq is not None and hq.title == "市防控指挥部副指挥长"
     assert shown["commander"] == f"{hq.name} {hq.title}" != "市指挥部 王指挥"
-    assert authenticate(sqlite_ctx, "commander", DEMO_PASSWORD).display_name == shown["commander"]
+    assert authenticate(ctx, "commander", DEMO_PASSWORD).display_name == shown["commander"]
     assert shown["dispatcher"] == "市调度中心 刘洋"  # no official: the account's own display name
