@@ -71,4 +71,5 @@ def person_name(seed: int, number: int, *, male: bool) -> str:
 def mobile_phone(seed: int, number: int) -> str:
     """A mainland mobile number for person `number` (0 ≤ number < 10^8): different for every number of a seed."""
     prefix = _rng(seed, number, "phone").choice(MOBILE_PREFIXES)
-    return f"{prefix}{(number * _SPREAD + seed) % 100_000_000:08d}"
+    offset = (seed * 2_654_435_761 + 48_271_113) % 100_000_000  # the same for every number of a seed
+    return f"{prefix}{(number * _SPREAD + offset) % 100_000_000:08d}"
