@@ -92,3 +92,17 @@ def test_waits_rebuilt_without_an_event_are_read_whole_again(city, clock):
     again = kept(ctx)
     assert _rollup(ctx).waits.whole
     assert again.unit_cards == from_nothing(ctx).unit_cards
+
+
+def test_only_the_two_newest_days_keep_their_waits(city, clock):
+    ctx = city
+    clock.set(MIDNIGHT + timedelta(hours=1))
+    register(ctx, 1, DAZHI_1, random.Random(2))
+    for days in (0, 1, 2):
+        clock.set(MIDNIGHT + timedelta(days=days, hours=2))
+        scorecards.store_day(ctx, scorecards.today(ctx))
+    db = ctx.engine.url.render_as_string(hide_password=True)
+    kept = {d: scorecards.ROLLUPS.get(db, scorecards.today(ctx) - timedelta(days=d)) for d in (0, 1, 2)}
+    assert kept[0] is not None and kept[0].waits is not None
+    assert kept[1] is not None and kept[1].waits is not None
+    assert kept[2] is not None and kept[2].waits is None

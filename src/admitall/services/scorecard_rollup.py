@@ -31,6 +31,8 @@ from admitall.services.scorecard_waits import WaitState
 
 # rollups kept: a few days for each database (today, the two days the watch finishes, and one more)
 KEEP = 8
+# of which the days whose waits are kept with them (today and yesterday: the days the watch stores)
+WAITS_KEPT = 2
 
 
 @dataclass
@@ -261,6 +263,10 @@ class Rollups:
         self._kept[(db, day)] = rollup
         while len(self._kept) > KEEP:
             self._kept.pop(next(iter(self._kept)))
+        recent = sorted((d for (kept_db, d) in self._kept if kept_db == db), reverse=True)[:WAITS_KEPT]
+        for (kept_db, d), kept in self._kept.items():
+            if kept_db == db and d not in recent:  # a day the watch no longer stores: its waits are not kept
+                kept.waits, kept.own_waits = None, {}
 
     def drop(self, db: str, day: date) -> None:
         self._kept.pop((db, day), None)
