@@ -142,3 +142,16 @@ def test_rejected_rows_are_kept_only_when_asked_and_only_for_a_while(ctx, clock)
     with ctx.uow() as uow:
         assert uow.conn.exec_driver_sql("SELECT import_id FROM import_rejects").scalars().all() != [kept.import_id]
         assert uow.conn.exec_driver_sql("SELECT count(*) FROM import_rejects").scalar_one() == 1
+
+
+def test_every_warning_comes_back_too_on_its_own_sheet_even_when_no_row_was_rejected(ctx):
+    load_small_city(ctx)
+    lines = [f"甲{i},{id_number(seq=i)},8555-{i:03d},密接,{DAZHI_1}" for i in range(150)]  # 150 phones not recorded
+    content = ("姓名,身份证号,手机号,类别,社区编码\n" + "\n".join(lines) + "\n").encode()
+    table = parse_table(content, HEADERS, REQUIRED)
+    summary = register_batch(ctx, officer(), table.rows, source="w", filename="w.csv", keep_rejects=True)
+    assert (summary.accepted, summary.rejected, len(summary.warnings)) == (150, 0, 150)
+    book = load_workbook(io.BytesIO(rejects_file(ctx, officer(), summary.import_id, "zh")))
+    assert book.sheetnames == ["被拒绝的行", "提示"]
+    noted = list(book["提示"].iter_rows(min_row=2, values_only=True))
+    assert len(noted) == 150 and noted[0][:2] == (2, "联系电话") and "8555-000" in noted[0][2]

@@ -144,7 +144,8 @@ def import_persons(
     summary = register_batch(
         ctx, actor, table.rows, source=source or name, filename=name, sha256=table.sha256, keep_rejects=True
     )
-    rejects_url = f"/api/imports/{summary.import_id}/rejects" if summary.rejected else None
+    kept = summary.rejected or summary.warnings
+    rejects_url = f"/api/imports/{summary.import_id}/rejects" if kept else None
     return {
         **summary.as_dict(lang),
         "encoding": table.encoding,

@@ -227,7 +227,8 @@ def imports_submit(request: Request, kind: str, posted: FormData = Depends(poste
             keep_rejects=True,
         )
         result = summary.as_dict(request_lang(request))
-        result["rejects_url"] = f"/imports/{summary.import_id}/rejects.xlsx" if summary.rejected else None
+        kept = summary.rejected or summary.warnings
+        result["rejects_url"] = f"/imports/{summary.import_id}/rejects.xlsx" if kept else None
     elif kind == "facilities":
         actor.require(Permission.MANAGE_FACILITIES)
         table = open_table(

@@ -111,7 +111,9 @@ def register_batch(
                     **counts,
                 )
                 if keep_rejects:
-                    rejects.keep(uow, summary.import_id, actor.username, ctx.clock.now(), summary.rejections)
+                    rejects.keep(
+                        uow, summary.import_id, actor.username, ctx.clock.now(), summary.rejections, summary.warnings
+                    )
             uow.audit.record(
                 ctx.clock.now(),
                 actor.username,

@@ -14,7 +14,7 @@ from typing import Any
 
 from admitall.domain.access import Permission
 from admitall.domain.identity import check_character
-from admitall.domain.intake import FIELD_NAMES, field_name
+from admitall.domain.intake import FIELD_NAMES, FieldProblem, field_name
 from admitall.services.context import Actor
 from admitall.services.registration.summary import Rejection
 from admitall.services.tabular import append_text_safe
@@ -102,6 +102,8 @@ _WORDS = {
     "field": ("出错的列", "field"),
     "reason": ("原因", "reason"),
     "rejected": ("被拒绝的行", "rejected rows"),
+    "warnings": ("提示", "warnings"),
+    "happened": ("说明", "what happened"),
 }
 
 
@@ -167,9 +169,12 @@ def template_workbook(lang: str) -> bytes:
     return _saved(book)
 
 
-def rejects_workbook(rejections: Iterable[Rejection], lang: str) -> bytes:
+def rejects_workbook(
+    rejections: Iterable[Rejection], lang: str, warnings: Iterable[tuple[int, FieldProblem]] = ()
+) -> bytes:
     """The rejected rows: row number, the fields at fault, the reason, then the row as it came, under headers the
-    import reads again (the first three columns are ignored by it): fix the rows and import the file."""
+    import reads again (the first three columns are ignored by it): fix the rows and import the file. Then, on a
+    sheet of their own, the import's warnings (row, field, what happened), for the rows that were kept."""
     rows = list(rejections)
     present = {k for r in rows for k, v in r.raw.items() if v not in (None, "")}
     keys = [k for k in COLUMNS if k in present]
@@ -185,4 +190,9 @@ def rejects_workbook(rejections: Iterable[Rejection], lang: str) -> bytes:
     _as_text(sheet, 4, keys)
     sheet.column_dimensions["C"].width = 60
     sheet.freeze_panes = "D2"
+    noted = book.create_sheet(_word("warnings", lang))
+    append_text_safe(noted, [_word("row", lang), _word("field", lang), _word("happened", lang)])
+    for row, warning in warnings:
+        append_text_safe(noted, [row, field_name(warning.field, lang), warning.message(lang)])
+    noted.column_dimensions["C"].width = 90
     return _saved(book)
