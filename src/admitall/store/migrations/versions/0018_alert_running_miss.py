@@ -86,9 +86,11 @@ def _seal(key: bytes, row: dict[str, Any], life: bool) -> str:
     return seal(key, str(row["hash"]), fields(row, ALERT_STATE + extra))
 
 
-def _key(conn: Any) -> bytes:
+def _key(conn: Any, *, required: bool = True) -> bytes | None:
     keys = resolve(get_settings().secret_key, conn.engine.url.render_as_string(hide_password=False))
     if not keys.available:
+        if not required:
+            return None
         raise missing_key()
     return keys.chain
 
@@ -156,15 +158,21 @@ def _folds(conn: Any, rows: dict[int, dict[str, Any]], now: datetime) -> dict[in
 
 
 def _write(
-    conn: Any, table: Any, rows: dict[int, dict[str, Any]], changes: dict[int, dict[str, Any]], key: bytes, before: bool
+    conn: Any,
+    table: Any,
+    rows: dict[int, dict[str, Any]],
+    changes: dict[int, dict[str, Any]],
+    key: bytes | None,
+    before: bool,
 ) -> None:
-    """Each change written; sealed again (the new way, or the old way going down) where the seal held."""
+    """Each change written; sealed again (the new way, or the old way going down) where the seal held and the
+    key is at hand (without it, going down, the seal is left as it was and verification names the row)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for alert_id, values in changes.items():
         row = rows[alert_id]
-        held = same(_seal(key, row, life=True), row["seal"])
+        held = key is not None and same(_seal(key, row, life=True), row["seal"])
         new = {**row, **values}
-        sealed = _seal(key, new, life=not before) if held else row["seal"]
+        sealed = _seal(key, new, life=not before) if key is not None and held else row["seal"]
         by_columns[tuple(sorted(values))].append(
             {"b_id": alert_id, "b_seal": sealed, **{f"b_{k}": v for k, v in values.items()}}
         )
@@ -187,7 +195,7 @@ def downgrade() -> None:
     rows = {r["id"]: dict(r) for r in conn.execute(sa.select(table).order_by(table.c.id)).mappings()}
     lived = {i: r for i, r in rows.items() if any(r[k] is not None for k in ALERT_LIFE)}
     if lived:
-        key = _key(conn)
+        key = _key(conn, required=False)  # going far down (below 0011) re-seals every alert on the way up again
         now = datetime.now(UTC)
         changes: dict[int, dict[str, Any]] = {}
         for alert_id, r in lived.items():
