@@ -87,3 +87,13 @@ def test_the_desk_counts_every_open_directive_and_says_how_many_it_does_not_list
     assert api["problems_total"] == len(api["problems"]) == 0
     assert f'<span data-figure="directives_total">{FROM_DISTRICT}</span>' in desk
     assert f"另有 {FROM_DISTRICT - 50} 条未列出" in desk and 'href="/directives?status=pending"' in desk
+
+
+def test_a_search_by_title_pages_what_it_finds_in_both_lists(paged_world, issued):
+    with web(paged_world, "jiangan") as c:
+        found = c.get("/directives.json", params={"q": "市令1"}).json()
+        mine = c.get("/directives.json", params={"q": "区令5"}).json()
+        html = c.get("/directives", params={"q": "令", "page": 2}).text
+    assert found["total"] == len([i for i in range(FROM_CITY) if str(i).startswith("1")]) and found["issued_total"] == 0
+    assert mine["total"] == 0 and mine["issued_total"] == len([i for i in range(FROM_DISTRICT) if str(i)[0] == "5"])
+    assert "q=%E4%BB%A4" in html and f"第 51–{FROM_CITY} 条，共 {FROM_CITY} 条" in html

@@ -9,6 +9,7 @@ from typing import Any
 from admitall.domain.access import Permission
 from admitall.domain.directives import RecipientStatus, parse_target
 from admitall.domain.errors import InvalidInput
+from admitall.domain.identity import nfkc
 from admitall.services.context import Actor, Context
 from admitall.services.directives import _directive_view, _recipient_view, _target_view, named
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
@@ -23,11 +24,12 @@ def received(
     *,
     roots: Sequence[str] | None = None,
     status: str = "",
+    q: str = "",
     page: int = 1,
     size: int = DEFAULT_SIZE,
 ) -> dict[str, Any]:
     """A page of what the jurisdiction's units (or those of `roots`) received from above, newest first, with the
-    total; orders the jurisdiction gave itself are followed among those it issued."""
+    total; orders the jurisdiction gave itself are followed among those it issued. `q`: part of the title."""
     actor.require(Permission.VIEW_COUNTS)
     if status and status not in STATUSES:
         raise InvalidInput(
@@ -43,6 +45,7 @@ def received(
                 [actor.unit_code] if roots is None else list(roots),
                 not_issued_within=actor.unit_code,
                 status=status or None,
+                title=nfkc(q).strip(),
                 page=page,
                 size=size,
             )
@@ -62,13 +65,13 @@ def received(
     return {"received": inbox, "status": status, **page_fields(page, size, total)}
 
 
-def issued(ctx: Context, actor: Actor, *, page: int = 1, size: int = DEFAULT_SIZE) -> dict[str, Any]:
-    """A page of the directives issued within the jurisdiction, newest first, each with where its recipients
-    stand, and the total."""
+def issued(ctx: Context, actor: Actor, *, q: str = "", page: int = 1, size: int = DEFAULT_SIZE) -> dict[str, Any]:
+    """A page of the directives issued within the jurisdiction (`q`: part of the title), newest first, each with
+    where its recipients stand, and the total."""
     actor.require(Permission.VIEW_COUNTS)
     page, size = bounded(page, size)
     with ctx.uow() as uow:
-        rows, total = uow.directives.issued_page(actor.unit_code, page=page, size=size)
+        rows, total = uow.directives.issued_page(actor.unit_code, title=nfkc(q).strip(), page=page, size=size)
         views = [_directive_view(uow, d) for d in rows]
         named(uow, views)
     return {"issued": views, **page_fields(page, size, total)}

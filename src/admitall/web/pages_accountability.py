@@ -121,6 +121,7 @@ def _directives_page(
     status_code: int = 200,
     status: str = "",
     show: str = "",
+    q: str = "",
     page: int = 1,
     ipage: int = 1,
     size: int = DEFAULT_SIZE,
@@ -129,8 +130,8 @@ def _directives_page(
     them only; `status`: the receipts in that status, "pending" for those not completed)."""
     ctx = get_ctx(request)
     show = show if show in SHOWN else ""
-    received = directive_lists.received(ctx, actor, status=status, page=page, size=size)
-    issued = directive_lists.issued(ctx, actor, page=ipage, size=size)
+    received = directive_lists.received(ctx, actor, status=status, q=q, page=page, size=size)
+    issued = directive_lists.issued(ctx, actor, q=q, page=ipage, size=size)
     data: dict[str, Any] = {
         "as_of": ctx.clock.now().isoformat(),
         "received": received["received"] if show != "issued" else [],
@@ -140,6 +141,7 @@ def _directives_page(
         "ipage": issued["page"],
         "status": status,
         "show": show,
+        "q": q,
     }
     _mark_overdue(data, request)
     form: dict[str, Any] = {"below": [], "levels": [], "defaults": {}}
@@ -158,13 +160,14 @@ def directives_page(
     flash: str = "",
     status: Short = "",
     show: Short = "",
+    q: Short = "",
     page: Page = 1,
     ipage: Page = 1,
     size: Size = DEFAULT_SIZE,
 ) -> Response:
     actor, csrf = session(request)
     return _directives_page(
-        request, actor, csrf, flash=flash, status=status, show=show, page=page, ipage=ipage, size=size
+        request, actor, csrf, flash=flash, status=status, show=show, q=q, page=page, ipage=ipage, size=size
     )
 
 

@@ -85,6 +85,7 @@ class DirectiveRepository:
         *,
         not_issued_within: str | None = None,
         status: str | None = None,
+        title: str = "",
         page: int = 1,
         size: int = DEFAULT_SIZE,
     ) -> tuple[list[dict[str, Any]], int]:
@@ -97,6 +98,8 @@ class DirectiveRepository:
         query = query.where(or_(*(_in_subtree(r.unit_code, root) for root in roots)))
         if not_issued_within is not None:
             query = query.where(or_(d.issuer_unit.is_(None), ~_in_subtree(d.issuer_unit, not_issued_within)))
+        if title:
+            query = query.where(d.title.contains(title, autoescape=True))
         if status == "pending":
             query = query.where(r.status != "completed")
         elif status:
@@ -105,13 +108,15 @@ class DirectiveRepository:
         return [dict(x._mapping) for x in rows], total
 
     def issued_page(
-        self, root: str | None, *, page: int = 1, size: int = DEFAULT_SIZE
+        self, root: str | None, *, title: str = "", page: int = 1, size: int = DEFAULT_SIZE
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of the directives issued by units in the subtree (the CLI's, with no unit, count as the top's),
-        newest first, and how many in all."""
+        whose title holds `title`, newest first, and how many in all."""
         where = _in_subtree(d.issuer_unit, root) if root is not None else or_(d.issuer_unit.is_(None), d.id > 0)
-        query = select(directives).where(where).order_by(d.issued_at.desc(), d.id.desc())
-        rows, total = fetch_page(self.conn, query, page, size)
+        query = select(directives).where(where)
+        if title:
+            query = query.where(d.title.contains(title, autoescape=True))
+        rows, total = fetch_page(self.conn, query.order_by(d.issued_at.desc(), d.id.desc()), page, size)
         return [dict(x._mapping) for x in rows], total
 
     def issued(self, root: str | None, *, limit: int = 200) -> list[dict[str, Any]]:

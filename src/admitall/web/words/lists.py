@@ -41,5 +41,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lists_receipt_status": ("签收状态", "Receipt status"),
     "lists_status_pending": ("未完成", "not completed"),
     "lists_all_waiting": ("全部待收治人员（等待最久的在前）", "Everyone waiting, longest waits first"),
+    "lists_directive_title": ("指令内容", "Directive text"),
     "lists_last_page": ("最后一页", "Last page"),
 }
