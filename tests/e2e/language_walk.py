@@ -80,6 +80,10 @@ DATA_COLUMNS = (
     ("sim_runs", "scenario_name"),
     ("sim_runs", "recorded_by"),
 )
+# what the system writes into those columns is the page's language, not data: its own name as an actor, and the
+# note of a directive it completed (stored in both languages; the pages show it in theirs)
+NOT_DATA = frozenset({"system", "cli"})
+SYSTEM_WRITTEN = ("系统核实：",)
 # a run's title is written in both languages: each is data only in its own
 DATA_COLUMNS_BY_LANG = {"zh": (("sim_runs", "title_zh"),), "en": (("sim_runs", "title_en"),)}
 
@@ -99,7 +103,8 @@ class DataWords:
                 for table, column in (*DATA_COLUMNS, *DATA_COLUMNS_BY_LANG[lang]):
                     rows = connection.execute(text(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"))
                     for (value,) in rows:
-                        words.add(str(value), lang)
+                        if str(value) not in NOT_DATA and not str(value).startswith(SYSTEM_WRITTEN):
+                            words.add(str(value), lang)
         for value in extra:
             words.add(value, "zh")
             words.add(value, "en")

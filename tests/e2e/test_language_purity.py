@@ -43,10 +43,12 @@ from admitall.domain.people import EventKind, PersonDetails, details_data
 from admitall.services import reporting, reporting_batch
 from admitall.services.context import Actor, Context, cli_actor
 from admitall.services.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from admitall.services.directives import SYSTEM as DIRECTIVES_SYSTEM
 from admitall.services.reporting_rules import ReportInput
 from admitall.store.db import init_database
 from admitall.web.event_details import FIELDS, describe_event
 from admitall.web.i18n import MESSAGES, translator
+from admitall.web.rendering import SYSTEM_ACTORS
 from tests.conftest import make_ctx
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.language_walk import HAN, DataWords, foreign_words, visible_text
@@ -398,3 +400,8 @@ def test_an_english_count_has_its_singular():
         if not key.endswith("_one") and plural.search(en) and f"{key}_one" not in MESSAGES and key not in NEVER_ONE
     ]
     assert lacking == []
+
+
+def test_who_acted_when_no_person_did_is_said_in_words():
+    assert all(f"language_who_{name}" in MESSAGES for name in SYSTEM_ACTORS)
+    assert "system" in SYSTEM_ACTORS and DIRECTIVES_SYSTEM == "system"

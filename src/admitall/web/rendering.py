@@ -31,6 +31,8 @@ from admitall.web.paging import pager, thousands
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(pager=pager, thousands=thousands)
+# who acts when no person does: the system (a directive the registry shows done), the command line
+SYSTEM_ACTORS = ("system", "cli")
 ENUMS: dict[str, Any] = {
     "status": Status,
     "severity": Severity,
@@ -98,6 +100,7 @@ def render(
         "local": lambda v: local_time(request, v),
         "colon": ": " if lang == "en" else "：",  # a label's colon: templates hold no words of their own
         "comma": ", " if lang == "en" else "、",  # between the items of a list
+        "who": lambda name: t(f"language_who_{name}") if name in SYSTEM_ACTORS else name,
         "describe_event": lambda kind, data, facilities=None: describe_event(kind, data, lang, t, facilities),
         "url_with": url_with,
         "json_url": json_url(request),
