@@ -18,8 +18,9 @@ from admitall.services.purge import REDACTED_NAME, purge
 from admitall.services.registration import register_batch
 from admitall.services.verify import verify
 from admitall.store.tables import audit_log, person_events, persons
+from admitall.store.tables_referrals import registration_referrals
 from tests.conftest import START
-from tests.factories import DAZHI, id_number, load_small_city, officer, person_row
+from tests.factories import DAZHI, WUCHANG, WUCHANG_1, id_number, load_small_city, officer, person_row
 
 RAW = ("王小明", "13900001111", "幸福路1号")
 
@@ -76,6 +77,20 @@ def test_purging_removes_the_details_and_keeps_the_chains_verifiable(ctx, clock)
         entry = conn.execute(select(audit_log).where(audit_log.c.action == "personal_data_purged")).one()
     assert entry.actor == "cli" and entry.detail["people"] == 1
     assert purge(ctx, cli_actor(), date(2020, 3, 1))["people"] == 0  # nothing left to purge
+
+
+def test_a_referral_carrying_their_details_is_redacted_too(ctx, clock):
+    gone, _ = two_people(ctx, clock)
+    row = person_row(name="王小明", id_number=id_number(seq=501), phone="13900001111", unit_code=WUCHANG_1)
+    summary = register_batch(ctx, officer(WUCHANG), [(2, row)], source="t")
+    assert summary.referred == 1
+    purge(ctx, cli_actor(), date(2020, 3, 1), apply=True)
+    with ctx.engine.connect() as conn:
+        (fields,) = conn.execute(
+            select(registration_referrals.c.fields).where(registration_referrals.c.person_id == gone)
+        ).one()
+    assert not any(value in str(fields) for value in RAW) and id_number(seq=501) not in str(fields)
+    assert fields["unit_code"] == WUCHANG_1  # what is not personal stays
 
 
 def test_a_redacted_event_changed_afterwards_fails_verification(ctx, clock):

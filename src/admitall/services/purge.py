@@ -38,7 +38,11 @@ REDACT: dict[str, Any] = {
     "document_number": None,
     "phone": None,
     "address": None,
+    # a referral keeps the row as it came: its own names for the document
+    "id_number": None,
+    "id_type": None,
 }
+PERSON_COLUMNS = {k: REDACT[k] for k in ("name", "document_type", "document_number", "phone", "address")}
 LEFT = ("released", "excluded", "dead")
 BATCH = 500
 
@@ -140,7 +144,7 @@ def _purge_batch(ctx: Context, ids: list[int], result: dict[str, Any]) -> None:
                 [{"event_id": c["event_id"], "seal": c["seal"], "redacted_at": now} for c in changes],
             )
         if done:
-            uow.conn.execute(update(persons).where(persons.c.id.in_(done)).values(**REDACT))
+            uow.conn.execute(update(persons).where(persons.c.id.in_(done)).values(**PERSON_COLUMNS))
             refs = registration_referrals.c
             referred = uow.conn.execute(select(refs.id, refs.fields).where(refs.person_id.in_(done))).all()
             rows = [{"ref_id": i, "fields": redacted(f)} for i, f in referred if _holds_details(f)]
