@@ -97,3 +97,11 @@ def test_a_search_by_title_pages_what_it_finds_in_both_lists(paged_world, issued
     assert found["total"] == len([i for i in range(FROM_CITY) if str(i).startswith("1")]) and found["issued_total"] == 0
     assert mine["total"] == 0 and mine["issued_total"] == len([i for i in range(FROM_DISTRICT) if str(i)[0] == "5"])
     assert "q=%E4%BB%A4" in html and f"第 51–{FROM_CITY} 条，共 {FROM_CITY} 条" in html
+
+
+def test_the_api_pages_both_lists_as_the_page_does(paged_world, issued):
+    with paged_world.client("jiangan") as c:
+        api = c.get("/api/directives", params={"size": 20, "page": 3, "ipage": 2}).json()
+        assert c.get("/api/directives", params={"size": 0}).status_code == 422
+    assert (api["total"], api["issued_total"], api["page"], api["ipage"]) == (FROM_CITY, FROM_DISTRICT, 3, 2)
+    assert len(api["received"]) == FROM_CITY - 40 and len(api["issued"]) == 20

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from admitall.api.deps import current_actor, get_ctx, request_lang
 from admitall.api.params import Code, DayText, Id, IdField, Note, Page, QueryId, Short, Size, TimeText, When, stored
 from admitall.domain.units import UnitLevel
-from admitall.services import directives, exports, officials, scorecard_views
+from admitall.services import directive_lists, directives, exports, officials, scorecard_views
 from admitall.services.context import Actor, Context
 from admitall.services.my_desk import my_desk
 from admitall.store.paged import DEFAULT_SIZE
@@ -105,8 +105,18 @@ def desk(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx))
 
 
 @router.get("/directives", summary="Directives issued in the jurisdiction and those its units received")
-def directive_board(actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)) -> dict[str, Any]:
-    return directives.board(ctx, actor)
+def directive_board(
+    status: Short = "",
+    show: Short = "",
+    q: Short = "",
+    page: Page = 1,
+    ipage: Page = 1,
+    size: Size = DEFAULT_SIZE,
+    actor: Actor = Depends(current_actor),
+    ctx: Context = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Each list a page at a time with its total: received (`page`, `total`), issued (`ipage`, `issued_total`)."""
+    return directive_lists.board(ctx, actor, status=status, show=show, q=q, page=page, ipage=ipage, size=size)
 
 
 @router.post("/directives", status_code=201, summary="Issue a directive to units below")

@@ -16,6 +16,7 @@ from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 
 # a receipt's status, or "pending": not completed yet (not acknowledged, or acknowledged)
 STATUSES = ("pending", *(s.value for s in RecipientStatus))
+SHOWN = ("received", "issued")  # the board's two lists, either alone
 
 
 def received(
@@ -75,3 +76,32 @@ def issued(ctx: Context, actor: Actor, *, q: str = "", page: int = 1, size: int 
         views = [_directive_view(uow, d) for d in rows]
         named(uow, views)
     return {"issued": views, **page_fields(page, size, total)}
+
+
+def board(
+    ctx: Context,
+    actor: Actor,
+    *,
+    status: str = "",
+    show: str = "",
+    q: str = "",
+    page: int = 1,
+    ipage: int = 1,
+    size: int = DEFAULT_SIZE,
+) -> dict[str, Any]:
+    """Both lists a page at a time: what was received (its page `page`, its count `total`) and what was issued
+    (page `ipage`, count `issued_total`); `show` one of them only ("received" or "issued")."""
+    show = show if show in SHOWN else ""
+    received_page = received(ctx, actor, status=status, q=q, page=page, size=size)
+    issued_page = issued(ctx, actor, q=q, page=ipage, size=size)
+    return {
+        "as_of": ctx.clock.now().isoformat(),
+        "received": received_page["received"] if show != "issued" else [],
+        **page_fields(received_page["page"], received_page["size"], received_page["total"]),
+        "issued": issued_page["issued"] if show != "received" else [],
+        "issued_total": issued_page["total"],
+        "ipage": issued_page["page"],
+        "status": status,
+        "show": show,
+        "q": q,
+    }

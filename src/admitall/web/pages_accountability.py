@@ -24,14 +24,13 @@ from admitall.services.audit import audit_trail
 from admitall.services.context import Actor
 from admitall.services.my_desk import my_desk
 from admitall.services.units import scope_root, unit_tree
-from admitall.store.paged import DEFAULT_SIZE, page_fields
+from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.pages_scorecards import card_helpers
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
 FLASHES = ("directive_issued", "directive_acknowledged", "directive_completed", "official_added", "lead_assigned")
 BACK = ("/me", "/directives")
-SHOWN = ("received", "issued")  # the directives page's two lists, either alone
 # what a recipient may be sent to in a broadcast, below the issuer's level
 BROADCAST_LEVELS = (UnitLevel.DISTRICT, UnitLevel.STREET, UnitLevel.COMMUNITY)
 # the errors a form shows beside itself (kept as typed); anything else is the error page
@@ -128,28 +127,18 @@ def _directives_page(
 ) -> Response:
     """What came from above and what was issued here, each a page at a time with its real total (`show`: one of
     them only; `status`: the receipts in that status, "pending" for those not completed)."""
-    ctx = get_ctx(request)
-    show = show if show in SHOWN else ""
-    received = directive_lists.received(ctx, actor, status=status, q=q, page=page, size=size)
-    issued = directive_lists.issued(ctx, actor, q=q, page=ipage, size=size)
-    data: dict[str, Any] = {
-        "as_of": ctx.clock.now().isoformat(),
-        "received": received["received"] if show != "issued" else [],
-        **page_fields(received["page"], received["size"], received["total"]),
-        "issued": issued["issued"] if show != "received" else [],
-        "issued_total": issued["total"],
-        "ipage": issued["page"],
-        "status": status,
-        "show": show,
-        "q": q,
-    }
+    data = directive_lists.board(
+        get_ctx(request), actor, status=status, show=show, q=q, page=page, ipage=ipage, size=size
+    )
     _mark_overdue(data, request)
     form: dict[str, Any] = {"below": [], "levels": [], "defaults": {}}
     if actor.can(Permission.ISSUE_DIRECTIVES):
         form = _issue_form(request, actor)
     data.update(form, values={**form["defaults"], **(values or {})}, error=error, flash=_flash(flash))
     if not request.url.path.endswith(".json"):
-        data.update(describe=_describer(request_lang(request)), statuses=directive_lists.STATUSES, shown=SHOWN)
+        data.update(
+            describe=_describer(request_lang(request)), statuses=directive_lists.STATUSES, shown=directive_lists.SHOWN
+        )
     return render(request, "directives.html", data, actor=actor, csrf=csrf, status_code=status_code)
 
 
