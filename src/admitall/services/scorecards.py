@@ -9,6 +9,7 @@ window is computed on request for one unit's subtree or one official.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ FINAL_AFTER = timedelta(hours=1)
 REFRESH_EVERY = timedelta(minutes=15)
 # each stored day's last rollup, per database: the next refresh adds up only what changed (scorecard_rollup)
 ROLLUPS = Rollups()
+_KEPT = threading.Lock()
 
 
 def day_window(day: date, ctx: Context) -> tuple[datetime, datetime]:
@@ -94,7 +96,17 @@ def compute(
     ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime, *, day: date | None = None
 ) -> Computed:
     """Unit and official scorecards for the subtree and the window, with ranks within each level. A stored day
-    (`day`, the whole tree) starts from the day's last rollup: only what changed is added up and scored again."""
+    (`day`, the whole tree) starts from the day's last rollup: only what changed is added up and scored again
+    (one at a time: the kept waits move on with each round)."""
+    if day is not None and root is None:
+        with _KEPT:
+            return _compute(ctx, uow, root, start, end, day)
+    return _compute(ctx, uow, root, start, end, day)
+
+
+def _compute(
+    ctx: Context, uow: UnitOfWork, root: str | None, start: datetime, end: datetime, day: date | None
+) -> Computed:
     now = ctx.clock.now()
     scoring = ctx.scoring
     until = window_end(end, now)
