@@ -141,6 +141,8 @@ def test_pages_and_json_are_gzipped_downloads_already_compressed_are_not(ctx):
     with client(ctx) as http:
         page = http.get("/login", headers={"Accept-Encoding": "gzip"})
         assert page.headers.get("content-encoding") == "gzip"
+        schema = http.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+        assert schema.headers.get("content-encoding") == "gzip" and schema.json()["paths"]
         tiny = http.get("/healthz", headers={"Accept-Encoding": "gzip"})
         assert "content-encoding" not in tiny.headers  # under the minimum size
 
