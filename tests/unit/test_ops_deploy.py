@@ -112,3 +112,10 @@ def test_the_nginx_site_is_valid_nginx(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def test_serve_has_the_options_a_proxy_needs():
+    result = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for option in ("--forwarded-allow-ips", "--root-path", "--log-config", "--workers"):
+        assert option in result.output and f"`{option}" in GUIDE, option
