@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from admitall.services.auth import authenticate, shown_name, shown_names
+from admitall.services.auth import actor_from_token, authenticate, issue_token, shown_name, shown_names
+from admitall.services.context import cli_actor
+from admitall.services.officials import add_official
 from admitall.store.tables_accountability import officials
 from tests.factories import CITY, PASSWORD, load_small_city, make_user
 
@@ -37,3 +39,12 @@ def test_an_account_is_shown_by_its_officials_name_and_title_and_no_longer_once_
     with ctx.uow() as uow:
         assert shown_names(uow, ["commander"]) == {"commander": "commander"}
     assert authenticate(ctx, "commander", PASSWORD).display_name == "commander"
+
+
+def test_linking_an_official_to_an_account_renames_it_at_its_next_request(ctx):
+    load_small_city(ctx, leads=False)
+    make_user(ctx, "analyst", "analyst", CITY)
+    token = issue_token(ctx, authenticate(ctx, "analyst", PASSWORD))["access_token"]
+    assert actor_from_token(ctx, token).display_name == "analyst"  # read, and kept a few seconds
+    add_official(ctx, cli_actor(), name="孙涛", title="数据组组长", home_unit=CITY, username="analyst")
+    assert actor_from_token(ctx, token).display_name == "孙涛 数据组组长"

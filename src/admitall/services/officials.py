@@ -11,6 +11,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import mask_phone, nfkc, normalize_phone
 from admitall.domain.officials import LeadAssignment, Official, check_assignment, handover, new_official
+from admitall.services.auth import users_changed
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.store.text_limits import check_row
@@ -76,6 +77,8 @@ def add_official(
         official_id = uow.officials.add(official, now)
         uow.audit.record(now, actor.username, "add_official", "official", official_id, unit=home, name=official.name)
         uow.commit()
+    if official.username:
+        users_changed(ctx)  # the account is shown by this official's name and title from its next request on
     return official_view(replace(official, id=official_id), actor)
 
 
