@@ -17,6 +17,7 @@ from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import normalize_phone
 from admitall.domain.officials import check_assignment, handover, new_official
 from admitall.domain.units import normalize_code
+from admitall.services.auth import users_changed
 from admitall.services.context import Actor, Context
 from admitall.services.officials import NO_LEAD, check_username
 from admitall.services.tabular import Limits, read_table
@@ -115,6 +116,7 @@ def import_officials(
             now, actor.username, "import_officials", None, None, rows=summary.rows, accepted=summary.accepted
         )
         uow.commit()
+    users_changed(ctx)  # an account linked to an official is shown by the official's name from its next request
     return summary
 
 
