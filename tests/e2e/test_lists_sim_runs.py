@@ -74,3 +74,11 @@ def test_the_comparison_offers_the_two_runs_it_compares_though_they_are_old(page
 def test_runs_are_refused_to_those_without_counts(paged_world):
     with paged_world.client() as c:
         assert c.get("/api/sim/runs").status_code == 401
+
+
+def test_the_runs_list_answers_at_sim_runs_too(paged_world, runs):
+    with web(paged_world, "commander") as c:
+        page = c.get("/sim/runs", params={"page": 2})
+        twin = c.get("/sim/runs.json", params={"size": 5}).json()
+    assert page.status_code == 200 and 'href="/sim/runs"' in page.text  # previous: the first page, same address
+    assert twin["total"] == recount(paged_world) and len(twin["runs"]) == 5

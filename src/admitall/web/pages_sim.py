@@ -241,6 +241,8 @@ def helpers() -> dict[str, Any]:
 
 @router.get("/sim")
 @router.get("/sim.json")
+@router.get("/sim/runs")
+@router.get("/sim/runs.json")
 def runs_page(request: Request, page: Page = 1, size: Size = DEFAULT_SIZE) -> Response:
     """The recorded runs, newest first, a page at a time with the total; the comparison picks from the page."""
     actor, csrf = session(request)
