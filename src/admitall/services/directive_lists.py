@@ -11,7 +11,7 @@ from admitall.domain.directives import RecipientStatus, parse_target
 from admitall.domain.errors import InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.services.context import Actor, Context
-from admitall.services.directives import _directive_view, _recipient_view, _target_view, named
+from admitall.services.directives import _directive_view, _recipient_view, _target_view, answerable, named
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 
 # a receipt's status, or "pending": not completed yet (not acknowledged, or acknowledged)
@@ -63,6 +63,7 @@ def received(
             for x in rows
         ]
         named(uow, inbox)
+        answerable(uow, actor, inbox)  # the acknowledge and complete buttons only where the actor may use them
     return {"received": inbox, "status": status, **page_fields(page, size, total)}
 
 

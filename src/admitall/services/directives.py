@@ -230,7 +230,23 @@ def board(ctx: Context, actor: Actor) -> dict[str, Any]:
             for x in received
         ]
         named(uow, [*issued, *inbox])
+        answerable(uow, actor, inbox)
     return {"as_of": now.isoformat(), "issued": issued, "received": inbox}
+
+
+def answerable(uow: UnitOfWork, actor: Actor, inbox: list[dict[str, Any]]) -> None:
+    """Mark each receipt the actor may acknowledge and complete (`may_respond`), by `_mine`'s rule: one of their
+    own unit, or of a unit they lead now as its official, and not completed. The page shows the buttons there and
+    nowhere else (a unit above sees what its units received, but does not answer in their place)."""
+    may = actor.can(Permission.RESPOND_DIRECTIVES)
+    led: set[str] = set()
+    if may and any(x["unit_code"] != actor.unit_code for x in inbox):
+        official = uow.officials.by_username(actor.username)
+        if official is not None and official.id is not None:
+            led = {a.unit_code for a in uow.officials.leads_now_of([official.id])}
+    for x in inbox:
+        mine = x["unit_code"] == actor.unit_code or x["unit_code"] in led
+        x["may_respond"] = may and mine and x["status"] != RecipientStatus.COMPLETED.value
 
 
 def _target_view(target: Target) -> dict[str, Any]:
