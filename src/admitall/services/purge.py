@@ -5,7 +5,7 @@ verifiable.
 A person's events are chained by HMACs over their content (domain.chain), raw details included. Purging keeps every
 event's `hash` (so the person's links and the day's heads hold) after checking it against the raw content one last
 time, redacts the event's data, and seals the redacted event chained to that hash (`person_event_redactions`,
-migration 0022); verify checks a redacted event against that seal (services.verify). An event whose hash no longer
+migration 0021); verify checks a redacted event against that seal (services.verify). An event whose hash no longer
 matches is not redacted (that would launder a tampering): its person is left as is and counted apart, for
 `admitall verify` to name. The person's row, and the referral rows that carried their details, are redacted the
 same way. Sex and birth date are kept (the policy's age risk and the statistics need them).

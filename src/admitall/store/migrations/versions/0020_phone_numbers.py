@@ -9,8 +9,8 @@ Going down, a number longer than 11 characters cannot be kept and is emptied.
 
 `import_rejects`: the rows an import rejected, kept for the user who imported (store.tables_imports).
 
-Revision ID: 0021_phone_numbers
-Revises: 0020_watch_change_log
+Revision ID: 0020_phone_numbers
+Revises: 0019_list_search
 Create Date: 2026-12-07 00:30:00.000000
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_phone_numbers"
-down_revision = "0020_watch_change_log"
+revision = "0020_phone_numbers"
+down_revision = "0019_list_search"
 branch_labels = None
 depends_on = None
 

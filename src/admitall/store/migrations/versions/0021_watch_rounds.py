@@ -10,8 +10,8 @@ say how old the last one is; person events get the seal of their redacted form (
 
 Going down drops both; an event already redacted then no longer verifies (its raw values are gone for good).
 
-Revision ID: 0022_watch_rounds
-Revises: 0021_phone_numbers
+Revision ID: 0021_watch_rounds
+Revises: 0020_phone_numbers
 Create Date: 2026-12-07 00:45:00.000000
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 from admitall.store.tables import UTCDateTime
 
-revision = "0022_watch_rounds"
-down_revision = "0021_phone_numbers"
+revision = "0021_watch_rounds"
+down_revision = "0020_phone_numbers"
 branch_labels = None
 depends_on = None
 
