@@ -266,14 +266,41 @@ def backlog(
 
 
 @app.command("watch")
-def watch_command(as_json: bool = typer.Option(False, "--json")) -> None:
+def watch_command(
+    as_json: bool = typer.Option(False, "--json"),
+    forever: bool = typer.Option(
+        False, "--forever", help="A round at the start of every minute, one runner at a time, until SIGTERM/SIGINT."
+    ),
+) -> None:
     """One round of the watch: missing reports, overdue directives, units without a lead, escalations, scorecards
-    (the server runs it every minute)."""
+    (with --forever, one every minute: the watch's own process in production)."""
     from admitall.services.watch import watch
 
+    if forever:
+        _watch_forever(as_json)
+        return
     with _errors(as_json):
         result = watch(_context())
-    lines = [
+    _emit(as_json, result, _round_lines(result))
+
+
+def _watch_forever(as_json: bool) -> None:
+    import logging.config
+    import threading
+
+    from admitall.ops_logging import log_config
+    from admitall.services.watch_runner import run_forever, stop_on_signals
+
+    stop = threading.Event()
+    stop_on_signals(stop)
+    with _errors(as_json):
+        ctx = _context()
+        logging.config.dictConfig(log_config(ctx.settings.log_format))
+        run_forever(ctx, stop, lambda result: _emit(as_json, result, _round_lines(result)))
+
+
+def _round_lines(result: dict[str, Any]) -> list[str]:
+    return [
         f"raised {result['raised']}, escalated {result['escalated']}, "
         f"problems escalated {result['problems_escalated']}, "
         f"units without a lead {result['units_without_lead']}, directives overdue {result['directives_overdue']}, "
@@ -281,7 +308,6 @@ def watch_command(as_json: bool = typer.Option(False, "--json")) -> None:
         if result["ran"]
         else f"not run: {result['reason']}"
     ]
-    _emit(as_json, result, lines)
 
 
 @app.command()

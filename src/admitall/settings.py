@@ -28,8 +28,11 @@ class Settings(BaseSettings):
     # a reported figure is a discrepancy when it differs from the registry by more than both of these
     discrepancy_absolute: int = 1
     discrepancy_relative: float = 0.05
-    # the scheduled jobs (missing reports, escalations) run in the server every minute unless switched off
-    run_jobs: bool = True
+    # the chain watch (missing reports, escalations) inside the web server, every minute: when not given, only on a
+    # SQLite database (the demo, one machine); in production `admitall watch --forever` runs it in its own process
+    run_jobs: bool | None = None
+    # `admitall watch --forever` on PostgreSQL: a runner that finds another holding the watch tries again this often
+    watch_retry_seconds: float = 60.0
     # sign-in throttling, counted in the database (it holds across workers): this many failed sign-ins for one
     # account, or from one client address, within the window lock further attempts out (the right password too)
     # for the lockout period; a lockout answers 429 with Retry-After
@@ -53,6 +56,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # the logs: 'text' (one readable line) or 'json' (one JSON object a line), each with its request id
     log_format: str = "text"
+
+    @property
+    def jobs_in_server(self) -> bool:
+        """Whether the web server runs the chain watch itself (run_jobs; by default only on SQLite)."""
+        return self.run_jobs if self.run_jobs is not None else self.database_url.startswith("sqlite")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -54,7 +54,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         """The chain watcher runs beside the server (one runner at a time across servers: see watch)."""
         stop = threading.Event()
-        if context.settings.run_jobs:
+        if context.settings.jobs_in_server:
             threading.Thread(target=run_every_minute, args=(context, stop), daemon=True, name="chain-watch").start()
         yield
         stop.set()

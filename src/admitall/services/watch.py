@@ -16,7 +16,8 @@ import socket
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,8 @@ __all__ = ["acknowledge", "acknowledge_many", "inbox", "problems", "resolve_prob
 
 JOB = "chain_watch"
 LEASE = timedelta(minutes=2)
+# while a round runs its lease is renewed this often (seconds), so a long round keeps it and a dead runner's lapses
+RENEW_EVERY = 20.0
 # how far back the watch looks for deadlines it has not yet seen (a server down for a while catches up)
 LOOKBACK = timedelta(hours=26)
 MISSING = "missing_report"
@@ -103,21 +106,22 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         uow.commit()
     began = begin_round(ctx, holder, now)  # on the record (watch_rounds): readiness reads the last one
     try:
-        with ctx.uow(write=True) as uow:
-            leads = uow.officials.leads_now(None)
-            top = _tops(uow)
-            raised, grown, expired = _raise_missing(ctx, uow, now, leads, top)
-            vacant = _raise_no_lead(uow, now, top)
-            completed = complete_measured(uow, now)
-            overdue = _raise_overdue(uow, now, top)
-            escalated = _escalate(ctx, uow, now, top)
-            problems = _escalate_problems(uow, now, top)
-            folded = uow.census.fold()
-            sessions = purge_sessions(uow.conn, now)
-            uow.commit()
-        cards = refresh(ctx)
-        heads = record_yesterday(ctx)
-        published = publish_yesterday(ctx)
+        with _renewing(ctx, holder):
+            with ctx.uow(write=True) as uow:
+                leads = uow.officials.leads_now(None)
+                top = _tops(uow)
+                raised, grown, expired = _raise_missing(ctx, uow, now, leads, top)
+                vacant = _raise_no_lead(uow, now, top)
+                completed = complete_measured(uow, now)
+                overdue = _raise_overdue(uow, now, top)
+                escalated = _escalate(ctx, uow, now, top)
+                problems = _escalate_problems(uow, now, top)
+                folded = uow.census.fold()
+                sessions = purge_sessions(uow.conn, now)
+                uow.commit()
+            cards = refresh(ctx)
+            heads = record_yesterday(ctx)
+            published = publish_yesterday(ctx)
     finally:
         with ctx.uow(write=True) as uow:
             uow.reports.release_lease(JOB, holder, now)
@@ -139,6 +143,32 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         "census_changes_folded": folded,
         "expired_sessions_purged": sessions,
     }
+
+
+@contextmanager
+def _renewing(ctx: Context, holder: str) -> Iterator[None]:
+    """Renew the lease every RENEW_EVERY seconds while the block runs (a thread of its own), so that a round longer
+    than LEASE does not let a second runner in; stopped (and joined) before the block's caller releases it."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(RENEW_EVERY):
+            try:
+                with ctx.uow(write=True) as uow:
+                    kept = uow.reports.take_lease(JOB, holder, ctx.clock.now(), LEASE)
+                    uow.commit()
+                if not kept:
+                    log.warning("the watch's lease was taken by another runner during a round")
+            except Exception:  # tried again at the next beat
+                log.exception("could not renew the watch's lease")
+
+    thread = threading.Thread(target=renew, daemon=True, name="chain-watch-lease")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _official(leads: dict[str, LeadAssignment], code: str) -> int | None:
