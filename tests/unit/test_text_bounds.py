@@ -16,7 +16,7 @@ from admitall.domain.access import Role
 from admitall.domain.errors import InvalidInput
 from admitall.domain.intake import parse_person_input
 from admitall.domain.text import check_day, check_text, forbidden_character
-from admitall.services import directives, officials, reporting
+from admitall.services import directive_lists, directives, officials, reporting
 from admitall.services.context import Actor, cli_actor
 from admitall.services.registration import register_batch
 from admitall.services.reporting import ReportInput
@@ -112,7 +112,7 @@ def test_a_directive_title_longer_than_its_column_is_refused_not_cut(ctx):
     assert refused.value.field == "title" and "200" in refused.value.en
     with pytest.raises(InvalidInput):
         directives.issue(ctx, hq, title="全部收治\x1b[2J", due_at=due, units=[DAZHI])
-    assert directives.board(ctx, hq)["issued"] == []
+    assert directive_lists.board(ctx, hq)["issued_total"] == 0
 
 
 def test_an_official_whose_name_holds_a_right_to_left_override_is_refused(ctx):

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from admitall.domain.access import Permission
-from admitall.domain.directives import RecipientStatus, parse_target
+from admitall.domain.directives import RecipientStatus
 from admitall.domain.errors import InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.services.context import Actor, Context
-from admitall.services.directives import _directive_view, _recipient_view, _target_view, answerable, named
+from admitall.services.directives import _directive_view, answerable, inbox_view, named
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 
 # a receipt's status, or "pending": not completed yet (not acknowledged, or acknowledged)
@@ -51,17 +51,7 @@ def received(
                 size=size,
             )
         names = uow.units.names({x["unit_code"] for x in rows})
-        inbox = [
-            {
-                **_recipient_view(x, names),
-                "title": x["title"],
-                "body": x["body"],
-                "issuer": x["issuer"],
-                "target": _target_view(parse_target(x["target"])),
-                "overdue": x["status"] != RecipientStatus.COMPLETED.value and x["due_at"] <= now,
-            }
-            for x in rows
-        ]
+        inbox = [inbox_view(x, names, now) for x in rows]
         named(uow, inbox)
         answerable(uow, actor, inbox)  # the acknowledge and complete buttons only where the actor may use them
     return {"received": inbox, "status": status, **page_fields(page, size, total)}

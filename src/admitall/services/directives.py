@@ -209,29 +209,17 @@ def directive(ctx: Context, actor: Actor, directive_id: int) -> dict[str, Any]:
         return view
 
 
-def board(ctx: Context, actor: Actor) -> dict[str, Any]:
-    """Directives issued within the jurisdiction, and those its units received, with where each stands."""
-    actor.require(Permission.VIEW_COUNTS)
-    now = ctx.clock.now()
-    with ctx.uow() as uow:
-        issued = [_directive_view(uow, d) for d in uow.directives.issued(actor.unit_code)]
-        # what came from above: orders the jurisdiction gave itself are followed in `issued`
-        received = [x for x in uow.directives.received(actor.unit_code) if not _issued_within(actor, x)]
-        names = uow.units.names({x["unit_code"] for x in received})
-        inbox = [
-            {
-                **_recipient_view(x, names),
-                "title": x["title"],
-                "body": x["body"],
-                "issuer": x["issuer"],
-                "target": _target_view(parse_target(x["target"])),
-                "overdue": x["status"] != RecipientStatus.COMPLETED.value and x["due_at"] <= now,
-            }
-            for x in received
-        ]
-        named(uow, [*issued, *inbox])
-        answerable(uow, actor, inbox)
-    return {"as_of": now.isoformat(), "issued": issued, "received": inbox}
+def inbox_view(x: dict[str, Any], names: dict[str, str], now: datetime) -> dict[str, Any]:
+    """A receipt as the received list shows it: its unit's name, the directive's words and target, and whether it
+    is overdue at `now`."""
+    return {
+        **_recipient_view(x, names),
+        "title": x["title"],
+        "body": x["body"],
+        "issuer": x["issuer"],
+        "target": _target_view(parse_target(x["target"])),
+        "overdue": x["status"] != RecipientStatus.COMPLETED.value and x["due_at"] <= now,
+    }
 
 
 def answerable(uow: UnitOfWork, actor: Actor, inbox: list[dict[str, Any]]) -> None:
@@ -251,10 +239,6 @@ def answerable(uow: UnitOfWork, actor: Actor, inbox: list[dict[str, Any]]) -> No
 
 def _target_view(target: Target) -> dict[str, Any]:
     return {**target.as_data(), "text": {"zh": target.describe("zh"), "en": target.describe("en")}}
-
-
-def _issued_within(actor: Actor, x: dict[str, Any]) -> bool:
-    return (x["issuer_unit"] is not None and actor.covers(x["issuer_unit"])) or actor.unit_code is None
 
 
 def _mine(uow: UnitOfWork, actor: Actor, recipient_id: int) -> dict[str, Any]:

@@ -71,14 +71,6 @@ class DirectiveRepository:
         digest = receipt_seal(self.keys.chain, str(found.directive_hash), state)
         self.conn.execute(update(directive_recipients).where(r.id == recipient_id).values(**values, seal=digest))
 
-    def received(self, root: str | None, *, open_only: bool = False, limit: int = 500) -> list[dict[str, Any]]:
-        """What units in the subtree received, newest first."""
-        query = select(*_RECEIVED).join(directives, d.id == r.directive_id).where(_in_subtree(r.unit_code, root))
-        if open_only:
-            query = query.where(r.status != "completed")
-        rows = self.conn.execute(query.order_by(d.issued_at.desc(), r.unit_code).limit(limit))
-        return [dict(x._mapping) for x in rows]
-
     def received_page(
         self,
         roots: Sequence[str | None],
@@ -118,12 +110,6 @@ class DirectiveRepository:
             query = query.where(d.title.contains(title, autoescape=True))
         rows, total = fetch_page(self.conn, query.order_by(d.issued_at.desc(), d.id.desc()), page, size)
         return [dict(x._mapping) for x in rows], total
-
-    def issued(self, root: str | None, *, limit: int = 200) -> list[dict[str, Any]]:
-        """Directives issued by units in the subtree (the CLI's, with no unit, count as the top's)."""
-        where = _in_subtree(d.issuer_unit, root) if root is not None else or_(d.issuer_unit.is_(None), d.id > 0)
-        rows = self.conn.execute(select(directives).where(where).order_by(d.issued_at.desc()).limit(limit))
-        return [dict(x._mapping) for x in rows]
 
     def open_recipients(self) -> list[dict[str, Any]]:
         """Every recipient not yet completed, with the directive's target."""
