@@ -274,13 +274,13 @@ def watch_command(
 ) -> None:
     """One round of the watch: missing reports, overdue directives, units without a lead, escalations, scorecards
     (with --forever, one every minute: the watch's own process in production)."""
-    from admitall.services.watch import watch
+    from admitall.services.watch_runner import run_once
 
     if forever:
         _watch_forever(as_json)
         return
     with _errors(as_json):
-        result = watch(_context())
+        result = run_once(_context())
     _emit(as_json, result, _round_lines(result))
 
 

@@ -159,7 +159,7 @@ def load_scoring(path: str | None) -> Scoring:
 def make_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
     settings = settings or get_settings()
     return Context(
-        engine=make_engine(settings.database_url),
+        engine=make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow),
         clock=clock or SystemClock(),
         settings=settings,
         policy=load_policy(settings.policy_file),

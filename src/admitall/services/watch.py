@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from admitall.domain.directives import ESCALATE_EVERY
 from admitall.domain.officials import LeadAssignment
 from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
@@ -30,7 +32,10 @@ from admitall.services.bulletin import publish_yesterday
 from admitall.services.chain_heads import record_yesterday
 from admitall.services.context import Context
 from admitall.services.directives import OVERDUE, complete_measured
+from admitall.services.help_requests import link_pending
+from admitall.services.help_watch import watch_help
 from admitall.services.officials import NO_LEAD
+from admitall.services.observation_checks import observation_round
 from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
 from admitall.services.reporting_rules import schedules_of
@@ -46,6 +51,7 @@ from admitall.store.repositories.alert_batch import (
     move_problems,
     raise_alerts,
 )
+from admitall.store.tables import job_locks
 from admitall.store.uow import UnitOfWork
 
 # the people's side lives in alert_inbox and problem_inbox; these names are where callers have always found it
@@ -96,11 +102,15 @@ def _tops(uow: UnitOfWork) -> _Tops:
     return _Tops(uow)
 
 
-def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
+def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[str, Any]:
     """One round: raise alerts for reports missing at their deadline, escalate unanswered alerts one level per
-    period, escalate overdue problems. Does nothing (and says so) if another runner holds the lease."""
+    period, escalate overdue problems. Does nothing (and says so) if another runner holds the lease, unless
+    `take_over`: the caller holds PostgreSQL's watch lock (services.watch_runner), so a lease left is a dead
+    runner's."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
+        if take_over:
+            uow.conn.execute(update(job_locks).where(job_locks.c.name == JOB).values(expires_at=now))
         if not uow.reports.take_lease(JOB, holder, now, LEASE):
             return {"ran": False, "reason": "another runner holds the lease"}
         uow.commit()
@@ -116,9 +126,12 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
                 overdue = _raise_overdue(uow, now, top)
                 escalated = _escalate(ctx, uow, now, top)
                 problems = _escalate_problems(uow, now, top)
+                help_alerts = watch_help(uow, now, top, ctx.policy)
+                observed = observation_round(ctx, uow, now, leads)  # missed checks (issue 17)
                 folded = uow.census.fold()
                 sessions = purge_sessions(uow.conn, now)
                 uow.commit()
+            help_linked = link_pending(ctx)
             cards = refresh(ctx)
             heads = record_yesterday(ctx)
             published = publish_yesterday(ctx)
@@ -137,6 +150,9 @@ def watch(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         "directives_overdue": overdue,
         "escalated": escalated,
         "problems_escalated": problems,
+        **help_alerts,
+        "help_requests_linked": help_linked,
+        **observed,
         "scorecards": cards,
         "bulletin_published": published,
         "chain_heads_recorded": heads,
@@ -308,10 +324,13 @@ def _escalate_problems(uow: UnitOfWork, now: datetime, top: Top) -> int:
 
 
 def run_every_minute(ctx: Context, stop: threading.Event) -> None:
-    """The server's watcher: one round a minute until stopped. A failed round is logged, never fatal."""
+    """The server's watcher: one round a minute until stopped (on PostgreSQL under the watch's lock, as every
+    runner there). A failed round is logged, never fatal."""
+    from admitall.services.watch_runner import run_once  # it imports this module
+
     while True:
         try:
-            watch(ctx)
+            run_once(ctx)
         except Exception:  # the next round tries again; the server keeps serving
             log.exception("chain watch round failed")
         if stop.wait(60):

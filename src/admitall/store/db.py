@@ -19,8 +19,9 @@ def to_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`. SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs.
+def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`. SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs; PostgreSQL a pool of
+    `pool_size` connections kept open and `max_overflow` more at a busy moment (SQLAlchemy's 5 and 10 if not given).
 
     pysqlite's own transaction handling begins lazily and cannot take the write lock up front; we switch it
     off and issue BEGIN ourselves, BEGIN IMMEDIATE for a unit of work that will write, so that two writers
@@ -51,6 +52,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # psycopg prepares statements it sees often; PostgreSQL then may settle on one generic plan, blind to the
     # bound values (a unit's code range), and scan a whole hour of events for one community. Plan each time.
     connect_args = {"options": "-c plan_cache_mode=force_custom_plan"}
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
+    if max_overflow is not None:
+        kwargs["max_overflow"] = max_overflow
     return create_engine(url, pool_pre_ping=True, json_serializer=to_json, connect_args=connect_args, **kwargs)
 
 
