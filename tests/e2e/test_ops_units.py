@@ -1,5 +1,6 @@
 """The systemd units' commands run as plain processes (no systemd here): the environment file's settings with a
-throwaway database, `admitall init` (ExecStartPre), one watch round (the watch unit's ExecStart), then the web
+throwaway database, `admitall init` (ExecStartPre), the watch unit's ExecStart (`watch --forever`: its first round,
+then a clean stop on SIGTERM), then the web
 unit's ExecStart — two workers, metrics added up across them in PROMETHEUS_MULTIPROC_DIR — on a free port: it
 answers /healthz and /readyz, its metrics carry what the guide lists, JSON log lines carry the request id, and
 it stops on SIGTERM as systemd stops it."""
@@ -16,7 +17,9 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text as sql
 
+from admitall.store.db import make_engine
 from tests.live_server import free_port
 from tests.unit.test_ops_deploy import BINARY, DEPLOY, GUIDE, unit_lines
 
@@ -57,11 +60,25 @@ def test_the_units_commands_serve_a_city(tmp_path: Path):
     init = subprocess.run(command("admitall-web.service", "ExecStartPre"), env=env, capture_output=True, timeout=300)
     assert init.returncode == 0, init.stderr
     watch_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    round_ = subprocess.run(
-        command("admitall-watch.service"), env=watch_env, capture_output=True, timeout=300, text=True
-    )
-    assert round_.returncode == 0, round_.stderr
-    assert json.loads(round_.stdout)["ran"] is True
+    watch_out = (tmp_path / "watch.log").open("w+")
+    watch = subprocess.Popen(command("admitall-watch.service"), env=watch_env, stdout=watch_out, stderr=subprocess.PIPE)
+    engine = make_engine(env["ADMITALL_DATABASE_URL"])
+
+    def rounds() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(sql("SELECT count(*) FROM watch_rounds WHERE outcome = 'ok'")).scalar_one())
+
+    try:
+        deadline = time.monotonic() + 120
+        while not rounds():
+            assert watch.poll() is None, watch.stderr.read() if watch.stderr else ""
+            assert time.monotonic() < deadline, "the watch unit's command ran no round"
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+        watch.send_signal(signal.SIGTERM)  # systemd's stop: it ends after the round, cleanly
+        assert watch.wait(timeout=120) == 0
+    assert json.loads(Path(watch_out.name).read_text().splitlines()[0])["ran"] is True
 
     port = free_port()
     log = (tmp_path / "web.log").open("w+")

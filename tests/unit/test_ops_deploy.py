@@ -77,7 +77,18 @@ def test_the_web_unit_leaves_the_watch_to_its_own_unit():
     web = DEPLOY / "admitall-web.service"
     assert "ADMITALL_RUN_JOBS=false" in unit_lines(web, "Environment")
     assert any(line.startswith("PROMETHEUS_MULTIPROC_DIR=") for line in unit_lines(web, "Environment"))
-    assert unit_lines(DEPLOY / "admitall-watch.timer", "OnCalendar") == ["*-*-* *:*:00"]
+
+
+def test_the_watch_unit_is_one_long_running_process_restarted_always():
+    watch = DEPLOY / "admitall-watch.service"
+    assert unit_lines(watch, "Type") == ["simple"]
+    assert shlex.split(unit_lines(watch, "ExecStart")[0])[1:] == ["watch", "--forever", "--json"]
+    assert unit_lines(watch, "Restart") == ["always"] and unit_lines(watch, "RestartSec")
+    assert not list(DEPLOY.glob("*.timer"))  # no timer starting rounds beside it
+    assert (
+        "admitall-watch.timer" not in GUIDE
+        and "admitall-watch.timer" not in (DEPLOY / "admitall-web.service").read_text()
+    )
 
 
 def test_the_guide_names_every_deploy_file():
