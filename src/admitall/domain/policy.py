@@ -18,6 +18,7 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.identity import age_on
 from admitall.domain.labels import LabeledEnum
+from admitall.domain.observation import ObservationRules, parse_rules
 from admitall.domain.people import Person, Risk, Severity, Status
 
 
@@ -38,6 +39,7 @@ class Policy:
     eligibility: Mapping[PriorityClass, tuple[BedType, ...]]
     sla: Mapping[PriorityClass, timedelta]
     elderly_age: int = 65
+    observation: ObservationRules = ObservationRules()
 
     def rank(self, cls: PriorityClass) -> int:
         """0 for the highest class."""
@@ -128,7 +130,7 @@ def parse_policy(text: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise _bad(f"TOML 语法错误：{e}", f"TOML syntax error: {e}") from None
-    unknown = set(data) - {"priority", "elderly_age", "eligibility", "sla_hours"}
+    unknown = set(data) - {"priority", "elderly_age", "eligibility", "sla_hours", "observation"}
     if unknown:
         raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
     priority = tuple(_enum_list(data.get("priority"), PriorityClass, "priority"))
@@ -156,4 +158,4 @@ def parse_policy(text: str) -> Policy:
     age = data.get("elderly_age", 65)
     if not isinstance(age, int) or isinstance(age, bool) or not 0 < age < 130:
         raise _bad("elderly_age 必须是 1 到 129 之间的整数", "elderly_age must be a whole number from 1 to 129")
-    return Policy(priority, eligibility, sla, age)
+    return Policy(priority, eligibility, sla, age, observation=parse_rules(data.get("observation")))

@@ -45,9 +45,11 @@ def _event_counts(uow: Any, root: str | None, now: datetime) -> dict[str, dict[s
         .where(f.kind.in_(kinds), f.occurred_at > now - RATE_WINDOW, flows_in(root))
         .group_by(f.kind, f.from_value, f.to_value, last_hour)
     )
-    counts = {k: Counter[str]() for k in ("inflow", "change", "admissions")}
+    counts = {k: Counter[str]() for k in ("inflow", "change", "admissions", "released")}
     for kind, was, became, recent, n in rows:
-        if kind == EventKind.IDENTIFIED.value:
+        if kind == EventKind.RECLASSIFIED.value and became == Status.RELEASED.value:
+            into = counts["released"]  # the outflow of observation (issue 17)
+        elif kind == EventKind.IDENTIFIED.value:
             into = counts["inflow"]
         elif kind == EventKind.ADMITTED.value:
             into = counts["admissions"]
@@ -190,6 +192,7 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
         "inflow": inflow,
         "change": counts["change"],
         "admissions": admissions,
+        "outflow": {"released": counts["released"]},
         "sla_breaches": {"total": sum(breaches.values()), **dict(breaches)},
         "sla_hours": {c.value: policy.sla[c].total_seconds() / 3600 for c in PriorityClass},
         "projected_hours_to_clear": round(stock / net, 1) if net > 0 and stock else (0.0 if not stock else None),

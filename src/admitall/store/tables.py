@@ -443,6 +443,7 @@ from admitall.store import (  # noqa: E402,F401
     tables_census,
     tables_chains,
     tables_imports,
+    tables_observation,
     tables_ops,
     tables_referrals,
     tables_security,

@@ -1,0 +1,368 @@
+"""Tracing (issue 17 §1): exposures recorded (a batch at once, one statement per table), a case's contacts with
+their state, the chain up and down from a person, clusters, and the counts a commander needs by unit.
+
+Everything is limited to the actor's jurisdiction: a person outside it is not found, and a chain or a cluster
+shows only the people within it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, select, update
+
+from admitall.domain.access import Permission
+from admitall.domain.errors import AdmitAllError
+from admitall.domain.people import Status
+from admitall.domain.tracing import Exposure, clusters, parse_exposure, percentile
+from admitall.domain.units import child_prefix_length
+from admitall.services.context import Actor, Context, not_found, unit_in_scope
+from admitall.services.observation import local_day, start_observations
+from admitall.services.people import load_person
+from admitall.store.repositories.persons import in_subtree
+from admitall.store.tables import persons
+from admitall.store.tables_observation import exposures, observations
+from admitall.store.uow import UnitOfWork
+
+_e, _p, _o = exposures.c, persons.c, observations.c
+NEW_WITHIN = timedelta(days=7)
+CASES = (Status.CONFIRMED.value, Status.RECOVERED.value)
+
+
+@dataclass(frozen=True)
+class ExposureInput:
+    contact_id: int
+    case_id: int
+    exposed_on: date | None
+    setting: str | None
+    closeness: str | None = None
+
+
+@dataclass
+class ExposureSummary:
+    recorded: int = 0
+    updated: int = 0
+    observations_started: int = 0
+    refused: list[tuple[ExposureInput, str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "recorded": self.recorded,
+            "updated": self.updated,
+            "observations_started": self.observations_started,
+            "refused": [
+                {"contact_id": x.contact_id, "case_id": x.case_id, "code": code, "message": m}
+                for x, code, m in self.refused
+            ],
+        }
+
+
+_PAIRS = select(_e.id, _e.contact_id, _e.case_id, _e.exposed_on).where(
+    _e.contact_id.in_(bindparam("ids", expanding=True))
+)
+_MOVE = update(exposures).where(_e.id == bindparam("eid")).values(exposed_on=bindparam("on"))
+
+
+def record_exposures(
+    ctx: Context, uow: UnitOfWork, actor: Actor, items: Iterable[ExposureInput], source: str, lang: str = "zh"
+) -> ExposureSummary:
+    """Within a unit of work: check each exposure (both people within reach, the fields known), insert the new
+    pairs and move a known pair's date on to a later exposure (one statement each), then put the contacts under
+    observation from their last exposure."""
+    items = list(items)
+    summary = ExposureSummary()
+    now = ctx.clock.now()
+    today = local_day(ctx, now)
+    ids = sorted({x.contact_id for x in items} | {x.case_id for x in items})
+    units = dict(uow.conn.execute(select(_p.id, _p.unit_code).where(_p.id.in_(ids))).all()) if ids else {}
+    known = {(r.contact_id, r.case_id): r for r in uow.conn.execute(_PAIRS, {"ids": ids})} if ids else {}
+    new: dict[tuple[int, int], dict[str, Any]] = {}
+    moves: dict[int, date] = {}
+    for item in items:
+        try:
+            for pid in (item.contact_id, item.case_id):
+                if pid not in units or not actor.covers(units[pid]):
+                    raise not_found("person", pid)
+            x: Exposure = parse_exposure(
+                item.contact_id, item.case_id, item.exposed_on, item.setting, item.closeness, today
+            )
+        except AdmitAllError as e:
+            summary.refused.append((item, e.code, e.message(lang)))
+            continue
+        pair = (x.contact_id, x.case_id)
+        if pair in known:
+            was = moves.get(known[pair].id, known[pair].exposed_on)
+            if x.exposed_on > was:
+                moves[known[pair].id] = x.exposed_on
+            summary.updated += 1
+        elif pair in new:
+            new[pair]["exposed_on"] = max(new[pair]["exposed_on"], x.exposed_on)
+            summary.updated += 1
+        else:
+            new[pair] = {
+                "contact_id": x.contact_id,
+                "case_id": x.case_id,
+                "exposed_on": x.exposed_on,
+                "setting": x.setting.value,
+                "closeness": x.closeness.value,
+                "recorded_at": now,
+                "actor": actor.username,
+                "source": source,
+            }
+            summary.recorded += 1
+    if new:
+        uow.conn.execute(exposures.insert(), list(new.values()))
+    if moves:
+        uow.conn.execute(_MOVE, [{"eid": eid, "on": on} for eid, on in moves.items()])
+    contacts = {c for c, _ in new} | {r.contact_id for r in known.values() if r.id in moves}
+    summary.observations_started = start_observations(ctx, uow, contacts)
+    return summary
+
+
+def register_exposures(
+    ctx: Context, actor: Actor, items: Iterable[ExposureInput], *, source: str = "tracing", lang: str = "zh"
+) -> ExposureSummary:
+    """Record exposures in one transaction (see `record_exposures`), put on record once."""
+    actor.require(Permission.REGISTER_PERSONS)
+    with ctx.uow(write=True) as uow:
+        summary = record_exposures(ctx, uow, actor, items, source, lang)
+        uow.audit.record(
+            ctx.clock.now(), actor.username, "register_exposures", "batch", None, unit=actor.unit_code,
+            source=source, recorded=summary.recorded, updated=summary.updated, refused=len(summary.refused),
+        )  # fmt: skip
+        uow.commit()
+    return summary
+
+
+def contacts_of(ctx: Context, actor: Actor, case_id: int) -> dict[str, Any]:
+    """A case's contacts within the jurisdiction, with their state and observation, and the case's own known
+    sources."""
+    actor.require(Permission.VIEW_PERSONS)
+    with ctx.uow() as uow:
+        case = load_person(uow, actor, case_id)
+        scope = in_subtree(actor.unit_code)
+        down = uow.conn.execute(
+            select(
+                _e.contact_id, _e.exposed_on, _e.setting, _e.closeness, _p.name, _p.status, _p.placement,
+                _o.state.label("observation"), _o.ends_on,
+            )
+            .join(persons, _p.id == _e.contact_id)
+            .outerjoin(observations, and_(_o.person_id == _e.contact_id, _o.state == "active"))
+            .where(_e.case_id == case_id, scope)
+            .order_by(_e.exposed_on.desc(), _e.contact_id)
+        ).all()  # fmt: skip
+        up = uow.conn.execute(
+            select(_e.case_id, _e.exposed_on, _e.setting, _p.name, _p.status)
+            .join(persons, _p.id == _e.case_id)
+            .where(_e.contact_id == case_id, scope)
+            .order_by(_e.exposed_on.desc())
+        ).all()
+    return {
+        "person_id": case_id,
+        "name": case.details.name,
+        "status": case.status.value,
+        "contacts": [
+            {
+                "person_id": r.contact_id,
+                "name": r.name,
+                "status": r.status,
+                "placement": r.placement,
+                "exposed_on": r.exposed_on.isoformat(),
+                "setting": r.setting,
+                "closeness": r.closeness,
+                "observation": r.observation,
+                "observation_ends_on": r.ends_on.isoformat() if r.ends_on else None,
+            }
+            for r in down
+        ],
+        "sources": [
+            {
+                "person_id": r.case_id,
+                "name": r.name,
+                "status": r.status,
+                "exposed_on": r.exposed_on.isoformat(),
+                "setting": r.setting,
+            }
+            for r in up
+        ],
+    }
+
+
+MAX_DEPTH = 4
+MAX_NODES = 300
+
+
+def chain(ctx: Context, actor: Actor, person_id: int, depth: int = 2) -> dict[str, Any]:
+    """From a person up to their known sources (all the way, within MAX_DEPTH) and down to their contacts and
+    theirs (`depth` levels): nodes with category and state, edges, one statement per level; at most MAX_NODES
+    people, only those within the jurisdiction."""
+    actor.require(Permission.VIEW_PERSONS)
+    depth = max(1, min(depth, MAX_DEPTH))
+    scope = in_subtree(actor.unit_code)
+    with ctx.uow() as uow:
+        load_person(uow, actor, person_id)
+        edges: set[tuple[int, int]] = set()
+        nodes = {person_id}
+        for col, other, levels in ((_e.contact_id, _e.case_id, MAX_DEPTH), (_e.case_id, _e.contact_id, depth)):
+            frontier = {person_id}
+            for _ in range(levels):
+                if not frontier or len(nodes) >= MAX_NODES:
+                    break
+                found = uow.conn.execute(
+                    select(_e.case_id, _e.contact_id)
+                    .join(persons, _p.id == other)
+                    .where(col.in_(sorted(frontier)), scope)
+                    .limit(MAX_NODES)
+                ).all()
+                frontier = set()
+                for case, contact in found:
+                    edges.add((case, contact))
+                    new = contact if other is _e.contact_id else case
+                    if new not in nodes and len(nodes) < MAX_NODES:
+                        nodes.add(new)
+                        frontier.add(new)
+        rows = uow.conn.execute(
+            select(_p.id, _p.name, _p.status, _p.placement, _p.unit_code, _o.state.label("observation"))
+            .outerjoin(observations, and_(_o.person_id == _p.id, _o.state == "active"))
+            .where(_p.id.in_(sorted(nodes)))
+        ).all()
+    return {
+        "person_id": person_id,
+        "depth": depth,
+        "truncated": len(nodes) >= MAX_NODES,
+        "nodes": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "status": r.status,
+                "placement": r.placement,
+                "unit_code": r.unit_code,
+                "observation": r.observation,
+                "focus": r.id == person_id,
+            }
+            for r in sorted(rows, key=lambda r: r.id)
+        ],
+        "edges": [{"from": a, "to": b} for a, b in sorted(edges) if a in nodes and b in nodes],
+    }
+
+
+def _scoped_edges(uow: UnitOfWork, root: str | None) -> list[Any]:
+    """Every exposure whose contact is within `root` (the case may be anywhere: it is not shown, only joined)."""
+    return uow.conn.execute(
+        select(_e.case_id, _e.contact_id, _e.recorded_at, _p.unit_code)
+        .join(persons, _p.id == _e.contact_id)
+        .where(in_subtree(root))
+    ).all()
+
+
+def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
+    """Clusters (connected components of the exposures within the jurisdiction), largest first: size, people new
+    in the last 7 days (by the exposure that brought them in), confirmed among them; the real number of clusters."""
+    actor.require(Permission.VIEW_COUNTS)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        rows = _scoped_edges(uow, actor.unit_code)
+        groups = clusters((r.case_id, r.contact_id) for r in rows)
+        first_seen: dict[int, Any] = {}
+        for r in rows:
+            if r.contact_id not in first_seen or r.recorded_at < first_seen[r.contact_id]:
+                first_seen[r.contact_id] = r.recorded_at
+        top = groups[:limit]
+        ids = sorted({n for g in top for n in g})
+        status = dict(uow.conn.execute(select(_p.id, _p.status).where(_p.id.in_(ids))).all()) if ids else {}
+    listed = []
+    for g in top:
+        new = sum(1 for n in g if n in first_seen and first_seen[n] >= now - NEW_WITHIN)
+        listed.append(
+            {
+                "index_person": min(g),
+                "size": len(g),
+                "new_in_7_days": new,
+                "confirmed": sum(1 for n in g if status.get(n) in CASES),
+                "in_observation": sum(1 for n in g if status.get(n) == Status.CONTACT.value),
+            }
+        )
+    listed.sort(key=lambda c: (-c["size"], -c["new_in_7_days"], c["index_person"]))
+    return {"clusters": len(groups), "people": sum(len(g) for g in groups), "largest": listed}
+
+
+def tracing_counts(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
+    """By child unit of the root: contacts traced per confirmed case, the share of new cases (confirmed in the
+    last 7 days) that were already known contacts, and hours from a case's confirmation to their contacts put in
+    observation (median, p90). A handful of grouped statements; the delays read as one column."""
+    actor.require(Permission.VIEW_COUNTS)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code
+        n = child_prefix_length(root)
+        child = func.substr(_p.unit_code, 1, n)
+        scope = in_subtree(root)
+        cases = dict(
+            uow.conn.execute(select(child, func.count()).where(scope, _p.status.in_(CASES)).group_by(child)).all()
+        )
+        traced = dict(
+            uow.conn.execute(
+                select(child, func.count(func.distinct(_e.contact_id)))
+                .join(persons, _p.id == _e.case_id)
+                .where(scope, _p.status.in_(CASES))
+                .group_by(child)
+            ).all()
+        )
+        known_before = select(_e.id).where(_e.contact_id == _p.id, _e.recorded_at <= _p.status_since)
+        fresh = uow.conn.execute(
+            select(child, func.count(), func.coalesce(func.sum(case((known_before.exists(), 1), else_=0)), 0))
+            .where(scope, _p.status == Status.CONFIRMED.value, _p.status_since >= now - NEW_WITHIN)
+            .group_by(child)
+        ).all()
+        delays = uow.conn.execute(
+            select(child, _p.status_since, _o.created_at)
+            .select_from(exposures)
+            .join(persons, _p.id == _e.case_id)
+            .join(observations, _o.person_id == _e.contact_id)
+            .where(scope, _p.status.in_(CASES))
+        ).all()
+    by: dict[str, dict[str, Any]] = {}
+
+    def at(code: str) -> dict[str, Any]:
+        return by.setdefault(code.ljust(12, "0"), {"cases": 0, "contacts_traced": 0, "new_cases": 0, "new_known": 0,
+                                                    "delays": []})  # fmt: skip
+
+    for code, k in cases.items():
+        at(code)["cases"] = int(k)
+    for code, k in traced.items():
+        at(code)["contacts_traced"] = int(k)
+    for code, total, known in fresh:
+        at(code)["new_cases"], at(code)["new_known"] = int(total), int(known)
+    for code, confirmed_at, observed_at in delays:
+        at(code)["delays"].append(max(0.0, (observed_at - confirmed_at).total_seconds() / 3600))
+    units = []
+    every: list[float] = []
+    for code, v in sorted(by.items()):
+        every += v["delays"]
+        units.append(_figures(code, v))
+    whole = {
+        "cases": sum(v["cases"] for v in by.values()),
+        "contacts_traced": sum(v["contacts_traced"] for v in by.values()),
+        "new_cases": sum(v["new_cases"] for v in by.values()),
+        "new_known": sum(v["new_known"] for v in by.values()),
+        "delays": every,
+    }
+    return {"unit": root, "as_of": now.isoformat(), "total": _figures(root, whole), "units": units}
+
+
+def _figures(code: str | None, v: dict[str, Any]) -> dict[str, Any]:
+    median, p90 = percentile(v["delays"], 50), percentile(v["delays"], 90)
+    return {
+        "unit_code": code,
+        "confirmed_cases": v["cases"],
+        "contacts_traced": v["contacts_traced"],
+        "contacts_per_case": round(v["contacts_traced"] / v["cases"], 2) if v["cases"] else None,
+        "new_cases_7d": v["new_cases"],
+        "new_cases_known_contacts": v["new_known"],
+        "share_known_contacts": round(v["new_known"] / v["new_cases"], 3) if v["new_cases"] else None,
+        "hours_to_observation_median": round(median, 1) if median is not None else None,
+        "hours_to_observation_p90": round(p90, 1) if p90 is not None else None,
+    }

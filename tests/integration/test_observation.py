@@ -1,0 +1,182 @@
+"""Fourteen days of observation: contacts put under observation from their last exposure, their team's due list,
+checks twice a day (a second one in a slot refused), fever or a symptom moving the person to `fever` at once with
+the event saying why, one missed-check alert per person and day through the watch, release only at the end and
+only without symptoms, and the team's reach (others refused as not found)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from admitall.domain.access import Role
+from admitall.domain.errors import Forbidden, NotFound, TransitionRefused
+from admitall.services.context import Actor, cli_actor
+from admitall.services.observation import due_list, person_observation, release
+from admitall.services.observation_checks import MISSED_CHECK, CheckInput, observation_round, record_checks
+from admitall.services.registration import register_batch
+from admitall.services.tracing import ExposureInput, register_exposures
+from admitall.services.verify import verify
+from admitall.store.tables import alerts
+from tests.factories import DAZHI, DAZHI_1, WUCHANG_1, id_number, load_small_city, person_row
+
+TEAM = Actor("team", Role.UNIT_OFFICER, DAZHI_1)
+ELSEWHERE = Actor("other", Role.UNIT_OFFICER, WUCHANG_1)
+EXPOSED = date(2020, 2, 8)
+
+
+def local(clock, day: int, hour: int, minute: int = 0) -> None:
+    """Move the clock to Wuhan's local time on February `day`."""
+    clock.set(datetime(2020, 2, day, hour - 8, minute, tzinfo=UTC) if hour >= 8 else
+              datetime(2020, 2, day - 1, hour + 16, minute, tzinfo=UTC))  # fmt: skip
+
+
+def people(ctx, categories: list[str]) -> list[int]:
+    rows = [
+        (i + 2, person_row(name=f"张{i}", id_number=id_number(seq=200 + i), phone=f"1381234{5600 + i}", category=c))
+        for i, c in enumerate(categories)
+    ]
+    summary = register_batch(ctx, cli_actor(), rows, source="t")
+    return [summary.person_ids[i + 2] for i in range(len(categories))]
+
+
+@pytest.fixture
+def world(ctx, clock):
+    """A confirmed case in 幸福社区 and three of its contacts under observation since 10:00 on 10 February."""
+    load_small_city(ctx)
+    case, *contacts = people(ctx, ["confirmed", "contact", "contact", "contact"])
+    summary = register_exposures(
+        ctx, cli_actor(), [ExposureInput(c, case, EXPOSED, "household") for c in contacts], source="t"
+    )
+    assert summary.recorded == 3 and summary.observations_started == 3
+    return case, contacts
+
+
+def missed_alerts(ctx) -> list[tuple[int, datetime]]:
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(alerts.c.subject_id, alerts.c.period_start).where(alerts.c.kind == MISSED_CHECK)
+        ).all()
+    return sorted((r[0], r[1]) for r in rows)
+
+
+def round_now(ctx) -> dict:
+    with ctx.uow(write=True) as uow:
+        result = observation_round(ctx, uow, ctx.clock.now(), {})
+        uow.commit()
+    return result
+
+
+def test_observation_runs_from_the_last_exposure_for_the_policys_days(ctx, world):
+    _case, contacts = world
+    seen = person_observation(ctx, TEAM, contacts[0])
+    assert seen["state"] == "active" and seen["starts_on"] == "2020-02-08" and seen["ends_on"] == "2020-02-22"
+    # a later exposure to another case moves the window on; it never starts a second observation
+    other, *_ = people(ctx, ["confirmed"])
+    register_exposures(ctx, cli_actor(), [ExposureInput(contacts[0], other, date(2020, 2, 9), "work")])
+    assert person_observation(ctx, TEAM, contacts[0])["ends_on"] == "2020-02-23"
+    with ctx.engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM observations WHERE person_id = :p"), {"p": contacts[0]}).scalar()
+    assert n == 1
+
+
+def test_the_due_list_shows_each_slot_and_a_morning_past_at_registration_is_not_due(ctx, clock, world):
+    _case, contacts = world
+    local(clock, 10, 14)
+    listed = due_list(ctx, TEAM)
+    assert listed["total"] == 3 and listed["day"] == "2020-02-10"
+    row = listed["people"][0]
+    assert [s["state"] for s in row["slots"]] == ["not_due", "due"]
+    assert row["place"] == "home" and row["team_unit"] == DAZHI_1 and row["phone"] is not None
+    assert row["day_of"] == 3
+    # a masked role sees the list without phones; a unit elsewhere sees nobody of it
+    commander = Actor("cmd", Role.COMMANDER, DAZHI)
+    assert all(p["phone"] is None for p in due_list(ctx, commander)["people"])
+    assert due_list(ctx, ELSEWHERE)["total"] == 0
+    with pytest.raises(NotFound):
+        due_list(ctx, ELSEWHERE, unit=DAZHI_1)
+
+
+def test_a_check_fills_its_slot_once_and_the_team_alone_may_record_it(ctx, clock, world):
+    _case, contacts = world
+    local(clock, 10, 15)
+    done = record_checks(ctx, TEAM, [CheckInput(contacts[0], 36.6), CheckInput(contacts[0], 36.7)])
+    assert done.recorded == 1 and [code for _, code, _ in done.refused] == ["check.already_recorded"]
+    refused = record_checks(ctx, ELSEWHERE, [CheckInput(contacts[1], 36.5)])
+    assert [code for _, code, _ in refused.refused] == ["person.not_found"]
+    bad = record_checks(ctx, TEAM, [CheckInput(contacts[1], 31.0), CheckInput(contacts[1], 36.5, ("头疼x",))])
+    assert [code for _, code, _ in bad.refused] == ["check.temperature_invalid", "check.symptom_invalid"]
+    with pytest.raises(Forbidden):
+        record_checks(ctx, Actor("analyst", Role.ANALYST, DAZHI), [CheckInput(contacts[1], 36.5)])
+    assert [s["state"] for s in due_list(ctx, TEAM)["people"][0]["slots"]][1] == "done"
+
+
+def test_fever_or_a_symptom_moves_the_person_to_fever_at_once_with_the_reason(ctx, clock, world):
+    _case, contacts = world
+    local(clock, 10, 15)
+    summary = record_checks(
+        ctx,
+        TEAM,
+        [CheckInput(contacts[0], 37.8), CheckInput(contacts[1], 36.8, ("cough",)), CheckInput(contacts[2], 37.2)],
+    )
+    assert summary.converted == sorted(contacts[:2])
+    with ctx.engine.connect() as conn:
+        statuses = dict(conn.execute(text("SELECT id, status FROM persons WHERE id IN (:a, :b, :c)"), dict(
+            zip("abc", contacts, strict=True))).all())  # fmt: skip
+        reason = conn.execute(
+            text("SELECT reason FROM person_events WHERE person_id = :p AND kind = 'reclassified'"),
+            {"p": contacts[0]},
+        ).scalar()
+        waiting = conn.execute(text("SELECT placement FROM persons WHERE id = :p"), {"p": contacts[0]}).scalar()
+    assert statuses == {contacts[0]: "fever", contacts[1]: "fever", contacts[2]: "contact"}
+    assert "37.8" in reason and "37.3" in reason
+    assert waiting == "waiting"  # in the admission engine's queue, now as febrile
+    assert person_observation(ctx, TEAM, contacts[0])["state"] == "converted"
+    assert due_list(ctx, TEAM)["total"] == 1
+    assert verify(ctx)["ok"] is True
+
+
+def test_a_missed_check_is_one_alert_per_person_and_day_through_the_watch(ctx, clock, world):
+    _case, contacts = world
+    local(clock, 10, 15)
+    record_checks(ctx, TEAM, [CheckInput(contacts[0], 36.5)])
+    local(clock, 10, 20, 5)
+    first = round_now(ctx)
+    assert first["missed_checks_raised"] == 2
+    assert round_now(ctx)["missed_checks_raised"] == 0  # the next round raises nothing again
+    local(clock, 11, 20, 30)  # both of the next day's checks missed by all three: one alert each for the day
+    assert round_now(ctx)["missed_checks_raised"] == 3
+    found = missed_alerts(ctx)
+    assert len(found) == 5 and len(set(found)) == 5
+    assert verify(ctx)["ok"] is True
+
+
+def test_the_watch_round_raises_missed_checks_and_ends_observations_of_former_contacts(ctx, clock, world):
+    from admitall.services import watch
+    from admitall.services.person_steps import Step, apply_steps
+
+    _case, contacts = world
+    steps = apply_steps(ctx, TEAM, [Step(contacts[2], "reclassify", to="confirmed", severity="mild")], source="t")
+    assert not steps.refused
+    local(clock, 10, 21)
+    result = watch.watch(ctx)
+    assert (result["missed_checks_raised"], result["observations_ended"]) == (2, 1), result
+    assert person_observation(ctx, TEAM, contacts[2])["state"] == "ended"
+
+
+def test_release_only_at_the_end_and_without_symptoms(ctx, clock, world):
+    _case, contacts = world
+    local(clock, 12, 10)
+    with pytest.raises(TransitionRefused) as early:
+        release(ctx, TEAM, contacts[0])
+    assert early.value.code.endswith("observation_not_over")
+    with pytest.raises(NotFound):
+        release(ctx, ELSEWHERE, contacts[0])
+    local(clock, 22, 9)
+    done = release(ctx, TEAM, contacts[0])
+    assert done["status"] == "released"
+    assert person_observation(ctx, TEAM, contacts[0])["state"] == "released"
+    from admitall.services.backlog import backlog
+
+    assert backlog(ctx, cli_actor())["outflow"]["released"]["last_hour"] == 1
