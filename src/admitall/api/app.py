@@ -23,6 +23,7 @@ from admitall.api import (
     routes_registry,
     routes_reporting,
     routes_simulation,
+    routes_survey,
 )
 from admitall.api.docs import install_api_docs
 from admitall.api.errors import install_error_handlers
@@ -43,6 +44,7 @@ from admitall.web import (
     pages_reporting,
     pages_scorecards,
     pages_sim,
+    pages_survey,
 )
 from admitall.web.assets import STATIC_DIR
 
@@ -86,6 +88,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_reporting.router)
     app.include_router(routes_accountability.router)
     app.include_router(routes_simulation.router)
+    app.include_router(routes_survey.router)
     app.include_router(pages.router)
     app.include_router(pages_command.router)
     app.include_router(pages_referrals.router)
@@ -97,6 +100,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_scorecards.router)
     app.include_router(pages_sim.router)
     app.include_router(pages_lists.router)
+    app.include_router(pages_survey.router)
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -448,4 +448,5 @@ from admitall.store import (  # noqa: E402,F401
     tables_referrals,
     tables_security,
     tables_simulation,
+    tables_survey,
 )

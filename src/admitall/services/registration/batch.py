@@ -129,6 +129,21 @@ def register_batch(
     return summary
 
 
+def register_within(
+    ctx: Context, actor: Actor, uow: UnitOfWork, rows: Iterable[tuple[int, RawRow]], *, source: str
+) -> BatchSummary:
+    """Register rows by every rule of `register_batch`, inside the caller's unit of work (its one transaction,
+    which the caller commits and audits): for a use case that stores its own records with the people it found
+    (the survey's visits, services.survey_visits)."""
+    actor.require(Permission.REGISTER_PERSONS)
+    summary = BatchSummary()
+    with _collector_paused(), _concurrent_registration_is_a_conflict():
+        valid = _validate(ctx, actor, rows, summary, None)
+        _Batch(ctx, actor, uow, source, "", summary, None).run(valid)
+    summary.rejected = len(summary.rejections)
+    return summary
+
+
 def _validate(
     ctx: Context, actor: Actor, rows: Iterable[tuple[int, RawRow]], summary: BatchSummary, progress: Progress | None
 ) -> list[Valid]:
