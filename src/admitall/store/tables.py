@@ -305,7 +305,7 @@ reporting_schedules = Table(
     Column("period_minutes", Integer, nullable=False),
     Column("grace_minutes", Integer, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
-    CheckConstraint(_in("level", ("district", "street", "community")), name="level"),
+    CheckConstraint(_in("level", ("city", "district", "street", "community")), name="level"),
     CheckConstraint("period_minutes > 0 AND grace_minutes >= 0 AND grace_minutes < period_minutes", name="sane"),
 )
 
@@ -442,10 +442,12 @@ from admitall.store import (  # noqa: E402,F401
     tables_bulletin,
     tables_census,
     tables_chains,
+    tables_help,
     tables_imports,
     tables_observation,
     tables_ops,
     tables_referrals,
+    tables_screens,
     tables_security,
     tables_simulation,
     tables_survey,

@@ -1,0 +1,83 @@
+"""Benchmark: a province on PostgreSQL (issue 15) — 10,000,000 people, 30,000 units, 10,000 facilities, 30 days.
+
+    python bench/province.py generate --url URL [--people 10000000] [--report-hours 48]
+    python bench/province.py measure --url URL [--repeat 20]
+
+`generate` fills an empty database (bench/province_data.py says how, and what); `measure` takes the kept database
+and measures, each figure with the load average beside it (the machine's 2 cores are shared): the province's
+command screen from the shared cache and uncached, a name search, a burst of 30,000 unit reports through the
+HTTP API with `serve --workers 2` beside bench/bare_app.py's one-row insert with the same workers, the watch's
+round and `admitall verify`. Results go to bench/RESULTS.md, section "A province (issue 15)".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from admitall.clock import ManualClock  # noqa: E402
+from admitall.services.context import Context  # noqa: E402
+from admitall.settings import Settings  # noqa: E402
+from admitall.store.db import alembic_config, make_engine  # noqa: E402
+from province_data import build, log  # noqa: E402
+
+SECRET = "bench-secret-" + "x" * 40
+STATE = Path("/tmp/admitall-province-bench.json")
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def generate(args: argparse.Namespace) -> None:
+    engine = make_engine(args.url)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        config = alembic_config(engine)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0022_province_level")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    ctx = Context(engine, ManualClock(now), Settings(database_url=args.url, secret_key=SECRET, run_jobs=False))
+    load_before = load()
+    result = build(ctx, people=args.people, now=now, days=30, report_hours=args.report_hours, seed=args.seed)
+    result["total_seconds"] = time.perf_counter() - started
+    result["load"] = [load_before, load()]
+    with engine.connect() as conn:
+        result["database_bytes"] = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
+    STATE.write_text(json.dumps(result, indent=1))
+    log(json.dumps(result, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    gen = sub.add_parser("generate")
+    gen.add_argument("--url", required=True)
+    gen.add_argument("--people", type=int, default=10_000_000)
+    gen.add_argument("--report-hours", type=int, default=48)
+    gen.add_argument("--seed", type=int, default=15)
+    meas = sub.add_parser("measure")
+    meas.add_argument("--url", required=True)
+    meas.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    if args.what == "generate":
+        generate(args)
+    else:
+        from province_measure import measure
+
+        measure(args)
+
+
+if __name__ == "__main__":
+    main()
