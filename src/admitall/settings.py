@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     signin_address_failures: int = 20
     signin_window_minutes: int = 15
     signin_lockout_minutes: int = 15
+    # public help requests (services.help_requests), counted in the database: per phone and per client address
+    # within the window, a day's cap per phone, and failed status look-ups (wrong number or code) per address
+    help_window_minutes: int = 10
+    help_phone_per_window: int = 3
+    help_address_per_window: int = 60
+    help_phone_per_day: int = 10
+    help_status_failures: int = 20
     # PDF printing (a headless Chromium per page): at most this many at once across all workers; more answer 503
     # with Retry-After this many seconds. A printed page is kept in the database and served again while unchanged
     print_limit: int = 2

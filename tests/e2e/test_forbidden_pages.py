@@ -56,6 +56,7 @@ def filled(path: str, world: World) -> str:
         "problem_id": "1",
         "recipient_id": "1",
         "import_id": "1",
+        "request_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

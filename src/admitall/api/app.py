@@ -17,6 +17,7 @@ from admitall.api import (
     routes_auth,
     routes_boundaries,
     routes_command,
+    routes_help,
     routes_imports,
     routes_ops,
     routes_referrals,
@@ -38,6 +39,7 @@ from admitall.web import (
     pages_admission,
     pages_bulletin,
     pages_command,
+    pages_help,
     pages_imports,
     pages_lists,
     pages_referrals,
@@ -84,6 +86,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_boundaries.router)
     app.include_router(routes_imports.router)
     app.include_router(routes_referrals.router)
+    app.include_router(routes_help.router)
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
     app.include_router(routes_accountability.router)
@@ -92,6 +95,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_command.router)
     app.include_router(pages_referrals.router)
+    app.include_router(pages_help.router)
     app.include_router(pages_imports.router)
     app.include_router(pages_admission.router)
     app.include_router(pages_bulletin.router)

@@ -200,6 +200,8 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
         if risks == p.risks:
             raise _refuse("risks_unchanged", "风险因素没有变化", "the risk flags are unchanged")
         new = replace(p, risks=risks)
+    elif event.kind is EventKind.HELP_REQUESTED:
+        new = p  # on the record (the request's number and urgency); the state is as it was
     elif event.kind is EventKind.DETAILS_CORRECTED:
         details = details_from({**details_data(p.details), **event.data})
         new = replace(p, details=details, risks=_derived_risks(p.risks, details.birth_date, p.identified_at))
@@ -310,3 +312,8 @@ def need_transfer(p: Person, stamp: Stamp) -> tuple[Person, PersonEvent]:
 
 def cancel_transfer(p: Person, stamp: Stamp) -> tuple[Person, PersonEvent]:
     return _change(p, EventKind.TRANSFER_CANCELLED, stamp, _bed(p))
+
+
+def help_requested(p: Person, stamp: Stamp, number: str, urgency: str) -> tuple[Person, PersonEvent]:
+    """A resident's help request for this person, on their history (its number and how urgent it is)."""
+    return _change(p, EventKind.HELP_REQUESTED, stamp, {"help_request": number, "urgency": urgency})

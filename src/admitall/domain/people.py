@@ -72,6 +72,8 @@ class EventKind(LabeledEnum):
     ASSIGNMENT_CANCELLED = ("assignment_cancelled", "取消分配", "assignment cancelled", "grey")
     TRANSFER_NEEDED = ("transfer_needed", "需转院", "transfer needed", "orange")
     TRANSFER_CANCELLED = ("transfer_cancelled", "无需转院", "transfer no longer needed", "grey")
+    # a public help request (services.help_requests) landed on the person's record: no change of state
+    HELP_REQUESTED = ("help_requested", "求助登记", "help requested", "red")
 
 
 BED_HOLDING = (Placement.ASSIGNED, Placement.IN_TRANSIT, Placement.ADMITTED)

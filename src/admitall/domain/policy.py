@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -33,6 +33,10 @@ class PriorityClass(LabeledEnum):
     RECOVERED = ("recovered", "治愈待康复", "recovered", "green")
 
 
+# the hours a community has to act on a public help request, by urgency, unless the file says ([help_request_hours])
+HELP_DEADLINE_DEFAULT: dict[str, timedelta] = {"critical": timedelta(hours=1), "normal": timedelta(hours=6)}
+
+
 @dataclass(frozen=True)
 class Policy:
     priority: tuple[PriorityClass, ...]
@@ -40,6 +44,8 @@ class Policy:
     sla: Mapping[PriorityClass, timedelta]
     elderly_age: int = 65
     observation: ObservationRules = ObservationRules()
+    # how long a public help request may wait for its community to act, by urgency (services.help_requests)
+    help_deadline: Mapping[str, timedelta] = field(default_factory=lambda: dict(HELP_DEADLINE_DEFAULT))
 
     def rank(self, cls: PriorityClass) -> int:
         """0 for the highest class."""
@@ -130,7 +136,7 @@ def parse_policy(text: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise _bad(f"TOML 语法错误：{e}", f"TOML syntax error: {e}") from None
-    unknown = set(data) - {"priority", "elderly_age", "eligibility", "sla_hours", "observation"}
+    unknown = set(data) - {"priority", "elderly_age", "eligibility", "sla_hours", "help_request_hours", "observation"}
     if unknown:
         raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
     priority = tuple(_enum_list(data.get("priority"), PriorityClass, "priority"))
@@ -158,4 +164,25 @@ def parse_policy(text: str) -> Policy:
     age = data.get("elderly_age", 65)
     if not isinstance(age, int) or isinstance(age, bool) or not 0 < age < 130:
         raise _bad("elderly_age 必须是 1 到 129 之间的整数", "elderly_age must be a whole number from 1 to 129")
-    return Policy(priority, eligibility, sla, age, observation=parse_rules(data.get("observation")))
+    return Policy(
+        priority,
+        eligibility,
+        sla,
+        age,
+        observation=parse_rules(data.get("observation")),
+        help_deadline=_help_deadline(data.get("help_request_hours", {})),
+    )
+
+
+def _help_deadline(table: object) -> dict[str, timedelta]:
+    """[help_request_hours]: hours a community has to act on a help request, per urgency (critical, normal)."""
+    if not isinstance(table, dict) or set(table) - set(HELP_DEADLINE_DEFAULT):
+        raise _bad("[help_request_hours] 只能有 critical 和 normal", "[help_request_hours] takes critical and normal")
+    found = dict(HELP_DEADLINE_DEFAULT)
+    for key, hours in table.items():
+        if not isinstance(hours, int | float) or isinstance(hours, bool) or not 0 < hours <= MAX_SLA_HOURS:
+            raise _bad(
+                f"help_request_hours.{key} 必须是大于 0 的小时数", f"help_request_hours.{key} must be hours above 0"
+            )
+        found[key] = timedelta(hours=hours)
+    return found

@@ -34,9 +34,8 @@ from admitall.services.context import Context
 from admitall.services.directives import OVERDUE, complete_measured
 from admitall.services.help_requests import link_pending
 from admitall.services.help_watch import watch_help
+from admitall.services.observation_checks import observation_round
 from admitall.services.officials import NO_LEAD
-from admitall.services.observation_checks import observation_round
-from admitall.services.observation_checks import observation_round
 from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
 from admitall.services.reporting_rules import schedules_of
@@ -127,7 +126,6 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
                 overdue = _raise_overdue(uow, now, top)
                 escalated = _escalate(ctx, uow, now, top)
                 problems = _escalate_problems(uow, now, top)
-                observed = observation_round(ctx, uow, now, leads)  # missed checks (issue 17)
                 help_alerts = watch_help(uow, now, top, ctx.policy)
                 observed = observation_round(ctx, uow, now, leads)  # missed checks (issue 17)
                 folded = uow.census.fold()
@@ -152,7 +150,6 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
         "directives_overdue": overdue,
         "escalated": escalated,
         "problems_escalated": problems,
-        **observed,
         **help_alerts,
         "help_requests_linked": help_linked,
         **observed,

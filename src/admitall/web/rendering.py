@@ -32,7 +32,7 @@ from admitall.web.paging import pager, thousands
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(pager=pager, thousands=thousands)
 # who acts when no person does: the system (a directive the registry shows done), the command line
-SYSTEM_ACTORS = ("system", "cli")
+SYSTEM_ACTORS = ("system", "cli", "public")
 ENUMS: dict[str, Any] = {
     "status": Status,
     "severity": Severity,
