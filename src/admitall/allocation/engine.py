@@ -33,7 +33,7 @@ from ortools.graph.python import min_cost_flow
 
 from admitall.allocation.counts import Beds, SharedLimit, max_counts, solve, usable_pairs
 from admitall.allocation.geo import EARTH_RADIUS_KM, UNITS_PER_KM
-from admitall.allocation.model import Assignment, Candidate, FreePool, Objective, Plan, Snapshot, Unplaced
+from admitall.allocation.model import Assignment, Candidate, FreePool, Objective, Plan, Snapshot, UnplacedPeople
 from admitall.allocation.reasons import placed_reason, unplaced_reason
 from admitall.domain.facilities import BedType
 from admitall.domain.policy import PriorityClass
@@ -45,20 +45,26 @@ class _Group:
     origin: str
     lat: float | None
     lon: float | None
-    members: list[Candidate] = field(default_factory=list)
+    members: Sequence[Candidate] = field(default_factory=list)
 
 
-def _groups(candidates: Sequence[Candidate], rank: dict[PriorityClass, int]) -> list[_Group]:
-    """Groups in a fixed order (class, then origin), members oldest first."""
-    groups: dict[tuple[int, str], _Group] = {}
-    for c in candidates:
+def _groups(snapshot: Snapshot, rank: dict[PriorityClass, int]) -> list[_Group]:
+    """Groups in a fixed order (class, then origin), members oldest first: the snapshot's own groups (kept in that
+    order by the caller), with its candidates added."""
+    groups: dict[tuple[int, str], _Group] = {
+        (rank[g.priority_class], g.origin): _Group(g.priority_class, g.origin, g.lat, g.lon, g.members)
+        for g in snapshot.groups
+        if g.members
+    }
+    added: dict[tuple[int, str], list[Candidate]] = defaultdict(list)
+    for c in snapshot.candidates:
         key = (rank[c.priority_class], c.origin)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = _Group(c.priority_class, c.origin, c.lat, c.lon)
-        group.members.append(c)
-    for group in groups.values():
-        group.members.sort(key=attrgetter("waiting_since", "person_id"))
+        if key not in groups:
+            groups[key] = _Group(c.priority_class, c.origin, c.lat, c.lon)
+        added[key].append(c)
+    for key, extra in added.items():
+        group = groups[key]
+        group.members = sorted([*group.members, *extra], key=attrgetter("waiting_since", "person_id"))
     return [groups[k] for k in sorted(groups)]
 
 
@@ -115,7 +121,7 @@ def plan(snapshot: Snapshot) -> Plan:
     """The optimal plan for the snapshot. Deterministic: the same snapshot gives the same plan."""
     policy = snapshot.policy
     rank = {c: i for i, c in enumerate(policy.priority)}
-    groups = _groups(snapshot.candidates, rank)
+    groups = _groups(snapshot, rank)
     slots = snapshot.admission_slots
     free_beds: Counter[BedType] = Counter()
     for p in snapshot.pools:
@@ -123,7 +129,9 @@ def plan(snapshot: Snapshot) -> Plan:
     pools = _admittable(snapshot.pools, slots)
     shared = _shared(pools, slots)
     in_shared = {i for members in shared.values() for i in members}
-    waiting: Counter[PriorityClass] = Counter(c.priority_class for c in snapshot.candidates)
+    waiting: Counter[PriorityClass] = Counter()
+    for g in groups:
+        waiting[g.cls] += len(g.members)
     free: Counter[BedType] = Counter()  # every bed that can be filled this hour (an upper bound where shared)
     own: Counter[BedType] = Counter()  # the beds that can be filled on their own
     for i, p in enumerate(pools):
@@ -256,7 +264,9 @@ def _route(
         sizes,
         np.zeros(g_count, dtype=np.int64),
     )
-    waiting = Counter(groups[gi].cls for gi in members for _ in groups[gi].members)
+    waiting: Counter[PriorityClass] = Counter()
+    for gi in members:
+        waiting[groups[gi].cls] += len(groups[gi].members)
     for cls, node in unplaced_node.items():
         smcf.add_arc_with_capacity_and_unit_cost(node, sink, waiting[cls] - placed[cls], 0)
     drain = np.full(p_count, sink, dtype=np.int64)
@@ -298,7 +308,7 @@ def _hand_out(
     first, and within a class the people of one place together, oldest first."""
     policy = snapshot.policy
     assignments: list[Assignment] = []
-    unplaced: list[Unplaced] = []
+    unplaced: list[tuple[Sequence[Candidate], int, PriorityClass, str, str]] = []
     total_rank = total_units = 0
     for gi, g in enumerate(groups):
         members = g.members
@@ -321,14 +331,14 @@ def _hand_out(
             total_units += units * count
         if taken < len(members):
             zh, en = unplaced_reason(g.cls, policy, reasons.free, reasons.admittable)
-            unplaced.extend(Unplaced(person.person_id, g.cls, zh, en) for person in members[taken:])
+            unplaced.append((members, taken, g.cls, zh, en))
     objective = Objective(tuple(placed[c] for c in policy.priority), total_rank, total_units)
     return Plan(
         tuple(assignments),
-        tuple(unplaced),
+        UnplacedPeople(unplaced),
         objective,
         waiting_by_class=dict(waiting),
         placed_by_class=placed,
         admission_slots=dict(snapshot.admission_slots),
-        stats={"groups": len(groups), "pools": len(pools), "people": len(snapshot.candidates)},
+        stats={"groups": len(groups), "pools": len(pools), "people": sum(waiting.values())},
     )

@@ -3,7 +3,6 @@ refused, discharged — each an event on the person and a change of the bed coun
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,7 +54,11 @@ def plan_view(
             "transfer": w.transfer_from is not None,
         }
 
-    unplaced_by_class = Counter(u.priority_class.value for u in result.unplaced)
+    unplaced_by_class = {
+        c.value: n - result.placed_by_class.get(c, 0)
+        for c, n in result.waiting_by_class.items()
+        if n > result.placed_by_class.get(c, 0)
+    }
     return {
         "assignments": [
             {
@@ -79,7 +82,7 @@ def plan_view(
             for u in result.unplaced[:UNPLACED_SHOWN]
         ],
         "unplaced_total": len(result.unplaced),
-        "unplaced_by_class": dict(unplaced_by_class),
+        "unplaced_by_class": unplaced_by_class,
         "waiting_by_class": {c.value: n for c, n in result.waiting_by_class.items()},
         "placed_by_class": {c.value: n for c, n in result.placed_by_class.items() if n},
         "objective": {
@@ -96,17 +99,17 @@ Planned = tuple[Plan, dict[int, Waiting], dict[int, Shown], dict[str, str]]
 
 
 def _plan(ctx: Context, actor: Actor) -> Planned:
-    """Read the snapshot (and put the read on record), solve it, and read the names of the people the plan lists
-    and of the facilities it sends them to."""
-    with ctx.uow(write=True) as uow:
+    """Read the snapshot, solve it, read the names of the people the plan lists and of the facilities it sends
+    them to, and put the read on record (whom the plan showed)."""
+    with ctx.uow() as uow:
         snapshot, people = build_snapshot(ctx, uow, actor.unit_code)
-        _audit_plan_read(ctx, uow, actor, people)
-        uow.commit()
     result = solve(snapshot)
     listed = [a.person_id for a in result.assignments] + [u.person_id for u in result.unplaced[:UNPLACED_SHOWN]]
-    with ctx.uow() as uow:
+    with ctx.uow(write=True) as uow:
         shown = WaitingList(uow.conn).shown(listed)
         facility_names = uow.facilities.names(a.facility_code for a in result.assignments)
+        _audit_plan_read(ctx, uow, actor, len(people), listed)
+        uow.commit()
     return result, people, shown, facility_names
 
 
@@ -121,10 +124,9 @@ def plan_admissions(ctx: Context, actor: Actor, *, lang: str = "zh") -> dict[str
 AUDIT_IDS = 1000
 
 
-def _audit_plan_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: dict[int, Waiting]) -> None:
-    """Who read the waiting list, and whom it showed (the first thousand ids, and how many in all)."""
-    if people and actor.can(Permission.SEE_PERSONAL_DATA):
-        ids = sorted(people)
+def _audit_plan_read(ctx: Context, uow: UnitOfWork, actor: Actor, waiting: int, listed: list[int]) -> None:
+    """Who read the waiting list, how many it counted, and whom it listed by name (the first thousand)."""
+    if listed and actor.can(Permission.SEE_PERSONAL_DATA):
         uow.audit.record(
             ctx.clock.now(),
             actor.username,
@@ -132,8 +134,8 @@ def _audit_plan_read(ctx: Context, uow: UnitOfWork, actor: Actor, people: dict[i
             "person",
             None,
             unit=actor.unit_code,
-            people=len(ids),
-            person_ids=ids[:AUDIT_IDS],
+            people=waiting,
+            person_ids=listed[:AUDIT_IDS],
         )
 
 
