@@ -84,7 +84,7 @@ def test_a_street_or_an_unknown_code_is_no_community(city):
 def test_the_same_person_asking_again_while_open_is_folded_and_made_more_urgent(city):
     first = ask(city)
     again = ask(city, breathless="on")
-    assert again == {"number": first["number"], "code": None, "folded": True, "urgency": "critical"}
+    assert again == {"number": first["number"], "code": None, "folded": True, "urgency": "critical", "hours": 1}
     listed = lists.list_requests(city, COMMUNITY)
     assert listed["total"] == 1 and listed["requests"][0]["repeats"] == 1
     assert listed["requests"][0]["deadline_at"] == (city.clock.now() + timedelta(hours=1)).isoformat()

@@ -279,7 +279,13 @@ def submit(ctx: Context, raw: Mapping[str, Any], client: str) -> dict[str, Any]:
             now, PUBLIC, "help_request_received", "help_request", request_id, unit=item.unit_code, urgency=level
         )
         uow.commit()
-    return {"number": number, "code": code, "folded": False, "urgency": level}
+    return {"number": number, "code": code, "folded": False, "urgency": level, "hours": _hours(ctx, level)}
+
+
+def _hours(ctx: Context, level: str) -> float:
+    """The hours the community has for a request of this urgency (the policy's), as the answer tells them."""
+    hours = ctx.policy.help_deadline[level].total_seconds() / 3600
+    return int(hours) if hours == int(hours) else round(hours, 1)
 
 
 def _fold(ctx: Context, uow: UnitOfWork, open_one: Any, level: str, now: datetime) -> dict[str, Any]:
@@ -295,7 +301,8 @@ def _fold(ctx: Context, uow: UnitOfWork, open_one: Any, level: str, now: datetim
     _event(uow, open_one.id, now, "repeated", PUBLIC, urgency=level)
     uow.audit.record(now, PUBLIC, "help_request_repeated", "help_request", open_one.id, urgency=level)
     uow.commit()
-    return {"number": open_one.number, "code": None, "folded": True, "urgency": values.get("urgency", open_one.urgency)}
+    level = values.get("urgency", open_one.urgency)
+    return {"number": open_one.number, "code": None, "folded": True, "urgency": level, "hours": _hours(ctx, level)}
 
 
 # ---------------------------------------------------------------------------------------------------- following

@@ -57,11 +57,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "code you were given then.",
     ),
     "help_urgency_critical": (
-        "您报告了呼吸困难：社区须在 1 小时内联系您。情况危急请立即拨打 120。",
-        "You reported shortness of breath: your community must contact you within 1 hour. In an emergency call 120 "
-        "at once.",
+        "您报告了呼吸困难：社区须在 {hours} 小时内联系您。情况危急请立即拨打 120。",
+        "You reported shortness of breath: your community must contact you within {hours} h. In an emergency call "
+        "120 at once.",
     ),
-    "help_urgency_normal": ("社区将在 6 小时内联系您。", "Your community will contact you within 6 hours."),
+    "help_urgency_normal": ("社区将在 {hours} 小时内联系您。", "Your community will contact you within {hours} h."),
     "help_status_title": ("求助进度查询", "Follow a request"),
     "help_status_look": ("查询", "Look up"),
     "help_state_open": ("处理中", "open"),
