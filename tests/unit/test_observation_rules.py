@@ -15,7 +15,6 @@ from admitall.domain.observation import (
     Symptom,
     alarm,
     check_temperature,
-    parse_rules,
     parse_symptoms,
     release_refusal,
     slot_due,
@@ -24,6 +23,7 @@ from admitall.domain.observation import (
     spans,
     window,
 )
+from admitall.domain.observation_policy import parse_rules
 from admitall.domain.people import Status
 from admitall.domain.policy import default_policy, parse_policy
 from admitall.domain.tracing import clusters, layered, parse_exposure, percentile

@@ -19,6 +19,7 @@ from admitall.api import (
     routes_command,
     routes_help,
     routes_imports,
+    routes_observation,
     routes_ops,
     routes_referrals,
     routes_registry,
@@ -42,6 +43,7 @@ from admitall.web import (
     pages_help,
     pages_imports,
     pages_lists,
+    pages_observation,
     pages_referrals,
     pages_reporting,
     pages_scorecards,
@@ -86,6 +88,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_boundaries.router)
     app.include_router(routes_imports.router)
     app.include_router(routes_referrals.router)
+    app.include_router(routes_observation.router)
     app.include_router(routes_help.router)
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
@@ -95,6 +98,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_command.router)
     app.include_router(pages_referrals.router)
+    app.include_router(pages_observation.router)
     app.include_router(pages_help.router)
     app.include_router(pages_imports.router)
     app.include_router(pages_admission.router)

@@ -18,7 +18,8 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.identity import age_on
 from admitall.domain.labels import LabeledEnum
-from admitall.domain.observation import ObservationRules, parse_rules
+from admitall.domain.observation import ObservationRules
+from admitall.domain.observation_policy import parse_rules
 from admitall.domain.people import Person, Risk, Severity, Status
 
 
@@ -43,7 +44,7 @@ class Policy:
     eligibility: Mapping[PriorityClass, tuple[BedType, ...]]
     sla: Mapping[PriorityClass, timedelta]
     elderly_age: int = 65
-    observation: ObservationRules = ObservationRules()
+    observation: ObservationRules = field(default_factory=ObservationRules)
     # how long a public help request may wait for its community to act, by urgency (services.help_requests)
     help_deadline: Mapping[str, timedelta] = field(default_factory=lambda: dict(HELP_DEADLINE_DEFAULT))
 

@@ -18,9 +18,11 @@ from admitall.domain.directives import RecipientStatus, TargetKind
 from admitall.domain.errors import Unauthenticated
 from admitall.domain.facilities import BedType, FacilityType
 from admitall.domain.identity import DocumentType, Sex
+from admitall.domain.observation import ObservationState, Place, SlotState, Symptom
 from admitall.domain.people import FOUR_CATEGORIES, EventKind, Placement, Risk, Severity, Status
 from admitall.domain.policy import PriorityClass
 from admitall.domain.reporting import ProblemSeverity, ProblemType
+from admitall.domain.tracing import Closeness, Setting
 from admitall.domain.units import UnitLevel
 from admitall.services.auth import session_actor
 from admitall.services.context import Actor
@@ -50,6 +52,12 @@ ENUMS: dict[str, Any] = {
     "problem_type": ProblemType,
     "sex": Sex,
     "problem_severity": ProblemSeverity,
+    "setting": Setting,
+    "closeness": Closeness,
+    "symptom": Symptom,
+    "observation_state": ObservationState,
+    "place": Place,
+    "slot_state": SlotState,
 }
 
 

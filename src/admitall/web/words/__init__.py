@@ -6,9 +6,9 @@ overwrite.
 
 from __future__ import annotations
 
-from admitall.web.words import alerts, city_map, demo, desks, help, imports, language, lists, survey
+from admitall.web.words import alerts, city_map, demo, desks, help, imports, language, lists, observation, survey
 
-AREAS = (alerts, city_map, demo, desks, help, imports, language, lists, survey)
+AREAS = (alerts, city_map, demo, desks, help, imports, language, lists, observation, survey)
 
 
 def merged(base: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
