@@ -20,6 +20,7 @@ from admitall.cli_common import emit as _emit
 from admitall.cli_common import errors as _errors
 from admitall.cli_common import lang as _lang
 from admitall.cli_demo import demo, say
+from admitall.cli_linkage import link
 from admitall.cli_sim import sim_app
 from admitall.domain.access import Role
 from admitall.keys import DEMO_MARK, key_file, serve_refusal
@@ -40,6 +41,7 @@ app.add_typer(scorecards_app, name="scorecards")
 app.add_typer(sim_app, name="sim")
 import_app.command("officials")(import_officials_command)
 app.command()(demo)
+app.command()(link)
 
 
 def cli_dispatcher() -> Actor:

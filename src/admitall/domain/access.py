@@ -42,6 +42,7 @@ class Permission(str, Enum):
     MANAGE_OFFICIALS = "manage_officials"
     ISSUE_DIRECTIVES = "issue_directives"
     RESPOND_DIRECTIVES = "respond_directives"
+    LINK_PERSONS = "link_persons"
 
 
 _P = Permission
@@ -82,6 +83,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.HANDLE_ALERTS,
             _P.ISSUE_DIRECTIVES,
             _P.RESPOND_DIRECTIVES,
+            _P.LINK_PERSONS,
         }
     ),
     # dispatchers plan and confirm admissions, call people and organise transport
@@ -139,6 +141,7 @@ ACTIONS: dict[Permission, tuple[str, str]] = {
     _P.MANAGE_OFFICIALS: ("管理干部和包保", "manage officials and the units they lead"),
     _P.ISSUE_DIRECTIVES: ("下达指令", "issue directives"),
     _P.RESPOND_DIRECTIVES: ("签收和办理指令", "acknowledge and complete directives"),
+    _P.LINK_PERSONS: ("合并或拆分同一人的记录", "merge or unmerge records of one person"),
 }
 
 

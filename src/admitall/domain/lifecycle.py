@@ -14,6 +14,7 @@ from typing import Any
 
 from admitall.domain.errors import InvalidInput, TransitionRefused
 from admitall.domain.identity import age_on
+from admitall.domain.linkage_merge import apply_linkage
 from admitall.domain.people import (
     CATEGORY_RANK,
     FOUR_CATEGORIES,
@@ -182,6 +183,9 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
         )
     if p is None:
         raise _refuse("identify_first", "人员必须先登记", "a person must be identified first")
+    if event.kind in (EventKind.MERGED, EventKind.UNMERGED):
+        new = apply_linkage(p, event)
+        return replace(new, version=p.version + 1)
     if p.status is Status.DEAD and event.kind is not EventKind.DETAILS_CORRECTED:
         raise _refuse("dead_is_final", "死亡是最终状态，不能再变更", "death is final; nothing follows it")
     if event.kind is EventKind.RECLASSIFIED:

@@ -72,6 +72,9 @@ class EventKind(LabeledEnum):
     ASSIGNMENT_CANCELLED = ("assignment_cancelled", "取消分配", "assignment cancelled", "grey")
     TRANSFER_NEEDED = ("transfer_needed", "需转院", "transfer needed", "orange")
     TRANSFER_CANCELLED = ("transfer_cancelled", "无需转院", "transfer no longer needed", "grey")
+    # record linkage (domain.linkage_merge): two records of one person joined, and a join undone
+    MERGED = ("merged", "记录合并", "records merged", "purple")
+    UNMERGED = ("unmerged", "撤销合并", "merge undone", "grey")
     # a public help request (services.help_requests) landed on the person's record: no change of state
     HELP_REQUESTED = ("help_requested", "求助登记", "help requested", "red")
 

@@ -19,6 +19,7 @@ from admitall.services import chain_heads
 from admitall.services.context import Context
 from admitall.services.reporting import report_hash
 from admitall.services.verify_records import alerts_and_directives, audit_entries
+from admitall.store.repositories.census import MERGED_AWAY
 from admitall.store.repositories.persons import to_person
 from admitall.store.tables import person_events, persons
 from admitall.store.tables_accountability import wait_segments
@@ -216,7 +217,10 @@ def _flows(ctx: Context, found: list[dict[str, Any]]) -> None:
     kinds.append(EventKind.ADMITTED.value)
     e, f = person_events.c, event_flows.c
     with ctx.uow() as uow:
-        events = uow.conn.execute(select(func.count()).where(e.kind.in_(kinds))).scalar_one()
+        # a person merged into another record (services.linkage_merge) has no flows while merged: counted once
+        events = uow.conn.execute(
+            select(func.count()).where(e.kind.in_(kinds), e.person_id.not_in(MERGED_AWAY))
+        ).scalar_one()
         flows = uow.conn.execute(
             select(func.count()).select_from(event_flows.join(person_events, e.id == f.event_id))
         ).scalar_one()

@@ -18,6 +18,8 @@ from admitall.domain.merge import merge
 from admitall.domain.waits import wait_key
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
+from admitall.services.linkage import link_incoming
+from admitall.services.linkage_merge import survivors
 from admitall.services.registration import rejects
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
 from admitall.services.registration.summary import BatchSummary, Rejection
@@ -193,6 +195,8 @@ class _Batch:
         doc_ids = persons.ids_by_document({k for _, item, _ in valid if (k := doc_key(item))})
         np_ids = persons.ids_by_name_phone({k for _, item, _ in valid if (k := name_phone_key(item))})
         src_ids = persons.ids_by_source({(self.source, item.source_ref) for _, item, _ in valid if item.source_ref})
+        # a record merged away (services.linkage_merge) is a pointer: its rows land on the survivor
+        doc_ids, np_ids, src_ids = (survivors(self.uow, ids) for ids in (doc_ids, np_ids, src_ids))
         wanted = {*doc_ids.values(), *np_ids.values(), *src_ids.values()}
         stored = {pid: Target(p, [], [], stored_id=pid, stored=p) for pid, p in persons.get_many(wanted).items()}
         matcher = Matcher(
@@ -209,6 +213,8 @@ class _Batch:
             new = self._match_and_insert(valid, matcher)
         self._save_changes(list(stored.values()), new)
         self._save_referrals()
+        # the new people scored against the registry: a likely duplicate is queued for review (issue 16 §2)
+        link_incoming(self.ctx, self.uow, [t.stored_id for t in new if t.stored_id is not None], "import")
 
     def _match_and_insert(self, valid: list[Valid], matcher: Matcher) -> list[Target]:
         """Every valid row matched and applied; new people written in chunks as they come. Returns them.

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from admitall.domain.units import subtree_bounds
 from admitall.store.tables import person_events, persons
 from admitall.store.tables_census import event_flows, unit_census, unit_census_changes
+from admitall.store.tables_linkage import person_merges
 
 # (unit code or its prefix, status, severity or None, placement) → count
 Key = tuple[str, str, str | None, str]
@@ -22,12 +23,15 @@ FLOW_KINDS = ("identified", "reclassified", "severity_changed", "admitted")
 NAMED = 20
 
 _e, _f = person_events.c, event_flows.c
+# people merged into another record (services.linkage_merge) and not unmerged: counted once, as the survivor,
+# so their own census entry and flow rows are taken back while they stay merged
+MERGED_AWAY = select(person_merges.c.merged_id).where(person_merges.c.unmerged_at.is_(None))
 _MOVES = _e.kind.in_(FLOW_KINDS)
 # an event that moves the backlog with no flow row
 _UNFLOWED = (
     select(_e.id)
     .select_from(person_events.outerjoin(event_flows, _f.event_id == _e.id))
-    .where(_MOVES, _f.event_id.is_(None))
+    .where(_MOVES, _f.event_id.is_(None), _e.person_id.not_in(MERGED_AWAY))
     .order_by(_e.id)
 )
 # a flow row with no such event, or not the event's kind, time or change
@@ -113,9 +117,9 @@ class CensusRepository:
         actual: dict[Key, int] = {
             (u, s, v or None, p): int(n)
             for u, s, v, p, n in self.conn.execute(
-                select(c.unit_code, c.status, c.severity, c.placement, func.count()).group_by(
-                    c.unit_code, c.status, c.severity, c.placement
-                )
+                select(c.unit_code, c.status, c.severity, c.placement, func.count())
+                .where(c.id.not_in(MERGED_AWAY))
+                .group_by(c.unit_code, c.status, c.severity, c.placement)
             )
         }
         return {

@@ -1,0 +1,269 @@
+"""The Fellegi–Sunter model of the linkage: blocking, the u and m probabilities, and each pair's probability.
+
+- **Blocking** (`candidate_pairs`): only records sharing a key are compared — the ID number, the phone's last eight
+  digits, the name's pinyin within a community, the birth date within a community, the pinyin with the birth
+  date anywhere. A key shared by more than `MAX_BLOCK` records (a switchboard number) makes no pairs: it says
+  nothing about who is who. A million records give a few million pairs instead of 5·10^11.
+- **u** (`u_from_random`): how often two records taken at random land on each level, counted on random pairs.
+- **m and the prior** (`estimate`): expectation–maximisation over the blocked pairs with u fixed; the pairs are
+  grouped by their pattern of levels first, so each round costs a few thousand patterns, not millions of pairs.
+- **Scoring** (`Model.probabilities`): 2^w / (1 + 2^w), w the prior's weight plus the fields' weights.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from admitall.domain.linkage import FIELD_NAMES, FIELDS, MISSING, Prepared, compare
+
+MAX_BLOCK = 60
+_KEYS: tuple[Callable[[Prepared], str | None], ...] = (
+    lambda r: r.document,
+    lambda r: r.phone8,
+    lambda r: f"{r.pinyin}|{r.unit_code}" if r.pinyin else None,
+    lambda r: f"{r.birth}|{r.unit_code}" if r.birth else None,
+    lambda r: f"{r.pinyin}|{r.birth}" if r.pinyin and r.birth else None,
+)
+BLOCKING_RULES = (
+    "id_number",
+    "phone_last_8",
+    "name_pinyin+community",
+    "birth_date+community",
+    "name_pinyin+birth_date",
+)
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def candidate_pairs(records: Sequence[Prepared], only: Iterable[int] | None = None) -> IntArray:
+    """The pairs (i, j), i < j, of positions in `records` that share a blocking key, each once.
+
+    With `only` (positions), just the pairs with at least one of those records in them (new arrivals
+    against the rest)."""
+    n = len(records)
+    wanted = None if only is None else set(only)
+    codes: list[IntArray] = []
+    for key in _KEYS:
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(records):
+            k = key(r)
+            if k is not None:
+                blocks[k].append(i)
+        firsts: list[int] = []
+        seconds: list[int] = []
+        for members in blocks.values():
+            m = len(members)
+            if m < 2 or m > MAX_BLOCK:
+                continue
+            if wanted is not None and not wanted.intersection(members):
+                continue
+            for x in range(m):
+                for y in range(x + 1, m):
+                    a, b = members[x], members[y]
+                    if wanted is None or a in wanted or b in wanted:
+                        firsts.append(a)
+                        seconds.append(b)
+        if firsts:
+            codes.append(np.asarray(firsts, dtype=np.int64) * n + np.asarray(seconds, dtype=np.int64))
+    if not codes:
+        return np.zeros((0, 2), dtype=np.int64)
+    unique = np.unique(np.concatenate(codes))
+    return np.stack([unique // n, unique % n], axis=1)
+
+
+def levels_of(records: Sequence[Prepared], pairs: IntArray) -> IntArray:
+    """The comparison levels of each pair: one row per pair, one column per field."""
+    out = np.empty((len(pairs), len(FIELD_NAMES)), dtype=np.int64)
+    for row, (i, j) in enumerate(pairs.tolist()):
+        out[row] = compare(records[i], records[j])
+    return out
+
+
+def _frequencies(levels: IntArray, weights: FloatArray | None = None) -> list[FloatArray]:
+    out = []
+    for k, name in enumerate(FIELD_NAMES):
+        counts = np.bincount(levels[:, k], weights=weights, minlength=len(FIELDS[name])).astype(np.float64)
+        counts += 0.5  # no level is impossible: a level never seen still weighs something finite
+        out.append(counts / counts.sum())
+    return out
+
+
+def u_from_random(records: Sequence[Prepared], samples: int, seed: int = 0) -> list[FloatArray]:
+    """The u probabilities: the levels' frequencies among `samples` random pairs of different records."""
+    rng = random.Random(seed)
+    n = len(records)
+    pairs = []
+    for _ in range(samples):
+        i, j = rng.randrange(n), rng.randrange(n)
+        if i != j:
+            pairs.append((min(i, j), max(i, j)))
+    return _frequencies(levels_of(records, np.asarray(pairs, dtype=np.int64).reshape(-1, 2)))
+
+
+@dataclass(frozen=True)
+class Model:
+    """m and u per field and level, and the prior probability that a blocked pair is a match."""
+
+    m: list[FloatArray]
+    u: list[FloatArray]
+    prior: float
+
+    @property
+    def weights(self) -> list[list[float]]:
+        """log2(m/u) per field and level; 0 for a missing value."""
+        out = []
+        for k, name in enumerate(FIELD_NAMES):
+            w = np.log2(self.m[k] / self.u[k])
+            if name in MISSING:
+                w[MISSING[name]] = 0.0
+            out.append([float(x) for x in w])
+        return out
+
+    def scores(self, levels: IntArray) -> FloatArray:
+        """Each pair's match weight (log2 of the odds)."""
+        total = np.full(len(levels), np.log2(self.prior / (1 - self.prior)))
+        for k, w in enumerate(self.weights):
+            total += np.asarray(w)[levels[:, k]]
+        return total
+
+    def probabilities(self, levels: IntArray) -> FloatArray:
+        return 1.0 / (1.0 + np.exp2(-self.scores(levels)))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "prior": self.prior,
+            "m": {name: [float(x) for x in self.m[k]] for k, name in enumerate(FIELD_NAMES)},
+            "u": {name: [float(x) for x in self.u[k]] for k, name in enumerate(FIELD_NAMES)},
+        }
+
+
+def _initial_m() -> list[FloatArray]:
+    out = []
+    for name in FIELD_NAMES:
+        n = len(FIELDS[name])
+        start = np.asarray([0.6 / (2**i) for i in range(n)], dtype=np.float64)
+        out.append(start / start.sum())
+    return out
+
+
+# pairs that are surely the same person whatever the field being learnt says: the same ID number and a name
+# that sounds the same, or (to learn the ID number's levels) the same phone, birth date and name sound
+_SURE_BY_ID = (FIELD_NAMES.index("id_number"), 0, FIELD_NAMES.index("name"), 1)
+_SURE_BY_PHONE = (FIELD_NAMES.index("phone"), 0, FIELD_NAMES.index("birth_date"), 0)
+
+
+def m_from_sure_pairs(levels: IntArray) -> list[FloatArray]:
+    """m per field from the blocked pairs that are the same person by other fields (like Splink's
+    estimate-from-rules): each field learnt from pairs whose sureness does not involve it."""
+    idk, _, namek, name_max = _SURE_BY_ID
+    phonek, _, birthk, _ = _SURE_BY_PHONE
+    by_id = levels[(levels[:, idk] == 0) & (levels[:, namek] <= name_max)]
+    by_phone = levels[(levels[:, phonek] == 0) & (levels[:, birthk] == 0) & (levels[:, namek] <= name_max)]
+    m = _initial_m()
+    for k, name in enumerate(FIELD_NAMES):
+        sure = by_phone if k in (idk, namek) else by_id
+        if name == "name":
+            # the name is in both rules: learn it from the pairs with the same ID number and birth date
+            sure = levels[(levels[:, idk] == 0) & (levels[:, birthk] == 0)]
+        if len(sure) >= 20:
+            m[k] = _frequencies(sure)[k]
+    return m
+
+
+def estimate(levels: IntArray, u: list[FloatArray], rounds: int = 30, prior: float = 0.1) -> Model:
+    """m from the surely-matching pairs, u from random pairs, and the prior (the share of blocked pairs that
+    are matches) by expectation–maximisation with m and u held."""
+    if len(levels) == 0:
+        return Model(_initial_m(), u, prior)
+    m = m_from_sure_pairs(levels)
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    weight = counts.astype(np.float64)
+    for _ in range(rounds):
+        pm = np.full(len(patterns), prior)
+        pu = np.full(len(patterns), 1 - prior)
+        for k in range(len(FIELD_NAMES)):
+            pm *= m[k][patterns[:, k]]
+            pu *= u[k][patterns[:, k]]
+        g = pm / (pm + pu)
+        prior = float(np.clip((g * weight).sum() / weight.sum(), 1e-6, 1 - 1e-6))
+        u = _frequencies(patterns, (1 - g) * weight)
+    return Model(m, u, prior)
+
+
+# a pair at or above AUTO_MERGE is merged without a person; from REVIEW up it waits for one; below it is distinct
+AUTO_MERGE = 0.995
+REVIEW = 0.6
+
+
+_ID, _PHONE, _BIRTH = (FIELD_NAMES.index(f) for f in ("id_number", "phone", "birth_date"))
+
+
+def identified(levels: Sequence[int]) -> bool:
+    """Whether an identifier agrees: the ID number (exactly or but one digit), the phone (or its last 8 digits)
+    or the birth date. A name and a place alone never merge two records without a person looking."""
+    return levels[_ID] <= 1 or levels[_PHONE] <= 1 or levels[_BIRTH] == 0
+
+
+def decision(probability: float, levels: Sequence[int], auto_merge: float = AUTO_MERGE, review: float = REVIEW) -> str:
+    """merged (at or above `auto_merge`, an identifier agreeing), review (from `review` up), else distinct."""
+    if probability >= auto_merge and identified(levels):
+        return "merged"
+    return "review" if probability >= review else "distinct"
+
+
+def _model(data: dict[str, Any]) -> Model:
+    m = [np.asarray(data["m"][name], dtype=np.float64) for name in FIELD_NAMES]
+    u = [np.asarray(data["u"][name], dtype=np.float64) for name in FIELD_NAMES]
+    return Model(m, u, float(data["prior"]))
+
+
+# the model estimated on the benchmark's generated million (bench/linkage.py): used where the registry is too
+# small to learn from (services.linkage.MIN_PAIRS_TO_ESTIMATE)
+DEFAULT_MODEL = _model(
+    {
+        "prior": 0.2579,
+        "m": {
+            "name": [0.50643, 0.35779, 0.0405, 0.09195, 0.00333],
+            "id_number": [0.50098, 0.21288, 0.00049, 0.28564],
+            "phone": [0.56663, 0.06147, 0.16477, 0.20713],
+            "birth_date": [0.93647, 0.0501, 0.01291, 0.00052],
+            "sex": [0.99897, 0.00052, 0.00052],
+            "place": [0.64275, 0.11306, 0.19463, 0.04904, 0.00052],
+        },
+        "u": {
+            "name": [0.00823, 0.00565, 0.02123, 0.03909, 0.9258],
+            "id_number": [8e-05, 9e-05, 0.81746, 0.18237],
+            "phone": [0.98971, 0.00732, 0.00217, 0.0008],
+            "birth_date": [0.00073, 0.00324, 0.95981, 0.03622],
+            "sex": [0.49014, 0.49638, 0.01348],
+            "place": [0.96995, 0.00882, 0.01578, 0.00353, 0.00192],
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Every candidate pair (positions in the records given), its levels and probability, and the model."""
+
+    pairs: IntArray
+    levels: IntArray
+    probabilities: FloatArray
+    model: Model
+
+
+def link(records: Sequence[Prepared], *, u_samples: int = 200_000, seed: int = 0, model: Model | None = None) -> Linked:
+    """Block, compare, estimate (unless a model is given) and score."""
+    pairs = candidate_pairs(records)
+    levels = levels_of(records, pairs)
+    if model is None:
+        model = estimate(levels, u_from_random(records, min(u_samples, max(len(records) ** 2 // 4, 1)), seed))
+    return Linked(pairs, levels, model.probabilities(levels), model)
