@@ -184,7 +184,10 @@ def record_visits(ctx: Context, actor: Actor, raw_visits: Sequence[object]) -> d
         key = str(raw.get("key") or "") if isinstance(raw, Mapping) else ""
         results.append({"key": key, "status": "refused"})
         try:
-            visits.append(_parse(pos, raw, tz))
+            visit = _parse(pos, raw, tz)
+            # a phone's clock ahead of the server's: the visit happened by the time it arrived, not later
+            visit.occurred_at = min(visit.occurred_at, ctx.clock.now())
+            visits.append(visit)
         except _Refused as e:
             results[pos]["reason"] = {"code": e.code, "zh": e.zh, "en": e.en}
     try:

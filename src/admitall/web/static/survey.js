@@ -189,8 +189,9 @@
     sending = true;
     let sent = 0;
     try {
-      if (!csrf && !(await fetchSession())) return;
       const queued = (await allQueued()).filter((v) => v.state === "queued");
+      if (!queued.length) return;
+      if (!csrf && !(await fetchSession())) return;
       for (let i = 0; i < queued.length; i += 500) {
         const batch = queued.slice(i, i + 500);
         let r = await post(batch);
@@ -214,7 +215,8 @@
         }
       }
     } catch (e) {
-      // the network went away meanwhile: the visits stay queued
+      // the network is not really there yet (or went away again): the visits stay queued, tried again soon
+      setTimeout(send, 2000);
     } finally {
       sending = false;
       if (sent) flash(word("Sent", { n: sent }));
@@ -282,6 +284,8 @@
   $("send").addEventListener("click", send);
   window.addEventListener("online", () => { setNet(); send(); });
   window.addEventListener("offline", setNet);
+  // a phone may say it is online before the network answers (or never say it came back): try again now and then
+  setInterval(send, 5000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/survey/sw.js", { scope: "/survey/" }).catch(() => {});
 
   (async function start() {

@@ -1,0 +1,109 @@
+"""The survey app offline, in Chromium (issue 17 §3): visits recorded with the network off are kept on the phone
+(a reload offline still shows the queue) and arrive once when it comes back; a person changed meanwhile comes back
+as a conflict shown to the team. Screenshots at 390 and 1440 px in test-artifacts/survey-*.png."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from admitall.clock import ManualClock
+from admitall.services import survey
+from admitall.services.people import reclassify_person
+from admitall.store.db import init_database
+from admitall.store.tables_survey import survey_visit_people, survey_visits
+from tests.conftest import START, make_ctx
+from tests.e2e.conftest import ARTIFACTS
+from tests.factories import DAZHI, DAZHI_1, PASSWORD, load_small_city, make_user, officer
+from tests.live_server import serving
+
+pytestmark = pytest.mark.browser
+TEAM = officer(DAZHI_1, username="team")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    path: Path = tmp_path_factory.mktemp("survey") / "survey.db"
+    ctx = make_ctx(f"sqlite:///{path}", ManualClock(START))
+    init_database(ctx.engine)
+    load_small_city(ctx, leads=False)
+    make_user(ctx, "team", "unit_officer", DAZHI_1)
+    survey.add_households(ctx, TEAM, DAZHI_1, [(2, {"address": "幸福路1号"}), (3, {"address": "幸福路2号"})])
+    with serving(ctx) as url:
+        yield ctx, url
+    ctx.engine.dispose()
+
+
+def _count(ctx: Any, table: Any) -> int:
+    with ctx.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _queued(page: Any, n: int) -> None:
+    page.wait_for_selector(f"#queue-count[data-count='{n}']", state="attached", timeout=15000)
+
+
+def test_visits_recorded_offline_arrive_once_and_a_conflict_is_shown(browser, world):
+    ctx, url = world
+    context = browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/login?next=/survey/app")
+    page.fill("#username", "team")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url.endswith("/survey/app")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now under the worker's control
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    page.click("#load")
+    page.wait_for_selector("#household option:nth-child(3)", state="attached")
+
+    context.set_offline(True)
+    page.select_option("#household", label="幸福路1号")
+    page.click("#add-person")
+    page.fill(".person .p-name", "王五")
+    page.fill(".person .p-temp", "38.5")
+    page.click("#record")
+    _queued(page, 1)
+    page.select_option("#household", label="幸福路2号")
+    page.check("input[name=outcome][value=absent]")
+    page.click("#record")
+    _queued(page, 2)
+    page.reload()  # offline: the worker's shell, the queue from IndexedDB
+    _queued(page, 2)
+    assert page.locator("#queue li").count() == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "survey-offline-390.png"), full_page=True)
+    assert _count(ctx, survey_visits) == 0
+
+    context.set_offline(False)
+    _queued(page, 0)
+    assert _count(ctx, survey_visits) == 2 and _count(ctx, survey_visit_people) == 1
+    page.click("#send")  # nothing left to send: nothing stored twice
+    page.wait_for_timeout(300)
+    assert _count(ctx, survey_visits) == 2
+
+    # the app loads the household with its person; meanwhile the person is found suspected elsewhere
+    page.click("#load")
+    page.wait_for_selector("#household option:has-text('✓')", state="attached")
+    known = survey.households(ctx, TEAM, DAZHI_1)["households"][0]["people"][0]
+    reclassify_person(ctx, officer(DAZHI), known["person_id"], "suspected", expected_version=known["version"])
+    page.select_option("#household", label="幸福路1号 ✓")
+    assert page.locator(".person .p-name").input_value() == "王五"
+    page.click("#record")
+    page.wait_for_selector("#conflicts li[data-state=conflict]")
+    assert "疑似" in page.locator("#conflicts li").inner_text()
+    assert _count(ctx, survey_visits) == 2
+    page.screenshot(path=str(ARTIFACTS / "survey-conflict-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.screenshot(path=str(ARTIFACTS / "survey-conflict-1440.png"), full_page=True)
+    # sent again over what is recorded now: stored
+    page.click("#conflicts .resend")
+    page.wait_for_selector("#conflicts-section", state="hidden")
+    assert _count(ctx, survey_visits) == 3
+    context.close()
