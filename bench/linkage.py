@@ -10,6 +10,7 @@ the same name and phone) on the same records in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import resource
 import time
@@ -73,6 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--model-out", type=Path, help="write the estimated model (JSON) here")
     args = ap.parse_args()
     t0 = time.perf_counter()
     data = generate(args.records)
@@ -141,6 +143,8 @@ def main() -> None:
         cells = [f"{lvl} {weights[k][i]:+.1f}" for i, lvl in enumerate(FIELDS[name])]
         lines.append(f"| {name} | " + " | ".join(cells + [""] * (5 - len(cells))) + " |")
     text = "\n".join(lines) + "\n"
+    if args.model_out:
+        args.model_out.write_text(json.dumps(linked.model.to_json()))
     print(text)
     if args.write:
         path = Path(__file__).parent / "RESULTS.md"

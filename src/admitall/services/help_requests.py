@@ -401,6 +401,7 @@ def link_request(uow: UnitOfWork, request: Mapping[str, Any]) -> tuple[int | Non
     from admitall.domain.identity import Document, DocumentType
     from admitall.domain.intake import PersonInput
     from admitall.domain.people import PersonDetails, Status
+    from admitall.services.linkage_merge import survivors
 
     document = (
         Document(DocumentType(request["document_type"]), request["document_number"])
@@ -417,6 +418,9 @@ def link_request(uow: UnitOfWork, request: Mapping[str, Any]) -> tuple[int | Non
     )
     doc_ids = uow.persons.ids_by_document([k] if (k := doc_key(item)) else [])
     np_ids = uow.persons.ids_by_name_phone([k] if (k := name_phone_key(item)) else [])
+    # a record merged into another (services.linkage_merge) is a pointer: the request lands on the survivor;
+    # a resident not found here is registered, and the registration queues a likely duplicate for review
+    doc_ids, np_ids = survivors(uow, doc_ids), survivors(uow, np_ids)
     stored = {
         pid: Target(p, [], [], stored_id=pid, stored=p)
         for pid, p in uow.persons.get_many({*doc_ids.values(), *np_ids.values()}).items()

@@ -214,7 +214,8 @@ class _Batch:
         self._save_changes(list(stored.values()), new)
         self._save_referrals()
         # the new people scored against the registry: a likely duplicate is queued for review (issue 16 §2)
-        link_incoming(self.ctx, self.uow, [t.stored_id for t in new if t.stored_id is not None], "import")
+        found_by = "help_request" if self.source == "help_request" else "import"
+        link_incoming(self.ctx, self.uow, [t.stored_id for t in new if t.stored_id is not None], found_by)
 
     def _match_and_insert(self, valid: list[Valid], matcher: Matcher) -> list[Target]:
         """Every valid row matched and applied; new people written in chunks as they come. Returns them.
