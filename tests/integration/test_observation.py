@@ -5,7 +5,7 @@ only without symptoms, and the team's reach (others refused as not found)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -82,7 +82,7 @@ def test_observation_runs_from_the_last_exposure_for_the_policys_days(ctx, world
 
 
 def test_the_due_list_shows_each_slot_and_a_morning_past_at_registration_is_not_due(ctx, clock, world):
-    _case, contacts = world
+    _case, _contacts = world
     local(clock, 10, 14)
     listed = due_list(ctx, TEAM)
     assert listed["total"] == 3 and listed["day"] == "2020-02-10"
@@ -180,3 +180,29 @@ def test_release_only_at_the_end_and_without_symptoms(ctx, clock, world):
     from admitall.services.backlog import backlog
 
     assert backlog(ctx, cli_actor())["outflow"]["released"]["last_hour"] == 1
+
+
+def test_the_twin_records_exposures_and_checks_from_the_agents_timelines(ctx, clock):
+    from admitall.sim.epidemic import CASE, CONTACT, Agent
+    from admitall.sim.observation import ObservationTwin
+    from admitall.sim.runner import FIELD
+
+    load_small_city(ctx)
+    case = Agent(0, DAZHI_1, CASE, 0.0, "confirmed", 50, True, False)
+    ill = Agent(1, DAZHI_1, CONTACT, 8.0, "contact", 30, False, False, steps=[(40.0, "reclassify", "fever", None)],
+                source=0)  # fmt: skip
+    well = Agent(2, DAZHI_1, CONTACT, 8.0, "contact", 31, True, False, source=0)
+    ids = people(ctx, ["confirmed", "contact", "contact"])
+    start = datetime(2020, 2, 9, 16, 0, tzinfo=UTC)  # local midnight on 10 February
+    twin = ObservationTwin(ctx, FIELD, start.astimezone(ctx.settings.tz), miss_share=0.0)
+    assert twin.registered([case], {0: ids[0]}) is None
+    traced = twin.registered([ill, well], {1: ids[1], 2: ids[2]})
+    assert traced.recorded == 2 and traced.observations_started == 2
+    assert twin.hour(32) is None  # 08:00 is no check hour
+    local(clock, 11, 9)
+    summary = twin.hour(33)
+    assert summary.recorded == 2 and summary.converted == [ids[1]]
+    assert list(twin.watched) == [ids[2]]
+    with ctx.engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM persons WHERE id = :p"), {"p": ids[1]}).scalar()
+    assert status == "fever"

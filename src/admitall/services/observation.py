@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
@@ -124,13 +124,19 @@ def start_observations(ctx: Context, uow: UnitOfWork, person_ids: Iterable[int])
 
 
 def close_departed(uow: UnitOfWork, now: datetime) -> int:
-    """Active observations of people who are no longer contacts (confirmed, ruled out, dead... by any path) are
-    ended, by one statement."""
+    """Active observations of people who are no longer contacts, by any path, are closed by one statement: released
+    (a desk's or the twin's release), converted (febrile or suspected) or ended (confirmed, ruled out, dead)."""
+    status = select(_p.status).where(_p.id == _o.person_id).scalar_subquery()
+    state = case(
+        (status == Status.RELEASED.value, ObservationState.RELEASED.value),
+        (status.in_([Status.FEVER.value, Status.SUSPECTED.value]), ObservationState.CONVERTED.value),
+        else_=ObservationState.ENDED.value,
+    )
     gone = select(_p.id).where(_p.status != Status.CONTACT.value)
     result = uow.conn.execute(
         update(observations)
         .where(ACTIVE, _o.person_id.in_(gone))
-        .values(state=ObservationState.ENDED.value, closed_at=now, closed_reason="no longer a contact")
+        .values(state=state, closed_at=now, closed_reason=literal("now ") + status)
     )
     return int(result.rowcount or 0)
 

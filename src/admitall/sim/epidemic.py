@@ -49,6 +49,7 @@ class Agent:
     steps: list[tuple[float, str, str, str | None]] = field(default_factory=list)
     frailty: float = 0.0
     onset: float = 0.0  # hours; for the ill, the clinical course counts from it
+    source: int | None = None  # a traced contact: the index of the case they were exposed to (sim.observation)
 
 
 @dataclass
@@ -253,6 +254,7 @@ class _Found:
             if found >= self.hours:
                 continue
             contact = self.new(CONTACT, self.rng.choice(nearby), found, "contact", ill=False)
+            contact.source = case.index
             if self.rng.random() < d.contact_infected_share:
                 onset = found + 24 * self.rng.uniform(1, 7)
                 self.falls_ill(contact, onset - 24 * self.rng.uniform(0, 3), onset)
