@@ -88,7 +88,8 @@ class _State:
     heads: dict[str, str]
     by_key: dict[str, dict[str, Any]]
     latest: dict[tuple[str, datetime], dict[str, Any]]
-    open_alerts: set[tuple[str, datetime]]
+    open_alerts: set[str]  # units with a running miss the reports may answer
+    running: dict[str, list[dict[str, Any]]] | None = None  # those misses, when read already
     keys_here: dict[str, int] = field(default_factory=dict)
 
 
@@ -116,6 +117,13 @@ def _prepare(
         _attest(r)
         texts = {"attested_by": r.attested_by, "correction_reason": r.correction_reason}
         check_row("reports", {**texts, "idempotency_key": r.idempotency_key}, multiline=("correction_reason",))
+        if r.as_drafted and r.reported:
+            raise InvalidInput(
+                "report.drafted_and_stated",
+                "按草稿确认的报告不能另填数字",
+                "A report attested as drafted states no figures of its own",
+                field="reported",
+            )
         item.reported, item.problems = check_figures(r.reported), check_problems(r.problems)
         item.field_figures = {k: whole(r.field[k], k) for k in FIELD_FIGURES if r.field.get(k) is not None}
     except AdmitAllError as e:
@@ -160,12 +168,14 @@ def _lookup_many(uow: UnitOfWork, items: Sequence[_Item]) -> _State:
     starts = sorted({i.period.start for i in items if i.period is not None})
     heads = uow.reports.heads(codes)
     units = sorted(heads)
+    running = uow.reports.running_misses(units)
     return _State(
         exists=set(heads),
         heads=heads,
         by_key=uow.reports.by_idempotency_keys(keys),
         latest=uow.reports.latest_versions(units, starts),
-        open_alerts=uow.reports.open_missing_alerts(units),
+        open_alerts=set(running),
+        running=running,
     )
 
 
@@ -207,7 +217,7 @@ def _lookup_one(ctx: Context, uow: UnitOfWork, item: _Item, now: datetime) -> tu
     if item.period is not None and found["latest"] is not None:
         state.latest[(item.code, period.start)] = found["latest"]
     if item.period is not None and found["open_alerts"]:
-        state.open_alerts.add((item.code, period.start))
+        state.open_alerts.add(item.code)
     return state, tally, found["next_id"]
 
 
@@ -243,6 +253,13 @@ def _decide(actor: Actor, item: _Item, state: _State, now: datetime) -> str:
     if key:
         state.keys_here[key] = item.index
     return "store"
+
+
+def _drafted(item: _Item, figures: Mapping[str, Any]) -> _Item:
+    """A report attested as drafted states the registry's figures, counted once for both."""
+    if item.report.as_drafted:
+        item.reported = check_figures(figures)
+    return item
 
 
 def _row(ctx: Context, actor: Actor, item: _Item, state: _State, figures: Mapping[str, Any], now: datetime) -> _Stored:
@@ -350,11 +367,12 @@ def _write(
             d["report_id"] = report_id
     uow.reports.add_problems([p for s in stored for p in s.problems])
     uow.reports.add_discrepancies([d for s in stored for d in s.discrepancies])
-    waiting = {unit for unit, _ in state.open_alerts}  # units with a running miss the reports may answer
     answered = [
-        (s.row["unit_code"], s.row["period_start"], s.row["id"]) for s in stored if s.row["unit_code"] in waiting
+        (s.row["unit_code"], s.row["period_start"], s.row["id"])
+        for s in stored
+        if s.row["unit_code"] in state.open_alerts
     ]
-    uow.reports.settle_missing(answered, now)
+    uow.reports.settle_missing(answered, now, state.running)
     if new_id is None or len(stored) != 1:
         bulk_insert(uow.conn, audit_log, [_audit_entry(uow, actor, s.row, now) for s in stored])
 
@@ -388,7 +406,8 @@ def submit(ctx: Context, actor: Actor, report: ReportInput) -> dict[str, Any]:
             if _decide(actor, item, state, now) == "duplicate":
                 return {"outcome": "duplicate", **report_view(uow, state.by_key[str(item.report.idempotency_key)])}
             assert item.period is not None
-            stored = _row(ctx, actor, item, state, tally.figures(item.code, item.period, now), now)
+            figures = tally.figures(item.code, item.period, now)
+            stored = _row(ctx, actor, _drafted(item, figures), state, figures, now)
             _write(uow, actor, [stored], state, now, new_id)
             view = report_view(uow, stored.row, stored.problems, stored.discrepancies)
             uow.commit()
@@ -462,7 +481,18 @@ def submit_many(ctx: Context, actor: Actor, reports: Sequence[ReportInput]) -> d
             keep = [i for i in items if outcome.get(i.index) == "store"]
             wanted = [(i.code, i.period) for i in keep if i.period is not None]
             figures = figures_for(uow.conn, ctx.policy, wanted, now)
-            stored = [_row(ctx, actor, i, state, figures[(i.code, i.period.start)], now) for i in keep if i.period]
+            stored = [
+                _row(
+                    ctx,
+                    actor,
+                    _drafted(i, figures[(i.code, i.period.start)]),
+                    state,
+                    figures[(i.code, i.period.start)],
+                    now,
+                )
+                for i in keep
+                if i.period
+            ]
             _write(uow, actor, stored, state, now)
             rows = {s.item.index: s.row for s in stored}
             for item in items:

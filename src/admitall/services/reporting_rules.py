@@ -81,7 +81,9 @@ def brief(row: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class ReportInput:
-    """What a reporter sends. `reported` holds the figures they state (prefilled from the draft)."""
+    """What a reporter sends. `reported` holds the figures they state (prefilled from the draft); `as_drafted`:
+    the reporter attests the registry's figures as the draft prefills them, so they are counted once, at
+    submission, for both what is reported and what the registry holds (`reported` stays empty)."""
 
     unit_code: str
     period_start: datetime | str | None
@@ -93,6 +95,7 @@ class ReportInput:
     idempotency_key: str | None = None
     supersedes: int | None = None
     correction_reason: str | None = None
+    as_drafted: bool = False
 
 
 MAX_FIGURE = 10_000_000  # more people than a province holds: a typo, and beyond what the database stores

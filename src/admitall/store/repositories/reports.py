@@ -148,8 +148,10 @@ _BY_KEYS = select(reports).where(_r.idempotency_key.in_(bindparam("keys", expand
 _VERSIONS = select(_r.id, _r.unit_code, _r.period_start, _r.version, _r.on_time).where(
     _r.unit_code.in_(_CODES), _r.period_start.in_(bindparam("starts", expanding=True))
 )
-_OPEN_ALERTS = select(alerts.c.unit_code, alerts.c.period_start).where(
-    alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), UNSETTLED
+_RUNNING = (
+    select(alerts)
+    .where(alerts.c.kind == MISSING_REPORT, alerts.c.unit_code.in_(_CODES), UNSETTLED)
+    .order_by(alerts.c.unit_code, alerts.c.period_start)
 )
 # a unit's unsettled running misses that began at or before a period a report answers
 _MISSES_BEFORE = select(alerts).where(
@@ -158,6 +160,12 @@ _MISSES_BEFORE = select(alerts).where(
     alerts.c.period_start <= bindparam("upto", type_=UTCDateTime()),
     UNSETTLED,
 )
+# an alert as read (its seal) settled, sealed again over its new state
+_SETTLE = update(alerts).where(alerts.c.id == bindparam("alert_id"), alerts.c.seal == bindparam("old_seal"))
+_RESOLVE = _SETTLE.values(
+    resolved_at=bindparam("resolved_at"), resolved_report=bindparam("resolved_report"), seal=bindparam("new_seal")
+)
+_EXPIRE = _SETTLE.values(expired_at=bindparam("expired_at"), seal=bindparam("new_seal"))
 _NEXT_IDS = select(literal_column("nextval('reports_id_seq')")).select_from(
     func.generate_series(1, bindparam("n", type_=Integer))
 )
@@ -248,12 +256,14 @@ class ReportRepository:
                 found[key] = {"id": r.id, "version": r.version, "on_time": r.on_time}
         return found
 
-    def open_missing_alerts(self, codes: Sequence[str]) -> set[tuple[str, datetime]]:
-        """(unit, first period) of every unsettled running miss of the units (a report of that period or a later
-        one answers it: settle_missing)."""
-        if not codes:
-            return set()
-        return {(u, p) for u, p in self.conn.execute(_OPEN_ALERTS, {"codes": list(codes)})}
+    def running_misses(self, codes: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """unit → its unsettled running misses (the alerts as read, oldest period first), for the units given: a
+        report of one of their periods or a later one answers them (settle_missing)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        if codes:
+            for row in self.conn.execute(_RUNNING, {"codes": list(codes)}).mappings():
+                found.setdefault(row["unit_code"], []).append(dict(row))
+        return found
 
     def reserve_ids(self, n: int) -> list[int]:
         """Ids for `n` new reports, taken before they are stored so that one plain executemany stores them all:
@@ -452,17 +462,50 @@ class ReportRepository:
             [alerts.c.id.in_(list(alert_ids)), OPEN], acknowledged_at=at, acknowledged_by=by, ack_note=note
         )
 
-    def settle_missing(self, answered: Sequence[tuple[str, datetime, int]], at: datetime) -> int:
+    def settle_missing(
+        self,
+        answered: Sequence[tuple[str, datetime, int]],
+        at: datetime,
+        running: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> int:
         """Reports (unit, period, report id) stored: a running miss of the unit that the period falls in is
         resolved by it (when, by which report); one that ended before the period expires into the record (a later
-        period was reported while it stayed missing). How many alerts changed."""
-        changed = 0
+        period was reported while it stayed missing). How many alerts changed.
+
+        `running`: the units' running misses as read earlier in this transaction (running_misses; read here in one
+        statement when not given). The changes are written by one statement for the resolved and one for the
+        expired, each only over the alert as read; should one have changed meanwhile (the watch grew it), each
+        unit's misses are read again and settled one at a time."""
+        if not answered:
+            return 0
+        if running is None:
+            running = self.running_misses(sorted({unit for unit, _, _ in answered}))
+        settled: set[int] = set()
+        changes: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
         for unit, period, report_id in answered:
-            found = self.conn.execute(_MISSES_BEFORE, {"unit": unit, "upto": period}).mappings().all()
-            for row in found:
+            for row in running.get(unit, ()):
+                if row["id"] in settled or row["period_start"] > period:
+                    continue
+                settled.add(row["id"])
                 last = row["last_period_start"] or row["period_start"]
-                values = {"resolved_at": at, "resolved_report": report_id} if period <= last else {"expired_at": at}
-                changed += self._change_alerts([alerts.c.id == row["id"]], **values)
+                resolved = period <= last
+                values = {"resolved_at": at, "resolved_report": report_id} if resolved else {"expired_at": at}
+                sealed = alert_seal(self.keys.chain, {**row, **values})
+                changes[resolved].append({"alert_id": row["id"], "old_seal": row["seal"], "new_seal": sealed, **values})
+        done = 0
+        for resolved, params in changes.items():
+            if params:
+                done += self.conn.execute(_RESOLVE if resolved else _EXPIRE, params).rowcount
+        if done == len(settled):
+            return done
+        return done + sum(self._settle_one(*a, at) for a in answered)  # what changed meanwhile, read again
+
+    def _settle_one(self, unit: str, period: datetime, report_id: int, at: datetime) -> int:
+        changed = 0
+        for row in self.conn.execute(_MISSES_BEFORE, {"unit": unit, "upto": period}).mappings().all():
+            last = row["last_period_start"] or row["period_start"]
+            values = {"resolved_at": at, "resolved_report": report_id} if period <= last else {"expired_at": at}
+            changed += self._change_alerts([alerts.c.id == row["id"]], **values)
         return changed
 
     def resolve_open_alerts(self, kind: str, unit_code: str, at: datetime, subject_id: int | None = None) -> int:
