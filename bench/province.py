@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -30,7 +30,8 @@ from admitall.clock import ManualClock  # noqa: E402
 from admitall.services.context import Context  # noqa: E402
 from admitall.settings import Settings  # noqa: E402
 from admitall.store.db import alembic_config, make_engine  # noqa: E402
-from province_data import build, log  # noqa: E402
+from province_data import _people as people_range  # noqa: E402
+from province_data import build, finish, finish_people, log, secondary_indexes  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 40
 STATE = Path("/tmp/admitall-province-bench.json")
@@ -59,6 +60,47 @@ def generate(args: argparse.Namespace) -> None:
     log(json.dumps(result, indent=1))
 
 
+def _kept(args: argparse.Namespace) -> tuple[Context, datetime, datetime]:
+    engine = make_engine(args.url)
+    with engine.connect() as conn:
+        t0 = conn.exec_driver_sql("SELECT min(created_at) FROM facilities").scalar_one()
+    now = t0 + timedelta(days=30)
+    return (
+        Context(engine, ManualClock(now), Settings(database_url=args.url, secret_key=SECRET, run_jobs=False)),
+        t0,
+        now,
+    )
+
+
+def part(args: argparse.Namespace) -> None:
+    """People `--first` to `--last` into a database whose generation stopped after its first people (a second
+    process writes another range at the same time: the machine's other core)."""
+    ctx, t0, now = _kept(args)
+    people_range(ctx, args.last, t0, now, {}, first=args.first, setup=False, finish=False)
+
+
+def finish_kept(args: argparse.Namespace) -> None:
+    """What `generate` does after the people, for a database filled by `part`: indexes from a migrated template."""
+    ctx, t0, now = _kept(args)
+    started = time.perf_counter()
+    counts: dict[str, int] = {}
+    times: dict[str, float] = {}
+    finish_people(ctx, args.people, t0, now, counts)
+    template = make_engine(args.template)
+    with template.begin() as conn:
+        config = alembic_config(template)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0022_province_level")
+    with template.connect() as conn:
+        wanted = secondary_indexes(conn)
+    with ctx.engine.connect() as conn:
+        present = set(conn.exec_driver_sql("SELECT indexname FROM pg_indexes").scalars())
+    finish(ctx, now, args.report_hours, [(n, d) for n, d in wanted if n not in present], counts, times)
+    result = {"counts": counts, "times": times, "finish_seconds": time.perf_counter() - started, "load": load()}
+    STATE.with_suffix(".finish.json").write_text(json.dumps(result, indent=1))
+    log(json.dumps(result, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -67,12 +109,25 @@ def main() -> None:
     gen.add_argument("--people", type=int, default=10_000_000)
     gen.add_argument("--report-hours", type=int, default=48)
     gen.add_argument("--seed", type=int, default=15)
+    prt = sub.add_parser("part")
+    prt.add_argument("--url", required=True)
+    prt.add_argument("--first", type=int, required=True)
+    prt.add_argument("--last", type=int, required=True)
+    fin = sub.add_parser("finish")
+    fin.add_argument("--url", required=True)
+    fin.add_argument("--template", required=True, help="an empty database to migrate and read the indexes from")
+    fin.add_argument("--people", type=int, default=10_000_000)
+    fin.add_argument("--report-hours", type=int, default=48)
     meas = sub.add_parser("measure")
     meas.add_argument("--url", required=True)
     meas.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     if args.what == "generate":
         generate(args)
+    elif args.what == "part":
+        part(args)
+    elif args.what == "finish":
+        finish_kept(args)
     else:
         from province_measure import measure
 

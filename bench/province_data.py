@@ -134,6 +134,19 @@ def build(ctx: Context, *, people: int, now: datetime, days: int, report_hours: 
     t = time.perf_counter()
     _people(ctx, people, t0, now, counts)
     times["people, events, wait segments"] = time.perf_counter() - t
+    finish(ctx, now, report_hours, dropped, counts, times)
+    return {"counts": counts, "times": times, "t0": t0.isoformat(), "now": now.isoformat()}
+
+
+def finish(
+    ctx: Context,
+    now: datetime,
+    report_hours: int,
+    dropped: list[tuple[str, str]],
+    counts: dict[str, int],
+    times: dict[str, float],
+) -> None:
+    """The reports, the dropped indexes built again, the sequences, and VACUUM ANALYZE."""
     t = time.perf_counter()
     with ctx.engine.begin() as conn:
         counts["reports"] = _reports(conn, now, report_hours)
@@ -153,7 +166,11 @@ def build(ctx: Context, *, people: int, now: datetime, days: int, report_hours: 
     with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
     times["vacuum analyze"] = time.perf_counter() - t
-    return {"counts": counts, "times": times, "t0": t0.isoformat(), "now": now.isoformat()}
+
+
+def finish_people(ctx: Context, n: int, t0: datetime, end: datetime, counts: dict[str, int]) -> None:
+    """After every range was written: the counts and the bed pools."""
+    _people(ctx, n, t0, end, counts, first=n + 1, setup=False, finish=True)
 
 
 def _facilities(conn: Connection, t0: datetime) -> tuple[int, int]:
@@ -207,37 +224,48 @@ def _officials(conn: Connection, t0: datetime) -> int:
 # (priority class, share, bed, median hours to a bed, share never admitted); statuses from demo.CATEGORY_MIX and
 # severities from demo.SEVERITY_MIX: contact 0.42, confirmed 0.30 (critical 5%, severe 14%, risk 20% of the rest),
 # suspected 0.14, fever 0.14
-def _people(ctx: Context, n: int, t0: datetime, end: datetime, counts: dict[str, int]) -> None:
+def _people(
+    ctx: Context,
+    n: int,
+    t0: datetime,
+    end: datetime,
+    counts: dict[str, int],
+    *,
+    first: int = 1,
+    setup: bool = True,
+    finish: bool = True,
+) -> None:
+    """People `first` to `n`; `setup` makes the lookup tables the chunks draw from, `finish` drops them and makes
+    the bed pools agree (several processes may each write a range in between)."""
     surnames = "{" + ",".join(s for s, share in SURNAME_SHARES for _ in range(max(1, round(share * 10)))) + "}"
     given = "{" + ",".join(MALE_GIVEN + FEMALE_GIVEN) + "}"
     span = int((end - t0).total_seconds())
     with ctx.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_beds, bench_units")
-        conn.exec_driver_sql(
-            "CREATE UNLOGGED TABLE bench_beds AS SELECT bed_type, row_number() OVER (PARTITION BY bed_type "
-            "ORDER BY facility_code) - 1 AS idx, facility_code, count(*) OVER (PARTITION BY bed_type) AS n "
-            "FROM bed_pools"
-        )
-        conn.exec_driver_sql("ALTER TABLE bench_beds ADD PRIMARY KEY (bed_type, idx)")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_bedn")
-        conn.exec_driver_sql(
-            "CREATE UNLOGGED TABLE bench_bedn AS SELECT bed_type, count(*) AS n FROM bed_pools GROUP BY 1"
-        )
-        conn.exec_driver_sql(
-            "CREATE UNLOGGED TABLE bench_units AS SELECT row_number() OVER (ORDER BY code) AS idx, code "
-            "FROM units WHERE level = 'community'"
-        )
-        conn.exec_driver_sql("ALTER TABLE bench_units ADD PRIMARY KEY (idx)")
+        if setup:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS bench_beds, bench_bedn, bench_units")
+            conn.exec_driver_sql(
+                "CREATE UNLOGGED TABLE bench_beds AS SELECT bed_type, row_number() OVER (PARTITION BY bed_type "
+                "ORDER BY facility_code) - 1 AS idx, facility_code, count(*) OVER (PARTITION BY bed_type) AS n "
+                "FROM bed_pools"
+            )
+            conn.exec_driver_sql("ALTER TABLE bench_beds ADD PRIMARY KEY (bed_type, idx)")
+            conn.exec_driver_sql(
+                "CREATE UNLOGGED TABLE bench_bedn AS SELECT bed_type, count(*) AS n FROM bed_pools GROUP BY 1"
+            )
+            conn.exec_driver_sql(
+                "CREATE UNLOGGED TABLE bench_units AS SELECT row_number() OVER (ORDER BY code) AS idx, code "
+                "FROM units WHERE level = 'community'"
+            )
+            conn.exec_driver_sql("ALTER TABLE bench_units ADD PRIMARY KEY (idx)")
         n_units = int(conn.exec_driver_sql("SELECT count(*) FROM bench_units").scalar_one())
     chunk = 1_000_000
     started = time.perf_counter()
-    for lo in range(1, n + 1, chunk):
+    for lo in range(first, n + 1, chunk):
         hi = min(lo + chunk - 1, n)
         with ctx.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS bench_p")
             _exec(
                 conn,
-                """CREATE UNLOGGED TABLE bench_p AS
+                """CREATE TEMP TABLE bench_p ON COMMIT DROP AS
                 SELECT g AS id, u.code AS unit, s.name, s.status, s.severity, s.risks, s.cls, s.identified,
                   CASE WHEN s.r_never < (CASE s.cls WHEN 'critical' THEN 0.02 WHEN 'severe' THEN 0.03 ELSE 0.11 END)
                     THEN NULL
@@ -317,8 +345,10 @@ def _people(ctx: Context, n: int, t0: datetime, end: datetime, counts: dict[str,
                   CASE WHEN admitted IS NOT NULL THEN 'admitted' END FROM bench_p"""
             )
         log(f"  people {hi:,} ({time.perf_counter() - started:.0f} s)")
+    if not finish:
+        return
     with ctx.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_p, bench_beds, bench_bedn, bench_units")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_beds, bench_bedn, bench_units")
         counts["people"] = int(conn.execute(text("SELECT count(*) FROM persons")).scalar_one())
         counts["events"] = int(conn.execute(text("SELECT count(*) FROM person_events")).scalar_one())
         counts["waiting"] = int(

@@ -17,8 +17,9 @@ from markupsafe import Markup
 from admitall.api.deps import get_ctx, request_lang
 from admitall.domain.facilities import BedType
 from admitall.services.boundaries import map_geometry
-from admitall.services.command import REFRESH_SECONDS, command_screen
+from admitall.services.command import REFRESH_SECONDS
 from admitall.services.context import Actor, Context
+from admitall.services.screen_cache import cached_command_screen, matches, variant
 from admitall.services.units import scope_root
 from admitall.web.bars import BED_COLOURS, stacked_bars
 from admitall.web.charts import Series, line_chart, number
@@ -46,10 +47,20 @@ def command_page(request: Request, code: str, kiosk: bool = False, map: str = "b
     actor, csrf = session(request)
     ctx = get_ctx(request)
     as_json = code.endswith(".json")
-    data = command_screen(ctx, actor, code.removesuffix(".json"))
-    if as_json:
-        return render(request, "command.html", data)
+    cached = cached_command_screen(ctx, actor, code.removesuffix(".json"))
+    data = cached.data
     lang = request_lang(request)
+    # the same figures in the same representation: 304 (services.screen_cache)
+    etag = (
+        variant(cached.etag, "json") if as_json else variant(cached.etag, lang, request.url.query, actor.user_id, csrf)
+    )
+    headers = {"ETag": etag}
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if as_json:
+        response = render(request, "command.html", data)
+        response.headers.update(headers)
+        return response
     mode = map if map in MAP_MODES else "backlog"
     seconds = max(2, min(refresh, 600)) if refresh else REFRESH_SECONDS
     # what the links to other units' screens carry along: the wall display, the map's colouring, the refresh
@@ -63,7 +74,9 @@ def command_page(request: Request, code: str, kiosk: bool = False, map: str = "b
         "map_svg": _map(ctx, actor, data, mode, lang, f"?{carry}" if carry else ""),
         "charts": _charts(data, lang, ctx.settings.tz),
     }
-    return render(request, "command.html", {**data, **views}, actor=actor, csrf=csrf)
+    response = render(request, "command.html", {**data, **views}, actor=actor, csrf=csrf)
+    response.headers.update(headers)
+    return response
 
 
 def _hour_label(value: str, tz: Any) -> str:

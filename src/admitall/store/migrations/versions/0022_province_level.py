@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("unit_code", sa.String(length=12), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("etag", sa.String(length=64), nullable=False),
+        sa.Column("stamp", sa.String(length=100), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_screen_cache")),
     )
