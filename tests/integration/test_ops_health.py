@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def test_healthz_answers_without_a_database(tmp_path: Path, clock):
     settings = Settings(database_url=url, secret_key="k" * 40, run_jobs=False)
     ctx = Context(engine=make_engine(url), clock=clock, settings=settings)
     with client(ctx) as http:
-        assert http.get("/healthz").json() == {"status": "ok"}
+        assert http.get("/healthz").json() == {"status": "ok", "pid": os.getpid()}
         ready = http.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["failed"] == ["database", "migrations", "watch"]
