@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, select, update
@@ -366,3 +366,31 @@ def _figures(code: str | None, v: dict[str, Any]) -> dict[str, Any]:
         "hours_to_observation_median": round(median, 1) if median is not None else None,
         "hours_to_observation_p90": round(p90, 1) if p90 is not None else None,
     }
+
+
+TILE = 5
+
+
+def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int = TILE) -> dict[str, Any]:
+    """The command screen's tile (services.command): contacts in observation now, the clusters (how many, the
+    largest few with their growth in 7 days), within the unit's subtree."""
+    rows = _scoped_edges(uow, root)
+    groups = clusters((r.case_id, r.contact_id) for r in rows)
+    first_seen: dict[int, Any] = {}
+    for r in rows:
+        if r.contact_id not in first_seen or r.recorded_at < first_seen[r.contact_id]:
+            first_seen[r.contact_id] = r.recorded_at
+    observed = uow.conn.execute(
+        select(func.count())
+        .select_from(observations.join(persons, _p.id == _o.person_id))
+        .where(_o.state == "active", _p.status == Status.CONTACT.value, in_subtree(root))
+    ).scalar_one()
+    largest = [
+        {
+            "index_person": min(g),
+            "size": len(g),
+            "new_in_7_days": sum(1 for n in g if n in first_seen and first_seen[n] >= now - NEW_WITHIN),
+        }
+        for g in groups[:size]
+    ]
+    return {"in_observation": int(observed), "clusters": len(groups), "largest": largest}
