@@ -123,8 +123,7 @@ def test_one_watch_works_the_other_waits_and_takes_over_when_it_is_killed(world,
 
         # hold the next round of the first runner in its middle: its last write (the expired sessions) waits on a
         # lock the test holds, its alerts and census work done but not committed; then kill it there
-        blocker = ctx.engine.connect()
-        blocker.execute(text("BEGIN"))
+        blocker = ctx.engine.connect()  # its transaction begins with the statement
         blocker.execute(text("LOCK TABLE web_sessions IN SHARE MODE"))
 
         def waiting_round() -> bool:
@@ -133,7 +132,8 @@ def test_one_watch_works_the_other_waits_and_takes_over_when_it_is_killed(world,
                     conn.execute(
                         text(
                             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                            "WHERE c.relname = 'web_sessions' AND NOT l.granted"
+                            "WHERE c.relname = 'web_sessions' AND NOT l.granted "
+                            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                         )
                     ).scalar_one()
                 )
