@@ -11,6 +11,7 @@ import pytest
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.services import survey
+from admitall.services.command import command_screen
 from admitall.services.survey_progress import campaign_progress, command_tile
 from admitall.services.survey_visits import record_visits
 from admitall.services.tabular import parse_table
@@ -121,7 +122,11 @@ def test_progress_by_unit_counts_visited_absent_twice_and_people_found(ctx):
     with pytest.raises(NotFound):
         campaign_progress(ctx, officer(WUCHANG_1), campaign["id"])
     tile = command_tile(ctx, DISTRICT, JIANGAN)
-    assert [(t["id"], t["planned"], t["done"]) for t in tile] == [(campaign["id"], 5, 2)]
+    assert [(t["id"], t["planned"], t["done"], t["found"]["fever"]) for t in tile] == [(campaign["id"], 5, 2, 1)]
+    # the command screen carries the tile: for the city (the campaign is over a district of it), for a street in it
+    assert command_screen(ctx, officer(CITY, role=Role.COMMANDER))["survey"][0]["planned"] == 5
+    assert command_screen(ctx, officer(DAZHI))["survey"][0]["done"] == 2
+    assert command_screen(ctx, officer(WUCHANG))["survey"] == []
 
 
 def test_over_http_the_app_posts_with_its_sessions_csrf_token_and_the_twins_answer(sqlite_ctx):

@@ -11,10 +11,17 @@ from sqlalchemy import Integer, and_, case, func, or_, select
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import NotFound
-from admitall.domain.units import CODE_LENGTH, child_prefix_length, prefix_of, subtree_bounds
+from admitall.domain.units import CODE_LENGTH, ancestors_of, child_prefix_length, prefix_of, subtree_bounds
 from admitall.services.context import Actor, Context, unit_in_scope
-from admitall.services.survey import campaigns_list, load_campaign
-from admitall.store.tables_survey import FOUND_CATEGORIES, survey_households, survey_visit_people, survey_visits
+from admitall.services.survey import load_campaign
+from admitall.store.tables_survey import (
+    FOUND_CATEGORIES,
+    survey_campaign_units,
+    survey_campaigns,
+    survey_households,
+    survey_visit_people,
+    survey_visits,
+)
 from admitall.store.uow import UnitOfWork
 
 FIGURES = ("planned", "visited", "absent_done", "done", "visits")
@@ -152,18 +159,38 @@ def unit_outside(code: str) -> NotFound:
     )
 
 
-def command_tile(ctx: Context, actor: Actor, unit: str) -> list[dict[str, Any]]:
-    """The campaigns running today over `unit` (of the viewer's jurisdiction), each with its progress there."""
-    today = ctx.clock.now().astimezone(ctx.settings.tz).date().isoformat()
-    running = [c for c in campaigns_list(ctx, actor) if c["starts_on"] <= today <= c["ends_on"]]
+def screen_tile(ctx: Context, uow: UnitOfWork, root: str) -> list[dict[str, Any]]:
+    """For the command screen of `root`: the campaigns running today over it (over a unit of its subtree, or over
+    a unit above it), each with its progress there — households done / planned and the people found."""
+    today = ctx.clock.now().astimezone(ctx.settings.tz).date()
+    c, cu = survey_campaigns, survey_campaign_units
+    low, high = subtree_bounds(root)
+    rows = uow.conn.execute(
+        select(c.c.id, c.c.name, c.c.starts_on, c.c.ends_on, c.c.absent_visits_done, cu.c.unit_code)
+        .select_from(c.join(cu, cu.c.campaign_id == c.c.id))
+        .where(
+            c.c.starts_on <= today,
+            c.c.ends_on >= today,
+            and_(cu.c.unit_code >= low, cu.c.unit_code <= high) | cu.c.unit_code.in_([*ancestors_of(root), root]),
+        )
+        .order_by(c.c.starts_on.desc(), c.c.id.desc())
+    ).all()
+    campaigns: dict[int, tuple[dict[str, Any], list[str]]] = {}
+    for r in rows:
+        campaign = {"id": r.id, "absent_visits_done": r.absent_visits_done, "name": r.name, "ends_on": r.ends_on}
+        campaigns.setdefault(r.id, (campaign, []))[1].append(r.unit_code)
     tiles = []
-    with ctx.uow() as uow:
-        for c in running:
-            campaign, seen = load_campaign(uow, actor, c["id"])
-            inside = any(unit.startswith(prefix_of(s)) for s in seen)
-            roots = [unit] if inside else [s for s in seen if s.startswith(prefix_of(unit))]
-            if not roots:
-                continue
-            total = _share(_sum(_rows_for(uow, campaign, roots, None)))
-            tiles.append({"id": c["id"], "name": c["name"], "ends_on": c["ends_on"], **total})
+    for campaign, codes in campaigns.values():
+        above = any(root.startswith(prefix_of(code)) for code in codes)
+        total = _share(_sum(_rows_for(uow, campaign, [root] if above else codes, None)))
+        tiles.append(
+            {"id": campaign["id"], "name": campaign["name"], "ends_on": campaign["ends_on"].isoformat(), **total}
+        )
     return tiles
+
+
+def command_tile(ctx: Context, actor: Actor, unit: str) -> list[dict[str, Any]]:
+    """The campaigns running today over `unit` of the viewer's jurisdiction (the command screen's tile)."""
+    actor.require(Permission.VIEW_COUNTS)
+    with ctx.uow() as uow:
+        return screen_tile(ctx, uow, unit_in_scope(uow, actor, unit))
