@@ -402,8 +402,8 @@ def serve(
     port: int = typer.Option(8000),
     workers: int = typer.Option(
         1,
-        help="Server processes (each with its own connections); the servers share "
-        "the database, and the chain watch runs in one at a time.",
+        help="Server processes, each with its own pool of database connections (ADMITALL_DB_POOL_SIZE); "
+        "they share everything else through the database.",
     ),
     forwarded_allow_ips: str | None = typer.Option(
         None, help="Proxies whose X-Forwarded-For/-Proto are believed (comma-separated; default 127.0.0.1)."

@@ -8,7 +8,8 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 
 from admitall.store.tables import UTCDateTime, metadata
 
-# one row per round: 'running' while it runs, then 'ok', 'skipped' (another runner held the lease) or 'failed'
+# one row per round: 'running' while it runs, then 'ok', 'skipped' (another runner held the lease), 'failed', or
+# 'abandoned' (its runner ended during the round: recorded so by the runner that took over, services.watch_runner)
 watch_rounds = Table(
     "watch_rounds",
     metadata,
