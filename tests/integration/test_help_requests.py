@@ -254,3 +254,21 @@ def test_registered_links_at_once_and_the_public_trail_says_so(city):
     assert done["person_id"] is not None
     kinds = [s["kind"] for s in hr.status(city, answer["number"], answer["code"], CLIENT)["trail"]]
     assert kinds == ["received", "assigned", "registered"]  # the action and the registration it made: one step
+
+
+def test_submissions_at_the_same_moment_are_each_stored_once_and_the_throttle_holds_across_them(city):
+    from concurrent.futures import ThreadPoolExecutor
+
+    city.settings.help_phone_per_window = 3
+
+    def one(i: int) -> str:
+        try:
+            return ask(city, name=f"居民{i}", phone="13900000999" if i < 6 else f"139000010{i:02d}")["number"]
+        except TooMany:
+            return "refused"
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(one, range(30)))
+    assert answers.count("refused") == 3  # six for one phone, three allowed
+    numbers = [a for a in answers if a != "refused"]
+    assert len(set(numbers)) == 27 == lists.list_requests(city, COMMUNITY)["total"]

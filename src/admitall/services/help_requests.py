@@ -11,298 +11,34 @@ Limits live in the settings (help_*), deadlines in the policy file ([help_reques
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, update
 
 from admitall.domain import help as rules
 from admitall.domain.access import Role
-from admitall.domain.errors import InvalidInput, NotFound, TooMany, TransitionRefused
-from admitall.domain.identity import nfkc, normalize_name, normalize_phone, parse_document
+from admitall.domain.errors import NotFound, TransitionRefused
+from admitall.domain.identity import nfkc
 from admitall.domain.lifecycle import help_requested
-from admitall.domain.text import check_text
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
+from admitall.services.help_intake import PUBLIC, HelpInvalid, count_attempts, submit, too_many
 from admitall.services.registration import register_batch
 from admitall.services.registration.matching import Matcher, Target, doc_key, name_phone_key
-from admitall.store.tables import facilities, person_events, units
+from admitall.store.tables import facilities, person_events
 from admitall.store.tables_help import help_request_events, help_requests, help_throttle
 from admitall.store.uow import UnitOfWork
 
-# who acts for the public: the audit's and the trail's actor, and the registrant of the people requests register
-PUBLIC = "public"
+# the source of the people requests register
 SOURCE = "help_request"
 # the registration of unknown residents acts over the whole registry (the request names its community)
 REGISTRAR = Actor(username=PUBLIC, role=Role.ADMIN, unit_code=None, display_name=PUBLIC)
 LINK_BATCH = 500
 _r = help_requests.c
-
-
-def _field(problems: list[tuple[str, str, str]], key: str, zh: str, en: str) -> None:
-    problems.append((key, zh, en))
-
-
-class HelpInvalid(InvalidInput):
-    """A request with fields at fault: every field named, each with its message in both languages."""
-
-    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
-        super().__init__(
-            "help.invalid",
-            "；".join(zh for _, zh, _ in problems),
-            "; ".join(en for _, _, en in problems),
-            field=problems[0][0],
-        )
-        self.problems = problems
-
-    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
-        found: dict[str, Any] = dict(super().as_dict(lang))
-        found["fields"] = {k: (en if lang == "en" else zh) for k, zh, en in self.problems}
-        return found
-
-
-@dataclass(frozen=True)
-class HelpInput:
-    """A validated request, not yet stored."""
-
-    for_whom: str
-    name: str
-    phone: str
-    document_type: str | None
-    document_number: str | None
-    unit_code: str
-    address: str
-    symptoms: str
-    symptoms_since: str | None
-    assessment: rules.SelfAssessment
-
-
-def _yes(raw: Any) -> bool:
-    return str(raw).strip().lower() in ("1", "true", "yes", "on", "y", "是") if raw is not None else False
-
-
-def _whole(raw: Any, key: str, hi: int, problems: list[tuple[str, str, str]], zh: str, en: str) -> int | None:
-    value = nfkc(str(raw)) if raw is not None else ""
-    if not value:
-        return None
-    if not value.isdigit() or not 0 <= int(value) <= hi:
-        _field(problems, key, f"{zh}应为 0 到 {hi} 之间的整数", f"The {en} must be a whole number from 0 to {hi}")
-        return None
-    return int(value)
-
-
-def _text(raw: Any, key: str, limit: int, problems: list[tuple[str, str, str]], *, lines: bool = False) -> str:
-    value = nfkc(str(raw or "")).strip()
-    try:
-        check_text(key, value, max_length=limit, multiline=lines)
-    except InvalidInput as e:
-        _field(problems, key, e.zh, e.en)
-        return ""
-    return value
-
-
-def parse_help(raw: Mapping[str, Any], today: date) -> HelpInput:
-    """Check every field of a request; all problems at once, each naming its field (HelpInvalid)."""
-    problems: list[tuple[str, str, str]] = []
-    for_whom = str(raw.get("for_whom") or rules.SELF)
-    if for_whom not in (rules.SELF, rules.FAMILY):
-        _field(
-            problems, "for_whom", "请选择为本人还是为家人求助", "Say whether the request is for you or a family member"
-        )
-    name = ""
-    try:
-        name = normalize_name(str(raw.get("name") or ""))
-    except InvalidInput as e:
-        _field(problems, "name", "请填写患者姓名" if e.code == "name.empty" else e.zh, e.en)
-    phone = ""
-    if not str(raw.get("phone") or "").strip():
-        _field(problems, "phone", "请填写联系电话", "Give a phone number")
-    else:
-        try:
-            phone = normalize_phone(str(raw["phone"]))
-        except InvalidInput as e:
-            _field(problems, "phone", e.zh, e.en)
-    doc_type = doc_number = None
-    if str(raw.get("id_number") or "").strip():
-        try:
-            document, _ = parse_document(str(raw["id_number"]), today=today)
-            doc_type, doc_number = document.type.value, document.number
-        except InvalidInput as e:
-            _field(problems, "id_number", e.zh, e.en)
-    unit_code = nfkc(str(raw.get("unit_code") or "")).strip()
-    if not (len(unit_code) == 12 and unit_code.isdigit()):
-        _field(problems, "unit_code", "请搜索并选择所在社区", "Search for your community and choose it")
-    address = _text(raw.get("address"), "address", 200, problems)
-    if not address and not any(p[0] == "address" for p in problems):
-        _field(problems, "address", "请填写住址（楼栋、单元、门牌）", "Give the address (building, entrance, door)")
-    symptoms = _text(raw.get("symptoms"), "symptoms", 500, problems, lines=True)
-    since = nfkc(str(raw.get("symptoms_since") or "")).strip() or None
-    if since is not None:
-        try:
-            if date.fromisoformat(since) > today:
-                raise ValueError
-        except ValueError:
-            _field(
-                problems,
-                "symptoms_since",
-                "起病日期应为今天或更早的日期",
-                "The date symptoms began must be today or earlier",
-            )
-            since = None
-    fever_days = _whole(raw.get("fever_days"), "fever_days", 60, problems, "发热天数", "days of fever")
-    age = _whole(raw.get("age"), "age", 120, problems, "年龄", "age")
-    if problems:
-        raise HelpInvalid(problems)
-    assessment = rules.SelfAssessment(
-        breathless=_yes(raw.get("breathless")),
-        fever_days=fever_days,
-        age=age,
-        chronic=_yes(raw.get("chronic")),
-        told_contact=_yes(raw.get("told_contact")),
-        tested_positive=_yes(raw.get("tested_positive")),
-        has_symptoms=bool(symptoms or since),
-    )
-    return HelpInput(for_whom, name, phone, doc_type, doc_number, unit_code, address, symptoms, since, assessment)
-
-
-# ---------------------------------------------------------------------------------------------------- throttling
-
-
-def _key(text_: str) -> str:
-    return hashlib.sha256(text_.encode()).hexdigest()
-
-
-def _too_many(minutes: int, zh: str, en: str) -> TooMany:
-    return TooMany(
-        "help.too_many", f"{zh}，请 {minutes} 分钟后再试", f"{en}; try again in {minutes} min", retry_after=minutes * 60
-    )
-
-
-def _count(uow: UnitOfWork, kind: str, key: str, since: datetime) -> int:
-    c = help_throttle.c
-    return int(uow.conn.execute(select(func.count()).where(c.kind == kind, c.key == key, c.at > since)).scalar_one())
-
-
-def _serialise(uow: UnitOfWork, *keys: str) -> None:
-    """On PostgreSQL, submissions for the same phone take turns (SQLite's write transactions do already), so that
-    parallel ones cannot slip past the count or the duplicate check."""
-    if uow.conn.dialect.name == "postgresql":
-        for key in sorted(keys):
-            uow.conn.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"help:{key}".encode()) - 2**31}
-            )
-
-
-def _throttle_submission(ctx: Context, uow: UnitOfWork, phone_key: str, client: str, now: datetime) -> None:
-    s = ctx.settings
-    window = now - timedelta(minutes=s.help_window_minutes)
-    if _count(uow, "address", client, window) >= s.help_address_per_window:
-        raise _too_many(s.help_window_minutes, "来自此网络的求助过多", "Too many requests from this network")
-    if _count(uow, "phone", phone_key, window) >= s.help_phone_per_window:
-        raise _too_many(s.help_window_minutes, "此电话号码的求助过于频繁", "Too many requests for this phone number")
-    if _count(uow, "phone", phone_key, now - timedelta(days=1)) >= s.help_phone_per_day:
-        raise _too_many(24 * 60, "此电话号码今天的求助已达上限", "This phone number has reached today's limit")
-    uow.conn.execute(
-        insert(help_throttle),
-        [{"at": now, "kind": "phone", "key": phone_key}, {"at": now, "kind": "address", "key": client}],
-    )
-
-
-# ---------------------------------------------------------------------------------------------------- submitting
-
-
-def _event(uow: UnitOfWork, request_id: int, at: datetime, kind: str, actor: str, **detail: Any) -> None:
-    uow.conn.execute(
-        insert(help_request_events).values(request_id=request_id, at=at, kind=kind, actor=actor, detail=detail)
-    )
-
-
-def submit(ctx: Context, raw: Mapping[str, Any], client: str) -> dict[str, Any]:
-    """Store one request (or fold it into the same person's open one) and answer with its number and follow code.
-    Nothing is linked here: the answer is quick and the request is stored before it is given (link_pending)."""
-    now = ctx.clock.now()
-    item = parse_help(raw, now.astimezone(ctx.settings.tz).date())
-    client = (client or "?")[:64]
-    phone_key = _key(item.phone)
-    with ctx.uow(write=True) as uow:
-        community = uow.conn.execute(
-            select(units.c.code).where(units.c.code == item.unit_code, units.c.level == "community")
-        ).scalar_one_or_none()
-        if community is None:
-            raise HelpInvalid([("unit_code", "请搜索并选择所在社区", "Search for your community and choose it")])
-        _serialise(uow, phone_key)
-        _throttle_submission(ctx, uow, phone_key, client, now)
-        level = rules.urgency(item.assessment)
-        open_one = uow.conn.execute(
-            select(_r.id, _r.number, _r.urgency, _r.deadline_at).where(
-                _r.phone == item.phone, _r.unit_code == item.unit_code, _r.state == rules.OPEN, _r.name == item.name
-            )
-        ).first()
-        if open_one is not None:
-            return _fold(ctx, uow, open_one, level, now)
-        number, code = rules.new_number(), rules.new_code()
-        a = item.assessment
-        request_id = uow.conn.execute(
-            insert(help_requests).values(
-                number=number,
-                code_hash=rules.code_hash(ctx.keys.tokens, number, code),
-                received_at=now,
-                unit_code=item.unit_code,
-                for_whom=item.for_whom,
-                name=item.name,
-                phone=item.phone,
-                document_type=item.document_type,
-                document_number=item.document_number,
-                address=item.address,
-                symptoms=item.symptoms,
-                symptoms_since=item.symptoms_since,
-                breathless=a.breathless,
-                fever_days=a.fever_days,
-                age=a.age,
-                chronic=a.chronic,
-                told_contact=a.told_contact,
-                tested_positive=a.tested_positive,
-                urgency=level,
-                deadline_at=rules.deadline(now, level, dict(ctx.policy.help_deadline)),
-                state=rules.OPEN,
-                repeats=0,
-            )
-        ).inserted_primary_key[0]
-        _event(uow, request_id, now, "received", PUBLIC)
-        _event(uow, request_id, now, "assigned", PUBLIC, unit_code=item.unit_code)
-        uow.audit.record(
-            now, PUBLIC, "help_request_received", "help_request", request_id, unit=item.unit_code, urgency=level
-        )
-        uow.commit()
-    return {"number": number, "code": code, "folded": False, "urgency": level, "hours": _hours(ctx, level)}
-
-
-def _hours(ctx: Context, level: str) -> float:
-    """The hours the community has for a request of this urgency (the policy's), as the answer tells them."""
-    hours = ctx.policy.help_deadline[level].total_seconds() / 3600
-    return int(hours) if hours == int(hours) else round(hours, 1)
-
-
-def _fold(ctx: Context, uow: UnitOfWork, open_one: Any, level: str, now: datetime) -> dict[str, Any]:
-    """The same person's open request: counted again (and made more urgent if this one is); its number is told,
-    its code never (whoever made it has it)."""
-    values: dict[str, Any] = {"repeats": _r.repeats + 1}
-    if level == rules.CRITICAL and open_one.urgency != rules.CRITICAL:
-        values.update(
-            urgency=level,
-            deadline_at=min(open_one.deadline_at, rules.deadline(now, level, dict(ctx.policy.help_deadline))),
-        )
-    uow.conn.execute(update(help_requests).where(_r.id == open_one.id).values(**values))
-    _event(uow, open_one.id, now, "repeated", PUBLIC, urgency=level)
-    uow.audit.record(now, PUBLIC, "help_request_repeated", "help_request", open_one.id, urgency=level)
-    uow.commit()
-    level = values.get("urgency", open_one.urgency)
-    return {"number": open_one.number, "code": None, "folded": True, "urgency": level, "hours": _hours(ctx, level)}
+__all__ = ["PUBLIC", "HelpInvalid", "link_pending", "link_request", "public_trail", "status", "submit"]
 
 
 # ---------------------------------------------------------------------------------------------------- following
@@ -325,8 +61,8 @@ def status(ctx: Context, number: str, code: str, client: str) -> dict[str, Any]:
     number = nfkc(number or "").strip()
     with ctx.uow(write=True) as uow:
         window = now - timedelta(minutes=ctx.settings.help_window_minutes)
-        if _count(uow, "status", client, window) >= ctx.settings.help_status_failures:
-            raise _too_many(ctx.settings.help_window_minutes, "查询失败次数过多", "Too many failed look-ups")
+        if count_attempts(uow, "status", client, window) >= ctx.settings.help_status_failures:
+            raise too_many(ctx.settings.help_window_minutes, "查询失败次数过多", "Too many failed look-ups")
         row = uow.conn.execute(select(help_requests).where(_r.number == number[:10])).first() if number else None
         wanted = rules.code_hash(ctx.keys.tokens, number, code or "")
         if row is None or not hmac.compare_digest(row.code_hash, wanted):
@@ -493,7 +229,15 @@ def link_pending(ctx: Context, request_ids: list[int] | None = None, limit: int 
                 .values(person_id=person_id, matched_by=how or None, linked_at=now)
             )
             if person_id is not None:
-                _event(uow, row.id, now, kind, PUBLIC, person_id=person_id, matched_by=how)
+                uow.conn.execute(
+                    insert(help_request_events).values(
+                        request_id=row.id,
+                        at=now,
+                        kind=kind,
+                        actor=PUBLIC,
+                        detail={"person_id": person_id, "matched_by": how},
+                    )
+                )
         uow.commit()
     return {"linked_known": sum(1 for r in rows if known[r.id][0] is not None), "registered": len(registered)}
 
