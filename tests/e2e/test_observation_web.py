@@ -65,6 +65,17 @@ def test_a_check_is_refused_to_another_units_team_and_recorded_by_the_own(world,
     assert again["refused"][0]["code"] == "check.already_recorded"
     with world.client("analyst") as c:
         assert c.post("/api/observation/checks", json=body).status_code == 403
+    # a time without a zone is the city's (09:30 in Wuhan, before now); a time after now is refused
+    deep = traced["deep"]
+    timed = {
+        "checks": [
+            {"person_id": deep, "temperature": 36.4, "at": "2020-02-10T09:30:00"},
+            {"person_id": deep, "temperature": 36.4, "at": "2020-02-10T23:00:00+08:00"},
+        ]
+    }
+    with world.client("community") as c:
+        answer = c.post("/api/observation/checks", json=timed).json()
+    assert answer["recorded"] == 1 and [r["code"] for r in answer["refused"]] == ["check.in_future"]
 
 
 def test_the_chain_and_contacts_have_their_json_twins_and_stay_in_the_jurisdiction(world, traced):

@@ -103,7 +103,7 @@ def record_checks(
     with ctx.uow(write=True) as uow:
         ids = sorted({c.person_id for c in checks})
         found = {r.person_id: r for r in uow.conn.execute(_FOUND, {"ids": ids})} if ids else {}
-        days = sorted({local_naive(ctx, c.at or now).date() for c in checks})
+        days = sorted({local_naive(ctx, _zoned(ctx, c.at) or now).date() for c in checks})
         taken = {tuple(r) for r in uow.conn.execute(_TAKEN, {"ids": ids, "days": days})} if ids else set()
         rows: list[dict[str, Any]] = []
         alarms: dict[int, tuple[tuple[str, str], datetime, dict[str, Any]]] = {}
@@ -131,13 +131,17 @@ def record_checks(
     return summary
 
 
+def _zoned(ctx: Context, at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=ctx.settings.tz) if at is not None and at.tzinfo is None else at
+
+
 def _one(
     ctx: Context, actor: Actor, chk: CheckInput, obs: Any, taken: set[tuple[Any, ...]], now: datetime
 ) -> dict[str, Any]:
     rules = ctx.policy.observation
     if obs is None or not ensure_reach(actor, obs.team_unit, obs.facility_code, obs.quarantined):
         raise not_found("person", chk.person_id)
-    at = chk.at or now
+    at = _zoned(ctx, chk.at) or now  # a time without a zone is the city's
     if at > now:
         raise InvalidInput("check.in_future", "检测时间晚于现在", "The check's time is after now", field="at")
     temperature = check_temperature(chk.temperature)
