@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,13 +35,13 @@ class Settings(BaseSettings):
     run_jobs: bool | None = None
     # `admitall watch --forever` on PostgreSQL: a runner waiting for the watch's lock has it the moment the holder
     # ends; it looks this often whether it was told to stop meanwhile (and retries this often if the database is away)
-    watch_retry_seconds: float = 10.0
+    watch_retry_seconds: Annotated[float, Field(gt=0)] = 10.0
     # `admitall watch --forever` starts a round at every multiple of this many seconds (a minute; less only in tests)
-    watch_every_seconds: int = 60
+    watch_every_seconds: Annotated[int, Field(ge=1)] = 60
     # each process's connections to PostgreSQL: this many kept open, and up to this many more at a busy moment.
     # Every web worker has a pool of its own, and so has the watch (plus one for its lock): docs/deploy.md
-    db_pool_size: int = 5
-    db_max_overflow: int = 10
+    db_pool_size: Annotated[int, Field(ge=1)] = 5
+    db_max_overflow: Annotated[int, Field(ge=0)] = 10
     # sign-in throttling, counted in the database (it holds across workers): this many failed sign-ins for one
     # account, or from one client address, within the window lock further attempts out (the right password too)
     # for the lockout period; a lockout answers 429 with Retry-After

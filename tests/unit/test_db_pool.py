@@ -37,3 +37,15 @@ def test_sqlite_ignores_the_postgresql_pool_settings():
         assert engine.dialect.name == "sqlite"
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1"), ("WATCH_EVERY_SECONDS", "0"), ("WATCH_RETRY_SECONDS", "0")],
+)
+def test_a_pool_or_watch_setting_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv(f"ADMITALL_{name}", value)
+    with pytest.raises(ValidationError):
+        Settings()
