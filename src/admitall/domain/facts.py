@@ -164,12 +164,10 @@ class Facts:
             self.by_class.setdefault(kind, Counter())[f.cls] += 1
         if f.kind is Kind.STILL_WAITING:
             self.still(str(f.cls), 0, f.value)
-        elif f.kind is Kind.PLACED:
-            self.values.setdefault(f"{kind}:{f.cls}", []).append(f.value)
-        elif f.kind in (Kind.DIRECTIVE_ON_TIME, Kind.DIRECTIVE_LATE):
-            self.values.setdefault("directive", []).append(f.value)
-        elif f.kind in (Kind.PROBLEM_ON_TIME, Kind.PROBLEM_LATE):
-            self.values.setdefault("problem", []).append(f.value)
+            return
+        key = _value_key(f)
+        if key is not None:
+            self.values.setdefault(key, []).append(f.value)
 
     def merge(self, other: Facts) -> None:
         self.counts.update(other.counts)
@@ -181,6 +179,24 @@ class Facts:
         for cls, minutes in other.longest.items():
             self.still(cls, 0, minutes)
 
+    def remove(self, f: Fact) -> None:
+        """Take back a fact added before (a wait read again): its counts and its value, not a longest wait."""
+        if f.kind is Kind.STILL_WAITING:
+            raise ValueError("a wait still open is not taken back: its longest is not kept per fact")
+        kind = f.kind.value
+        _take(self.counts, kind)
+        if f.cls is not None:
+            classes = self.by_class[kind]
+            _take(classes, f.cls)
+            if not classes:
+                del self.by_class[kind]
+        key = _value_key(f)
+        if key is not None:
+            values = self.values[key]
+            values.remove(f.value)
+            if not values:
+                del self.values[key]
+
     def still(self, cls: str, n: int, longest: float) -> None:
         """`n` more waits of the class still open (counted by `add` for a fact), the longest `longest` minutes."""
         if n:
@@ -191,6 +207,27 @@ class Facts:
 
     def n(self, kind: Kind) -> int:
         return self.counts[kind.value]
+
+
+def _value_key(f: Fact) -> str | None:
+    """Where a fact's value goes in Facts.values (the distributions the figures show), if anywhere."""
+    if f.kind is Kind.PLACED:
+        return f"{Kind.PLACED.value}:{f.cls}"
+    if f.kind is Kind.DIRECTIVE_ON_TIME or f.kind is Kind.DIRECTIVE_LATE:
+        return "directive"
+    if f.kind is Kind.PROBLEM_ON_TIME or f.kind is Kind.PROBLEM_LATE:
+        return "problem"
+    return None
+
+
+def _take(counts: Counter[str], key: str) -> None:
+    left = counts[key] - 1
+    if left < 0:
+        raise ValueError(f"no {key} to take back")
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]
 
 
 def facts_of(items: Iterable[Fact], population: int = 0) -> Facts:

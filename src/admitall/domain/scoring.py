@@ -124,8 +124,26 @@ def default_scoring() -> Scoring:
 def percentile(values: Sequence[float], p: float) -> float | None:
     if not values:
         return None
-    ordered = sorted(values)
+    return _at(sorted(values), p)
+
+
+def _at(ordered: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile of values already sorted."""
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+# the counters' keys, as strings once (an enum's value is a property: a scorecard asks for them a few hundred times)
+_DEMAND, _PLACED, _BREACH, _STILL = Kind.DEMAND.value, Kind.PLACED.value, Kind.BREACH.value, Kind.STILL_WAITING.value
+_IDENTIFIED = Kind.IDENTIFIED.value
+_ON_TIME, _LATE, _MISSING = Kind.REPORT_ON_TIME.value, Kind.REPORT_LATE.value, Kind.REPORT_MISSING.value
+_RECEIVED, _DISCREPANT = Kind.REPORT_RECEIVED.value, Kind.REPORT_DISCREPANT.value
+_DIRECTIVES = (Kind.DIRECTIVE_ON_TIME.value, Kind.DIRECTIVE_LATE.value, Kind.DIRECTIVE_OVERDUE.value)
+_PROBLEMS = (Kind.PROBLEM_ON_TIME.value, Kind.PROBLEM_LATE.value, Kind.PROBLEM_OVERDUE.value)
+_CLASSES = tuple(c.value for c in PriorityClass)
+_PLACED_KEYS = tuple((c, f"{_PLACED}:{c}") for c in _CLASSES)
+_CRITICAL = PriorityClass.CRITICAL.value
+_RULE_KINDS = {rule: tuple(k.value for k in kinds) for rule, kinds in REVIEW_RULES.items()}
+_NO_COUNTS: Mapping[str, int] = {}
 
 
 def _share(numerator: int, denominator: int) -> dict[str, Any]:
@@ -134,19 +152,21 @@ def _share(numerator: int, denominator: int) -> dict[str, Any]:
 
 
 def components(f: Facts) -> dict[str, dict[str, Any]]:
-    demand = f.n(Kind.DEMAND)
-    expected = f.n(Kind.REPORT_ON_TIME) + f.n(Kind.REPORT_LATE) + f.n(Kind.REPORT_MISSING)
-    received = f.n(Kind.REPORT_RECEIVED)
-    directives = f.n(Kind.DIRECTIVE_ON_TIME) + f.n(Kind.DIRECTIVE_LATE) + f.n(Kind.DIRECTIVE_OVERDUE)
-    problems = f.n(Kind.PROBLEM_ON_TIME) + f.n(Kind.PROBLEM_LATE) + f.n(Kind.PROBLEM_OVERDUE)
+    n = f.counts.get
+    demand = n(_DEMAND, 0)
+    on_time, late = n(_ON_TIME, 0), n(_LATE, 0)
+    expected = on_time + late + n(_MISSING, 0)
+    received = n(_RECEIVED, 0)
+    directives = n(_DIRECTIVES[0], 0) + n(_DIRECTIVES[1], 0) + n(_DIRECTIVES[2], 0)
+    problems = n(_PROBLEMS[0], 0) + n(_PROBLEMS[1], 0) + n(_PROBLEMS[2], 0)
     return {
-        "placement": _share(f.n(Kind.PLACED), demand),
-        "sla": _share(demand - min(demand, f.n(Kind.BREACH)), demand),
-        "completeness": _share(f.n(Kind.REPORT_ON_TIME) + f.n(Kind.REPORT_LATE), expected),
-        "timeliness": _share(f.n(Kind.REPORT_ON_TIME), expected),
-        "truthfulness": _share(received - min(received, f.n(Kind.REPORT_DISCREPANT)), received),
-        "directives": _share(f.n(Kind.DIRECTIVE_ON_TIME), directives),
-        "problems": _share(f.n(Kind.PROBLEM_ON_TIME), problems),
+        "placement": _share(n(_PLACED, 0), demand),
+        "sla": _share(demand - min(demand, n(_BREACH, 0)), demand),
+        "completeness": _share(on_time + late, expected),
+        "timeliness": _share(on_time, expected),
+        "truthfulness": _share(received - min(received, n(_DISCREPANT, 0)), received),
+        "directives": _share(n(_DIRECTIVES[0], 0), directives),
+        "problems": _share(n(_PROBLEMS[0], 0), problems),
     }
 
 
@@ -159,57 +179,87 @@ def composite(parts: Mapping[str, Mapping[str, Any]], weights: Mapping[str, floa
 
 
 def _spread(values: Sequence[float]) -> dict[str, float | int | None]:
-    return {
-        "n": len(values),
-        "median": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "max": max(values, default=None),
-    }
+    if not values:
+        return {"n": 0, "median": None, "p90": None, "max": None}
+    ordered = sorted(values)
+    return {"n": len(ordered), "median": _at(ordered, 50), "p90": _at(ordered, 90), "max": ordered[-1]}
 
 
 def figures(f: Facts) -> dict[str, Any]:
     """The figures behind the components, with waits by class and the workload they were measured against."""
-    identified, population = f.n(Kind.IDENTIFIED), f.population
-    breaches = f.n(Kind.BREACH)
+    counts = f.counts.get
+    identified, population = counts(_IDENTIFIED, 0), f.population
+    breaches, still_total = counts(_BREACH, 0), counts(_STILL, 0)
+    still_by = f.by_class.get(_STILL, _NO_COUNTS)
+    breach_by = f.by_class.get(_BREACH, _NO_COUNTS)
     per_class = {}
-    for cls in PriorityClass:
-        placed = f.values.get(f"placed:{cls.value}", [])
-        still = f.by_class.get(Kind.STILL_WAITING.value, {}).get(cls.value, 0)
-        n_breach = f.by_class.get(Kind.BREACH.value, {}).get(cls.value, 0)
+    for cls, key in _PLACED_KEYS:
+        placed = f.values.get(key, ())
+        still = still_by.get(cls, 0)
+        n_breach = breach_by.get(cls, 0)
         if placed or still or n_breach:
-            per_class[cls.value] = {
+            per_class[cls] = {
                 "placed_wait_minutes": _spread(placed),
                 "still_waiting": still,
-                "longest_still_waiting_minutes": f.longest.get(cls.value) if still else None,
+                "longest_still_waiting_minutes": f.longest.get(cls) if still else None,
                 "breaches": n_breach,
             }
     return {
         "identified": identified,
         "population": population,
-        "demand": f.n(Kind.DEMAND),
-        "placed": f.n(Kind.PLACED),
-        "still_waiting": f.n(Kind.STILL_WAITING),
+        "demand": counts(_DEMAND, 0),
+        "placed": counts(_PLACED, 0),
+        "still_waiting": still_total,
         "breaches": breaches,
-        "critical_breaches": f.by_class.get(Kind.BREACH.value, {}).get(PriorityClass.CRITICAL.value, 0),
+        "critical_breaches": breach_by.get(_CRITICAL, 0),
         "by_class": per_class,
-        "reports": {k: f.counts[f"report_{k}"] for k in ("on_time", "late", "missing", "received", "discrepant")},
-        "directives": {k: f.counts[f"directive_{k}"] for k in ("on_time", "late", "overdue")},
-        "problems": {k: f.counts[f"problem_{k}"] for k in ("on_time", "late", "overdue")},
-        "directive_closure_hours": _spread(f.values.get("directive", [])),
-        "problem_closure_hours": _spread(f.values.get("problem", [])),
+        "reports": {k: counts(f"report_{k}", 0) for k in ("on_time", "late", "missing", "received", "discrepant")},
+        "directives": {k: counts(f"directive_{k}", 0) for k in ("on_time", "late", "overdue")},
+        "problems": {k: counts(f"problem_{k}", 0) for k in ("on_time", "late", "overdue")},
+        "directive_closure_hours": _spread(f.values.get("directive", ())),
+        "problem_closure_hours": _spread(f.values.get("problem", ())),
         "per_10k_residents": {
             "identified": round(identified * 10_000 / population, 2) if population else None,
-            "still_waiting": round(f.n(Kind.STILL_WAITING) * 10_000 / population, 2) if population else None,
+            "still_waiting": round(still_total * 10_000 / population, 2) if population else None,
             "breaches": round(breaches * 10_000 / population, 2) if population else None,
         },
         "breaches_per_100_identified": round(breaches * 100 / identified, 2) if identified else None,
     }
 
 
+def with_still(found: Mapping[str, Any], still: Mapping[str, tuple[int, float]]) -> dict[str, Any]:
+    """`found` (figures of some facts) with their waits still open replaced by `still` (class -> how many, the
+    longest in minutes): the figures of the same facts whose open waits have grown older, or others opened or
+    closed, without counting the facts again. Nothing else in a scorecard counts the waits still open."""
+    by_class = {}
+    old = found["by_class"]
+    total = 0
+    for cls in _CLASSES:
+        n, longest = still.get(cls, (0, 0.0))
+        total += n
+        entry = old.get(cls)
+        if entry is not None and (entry["placed_wait_minutes"]["n"] or entry["breaches"]):
+            by_class[cls] = {**entry, "still_waiting": n, "longest_still_waiting_minutes": longest if n else None}
+        elif n:
+            by_class[cls] = {
+                "placed_wait_minutes": _spread(()),
+                "still_waiting": n,
+                "longest_still_waiting_minutes": longest,
+                "breaches": 0,
+            }
+    population = found["population"]
+    per_10k = {
+        **found["per_10k_residents"],
+        "still_waiting": round(total * 10_000 / population, 2) if population else None,
+    }
+    return {**found, "still_waiting": total, "by_class": by_class, "per_10k_residents": per_10k}
+
+
 def _rule_value(f: Facts, rule: str) -> int:
     if rule == "critical_breaches_at_least":
-        return f.by_class.get(Kind.BREACH.value, {}).get(PriorityClass.CRITICAL.value, 0)
-    return sum(f.n(k) for k in REVIEW_RULES[rule])
+        return f.by_class.get(_BREACH, _NO_COUNTS).get(_CRITICAL, 0)
+    counts = f.counts.get
+    return sum(counts(k, 0) for k in _RULE_KINDS[rule])
 
 
 def flags(f: Facts, score: float | None, scoring: Scoring) -> list[dict[str, Any]]:
@@ -228,13 +278,20 @@ def flags(f: Facts, score: float | None, scoring: Scoring) -> list[dict[str, Any
     for rule, threshold in sorted((scoring.review or {}).items()):
         value = _rule_value(f, rule)
         if threshold and value >= threshold:
-            kinds = [k.value for k in REVIEW_RULES[rule]]
-            found.append({"flag": "review", "rule": rule, "value": value, "threshold": threshold, "facts": kinds})
+            found.append(
+                {
+                    "flag": "review",
+                    "rule": rule,
+                    "value": value,
+                    "threshold": threshold,
+                    "facts": list(_RULE_KINDS[rule]),
+                }
+            )
     if (
         not found
         and score is not None
         and score >= scoring.commend_at_least
-        and f.n(Kind.DEMAND) >= scoring.commend_min_demand
+        and f.counts.get(_DEMAND, 0) >= scoring.commend_min_demand
     ):
         found.append(
             {
@@ -242,7 +299,7 @@ def flags(f: Facts, score: float | None, scoring: Scoring) -> list[dict[str, Any
                 "rule": "composite_at_least",
                 "value": score,
                 "threshold": scoring.commend_at_least,
-                "facts": [Kind.PLACED.value],
+                "facts": [_PLACED],
             }
         )
     return found
@@ -251,9 +308,10 @@ def flags(f: Facts, score: float | None, scoring: Scoring) -> list[dict[str, Any
 def scorecard(f: Facts, scoring: Scoring) -> dict[str, Any]:
     parts = components(f)
     score = composite(parts, scoring.weights)
+    weight = scoring.weights.get
     return {
         "score": score,
-        "components": {c: {**p, "weight": scoring.weights.get(c, 0.0)} for c, p in parts.items()},
+        "components": {c: {**p, "weight": weight(c, 0.0)} for c, p in parts.items()},
         "figures": figures(f),
         "flags": flags(f, score, scoring),
     }

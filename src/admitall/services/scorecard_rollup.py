@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from admitall.domain.facts import Fact, Facts, facts_of
-from admitall.domain.scoring import Scoring, figures, scorecard
+from admitall.domain.scoring import Scoring, scorecard, with_still
 from admitall.domain.units import level_of, parent_of
 from admitall.services.scorecard_waits import WaitState
 
@@ -55,7 +55,7 @@ class Rollup:
     settled: dict[str, Facts] = field(default_factory=dict)
     still: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
     recounted: set[str] = field(default_factory=set)
-    own_waits: dict[str, list[Fact]] = field(default_factory=dict)  # each unit's own settled wait facts
+    own_waits: dict[str, Facts | None] = field(default_factory=dict)  # each unit's own settled wait facts, summed
     order: list[str] = field(default_factory=list)  # the units, children before their parents
     children: dict[str, list[str]] = field(default_factory=dict)
     _open: dict[str, dict[str, tuple[int, datetime]]] = field(default_factory=dict)  # class -> (n, since)
@@ -68,17 +68,30 @@ class Rollup:
             and before.population == self.population
         )
 
+    def total(self, code: str) -> Facts | None:
+        """The unit's facts over its subtree: with the waits kept (add_up_kept), its settled facts and its waits
+        still open, put together on the first question (a unit whose waits only grew older is scored without)."""
+        found = self.totals.get(code)
+        if found is None and code in self.settled:
+            found = Facts()
+            found.merge(self.settled[code])
+            for cls, (n, longest) in sorted(self.still.get(code, {}).items()):
+                found.still(cls, n, longest)
+            self.totals[code] = found
+        return found
+
     def score(self, code: str, scoring: Scoring, before: Rollup | None) -> dict[str, Any]:
         """The unit's scorecard core (score, components, figures, flags), reused when nothing under it changed; when
-        only its waits still open did (their minutes grow with the clock), only its figures are made again: the
+        only its waits still open did (their minutes grow with the clock), only those figures are made again: the
         components, the score and the flags do not count the waits still open (domain.scoring)."""
         kept = before is not None and before.scoring == scoring and code in before.scores
         if kept and before is not None and code not in self.changed:
             found = before.scores[code]
         elif kept and before is not None and self.waits is not None and code not in self.recounted:
-            found = {**before.scores[code], "figures": figures(self.totals[code])}
+            old = before.scores[code]
+            found = {**old, "figures": with_still(old["figures"], self.still.get(code, {}))}
         else:
-            found = scorecard(self.totals.get(code, Facts()), scoring)
+            found = scorecard(self.total(code) or Facts(), scoring)
         self.scores[code] = found
         return found
 
@@ -98,7 +111,10 @@ class Rollup:
             if kept is not None and kept[0] == units:
                 self.official_scores[official_id] = kept
                 return kept[1]
-        found = scorecard(facts(), scoring)
+        if whole and len(units) == 1 and units[0] in self.scores and self.scoring == scoring:
+            found = self.scores[units[0]]  # the unit's own facts, scored already this round
+        else:
+            found = scorecard(facts(), scoring)
         if whole:
             self.official_scores[official_id] = (units, found)
         return found
@@ -171,55 +187,54 @@ def add_up_kept(
         by_unit[f.unit_code].append(f)
     now = Rollup(start, names, population, scoring, waits=waits)
     reuse = now.reusable(before) and before is not None
-    # the kept waits say which units' settled wait facts changed; read whole, they are compared unit by unit
+    # the kept waits say which units' settled wait facts changed; read whole, each unit's are compared
     told = reuse and before is not None and before.waits is waits and not waits.whole
     if before is not None and before.order and before.names.keys() == names.keys():
         now.order, now.children = before.order, before.children  # the same tree: its shape is kept too
     else:
         now.order, now.children = sorted(names, key=lambda c: -level_of(c).depth), _children(names)
     children = now.children
-    open_now = waits.still()
     for code in now.order:  # children before their parents
         own = by_unit.get(code, [])
         now.own[code] = own
         kids = children.get(code, ())
-        kept_waits = before.own_waits.get(code) if before is not None else None
-        unchanged = told and code not in waits.changed and kept_waits is not None
-        mine = kept_waits if unchanged and kept_waits is not None else waits.settled_of(code)
+        mine = waits.settled_of(code)
         now.own_waits[code] = mine
+        if told:
+            same_waits = code not in waits.changed
+        else:  # read whole (as on PostgreSQL every round): the unit's sums compared with the last round's
+            same_waits = reuse and before is not None and code in before.own_waits and before.own_waits[code] == mine
         if (
             reuse
             and before is not None
+            and same_waits
             and before.own.get(code) == own
-            and (mine is kept_waits or mine == kept_waits)
             and not any(k in now.recounted for k in kids)
         ):
             now.settled[code] = before.settled[code]
         else:
             total = facts_of(own)
-            for f in mine:
-                total.add(f)
+            if mine is not None:
+                total.merge(mine)
             for kid in kids:
                 total.merge(now.settled[kid])
             total.population = population.get(code, 0)
             now.settled[code] = total
             now.recounted.add(code)
-        oldest: dict[str, tuple[int, datetime]] = dict(open_now.get(code, {}))
-        for kid in kids:
-            for cls, (n, since) in now._open.get(kid, {}).items():
-                m, first = oldest.get(cls, (0, since))
-                oldest[cls] = (m + n, min(first, since))
+        oldest = waits.oldest(code)
+        if kids:
+            oldest = dict(oldest)
+            for kid in kids:
+                for cls, (n, since) in now._open[kid].items():
+                    m, first = oldest.get(cls, (0, since))
+                    oldest[cls] = (m + n, min(first, since))
         now._open[code] = oldest
         still = {cls: (n, _minutes(waits.until - since)) for cls, (n, since) in oldest.items()}
         now.still[code] = still
         if reuse and before is not None and code not in now.recounted and before.still.get(code) == still:
-            now.totals[code] = before.totals[code]
+            if code in before.totals:
+                now.totals[code] = before.totals[code]
             continue
-        final = Facts()
-        final.merge(now.settled[code])
-        for cls, (n, longest) in sorted(still.items()):
-            final.still(cls, n, longest)
-        now.totals[code] = final
         now.changed.add(code)
     return now, _AllFacts(by_unit, waits)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, or_, select, union
 from sqlalchemy.engine import Connection
 
-from admitall.domain.facts import Fact, Kind, Segment
+from admitall.domain.facts import Fact, Facts, Kind, Segment
 from admitall.domain.policy import PriorityClass
 from admitall.domain.waits import ADMITTED
 from admitall.store.bulk import chunks
@@ -118,26 +118,28 @@ class WaitState:
     last_event: int = 0
     newest_segment: int = 0
     people: dict[int, _Person] = field(default_factory=dict)
-    by_unit: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # settled facts' people
     heap: list[tuple[datetime, int, int]] = field(default_factory=list)  # (onset, person, version)
     versions: dict[int, int] = field(default_factory=dict)
     open_segments: int = 0
     read_at: float = field(default_factory=time.monotonic)
     changed: set[str] = field(default_factory=set)  # units whose settled facts changed in the last round
     whole: bool = True  # the last round read every wait
+    # per unit, kept as people are put and taken: the settled facts added up, and the waits still open
+    # (class -> since when -> how many), with their count and oldest per class once asked
+    settled: dict[str, Facts] = field(default_factory=dict)
+    opened: dict[str, dict[str, Counter[datetime]]] = field(default_factory=dict)
+    _oldest: dict[str, dict[str, tuple[int, datetime]]] = field(default_factory=dict)
 
-    def settled_of(self, unit: str) -> list[Fact]:
-        return [
-            f for pid in sorted(self.by_unit.get(unit, ())) for f in self.people[pid].settled if f.unit_code == unit
-        ]
+    def settled_of(self, unit: str) -> Facts | None:
+        """The unit's own settled wait facts, added up (None if it has none)."""
+        return self.settled.get(unit)
 
-    def still(self) -> dict[str, dict[str, tuple[int, datetime]]]:
-        """Per unit and class: how many waits are still open, and since when the longest."""
-        found: dict[str, dict[str, tuple[int, datetime]]] = defaultdict(dict)
-        for person in self.people.values():
-            for unit, cls, since in person.still:
-                n, oldest = found[unit].get(cls, (0, since))
-                found[unit][cls] = (n + 1, min(oldest, since))
+    def oldest(self, unit: str) -> Mapping[str, tuple[int, datetime]]:
+        """The unit's own waits still open, per class: how many, and since when the longest."""
+        found = self._oldest.get(unit)
+        if found is None:
+            found = {cls: (sum(since.values()), min(since)) for cls, since in self.opened.get(unit, {}).items()}
+            self._oldest[unit] = found
         return found
 
     def facts(self) -> Iterator[Fact]:
@@ -150,21 +152,50 @@ class WaitState:
 
     def _put(self, pid: int, person: _Person | None) -> None:
         old = self.people.pop(pid, None)
+        same = old is not None and person is not None and old.settled == person.settled
         if old is not None:
             self.open_segments -= old.open_segments
-            for f in old.settled:
-                self.changed.add(f.unit_code)
-                self.by_unit[f.unit_code].discard(pid)
+            if not same:
+                self._settle(old.settled, -1)
+            self._open(old.still, -1)
         self.versions[pid] = version = self.versions.get(pid, 0) + 1
         if person is None:
             return
         self.people[pid] = person
         self.open_segments += person.open_segments
-        for f in person.settled:
-            self.changed.add(f.unit_code)
-            self.by_unit[f.unit_code].add(pid)
+        if not same:
+            self._settle(person.settled, 1)
+        self._open(person.still, 1)
         for onset, _ in person.pending:
             heapq.heappush(self.heap, (onset, pid, version))
+
+    def _settle(self, facts: Iterable[Fact], sign: int) -> None:
+        for f in facts:
+            self.changed.add(f.unit_code)
+            mine = self.settled.get(f.unit_code)
+            if mine is None:
+                mine = self.settled[f.unit_code] = Facts()
+            if sign > 0:
+                mine.add(f)
+            else:
+                mine.remove(f)
+                if not mine.counts:
+                    del self.settled[f.unit_code]
+
+    def _open(self, still: Iterable[Still], sign: int) -> None:
+        for unit, cls, since in still:
+            self._oldest.pop(unit, None)
+            classes = self.opened.setdefault(unit, {})
+            waits = classes.setdefault(cls, Counter())
+            left = waits[since] + sign
+            if left:
+                waits[since] = left
+            else:
+                del waits[since]
+                if not waits:
+                    del classes[cls]
+                    if not classes:
+                        del self.opened[unit]
 
     def _load(self, rows: Iterable[Row[Any]]) -> dict[int, list[Segment]]:
         found: dict[int, list[Segment]] = defaultdict(list)
@@ -184,16 +215,17 @@ class WaitState:
             for item in [p for p in person.pending if p[0] == onset]:
                 person.pending.remove(item)
                 person.settled.append(item[1])
-                self.changed.add(item[1].unit_code)
-                self.by_unit[item[1].unit_code].add(pid)
+                self._settle((item[1],), 1)
 
 
 def _read_whole(conn: Connection, state: WaitState, last_event: int, newest: int) -> None:
     state.people.clear()
-    state.by_unit.clear()
     state.heap.clear()
     state.open_segments = 0
     state.changed.clear()
+    state.settled.clear()
+    state.opened.clear()
+    state._oldest.clear()
     state.whole = True
     rows = conn.execute(_OVERLAPPING, {"start": state.start, "end": state.until})
     for pid, segs in state._load(rows).items():

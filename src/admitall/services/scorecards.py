@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -126,7 +126,7 @@ def _compute(
     else:
         facts = load_facts(ctx, uow, root, start, end, now)
         rollup, by_unit = add_up(facts, start, tree.names, tree.population, before, scoring)
-    totals = rollup.totals
+    totals = rollup.total
     led_codes = [c for c in tree.codes() if level_of(c) in LED_LEVELS]
     leads = Leads(uow.officials.overlapping(root, start, until))
     officials = uow.officials.named(o for c in led_codes for o, _, _ in leads.during(c, start, until))
@@ -188,19 +188,24 @@ def _led_by_official(led_codes: Sequence[str], leads: Leads, start: datetime, un
 
 
 def _official_facts(
-    led: Led, by_unit: Mapping[str, Sequence[Fact]], totals: dict[str, Facts], start: datetime, until: datetime
+    led: Led,
+    by_unit: Mapping[str, Sequence[Fact]],
+    totals: Callable[[str], Facts | None],
+    start: datetime,
+    until: datetime,
 ) -> Facts:
     """An official's facts: a unit led the whole window brings its totals; a unit handed over part-way brings
     only the facts of its subtree that happened while the official led it."""
     mine = Facts()
     for code, lo, hi in led:
+        total = totals(code)
         if lo == start and hi == until:
-            part = totals.get(code, Facts())
+            part = total or Facts()
         else:
             prefix = prefix_of(code)
             under = (f for unit, own in by_unit.items() if unit.startswith(prefix) for f in own)
             part = facts_of(f for f in under if lo <= _at(f, until) < hi)
-        population = mine.population + (totals[code].population if code in totals else 0)
+        population = mine.population + (total.population if total is not None else 0)
         mine.merge(part)
         mine.population = population
     return mine
