@@ -1,0 +1,91 @@
+"""Arrivals are linked at the cost of the arrivals: the registry is searched by its indexed exact keys, only the
+arrivals that share one are scored, and an import into a registry where nobody shares a key scores nothing —
+however many people the registry holds."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from admitall.services import linkage_arrivals
+from admitall.services.context import cli_actor
+from admitall.services.registration import register_batch
+from admitall.store.tables_linkage import link_pairs
+from tests.factories import DAZHI_1, WUCHANG_1, id_number, load_small_city, person_row
+
+
+@pytest.fixture
+def city(ctx):
+    load_small_city(ctx, leads=False)
+    return ctx
+
+
+def register(ctx, rows, source="list"):
+    return register_batch(ctx, cli_actor(), list(enumerate(rows, start=2)), source=source).person_ids
+
+
+def people(first: int, n: int, unit: str):
+    return [
+        person_row(
+            name=f"居民{first + i}号",
+            id_number=id_number(seq=first + i),
+            phone=f"137{first + i:08d}",
+            unit_code=unit,
+            category="contact",
+        )
+        for i in range(n)
+    ]
+
+
+def counting(ctx, monkeypatch):
+    prepared: list[int] = []
+    real = linkage_arrivals.prepare
+    monkeypatch.setattr(linkage_arrivals, "prepare", lambda r: prepared.append(r.id) or real(r))
+    statements: list[str] = []
+    event.listen(ctx.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    return prepared, statements
+
+
+def test_arrivals_sharing_no_key_with_the_registry_are_never_scored_whatever_its_size(city, monkeypatch):
+    register(city, people(1, 300, DAZHI_1))
+    prepared, statements = counting(city, monkeypatch)
+    register(city, people(1000, 20, WUCHANG_1), source="clinic")
+    small = len(statements)
+    register(city, people(2000, 600, DAZHI_1), source="other")  # a bigger registry in the arrivals' community
+    statements.clear()
+    register(city, people(5000, 20, WUCHANG_1), source="late")
+    assert prepared == []
+    assert len(statements) == small  # the same statements: the registry's size is not in them
+
+
+def test_the_same_name_in_the_same_community_is_found_and_queued(city):
+    (first,) = register(
+        city,
+        [
+            person_row(
+                name="张伟",
+                id_number=None,
+                phone="13900000001",
+                unit_code=DAZHI_1,
+                birth_date="1960-03-02",
+                category="contact",
+            )
+        ],
+    ).values()
+    (second,) = register(
+        city,
+        [
+            person_row(
+                name="张伟",
+                id_number=None,
+                phone="13900000002",
+                unit_code=DAZHI_1,
+                birth_date="1960-03-02",
+                category="suspected",
+            )
+        ],
+        source="clinic",
+    ).values()
+    with city.uow() as uow:
+        pairs = [(r.person_a, r.person_b) for r in uow.conn.execute(select(link_pairs))]
+    assert pairs == [(first, second)]
