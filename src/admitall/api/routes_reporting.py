@@ -54,6 +54,7 @@ class ReportIn(BaseModel):
     idempotency_key: IdempotencyKey | None = None
     supersedes: IdField | None = Field(None, description="for a correction: the id of the report it corrects")
     correction_reason: Note | None = None
+    as_drafted: bool = Field(False, description="attest the registry's figures as the draft prefills them")
 
 
 class NoteIn(BaseModel):
