@@ -23,18 +23,19 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# workers and the web app manifest from this site only, said outright: the survey app's service worker
+# (/survey/sw.js, web/static/sw.js) and its manifest (issue 17 §3)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
 PDF_CONTENT_SECURITY_POLICY = "frame-ancestors 'none'"
 # ReDoc (/redoc, see api/docs.py) styles itself with <style> elements it writes as it runs and searches in a
 # worker it starts from a blob of its own script: that page alone may have both; its scripts still come from
 # this site only, and it shows the routes, never data. (Its sidebar's Redocly logo, from a CDN, stays blocked.)
-REDOC_CONTENT_SECURITY_POLICY = (
-    CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-    + "; worker-src 'self' blob:"
-)
+REDOC_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+).replace("worker-src 'self'", "worker-src 'self' blob:")
 ALWAYS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
