@@ -19,6 +19,7 @@ from admitall.api import (
     routes_command,
     routes_help,
     routes_imports,
+    routes_linkage,
     routes_observation,
     routes_ops,
     routes_referrals,
@@ -42,6 +43,7 @@ from admitall.web import (
     pages_command,
     pages_help,
     pages_imports,
+    pages_linkage,
     pages_lists,
     pages_observation,
     pages_referrals,
@@ -90,6 +92,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(routes_referrals.router)
     app.include_router(routes_observation.router)
     app.include_router(routes_help.router)
+    app.include_router(routes_linkage.router)
     app.include_router(routes_admission.router)
     app.include_router(routes_reporting.router)
     app.include_router(routes_accountability.router)
@@ -100,6 +103,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_referrals.router)
     app.include_router(pages_observation.router)
     app.include_router(pages_help.router)
+    app.include_router(pages_linkage.router)
     app.include_router(pages_imports.router)
     app.include_router(pages_admission.router)
     app.include_router(pages_bulletin.router)

@@ -33,6 +33,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 FIELD_NAMES = tuple(FIELDS)
 # levels that carry no evidence either way: their weight is 0 whatever the data say
 MISSING = {"id_number": 3, "phone": 3, "birth_date": 3, "sex": 2}
+# the first level of each field that is a disagreement: the levels before it agree (more or less)
+DISAGREE = {"name": 4, "id_number": 2, "phone": 2, "birth_date": 2, "sex": 1, "place": 3}
 
 _NOT_LETTERS = re.compile(r"[^a-z]")
 _SPACES = re.compile(r"[\s\u00b7.,\-]+")

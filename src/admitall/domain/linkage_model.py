@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from admitall.domain.linkage import FIELD_NAMES, FIELDS, MISSING, Prepared, compare
+from admitall.domain.linkage import DISAGREE, FIELD_NAMES, FIELDS, MISSING, Prepared, compare
 
 MAX_BLOCK = 60
 _KEYS: tuple[Callable[[Prepared], str | None], ...] = (
@@ -118,10 +118,15 @@ class Model:
 
     @property
     def weights(self) -> list[list[float]]:
-        """log2(m/u) per field and level; 0 for a missing value."""
+        """log2(m/u) per field and level, held monotone: an agreement never counts against a match, a
+        disagreement never for it (among the blocked pairs a shared phone is common between neighbours, so
+        unchecked estimates can say otherwise); 0 for a missing value."""
         out = []
         for k, name in enumerate(FIELD_NAMES):
             w = np.log2(self.m[k] / self.u[k])
+            against = DISAGREE[name]
+            w[:against] = np.maximum(w[:against], 0.0)
+            w[against:] = np.minimum(w[against:], 0.0)
             if name in MISSING:
                 w[MISSING[name]] = 0.0
             out.append([float(x) for x in w])
@@ -178,23 +183,38 @@ def m_from_sure_pairs(levels: IntArray) -> list[FloatArray]:
     return m
 
 
+def u_from_sure_non_pairs(levels: IntArray, fallback: list[FloatArray]) -> list[FloatArray]:
+    """u per field from the blocked pairs that are surely two people by other fields: two valid, different ID
+    numbers (to learn every other field), a different name and birth date (to learn the ID number's levels).
+    They are the non-matches the blocking lets through — neighbours and family sharing a phone, an address, a
+    surname, a birth date — so a level they often share weighs little, however rare it is between random people.
+    A field with too few such pairs keeps its `fallback` (random pairs)."""
+    idk, namek, birthk = (FIELD_NAMES.index(f) for f in ("id_number", "name", "birth_date"))
+    by_id = levels[levels[:, idk] == 2]
+    by_name_birth = levels[(levels[:, namek] == 4) & (levels[:, birthk] == 2)]
+    u = list(fallback)
+    for k in range(len(FIELD_NAMES)):
+        sure = by_name_birth if k == idk else by_id
+        if len(sure) >= 20:
+            u[k] = _frequencies(sure)[k]
+    return u
+
+
 def estimate(levels: IntArray, u: list[FloatArray], rounds: int = 30, prior: float = 0.1) -> Model:
-    """m from the surely-matching pairs, u from random pairs, and the prior (the share of blocked pairs that
-    are matches) by expectation–maximisation with m and u held."""
+    """m from the surely-matching pairs, u from the surely-different pairs (`u` given: for fields without
+    enough of them), and the prior (the share of blocked pairs that are matches) by expectation–maximisation
+    with m and u held."""
     if len(levels) == 0:
         return Model(_initial_m(), u, prior)
     m = m_from_sure_pairs(levels)
+    u = u_from_sure_non_pairs(levels, u)
     patterns, counts = np.unique(levels, axis=0, return_counts=True)
     weight = counts.astype(np.float64)
+    ratio = np.exp2(Model(m, u, 0.5).scores(patterns))  # the likelihood ratio as scored (monotone weights)
     for _ in range(rounds):
-        pm = np.full(len(patterns), prior)
-        pu = np.full(len(patterns), 1 - prior)
-        for k in range(len(FIELD_NAMES)):
-            pm *= m[k][patterns[:, k]]
-            pu *= u[k][patterns[:, k]]
-        g = pm / (pm + pu)
+        odds = ratio * prior / (1 - prior)
+        g = odds / (1 + odds)
         prior = float(np.clip((g * weight).sum() / weight.sum(), 1e-6, 1 - 1e-6))
-        u = _frequencies(patterns, (1 - g) * weight)
     return Model(m, u, prior)
 
 

@@ -24,6 +24,7 @@ from admitall.services.context import Actor, Context
 from admitall.services.directives import level_below
 from admitall.services.facilities import occupancy
 from admitall.services.help_request_lists import screen_tile
+from admitall.services.linkage import unresolved as unresolved_duplicates
 from admitall.services.survey_progress import screen_tile as survey_tile
 from admitall.services.tracing import screen_tile as tracing_tile
 from admitall.services.trends import entered, hourly
@@ -54,6 +55,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         alerts = open_alerts(uow, root, LIST_SIZE, actor)
         help_requests = screen_tile(uow, root, now, LIST_SIZE)
         survey = survey_tile(ctx, uow, root)  # the door-to-door survey's campaigns running over it
+        duplicates = {"unresolved": unresolved_duplicates(uow, root)}  # record linkage's pairs still to review
         tracing = tracing_tile(uow, root, now)
         problems = open_problems(uow, root, now, LIST_SIZE)
         directives = open_directives(uow, root, now, LIST_SIZE)
@@ -87,6 +89,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         "alerts": alerts,
         "help_requests": help_requests,
         "survey": survey,
+        "duplicates": duplicates,
         "tracing": tracing,
         "problems": problems,
         "directives": directives,

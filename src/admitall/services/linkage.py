@@ -263,14 +263,14 @@ def _auto_merge(
             continue  # a person decided it, or it was merged and undone: left as they said
         a, b = _current(uow, p.a), _current(uow, p.b)
         if a == b:
-            _decide(uow, pair_id, "merged", "link", ctx)
+            _decide(uow, pair_id, "merged", actor.username, ctx)
             continue
         people = uow.persons.get_many([a, b])
         if any(x.status.value == "dead" for x in people.values()):
             continue
         stamp = ctx.stamp(actor, "link", reason=f"p={p.probability:.4f}")
         merge_people(ctx, uow, actor, people[a], people[b], stamp, pair_id)
-        _decide(uow, pair_id, "merged", "link", ctx)
+        _decide(uow, pair_id, "merged", actor.username, ctx)
 
 
 def _current(uow: UnitOfWork, person_id: int) -> int:

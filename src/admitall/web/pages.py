@@ -20,6 +20,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, TooMany, Unauthenticated
 from admitall.services import people
 from admitall.services.auth import authenticate, end_session, start_session
+from admitall.services.linkage_review import merge_links
 from admitall.services.units import scope_root, unit_overview
 from admitall.store.paged import DEFAULT_SIZE, bounded, page_fields
 from admitall.web.confirming import ask, confirmed, death_question
@@ -196,6 +197,7 @@ def person_page(request: Request, person_id: str, flash: str = "") -> Response:
     data["flash"] = flash
     data["can_reclassify"] = actor.can(Permission.RECLASSIFY)
     data["can_change_severity"] = actor.can(Permission.CHANGE_SEVERITY)
+    data["linkage"] = merge_links(get_ctx(request), actor, pid)  # merged into another record, or others into it
     return render(request, "person.html", data, actor=actor, csrf=csrf)
 
 

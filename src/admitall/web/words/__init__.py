@@ -6,9 +6,22 @@ overwrite.
 
 from __future__ import annotations
 
-from admitall.web.words import alerts, city_map, demo, desks, help, imports, language, lists, observation, survey
+from admitall.web.words import (
+    alerts,
+    city_map,
+    demo,
+    desks,
+    help,
+    imports,
+    language,
+    linkage,
+    lists,
+    observation,
+    province,
+    survey,
+)
 
-AREAS = (alerts, city_map, demo, desks, help, imports, language, lists, observation, survey)
+AREAS = (alerts, city_map, demo, desks, help, imports, language, linkage, lists, observation, province, survey)
 
 
 def merged(base: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
