@@ -141,3 +141,39 @@ def test_the_phone_form_records_a_check_and_fever_moves_the_person_at_once(brows
                 assert "style=" not in served and "<script>" not in served
     finally:
         context.close()
+
+
+def test_every_page_of_tracing_and_observation_answers_every_role_without_a_server_error(world, traced):
+    """Each role on each of these pages (GET and an empty POST): never a server error; a refusal is a 403 in the
+    site's frame naming no permission; a person outside the jurisdiction is a 404."""
+    from contextlib import closing
+
+    from tests.e2e.test_forbidden_pages import ROLES, assert_refusal_in_the_frame, session
+
+    case = traced["case"]
+    pages = [
+        ("GET", "/observation"),
+        ("GET", "/observation.json"),
+        ("GET", "/tracing"),
+        ("GET", "/tracing.json"),
+        ("GET", f"/tracing/{case}"),
+        ("GET", f"/tracing/{case}.json"),
+        ("POST", "/observation/checks"),
+        ("POST", f"/observation/{traced['third']}/release"),
+        ("POST", "/tracing/import"),
+        ("POST", f"/tracing/{case}/contacts"),
+    ]
+    for role in ROLES:
+        client, csrf = session(world, role)
+        with closing(client):
+            for method, path in pages:
+                answer = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": csrf})
+                assert answer.status_code < 500, f"{role} {method} {path}: {answer.text[:300]}"
+                if answer.status_code == 403 and not path.endswith(".json"):
+                    assert_refusal_in_the_frame(answer.text, role, f"{role} {method} {path}")
+            if role == "analyst":
+                assert client.get("/observation").status_code == 403
+                assert client.get(f"/tracing/{case}").status_code == 403
+    client, _ = session(world, "yiyuan")
+    with closing(client):
+        assert client.get(f"/tracing/{case}").status_code == 404
