@@ -59,7 +59,9 @@ def test_a_wrong_code_answers_exactly_as_a_wrong_number_and_is_throttled(city):
         hr.status(city, "1234567890", answer["code"], CLIENT)
     assert wrong_code.value.as_dict() == wrong_number.value.as_dict()
     with pytest.raises(NotFound):
-        hr.status(city, answer["number"], "", CLIENT)
+        hr.status(city, answer["number"], "22222222", CLIENT)
+    with pytest.raises(InvalidInput):  # nothing given is a form to complete, not a guess
+        hr.status(city, answer["number"], " ", CLIENT)
     with pytest.raises(TooMany):  # the right code too, once the address has failed too often
         hr.status(city, answer["number"], answer["code"], CLIENT)
     assert hr.status(city, answer["number"], answer["code"], "10.0.0.2")["number"] == answer["number"]

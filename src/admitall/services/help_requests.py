@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 
 from admitall.domain import help as rules
 from admitall.domain.access import Role
-from admitall.domain.errors import NotFound, TransitionRefused
+from admitall.domain.errors import InvalidInput, NotFound, TransitionRefused
 from admitall.domain.identity import nfkc
 from admitall.domain.lifecycle import help_requested
 from admitall.services.changes import save_changes
@@ -59,6 +59,13 @@ def status(ctx: Context, number: str, code: str, client: str) -> dict[str, Any]:
     now = ctx.clock.now()
     client = (client or "?")[:64]
     number = nfkc(number or "").strip()
+    if not number or not (code or "").strip():
+        raise InvalidInput(
+            "help.number_and_code",
+            "请填写求助编号和查询码",
+            "Give the request number and the follow code",
+            field="number" if not number else "code",
+        )
     with ctx.uow(write=True) as uow:
         window = now - timedelta(minutes=ctx.settings.help_window_minutes)
         if count_attempts(uow, "status", client, window) >= ctx.settings.help_status_failures:
