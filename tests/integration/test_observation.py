@@ -206,3 +206,27 @@ def test_the_twin_records_exposures_and_checks_from_the_agents_timelines(ctx, cl
     with ctx.engine.connect() as conn:
         status = conn.execute(text("SELECT status FROM persons WHERE id = :p"), {"p": ids[1]}).scalar()
     assert status == "fever"
+
+
+def test_the_twin_plays_observation_through_the_runners_hourly_hook():
+    from admitall.sim.observation import ObservationTwin
+    from admitall.sim.run import run_scenario
+    from admitall.sim.runner import FIELD
+    from admitall.sim.scenario import load_scenario
+
+    twins: list[ObservationTwin] = []
+
+    def hourly(run, now):
+        if not twins:
+            twins.append(ObservationTwin(run.ctx, FIELD, run.city.start.astimezone(run.ctx.settings.tz)))
+        twins[0].on_hour(run, now)
+
+    finished = run_scenario(load_scenario("small"), days=3, on_hour=hourly)
+    with finished.context.engine.connect() as conn:
+        exposures, observed, checks, alerts_ = (
+            conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("exposures", "observations", "observation_checks", "alerts WHERE kind = 'missed_check'")
+        )
+    print(f"twin: {exposures} exposures, {observed} observations, {checks} checks, {alerts_} missed-check alerts")
+    assert exposures > 0 and observed > 0 and checks > 0 and alerts_ > 0
+    assert verify(finished.context)["ok"] is True

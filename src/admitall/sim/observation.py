@@ -1,12 +1,12 @@
 """What the twin needs to exercise tracing and observation (issue 17): the exposures of the contacts it traces, and
 their twice-daily checks read from each agent's own timeline.
 
-The runner calls `ObservationTwin.registered` after each batch of people found (the contacts among them are
-recorded as exposed to the case that brought them in — `Agent.source` — on the day that case came forward, which
-puts them under observation), and `ObservationTwin.hour` every simulated hour: at the check times (three hours
-before each of the policy's deadlines) the contacts still watched report a temperature — febrile from twelve hours
-before their timeline says they fall ill, otherwise normal — and a small share of checks is missed, so that the
-watch raises its alerts. Both calls are one batch each (services.tracing.register_exposures,
+`ObservationTwin.on_hour` is the runner's hourly hook (`Run.on_hour`); it calls `registered` with the people found
+since the last hour (the contacts among them are recorded as exposed to the case that brought them in —
+`Agent.source` — the day before they were found, which puts them under observation), then `hour`: at the check
+times (three hours before each of the policy's deadlines) the contacts still watched report a temperature —
+febrile from twelve hours before their timeline says they fall ill, otherwise normal — and a small share of checks
+is missed, so that the watch raises its alerts. Both calls are one batch each (services.tracing.register_exposures,
 services.observation_checks.record_checks); readings are deterministic for an agent and hour, drawing nothing from
 the outbreak's random stream.
 """
@@ -17,6 +17,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
 
 from admitall.services.context import Actor, Context
 from admitall.services.observation_checks import CheckInput, CheckSummary, record_checks
@@ -61,6 +63,17 @@ class ObservationTwin:
     miss_share: float = MISS_SHARE
     person_of: dict[int, int] = field(default_factory=dict)  # agent index → person id
     watched: dict[int, tuple[Agent, float | None]] = field(default_factory=dict)
+    seen: int = 0  # how many of the run's tracked people `on_hour` has passed to `registered`
+
+    def on_hour(self, run: Any, now: float) -> None:
+        """The runner's hourly hook (`Run.on_hour`, called at each full hour after the hour's reports and before
+        the watch): the people registered since the last call (`run.tracked`, in the order registered) have
+        their exposures recorded, then the hour's checks are made."""
+        new = list(islice(run.tracked.items(), self.seen, None))
+        self.seen += len(new)
+        if new:
+            self.registered([t.agent for _, t in new], {index: t.person_id for index, t in new})
+        self.hour(round(now))
 
     def registered(self, agents: Iterable[Agent], person_ids: Mapping[int, int]) -> ExposureSummary | None:
         """After a batch of people is registered (`person_ids`: agent index → person id): record the exposures of
