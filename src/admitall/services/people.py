@@ -21,6 +21,7 @@ from admitall.services.auth import shown_names
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.registration import register_batch
+from admitall.store.paged import COUNT_CAP, capped_total
 from admitall.store.uow import UnitOfWork
 
 
@@ -177,6 +178,8 @@ def search_people(
             unit_in_scope(uow, actor, unit)  # a unit elsewhere answers as one that does not exist
         people: list[Person] = []
         total = 0
+        # at a province's size a common surname matches a million people: PostgreSQL counts up to a cap
+        cap = COUNT_CAP if uow.conn.dialect.name == "postgresql" else None
         if note is None:
             people, total = uow.persons.search(
                 root,
@@ -186,14 +189,17 @@ def search_people(
                 facility=desk,
                 limit=limit,
                 offset=max(offset, 0),
+                cap=cap,
                 **filters,
             )
         names = uow.units.names(p.unit_code for p in people)
         _audit_read(ctx, uow, actor, people, "search_persons")
         uow.commit()
     now = ctx.clock.now()
+    total, more = capped_total(total, cap)
     return {
         "total": total,
+        "total_more": more,
         "limit": limit,
         "offset": offset,
         "people": [person_view(p, names, unmasked=_unmasked(actor), now=now) for p in people],

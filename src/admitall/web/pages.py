@@ -145,7 +145,7 @@ def people_page(
         offset=(page - 1) * size,
     )
     data.update({"q": q, "unit": unit, "status": status, "placement": placement, "severity": severity})
-    data.update(page_fields(page, size, data["total"]))
+    data.update(page_fields(page, size, data["total"], data["total_more"]))
     return render(request, "people.html", data, actor=actor, csrf=csrf)
 
 

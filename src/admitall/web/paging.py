@@ -24,10 +24,12 @@ class Pager:
     path: str
     query: tuple[tuple[str, str], ...]  # the address's other parameters, in order
     param: str = "page"
+    more: bool = False  # the total is a capped count: more rows than that (store.paged)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        """The pages known; past a capped total one more, so that the next page can still be asked for."""
+        return max(1, -(-self.total // self.size)) + (1 if self.more else 0)
 
     @property
     def first(self) -> int:
@@ -36,6 +38,8 @@ class Pager:
 
     @property
     def last(self) -> int:
+        if self.more:
+            return self.page * self.size if self.first else 0
         return min(self.page * self.size, self.total) if self.first else 0
 
     @property
@@ -62,19 +66,20 @@ class Pager:
         return self.url(self.pages)
 
 
-def pager_of(path: str, query: Any, total: int, page: int, size: int, param: str = "page") -> Pager:
-    """The pager of a list at `path` whose address has the parameters `query` (a multi-dict or pairs)."""
+def pager_of(path: str, query: Any, total: int, page: int, size: int, param: str = "page", more: bool = False) -> Pager:
+    """The pager of a list at `path` whose address has the parameters `query` (a multi-dict or pairs); `more`:
+    `total` is a capped count."""
     page, size = bounded(page, size)
     items = query.multi_items() if hasattr(query, "multi_items") else list(query)
     kept = tuple((str(k), str(v)) for k, v in items if v not in (None, ""))
-    return Pager(page=page, size=size, total=total, path=path, query=kept, param=param)
+    return Pager(page=page, size=size, total=total, path=path, query=kept, param=param, more=more)
 
 
 @pass_context
-def pager(context: Any, total: int, page: int, size: int, param: str = "page") -> Pager:
+def pager(context: Any, total: int, page: int, size: int, param: str = "page", more: bool = False) -> Pager:
     """The template's pager: the request's own path and parameters."""
     request = context["request"]
-    return pager_of(request.url.path, request.query_params, total, page, size, param)
+    return pager_of(request.url.path, request.query_params, total, page, size, param, more)
 
 
 def thousands(n: int) -> str:

@@ -29,6 +29,7 @@ from admitall.domain.people import (
 from admitall.domain.units import subtree_bounds
 from admitall.keys import Keys
 from admitall.store.bulk import bulk_insert, chunks, lookup
+from admitall.store.name_search import name_matches
 from admitall.store.paged import fetch_rows
 from admitall.store.repositories.census import CensusRepository
 from admitall.store.tables import person_events, person_sources, persons
@@ -451,14 +452,16 @@ class PersonRepository:
         facility: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        cap: int | None = None,
     ) -> tuple[list[Person], int]:
         """People in the subtree of `root` (and, with `facility`, among those that facility has had) matching
-        every filter given; returns a page and the total. The longest waits come first (LONGEST_WAIT_FIRST)."""
+        every filter given; returns a page and the total (counted up to `cap` + 1 when given: store.paged). The
+        longest waits come first (LONGEST_WAIT_FIRST). A name is searched as store.name_search says."""
         conditions: list[ColumnElement[bool]] = [in_subtree(root)]
         if facility is not None:
             conditions.append(seen_at_facility(facility))
         if name:
-            conditions.append(persons.c.name.contains(name, autoescape=True))
+            conditions.append(name_matches(self.conn.dialect.name, name))
         if document:
             conditions.append(persons.c.document_number == document)
         if phone:
@@ -471,7 +474,11 @@ class PersonRepository:
             if value:
                 conditions.append(column == value)
         rows, total = fetch_rows(
-            self.conn, select(persons).where(*conditions).order_by(*LONGEST_WAIT_FIRST), offset=offset, limit=limit
+            self.conn,
+            select(persons).where(*conditions).order_by(*LONGEST_WAIT_FIRST),
+            offset=offset,
+            limit=limit,
+            cap=cap,
         )
         return [to_person(r) for r in rows], total
 
