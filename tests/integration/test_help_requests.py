@@ -274,3 +274,20 @@ def test_submissions_at_the_same_moment_are_each_stored_once_and_the_throttle_ho
     assert answers.count("refused") == 3  # six for one phone, three allowed
     numbers = [a for a in answers if a != "refused"]
     assert len(set(numbers)) == 27 == lists.list_requests(city, COMMUNITY)["total"]
+
+
+def test_the_resident_sees_the_facility_that_admitted_the_patient(city):
+    from admitall.services.admission import allocate, desk_step
+    from tests.factories import load_small_facilities
+
+    load_small_facilities(city)
+    answer = ask(city, fever_days="3")
+    hr.link_pending(city)
+    person_id = lists.list_requests(city, COMMUNITY)["requests"][0]["person_id"]
+    city.clock.advance(timedelta(minutes=10))
+    planned = allocate(city, Actor("dispatcher", Role.DISPATCHER, CITY), commit=True)
+    [placed] = [a for a in planned["assignments"] if a["person"] == person_id]
+    desk = Actor("desk", Role.FACILITY_OFFICER, CITY, facility_code=placed["facility"])
+    desk_step(city, desk, person_id, "admit")
+    trail = hr.status(city, answer["number"], answer["code"], CLIENT)["trail"]
+    assert trail[-1]["kind"] == "admitted" and trail[-1]["facility_name"] == f"{placed['facility']} 机构"
