@@ -76,6 +76,7 @@ def test_visits_recorded_offline_arrive_once_and_a_conflict_is_shown(browser, wo
     _queued(page, 2)
     page.reload()  # offline: the worker's shell, the queue from IndexedDB
     _queued(page, 2)
+    page.wait_for_selector("#net-state.alert")  # said offline, whatever the phone claims
     assert page.locator("#queue li").count() == 2
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "survey-offline-390.png"), full_page=True)
@@ -83,6 +84,7 @@ def test_visits_recorded_offline_arrive_once_and_a_conflict_is_shown(browser, wo
 
     context.set_offline(False)
     _queued(page, 0)
+    page.wait_for_selector("#net-state.notice")
     assert _count(ctx, survey_visits) == 2 and _count(ctx, survey_visit_people) == 1
     page.click("#send")  # nothing left to send: nothing stored twice
     page.wait_for_timeout(300)
@@ -104,6 +106,43 @@ def test_visits_recorded_offline_arrive_once_and_a_conflict_is_shown(browser, wo
     page.screenshot(path=str(ARTIFACTS / "survey-conflict-1440.png"), full_page=True)
     # sent again over what is recorded now: stored
     page.click("#conflicts .resend")
+    page.wait_for_selector("#flash:has-text('已发送')")
     page.wait_for_selector("#conflicts-section", state="hidden")
     assert _count(ctx, survey_visits) == 3
+    context.close()
+
+
+def test_a_session_that_expired_offline_keeps_the_queue_and_asks_to_sign_in(browser, world):
+    ctx, url = world
+    context = browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+
+    def sign_in() -> None:
+        page.fill("#username", "team")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+
+    page.goto("/login?next=/survey/app")
+    sign_in()
+    page.click("#load")
+    page.wait_for_selector("#household option:nth-child(3)", state="attached")
+    before = _count(ctx, survey_visits)
+    context.set_offline(True)
+    page.select_option("#household", index=2)
+    page.check("input[name=outcome][value=absent]")
+    page.click("#record")
+    _queued(page, 1)
+    context.clear_cookies()  # the session ends while the phone is offline
+    context.set_offline(False)
+    page.wait_for_selector("#signin", state="visible", timeout=15000)
+    _queued(page, 1)  # kept, not sent, not lost
+    assert _count(ctx, survey_visits) == before
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "survey-signin-390.png"), full_page=True)
+    page.click("#signin-link")
+    sign_in()
+    assert page.url.endswith("/survey/app")
+    _queued(page, 0)
+    assert _count(ctx, survey_visits) == before + 1
     context.close()

@@ -17,6 +17,7 @@
   const tpl = $("person-tpl");
   const statusLabel = {};
   tpl.content.querySelectorAll(".p-category option").forEach((o) => { statusLabel[o.value] = o.textContent; });
+  const absentLabel = document.querySelector("input[name=outcome][value=absent]").parentElement.textContent.trim();
   let csrf = null;
   let sending = false;
   let households = [];
@@ -52,9 +53,13 @@
   const dropVisit = (key) => tx("queue", "readwrite", (s) => s.delete(key));
 
   /* --- drawing ---------------------------------------------------------------------------------------------- */
-  function setNet() {
-    $("net-state").textContent = navigator.onLine ? word("Online") : word("Offline");
-    $("net-state").className = navigator.onLine ? "notice" : "alert";
+  // online as far as the phone knows and as the server last answered (a phone may say online and be cut off)
+  let reachable = true;
+  function setNet(answered) {
+    if (answered !== undefined) reachable = answered;
+    const up = navigator.onLine && reachable;
+    $("net-state").textContent = up ? word("Online") : word("Offline");
+    $("net-state").className = up ? "notice" : "alert";
   }
   function flash(text) {
     $("flash").textContent = text;
@@ -62,7 +67,7 @@
   }
   function describe(v) {
     const place = v.address || (households.find((h) => h.id === v.household_id) || {}).address || "#" + v.household_id;
-    return place + " · " + (v.outcome === "absent" ? "∅" : String((v.people || []).length));
+    return place + " · " + (v.outcome === "absent" ? absentLabel : String((v.people || []).length));
   }
   function reasonText(r) {
     return r ? (lang === "en" ? r.en : r.zh) : "";
@@ -125,7 +130,7 @@
       return o;
     }));
     $("loaded").textContent = data
-      ? word("Loaded", { n: households.length, at: new Date(data.loaded_at).toLocaleString() })
+      ? word("Loaded", { n: households.length, at: new Date(data.loaded_at).toLocaleString(lang === "en" ? "en-GB" : "zh-CN") })
       : word("NotLoaded");
     choose();
   }
@@ -156,6 +161,7 @@
   }
   async function fetchSession() {
     const r = await fetch(root.dataset.sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    setNet(true);
     if (r.status === 401) { needSignIn(true); return null; }
     if (!r.ok) return null;
     needSignIn(false);
@@ -188,9 +194,13 @@
     if (sending || !navigator.onLine) return;
     sending = true;
     let sent = 0;
+    let answered = false;
     try {
       const queued = (await allQueued()).filter((v) => v.state === "queued");
-      if (!queued.length) return;
+      if (!queued.length) {
+        if (!reachable) await fetchSession();  // nothing to send: only see whether the server answers again
+        return;
+      }
       if (!csrf && !(await fetchSession())) return;
       for (let i = 0; i < queued.length; i += 500) {
         const batch = queued.slice(i, i + 500);
@@ -202,6 +212,8 @@
         }
         if (!r.ok) { flash(reasonText((await r.json()).error) || String(r.status)); return; }
         const answer = await r.json();
+        answered = true;
+        setNet(true);
         const byKey = new Map(batch.map((v) => [v.key, v]));
         for (const res of answer.results) {
           const v = byKey.get(res.key);
@@ -216,10 +228,12 @@
       }
     } catch (e) {
       // the network is not really there yet (or went away again): the visits stay queued, tried again soon
+      setNet(false);
       setTimeout(send, 2000);
     } finally {
       sending = false;
       if (sent) flash(word("Sent", { n: sent }));
+      else if (answered) flash("");
       drawQueue();
     }
   }
@@ -282,8 +296,8 @@
   $("visit-form").addEventListener("submit", record);
   $("load").addEventListener("click", load);
   $("send").addEventListener("click", send);
-  window.addEventListener("online", () => { setNet(); send(); });
-  window.addEventListener("offline", setNet);
+  window.addEventListener("online", () => { setNet(true); send(); });
+  window.addEventListener("offline", () => setNet());
   // a phone may say it is online before the network answers (or never say it came back): try again now and then
   setInterval(send, 5000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/survey/sw.js", { scope: "/survey/" }).catch(() => {});
@@ -297,7 +311,9 @@
     if (navigator.onLine) {
       try {
         if (await fetchSession()) send();
-      } catch (e) { /* offline after all */ }
+      } catch (e) {
+        setNet(false);  // offline after all
+      }
     }
   })();
 })();
