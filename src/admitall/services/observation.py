@@ -9,11 +9,11 @@ those in its rooms. Checks and the missed-check round: services.observation_chec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, true, update
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
@@ -47,13 +47,23 @@ ACTIVE = _o.state == ObservationState.ACTIVE.value
 WATCHED = and_(ACTIVE, _p.status == Status.CONTACT.value)
 
 
+CHUNK = 5000  # ids in one IN list (SQLite allows some 32,000 parameters in a statement)
+
+
+def chunked(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    """The ids in lists of at most `size`, for statements that name them."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
 def teams_in(root: str | None, facility: str | None = None) -> Any:
     """The observed people whose team is in `root`'s subtree (None: all); for a quarantine point's desk, those
     in its rooms."""
     if facility is not None:
         return and_(IN_QUARANTINE, _p.facility_code == facility)
     if root is None:
-        return and_()
+        return true()
     lo, hi = subtree_bounds(root)
     return or_(and_(~IN_QUARANTINE, _p.unit_code.between(lo, hi)), and_(IN_QUARANTINE, _f.unit_code.between(lo, hi)))
 
@@ -79,20 +89,22 @@ def start_observations(ctx: Context, uow: UnitOfWork, person_ids: Iterable[int])
         return 0
     now, rules = ctx.clock.now(), ctx.policy.observation
     e = exposures.c
-    last = dict(
-        uow.conn.execute(
-            select(e.contact_id, func.max(e.exposed_on))
-            .join(persons, _p.id == e.contact_id)
-            .where(e.contact_id.in_(ids), _p.status == Status.CONTACT.value)
-            .group_by(e.contact_id)
-        ).all()
-    )
-    active = {
-        pid: (oid, ends)
-        for oid, pid, ends in uow.conn.execute(
-            select(_o.id, _o.person_id, _o.ends_on).where(_o.person_id.in_(list(last)), ACTIVE)
+    last: dict[int, date] = {}
+    active: dict[int, tuple[int, date]] = {}
+    for part in chunked(ids):
+        last.update(
+            uow.conn.execute(
+                select(e.contact_id, func.max(e.exposed_on))
+                .join(persons, _p.id == e.contact_id)
+                .where(e.contact_id.in_(part), _p.status == Status.CONTACT.value)
+                .group_by(e.contact_id)
+            ).all()
         )
-    }
+    for part in chunked(last):
+        for oid, pid, ends in uow.conn.execute(
+            select(_o.id, _o.person_id, _o.ends_on).where(_o.person_id.in_(part), ACTIVE)
+        ):
+            active[pid] = (oid, ends)
     new, moved = [], []
     for pid, exposed in last.items():
         starts, ends = window(exposed, rules)

@@ -35,6 +35,7 @@ from admitall.services.observation import (
     IN_QUARANTINE,
     TEAM_UNIT,
     WATCHED,
+    chunked,
     close_departed,
     ensure_reach,
     joined,
@@ -102,9 +103,12 @@ def record_checks(
     summary = CheckSummary()
     with ctx.uow(write=True) as uow:
         ids = sorted({c.person_id for c in checks})
-        found = {r.person_id: r for r in uow.conn.execute(_FOUND, {"ids": ids})} if ids else {}
         days = sorted({local_naive(ctx, _zoned(ctx, c.at) or now).date() for c in checks})
-        taken = {tuple(r) for r in uow.conn.execute(_TAKEN, {"ids": ids, "days": days})} if ids else set()
+        found: dict[int, Any] = {}
+        taken: set[tuple[Any, ...]] = set()
+        for part in chunked(ids):
+            found.update((r.person_id, r) for r in uow.conn.execute(_FOUND, {"ids": part}))
+            taken.update(tuple(r) for r in uow.conn.execute(_TAKEN, {"ids": part, "days": days}))
         rows: list[dict[str, Any]] = []
         alarms: dict[int, tuple[tuple[str, str], datetime, dict[str, Any]]] = {}
         for chk in checks:

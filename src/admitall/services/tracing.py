@@ -20,7 +20,7 @@ from admitall.domain.people import Status
 from admitall.domain.tracing import Exposure, clusters, parse_exposure, percentile
 from admitall.domain.units import child_prefix_length
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
-from admitall.services.observation import local_day, start_observations
+from admitall.services.observation import chunked, local_day, start_observations
 from admitall.services.people import load_person
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import persons
@@ -77,8 +77,11 @@ def record_exposures(
     now = ctx.clock.now()
     today = local_day(ctx, now)
     ids = sorted({x.contact_id for x in items} | {x.case_id for x in items})
-    units = dict(uow.conn.execute(select(_p.id, _p.unit_code).where(_p.id.in_(ids))).all()) if ids else {}
-    known = {(r.contact_id, r.case_id): r for r in uow.conn.execute(_PAIRS, {"ids": ids})} if ids else {}
+    units: dict[int, str] = {}
+    known: dict[tuple[int, int], Any] = {}
+    for part in chunked(ids):
+        units.update(uow.conn.execute(select(_p.id, _p.unit_code).where(_p.id.in_(part))).all())
+        known.update(((r.contact_id, r.case_id), r) for r in uow.conn.execute(_PAIRS, {"ids": part}))
     new: dict[tuple[int, int], dict[str, Any]] = {}
     moves: dict[int, date] = {}
     for item in items:
@@ -272,7 +275,9 @@ def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
                 first_seen[r.contact_id] = r.recorded_at
         top = groups[:limit]
         ids = sorted({n for g in top for n in g})
-        status = dict(uow.conn.execute(select(_p.id, _p.status).where(_p.id.in_(ids))).all()) if ids else {}
+        status: dict[int, str] = {}
+        for part in chunked(ids):
+            status.update(uow.conn.execute(select(_p.id, _p.status).where(_p.id.in_(part))).all())
     listed = []
     for g in top:
         new = sum(1 for n in g if n in first_seen and first_seen[n] >= now - NEW_WITHIN)
