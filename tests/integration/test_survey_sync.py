@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden
+from admitall.domain.observation import ObservationRules
+from admitall.domain.people import Status
 from admitall.services import survey
 from admitall.services.people import get_person, reclassify_person
 from admitall.services.survey_visits import found_category, record_visits
@@ -44,6 +46,9 @@ def test_a_temperature_or_a_symptom_is_at_least_fever_and_never_lowers_the_teams
     assert found_category("none", 37.2, []) == "none"
     assert found_category("contact", None, ["cough"]) == "fever"
     assert found_category("suspected", 38.5, []) == "suspected"
+    # the policy's rule, as for an observation check: its threshold, and what a fever moves a person to
+    stricter = ObservationRules(fever_threshold=37.0, fever_moves_to=Status.SUSPECTED)
+    assert found_category("none", 37.1, [], stricter) == "suspected"
 
 
 def test_a_visit_sent_twice_is_stored_once_and_the_fever_found_is_registered(ctx):

@@ -7,8 +7,9 @@ a visit sent twice is stored once. A batch is one transaction, and every visit i
 - `conflict` (someone the app loaded changed meanwhile — their category raised, say — since the version the app
   sent: nothing of the visit is stored and the person as they are now comes back, for the team to see),
 - `refused` (with the rule: a household outside the jurisdiction, a field that cannot be read).
-People found are registered through the registration service, by all of its rules: a temperature of 37.3 °C or
-more, or a symptom, is at least `fever`; the team may find a higher category (suspected, confirmed) or a contact.
+People found are registered through the registration service, by all of its rules: a temperature at the policy's
+fever threshold (37.3 °C) or more, or a symptom, is at least `fever` (or what the policy moves fever to); the team
+may find a higher category (suspected, confirmed) or a contact.
 Someone at home with nothing found is counted, not registered.
 """
 
@@ -26,6 +27,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Conflict, InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.domain.intake import parse_datetime, parse_person_input
+from admitall.domain.observation import ObservationRules
 from admitall.domain.units import UnitLevel, ancestors_of, level_of
 from admitall.services.context import Actor, Context
 from admitall.services.registration.batch import register_within
@@ -42,7 +44,6 @@ from admitall.store.tables_survey import (
 from admitall.store.uow import UnitOfWork
 
 SOURCE = "survey"
-FEVER_C = 37.3
 # the categories a visit may find, lowest first; `none`: at home, nothing found
 ORDER = ("none", "contact", "fever", "suspected", "confirmed")
 SYMPTOMS = ("cough", "fatigue", "breathless", "sore_throat", "diarrhea", "muscle_ache")
@@ -87,10 +88,15 @@ class _Visit:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-def found_category(chosen: str, temperature: float | None, symptoms: Sequence[str]) -> str:
-    """The category a visit finds: what the team chose, and at least `fever` with a fever or a symptom."""
-    if (temperature is not None and temperature >= FEVER_C) or symptoms:
-        return max(chosen, "fever", key=ORDER.index)
+def found_category(
+    chosen: str, temperature: float | None, symptoms: Sequence[str], rules: ObservationRules | None = None
+) -> str:
+    """The category a visit finds: what the team chose, and with a fever (the policy's threshold, 37.3 °C by
+    default) or a symptom at least what the policy moves a febrile person to (`fever`, or `suspected`) — the same
+    rule as an observation check's (domain.observation)."""
+    rules = rules or ObservationRules()
+    if (temperature is not None and temperature >= rules.fever_threshold) or symptoms:
+        return max(chosen, rules.fever_moves_to.value, key=ORDER.index)
     return chosen
 
 
@@ -98,7 +104,7 @@ def _text(value: object, limit: int) -> str:
     return " ".join(nfkc(str(value or "")).split())[:limit]
 
 
-def _parse_person(idx: int, raw: object) -> _Found:
+def _parse_person(idx: int, raw: object, rules: ObservationRules) -> _Found:
     if not isinstance(raw, Mapping):
         raise _Refused("survey.person", f"第 {idx + 1} 人的记录无法识别", f"Person {idx + 1} cannot be read")
     temperature = raw.get("temperature")
@@ -130,7 +136,7 @@ def _parse_person(idx: int, raw: object) -> _Found:
         _text(raw.get("name"), 100),
         temperature,
         symptoms,
-        found_category(chosen, temperature, symptoms),
+        found_category(chosen, temperature, symptoms, rules),
         person_id,
         version,
         _text(raw.get("phone"), 40),
@@ -138,7 +144,7 @@ def _parse_person(idx: int, raw: object) -> _Found:
     )
 
 
-def _parse(pos: int, raw: object, tz: Any) -> _Visit:
+def _parse(pos: int, raw: object, tz: Any, rules: ObservationRules) -> _Visit:
     if not isinstance(raw, Mapping):
         raise _Refused("survey.visit", "走访记录无法识别", "The visit cannot be read")
     key = str(raw.get("key") or "")
@@ -166,7 +172,7 @@ def _parse(pos: int, raw: object, tz: Any) -> _Visit:
         raise _Refused("survey.household", "住户编号无法识别", "The household id cannot be read")
     community = str(raw.get("community") or "") or None
     note = _text(raw.get("note"), 500) or None
-    found = [_parse_person(i, p) for i, p in enumerate(people)]
+    found = [_parse_person(i, p, rules) for i, p in enumerate(people)]
     return _Visit(pos, key, household_id, community, address, label, outcome, occurred, note, found)
 
 
@@ -184,7 +190,7 @@ def record_visits(ctx: Context, actor: Actor, raw_visits: Sequence[object]) -> d
         key = str(raw.get("key") or "") if isinstance(raw, Mapping) else ""
         results.append({"key": key, "status": "refused"})
         try:
-            visit = _parse(pos, raw, tz)
+            visit = _parse(pos, raw, tz, ctx.policy.observation)
             # a phone's clock ahead of the server's: the visit happened by the time it arrived, not later
             visit.occurred_at = min(visit.occurred_at, ctx.clock.now())
             visits.append(visit)
