@@ -18,6 +18,7 @@ from admitall.services.linkage import run_link, unresolved
 from admitall.services.linkage_review import decide, merge_links, pair_view, review_queue, unmerge
 from admitall.services.people import person_history
 from admitall.services.registration import register_batch
+from admitall.services.trends import hourly
 from admitall.services.verify import verify
 from admitall.store.tables import persons
 from admitall.store.tables_census import event_flows
@@ -99,6 +100,8 @@ def test_a_merge_keeps_both_histories_raises_the_category_and_counts_the_person_
     assert (away.status.value, away.placement.value) == ("excluded", "left")
     # counted once: the census, the flows of the screen, the backlog's stock
     assert census_total(city) == 1 and flows(city) == 1
+    with city.engine.connect() as conn:  # the waiting trend counts the person once too
+        assert hourly(conn, DAZHI, city.clock.now(), 2)["waiting"][-1] == 1
     figures = backlog(city, officer())
     assert figures["stock"]["waiting"] == 1 and round(figures["inflow"]["per_hour_24h"] * 24) == 1
     assert problems(city) == []

@@ -37,6 +37,7 @@ from admitall.domain.facts import Fact, Facts, Kind, Segment
 from admitall.domain.policy import PriorityClass
 from admitall.domain.waits import ADMITTED
 from admitall.store.bulk import chunks
+from admitall.store.repositories.census import MERGED_AWAY
 from admitall.store.repositories.waiting_list import WaitingList
 from admitall.store.tables_accountability import wait_segments
 
@@ -46,7 +47,11 @@ _w = wait_segments.c
 _CLASSES = {c.value: c for c in PriorityClass}
 _OVERLAPPING = select(
     _w.id, _w.person_id, _w.unit_code, _w.priority_class, _w.wait_started_at, _w.started_at, _w.ended_at, _w.outcome
-).where(_w.started_at < bindparam("end"), or_(_w.ended_at.is_(None), _w.ended_at > bindparam("start")))
+).where(
+    _w.started_at < bindparam("end"),
+    or_(_w.ended_at.is_(None), _w.ended_at > bindparam("start")),
+    _w.person_id.not_in(MERGED_AWAY),  # a record merged into another counts once, as the survivor
+)
 _OVERLAPPING_OF = _OVERLAPPING.where(_w.person_id.in_(bindparam("ids", expanding=True)))
 _NEWEST = select(func.coalesce(func.max(_w.id), 0))
 # the people whose segments the window's moving end crossed since the last round: a segment begun since, or one

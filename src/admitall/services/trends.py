@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from admitall.domain.people import EventKind
 from admitall.domain.units import subtree_bounds
+from admitall.store.repositories.census import MERGED_AWAY
 from admitall.store.tables_accountability import wait_segments
 from admitall.store.tables_census import event_flows
 
@@ -48,10 +49,13 @@ def _index(moment: datetime) -> int:
 
 
 def segments_in(root: str | None) -> ColumnElement[bool]:
+    """The waits of the subtree (everyone's when None), those of records merged into another left out (counted
+    once, as the survivor's: services.linkage_merge)."""
+    linked = wait_segments.c.person_id.not_in(MERGED_AWAY)
     if root is None:
-        return and_(True)
+        return linked
     low, high = subtree_bounds(root)
-    return wait_segments.c.unit_code.between(low, high)
+    return and_(wait_segments.c.unit_code.between(low, high), linked)
 
 
 def hourly(conn: Connection, root: str | None, now: datetime, hours: int) -> dict[str, Any]:
