@@ -1,10 +1,11 @@
 """Two real `admitall watch --forever` processes on one PostgreSQL database: one works (its rounds on the record), the
 other waits (no round of its own while the first lives); the working one is killed with -9 in the middle of a round
-(held there by a lock the test takes on a table the round writes last) — the other takes over at the next slot,
-the killed round is recorded as abandoned and nothing of it was kept, and nothing is done twice (one alert per unit
-and running miss, never one miss raised twice, one round per slot).
+(held there by a lock the test takes on a table the round writes last) — the other takes over at once, the killed
+round is recorded as abandoned and nothing of it was kept (the new holder does that slot's round again, in the same
+slot), and nothing is done twice (one alert per unit and running miss, never one miss raised twice, one good round
+per slot).
 
-The processes start a round every ADMITALL_WATCH_EVERY_SECONDS=4 seconds (a minute in production) so that the test
+The processes start a round every ADMITALL_WATCH_EVERY_SECONDS=15 seconds (a minute in production) so that the test
 takes seconds, not minutes; every wait polls the database with a generous deadline (a loaded 2-core machine)."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tests.postgres import PostgresServer
 pytestmark = pytest.mark.postgres
 
 ADMITALL = str(Path(sys.executable).parent / "admitall")
-EVERY = 4
+EVERY = 15
 SECRET = "test-secret-" + "x" * 32  # tests.conftest.make_ctx's: the chains the seed wrote stay verifiable
 LONG = 120.0  # seconds: a deadline for anything on a loaded machine
 
@@ -118,7 +119,7 @@ def test_one_watch_works_the_other_waits_and_takes_over_when_it_is_killed(world,
         holder_b = second.holder()
         assert holder_b is not None and holder_b != holder_a
         done = len(rounds(ctx))
-        until(lambda: len([r for r in rounds(ctx) if r["outcome"] == "ok"]) >= done + 2, "two more rounds")
+        until(lambda: len([r for r in rounds(ctx) if r["outcome"] == "ok"]) >= done + 1, "one more round")
         assert {r["runner"] for r in rounds(ctx)} == {holder_a}, "the waiting runner ran a round"
 
         # hold the next round of the first runner in its middle: its last write (the expired sessions) waits on a
@@ -153,7 +154,9 @@ def test_one_watch_works_the_other_waits_and_takes_over_when_it_is_killed(world,
         )
         takeover = (taken[0]["started_at"] - killed_at).total_seconds()
         print(f"\ntakeover: the second runner's first round began {takeover:.1f} s after the kill (slot {EVERY} s)")
-        assert takeover < 60
+        assert takeover < 30
+        slot_of_kill = int(running["started_at"].timestamp()) // EVERY
+        assert int(taken[0]["started_at"].timestamp()) // EVERY == slot_of_kill, "waited for the next slot"
         assert second.process.poll() is None
         assert "previous runner is gone" in second.text()
 
@@ -161,7 +164,7 @@ def test_one_watch_works_the_other_waits_and_takes_over_when_it_is_killed(world,
         abandoned = next(r for r in kept if r["id"] == running["id"])
         assert abandoned["outcome"] == "abandoned" and abandoned["finished_at"] is None
         assert not [r for r in kept if r["outcome"] in ("running", "failed")]
-        slots = [int(r["started_at"].timestamp()) // EVERY for r in kept]
+        slots = [int(r["started_at"].timestamp()) // EVERY for r in kept if r["outcome"] == "ok"]
         assert len(slots) == len(set(slots)), "two rounds in one slot"
         assert all(r["runner"] == holder_a for r in kept if r["started_at"] < killed_at)
         with ctx.engine.connect() as conn:

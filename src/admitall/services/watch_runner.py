@@ -7,13 +7,14 @@ to see whether it was told to stop); when the first ends, even killed with -9, i
 frees the lock, and the waiting one has it at once. Every other round on PostgreSQL (`admitall watch` once, the
 watcher inside a web server when ADMITALL_RUN_JOBS asks for it) takes the same lock for its round (`run_once`), so
 the holder of the lock knows every other runner is gone: the lease a killed runner left is lapsed and its round
-left 'running' is recorded as 'abandoned' (its transaction was rolled back by the server: nothing half-done stays).
-On SQLite (one machine) the watch's lease in the database does it, renewed while a round runs (services.watch).
+left 'running' is recorded as 'abandoned' (its transaction was rolled back by the server: nothing half-done stays)
+and done again at once. On SQLite (one machine) the watch's lease in the database does it, renewed while a round
+runs (services.watch).
 
 Rounds are aligned to the minute of the injected clock (to `settings.watch_every_seconds`, a minute unless a test
 asks for less): a round begins when no round has begun in the current slot (any runner's, on the record in
-watch_rounds), then the runner sleeps until the next slot begins; a round that took longer than a slot is followed
-by the next at once, never overlapping it (one thread runs them).
+watch_rounds; an abandoned one does not count), then the runner sleeps until the next slot begins; a round that
+took longer than a slot is followed by the next at once, never overlapping it (one thread runs them).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ LOCK_KEY = int.from_bytes(b"ADMITALL", "big") & 0x7FFF_FFFF_FFFF_FFFF
 # PostgreSQL's lock_not_available: a wait for the lock ran out (lock_timeout)
 LOCK_NOT_AVAILABLE = "55P03"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ABANDONED = "abandoned"
 log = logging.getLogger("admitall.watch")
 
 Report = Callable[[dict[str, Any]], None]
@@ -162,7 +164,7 @@ def _abandon_rounds_left_running(ctx: Context) -> int:
         left = uow.conn.execute(
             update(watch_rounds)
             .where(watch_rounds.c.outcome == "running")
-            .values(outcome="abandoned", error="its runner ended during the round (nothing of it was kept)")
+            .values(outcome=ABANDONED, error="its runner ended during the round (what it had not committed was undone)")
         ).rowcount
         uow.commit()
     if left:
@@ -199,6 +201,9 @@ def _rounds(
 
 
 def _begun_since(ctx: Context, moment: datetime) -> bool:
-    """Whether a round (any runner's) began at `moment` or later: a runner taking over does not do it again."""
+    """Whether a round (any runner's) began at `moment` or later: a runner taking over does not do it again. A round
+    abandoned by a runner that ended in its middle does not count: what it did was rolled back, so the runner taking
+    over does it at once rather than at the next slot."""
     with ctx.engine.connect() as conn:
-        return bool(conn.execute(select(exists().where(watch_rounds.c.started_at >= moment))).scalar())
+        began = exists().where(watch_rounds.c.started_at >= moment, watch_rounds.c.outcome != ABANDONED)
+        return bool(conn.execute(select(began)).scalar())
