@@ -230,3 +230,29 @@ def test_the_twin_plays_observation_through_the_runners_hourly_hook():
     print(f"twin: {exposures} exposures, {observed} observations, {checks} checks, {alerts_} missed-check alerts")
     assert exposures > 0 and observed > 0 and checks > 0 and alerts_ > 0
     assert verify(finished.context)["ok"] is True
+
+
+def test_a_contact_in_a_quarantine_room_is_the_quarantine_points_to_check(ctx, clock, world):
+    from admitall.services.admission import Confirmation, confirm
+    from admitall.services.person_steps import Step, apply_steps
+    from tests.factories import YIYUAN, load_small_facilities
+
+    _case, contacts = world
+    load_small_facilities(ctx)
+    moved = contacts[0]
+    assert confirm(ctx, Actor("disp", Role.DISPATCHER, None), [Confirmation(moved, "Q1", "quarantine_room")])
+    steps = [Step(moved, "depart"), Step(moved, "admit")]
+    assert not apply_steps(ctx, Actor("desk", Role.FACILITY_OFFICER, None), steps, source="t").refused
+    local(clock, 10, 15)
+    point = Actor("point", Role.UNIT_OFFICER, YIYUAN)
+    desk = Actor("q1", Role.FACILITY_OFFICER, YIYUAN, facility_code="Q1")
+    other_desk = Actor("f1", Role.FACILITY_OFFICER, DAZHI, facility_code="F1")
+    row = next(p for p in due_list(ctx, point)["people"] if p["person_id"] == moved)
+    assert (row["place"], row["facility_code"], row["team_unit"]) == ("quarantine_room", "Q1", YIYUAN)
+    assert moved not in {p["person_id"] for p in due_list(ctx, TEAM)["people"]}
+    assert [p["person_id"] for p in due_list(ctx, desk)["people"]] == [moved]
+    assert due_list(ctx, other_desk)["total"] == 0
+    refused = record_checks(ctx, TEAM, [CheckInput(moved, 36.5)])
+    assert [code for _, code, _ in refused.refused] == ["person.not_found"]
+    assert record_checks(ctx, other_desk, [CheckInput(moved, 36.5)]).recorded == 0
+    assert record_checks(ctx, desk, [CheckInput(moved, 36.5)]).recorded == 1

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, func, literal, select, true, update
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import InvalidInput
@@ -65,7 +65,16 @@ def teams_in(root: str | None, facility: str | None = None) -> Any:
     if root is None:
         return true()
     lo, hi = subtree_bounds(root)
-    return or_(and_(~IN_QUARANTINE, _p.unit_code.between(lo, hi)), and_(IN_QUARANTINE, _f.unit_code.between(lo, hi)))
+    # two indexed lookups, not an OR across two tables: contacts at home by their unit (ix_persons_unit_status),
+    # and contacts in the quarantine rooms of the subtree's facilities (ix_persons_facility_placement)
+    contact = _p.status == Status.CONTACT.value
+    at_home = select(_p.id).where(_p.unit_code.between(lo, hi), contact, ~IN_QUARANTINE)
+    quarantined = (
+        select(_p.id)
+        .join(facilities, _f.code == _p.facility_code)
+        .where(_f.unit_code.between(lo, hi), _p.placement == "admitted", contact, IN_QUARANTINE)
+    )
+    return _o.person_id.in_(at_home.union_all(quarantined))
 
 
 def joined() -> Any:
