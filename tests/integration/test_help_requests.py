@@ -69,7 +69,9 @@ def test_a_wrong_code_answers_exactly_as_a_wrong_number_and_is_throttled(city):
 
 def test_every_field_at_fault_is_named_in_both_languages(city):
     with pytest.raises(hr.HelpInvalid) as caught:
-        hr.submit(city, {"name": " ", "phone": "12", "id_number": "420102", "unit_code": "", "age": "300"}, CLIENT)
+        hr.submit(
+            city, {"name": "张\u202e三", "phone": "12", "id_number": "420102", "unit_code": "", "age": "300"}, CLIENT
+        )
     fields = caught.value.as_dict("en")["fields"]
     assert set(fields) == {"name", "phone", "id_number", "unit_code", "address", "age"}
     zh = caught.value.as_dict("zh")["fields"]
@@ -170,7 +172,9 @@ def _help_alerts(ctx):
         return [dict(r._mapping) for r in conn.execute(select(alerts).where(alerts.c.kind == "help_overdue"))]
 
 
-def test_a_request_nobody_acts_on_goes_up_the_chain_until_someone_acts(city):
+def test_a_request_nobody_acts_on_goes_up_the_chain_until_someone_acts(ctx):
+    city_leads = load_small_city(ctx)
+    city = ctx
     ask(city, breathless="1")
     normal = ask(city, name="王五")
     city.clock.advance(timedelta(minutes=59))
@@ -180,6 +184,7 @@ def test_a_request_nobody_acts_on_goes_up_the_chain_until_someone_acts(city):
     watch(city)
     [alert] = _help_alerts(city)
     assert alert["unit_code"] == DAZHI_1 and alert["target_unit"] == DAZHI and alert["escalated_to"] is None
+    assert alert["official_id"] == city_leads[DAZHI_1]  # the community's lead is told as well
     counts = lists.list_requests(city, COMMUNITY)["counts"]
     assert (counts["open"], counts["critical"], counts["overdue"]) == (2, 1, 1)
     city.clock.advance(timedelta(hours=1))

@@ -109,7 +109,7 @@ def parse_help(raw: Mapping[str, Any], today: date) -> HelpInput:
         )
     name = ""
     try:
-        name = normalize_name(str(raw.get("name") or ""))
+        name = check_text("name", normalize_name(str(raw.get("name") or "")), max_length=60)
     except InvalidInput as e:
         _field(problems, "name", "请填写患者姓名" if e.code == "name.empty" else e.zh, e.en)
     phone = ""

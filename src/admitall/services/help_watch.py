@@ -41,6 +41,8 @@ def watch_help(
     uow: UnitOfWork, now: datetime, top: Callable[[str | None], str | None], policy: Policy
 ) -> dict[str, int]:
     """Raise, escalate and resolve the help requests' alerts; returns how many of each."""
+    overdue = list(uow.conn.execute(_OVERDUE_UNRAISED.where(_r.deadline_at <= now)))
+    leads = uow.officials.leads_now(None) if overdue else {}  # the community's lead is told as well
     rows = [
         {
             "kind": HELP_OVERDUE,
@@ -51,10 +53,10 @@ def watch_help(
             "consecutive": 1,
             "raised_at": now,
             "subject_id": r.id,
-            "official_id": None,
+            "official_id": leads[r.unit_code].official_id if r.unit_code in leads else None,
             "detail": {"number": r.number, "urgency": r.urgency, "deadline": r.deadline_at.isoformat()},
         }
-        for r in uow.conn.execute(_OVERDUE_UNRAISED.where(_r.deadline_at <= now))
+        for r in overdue
     ]
     raised = raise_alerts(uow.conn, uow.keys, rows, checked=True)
     resolved = settle_alerts(uow, list(uow.conn.execute(_ACTED_WITH_OPEN_ALERT).scalars()), now)
