@@ -57,6 +57,7 @@ def filled(path: str, world: World) -> str:
         "recipient_id": "1",
         "import_id": "1",
         "request_id": "1",
+        "campaign_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
