@@ -113,3 +113,35 @@ def test_an_officer_merges_a_pair_and_undoes_it_from_the_person_page(browser, wo
     small.screenshot(path=str(ARTIFACTS / "linkage-pair-390.png"), full_page=True)
     phone.close()
     assert errors == []
+
+
+def test_admitall_link_prints_one_json_object_and_writes_every_candidate_pair(tmp_path):
+    import csv
+
+    from tests.e2e.test_cli import one_json, run
+    from tests.factories import SMALL_CITY, id_number
+
+    assert run(tmp_path, "init").returncode == 0
+    units = tmp_path / "units.csv"
+    units.write_text("code,name\n" + "\n".join(f"{c},{n}" for c, n in SMALL_CITY) + "\n", encoding="utf-8")
+    assert run(tmp_path, "import", "units", str(units)).returncode == 0
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "姓名,身份证号,手机号,性别,出生日期,类别,社区编码,住址,来源编号\n"
+        f"张伟,{id_number()},13812345678,男,1985-03-07,密接,{DAZHI_1},幸福路1号,C-1\n"
+        f"张维,,15912345678,男,1985-03-07,疑似,{DAZHI_1},幸福路1号,C-2\n"
+        f"李娜,{id_number(seq=124)},13900000001,女,1985-03-07,密接,{DAZHI_1},幸福路9号,C-3\n",
+        encoding="utf-8",
+    )
+    assert run(tmp_path, "import", "persons", str(people), "--source", "community").returncode == 0
+    out = tmp_path / "pairs.csv"
+    summary = one_json(run(tmp_path, "link", "--json", "--out", str(out)))
+    assert summary["people"] == 3 and summary["candidates"] >= 1 and summary["out"] == str(out)
+    with out.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["person_a", "person_b", "source_refs_a", "source_refs_b", "probability", "decision"]
+    assert len(rows) == summary["candidates"] and {r["decision"] for r in rows} <= {"merged", "review", "distinct"}
+    zhang = [r for r in rows if {r["source_refs_a"], r["source_refs_b"]} == {"C-1", "C-2"}]
+    assert zhang and zhang[0]["decision"] in ("merged", "review")
+    assert run(tmp_path, "verify", "--json").returncode == 0
+    assert run(tmp_path, "link", "--unit", "999999999999", "--json").returncode == 2

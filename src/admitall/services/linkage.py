@@ -33,7 +33,7 @@ from admitall.domain.linkage_model import (
     u_from_random,
 )
 from admitall.domain.units import subtree_bounds
-from admitall.services.context import Actor, Context
+from admitall.services.context import Actor, Context, unit_in_scope
 from admitall.services.linkage_merge import merge_people, merged_away_ids, survivor_of
 from admitall.store.tables import person_sources, persons
 from admitall.store.tables_linkage import link_pairs
@@ -214,9 +214,9 @@ def run_link(
     ctx: Context, actor: Actor, unit: str | None = None, *, merge: bool = True, with_refs: bool = False
 ) -> LinkRun:
     """`admitall link`: find, queue and (above AUTO_MERGE) merge. Returns every candidate pair scored."""
-    root = actor.scoped(unit) if unit else actor.unit_code
     run = LinkRun()
     with ctx.uow(write=True) as uow:
+        root = unit_in_scope(uow, actor, unit) if unit else actor.unit_code  # a unit elsewhere: as none at all
         prepared = [prepare(r) for r in load_records(uow, root)]
         run.people = len(prepared)
         pairs = candidate_pairs(prepared)
