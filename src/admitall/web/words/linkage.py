@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "linkage_title": ("疑似重复记录核对", "Possible duplicate records"),
+    "linkage_nav": ("重复核对", "Duplicates"),
     "linkage_hint": (
         "不同名单中可能是同一人的记录，按可能性从高到低排列。请逐对核对：是同一人则合并（可撤销），不是则标记为不同人。",
         "Records on different lists that may be the same person, likeliest first. Check each pair: merge them if "
