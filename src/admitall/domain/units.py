@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.labels import LabeledEnum
@@ -29,9 +30,10 @@ class UnitLevel(LabeledEnum):
 
     @property
     def depth(self) -> int:
-        return list(UnitLevel).index(self)
+        return _DEPTH[self]
 
 
+_DEPTH = {level: depth for depth, level in enumerate(UnitLevel)}
 _LEVEL_BY_SEGMENT_END = {
     12: UnitLevel.COMMUNITY,
     9: UnitLevel.STREET,
@@ -70,6 +72,7 @@ def normalize_code(raw: str) -> str:
     return code
 
 
+@lru_cache(maxsize=1 << 16)  # asked for every unit of the tree many times a round (the watch, the scorecards)
 def level_of(code: str) -> UnitLevel:
     """The level is the deepest segment that is not all zeros."""
     for end, start in _SEGMENTS:
@@ -90,6 +93,7 @@ def level_of(code: str) -> UnitLevel:
 _SEGMENTS_ABOVE = {9: 6, 6: 4, 4: 2}
 
 
+@lru_cache(maxsize=1 << 16)
 def parent_of(code: str) -> str | None:
     """The parent's code, or None for a province."""
     level = level_of(code)

@@ -73,7 +73,9 @@ def _slots(
     """The expected reports of the periods that began in [start, end), as far as their deadlines have passed."""
     schedules = schedules_of(uow)
     longest = max((s.period + s.grace for s in schedules.values()), default=timedelta(0))
-    status = chain_status(ctx, uow, root, start, min(end + longest, now))
+    # a period that ended by the window's start was due by then and its grace: not asked for (a day's communities)
+    since = start + min((s.grace for s in schedules.values()), default=timedelta(0))
+    status = chain_status(ctx, uow, root, since, min(end + longest, now))
     slots = []
     for (code, period_start), state in status.items():
         schedule = schedules.get(level_of(code))

@@ -264,10 +264,11 @@ def refresh(ctx: Context) -> list[dict[str, Any]]:
     """What the watch runs: finish the last two days if not final, and keep today's provisional cards fresh."""
     now = ctx.clock.now()
     current = today(ctx)
+    days = (current - timedelta(days=2), current - timedelta(days=1))
     with ctx.uow() as uow:
-        stored = uow.scorecards.days()
+        stored = uow.scorecards.days((*days, current))
     done = []
-    for day in (current - timedelta(days=2), current - timedelta(days=1)):
+    for day in days:
         final, _ = stored.get(day, (False, None))
         if not final:
             done.append(store_day(ctx, day))

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, select
 
 from admitall.domain.units import subtree_bounds
 from admitall.store.bulk import bulk_insert
 from admitall.store.tables_accountability import scorecards
 
 s = scorecards.c
+_ONE_OF_DAY = select(s.final, s.computed_at).where(s.day == bindparam("day")).limit(1)
 
 
 class ScorecardRepository:
@@ -37,7 +38,13 @@ class ScorecardRepository:
         rows = self.conn.execute(query.order_by(s.rank.is_(None), s.rank, s.subject))
         return [dict(r._mapping) for r in rows]
 
-    def days(self) -> dict[date, tuple[bool, Any]]:
-        """Every day with stored scorecards: (final?, when computed)."""
-        rows = self.conn.execute(select(s.day, s.final, func.max(s.computed_at)).group_by(s.day, s.final))
-        return {day: (bool(final), at) for day, final, at in rows}  # a day is stored whole: one `final` a day
+    def days(self, among: Sequence[date]) -> dict[date, tuple[bool, Any]]:
+        """Of the days `among`, those with stored scorecards: (final?, when computed). A day is stored whole, every
+        card with the same `final` and `computed_at`: one card of each day says it (the watch asks every round for
+        the last three days, whatever the number of days stored)."""
+        found = {}
+        for day in among:
+            row = self.conn.execute(_ONE_OF_DAY, {"day": day}).first()
+            if row is not None:
+                found[day] = (bool(row.final), row.computed_at)
+        return found
