@@ -17,8 +17,9 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.identity import nfkc
 from admitall.domain.units import UnitLevel, in_subtree, level_of
 
-# the levels whose units must have a lead: every unit that reports, and the city itself
-LED_LEVELS = (UnitLevel.CITY, UnitLevel.DISTRICT, UnitLevel.STREET, UnitLevel.COMMUNITY)
+# the levels whose units must have a lead: every unit that reports, and the top of the tree (a city, or the
+# province above its cities: issue 15)
+LED_LEVELS = (UnitLevel.PROVINCE, UnitLevel.CITY, UnitLevel.DISTRICT, UnitLevel.STREET, UnitLevel.COMMUNITY)
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def check_assignment(official: Official, unit_code: str) -> None:
     if level_of(unit_code) not in LED_LEVELS:
         raise InvalidInput(
             "lead.level",
-            "只有市、区、街道和社区需要包保责任人",
-            "Only the city, districts, streets and communities have responsible leads",
+            "只有省、市、区、街道和社区需要包保责任人",
+            "Only the province, cities, districts, streets and communities have responsible leads",
             field="unit_code",
         )
     if not in_subtree(unit_code, official.home_unit):

@@ -292,15 +292,23 @@ def set_schedule(ctx: Context, actor: Actor, level: str, *, period_minutes: int,
     """Change how often a level reports (the period must divide a day) and its grace."""
     actor.require(Permission.MANAGE_SCHEDULES)
     unit_level = UnitLevel.parse(level)
-    if unit_level not in DEFAULT_SCHEDULES:
+    if unit_level not in DEFAULT_SCHEDULES and unit_level is not UnitLevel.CITY:
         raise InvalidInput(
             "schedule.bad_level",
-            f"只有区、街道、社区报送：{level}",
-            f"Only districts, streets and communities report: {level}",
+            f"只有市、区、街道、社区报送：{level}",
+            f"Only cities, districts, streets and communities report: {level}",
             field="level",
         )
     schedule = Schedule(unit_level, period_minutes, grace_minutes)
     with ctx.uow(write=True) as uow:
+        # cities report to their province (issue 15): only where the tree has one above them
+        if unit_level is UnitLevel.CITY and not uow.units.reporting(None, [UnitLevel.PROVINCE.value]):
+            raise InvalidInput(
+                "schedule.no_province",
+                "单位树中没有省级单位：市不向任何上级报送",
+                "The unit tree has no province: a city has nobody above it to report to",
+                field="level",
+            )
         _check_schedule_owner(uow, actor, unit_level)
         uow.reports.set_schedule(schedule, ctx.clock.now())
         forget_schedules(uow)

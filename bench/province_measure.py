@@ -1,0 +1,381 @@
+"""The measurements of bench/province.py on a generated province (issue 15): each figure with the 1-minute load
+average beside it, since the machine's 2 cores are shared. Results go to bench/RESULTS.md ("A province")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from alembic import command
+from sqlalchemy import text
+
+from admitall.clock import ManualClock
+from admitall.domain.access import Role
+from admitall.domain.reporting import DEFAULT_SCHEDULES, period_containing
+from admitall.domain.units import UnitLevel
+from admitall.services import people, watch
+from admitall.services.auth import add_user
+from admitall.services.command import command_screen
+from admitall.services.context import Actor, Context, cli_actor
+from admitall.services.screen_cache import cached_command_screen
+from admitall.settings import Settings
+from admitall.store.db import alembic_config, current_revision, make_engine
+from common import machine, start_process, write_section
+from province_data import PROVINCE, log
+from reporting_chain import burst
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret-" + "x" * 40
+PASSWORD = "bench password 2020"
+WUHAN = "420100000000"
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], str]:
+    runs = []
+    before = load()
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t)
+    return runs, f"{before}–{load()}"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure(args: argparse.Namespace) -> None:
+    url = args.url
+    engine = make_engine(url)
+    out: dict[str, Any] = {"started": datetime.now(UTC).isoformat(), "load_start": load()}
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        config = alembic_config(engine)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    out["migrate_to_head_s"] = time.perf_counter() - t
+    out["revision"] = current_revision(engine)
+    log(f"migrated to {out['revision']} in {out['migrate_to_head_s']:.0f} s")
+    with engine.connect() as conn:
+        t0 = conn.exec_driver_sql("SELECT min(created_at) FROM facilities").scalar_one()
+        out["counts"] = {
+            t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+            for t in ("units", "facilities", "persons", "person_events", "reports", "officials")
+        }
+        out["database_gb"] = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one() / 1e9
+    data_end = t0 + timedelta(days=30)
+    clock = ManualClock(data_end + timedelta(minutes=5))
+    settings = Settings(database_url=url, secret_key=SECRET, run_jobs=False)
+    ctx = Context(engine, clock, settings)
+    _users(ctx)
+    hq = Actor("province-hq", Role.COMMANDER, PROVINCE)
+    # the generated people's census changes (appended by the triggers, one per person) folded once, as the watch would
+    t = time.perf_counter()
+    with ctx.uow(write=True) as uow:
+        folded = uow.census.fold()
+        uow.commit()
+    out["first_fold"] = {"changes": folded, "s": time.perf_counter() - t, "load": load()}
+    log(f"first fold {out['first_fold']}")
+
+    # the province's command screen, uncached (the service) and from the shared cache
+    runs, la = timed(lambda: command_screen(ctx, hq, PROVINCE), args.screen_repeat)
+    out["screen_uncached"] = {"runs": runs, "p95": p95(runs), "load": la}
+    log(f"screen uncached {[round(r, 2) for r in runs]} load {la}")
+    cached_command_screen(ctx, hq, PROVINCE)
+    runs, la = timed(lambda: cached_command_screen(ctx, hq, PROVINCE), args.repeat)
+    out["screen_cached"] = {"runs": runs, "p95": p95(runs), "load": la}
+    log(f"screen cached p95 {p95(runs):.3f} load {la}")
+    city = Actor("wuhan-hq", Role.COMMANDER, WUHAN)
+    runs, la = timed(lambda: command_screen(ctx, city, WUHAN), max(2, args.screen_repeat // 2))
+    out["city_screen_uncached"] = {"runs": runs, "p95": p95(runs), "load": la}
+
+    # name search: names drawn from the registry (two and three characters), and a surname alone
+    with engine.connect() as conn:
+        names = list(
+            conn.execute(
+                text(
+                    "SELECT name FROM persons WHERE id IN (SELECT (random() * 9999999)::int + 1 FROM generate_series(1, 60))"
+                )
+            ).scalars()
+        )
+    random.Random(3).shuffle(names)
+    searches: dict[str, list[float]] = {}
+    la0 = load()
+    for label, qs in (("full name", names[: args.repeat]), ("two characters", [n[:2] for n in names[: args.repeat]])):
+        runs = []
+        for q in qs:
+            s = time.perf_counter()
+            people.search_people(ctx, hq, q=q, limit=50)
+            runs.append(time.perf_counter() - s)
+        searches[label] = runs
+    s = time.perf_counter()
+    surname = people.search_people(ctx, hq, q="王", limit=50)
+    searches["a surname alone (王)"] = [time.perf_counter() - s]
+    out["search"] = {k: {"runs": v, "p95": p95(v)} for k, v in searches.items()}
+    out["search_load"] = f"{la0}–{load()}"
+    out["search_surname_total"] = [surname["total"], surname["total_more"]]
+    log(f"search { ({k: round(v['p95'], 3) for k, v in out['search'].items()}) }")
+
+    # the watch's round at this size
+    clock.set(data_end + timedelta(minutes=15))
+    la = load()
+    t = time.perf_counter()
+    result = watch.watch(ctx)
+    out["watch"] = {"s": time.perf_counter() - t, "load": f"{la}–{load()}", "result": _brief(result)}
+    log(f"watch {out['watch']['s']:.0f} s")
+    if not args.skip_burst:
+        out["burst"] = _burst(ctx, args)
+    if not args.skip_verify:
+        out["verify"] = _verify(url, args.verify_timeout)
+    Path("/tmp/admitall-province-measure.json").write_text(json.dumps(out, indent=1, default=str))
+    write_section("province", report(out))
+
+
+def _users(ctx: Context) -> None:
+    for username, role, unit in (
+        ("province-hq", "commander", PROVINCE),
+        ("wuhan-hq", "commander", WUHAN),
+        ("province-duty", "unit_officer", PROVINCE),
+    ):
+        with contextlib.suppress(Exception):
+            add_user(ctx, cli_actor(), username=username, password=PASSWORD, role=role, unit_code=unit)
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if isinstance(v, int | float | bool)}
+
+
+def _burst(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    """30,000 unit reports for the hour now running through `serve --workers 2`, beside bare_app's one-row insert."""
+    with ctx.uow() as uow:
+        units = [c for c, _, _ in uow.units.reporting(None, ["city", "district", "street", "community"])]
+    now = datetime.now(UTC)
+    period = period_containing(now, DEFAULT_SCHEDULES[UnitLevel.COMMUNITY], ctx.settings.tz)
+    env = {
+        **os.environ,
+        "ADMITALL_DATABASE_URL": ctx.settings.database_url,
+        "ADMITALL_SECRET_KEY": SECRET,
+        "ADMITALL_RUN_JOBS": "false",
+    }
+    port, bare_port = free_port(), free_port()
+    app = start_process(
+        [sys.executable, "-m", "admitall.cli", "serve", "--port", str(port), "--workers", "2"], env, port, ROOT
+    )
+    bare = start_process(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(bare_port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env,
+        bare_port,
+        ROOT,
+    )
+    try:
+        token = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/token",
+            data={"username": "province-duty", "password": PASSWORD},
+            timeout=60,
+        ).json()["access_token"]
+        bodies = [
+            {
+                "unit_code": u,
+                "period_start": period.start.isoformat(),
+                "attested_by": "值班员",
+                "attest": True,
+                "reported": {},
+                "idempotency_key": f"prov-{period.key()}-{u}",
+            }
+            for u in units
+        ]
+        random.Random(5).shuffle(bodies)
+        auth = {"Authorization": f"Bearer {token}"}
+        la = load()
+        _, bare_status, bare_s = asyncio.run(
+            burst(
+                f"http://127.0.0.1:{bare_port}",
+                "/write",
+                [{"key": b["idempotency_key"]} for b in bodies],
+                {},
+                rate=100_000,
+                concurrency=64,
+            )
+        )
+        bare_load = f"{la}–{load()}"
+        la = load()
+        _, statuses, app_s = asyncio.run(
+            burst(f"http://127.0.0.1:{port}", "/api/reports", bodies, auth, rate=100_000, concurrency=64)
+        )
+        app_load = f"{la}–{load()}"
+        with ctx.engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT count(*), count(DISTINCT unit_code) FROM reports WHERE period_start = :p"),
+                {"p": period.start},
+            ).one()
+        # the same burst again: every key already used, nothing stored twice
+        _, again, _again_s = asyncio.run(
+            burst(f"http://127.0.0.1:{port}", "/api/reports", bodies[:2000], auth, rate=100_000, concurrency=64)
+        )
+        with ctx.engine.connect() as conn:
+            after = conn.execute(
+                text("SELECT count(*) FROM reports WHERE period_start = :p"), {"p": period.start}
+            ).one()
+        codes: dict[str, int] = {}
+        for s in statuses:
+            codes[str(s)] = codes.get(str(s), 0) + 1
+        return {
+            "units": len(units),
+            "app_s": app_s,
+            "app_load": app_load,
+            "statuses": codes,
+            "stored": stored[0],
+            "distinct_units": stored[1],
+            "after_resend": after[0],
+            "resend_statuses": sorted(set(again)),
+            "bare_s": bare_s,
+            "bare_load": bare_load,
+            "bare_ok": sum(1 for s in bare_status if s == 200),
+            "period": period.start.isoformat(),
+        }
+    finally:
+        for p in (app, bare):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _verify(url: str, timeout: int) -> dict[str, Any]:
+    env = {**os.environ, "ADMITALL_DATABASE_URL": url, "ADMITALL_SECRET_KEY": SECRET}
+    la = load()
+    t = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "admitall.cli", "verify", "--json"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        outcome = "finished"
+        summary = {k: v for k, v in json.loads(done.stdout or "{}").items() if isinstance(v, int | bool)}
+    except subprocess.TimeoutExpired:
+        outcome, summary = f"stopped after {timeout} s", {}
+    return {"s": time.perf_counter() - t, "outcome": outcome, "summary": summary, "load": f"{la}–{load()}"}
+
+
+def report(o: dict[str, Any]) -> str:
+    c = o["counts"]
+    lines = [
+        "## A province (issue 15)",
+        "",
+        f"Measured {o['started'][:16]} UTC on {machine()}; PostgreSQL 15 (a cluster of its own under /tmp: "
+        "shared_buffers 3 GB, fsync off), over a Unix socket. `python bench/province.py generate|part|finish|measure`. "
+        "Load average (1 min) beside every figure: the 2 cores were shared with seven other sessions' work.",
+        "",
+        f"Data: {c['units']:,} units (Hubei: 17 cities, 102 districts, 1,224 streets, 28,656 communities), "
+        f"{c['facilities']:,} facilities, {c['persons']:,} people, {c['person_events']:,} person events over 30 days, "
+        f"{c['reports']:,} reports (the last 48 hours), {c['officials']:,} officials; database "
+        f"{o['database_gb']:.1f} GB. Migrated to {o['revision']} in {o['migrate_to_head_s']:.0f} s; the generated "
+        f"people's {o['first_fold']['changes']:,} census changes folded once in {o['first_fold']['s']:.0f} s "
+        f"(load {o['first_fold']['load']}).",
+        "",
+        "| figure | target | measured | load | verdict |",
+        "| --- | --- | ---: | --- | --- |",
+    ]
+
+    def row(name: str, target: str, value: str, la: str, ok: bool | None) -> None:
+        verdict = "—" if ok is None else ("**met**" if ok else "**missed**")
+        lines.append(f"| {name} | {target} | {value} | {la} | {verdict} |")
+
+    sc, su = o["screen_cached"], o["screen_uncached"]
+    row(
+        "province command screen from the cache, p95 (in-process)",
+        "< 300 ms",
+        f"{ms(sc['p95'])} ms",
+        sc["load"],
+        sc["p95"] < 0.3,
+    )
+    row(
+        f"province command screen uncached, p95 of {len(su['runs'])}",
+        "< 2 s",
+        f"{ms(su['p95'])} ms",
+        su["load"],
+        su["p95"] < 2,
+    )
+    cu = o["city_screen_uncached"]
+    row("a city's (Wuhan's) screen uncached, p95", "—", f"{ms(cu['p95'])} ms", cu["load"], None)
+    for label, s in o["search"].items():
+        row(
+            f"name search, {label}, p95 of {len(s['runs'])}",
+            "< 200 ms",
+            f"{ms(s['p95'])} ms",
+            o["search_load"],
+            s["p95"] < 0.2 if label != "a surname alone (王)" else None,
+        )
+    w = o["watch"]
+    row("the watch's round", "< 60 s", f"{w['s']:.1f} s", w["load"], w["s"] < 60)
+    if "burst" in o:
+        b = o["burst"]
+        ok = b["stored"] == b["units"] == b["distinct_units"] == b["after_resend"]
+        row(
+            f"burst of {b['units']:,} unit reports, serve --workers 2",
+            "all stored once",
+            f"{b['app_s']:.0f} s ({b['units'] / b['app_s']:.0f}/s)",
+            b["app_load"],
+            ok,
+        )
+        row(
+            "bare FastAPI one-row insert, uvicorn --workers 2, same count",
+            "baseline",
+            f"{b['bare_s']:.0f} s ({b['units'] / b['bare_s']:.0f}/s)",
+            b["bare_load"],
+            None,
+        )
+    if "verify" in o:
+        v = o["verify"]
+        row("`admitall verify`", "a few minutes", f"{v['s']:.0f} s ({v['outcome']})", v["load"], v["s"] < 300)
+    lines += [
+        "",
+        "```",
+        json.dumps({k: v for k, v in o.items() if k in ("burst", "verify", "search_surname_total")}, default=str),
+        "```",
+    ]
+    return "\n".join(lines)
