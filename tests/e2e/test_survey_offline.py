@@ -58,6 +58,10 @@ def test_visits_recorded_offline_arrive_once_and_a_conflict_is_shown(browser, wo
         page.click("button[type=submit]")
     assert page.url.endswith("/survey/app")
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    scope = page.evaluate("navigator.serviceWorker.getRegistration('/survey/').then((r) => r.scope)")
+    assert scope == f"{url}/survey/"
+    manifest = page.evaluate("fetch('/static/survey.webmanifest').then((r) => r.json())")
+    assert manifest["start_url"] == "/survey/app" and {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
     page.reload()  # now under the worker's control
     assert page.evaluate("navigator.serviceWorker.controller !== null")
     page.click("#load")

@@ -298,6 +298,20 @@
   $("send").addEventListener("click", send);
   window.addEventListener("online", () => { setNet(true); send(); });
   window.addEventListener("offline", () => setNet());
+  // installing the app from the page, where the browser offers it
+  let installing = null;
+  window.addEventListener("beforeinstallprompt", (event) => {
+    event.preventDefault();
+    installing = event;
+    $("install").hidden = false;
+  });
+  $("install").addEventListener("click", async () => {
+    if (!installing) return;
+    installing.prompt();
+    await installing.userChoice;
+    installing = null;
+    $("install").hidden = true;
+  });
   // a phone may say it is online before the network answers (or never say it came back): try again now and then
   setInterval(send, 5000);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/survey/sw.js", { scope: "/survey/" }).catch(() => {});

@@ -2,8 +2,10 @@
    The shell is fetched from the network first (fresh words and sign-in) and from the cache when there is none;
    data never goes through here into a cache: households and the queue live in the page's IndexedDB. */
 "use strict";
-const CACHE = "admitall-survey-v1";
-const SHELL = ["/survey/app", "/static/survey.js", "/static/app.css", "/static/survey.webmanifest"];
+const CACHE = "admitall-survey-v2";
+const SHELL = [
+  "/survey/app", "/static/survey.js", "/static/app.css", "/static/survey.webmanifest", "/static/survey-192.png",
+];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
