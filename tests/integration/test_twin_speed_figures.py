@@ -20,7 +20,7 @@ def _rows(ctx, statement, params):
 def test_a_districts_figures_come_back_as_one_row_per_district_and_category(ctx, clock):
     city = build(ctx, clock)
     p, now = period(), clock.now()
-    rows = _rows(city, _by_level((6,), True), parameters(CITY, city.policy, now, p))
+    rows = _rows(city, _by_level((6,), (6,)), parameters(CITY, city.policy, now, p))
     assert {r.unit for r in rows} <= {JIANGAN[:6], WUCHANG[:6]}
     waiting = [r for r in rows if r.part == "w"]
     assert len(waiting) == len({(r.unit, r.a, r.b) for r in waiting})  # one row per district, category, severity
@@ -50,7 +50,7 @@ def test_figures_asked_at_several_levels_are_each_units_own_and_read_in_one_stat
 
 def test_the_rolled_figures_still_read_the_waiting_from_their_index_alone(sqlite_ctx, clock):
     city = build(sqlite_ctx, clock)
-    statement = _by_level((6, 12), True)
+    statement = _by_level((6, 12), (6, 12))
     params = parameters(CITY, city.policy, TEN, period())
     with city.uow() as uow:
         compiled = statement.compile(uow.conn)

@@ -202,7 +202,7 @@ def _lookup_one(ctx: Context, uow: UnitOfWork, item: _Item, now: datetime) -> tu
     tally, heads = Tally(), []
     for row in uow.conn.execute(statement, params):
         if row[0] in FIGURE_LETTERS:
-            tally.add(*row, period_start=period.start)
+            tally.add(*row, period=period)
         else:
             heads.append(row)
     found = head_of(heads)

@@ -197,15 +197,15 @@ class Tally:
 
     def __init__(self) -> None:
         self.current: dict[str, _Sums] = {}
-        self.flows: dict[datetime, dict[str, _Sums]] = {}
+        self.flows: dict[Period, dict[str, _Sums]] = {}  # a period's own: two levels' periods may start together
 
-    def add(self, part: str, unit: str, a: Any, b: Any, n: Any, t: datetime | None, period_start: datetime) -> None:
-        sums = self.flows.setdefault(period_start, {}) if part == "f" else self.current
+    def add(self, part: str, unit: str, a: Any, b: Any, n: Any, t: datetime | None, period: Period) -> None:
+        sums = self.flows.setdefault(period, {}) if part == "f" else self.current
         _add(sums, unit, part, a, b, int(n), t)
 
     def figures(self, code: str, period: Period, now: datetime) -> dict[str, Any]:
         prefix = prefix_of(code)
-        return _view(self.current.get(prefix), self.flows.get(period.start, {}).get(prefix), now)
+        return _view(self.current.get(prefix), self.flows.get(period, {}).get(prefix), now)
 
 
 def _rolled(part: Select[Any], length: int) -> Select[Any]:
@@ -224,11 +224,11 @@ _NAMES = ("part", "unit", "a", "b", "n", "t")
 
 
 @cache
-def _by_level(lengths: tuple[int, ...], first: bool) -> CompoundSelect:
-    """For the first period, the waiting, the late and the flows; for a further period its flows: each summed per
-    prefix of every length asked for (built once for each set of levels)."""
-    parts = (_WAITING, _BREACHES, _FLOWS) if first else (_FLOWS,)
-    return union_all(*(_rolled(part, length) for length in lengths for part in parts))
+def _by_level(lengths: tuple[int, ...], flow_lengths: tuple[int, ...]) -> CompoundSelect:
+    """The waiting and the late summed per prefix of each of `lengths` (none: not asked), and a period's flows
+    per prefix of each of `flow_lengths` (the levels that report for that period): built once for each."""
+    parts = [_rolled(part, length) for length in lengths for part in (_WAITING, _BREACHES)]
+    return union_all(*parts, *(_rolled(_FLOWS, length) for length in flow_lengths))
 
 
 def figures_for(
@@ -237,18 +237,20 @@ def figures_for(
     """(unit, period start) → the registry's figures for each unit and period asked for, as of `now`: one
     statement for the waiting, the late and the first period's flows over the units' common subtree, and one for
     the flows of each further period. The counts are summed per unit of each level asked for by the database
-    (a district's hourly report reads a row per district and category, not one per community)."""
+    (a district's hourly report reads a row per district and category, not one per community), a period's flows
+    only for the levels that report for it."""
     if not wanted:
         return {}
     root = common_root(code for code, _ in wanted)
     lengths = tuple(sorted({len(prefix_of(code)) for code, _ in wanted}))
-    periods: dict[datetime, Period] = {}
-    for _, period in wanted:
-        periods.setdefault(period.start, period)
+    periods: dict[Period, set[int]] = {}
+    for code, period in wanted:
+        periods.setdefault(period, set()).add(len(prefix_of(code)))
     tally = Tally()
-    for i, period in enumerate(periods.values()):
-        for part, prefix, a, b, n, t in conn.execute(_by_level(lengths, i == 0), parameters(root, policy, now, period)):
-            sums = tally.flows.setdefault(period.start, {}) if part == "f" else tally.current
+    for i, (period, flow_lengths) in enumerate(periods.items()):
+        statement = _by_level(lengths if i == 0 else (), tuple(sorted(flow_lengths)))
+        for part, prefix, a, b, n, t in conn.execute(statement, parameters(root, policy, now, period)).all():
+            sums = tally.flows.setdefault(period, {}) if part == "f" else tally.current
             found = sums.get(prefix)
             if found is None:
                 found = sums[prefix] = _Sums()
