@@ -16,11 +16,11 @@ sequence interleaves), are not searched here either: the full run links them too
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import false, not_, or_, select
 
-from admitall.domain.linkage import LinkRecord, prepare
+from admitall.domain.linkage import prepare
 from admitall.domain.linkage_model import DEFAULT_MODEL, candidate_pairs
 from admitall.services.context import Context
 from admitall.services.linkage import ScoredPair, load_records, queue_pairs, score
@@ -37,79 +37,85 @@ def link_arrivals(ctx: Context, uow: UnitOfWork, person_ids: Sequence[int], foun
     ids = sorted(set(person_ids))
     if not ids:
         return []
-    new = [r for chunk in chunks(ids) for r in load_records(uow, None, _p.id.in_(chunk))]
+    arrivals = {
+        row[0]: Keys(*row[1:]) for chunk in chunks(ids) for row in uow.conn.execute(_KEYS.where(_p.id.in_(chunk)))
+    }
     outside = not_(_p.id.between(ids[0], ids[-1]))
-    known: dict[int, tuple[Any, ...]] = {}  # registered before: id -> (document, phone, unit, birth, name)
+    known: dict[int, Keys] = {}  # registered before the arrivals
     for column, values in (
-        (_p.document_number, {r.document for r in new if r.document}),
-        (_p.phone, {r.phone for r in new if r.phone}),
+        (_p.document_number, {k.document for k in arrivals.values() if k.document}),
+        (_p.phone, {k.phone for k in arrivals.values() if k.phone}),
     ):
         for chunk in chunks(sorted(values)):
-            query = select(_p.id, _p.document_number, _p.phone, _p.unit_code, _p.birth_date, _p.name)
-            known.update((row[0], tuple(row[1:])) for row in uow.conn.execute(query.where(column.in_(chunk), outside)))
-    for chunk, arrivals in _by_units(new):
-        births = {r.birth_date for r in arrivals if r.birth_date}
-        names = {r.name for r in arrivals}
-        query = select(_p.id, _p.document_number, _p.phone, _p.unit_code, _p.birth_date, _p.name).where(
-            _p.unit_code.in_(chunk),
+            rows = uow.conn.execute(_KEYS.where(column.in_(chunk), outside))
+            known.update((row[0], Keys(*row[1:])) for row in rows)
+    for units, of_units in _by_units(list(arrivals.values())):
+        births = {k.birth_date for k in of_units if k.birth_date}
+        names = {k.name for k in of_units}
+        query = _KEYS.where(
+            _p.unit_code.in_(units),
             or_(_p.name.in_(names), _p.birth_date.in_(births) if births else false()),
             outside,
         )
-        known.update((row[0], tuple(row[1:])) for row in uow.conn.execute(query))
+        known.update((row[0], Keys(*row[1:])) for row in uow.conn.execute(query))
     if not known:
         return []
-    keys = _keys(known.values())
-    hit = [r for r in new if _keys_of(*_as_row(r)) & keys]
-    hit_keys = _keys(_as_row(r) for r in hit)
-    partners = {pid for pid, row in known.items() if _keys_of(*row) & hit_keys}
+    keys = {key for k in known.values() for key in k.found_by()}
+    hit = [pid for pid, k in arrivals.items() if k.found_by() & keys]
+    hit_keys = {key for pid in hit for key in arrivals[pid].found_by()}
+    partners = [pid for pid, k in known.items() if k.found_by() & hit_keys]
     if not hit or not partners:
         return []
-    others = [r for chunk in chunks(sorted(partners)) for r in load_records(uow, None, _p.id.in_(chunk))]
-    records = [prepare(r) for r in [*hit, *others]]
-    pairs = candidate_pairs(records, only=range(len(hit)))
+    loaded = {r.id: r for chunk in chunks([*hit, *partners]) for r in load_records(uow, None, _p.id.in_(chunk))}
+    records = [prepare(loaded[pid]) for pid in [*hit, *partners] if pid in loaded]
+    first = sum(1 for pid in hit if pid in loaded)
+    pairs = candidate_pairs(records, only=range(first))
     scored = score(records, pairs, DEFAULT_MODEL)
     queue_pairs(uow, scored, found_by, ctx.clock.now())
     return [p for p in scored if p.decision != "distinct"]
 
 
+class Keys(NamedTuple):
+    """The exact keys a record can be found by in the registry's indexes."""
+
+    document: str | None
+    phone: str | None
+    unit_code: str
+    birth_date: Any
+    name: str
+
+    def found_by(self) -> set[tuple[Any, ...]]:
+        """Its ID number, its phone, and in its community its birth date and its name."""
+        keys: set[tuple[Any, ...]] = {("unit+name", self.unit_code, self.name)}
+        if self.document:
+            keys.add(("document", self.document))
+        if self.phone:
+            keys.add(("phone", self.phone))
+        if self.birth_date:
+            keys.add(("unit+birth", self.unit_code, self.birth_date))
+        return keys
+
+
+_KEYS = select(_p.id, _p.document_number, _p.phone, _p.unit_code, _p.birth_date, _p.name)
+
+
 ARRIVALS_A_LOOKUP = 2000  # arrivals whose names and birth dates go into one lookup (bound parameters stay few)
 
 
-def _by_units(new: list[LinkRecord]) -> list[tuple[list[str], list[LinkRecord]]]:
+def _by_units(arrivals: list[Keys]) -> list[tuple[list[str], list[Keys]]]:
     """The arrivals in runs of whole communities, about ARRIVALS_A_LOOKUP at a time."""
-    by_unit: dict[str, list[LinkRecord]] = {}
-    for r in new:
-        by_unit.setdefault(r.unit_code, []).append(r)
-    runs: list[tuple[list[str], list[LinkRecord]]] = []
+    by_unit: dict[str, list[Keys]] = {}
+    for k in arrivals:
+        by_unit.setdefault(k.unit_code, []).append(k)
+    runs: list[tuple[list[str], list[Keys]]] = []
     units: list[str] = []
-    arrivals: list[LinkRecord] = []
+    of_units: list[Keys] = []
     for unit in sorted(by_unit):
         units.append(unit)
-        arrivals.extend(by_unit[unit])
-        if len(arrivals) >= ARRIVALS_A_LOOKUP:
-            runs.append((units, arrivals))
-            units, arrivals = [], []
+        of_units.extend(by_unit[unit])
+        if len(of_units) >= ARRIVALS_A_LOOKUP:
+            runs.append((units, of_units))
+            units, of_units = [], []
     if units:
-        runs.append((units, arrivals))
+        runs.append((units, of_units))
     return runs
-
-
-def _as_row(r: LinkRecord) -> tuple[Any, ...]:
-    return (r.document, r.phone, r.unit_code, r.birth_date, r.name)
-
-
-def _keys_of(document: Any, phone: Any, unit: str, birth: Any, name: str) -> set[tuple[Any, ...]]:
-    """The exact keys a record can be found by: its ID number, its phone, and in its community its birth date and
-    its name."""
-    keys: set[tuple[Any, ...]] = {("unit+name", unit, name)}
-    if document:
-        keys.add(("document", document))
-    if phone:
-        keys.add(("phone", phone))
-    if birth:
-        keys.add(("unit+birth", unit, birth))
-    return keys
-
-
-def _keys(rows: Any) -> set[tuple[Any, ...]]:
-    return {key for row in rows for key in _keys_of(*row)}
