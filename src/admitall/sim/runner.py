@@ -31,7 +31,6 @@ from admitall.services.admission import allocate
 from admitall.services.context import Actor, Context
 from admitall.services.person_steps import Step, apply_steps
 from admitall.services.registration.batch import register_batch
-from admitall.services.reporting_figures import figures_for
 from admitall.services.watch import watch
 from admitall.sim.city import SimCity
 from admitall.sim.epidemic import Agent, Outbreak
@@ -293,22 +292,22 @@ class Run:
         self.submit(batch, late=False)
 
     def submit(self, batch: list[tuple[str, float]], *, late: bool) -> None:
-        """The units' reports for the periods from the given hours, with the registry's figures (as each unit's
-        draft prefills them, counted for all units at once), attested; a refusal is counted, never hidden."""
+        """The units' reports for the periods from the given hours, attested as drafted: the registry's figures,
+        counted for all units at once by the submission itself; a refusal is counted, never hidden."""
         if not batch:
             return
         with self.ctx.uow() as uow:
             schedules = reporting_rules.schedules_of(uow)
-            wanted = [
-                (code, reporting_rules.period_of(self.ctx, schedules[level_of(code)], self.moment(hour)))
-                for code, hour in batch
-            ]
-            figures = figures_for(uow.conn, self.ctx.policy, wanted, self.clock.now())
+        wanted = [
+            (code, reporting_rules.period_of(self.ctx, schedules[level_of(code)], self.moment(hour)))
+            for code, hour in batch
+        ]
         reports = [
             reporting.ReportInput(
                 unit_code=code,
                 period_start=period.start,
-                reported=figures[(code, period.start)],
+                reported={},
+                as_drafted=True,  # the registry's figures, counted once at submission
                 attested_by=f"值班员{code[-3:]}",
                 attest=True,
                 idempotency_key=f"sim-{code}-{period.start.isoformat()}",
