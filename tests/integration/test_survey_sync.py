@@ -107,6 +107,10 @@ def test_every_visit_is_accounted_and_a_household_elsewhere_is_refused(ctx):
     assert answer["results"][1]["reason"]["code"] == "survey.household_not_found"
     assert answer["results"][5]["reason"]["code"] == "survey.community_not_found"
     assert answer["stored"] + answer["duplicate"] + answer["conflict"] + answer["refused"] == len(batch)
+    # a key another community used tells nothing of their visit
+    other = record_visits(ctx, officer(DAZHI_2, username="other"), [_visit("visit-mine", theirs["id"])])
+    assert other["results"][0]["status"] == "refused" and "visit_id" not in other["results"][0]
+    assert other["results"][0]["reason"]["code"] == "survey.key_taken"
     # the team's new address is a household of the community now
     addresses = {h["address"] for h in survey.households(ctx, COMMUNITY, DAZHI_1)["households"]}
     assert "幸福路99号" in addresses

@@ -244,19 +244,23 @@ class _Batch:
 
     def _drop_duplicates(self, visits: list[_Visit]) -> list[_Visit]:
         """A key stored before (or twice in this batch) is the visit already kept."""
-        stored: dict[str, tuple[int, int]] = {}
+        stored: dict[str, tuple[int, int, str]] = {}
+        v_ = survey_visits
         for chunk in chunks({v.key for v in visits}):
             rows = self.uow.conn.execute(
-                select(survey_visits.c.key, survey_visits.c.id, survey_visits.c.household_id).where(
-                    survey_visits.c.key.in_(chunk)
-                )
+                select(v_.c.key, v_.c.id, v_.c.household_id, v_.c.community_code).where(v_.c.key.in_(chunk))
             )
-            stored.update({r.key: (r.id, r.household_id) for r in rows})
+            stored.update({r.key: (r.id, r.household_id, r.community_code) for r in rows})
         live: list[_Visit] = []
         first: dict[str, _Visit] = {}
         for v in visits:
             if v.key in stored:
-                visit_id, household_id = stored[v.key]
+                visit_id, household_id, community = stored[v.key]
+                if not self.actor.covers(community):  # someone else's key: nothing said about their visit
+                    self._refuse(
+                        v, "survey.key_taken", "幂等键已被使用，请换一个", "The idempotency key is taken; use another"
+                    )
+                    continue
                 self._set(v, "duplicate", visit_id=visit_id, household_id=household_id)
             elif v.key in first:
                 self._set(v, "duplicate", same_as=first[v.key].pos)
