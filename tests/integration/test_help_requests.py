@@ -251,6 +251,8 @@ def test_masked_roles_see_no_phone_id_or_words_and_unmasked_reads_are_audited(ci
         actions = [e["action"] for e in uow.audit.entries(actor="community")]
         public = [e["action"] for e in uow.audit.entries(actor="public")]
     assert "read_help_requests" in actions and "read_help_request" in actions
+    with city.uow() as uow:  # a masked read is on record too
+        assert [e["action"] for e in uow.audit.entries(actor="commander")] == ["read_help_requests"]
     assert "help_request_received" in public
 
 
