@@ -4,8 +4,9 @@
 pair its blocking finds (domain.linkage, domain.linkage_model), and writes the pairs at or above the review
 threshold to `link_pairs`; those at or above the auto-merge threshold are merged at once (services.linkage_merge),
 a chain of sure pairs (A~B, B~C) ending in one survivor. A pair a person already decided keeps their decision.
-`link_incoming` scores records that just arrived (an import, a help request) against the registry within their
-blocks, and queues the likely ones for a person: a new record becomes a candidate, not a silent duplicate.
+Records that just arrived (an import, a help request) are scored against the registry by
+services.linkage_arrivals with the same model, and queued the same way: a new record becomes a candidate, not a
+silent duplicate.
 
 The model: estimated on the registry itself when it is large enough to learn from (`MIN_PAIRS_TO_ESTIMATE`
 candidate pairs), else the one estimated on the benchmark's million (domain.linkage_model.DEFAULT_MODEL).
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from admitall.domain.linkage import LinkRecord, Prepared, evidence, prepare
 from admitall.domain.linkage_model import (
@@ -289,30 +290,6 @@ def _decide(uow: UnitOfWork, pair_id: int, state: str, who: str, ctx: Context) -
         .where(link_pairs.c.id == pair_id)
         .values(state=state, decided_by=who, decided_at=ctx.clock.now())
     )
-
-
-def link_incoming(ctx: Context, uow: UnitOfWork, person_ids: Sequence[int], found_by: str) -> list[ScoredPair]:
-    """Score people who just arrived against the registry within their blocks (the same ID number or phone, the
-    same community, the same birth date) and queue the likely pairs for review. The caller commits."""
-    if not person_ids:
-        return []
-    new = load_records(uow, None, persons.c.id.in_(list(person_ids)))
-    docs = {r.document for r in new if r.document}
-    phones = {r.phone for r in new if r.phone}
-    units = {r.unit_code for r in new}
-    births = {r.birth_date for r in new if r.birth_date}
-    near = or_(
-        persons.c.unit_code.in_(units),
-        persons.c.document_number.in_(docs) if docs else and_(False),
-        persons.c.phone.in_(phones) if phones else and_(False),
-        persons.c.birth_date.in_(births) if births else and_(False),
-    )
-    others = load_records(uow, None, and_(near, persons.c.id.not_in(list(person_ids))))
-    records = [prepare(r) for r in [*new, *others]]
-    pairs = candidate_pairs(records, only=range(len(new)))
-    scored = score(records, pairs, DEFAULT_MODEL)
-    queue_pairs(uow, scored, found_by, ctx.clock.now())
-    return [p for p in scored if p.decision != "distinct"]
 
 
 def unresolved(uow: UnitOfWork, root: str | None) -> int:
