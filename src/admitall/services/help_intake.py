@@ -230,24 +230,27 @@ def _throttle_submission(ctx: Context, uow: UnitOfWork, phone_key: str, client: 
     )
 
 
-# a community's code as found (True) or not (False), kept a few minutes: units are added seldom, and the check
-# need not hold the writers' turn
-_COMMUNITIES: dict[str, tuple[bool, float]] = {}
+# the communities' codes, read at once and kept a few minutes (units are added seldom; a code not among them is
+# looked up alone, so a community added meanwhile is found at once), so that checking one needs neither a query
+# nor the writers' turn
 COMMUNITY_CACHE_SECONDS = 300.0
+_COMMUNITIES: dict[str, tuple[frozenset[str], float]] = {}  # by database
+_COMMUNITIES_LOCK = threading.Lock()
+_IS_COMMUNITY = select(units.c.code).where(units.c.level == "community")
 
 
 def _is_community(ctx: Context, code: str) -> bool:
-    known = _COMMUNITIES.get(code)
-    if known is not None and known[1] > time.monotonic():
-        return known[0]
+    database = str(ctx.engine.url)
+    with _COMMUNITIES_LOCK:
+        codes, until = _COMMUNITIES.get(database, (frozenset(), 0.0))
+        if until < time.monotonic():
+            with ctx.uow() as uow:
+                codes = frozenset(uow.conn.execute(_IS_COMMUNITY).scalars())
+            _COMMUNITIES[database] = (codes, time.monotonic() + COMMUNITY_CACHE_SECONDS)
+    if code in codes:
+        return True
     with ctx.uow() as uow:
-        found = uow.conn.execute(
-            select(units.c.code).where(units.c.code == code, units.c.level == "community")
-        ).scalar_one_or_none()
-    if len(_COMMUNITIES) > 20_000:
-        _COMMUNITIES.clear()
-    _COMMUNITIES[code] = (found is not None, time.monotonic() + (COMMUNITY_CACHE_SECONDS if found else 5.0))
-    return found is not None
+        return uow.conn.execute(_IS_COMMUNITY.where(units.c.code == code)).first() is not None
 
 
 # ---------------------------------------------------------------------------------------------------- submitting
