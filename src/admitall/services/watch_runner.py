@@ -99,9 +99,16 @@ def run_once(ctx: Context, holder: str = RUNNER) -> dict[str, Any]:
         return watch(ctx, holder, take_over=True)
 
 
+# the server probes the lock's connection when idle this long, then every 10 s, 3 times: a machine lost without
+# closing it (power, network) frees the lock within about a minute, not the system's two hours (over TCP only)
+KEEPALIVES = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+
+
 def _lock_engine(ctx: Context) -> Engine:
     """Connections of their own (not pooled: closing one ends its session, and the lock with it)."""
-    return create_engine(ctx.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    return create_engine(
+        ctx.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT", connect_args={"options": KEEPALIVES}
+    )
 
 
 @contextmanager
@@ -128,7 +135,8 @@ def _wait_for_lock(ctx: Context, stop: threading.Event, holder: str) -> Connecti
         try:
             conn = engine.connect()
             if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar():
-                log.info("runner %s holds the watch (advisory lock %s)", holder, LOCK_KEY)
+                gone = ": the previous runner is gone" if said else ""
+                log.info("runner %s holds the watch (advisory lock %s)%s", holder, LOCK_KEY, gone)
                 return conn
             if not said:
                 log.info("runner %s waits: another runner holds the watch", holder)
