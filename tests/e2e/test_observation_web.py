@@ -177,3 +177,23 @@ def test_every_page_of_tracing_and_observation_answers_every_role_without_a_serv
     client, _ = session(world, "yiyuan")
     with closing(client):
         assert client.get(f"/tracing/{case}").status_code == 404
+
+
+def test_a_missed_check_is_an_alert_of_the_team_with_a_link_to_the_person(world, traced):
+    from datetime import UTC, datetime
+
+    from admitall.services import watch
+
+    world.clock.set(datetime(2020, 2, 10, 12, 30, tzinfo=UTC))  # 20:30 in Wuhan: the evening's deadline passed
+    assert watch.watch(world.ctx)["missed_checks_raised"] >= 1
+    with world.client("community") as c:
+        listed = c.get("/api/alerts", params={"kind": "missed_check"}).json()
+    assert listed["total"] >= 1 and {a["unit_code"] for a in listed["alerts"]} == {DAZHI_1}, list(listed)
+    from contextlib import closing
+
+    from tests.e2e.test_forbidden_pages import session
+
+    client, _ = session(world, "community")
+    with closing(client):
+        page = client.get("/alerts", params={"kind": "missed_check"}).text
+    assert 'href="/tracing/' in page
