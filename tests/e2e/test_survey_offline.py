@@ -18,7 +18,7 @@ from admitall.store.db import init_database
 from admitall.store.tables_survey import survey_visit_people, survey_visits
 from tests.conftest import START, make_ctx
 from tests.e2e.conftest import ARTIFACTS
-from tests.factories import DAZHI, DAZHI_1, PASSWORD, load_small_city, make_user, officer
+from tests.factories import DAZHI, DAZHI_1, JIANGAN, PASSWORD, load_small_city, make_user, officer
 from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
@@ -150,3 +150,32 @@ def test_a_session_that_expired_offline_keeps_the_queue_and_asks_to_sign_in(brow
     _queued(page, 0)
     assert _count(ctx, survey_visits) == before + 1
     context.close()
+
+
+def test_a_district_sets_a_campaign_on_its_page_and_reads_the_progress(browser, world):
+    ctx, url = world
+    make_user(ctx, "district", "unit_officer", JIANGAN)
+    for width in (1440, 390):
+        context = browser.new_context(base_url=url, viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto("/login?next=/survey/campaigns")
+        page.fill("#username", "district")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        if width == 1440:
+            page.fill("#c-name", "拉网式排查")
+            page.fill("#c-starts", "2020-02-10")
+            page.fill("#c-ends", "2020-02-12")
+            with page.expect_navigation():
+                page.click("#campaign-form button[type=submit]")
+        else:
+            page.click("#campaigns a")
+        assert "/survey/campaigns/" in page.url
+        assert page.locator("[data-figure='total.planned']").inner_text() == "2"
+        page.click(f"#progress a[href*='unit={JIANGAN}']")
+        page.click(f"#progress a[href*='unit={DAZHI}']")
+        assert page.locator(f"tr[data-unit='{DAZHI_1}'] [data-figure='planned']").inner_text() == "2"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # never sideways
+        page.screenshot(path=str(ARTIFACTS / f"survey-campaign-{width}.png"), full_page=True)
+        context.close()

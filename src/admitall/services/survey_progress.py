@@ -108,8 +108,10 @@ def _rows_for(
             for code in codes:
                 rows.append({"code": code, **tally.get(prefix_of(code), _sum([]))})
     else:
+        # every unit right below, those with nothing listed or visited yet too (a zero is the news there)
         tally = _tally(uow, campaign, roots, length)
-        rows = [{"code": prefix.ljust(CODE_LENGTH, "0"), **figures} for prefix, figures in sorted(tally.items())]
+        below = {u.code[:length] for root in roots for u in uow.units.children(root)} | set(tally)
+        rows = [{"code": prefix.ljust(CODE_LENGTH, "0"), **tally.get(prefix, _sum([]))} for prefix in sorted(below)]
     names = uow.units.names(r["code"] for r in rows)
     for r in rows:
         r["name"] = names.get(r["code"], r["code"])
