@@ -36,7 +36,8 @@ from admitall.store.uow import UnitOfWork
 SOURCE = "help_request"
 # the registration of unknown residents acts over the whole registry (the request names its community)
 REGISTRAR = Actor(username=PUBLIC, role=Role.ADMIN, unit_code=None, display_name=PUBLIC)
-LINK_BATCH = 500
+LINK_BATCH = 3000  # a watch round links this many at most (in chunks), the rest in the next round
+LINK_CHUNK = 100
 _r = help_requests.c
 __all__ = ["PUBLIC", "HelpInvalid", "link_pending", "link_request", "public_trail", "status", "submit"]
 
@@ -199,16 +200,30 @@ def _raw_row(ctx: Context, row: Any) -> dict[str, str | None]:
 
 
 def link_pending(ctx: Context, request_ids: list[int] | None = None, limit: int = LINK_BATCH) -> dict[str, int]:
-    """Link requests not linked yet (the oldest first, or those named): a known person gets the request on their
-    history; the unknown are registered in one batch (source help_request, the request's number as its source
-    reference, so that linking again after an interruption finds the same person). Returns the counts."""
+    """Link up to `limit` requests not linked yet (the oldest first, or those named): a known person gets the
+    request on their history; the unknown are registered by the registration service (source help_request, the
+    request's number as its source reference, so that linking again after an interruption finds the same person).
+    LINK_CHUNK at a time, each chunk its own transactions, so that submissions waiting for SQLite's writer wait for
+    one chunk at most. Returns the counts."""
+    found = {"linked_known": 0, "registered": 0}
+    while limit > 0:
+        chunk = _link_some(ctx, request_ids, min(LINK_CHUNK, limit))
+        if chunk["rows"] == 0:
+            break
+        limit -= chunk["rows"]
+        found["linked_known"] += chunk["linked_known"]
+        found["registered"] += chunk["registered"]
+    return found
+
+
+def _link_some(ctx: Context, request_ids: list[int] | None, limit: int) -> dict[str, int]:
     with ctx.uow() as uow:
         query = select(help_requests).where(_r.linked_at.is_(None))
         if request_ids is not None:
             query = query.where(_r.id.in_(request_ids))
         rows = list(uow.conn.execute(query.order_by(_r.id).limit(limit)))
         if not rows:
-            return {"linked_known": 0, "registered": 0}
+            return {"rows": 0, "linked_known": 0, "registered": 0}
         known = {row.id: link_request(uow, row._mapping) for row in rows}
         by_source = uow.persons.ids_by_source({(SOURCE, row.number) for row in rows})
     unknown = [row for row in rows if known[row.id][0] is None and (SOURCE, row.number) not in by_source]
@@ -246,7 +261,8 @@ def link_pending(ctx: Context, request_ids: list[int] | None = None, limit: int 
                     )
                 )
         uow.commit()
-    return {"linked_known": sum(1 for r in rows if known[r.id][0] is not None), "registered": len(registered)}
+    linked_known = sum(1 for r in rows if known[r.id][0] is not None)
+    return {"rows": len(rows), "linked_known": linked_known, "registered": len(registered)}
 
 
 def _on_record(ctx: Context, uow: UnitOfWork, person_id: int, row: Any) -> None:
