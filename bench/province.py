@@ -121,6 +121,10 @@ def main() -> None:
     meas = sub.add_parser("measure")
     meas.add_argument("--url", required=True)
     meas.add_argument("--repeat", type=int, default=20)
+    meas.add_argument("--screen-repeat", type=int, default=5, help="uncached screens (each computes everything)")
+    meas.add_argument("--skip-burst", action="store_true")
+    meas.add_argument("--skip-verify", action="store_true")
+    meas.add_argument("--verify-timeout", type=int, default=900)
     args = parser.parse_args()
     if args.what == "generate":
         generate(args)

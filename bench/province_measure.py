@@ -26,7 +26,7 @@ from admitall.clock import ManualClock
 from admitall.domain.access import Role
 from admitall.domain.reporting import DEFAULT_SCHEDULES, period_containing
 from admitall.domain.units import UnitLevel
-from admitall.services import people, watch
+from admitall.services import people, reporting, watch
 from admitall.services.auth import add_user
 from admitall.services.command import command_screen
 from admitall.services.context import Actor, Context, cli_actor
@@ -122,7 +122,8 @@ def measure(args: argparse.Namespace) -> None:
         names = list(
             conn.execute(
                 text(
-                    "SELECT name FROM persons WHERE id IN (SELECT (random() * 9999999)::int + 1 FROM generate_series(1, 60))"
+                    "SELECT name FROM persons WHERE id IN (SELECT (random() * (SELECT max(id) FROM persons))::int "
+                    "FROM generate_series(1, 200)) LIMIT 60"
                 )
             ).scalars()
         )
@@ -165,8 +166,10 @@ def _users(ctx: Context) -> None:
         ("wuhan-hq", "commander", WUHAN),
         ("province-duty", "unit_officer", PROVINCE),
     ):
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # kept from an earlier run
             add_user(ctx, cli_actor(), username=username, password=PASSWORD, role=role, unit_code=unit)
+    # the cities report to the province every hour (the districts, streets and communities as before)
+    reporting.set_schedule(ctx, cli_actor(), "city", period_minutes=60, grace_minutes=10)
 
 
 def _brief(result: dict[str, Any]) -> dict[str, Any]:
