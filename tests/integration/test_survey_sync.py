@@ -100,10 +100,13 @@ def test_every_visit_is_accounted_and_a_household_elsewhere_is_refused(ctx):
         {"key": "x"},
         _visit("visit-new-house", None, outcome="absent", community=DAZHI_1, address="幸福路99号"),
         _visit("visit-new-elsewhere", None, outcome="absent", community=DAZHI_2, address="和平路1号"),
+        _visit("visit-huge-id", 2**40),  # not an id the database could hold
+        _visit("visit-bad-symptoms", mine["id"], [{"name": "钱", "symptoms": "cough"}]),
+        _visit("visit-bad-person", mine["id"], [{"name": "孙", "person_id": 1, "version": True}]),
     ]
     answer = record_visits(ctx, COMMUNITY, batch)
     statuses = [r["status"] for r in answer["results"]]
-    assert statuses == ["stored", "refused", "refused", "refused", "stored", "refused"]
+    assert statuses == ["stored", "refused", "refused", "refused", "stored", "refused", "refused", "refused", "refused"]
     assert answer["results"][1]["reason"]["code"] == "survey.household_not_found"
     assert answer["results"][5]["reason"]["code"] == "survey.community_not_found"
     assert answer["stored"] + answer["duplicate"] + answer["conflict"] + answer["refused"] == len(batch)

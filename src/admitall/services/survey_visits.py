@@ -50,6 +50,7 @@ SYMPTOMS = ("cough", "fatigue", "breathless", "sore_throat", "diarrhea", "muscle
 MAX_VISITS = 2000
 MAX_PEOPLE = 30
 KEY_MIN, KEY_MAX = 8, 64
+MAX_ID = 2**31 - 1
 
 
 class _Refused(Exception):
@@ -100,6 +101,11 @@ def found_category(
     return chosen
 
 
+def _an_id(value: object) -> bool:
+    """A record's id as the database keeps it (a whole number from 1 to 2³¹ − 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _text(value: object, limit: int) -> str:
     return " ".join(nfkc(str(value or "")).split())[:limit]
 
@@ -121,7 +127,12 @@ def _parse_person(idx: int, raw: object, rules: ObservationRules) -> _Found:
             )
     else:
         temperature = None
-    symptoms = tuple(sorted({str(s) for s in raw.get("symptoms") or ()}))
+    listed = raw.get("symptoms") or []
+    if not isinstance(listed, list):
+        raise _Refused(
+            "survey.person", f"第 {idx + 1} 人的症状无法识别", f"Person {idx + 1}: the symptoms cannot be read"
+        )
+    symptoms = tuple(sorted({str(s) for s in listed}))
     unknown = [s for s in symptoms if s not in SYMPTOMS]
     chosen = str(raw.get("category") or "none")
     if unknown or chosen not in ORDER:
@@ -129,7 +140,7 @@ def _parse_person(idx: int, raw: object, rules: ObservationRules) -> _Found:
             "survey.person", f"第 {idx + 1} 人的症状或类别无法识别", f"Person {idx + 1}: unknown symptom or category"
         )
     person_id, version = raw.get("person_id"), raw.get("version")
-    if person_id is not None and (not isinstance(person_id, int) or not isinstance(version, int)):
+    if person_id is not None and not (_an_id(person_id) and isinstance(version, int) and not isinstance(version, bool)):
         raise _Refused("survey.person", "已登记人员须带编号和版本", "A known person needs their id and version")
     return _Found(
         idx,
@@ -168,7 +179,7 @@ def _parse(pos: int, raw: object, tz: Any, rules: ObservationRules) -> _Visit:
             zh, en = ADDRESS_PROBLEMS[problem]
             raise _Refused("survey.address", zh, en)
         label = _text(raw.get("label"), LABEL_MAX)
-    elif not isinstance(household_id, int):
+    elif not _an_id(household_id):
         raise _Refused("survey.household", "住户编号无法识别", "The household id cannot be read")
     community = str(raw.get("community") or "") or None
     note = _text(raw.get("note"), 500) or None
