@@ -66,10 +66,14 @@ class Truth:
     duplicates: int
 
 
-def _id_number(rng: random.Random, region: str, born: date, male: bool) -> str:
-    seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
-    first17 = f"{region}{born:%Y%m%d}{seq:03d}"
-    return first17 + check_character(first17)
+def _id_number(rng: random.Random, region: str, born: date, male: bool, taken: set[str]) -> str:
+    """A valid number no one else of the set has (ID numbers are unique: the sequence is drawn again)."""
+    while True:
+        seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
+        first17 = f"{region}{born:%Y%m%d}{seq:03d}"
+        if first17 not in taken:
+            taken.add(first17)
+            return first17 + check_character(first17)
 
 
 def _typo_digit(rng: random.Random, number: str) -> str:
@@ -127,6 +131,7 @@ def generate(n: int, duplicate_share: float = 0.05, seed: int = 16, communities:
     start = date(1935, 1, 1)
     prefixes = MOBILE_PREFIXES
     household: tuple[str, str, str, str] | None = None  # surname, unit, address, phone of the last household
+    taken: set[str] = set()
     for p in range(n_people):
         male = rng.random() < 0.5
         if household is not None and rng.random() < 0.33:
@@ -139,7 +144,7 @@ def generate(n: int, duplicate_share: float = 0.05, seed: int = 16, communities:
             address, phone = _address(rng), f"{rng.choice(prefixes)}{rng.randrange(10**8):08d}"
             household = (family, unit, address, phone)
         born = start + timedelta(days=rng.randrange(30000))
-        document: str | None = _id_number(rng, unit[:6], born, male)
+        document: str | None = _id_number(rng, unit[:6], born, male, taken)
         if rng.random() < 0.08:
             document = None
         records.append(
