@@ -13,6 +13,7 @@ from admitall.domain.people import Status
 from admitall.services import survey
 from admitall.services.people import get_person, reclassify_person
 from admitall.services.survey_visits import found_category, record_visits
+from admitall.store.tables import audit_log
 from admitall.store.tables_survey import survey_visit_people, survey_visits
 from tests.factories import DAZHI, DAZHI_1, DAZHI_2, load_small_city, officer
 
@@ -67,6 +68,13 @@ def test_a_visit_sent_twice_is_stored_once_and_the_fever_found_is_registered(ctx
     assert people[1]["person_id"] is None  # healthy at home: counted, not registered
     person = get_person(ctx, COMMUNITY, people[0]["person_id"])
     assert person["status"] == "fever" and person["placement"] == "waiting" and person["unit_code"] == DAZHI_1
+    # on record: who sent the visits, how many were stored, whom they registered
+    with ctx.engine.connect() as conn:
+        details = conn.execute(
+            select(audit_log.c.actor, audit_log.c.detail).where(audit_log.c.action == "record_survey_visits")
+        ).all()
+    assert details[0].actor == "community" and details[0].detail["person_ids"] == [people[0]["person_id"]]
+    assert details[0].detail["stored"] == 1 and details[1].detail["stored"] == 0
 
 
 def test_a_person_changed_since_the_app_loaded_them_is_a_conflict_not_an_overwrite(ctx):

@@ -239,8 +239,9 @@ class _Batch:
         live = self._drop_duplicates(self.visits)
         live = self._households(live)
         live = self._conflicts(live)
-        registered = self._register(live)
+        self._register(live)
         self._store(live)
+        registered = sorted({f.registered for v in live for f in v.people if f.registered is not None})
         self.uow.audit.record(
             self.now,
             self.actor.username,
@@ -250,7 +251,8 @@ class _Batch:
             unit=self.actor.unit_code,
             visits=len(self.results),
             stored=len(live),
-            registered=registered,
+            registered=len(registered),
+            person_ids=registered,  # who the visits registered or found again: each person's events say what
         )
 
     def _drop_duplicates(self, visits: list[_Visit]) -> list[_Visit]:
@@ -406,7 +408,7 @@ class _Batch:
                 live.append(v)
         return live
 
-    def _register(self, visits: list[_Visit]) -> int:
+    def _register(self, visits: list[_Visit]) -> None:
         """The people found, registered by the registration's rules in this transaction. A known person is
         registered again by the survey reference they were first found by, so the registration merges the visit
         into them (a category raised, never lowered)."""
@@ -457,7 +459,7 @@ class _Batch:
                 f.outcome = "registered"
                 rows.append((f.row, row))
         if not rows:
-            return 0
+            return
         summary = register_within(self.ctx, self.actor, self.uow, rows, source=SOURCE)
         rejected = {r.row: r for r in summary.rejections}
         for v in visits:
@@ -469,7 +471,6 @@ class _Batch:
                     f.outcome = "rejected"
                 elif f.registered is None:
                     f.outcome = "referred"  # the same person is registered elsewhere: their unit checks it
-        return sum(1 for v in visits for f in v.people if f.registered is not None)
 
     def _campaigns(self, visits: list[_Visit]) -> dict[tuple[str, Any], int | None]:
         """The campaign each visit counts for: covering its community on the day of the visit (the latest)."""
