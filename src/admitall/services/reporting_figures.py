@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
@@ -40,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from admitall.domain.people import EventKind, Placement
+from admitall.domain.people import EventKind, Placement, Severity, Status
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.reporting import Period
 from admitall.domain.units import CODE_LENGTH, PREFIX_LENGTH, prefix_of, subtree_bounds
@@ -71,18 +72,57 @@ _WAITING = (
     .where(_c.placement == Placement.WAITING.value, _c.unit_code.between(_LOW, _HIGH))
     .group_by(_c.unit_code, _c.status, _c.severity)
 )
-# the waiting whose open segment began before their class's cutoff (the segment's unit is the person's unit now)
-_LATE = or_(*(and_(_w.priority_class == cls.value, _w.wait_started_at < cut) for cls, cut in _CUTOFF.items()))
+# the waiting past their class's target. A waiting person's open wait segment began at their `waiting_since`, in
+# their unit, in the class the policy gives them (domain.waits); the class follows from the status and severity
+# alone but for a confirmed patient neither severe nor critical, who is `confirmed_risk` or `confirmed` by risks
+# and age. So the late are counted from the waiting index alone, a confirmed patient of that kind against the
+# earlier of the two classes' cutoffs (late in either class), and only those who waited between the two cutoffs
+# are looked up in their open segment for their class (none when the two targets are the same, as by default).
+CLASS_BY_STATUS = {
+    Status.SUSPECTED: PriorityClass.SUSPECTED,
+    Status.FEVER: PriorityClass.FEVER,
+    Status.CONTACT: PriorityClass.CONTACT,
+    Status.RECOVERED: PriorityClass.RECOVERED,
+}  # policy.classify_fields for every status but confirmed (tests check they agree)
+_SURE, _UNSURE = bindparam("cut_sure", type_=UTCDateTime()), bindparam("cut_unsure", type_=UTCDateTime())
+_CONFIRMED = _c.status == Status.CONFIRMED.value
+_MILDER = or_(
+    _c.severity.is_(None),
+    _c.severity.not_in([literal_column(f"'{v.value}'") for v in (Severity.SEVERE, Severity.CRITICAL)]),
+)
+_CUT = case(
+    (and_(_CONFIRMED, _c.severity == Severity.CRITICAL.value), _CUTOFF[PriorityClass.CRITICAL]),
+    (and_(_CONFIRMED, _c.severity == Severity.SEVERE.value), _CUTOFF[PriorityClass.SEVERE]),
+    (_CONFIRMED, _SURE),
+    *((_c.status == status.value, _CUTOFF[cls]) for status, cls in CLASS_BY_STATUS.items()),
+    else_=bindparam("never", type_=UTCDateTime()),
+)
 _BREACHES = (
-    select(literal_column("'b'"), _w.unit_code, _NO_TEXT, _NO_TEXT, func.count(), _NO_TIME)
-    .select_from(wait_segments.join(persons, _c.id == _w.person_id))
-    .where(
-        _w.ended_at.is_(None),
-        _w.unit_code.between(_LOW, _HIGH),
-        _LATE,
-        _c.placement == Placement.WAITING.value,
+    select(
+        literal_column("'b'"),
+        _c.unit_code,
+        _NO_TEXT,
+        _NO_TEXT,
+        func.sum(case((_c.waiting_since < _CUT, 1), else_=0)),
+        _NO_TIME,
     )
-    .group_by(_w.unit_code)
+    .where(_c.placement == Placement.WAITING.value, _c.unit_code.between(_LOW, _HIGH))
+    .group_by(_c.unit_code)
+)
+_LATE = or_(*(and_(_w.priority_class == cls.value, _w.wait_started_at < cut) for cls, cut in _CUTOFF.items()))
+_BREACHES_UNSURE = (
+    select(literal_column("'b'"), _c.unit_code, _NO_TEXT, _NO_TEXT, func.count(), _NO_TIME)
+    .select_from(persons.join(wait_segments, and_(_w.person_id == _c.id, _w.ended_at.is_(None))))
+    .where(
+        _c.placement == Placement.WAITING.value,
+        _c.unit_code.between(_LOW, _HIGH),
+        _CONFIRMED,
+        _MILDER,
+        _c.waiting_since >= _SURE,
+        _c.waiting_since < _UNSURE,
+        _LATE,
+    )
+    .group_by(_c.unit_code)
 )
 # found (by the category they were found in) and admitted in the period
 _FLOWS = (
@@ -96,7 +136,7 @@ _FLOWS = (
     .group_by(_f.unit_code, _f.kind, _f.to_value)
 )
 # one round trip for the figures of a period: waiting now, late now, and the period's flows
-_ALL = union_all(_WAITING, _BREACHES, _FLOWS)
+_ALL = union_all(_WAITING, _BREACHES, _BREACHES_UNSURE, _FLOWS)
 
 
 @dataclass
@@ -137,10 +177,22 @@ def common_root(codes: Iterable[str]) -> str | None:
     return root[:usable].ljust(CODE_LENGTH, "0") if usable else None
 
 
+def _cutoffs(policy: Policy, now: datetime) -> dict[PriorityClass, datetime]:
+    return {cls: now - policy.sla[cls] if cls in policy.sla else NEVER for cls in PriorityClass}
+
+
 def _params(root: str | None, policy: Policy, now: datetime) -> dict[str, Any]:
     low, high = subtree_bounds(root) if root is not None else ("0" * CODE_LENGTH, "9" * CODE_LENGTH)
-    cutoffs = {f"cut_{cls.value}": now - policy.sla[cls] if cls in policy.sla else NEVER for cls in PriorityClass}
-    return {"low": low, "high": high, **cutoffs}
+    cut = _cutoffs(policy, now)
+    between = sorted((cut[PriorityClass.CONFIRMED], cut[PriorityClass.CONFIRMED_RISK]))
+    return {
+        "low": low,
+        "high": high,
+        **{f"cut_{cls.value}": at for cls, at in cut.items()},
+        "cut_sure": between[0],
+        "cut_unsure": between[1],
+        "never": NEVER,
+    }
 
 
 def _add(sums: dict[str, _Sums], unit: str, part: str, a: Any, b: Any, n: int, t: datetime | None) -> None:
@@ -183,7 +235,7 @@ def _view(now: _Sums | None, flows: _Sums | None, at: datetime) -> dict[str, Any
 
 # the statements that count a period's figures, each row (part, unit, a, b, n, t); another statement may add its
 # own parts of the same shape to them (services.reporting_batch reads what a report needs with its figures)
-PARTS = (_WAITING, _BREACHES, _FLOWS)
+PARTS = (_WAITING, _BREACHES, _BREACHES_UNSURE, _FLOWS)
 FIGURE_LETTERS = frozenset("wbf")
 
 
@@ -224,10 +276,12 @@ _NAMES = ("part", "unit", "a", "b", "n", "t")
 
 
 @cache
-def _by_level(lengths: tuple[int, ...], flow_lengths: tuple[int, ...]) -> CompoundSelect:
+def _by_level(lengths: tuple[int, ...], flow_lengths: tuple[int, ...], unsure: bool = True) -> CompoundSelect:
     """The waiting and the late summed per prefix of each of `lengths` (none: not asked), and a period's flows
-    per prefix of each of `flow_lengths` (the levels that report for that period): built once for each."""
-    parts = [_rolled(part, length) for length in lengths for part in (_WAITING, _BREACHES)]
+    per prefix of each of `flow_lengths` (the levels that report for that period): built once for each. Without
+    `unsure` (the confirmed classes' targets are the same), no segment is looked up."""
+    now_parts = (_WAITING, _BREACHES, _BREACHES_UNSURE) if unsure else (_WAITING, _BREACHES)
+    parts = [_rolled(part, length) for length in lengths for part in now_parts]
     return union_all(*parts, *(_rolled(_FLOWS, length) for length in flow_lengths))
 
 
@@ -248,8 +302,10 @@ def figures_for(
         periods.setdefault(period, set()).add(len(prefix_of(code)))
     tally = Tally()
     for i, (period, flow_lengths) in enumerate(periods.items()):
-        statement = _by_level(lengths if i == 0 else (), tuple(sorted(flow_lengths)))
-        for part, prefix, a, b, n, t in conn.execute(statement, parameters(root, policy, now, period)).all():
+        params = parameters(root, policy, now, period)
+        unsure = params["cut_sure"] != params["cut_unsure"]
+        statement = _by_level(lengths if i == 0 else (), tuple(sorted(flow_lengths)), unsure)
+        for part, prefix, a, b, n, t in conn.execute(statement, params).all():
             sums = tally.flows.setdefault(period, {}) if part == "f" else tally.current
             found = sums.get(prefix)
             if found is None:
