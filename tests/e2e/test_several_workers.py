@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,19 @@ class Site:
                 return client
             client.close()
         raise AssertionError(f"no connection landed on worker {pid}")
+
+    @contextmanager
+    def on(self, pid: int, cookies: httpx.Cookies | None = None, token_of: str | None = None) -> Iterator[httpx.Client]:
+        """A client on worker `pid` for a few requests, checked at the end to be still on it (a keep-alive connection
+        the server closed would be opened again, perhaps to the other worker)."""
+        client = self.client(pid, token_of)
+        if cookies is not None:
+            client.cookies = cookies
+        try:
+            yield client
+            assert served_by(client) == pid, "the connection moved to the other worker"
+        finally:
+            client.close()
 
     def token(self, username: str) -> str:
         response = httpx.post(f"{self.url}/api/auth/token", data={"username": username, "password": PASSWORD})
@@ -193,48 +206,48 @@ def ok_rounds(ctx: Context) -> int:
         return int(conn.execute(text("SELECT count(*) FROM watch_rounds WHERE outcome = 'ok'")).scalar_one())
 
 
-def signed_in(site: Site, username: str, on: int, then: int) -> tuple[httpx.Client, httpx.Client, str]:
-    """Sign in with the form fetched from worker `on` and posted to worker `then`; returns a client on each, sharing
-    the session, and the page's CSRF token."""
-    a, b = site.client(on), site.client(then)
-    form = a.get("/login").text
-    token = re.search(r'name="login_csrf" value="([^"]+)"', form)
-    assert token is not None
-    b.cookies = a.cookies
-    signed = b.post(
-        "/login", data={"login_csrf": token.group(1), "next": "/", "username": username, "password": PASSWORD}
-    )
-    assert signed.status_code == 303 and "/login" not in signed.headers["location"], signed.text
-    assert served_by(b) == then
-    a.cookies = b.cookies
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', a.get("/", follow_redirects=True).text)
-    assert csrf is not None
-    assert served_by(a) == on
-    return a, b, csrf.group(1)
+def signed_in(site: Site, username: str, on: int, then: int) -> tuple[httpx.Cookies, str]:
+    """Sign in with the form fetched from worker `on` and posted to worker `then`; returns the cookies (the session)
+    and the CSRF token of a page worker `on` then shows."""
+    with site.on(on) as a:
+        token = re.search(r'name="login_csrf" value="([^"]+)"', a.get("/login").text)
+        assert token is not None
+        jar = a.cookies
+    with site.on(then, jar) as b:
+        form = {"login_csrf": token.group(1), "next": "/", "username": username, "password": PASSWORD}
+        signed = b.post("/login", data=form)
+        assert signed.status_code == 303 and "/login" not in signed.headers["location"], signed.text
+        jar = b.cookies
+    with site.on(on, jar) as a:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', a.get("/", follow_redirects=True).text)
+        assert csrf is not None
+    return jar, csrf.group(1)
+
+
+def acknowledged(site: Site, alert_id: int) -> bool:
+    with site.ctx.engine.connect() as conn:
+        return conn.execute(select(alerts.c.acknowledged_at).where(alerts.c.id == alert_id)).scalar_one() is not None
 
 
 def test_a_sign_in_on_one_worker_holds_on_the_other_and_signing_out_ends_it_on_both(site: Site):
     first, second = site.pids
     until(lambda: ok_rounds(site.ctx), "the watch's first round")
-    a, b, csrf = signed_in(site, "commander", first, second)
-    with closing(a), closing(b):
-        screen = a.get(f"/command/{CITY}.json")
-        assert screen.status_code == 200 and served_by(a) == first
-        with site.ctx.engine.connect() as conn:
-            alert_id = conn.execute(
-                select(alerts.c.id).where(alerts.c.target_unit == CITY, alerts.c.acknowledged_at.is_(None)).limit(1)
-            ).scalar_one()
+    jar, csrf = signed_in(site, "commander", first, second)
+    with site.on(first, jar) as a:
+        assert a.get(f"/command/{CITY}.json").status_code == 200
+    with site.ctx.engine.connect() as conn:
+        alert_id = conn.execute(
+            select(alerts.c.id).where(alerts.c.target_unit == CITY, alerts.c.acknowledged_at.is_(None)).limit(1)
+        ).scalar_one()
+    with site.on(second, jar) as b:
         forged = b.post(f"/alerts/{alert_id}/acknowledge", data={"csrf_token": "forged-" + csrf[7:], "note": "x"})
         assert forged.status_code == 303 and forged.headers["location"].startswith("/login")  # refused
-        with site.ctx.engine.connect() as conn:
-            assert conn.execute(select(alerts.c.acknowledged_at).where(alerts.c.id == alert_id)).scalar_one() is None
+        assert not acknowledged(site, alert_id)
         acked = b.post(f"/alerts/{alert_id}/acknowledge", data={"csrf_token": csrf, "note": "已派人核实"})
-        assert acked.status_code == 303 and served_by(b) == second
-        with site.ctx.engine.connect() as conn:
-            assert conn.execute(select(alerts.c.acknowledged_by).where(alerts.c.id == alert_id)).scalar_one()
+        assert acked.status_code == 303 and acknowledged(site, alert_id)
         assert b.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    with site.on(first, jar) as a:  # the session's cookie as it was before signing out
         after = a.get(f"/command/{CITY}.json")
-        assert served_by(a) == first
         assert after.status_code == 401, after.status_code  # a JSON twin answers 401; its page, the sign-in form
 
 
@@ -319,18 +332,20 @@ def census_total(screen: dict[str, Any]) -> int:
 def test_the_command_screen_of_one_worker_shows_at_once_what_the_other_stored_and_the_watchs_alerts(site: Site):
     first, second = site.pids
     until(lambda: ok_rounds(site.ctx), "the watch's first round")
-    a, b, _csrf = signed_in(site, "commander", first, second)
-    with closing(a), closing(b), closing(site.client(first, "dazhi")) as officer:
-        screens = [c.get(f"/command/{CITY}.json").json() for c in (a, b)]
-        for screen in screens:
-            assert screen["alerts"]["items"], "the watch's alerts are not on the screen"
-        assert [x["id"] for x in screens[0]["alerts"]["items"]] == [x["id"] for x in screens[1]["alerts"]["items"]]
-        before = census_total(screens[1])
+    jar, _csrf = signed_in(site, "commander", first, second)
+    screens = []
+    for pid in (first, second):
+        with site.on(pid, jar) as c:
+            screens.append(c.get(f"/command/{CITY}.json").json())
+    for screen in screens:
+        assert screen["alerts"]["items"], "the watch's alerts are not on the screen"
+    assert [x["id"] for x in screens[0]["alerts"]["items"]] == [x["id"] for x in screens[1]["alerts"]["items"]]
+    before = census_total(screens[1])
+    with site.on(first, token_of="dazhi") as officer:
         person = {"name": "新登记", "category": "suspected", "unit_code": DAZHI_1, "phone": "13700000999"}
-        assert officer.post("/api/persons", json=person).status_code == 201 and served_by(officer) == first
-        after = b.get(f"/command/{CITY}.json").json()
-        assert served_by(b) == second
-        assert census_total(after) == before + 1
+        assert officer.post("/api/persons", json=person).status_code == 201
+    with site.on(second, jar) as b:
+        assert census_total(b.get(f"/command/{CITY}.json").json()) == before + 1
 
 
 def test_a_schedule_changed_through_one_worker_applies_on_the_other_within_the_documented_time(site: Site):
