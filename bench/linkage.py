@@ -113,8 +113,9 @@ def main() -> None:
         f"`python bench/linkage.py --records {args.records}`: {args.records:,} generated records "
         f"({data.duplicates:,} of them second records of a person already in the set, "
         f"{len(truth):,} true pairs; bench/linkage_data.py says which errors), generated in {generated:.1f} s. "
-        "Our own Fellegi–Sunter (domain/linkage.py, domain/linkage_model.py): u from 200,000 random pairs, m and "
-        "the prior by EM over the blocked pairs, no labels used.",
+        "Our own Fellegi–Sunter (domain/linkage.py, domain/linkage_model.py), no labels used: m from the blocked "
+        "pairs that are surely one person by other fields, u from those surely two people (two different ID "
+        "numbers; a different name and birth date), the prior by EM, the weights held monotone.",
         "",
         "| what | wall | CPU |",
         "| --- | ---: | ---: |",
@@ -134,7 +135,7 @@ def main() -> None:
     lines += [
         f"| exact keys | | {len(exact):,} | {pe:.4f} | | {pe:.4f} | {re_:.4f} |",
         "",
-        "Match weights (log2 m/u) the EM found:",
+        "Match weights (log2 m/u) estimated:",
         "",
         "| field | " + " | ".join(f"level {i}" for i in range(5)) + " |",
         "| --- |" + " ---: |" * 5,

@@ -4,8 +4,9 @@ Each pair of records is compared field by field; each comparison lands on a *lev
 wrong, different, missing …). A level has an m probability (how often two records of the same person land on it)
 and a u probability (how often two different people do); its match weight is log2(m/u). The pair's weight is the
 sum of its fields' weights plus the prior's, and its match probability is 2^w / (1 + 2^w). A missing value weighs
-nothing (m = u). The u probabilities are counted on random pairs, the m probabilities and the prior estimated by
-expectation–maximisation on the blocked pairs (`linkage_model.estimate`) — no labelled data is needed.
+nothing (m = u). The m probabilities are counted on the blocked pairs that are surely one person by other fields,
+the u probabilities on those surely two people, the prior by expectation–maximisation (`linkage_model.estimate`)
+— no labelled data is needed.
 
 The comparisons here are pure: a record is plain values (`LinkRecord`), prepared once (`prepare`: the name's pinyin,
 the birth date and sex read from the ID number as evidence of their own, the phone's last eight digits).

@@ -3,9 +3,14 @@
 - **Blocking** (`candidate_pairs`): only records sharing a key are compared — the ID number, the phone's last eight
   digits, the name's pinyin within a community, the birth date within a community, the pinyin with the birth
   date anywhere. A key shared by more than `MAX_BLOCK` records (a switchboard number) makes no pairs: it says
-  nothing about who is who. A million records give a few million pairs instead of 5·10^11.
-- **u** (`u_from_random`): how often two records taken at random land on each level, counted on random pairs.
-- **m and the prior** (`estimate`): expectation–maximisation over the blocked pairs with u fixed; the pairs are
+  nothing about who is who. A million records give a few hundred thousand pairs instead of 5·10^11.
+- **m** (`m_from_sure_pairs`): the levels' frequencies among the blocked pairs that are surely one person by
+  other fields (the same ID number and a name that sounds the same; the name from the same ID number and birth
+  date; the ID number from the same phone, birth date and name sound).
+- **u** (`u_from_sure_non_pairs`): the same among the blocked pairs that are surely two people (two different ID
+  numbers; for the ID number, a different name and birth date) — the neighbours and family the blocking lets
+  through, not random strangers; random pairs (`u_from_random`) only where too few such pairs exist.
+- **The prior** (`estimate`): expectation–maximisation over the blocked pairs with m and u held; the pairs are
   grouped by their pattern of levels first, so each round costs a few thousand patterns, not millions of pairs.
 - **Scoring** (`Model.probabilities`): 2^w / (1 + 2^w), w the prior's weight plus the fields' weights.
 """
