@@ -255,10 +255,16 @@ def _decide(actor: Actor, item: _Item, state: _State, now: datetime) -> str:
     return "store"
 
 
+_STATED = ("found", "waiting", "waiting_confirmed_by_severity", "admitted", "sla_breaches")
+
+
 def _drafted(item: _Item, figures: Mapping[str, Any]) -> _Item:
-    """A report attested as drafted states the registry's figures, counted once for both."""
+    """A report attested as drafted states the registry's figures (the ones a reporter states: check_figures),
+    counted once for both."""
     if item.report.as_drafted:
-        item.reported = check_figures(figures)
+        item.reported = {
+            k: dict(figures[k]) if isinstance(figures[k], Mapping) else figures[k] for k in _STATED if k in figures
+        }
     return item
 
 
@@ -285,16 +291,20 @@ def _row(ctx: Context, actor: Actor, item: _Item, state: _State, figures: Mappin
         "registry": dict(figures),
         "field": item.field_figures,
     }
-    found = reconcile(
-        item.reported,
-        row["registry"],
-        absolute=ctx.settings.discrepancy_absolute,
-        relative=ctx.settings.discrepancy_relative,
+    found = (
+        []  # it states the registry's own figures: nothing to reconcile
+        if item.report.as_drafted
+        else reconcile(
+            item.reported,
+            row["registry"],
+            absolute=ctx.settings.discrepancy_absolute,
+            relative=ctx.settings.discrepancy_relative,
+        )
     )
     row["prev_hash"] = state.heads.get(code, "")
     row["hash"] = report_hash(ctx.keys.chain, row["prev_hash"], row, item.problems, [vars(d) for d in found])
     state.heads[code] = row["hash"]
-    parent = parent_of(code)
+    parent = parent_of(code) if item.problems else None
     problems = [
         {
             **p,
