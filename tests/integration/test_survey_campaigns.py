@@ -68,6 +68,8 @@ def test_households_import_accounts_for_every_row(ctx):
     assert (result["rows"], result["added"], result["already"]) == (5, 2, 1)
     assert [(r["row"], r["field"]) for r in result["rejected"]] == [(4, "address"), (5, "community_code")]
     assert result["added"] + result["already"] + len(result["rejected"]) == result["rows"]
+    paged = survey.households(ctx, TEAM_1, DAZHI_1, page=2, size=1)
+    assert (paged["total"], paged["pages"], [h["address"] for h in paged["households"]]) == (2, 2, ["幸福路2号"])
     with pytest.raises(NotFound):  # another community answers as one that does not exist
         survey.add_households(ctx, TEAM_1, DAZHI_2, [(2, {"address": "和平路1号"})])
     with pytest.raises(InvalidInput):  # a street is not a community

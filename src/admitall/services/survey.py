@@ -9,7 +9,7 @@ higher) over units of its own subtree. Progress is services.survey_progress.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,7 @@ from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.domain.identity import nfkc
 from admitall.domain.units import UnitLevel, ancestors_of, in_subtree, level_of, subtree_bounds
 from admitall.services.context import Actor, Context, unit_in_scope
+from admitall.store.paged import DEFAULT_SIZE, fetch_page, page_fields
 from admitall.store.tables import persons
 from admitall.store.tables_survey import (
     survey_campaign_units,
@@ -141,9 +142,12 @@ def add_households(
     return {"community": code, "rows": total, "added": len(added), "already": already, "rejected": rejected}
 
 
-def households(ctx: Context, actor: Actor, community: str) -> dict[str, Any]:
-    """A community's households for the survey app: each with its visits so far and the people surveys found there
-    (their category now and the version the app sends back, for conflicts), and the campaign running today."""
+def households(
+    ctx: Context, actor: Actor, community: str, *, page: int | None = None, size: int | None = None
+) -> dict[str, Any]:
+    """A community's households: each with its visits so far and the people surveys found there (their category now
+    and the version the app sends back, for conflicts), and the campaign running today. All of them for the app to
+    take offline; a page of them (with the real total) for the households page."""
     actor.require(Permission.REGISTER_PERSONS)
     with ctx.uow() as uow:
         code = _community(uow, actor, community)
@@ -159,32 +163,38 @@ def households(ctx: Context, actor: Actor, community: str) -> dict[str, Any]:
             .group_by(v.c.household_id)
             .subquery()
         )
-        rows = uow.conn.execute(
+        listed = (
             select(h.c.id, h.c.address, h.c.label, visits.c.visits, visits.c.visited)
             .select_from(h.outerjoin(visits, visits.c.household_id == h.c.id))
             .where(h.c.community_code == code)
             .order_by(h.c.address)
-        ).all()
+        )
+        if page is None:
+            rows: Sequence[Any] = uow.conn.execute(listed).all()
+            total = len(rows)
+        else:
+            rows, total = fetch_page(uow.conn, listed, page, size or DEFAULT_SIZE)
         p = survey_visit_people
-        known = uow.conn.execute(
-            select(v.c.household_id, p.c.person_id, func.max(p.c.source_ref), persons.c.name)
-            .add_columns(persons.c.status, persons.c.version)
+        found = (
+            select(v.c.household_id, p.c.person_id, persons.c.name, persons.c.status, persons.c.version)
             .select_from(p.join(v, v.c.id == p.c.visit_id).join(persons, persons.c.id == p.c.person_id))
             .where(v.c.community_code == code, p.c.person_id.is_not(None))
             .group_by(v.c.household_id, p.c.person_id, persons.c.name, persons.c.status, persons.c.version)
             .order_by(p.c.person_id)
-        ).all()
+        )
+        if page is not None:  # the people of the page's households only
+            found = found.where(v.c.household_id.in_([r.id for r in rows]))
+        known = uow.conn.execute(found).all()
         campaign = active_campaign(uow, code, ctx.clock.now().astimezone(ctx.settings.tz).date())
     people: dict[int, list[dict[str, Any]]] = {}
-    for hid, pid, ref, pname, status, version in known:
-        people.setdefault(hid, []).append(
-            {"person_id": pid, "name": pname, "status": status, "version": version, "source_ref": ref}
-        )
+    for hid, pid, pname, status, version in known:
+        people.setdefault(hid, []).append({"person_id": pid, "name": pname, "status": status, "version": version})
     return {
         "community": code,
         "community_name": name,
         "campaign": campaign,
-        "total": len(rows),
+        "total": total,
+        **(page_fields(page, size or DEFAULT_SIZE, total) if page is not None else {}),
         "households": [
             {
                 "id": r.id,

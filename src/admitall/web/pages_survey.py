@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admitall.api.deps import get_ctx, request_lang
+from admitall.api.params import Page, Size
 from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, InvalidInput
@@ -16,6 +17,7 @@ from admitall.domain.units import UnitLevel, level_of
 from admitall.services import survey, survey_progress
 from admitall.services.survey_visits import SYMPTOMS
 from admitall.services.tabular import Limits, open_table
+from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.assets import STATIC_DIR
 from admitall.web.rendering import read_form, render, session
 
@@ -56,12 +58,12 @@ def _community_default(request: Request, community: str) -> str:
 
 @router.get("/survey/households")
 @router.get("/survey/households.json")
-def households_page(request: Request, community: str = "") -> Response:
+def households_page(request: Request, community: str = "", page: Page = 1, size: Size = DEFAULT_SIZE) -> Response:
     actor, csrf = session(request)
     community = _community_default(request, community)
     if not community:
         raise InvalidInput("survey.community", "请指定社区编码", "Give the community's code", field="community")
-    data = survey.households(get_ctx(request), actor, community)
+    data = survey.households(get_ctx(request), actor, community, page=page, size=size)
     data["result"] = None
     return render(request, "survey_households.html", data, actor=actor, csrf=csrf)
 
@@ -88,7 +90,7 @@ def households_submit(request: Request, posted: FormData = Depends(posted_form))
         result = survey.add_households(
             ctx, actor, community, [(1, {"address": form.get("address"), "label": form.get("label")})], source="team"
         )
-    data = survey.households(ctx, actor, community)
+    data = survey.households(ctx, actor, community, page=1)
     data["result"] = result
     return render(request, "survey_households.html", data, actor=actor, csrf=csrf)
 
