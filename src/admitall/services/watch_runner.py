@@ -65,10 +65,6 @@ def slot_of(moment: datetime, every: float = 60) -> datetime:
     return EPOCH + timedelta(seconds=seconds - seconds % every)
 
 
-def minute_of(moment: datetime) -> datetime:
-    return slot_of(moment)
-
-
 def run_forever(ctx: Context, stop: threading.Event, report: Report | None = None, holder: str = RUNNER) -> int:
     """Run rounds until `stop` is set, one runner at a time; returns how many rounds this process ran."""
     postgres = ctx.engine.dialect.name == "postgresql"
