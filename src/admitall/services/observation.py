@@ -69,11 +69,8 @@ def teams_in(root: str | None, facility: str | None = None) -> Any:
     # and contacts in the quarantine rooms of the subtree's facilities (ix_persons_facility_placement)
     contact = _p.status == Status.CONTACT.value
     at_home = select(_p.id).where(_p.unit_code.between(lo, hi), contact, ~IN_QUARANTINE)
-    quarantined = (
-        select(_p.id)
-        .join(facilities, _f.code == _p.facility_code)
-        .where(_f.unit_code.between(lo, hi), _p.placement == "admitted", contact, IN_QUARANTINE)
-    )
+    points = select(_f.code).where(_f.unit_code.between(lo, hi))
+    quarantined = select(_p.id).where(_p.facility_code.in_(points), _p.placement == "admitted", contact, IN_QUARANTINE)
     return _o.person_id.in_(at_home.union_all(quarantined))
 
 

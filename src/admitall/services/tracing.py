@@ -252,13 +252,19 @@ def chain(ctx: Context, actor: Actor, person_id: int, depth: int = 2) -> dict[st
     }
 
 
-def _scoped_edges(uow: UnitOfWork, root: str | None) -> list[Any]:
-    """Every exposure whose contact is within `root` (the case may be anywhere: it is not shown, only joined)."""
-    return uow.conn.execute(
-        select(_e.case_id, _e.contact_id, _e.recorded_at, _p.unit_code)
-        .join(persons, _p.id == _e.contact_id)
+def _graph(uow: UnitOfWork, root: str | None, now: datetime) -> tuple[list[set[int]], set[int]]:
+    """The clusters of the exposures whose contact is within `root` (the case may be anywhere: it is counted, not
+    shown), and the contacts first exposed within the last 7 days: two statements, the edges as bare pairs."""
+    scoped = exposures.join(persons, _p.id == _e.contact_id) if root is not None else exposures
+    edges = uow.conn.execute(select(_e.case_id, _e.contact_id).select_from(scoped).where(in_subtree(root))).all()
+    fresh = uow.conn.execute(
+        select(_e.contact_id)
+        .select_from(scoped)
         .where(in_subtree(root))
-    ).all()
+        .group_by(_e.contact_id)
+        .having(func.min(_e.recorded_at) >= now - NEW_WITHIN)
+    ).scalars()
+    return clusters((case, contact) for case, contact in edges), set(fresh)
 
 
 def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
@@ -267,12 +273,7 @@ def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        rows = _scoped_edges(uow, actor.unit_code)
-        groups = clusters((r.case_id, r.contact_id) for r in rows)
-        first_seen: dict[int, Any] = {}
-        for r in rows:
-            if r.contact_id not in first_seen or r.recorded_at < first_seen[r.contact_id]:
-                first_seen[r.contact_id] = r.recorded_at
+        groups, fresh = _graph(uow, actor.unit_code, now)
         top = groups[:limit]
         ids = sorted({n for g in top for n in g})
         status: dict[int, str] = {}
@@ -280,7 +281,7 @@ def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
             status.update(uow.conn.execute(select(_p.id, _p.status).where(_p.id.in_(part))).all())
     listed = []
     for g in top:
-        new = sum(1 for n in g if n in first_seen and first_seen[n] >= now - NEW_WITHIN)
+        new = len(g & fresh)
         listed.append(
             {
                 "index_person": min(g),
@@ -379,12 +380,7 @@ TILE = 5
 def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int = TILE) -> dict[str, Any]:
     """The command screen's tile (services.command): contacts in observation now, the clusters (how many, the
     largest few with their growth in 7 days), within the unit's subtree."""
-    rows = _scoped_edges(uow, root)
-    groups = clusters((r.case_id, r.contact_id) for r in rows)
-    first_seen: dict[int, Any] = {}
-    for r in rows:
-        if r.contact_id not in first_seen or r.recorded_at < first_seen[r.contact_id]:
-            first_seen[r.contact_id] = r.recorded_at
+    groups, fresh = _graph(uow, root, now)
     observed = uow.conn.execute(
         select(func.count())
         .select_from(observations.join(persons, _p.id == _o.person_id))
@@ -394,7 +390,7 @@ def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int = TI
         {
             "index_person": min(g),
             "size": len(g),
-            "new_in_7_days": sum(1 for n in g if n in first_seen and first_seen[n] >= now - NEW_WITHIN),
+            "new_in_7_days": len(g & fresh),
         }
         for g in groups[:size]
     ]

@@ -54,8 +54,9 @@ observations = Table(
     CheckConstraint(_in("state", OBSERVATION_STATES), name="state"),
     CheckConstraint("starts_on < ends_on", name="window"),
     CheckConstraint("(state = 'active') = (closed_at IS NULL)", name="closed_iff_not_active"),
+    # by person only: a team's list finds its people first (by unit or quarantine point), then their observations;
+    # an index on the state would lead the planner to walk every active observation instead
     Index("ix_observations_person_state", "person_id", "state"),
-    Index("ix_observations_state_ends", "state", "ends_on"),
 )
 
 # one check per person, day (local) and slot (domain.observation); a second one in the same slot is refused

@@ -65,7 +65,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_observations")),
     )
     op.create_index("ix_observations_person_state", "observations", ["person_id", "state"])
-    op.create_index("ix_observations_state_ends", "observations", ["state", "ends_on"])
     op.create_table(
         "observation_checks",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -98,7 +97,6 @@ def downgrade() -> None:
     op.drop_index("ix_observation_checks_day_slot", table_name="observation_checks")
     op.drop_index("ux_observation_checks_person_day_slot", table_name="observation_checks")
     op.drop_table("observation_checks")
-    op.drop_index("ix_observations_state_ends", table_name="observations")
     op.drop_index("ix_observations_person_state", table_name="observations")
     op.drop_table("observations")
     op.drop_index("ix_exposures_case", table_name="exposures")
