@@ -212,3 +212,24 @@ def test_a_single_round_on_postgresql_takes_the_lock_or_does_not_run(world):
     assert watch.watch(ctx, "plain")["ran"] is False  # the lease alone keeps a round without the lock out
     assert run_once(ctx, "once")["ran"] is True
     assert [(r["runner"], r["outcome"]) for r in rounds(ctx)] == [("killed-runner", "abandoned"), ("once", "ok")]
+
+
+def test_the_watcher_inside_a_web_server_takes_the_same_lock(world):
+    """ADMITALL_RUN_JOBS=true on PostgreSQL: the server's own watcher runs no round while a runner holds the lock."""
+    import threading
+
+    from admitall.services.watch import run_every_minute
+    from admitall.services.watch_runner import LOCK_KEY
+
+    _, ctx = world
+    ctx.clock.set(datetime.now(UTC))
+    stop = threading.Event()
+    stop.set()  # one round, then it returns
+    with ctx.engine.connect() as holder:
+        assert holder.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar() is True
+        run_every_minute(ctx, stop)
+        assert rounds(ctx) == []
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+        holder.commit()
+    run_every_minute(ctx, stop)
+    assert [r["outcome"] for r in rounds(ctx)] == ["ok"]
