@@ -32,6 +32,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]
     init_database(ctx.engine)
     load_small_city(ctx, leads=False)
     make_user(ctx, "team", "unit_officer", DAZHI_1)
+    make_user(ctx, "mate", "unit_officer", DAZHI_1)  # another of the team, on the same phone
     survey.add_households(ctx, TEAM, DAZHI_1, [(2, {"address": "幸福路1号"}), (3, {"address": "幸福路2号"})])
     with serving(ctx) as url:
         yield ctx, url
@@ -121,8 +122,8 @@ def test_a_session_that_expired_offline_keeps_the_queue_and_asks_to_sign_in(brow
     context = browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
     page = context.new_page()
 
-    def sign_in() -> None:
-        page.fill("#username", "team")
+    def sign_in(username: str = "team") -> None:
+        page.fill("#username", username)
         page.fill("#password", PASSWORD)
         with page.expect_navigation():
             page.click("button[type=submit]")
@@ -144,7 +145,17 @@ def test_a_session_that_expired_offline_keeps_the_queue_and_asks_to_sign_in(brow
     assert _count(ctx, survey_visits) == before
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "survey-signin-390.png"), full_page=True)
+    # another of the team signs in on this phone: the visit recorded by the first is not sent as theirs
     page.click("#signin-link")
+    sign_in("mate")
+    assert page.url.endswith("/survey/app")
+    page.wait_for_selector("#net-state.notice")
+    page.click("#send")
+    page.wait_for_timeout(500)
+    assert _count(ctx, survey_visits) == before
+    with page.expect_navigation():
+        page.click("header button[type=submit]")  # sign out
+    page.goto("/login?next=/survey/app")
     sign_in()
     assert page.url.endswith("/survey/app")
     _queued(page, 0)

@@ -19,6 +19,7 @@
   tpl.content.querySelectorAll(".p-category option").forEach((o) => { statusLabel[o.value] = o.textContent; });
   const absentLabel = document.querySelector("input[name=outcome][value=absent]").parentElement.textContent.trim();
   let csrf = null;
+  let user = null;  // who signed in last: a visit is sent only by the user who recorded it
   let sending = false;
   let households = [];
 
@@ -167,6 +168,8 @@
     needSignIn(false);
     const s = await r.json();
     csrf = s.csrf;
+    user = s.username;
+    await setMeta("user", user);
     if (!$("community").value && s.community) $("community").value = s.community;
     return s;
   }
@@ -187,7 +190,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf || "" },
-      body: JSON.stringify({ visits: batch.map(({ state, reason, current, ...v }) => v) }),
+      body: JSON.stringify({ visits: batch.map(({ state, reason, current, user: _who, ...v }) => v) }),
     });
   }
   async function send() {
@@ -196,12 +199,14 @@
     let sent = 0;
     let answered = false;
     try {
-      const queued = (await allQueued()).filter((v) => v.state === "queued");
-      if (!queued.length) {
+      const waiting = (await allQueued()).filter((v) => v.state === "queued");
+      if (!waiting.length) {
         if (!reachable) await fetchSession();  // nothing to send: only see whether the server answers again
         return;
       }
       if (!csrf && !(await fetchSession())) return;
+      // visits recorded by someone else on this phone wait for them to sign in
+      const queued = waiting.filter((v) => !v.user || v.user === user);
       for (let i = 0; i < queued.length; i += 500) {
         const batch = queued.slice(i, i + 500);
         let r = await post(batch);
@@ -273,7 +278,10 @@
     event.preventDefault();
     const id = Number($("household").value);
     const outcome = document.querySelector("input[name=outcome]:checked").value;
-    const visit = { key: newKey(), outcome, occurred_at: new Date().toISOString(), people: readPeople(outcome), state: "queued" };
+    const visit = {
+      key: newKey(), outcome, occurred_at: new Date().toISOString(), people: readPeople(outcome), state: "queued",
+      user: user || (await getMeta("user")) || null,
+    };
     if (id) {
       visit.household_id = id;
     } else {
