@@ -8,7 +8,7 @@ component of the exposure graph, ignoring direction.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -76,26 +76,46 @@ def parse_exposure(
 Edge = tuple[int, int]  # (case, contact)
 
 
-def clusters(edges: Iterable[Edge]) -> list[set[int]]:
-    """Connected components of the graph (direction ignored), largest first, then by their smallest id."""
+def components(edges: Iterable[Edge], top: int | None = None) -> tuple[int, int, list[set[int]]]:
+    """Connected components of the graph (direction ignored): (how many, how many people in them, the `top`
+    largest — all when None — as sets, largest first, then by their smallest id). Only those returned are built
+    as sets: a city's few largest cost what they hold, not what the city holds."""
     parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        root = x
-        while parent.setdefault(root, root) != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
+    get = parent.get
     for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, set[int]] = defaultdict(set)
-    for node in list(parent):
-        groups[find(node)].add(node)
-    return sorted(groups.values(), key=lambda g: (-len(g), min(g)))
+        ra = a
+        while (up := get(ra, ra)) != ra:
+            ra = up
+        rb = b
+        while (up := get(rb, rb)) != rb:
+            rb = up
+        root = min(ra, rb)
+        parent[ra] = parent[rb] = root
+        if a != root:
+            parent[a] = root
+        if b != root:
+            parent[b] = root
+    roots: dict[int, int] = {}
+    for node in parent:
+        r = node
+        while (up := parent[r]) != r:
+            r = up
+        roots[node] = r
+    sizes = Counter(roots.values())
+    chosen = sorted(sizes, key=lambda r: (-sizes[r], r))
+    if top is not None:
+        chosen = chosen[:top]
+    wanted = set(chosen)
+    members: dict[int, set[int]] = {r: set() for r in chosen}
+    for node, r in roots.items():
+        if r in wanted:
+            members[r].add(node)
+    return len(sizes), len(roots), [members[r] for r in chosen]
+
+
+def clusters(edges: Iterable[Edge]) -> list[set[int]]:
+    """Every connected component, largest first, then by their smallest id."""
+    return components(edges)[2]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, case, func, select, update
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError
 from admitall.domain.people import Status
-from admitall.domain.tracing import Exposure, clusters, parse_exposure, percentile
+from admitall.domain.tracing import Exposure, components, parse_exposure, percentile
 from admitall.domain.units import child_prefix_length
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.observation import chunked, local_day, start_observations
@@ -252,9 +252,12 @@ def chain(ctx: Context, actor: Actor, person_id: int, depth: int = 2) -> dict[st
     }
 
 
-def _graph(uow: UnitOfWork, root: str | None, now: datetime) -> tuple[list[set[int]], set[int]]:
+def _graph(
+    uow: UnitOfWork, root: str | None, now: datetime, top: int
+) -> tuple[tuple[int, int, list[set[int]]], set[int]]:
     """The clusters of the exposures whose contact is within `root` (the case may be anywhere: it is counted, not
-    shown), and the contacts first exposed within the last 7 days: two statements, the edges as bare pairs."""
+    shown) — how many, how many people, the `top` largest — and the contacts first exposed within the last 7
+    days: two statements, the edges as bare pairs."""
     scoped = exposures.join(persons, _p.id == _e.contact_id) if root is not None else exposures
     edges = uow.conn.execute(select(_e.case_id, _e.contact_id).select_from(scoped).where(in_subtree(root))).all()
     fresh = uow.conn.execute(
@@ -264,7 +267,7 @@ def _graph(uow: UnitOfWork, root: str | None, now: datetime) -> tuple[list[set[i
         .group_by(_e.contact_id)
         .having(func.min(_e.recorded_at) >= now - NEW_WITHIN)
     ).scalars()
-    return clusters((case, contact) for case, contact in edges), set(fresh)
+    return components(edges, top), set(fresh)
 
 
 def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
@@ -273,8 +276,7 @@ def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
     actor.require(Permission.VIEW_COUNTS)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        groups, fresh = _graph(uow, actor.unit_code, now)
-        top = groups[:limit]
+        (count, people, top), fresh = _graph(uow, actor.unit_code, now, limit)
         ids = sorted({n for g in top for n in g})
         status: dict[int, str] = {}
         for part in chunked(ids):
@@ -292,7 +294,7 @@ def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
             }
         )
     listed.sort(key=lambda c: (-c["size"], -c["new_in_7_days"], c["index_person"]))
-    return {"clusters": len(groups), "people": sum(len(g) for g in groups), "largest": listed}
+    return {"clusters": count, "people": people, "largest": listed}
 
 
 def tracing_counts(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
@@ -380,7 +382,7 @@ TILE = 5
 def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int = TILE) -> dict[str, Any]:
     """The command screen's tile (services.command): contacts in observation now, the clusters (how many, the
     largest few with their growth in 7 days), within the unit's subtree."""
-    groups, fresh = _graph(uow, root, now)
+    (count, _people, top), fresh = _graph(uow, root, now, size)
     observed = uow.conn.execute(
         select(func.count())
         .select_from(observations.join(persons, _p.id == _o.person_id))
@@ -392,6 +394,6 @@ def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int = TI
             "size": len(g),
             "new_in_7_days": len(g & fresh),
         }
-        for g in groups[:size]
+        for g in top
     ]
-    return {"in_observation": int(observed), "clusters": len(groups), "largest": largest}
+    return {"in_observation": int(observed), "clusters": count, "largest": largest}
