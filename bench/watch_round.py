@@ -14,6 +14,10 @@ directives and problems), the running day 18 hours old. Measured, each with its 
   (`scorecards.store_day` with nothing kept from the round before) and the units without a lead raised one alert at a time (`raise_alert` per unit).
 
     python bench/watch_round.py [--people 30000] [--days 3] [--postgres] [--no-write]
+
+With `--replay DB [--day 2020-01-30] [--hours 0,6,12,18,24]`, the rounds the twin's watch runs, on a copy of a
+twin's database with the clock set (nothing written between rounds but what the rounds write): CPU seconds and
+statements per round.
 """
 
 from __future__ import annotations
@@ -207,8 +211,39 @@ def per_unit_no_lead(ctx: Context) -> int:
     return raised
 
 
+def replay(path: str, day: str, hours: list[float]) -> None:
+    """Watch rounds on a copy of a twin's database (`/tmp/twin/day14.db`, written by the twin and kept), the clock
+    set to hours after the local midnight of `day`; CPU seconds of the process (the machine is shared) and
+    statements per round. The first round starts from nothing kept in memory (a fresh process)."""
+    import glob
+    import shutil
+
+    from admitall.services.context import make_context
+
+    tmp = tempfile.TemporaryDirectory(prefix="admitall-replay-")
+    copy = f"{tmp.name}/twin.db"
+    for found in glob.glob(path + "*"):  # the database with its -wal, -shm and .key (the chain key)
+        shutil.copy(found, copy + found[len(path) :])
+    settings = Settings(database_url=f"sqlite:///{copy}", run_jobs=False)
+    midnight = datetime.fromisoformat(day).replace(tzinfo=settings.tz)
+    clock = ManualClock(midnight)
+    ctx = make_context(settings, clock)
+    counter = Counter(ctx.engine)
+    for hour in hours:
+        clock.set(midnight + timedelta(hours=hour))
+        with counter.counting():
+            cpu = time.process_time()
+            result = watch(ctx, holder="bench")
+            cpu = time.process_time() - cpu
+        stored = ", ".join(f"{c['day']}{' final' if c['final'] else ''}" for c in result["scorecards"])
+        log(f"round at {day} +{hour:g} h: {cpu:.2f} s CPU, {counter.n} statements; cards stored: {stored or '-'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--replay", metavar="DB", help="rounds on a copy of a twin's SQLite database instead")
+    parser.add_argument("--day", default="2020-01-30", help="with --replay: the local day of the rounds")
+    parser.add_argument("--hours", default="0,6,12,18,24", help="with --replay: the rounds, hours after its midnight")
     parser.add_argument("--people", type=int, default=30_000)
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of an embedded SQLite file")
@@ -220,6 +255,9 @@ def main() -> None:
         help="the twin's schedules: districts hourly, streets 6-hourly, communities daily",
     )
     args = parser.parse_args()
+    if args.replay:
+        replay(args.replay, args.day, [float(h) for h in args.hours.split(",")])
+        return
 
     server, tmp = None, None
     if args.postgres:

@@ -194,6 +194,7 @@ def add_up_kept(
     else:
         now.order, now.children = sorted(names, key=lambda c: -level_of(c).depth), _children(names)
     children = now.children
+    below: set[str] = set()  # the units with a child counted again this round
     for code in now.order:  # children before their parents
         own = by_unit.get(code, [])
         now.own[code] = own
@@ -204,16 +205,10 @@ def add_up_kept(
             same_waits = code not in waits.changed
         else:  # read whole (as on PostgreSQL every round): the unit's sums compared with the last round's
             same_waits = reuse and before is not None and code in before.own_waits and before.own_waits[code] == mine
-        if (
-            reuse
-            and before is not None
-            and same_waits
-            and before.own.get(code) == own
-            and not any(k in now.recounted for k in kids)
-        ):
+        if reuse and before is not None and same_waits and code not in below and before.own.get(code) == own:
             now.settled[code] = before.settled[code]
         else:
-            total = facts_of(own)
+            total = facts_of(own) if own else Facts()
             if mine is not None:
                 total.merge(mine)
             for kid in kids:
@@ -221,6 +216,9 @@ def add_up_kept(
             total.population = population.get(code, 0)
             now.settled[code] = total
             now.recounted.add(code)
+            parent = parent_of(code)
+            if parent is not None:
+                below.add(parent)
         oldest = waits.oldest(code)
         if kids:
             oldest = dict(oldest)
