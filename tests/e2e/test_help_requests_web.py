@@ -147,3 +147,12 @@ def test_a_resident_asks_from_a_phone_and_follows_while_the_community_acts(brows
     assert page.locator("h1").inner_text() == "Ask for help"
     resident.close()
     assert errors == []
+
+
+def test_the_command_screen_counts_the_open_requests_critical_first(world):
+    ask(world, name="周九", phone="13900000099", breathless=True)
+    with world.client("commander") as c:
+        screen = c.get("/api/command").json()["help_requests"]
+        listed = c.get("/api/help-requests").json()
+    assert screen["open"] == listed["total"] >= 1 and screen["items"][0]["urgency"] == "critical"
+    assert all("name" not in item and "phone" not in item for item in screen["items"])
