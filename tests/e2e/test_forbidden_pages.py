@@ -58,6 +58,7 @@ def filled(path: str, world: World) -> str:
         "import_id": "1",
         "request_id": "1",
         "campaign_id": "1",
+        "pair_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
