@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +51,12 @@ SECRET = "bench-secret-" + "x" * 32
 PASSWORD = "survey bench password 17"
 ADMITALL = str(Path(sys.executable).parent / "admitall")
 UVICORN = str(Path(sys.executable).parent / "uvicorn")
+
+
+def commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
 
 
 def build(url: str, households: int) -> tuple[str, list[int]]:
@@ -171,7 +178,8 @@ def main() -> None:
     lines = [
         "## Survey sync (issue 17)",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, the machine shared with other work. "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in the checkout at commit {commit()} (others' work in "
+        f"progress beside it) on {machine()}, the machine shared with other work. "
         f"SQLite (WAL), one `admitall serve` process, Wuhan's tree (built with the community's {n:,} households in "
         f"{built:.0f} s). One phone's queue of {n:,} visits ({people_sent:,} people at home, 70 % of households with "
         f"someone home, one person in ten febrile) sent as the app sends it: batches of {args.batch} to "
