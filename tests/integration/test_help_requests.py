@@ -161,8 +161,12 @@ def test_an_unknown_resident_is_registered_in_the_right_category_once(city, said
     ask(city, age="70", chronic="1", **said)
     assert hr.link_pending(city) == {"linked_known": 0, "registered": 1}
     assert hr.link_pending(city) == {"linked_known": 0, "registered": 0}  # nothing left to link
-    person = person_history(city, officer(), _person_ids(city)[0])["person"]
+    history = person_history(city, officer(), _person_ids(city)[0])
+    person = history["person"]
     assert person["status"] == status and person["unit_code"] == DAZHI_1 and person["placement"] == "waiting"
+    request = history["events"][-1]  # the request on the new record too, with what is to be checked
+    assert request["kind"] == "help_requested"
+    assert request["data"].get("to_check") == ("tested_positive" if said.get("tested_positive") else None)
     assert set(person["risks"]) == {"elderly", "comorbidity"}
     assert len(_person_ids(city)) == 1
 

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from admitall.domain.labels import LabeledEnum
 from admitall.domain.people import Risk, Status
 
 CRITICAL, NORMAL = "critical", "normal"
@@ -29,6 +30,19 @@ CLOSE_REASONS = ("helped", "admitted", "not_needed", "unreachable", "duplicate",
 # the trail's kinds the public status page shows (and in this order of meaning); `repeated` and `linked` are for
 # staff only: they would tell a stranger that someone else asked for the same person
 PUBLIC_KINDS = ("received", "assigned", "called", "visited", "registered", "fever_clinic", "admitted", "closed")
+
+
+class Urgency(LabeledEnum):
+    """How urgent a request is (as a person's history shows it)."""
+
+    CRITICAL = ("critical", "危急", "critical", "red")
+    NORMAL = ("normal", "一般", "normal", "blue")
+
+
+class ToCheck(LabeledEnum):
+    """What a resident said that the community must check before anyone acts on it."""
+
+    TESTED_POSITIVE = ("tested_positive", "自述检测阳性，待核实", "says they tested positive, to be checked", "orange")
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ def category(a: SelfAssessment) -> tuple[Status, str | None]:
     Told they are a close contact and no symptoms: a contact. Anything else (fever, breathlessness, other
     symptoms, or nothing said): febrile, not ruled out — the community's visit decides."""
     if a.tested_positive:
-        return Status.SUSPECTED, "tested_positive_to_check"
+        return Status.SUSPECTED, ToCheck.TESTED_POSITIVE.value
     if a.told_contact and not (a.breathless or a.has_symptoms or a.fever_days):
         return Status.CONTACT, None
     return Status.FEVER, None

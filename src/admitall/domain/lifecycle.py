@@ -318,6 +318,10 @@ def cancel_transfer(p: Person, stamp: Stamp) -> tuple[Person, PersonEvent]:
     return _change(p, EventKind.TRANSFER_CANCELLED, stamp, _bed(p))
 
 
-def help_requested(p: Person, stamp: Stamp, number: str, urgency: str) -> tuple[Person, PersonEvent]:
-    """A resident's help request for this person, on their history (its number and how urgent it is)."""
-    return _change(p, EventKind.HELP_REQUESTED, stamp, {"help_request": number, "urgency": urgency})
+def help_requested(
+    p: Person, stamp: Stamp, number: str, urgency: str, to_check: str | None = None
+) -> tuple[Person, PersonEvent]:
+    """A resident's help request for this person, on their history: its number, how urgent it is, and what the
+    resident said that must be checked (a positive test: never a confirmation on their word)."""
+    data = {"help_request": number, "urgency": urgency, **({"to_check": to_check} if to_check else {})}
+    return _change(p, EventKind.HELP_REQUESTED, stamp, data)

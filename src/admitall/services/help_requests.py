@@ -238,6 +238,7 @@ def _link_some(ctx: Context, request_ids: list[int] | None, limit: int) -> dict[
         for row in rows:
             if row.id in registered:
                 person_id, how, kind = registered[row.id], "registered", "registered"
+                _on_record(ctx, uow, person_id, row)
             elif (SOURCE, row.number) in by_source:
                 person_id, how, kind = by_source[(SOURCE, row.number)], "registered", "registered"
             else:
@@ -271,8 +272,12 @@ def _on_record(ctx: Context, uow: UnitOfWork, person_id: int, row: Any) -> None:
     if person is None:
         return
     stamp = ctx.stamp(REGISTRAR, SOURCE, reason=row.number, occurred_at=row.received_at)
+    said = rules.SelfAssessment(
+        row.breathless, row.fever_days, row.age, row.chronic, row.told_contact, row.tested_positive,
+        bool(row.symptoms or row.symptoms_since),
+    )  # fmt: skip
     try:
-        after, event = help_requested(person, stamp, row.number, row.urgency)
+        after, event = help_requested(person, stamp, row.number, row.urgency, rules.category(said)[1])
     except TransitionRefused:
         return
     save_changes(ctx, uow, REGISTRAR, person, after, [event], "help_request_linked")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from admitall.domain.facilities import BedType
+from admitall.domain.help import ToCheck, Urgency
 from admitall.domain.identity import DocumentType, Sex
 from admitall.domain.labels import LabeledEnum
 from admitall.domain.people import Risk, Severity, Status
@@ -28,6 +29,9 @@ FIELDS: dict[str, tuple[str, type[LabeledEnum] | None]] = {
     "bed_type": ("bed_type", BedType),
     "held_facility_code": ("event_held_facility", None),
     "held_bed_type": ("event_held_bed_type", BedType),
+    "help_request": ("help_number", None),
+    "urgency": ("help_urgency", Urgency),
+    "to_check": ("help_to_check", ToCheck),
 }
 # the event kinds whose data is a change "from" → "to" of one field
 CHANGES = {"reclassified": "status", "severity_changed": "severity", "risks_changed": "risks"}

@@ -124,5 +124,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help_tile": ("居民求助", "Help requests"),
     "help_tile_oldest": ("最早一条", "oldest"),
     "language_who_public": ("求助居民", "a resident"),
+    "help_urgency": ("紧急程度", "Urgency"),
+    "help_to_check": ("待核实", "To check"),
     "help_public_link": ("居民求助登记（无需登录）", "Residents: ask for help (no sign-in)"),
 }
