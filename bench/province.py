@@ -125,6 +125,7 @@ def main() -> None:
     meas.add_argument("--skip-burst", action="store_true")
     meas.add_argument("--skip-verify", action="store_true")
     meas.add_argument("--verify-timeout", type=int, default=900)
+    meas.add_argument("--burst-from", help="take the burst's figures from an earlier measure's JSON")
     args = parser.parse_args()
     if args.what == "generate":
         generate(args)

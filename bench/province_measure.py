@@ -152,10 +152,15 @@ def measure(args: argparse.Namespace) -> None:
     result = watch.watch(ctx)
     out["watch"] = {"s": time.perf_counter() - t, "load": f"{la}–{load()}", "result": _brief(result)}
     log(f"watch {out['watch']['s']:.0f} s")
-    if not args.skip_burst:
+    if args.burst_from:
+        out["burst"] = json.loads(Path(args.burst_from).read_text())["burst"]
+        out["burst_note"] = args.burst_from
+    elif not args.skip_burst:
         out["burst"] = _burst(ctx, args)
     if not args.skip_verify:
         out["verify"] = _verify(url, args.verify_timeout)
+    finished = Path("/tmp/admitall-province-bench.finish.json")
+    out["finish"] = json.loads(finished.read_text()) if finished.exists() else None
     Path("/tmp/admitall-province-measure.json").write_text(json.dumps(out, indent=1, default=str))
     write_section("province", report(out))
 
