@@ -37,7 +37,7 @@ SOURCE = "help_request"
 # the registration of unknown residents acts over the whole registry (the request names its community)
 REGISTRAR = Actor(username=PUBLIC, role=Role.ADMIN, unit_code=None, display_name=PUBLIC)
 LINK_BATCH = 3000  # a watch round links this many at most (in chunks), the rest in the next round
-LINK_CHUNK = 100
+LINK_CHUNK = 25
 _r = help_requests.c
 __all__ = ["PUBLIC", "HelpInvalid", "link_pending", "link_request", "public_trail", "status", "submit"]
 
