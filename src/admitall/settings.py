@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     watch_retry_seconds: Annotated[float, Field(gt=0)] = 10.0
     # `admitall watch --forever` starts a round at every multiple of this many seconds (a minute; less only in tests)
     watch_every_seconds: Annotated[int, Field(ge=1)] = 60
+    # the watch makes the day's provisional scorecards again when they are this old (yesterday's are finished once)
+    scorecard_refresh_minutes: Annotated[int, Field(ge=1)] = 15
     # each process's connections to PostgreSQL: this many kept open, and up to this many more at a busy moment.
     # Every web worker has a pool of its own, and so has the watch (plus one for its lock): docs/deploy.md
     db_pool_size: Annotated[int, Field(ge=1)] = 5

@@ -34,7 +34,6 @@ from admitall.store.uow import UnitOfWork
 # a day's scorecards become final this long after the day ends (its last reports are due at 00:10)
 FINAL_AFTER = timedelta(hours=1)
 # how often the running day's provisional scorecards are recomputed
-REFRESH_EVERY = timedelta(minutes=15)
 # each stored day's last rollup, per database: the next refresh adds up only what changed (scorecard_rollup)
 ROLLUPS = Rollups()
 _KEPT = threading.Lock()
@@ -273,6 +272,6 @@ def refresh(ctx: Context) -> list[dict[str, Any]]:
         if not final:
             done.append(store_day(ctx, day))
     _, computed_at = stored.get(current, (False, None))
-    if computed_at is None or now - computed_at >= REFRESH_EVERY:
+    if computed_at is None or now - computed_at >= timedelta(minutes=ctx.settings.scorecard_refresh_minutes):
         done.append(store_day(ctx, current))
     return done

@@ -109,7 +109,8 @@ def run_scenario(
             )
     probe.engine.dispose()
     clock = ManualClock(local_midnight(probe, scenario) - timedelta(days=1))
-    ctx = make_context(settings, clock)
+    refresh = scenario.operations.scorecard_refresh_minutes
+    ctx = make_context(settings.model_copy(update={"scorecard_refresh_minutes": refresh}), clock)
     city = build_city(ctx, scenario)
     results = play(ctx, scenario, city, progress=progress, on_hour=on_hour, stop=stop)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

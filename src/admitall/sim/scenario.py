@@ -106,6 +106,9 @@ class Operations:
     report_late_share: float
     report_missing_share: float
     watch_every_minutes: int  # the watch job (alerts, escalation, scorecards); 0: never
+    # how often a watch round makes the day's provisional scorecards again (the setting
+    # `scorecard_refresh_minutes`; the finished days' cards are made once whatever it is)
+    scorecard_refresh_minutes: int = 15
     # people a facility of each kind can admit in an hour for each 100 of its beds (its desks and ward teams grow
     # with it), rounded up, unless the facility gives its own figure; a kind absent: no limit. The real engine's
     # plan respects it (Facility.admissions_per_hour)
@@ -419,6 +422,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         report_late_share=o.share("report_late_share"),
         report_missing_share=o.share("report_missing_share"),
         watch_every_minutes=o.whole("watch_every_minutes", 0, 7 * 1440, 60),
+        scorecard_refresh_minutes=o.whole("scorecard_refresh_minutes", 1, 7 * 1440, 15),
         admissions_per_100_beds_hour=_rates(o),
     )
     if operations.allocate_every_minutes % operations.tick_minutes or 60 % operations.tick_minutes:
