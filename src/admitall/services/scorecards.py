@@ -33,7 +33,6 @@ from admitall.store.uow import UnitOfWork
 
 # a day's scorecards become final this long after the day ends (its last reports are due at 00:10)
 FINAL_AFTER = timedelta(hours=1)
-# how often the running day's provisional scorecards are recomputed
 # each stored day's last rollup, per database: the next refresh adds up only what changed (scorecard_rollup)
 ROLLUPS = Rollups()
 _KEPT = threading.Lock()
