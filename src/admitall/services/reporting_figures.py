@@ -8,10 +8,13 @@ counts are summed here for every unit that asked, by its code's prefix: a city's
 not one per report.
 
 Nothing scans everyone ever registered: the waiting are found through the index on (placement, unit_code,
-status, severity, waiting_since) (migration 0012), the late through the open wait segments' index, the flows
-through their (occurred_at, unit_code, …) index. Released and recovered people cost nothing here.
+status, severity, waiting_since) (migration 0012), the late from the same index (an open wait segment is read
+only when a confirmed patient's class cannot be told from it: _BREACHES_UNSURE), the flows through their
+(occurred_at, unit_code, …) index. Released and recovered people cost nothing here.
 
-The statements are built once, with bind parameters.
+A submission counts its figures itself (services.reporting_batch); a report attested as drafted states them, so
+they are counted once for what it states and what the registry holds. The statements are built once, with bind
+parameters.
 """
 
 from __future__ import annotations
