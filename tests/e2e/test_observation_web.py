@@ -197,3 +197,23 @@ def test_a_missed_check_is_an_alert_of_the_team_with_a_link_to_the_person(world,
     with closing(client):
         page = client.get("/alerts", params={"kind": "missed_check"}).text
     assert 'href="/tracing/' in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_pages_speak_one_language_at_a_time(world, traced, lang):
+    """Tracing and observation with their data in Chinese and in English: no word of the other language but data
+    (names, units) and the allowed codes and units."""
+    from contextlib import closing
+
+    from tests.e2e.language_walk import DataWords, foreign_words, visible_text
+    from tests.e2e.test_forbidden_pages import session
+
+    data = DataWords.read(world.ctx.engine)
+    client, _ = session(world, "community")
+    found = {}
+    with closing(client):
+        for path in ("/observation", "/tracing", f"/tracing/{traced['case']}", f"/tracing/{traced['first']}"):
+            page = client.get(path, params={"lang": lang})
+            assert page.status_code == 200, path
+            found[path] = list(foreign_words(visible_text(page.text), lang, data))
+    assert {k: v for k, v in found.items() if v} == {}
