@@ -217,3 +217,36 @@ def test_the_pages_speak_one_language_at_a_time(world, traced, lang):
             assert page.status_code == 200, path
             found[path] = list(foreign_words(visible_text(page.text), lang, data))
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_a_contact_list_uploaded_on_the_page_accounts_for_every_row(world, traced):
+    """The upload on /tracing (Chinese headers, CSV): accepted, merged and rejected rows counted, each rejection
+    with its row, field and reason; the person's page links to their contacts and chain."""
+    import re
+    from contextlib import closing
+
+    from tests.e2e.test_forbidden_pages import session
+
+    case = traced["case"]
+    csv = (
+        "姓名,手机号,社区编码,病例编号,接触日期,接触场所\n"
+        f"上传一,13600000001,{DAZHI_1},{case},2020-02-08,家庭\n"
+        f"上传二,13600000002,{DAZHI_1},{case},2020-02-09,工作场所\n"
+        f"上传三,13600000003,{DAZHI_1},999999,2020-02-09,家庭\n"
+    ).encode()
+    client, csrf = session(world, "community")
+    with closing(client):
+        answer = client.post(
+            "/tracing/import",
+            data={"csrf_token": csrf},
+            files={"file": ("密接名单.csv", csv, "text/csv")},
+        )
+        assert answer.status_code == 200, answer.text[:300]
+        result = re.search(r'id="import-result">([^<]+)<', answer.text)
+        assert result is not None and "3" in result.group(1)
+        assert answer.text.count("<tr><td>4</td>") == 1  # the row naming no case, rejected with its reason
+        person = client.get(f"/people/{case}").text
+    assert f'href="/tracing/{case}"' in person
+    with world.client("community") as c:
+        names = {x["name"] for x in c.get(f"/api/persons/{case}/contacts").json()["contacts"]}
+    assert {"上传一", "上传二"} <= names and "上传三" not in names
