@@ -11,7 +11,7 @@ import pytest
 from admitall.services.context import cli_actor
 from admitall.services.registration import register_batch
 from tests.e2e.conftest import ARTIFACTS, sign_in
-from tests.factories import DAZHI_1, person_row
+from tests.factories import DAZHI_1, DAZHI_2, person_row
 
 PHONE = {"width": 390, "height": 844}
 WIDE = {"width": 1440, "height": 900}
@@ -19,19 +19,20 @@ WIDE = {"width": 1440, "height": 900}
 
 @pytest.fixture(scope="module")
 def pairs(world):
-    """A fever clinic's list names 张三 again (a homophone, no ID number, the same phone and birth date) and 王五,
-    who lives in Wuchang, as living in Dazhi's community: two candidate pairs, the second across districts."""
+    """A fever clinic's list names 张三 again (a homophone, no ID number, the same phone and birth date) in his
+    community, and a hotline's names him in pinyin in the neighbouring community: two candidate pairs, the second
+    with one person outside the community's jurisdiction (inside the street's)."""
     rows = [
         person_row(name="张叁", id_number=None, unit_code=DAZHI_1, birth_date="1985-03-07", source_ref="F-1"),
-        person_row(name="王伍", id_number=None, phone="13900000004", unit_code=DAZHI_1, category="fever",
-                   birth_date="1985-03-07", source_ref="F-2"),
+        person_row(name="Zhang San", id_number=None, unit_code=DAZHI_2, category="fever", birth_date="1985-03-07",
+                   source_ref="F-2"),
     ]  # fmt: skip
     ids = register_batch(world.ctx, cli_actor(), list(enumerate(rows, start=2)), source="fever_clinic").person_ids
     with world.client("commander") as c:
         everyone = {(p["a"]["id"], p["b"]["id"]): p["id"] for p in c.get("/api/linkage/pairs").json()["pairs"]}
     return {
         "near": everyone[(world.ids["zhang"], ids[2])],
-        "across": everyone[(world.ids["wang"], ids[3])],
+        "across": everyone[(world.ids["zhang"], ids[3])],
         "zhang_again": ids[2],
     }
 
@@ -49,6 +50,8 @@ def test_the_queue_keeps_to_the_jurisdiction_and_the_role(world, pairs):
         shown = c.get(f"/api/linkage/pairs/{pairs['near']}").json()
         assert not shown["people"][0]["masked"] and shown["may_decide"]
         assert {e["field"] for e in shown["evidence"]} >= {"name", "id_number", "phone", "birth_date"}
+    with world.client("dazhi") as c:  # the street holds both people of both pairs
+        assert {pairs["near"], pairs["across"]} <= {p["id"] for p in c.get("/api/linkage/pairs").json()["pairs"]}
     with world.client("yiyuan") as c:  # another street: nothing, and the pair does not exist for it
         assert c.get("/api/linkage/pairs").json()["total"] == 0
         assert c.get(f"/api/linkage/pairs/{pairs['near']}").status_code == 404
@@ -108,7 +111,7 @@ def test_an_officer_merges_a_pair_and_undoes_it_from_the_person_page(browser, wo
     sign_in(small, "commander")
     small.goto(f"/linkage/{pairs['across']}")
     assert small.locator("#linkage-decide").count() == 0  # the commander may not decide: no button to refuse
-    assert "13900000004" not in small.content()  # masked for the commander
+    assert "13812345678" not in small.content()  # masked for the commander
     assert small.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     small.screenshot(path=str(ARTIFACTS / "linkage-pair-390.png"), full_page=True)
     phone.close()

@@ -16,14 +16,14 @@ from admitall.services.backlog import backlog
 from admitall.services.context import cli_actor
 from admitall.services.linkage import run_link, unresolved
 from admitall.services.linkage_review import decide, merge_links, pair_view, review_queue, unmerge
-from admitall.services.people import person_history
+from admitall.services.people import person_history, reclassify_person
 from admitall.services.registration import register_batch
 from admitall.services.trends import hourly
 from admitall.services.verify import verify
 from admitall.store.tables import persons
 from admitall.store.tables_census import event_flows
 from admitall.store.tables_linkage import link_pairs
-from tests.factories import DAZHI, DAZHI_1, WUCHANG, WUCHANG_1, id_number, load_small_city, officer, person_row
+from tests.factories import DAZHI, DAZHI_1, DAZHI_2, WUCHANG, id_number, load_small_city, officer, person_row
 
 
 @pytest.fixture
@@ -111,6 +111,8 @@ def test_a_merge_keeps_both_histories_raises_the_category_and_counts_the_person_
     kinds_a = [e["kind"] for e in person_history(city, officer(), a)["events"]]
     assert kinds_a[:2] == ["identified", "merged"] and "reclassified" in kinds_a
     assert merge_links(city, officer(), b)["merged_into"] == a
+    with pytest.raises(Conflict):  # a pointer takes no change: act on the survivor
+        reclassify_person(city, officer(), b, "confirmed", severity="mild")
     assert merge_links(city, officer(), a)["merged_from"] == [b]
 
     unmerge(city, officer(), b)
@@ -125,8 +127,6 @@ def test_a_merge_keeps_both_histories_raises_the_category_and_counts_the_person_
 
 
 def test_a_survivor_changed_after_the_merge_keeps_its_later_state_when_unmerged(city, clock):
-    from admitall.services.people import change_person_severity, reclassify_person
-
     a, b = two_records(city)
     decide(city, officer(), review_queue(city, officer())["pairs"][0]["id"], "merge")
     clock.advance(timedelta(hours=1))
@@ -135,7 +135,6 @@ def test_a_survivor_changed_after_the_merge_keeps_its_later_state_when_unmerged(
     assert state(city, a).status.value == "confirmed"  # its own later event stands
     assert state(city, b).status.value == "suspected"
     assert problems(city) == []
-    del change_person_severity
 
 
 def test_a_record_holding_a_bed_survives_and_the_other_bed_is_released_then_taken_back(city, clock):
@@ -211,16 +210,16 @@ def test_not_the_same_person_is_recorded_and_the_pair_leaves_the_queue(city):
 
 
 def test_refusals_outside_the_jurisdiction_and_for_roles_that_may_not(city):
-    a, b = two_records(city, second_unit=WUCHANG_1)  # the second record lives in another district
+    two_records(city, second_unit=DAZHI_2)  # the second record lives in the neighbouring community
     with city.uow() as uow:
-        pair_id = uow.conn.execute(select(link_pairs.c.id)).scalar()
-    if pair_id is None:
-        pytest.skip("no pair across the districts")
-    assert review_queue(city, officer(DAZHI))["total"] == 0  # one person outside: not in this officer's queue
+        pair_id = uow.conn.execute(select(link_pairs.c.id)).scalar_one()
+    assert review_queue(city, officer(DAZHI))["total"] == 1  # the street holds both people
+    community = officer(DAZHI_1, username="c1")
+    assert review_queue(city, community)["total"] == 0  # one person outside: not in this officer's queue
     with pytest.raises(NotFound):
-        pair_view(city, officer(DAZHI), pair_id)
+        pair_view(city, community, pair_id)
     with pytest.raises(NotFound):
-        decide(city, officer(DAZHI), pair_id, "merge")
+        decide(city, community, pair_id, "merge")
     commander = officer("420100000000", Role.COMMANDER, "cmd")
     view = pair_view(city, commander, pair_id)
     assert view["people"][0]["masked"] and "*" in view["people"][0]["document"]
@@ -229,7 +228,8 @@ def test_refusals_outside_the_jurisdiction_and_for_roles_that_may_not(city):
         decide(city, commander, pair_id, "merge")
     with pytest.raises(Forbidden):
         review_queue(city, officer(DAZHI, Role.ANALYST, "an"))
-    del a, b
+    with pytest.raises(Forbidden):
+        review_queue(city, officer(DAZHI, Role.FACILITY_OFFICER, "desk"))
 
 
 def test_run_link_merges_sure_pairs_queues_the_rest_and_writes_every_candidate(city):

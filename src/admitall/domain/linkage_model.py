@@ -250,26 +250,26 @@ def _model(data: dict[str, Any]) -> Model:
     return Model(m, u, float(data["prior"]))
 
 
-# the model estimated on the benchmark's generated million (bench/linkage.py): used where the registry is too
-# small to learn from (services.linkage.MIN_PAIRS_TO_ESTIMATE)
+# the model estimated on the benchmark's generated million (bench/linkage.py, bench/RESULTS.md): used where the
+# registry is too small to learn from (services.linkage.MIN_PAIRS_TO_ESTIMATE), and for arrivals
 DEFAULT_MODEL = _model(
     {
-        "prior": 0.2579,
+        "prior": 0.2498,
         "m": {
-            "name": [0.50643, 0.35779, 0.0405, 0.09195, 0.00333],
-            "id_number": [0.50098, 0.21288, 0.00049, 0.28564],
-            "phone": [0.56663, 0.06147, 0.16477, 0.20713],
-            "birth_date": [0.93647, 0.0501, 0.01291, 0.00052],
-            "sex": [0.99897, 0.00052, 0.00052],
-            "place": [0.64275, 0.11306, 0.19463, 0.04904, 0.00052],
+            "name": [0.5014, 0.378186, 0.035351, 0.0844642, 0.000598358],
+            "id_number": [0.513528, 0.193958, 0.000530009, 0.291984],
+            "phone": [0.552, 0.069054, 0.191099, 0.187846],
+            "birth_date": [0.933996, 0.0464342, 0.0195446, 2.54155e-05],
+            "sex": [0.999949, 2.54162e-05, 2.54162e-05],
+            "place": [0.642463, 0.127659, 0.180166, 0.0496861, 2.54149e-05],
         },
         "u": {
-            "name": [0.00823, 0.00565, 0.02123, 0.03909, 0.9258],
-            "id_number": [8e-05, 9e-05, 0.81746, 0.18237],
-            "phone": [0.98971, 0.00732, 0.00217, 0.0008],
-            "birth_date": [0.00073, 0.00324, 0.95981, 0.03622],
-            "sex": [0.49014, 0.49638, 0.01348],
-            "place": [0.96995, 0.00882, 0.01578, 0.00353, 0.00192],
+            "name": [0.0235974, 0.0170694, 0.0189585, 0.034629, 0.905746],
+            "id_number": [3.88072e-06, 3.88072e-06, 0.847872, 0.15212],
+            "phone": [0.895921, 0.0331545, 0.0634196, 0.0075045],
+            "birth_date": [0.0353465, 0.00383794, 0.96015, 0.000665561],
+            "sex": [0.51354, 0.486456, 3.98541e-06],
+            "place": [0.885683, 0.00526469, 0.0735662, 0.00229957, 0.0331863],
         },
     }
 )

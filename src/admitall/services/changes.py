@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, select
+
 from admitall.domain.errors import Conflict
 from admitall.domain.facilities import BedPool, Pool, bed_changes
 from admitall.domain.people import Person, PersonEvent
@@ -28,6 +30,7 @@ from admitall.services.context import Actor, Context
 from admitall.store.repositories.facilities import bed_unavailable, pool_allows
 from admitall.store.repositories.persons import CHANGED_MEANWHILE, LostUpdates, Saved
 from admitall.store.repositories.waits import Transition
+from admitall.store.tables_linkage import person_merges
 from admitall.store.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -35,6 +38,17 @@ T = TypeVar("T")
 # how often a batch is decided again when others' changes got in between (each time some people are refused, or
 # the pools are read again); past that the batch fails as a whole
 ATTEMPTS = 5
+
+
+# a record merged into another is a pointer (services.linkage_merge): changes go to the survivor; an unmerge
+# closes its merge before it changes the record back
+_POINTERS = select(person_merges.c.merged_id).where(person_merges.c.unmerged_at.is_(None))
+_POINTER = _POINTERS.where(person_merges.c.merged_id == bindparam("pid"))
+MERGED_AWAY = (
+    "person.merged_away",
+    "该记录已合并到另一条记录，请在那条记录上操作",
+    "This record was merged into another; act on that record",
+)
 
 
 class PoolsChanged(Conflict):
@@ -66,7 +80,9 @@ def save_changes(
     """Append the events, follow up so the placement fits the person (see `settle`), keep the person's waits
     (domain.waits) true, move the bed counts by the difference between the beds taken before and after, and put
     it on record (unless `action` is None: a batch records itself once). Raises, and so rolls the unit of work
-    back, if a bed is no longer free."""
+    back, if a bed is no longer free, or if the person is a record merged into another (act on the survivor)."""
+    if before.id is not None and uow.conn.execute(_POINTER, {"pid": before.id}).first() is not None:
+        raise Conflict(*MERGED_AWAY)
     after, events = settled(ctx.policy, after, events)
     now = ctx.clock.now()
     uow.persons.save(after, events, now)
@@ -98,6 +114,7 @@ class Batch:
     transitions: list[Transition] = field(default_factory=list)
     deltas: dict[Pool, tuple[int, int]] = field(default_factory=dict)
     audit: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # (person, action, detail)
+    pointers: set[int] | None = None  # records merged into another (services.linkage_merge): nothing applies to them
 
     def add(self, before: Person, after: Person, events: Sequence[PersonEvent], action: str | None) -> Person:
         """As `save_changes`, in memory: settle, check the beds (raising as `adjust` would, nothing kept), then
@@ -105,6 +122,10 @@ class Batch:
         assert before.id is not None and before.id == after.id
         if before.id in self.stale:
             raise Conflict(*CHANGED_MEANWHILE)
+        if self.pointers is None:  # the records merged into another, read once a batch
+            self.pointers = set(self.uow.conn.execute(_POINTERS).scalars())
+        if before.id in self.pointers:
+            raise Conflict(*MERGED_AWAY)
         after, events = settled(self.ctx.policy, after, events)
         moves = sorted(bed_changes(before, after).items())
         self._load_pools({facility for (facility, _), _ in moves} - self.read)

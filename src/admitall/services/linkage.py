@@ -269,7 +269,7 @@ def _auto_merge(
         people = uow.persons.get_many([a, b])
         if any(x.status.value == "dead" for x in people.values()):
             continue
-        stamp = ctx.stamp(actor, "link", reason=f"p={p.probability:.4f}")
+        stamp = ctx.stamp(actor, "link")
         merge_people(ctx, uow, actor, people[a], people[b], stamp, pair_id)
         _decide(uow, pair_id, "merged", actor.username, ctx)
 

@@ -94,10 +94,10 @@ def merge_people(
             raise _refused("already_merged", "该记录已合并到他人", "This record is already merged into another")
     survivor, other = survivor_first(first, second)
     assert survivor.id is not None and other.id is not None
-    marker = PersonEvent(EventKind.MERGED, stamp, {"role": SURVIVOR, "other": other.id})
+    marker = PersonEvent(EventKind.MERGED, stamp, {"role": SURVIVOR, "other": other.id, "pair": pair_id})
     outcome = merge_registration(_apply(survivor, marker), _incoming(other), stamp)
     survivor_after = save_changes(ctx, uow, actor, survivor, outcome.person, [marker, *outcome.events], "merge_persons")
-    away_event = PersonEvent(EventKind.MERGED, stamp, {"role": MERGED_AWAY, "other": survivor.id})
+    away_event = PersonEvent(EventKind.MERGED, stamp, {"role": MERGED_AWAY, "other": survivor.id, "pair": pair_id})
     other_after = save_changes(ctx, uow, actor, other, _apply(other, away_event), [away_event], "merge_persons")
     flows = [
         {k: getattr(r, k) for k in _FLOW_COLUMNS}
@@ -171,6 +171,11 @@ def unmerge_person(ctx: Context, uow: UnitOfWork, actor: Actor, merged_id: int, 
             held_bed_type=None,
         )
     state = state_data(target)
+    uow.conn.execute(  # closed first: the record is no longer a pointer, so it may change back
+        update(person_merges)
+        .where(person_merges.c.id == row.id)
+        .values(unmerged_at=stamp.recorded_at, unmerged_by=actor.username)
+    )
     _census_entry(uow, other, +1)
     back = PersonEvent(EventKind.UNMERGED, stamp, {"role": MERGED_AWAY, "other": survivor.id, "state": state})
     other_after = save_changes(ctx, uow, actor, other, _apply(other, back), [back], "unmerge_persons")
@@ -185,11 +190,6 @@ def unmerge_person(ctx: Context, uow: UnitOfWork, actor: Actor, merged_id: int, 
             insert(event_flows),
             [{**f, "occurred_at": datetime.fromisoformat(f["occurred_at"])} for f in flows],
         )
-    uow.conn.execute(
-        update(person_merges)
-        .where(person_merges.c.id == row.id)
-        .values(unmerged_at=stamp.recorded_at, unmerged_by=actor.username)
-    )
     if row.pair_id is not None:
         uow.conn.execute(
             update(link_pairs)

@@ -169,7 +169,7 @@ def decide(ctx: Context, actor: Actor, pair_id: int, choice: str) -> dict[str, A
             ids = [_current(uow, row.person_a), _current(uow, row.person_b)]
             if ids[0] != ids[1]:
                 first, second = (load_person(uow, actor, pid) for pid in ids)
-                stamp = ctx.stamp(actor, "linkage", reason=f"pair {pair_id}")
+                stamp = ctx.stamp(actor, "linkage")
                 survivor, other = merge_people(ctx, uow, actor, first, second, stamp, pair_id)
                 result.update(survivor=survivor.id, merged=other.id)
         uow.conn.execute(
