@@ -256,3 +256,25 @@ def test_a_contact_in_a_quarantine_room_is_the_quarantine_points_to_check(ctx, c
     assert [code for _, code, _ in refused.refused] == ["person.not_found"]
     assert record_checks(ctx, other_desk, [CheckInput(moved, 36.5)]).recorded == 0
     assert record_checks(ctx, desk, [CheckInput(moved, 36.5)]).recorded == 1
+
+
+def test_the_policy_can_send_fever_to_suspected_and_ask_a_negative_test_before_release(ctx, clock, world):
+    from dataclasses import replace
+
+    from admitall.domain.observation import ObservationRules
+    from admitall.domain.people import Status
+
+    _case, contacts = world
+    ctx.policy = replace(
+        ctx.policy, observation=ObservationRules(fever_moves_to=Status.SUSPECTED, release_needs_negative_test=True)
+    )
+    local(clock, 10, 15)
+    assert record_checks(ctx, TEAM, [CheckInput(contacts[0], 38.0)]).converted == [contacts[0]]
+    with ctx.engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM persons WHERE id = :p"), {"p": contacts[0]}).scalar()
+    assert status == "suspected"
+    local(clock, 22, 9)
+    with pytest.raises(TransitionRefused) as untested:
+        release(ctx, TEAM, contacts[1])
+    assert untested.value.code.endswith("release_needs_negative_test")
+    assert release(ctx, TEAM, contacts[1], test="negative")["status"] == "released"
