@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from admitall.domain.access import Role
 from admitall.domain.errors import Conflict, Forbidden, NotFound
 from admitall.services.backlog import backlog
+from admitall.services.command import command_screen
 from admitall.services.context import cli_actor
 from admitall.services.linkage import run_link, unresolved
 from admitall.services.linkage_review import decide, merge_links, pair_view, review_queue, unmerge
@@ -85,6 +86,9 @@ def test_an_imported_record_of_a_known_person_becomes_a_candidate_pair_not_a_sil
         assert unresolved(uow, WUCHANG) == 0
     assert (row.person_a, row.person_b, row.state, row.found_by) == (a, b, "review", "import")
     assert row.probability >= 0.6
+    assert command_screen(city, officer())["duplicates"]["unresolved"] == 1  # the screen says it is unresolved
+    decide(city, officer(), row.id, "distinct")
+    assert command_screen(city, officer())["duplicates"]["unresolved"] == 0
 
 
 def test_a_merge_keeps_both_histories_raises_the_category_and_counts_the_person_once(city):
