@@ -379,7 +379,13 @@ def report(o: dict[str, Any]) -> str:
         )
     if "verify" in o:
         v = o["verify"]
-        row("`admitall verify`", "a few minutes", f"{v['s']:.0f} s ({v['outcome']})", v["load"], v["s"] < 300)
+        row(
+            "`admitall verify`",
+            "a few minutes",
+            f"{v['s']:.0f} s ({v['outcome']})",
+            v["load"],
+            v["s"] < 300 and v["outcome"] == "finished",
+        )
     lines += [
         "",
         "```",
