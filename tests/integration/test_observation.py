@@ -208,28 +208,39 @@ def test_the_twin_records_exposures_and_checks_from_the_agents_timelines(ctx, cl
     assert status == "fever"
 
 
-def test_the_twin_plays_observation_through_the_runners_hourly_hook():
-    from admitall.sim.observation import ObservationTwin
+def test_the_twin_plays_observation_when_its_scenario_asks_and_follows_every_conversion():
+    from collections import Counter
+
     from admitall.sim.run import run_scenario
-    from admitall.sim.runner import FIELD
+    from admitall.sim.runner import Run
     from admitall.sim.scenario import load_scenario
 
-    twins: list[ObservationTwin] = []
+    def by_category(run: Run, hour: float) -> None:
+        """The run's people by category are the registry's: a contact a check found febrile was read back."""
+        kept: Counter[str] = Counter()
+        for (_, status, _), n in run.recorder.stock.items():
+            kept[status] += n
+        with run.ctx.engine.connect() as conn:
+            stored = Counter(dict(conn.execute(text("SELECT status, count(*) FROM persons GROUP BY status")).all()))
+        assert +kept == +stored, f"hour {hour}"
 
-    def hourly(run, now):
-        if not twins:
-            twins.append(ObservationTwin(run.ctx, FIELD, run.city.start.astimezone(run.ctx.settings.tz)))
-        twins[0].on_hour(run, now)
-
-    finished = run_scenario(load_scenario("small"), days=3, on_hour=hourly)
+    scenario = load_scenario("small", ["operations.observation=true"])
+    finished = run_scenario(scenario, days=8, on_hour=by_category)  # long enough for infected contacts to fall ill
     with finished.context.engine.connect() as conn:
-        exposures, observed, checks, alerts_ = (
+        exposures, observed, checks, alerts_, converted = (
             conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-            for table in ("exposures", "observations", "observation_checks", "alerts WHERE kind = 'missed_check'")
+            for table in (
+                "exposures",
+                "observations",
+                "observation_checks",
+                "alerts WHERE kind = 'missed_check'",
+                "observations WHERE state = 'converted'",
+            )
         )
-    print(f"twin: {exposures} exposures, {observed} observations, {checks} checks, {alerts_} missed-check alerts")
     assert exposures > 0 and observed > 0 and checks > 0 and alerts_ > 0
+    assert converted > 0  # a check found a fever: the person moved, and the run followed (by_category, every hour)
     assert verify(finished.context)["ok"] is True
+    assert load_scenario("small").operations.observation is False
 
 
 def test_a_contact_in_a_quarantine_room_is_the_quarantine_points_to_check(ctx, clock, world):

@@ -65,15 +65,17 @@ class ObservationTwin:
     watched: dict[int, tuple[Agent, float | None]] = field(default_factory=dict)
     seen: int = 0  # how many of the run's tracked people `on_hour` has passed to `registered`
 
-    def on_hour(self, run: Any, now: float) -> None:
+    def on_hour(self, run: Any, now: float) -> list[int]:
         """The runner's hourly hook (`Run.on_hour`, called at each full hour after the hour's reports and before
         the watch): the people registered since the last call (`run.tracked`, in the order registered) have
-        their exposures recorded, then the hour's checks are made."""
+        their exposures recorded, then the hour's checks are made. Returns the people a check moved to another
+        category (the runner reads them back)."""
         new = list(islice(run.tracked.items(), self.seen, None))
         self.seen += len(new)
         if new:
             self.registered([t.agent for _, t in new], {index: t.person_id for index, t in new})
-        self.hour(round(now))
+        summary = self.hour(round(now))
+        return list(summary.converted) if summary is not None else []
 
     def registered(self, agents: Iterable[Agent], person_ids: Mapping[int, int]) -> ExposureSummary | None:
         """After a batch of people is registered (`person_ids`: agent index → person id): record the exposures of

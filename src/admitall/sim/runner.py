@@ -34,6 +34,7 @@ from admitall.services.registration.batch import register_batch
 from admitall.services.watch import watch
 from admitall.sim.city import SimCity
 from admitall.sim.epidemic import Agent, Outbreak
+from admitall.sim.observation import ObservationTwin
 from admitall.sim.results import Recorder, Results
 from admitall.sim.scenario import Scenario
 
@@ -82,6 +83,9 @@ class Run:
         self.kinds: Counter[str] = Counter()
         self.on_hour: Callable[[Run, float], None] | None = None  # for tests: look at the registry each hour
         self.late: list[tuple[str, float]] = []  # reports to be sent late: (unit, hour of the period)
+        # the contacts' exposures and twice-daily checks, when the scenario plays them
+        start = city.start.astimezone(ctx.settings.tz)
+        self.observation = ObservationTwin(ctx, FIELD, start) if scenario.operations.observation else None
 
     def push(self, hour: float, kind: str, key: int) -> None:
         self.seq += 1
@@ -109,6 +113,7 @@ class Run:
             self.dispatch(now)
             if minute % 60 == 0:
                 self.report(now)
+                self.observe(now)
                 self.recorder.hour(now, self.ctx)
                 if self.on_hour is not None:
                     self.on_hour(self, now)
@@ -234,6 +239,18 @@ class Run:
                 action = "outcome" if p.placement is Placement.ADMITTED else "reclassify"
                 dying.append((Step(t.person_id, action, to="dead", occurred_at=self.moment(now)), index))
         self.apply(dying)
+
+    def observe(self, now: float) -> None:
+        """The hour's exposures and checks (sim.observation); a contact a check found febrile is read back."""
+        if self.observation is None:
+            return
+        converted = self.observation.on_hour(self, now)
+        if not converted:
+            return
+        with self.ctx.uow() as uow:
+            people = uow.persons.get_many(converted)
+        for pid, person in people.items():
+            self.follow(self.index_of[pid], person, self.clock.now())
 
     def allocate(self, now: float) -> None:
         """The real engine's plan, confirmed; the newly assigned (read back) join their district's line for a

@@ -109,6 +109,8 @@ class Operations:
     # how often a watch round makes the day's provisional scorecards again (the setting
     # `scorecard_refresh_minutes`; the finished days' cards are made once whatever it is)
     scorecard_refresh_minutes: int = 15
+    # the contacts' exposures to the case that brought them in, and their twice-daily checks (sim.observation)
+    observation: bool = False
     # people a facility of each kind can admit in an hour for each 100 of its beds (its desks and ward teams grow
     # with it), rounded up, unless the facility gives its own figure; a kind absent: no limit. The real engine's
     # plan respects it (Facility.admissions_per_hour)
@@ -423,6 +425,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         report_missing_share=o.share("report_missing_share"),
         watch_every_minutes=o.whole("watch_every_minutes", 0, 7 * 1440, 60),
         scorecard_refresh_minutes=o.whole("scorecard_refresh_minutes", 1, 7 * 1440, 15),
+        observation=o.get("observation", bool, False),
         admissions_per_100_beds_hour=_rates(o),
     )
     if operations.allocate_every_minutes % operations.tick_minutes or 60 % operations.tick_minutes:
