@@ -27,6 +27,7 @@ from admitall.domain.errors import Forbidden
 from admitall.services.context import Actor, Context
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import person_events, persons
+from admitall.store.tables_linkage import person_merges
 from admitall.store.tables_ops import person_event_redactions
 from admitall.store.tables_referrals import registration_referrals
 
@@ -57,9 +58,25 @@ def _holds_details(data: Any) -> bool:
 
 
 def _eligible(actor: Actor, cutoff: datetime) -> Any:
+    """Released before the cutoff, details not yet removed, within the actor's jurisdiction — and, for a record
+    merged into another (services.linkage_merge), only once its survivor is released before the cutoff too: an
+    unmerge restores both records, so the merged-away one keeps its details as long as its survivor does."""
     p = persons.c
     not_yet = or_(p.name != REDACTED_NAME, p.document_number.is_not(None), p.phone.is_not(None), p.address.is_not(None))
-    return and_(p.status.in_(LEFT), p.status_since < cutoff, not_yet, in_subtree(actor.unit_code))
+    survivor = persons.alias("survivor")
+    m = person_merges.c
+    survivor_still_held = (
+        select(m.merged_id)
+        .join(survivor, survivor.c.id == m.survivor_id)
+        .where(m.unmerged_at.is_(None), or_(survivor.c.status.not_in(LEFT), survivor.c.status_since >= cutoff))
+    )
+    return and_(
+        p.status.in_(LEFT),
+        p.status_since < cutoff,
+        not_yet,
+        in_subtree(actor.unit_code),
+        p.id.not_in(survivor_still_held),
+    )
 
 
 def purge(ctx: Context, actor: Actor, released_before: date, *, apply: bool = False) -> dict[str, Any]:
