@@ -450,5 +450,6 @@ from admitall.store import (  # noqa: E402,F401
     tables_screens,
     tables_security,
     tables_simulation,
+    tables_staffing,
     tables_survey,
 )
