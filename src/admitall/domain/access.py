@@ -43,6 +43,8 @@ class Permission(str, Enum):
     ISSUE_DIRECTIVES = "issue_directives"
     RESPOND_DIRECTIVES = "respond_directives"
     LINK_PERSONS = "link_persons"
+    MANAGE_SUPPLIES = "manage_supplies"
+    APPROVE_SUPPLIES = "approve_supplies"
 
 
 _P = Permission
@@ -66,7 +68,16 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # commanders need the picture and the people in it, not their ID numbers; they sink officials to units
     # and give orders
     Role.COMMANDER: frozenset(
-        {_P.VIEW_COUNTS, _P.VIEW_PERSONS, _P.VIEW_AUDIT, _P.HANDLE_ALERTS, _P.MANAGE_OFFICIALS, _P.ISSUE_DIRECTIVES}
+        {
+            _P.VIEW_COUNTS,
+            _P.VIEW_PERSONS,
+            _P.VIEW_AUDIT,
+            _P.HANDLE_ALERTS,
+            _P.MANAGE_OFFICIALS,
+            _P.ISSUE_DIRECTIVES,
+            _P.MANAGE_SUPPLIES,
+            _P.APPROVE_SUPPLIES,
+        }
     ),
     # the field: find, register, call, reclassify
     Role.UNIT_OFFICER: frozenset(
@@ -84,6 +95,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.ISSUE_DIRECTIVES,
             _P.RESPOND_DIRECTIVES,
             _P.LINK_PERSONS,
+            _P.MANAGE_SUPPLIES,
+            _P.APPROVE_SUPPLIES,
         }
     ),
     # dispatchers plan and confirm admissions, call people and organise transport
@@ -98,6 +111,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.CHANGE_SEVERITY,
             _P.TRANSPORT,
             _P.ADMISSIONS,
+            _P.MANAGE_SUPPLIES,
         }
     ),
     # analysts read aggregates, never a person
@@ -142,6 +156,8 @@ ACTIONS: dict[Permission, tuple[str, str]] = {
     _P.ISSUE_DIRECTIVES: ("下达指令", "issue directives"),
     _P.RESPOND_DIRECTIVES: ("签收和办理指令", "acknowledge and complete directives"),
     _P.LINK_PERSONS: ("合并或拆分同一人的记录", "merge or unmerge records of one person"),
+    _P.MANAGE_SUPPLIES: ("登记物资出入库和申请物资", "record stock movements and ask for supplies"),
+    _P.APPROVE_SUPPLIES: ("审批和调配物资", "approve and allocate supplies"),
 }
 
 

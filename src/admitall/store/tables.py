@@ -451,5 +451,6 @@ from admitall.store import (  # noqa: E402,F401
     tables_security,
     tables_simulation,
     tables_staffing,
+    tables_supplies,
     tables_survey,
 )

@@ -1,0 +1,200 @@
+"""Supplies (issue 18 §1) on SQLite and PostgreSQL: stock as appended movements, transfers in one transaction,
+jurisdiction and desk refusals, cover, and the beds critical supplies let a facility use (supply_limits)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from admitall.domain.access import Role
+from admitall.domain.errors import Forbidden, InvalidInput, NotFound
+from admitall.domain.facilities import BedType
+from admitall.services import supplies as sup
+from admitall.services.context import Actor
+from admitall.services.supply_limits import bed_limits_from_supplies
+from admitall.store.tables import bed_pools
+from admitall.store.tables_supplies import supply_movements
+from tests.factories import (
+    CITY,
+    DAZHI,
+    DAZHI_1,
+    JIANGAN,
+    WUCHANG,
+    WUCHANG_STREET,
+    load_small_city,
+    load_small_facilities,
+    officer,
+)
+
+HQ = Actor("hq", Role.COMMANDER, CITY)
+WUCHANG_OFFICER = officer(WUCHANG, username="wuchang")
+JIANGAN_OFFICER = officer(JIANGAN, username="jiangan")
+COMMUNITY = officer(DAZHI_1, username="community")
+H1_DESK = Actor("h1desk", Role.FACILITY_OFFICER, WUCHANG_STREET, facility_code="H1")
+
+
+@pytest.fixture
+def city(ctx):
+    load_small_city(ctx)
+    load_small_facilities(ctx)
+    return ctx
+
+
+def move(ctx, actor, site_kind, code, **form):
+    return sup.record_movement(ctx, actor, site_kind, code, {k: str(v) for k, v in form.items()})
+
+
+def held(ctx, actor, kind, code):
+    return {i["item_code"]: i["on_hand"] for i in sup.site_stock(ctx, actor, kind, code)["items"]}
+
+
+def occupy(ctx, facility, bed, n):
+    with ctx.uow(write=True) as uow:
+        uow.conn.execute(
+            update(bed_pools)
+            .where(bed_pools.c.facility_code == facility, bed_pools.c.bed_type == bed)
+            .values(occupied=n)
+        )
+        uow.commit()
+
+
+def test_stock_is_the_sum_of_appended_movements_and_a_count_appends_its_difference(city):
+    move(city, HQ, "unit", CITY, kind="receipt", item_code="n95_mask", quantity=1000)
+    move(city, HQ, "unit", CITY, kind="issue", item_code="n95_mask", quantity=150, reason="to the Red Cross")
+    move(city, HQ, "unit", CITY, kind="consumption", item_code="n95_mask", quantity=50)
+    assert held(city, HQ, "unit", CITY)["n95_mask"] == 800
+    move(city, HQ, "unit", CITY, kind="count", item_code="n95_mask", counted=780, reason="damaged box")
+    assert held(city, HQ, "unit", CITY)["n95_mask"] == 780
+    with city.uow() as uow:
+        kinds = [r.kind for r in uow.conn.execute(select(supply_movements).order_by(supply_movements.c.id))]
+        count_row = uow.conn.execute(select(supply_movements).where(supply_movements.c.kind == "count")).one()
+    assert kinds == ["receipt", "issue", "consumption", "count"]
+    assert count_row.quantity == -20 and count_row.counted == 780 and count_row.reason == "damaged box"
+    history = sup.movement_history(city, HQ, "unit", CITY, size=2)
+    assert history["total"] == 4 and [m["kind"] for m in history["movements"]] == ["count", "consumption"]
+
+
+def test_a_count_needs_a_reason_and_nothing_leaves_that_is_not_there(city):
+    move(city, HQ, "unit", CITY, kind="receipt", item_code="goggles", quantity=10)
+    with pytest.raises(InvalidInput) as no_reason:
+        move(city, HQ, "unit", CITY, kind="count", item_code="goggles", counted=8)
+    assert no_reason.value.field == "reason"
+    with pytest.raises(InvalidInput) as too_many:
+        move(city, HQ, "unit", CITY, kind="issue", item_code="goggles", quantity=11)
+    assert "10" in too_many.value.as_dict("en")["message"]
+    with pytest.raises(InvalidInput):
+        move(city, HQ, "unit", CITY, kind="receipt", item_code="gold_bars", quantity=1)
+    assert held(city, HQ, "unit", CITY)["goggles"] == 10
+
+
+def test_a_transfer_writes_both_legs_or_neither(city):
+    move(city, HQ, "unit", CITY, kind="receipt", item_code="oxygen_cylinder", quantity=40)
+    move(
+        city,
+        HQ,
+        "unit",
+        CITY,
+        kind="transfer",
+        item_code="oxygen_cylinder",
+        quantity=25,
+        to_kind="facility",
+        to_code="H1",
+    )
+    assert held(city, HQ, "unit", CITY)["oxygen_cylinder"] == 15
+    assert held(city, HQ, "facility", "H1")["oxygen_cylinder"] == 25
+    with city.uow() as uow:
+        legs = list(uow.conn.execute(select(supply_movements).where(supply_movements.c.transfer_id.is_not(None))))
+    assert sorted(leg.quantity for leg in legs) == [-25, 25] and len({leg.transfer_id for leg in legs}) == 1
+    with pytest.raises(NotFound):  # an unknown destination: nothing leaves either
+        move(
+            city,
+            HQ,
+            "unit",
+            CITY,
+            kind="transfer",
+            item_code="oxygen_cylinder",
+            quantity=5,
+            to_kind="facility",
+            to_code="NOPE",
+        )
+    with city.uow() as uow:
+        assert uow.conn.execute(select(func.count()).select_from(supply_movements)).scalar() == 3
+    assert held(city, HQ, "unit", CITY)["oxygen_cylinder"] == 15
+
+
+def test_sites_outside_the_jurisdiction_look_absent_and_a_desk_keeps_its_own_facility(city):
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="ventilator", quantity=2)
+    with pytest.raises(NotFound):
+        sup.site_stock(city, JIANGAN_OFFICER, "facility", "H1")
+    with pytest.raises(NotFound):
+        move(city, JIANGAN_OFFICER, "facility", "H1", kind="receipt", item_code="ventilator", quantity=1)
+    assert held(city, WUCHANG_OFFICER, "facility", "H1")["ventilator"] == 2
+    assert held(city, H1_DESK, "facility", "H1")["ventilator"] == 2
+    with pytest.raises(NotFound):
+        sup.site_stock(city, H1_DESK, "facility", "R1")  # same street, another facility
+    with pytest.raises(NotFound):  # a transfer out of the desk's facility only to sites it may see
+        move(
+            city,
+            H1_DESK,
+            "facility",
+            "H1",
+            kind="transfer",
+            item_code="ventilator",
+            quantity=1,
+            to_kind="unit",
+            to_code=CITY,
+        )
+    with pytest.raises(Forbidden):
+        move(
+            city,
+            Actor("analyst", Role.ANALYST, CITY),
+            "facility",
+            "H1",
+            kind="receipt",
+            item_code="ventilator",
+            quantity=1,
+        )
+    with pytest.raises(Forbidden):
+        sup.shortages(city, H1_DESK)
+
+
+def test_cover_is_recorded_use_else_the_occupancy_estimate_and_shortages_come_worst_first(city, clock):
+    occupy(city, "H1", "icu", 1)
+    occupy(city, "H1", "severe", 2)
+    # suits: ICU 12 + severe 2 x 8 = 28 a day by the estimate; 56 on hand = 2 days, under the 3-day threshold
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=56)
+    move(city, HQ, "facility", "S1", kind="receipt", item_code="protective_suit", quantity=500)
+    items = {i["item_code"]: i for i in sup.site_stock(city, HQ, "facility", "H1")["items"]}
+    suit = items["protective_suit"]
+    assert suit["per_day"] == 28 and suit["estimated"] is True and suit["cover_days"] == 2 and suit["short"]
+    assert items["oxygen_cylinder"]["on_hand"] == 0 and items["oxygen_cylinder"]["short"]  # used, none held
+    # recorded consumption over the window replaces the estimate: 7 a day
+    move(city, HQ, "facility", "H1", kind="consumption", item_code="protective_suit", quantity=49)
+    clock.advance(timedelta(hours=1))
+    suit = {i["item_code"]: i for i in sup.site_stock(city, HQ, "facility", "H1")["items"]}["protective_suit"]
+    assert suit["estimated"] is False and suit["per_day"] == 7 and suit["cover_days"] == 1
+    view = sup.shortages(city, HQ)
+    assert view["total"] == view["short"] >= 2
+    assert view["rows"][0]["cover_days"] in (0, None)  # none on hand first
+    assert all(r["site_code"] != "S1" for r in view["rows"])  # 500 suits and nobody in its beds
+    assert sup.shortages(city, officer(JIANGAN, username="j"))["total"] == 0  # H1 is in Wuchang
+
+
+def test_bed_limits_cap_icu_at_the_ventilators_and_severe_beds_at_zero_without_oxygen(city, clock):
+    with city.uow() as uow:
+        assert bed_limits_from_supplies(uow, clock.now()) == {}  # nobody tracks supplies: nothing is limited
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="ventilator", quantity=3)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="oxygen_cylinder", quantity=4)
+    now = clock.now()
+    with city.uow() as uow:
+        assert bed_limits_from_supplies(uow, now) == {("H1", BedType.ICU): (3, "ventilator")}
+    clock.advance(timedelta(hours=1))
+    move(city, HQ, "facility", "H1", kind="consumption", item_code="oxygen_cylinder", quantity=4)
+    with city.uow() as uow:
+        limits = bed_limits_from_supplies(uow.conn, city.clock.now())
+    assert limits == {("H1", BedType.ICU): (0, "oxygen_cylinder"), ("H1", BedType.SEVERE): (0, "oxygen_cylinder")}
+    with city.uow() as uow:  # as it was before the oxygen ran out
+        assert bed_limits_from_supplies(uow, now) == {("H1", BedType.ICU): (3, "ventilator")}
+    assert DAZHI  # the shelter hospital in Dazhi needs no oxygen for its beds: never in the result
