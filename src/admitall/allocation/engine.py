@@ -15,6 +15,10 @@ How it is solved exactly, without a graph of individuals:
 4. Within each group the flows are handed out first come, first served: the longest waiting get the beds, and
    the most preferred and nearest of them.
 
+Staffed beds (issue 18): a pool's `free` counts only usable beds (staff on shift and critical supplies allow
+them), so the engine never places anyone in a bed nobody can staff; beds free in the ward but held back are only
+named in the reasons ("ICU bed free but no ICU nurse on shift").
+
 A facility's hourly admission rate (`Snapshot.admission_slots`) is a capacity on the facility: a pool never
 takes more than its facility's remaining admissions, and the pools of a facility whose rate is below its free
 beds of several types pass through one facility node whose capacity is the rate (see counts.py). Classes are
@@ -34,7 +38,7 @@ from ortools.graph.python import min_cost_flow
 from admitall.allocation.counts import Beds, SharedLimit, max_counts, solve, usable_pairs
 from admitall.allocation.geo import EARTH_RADIUS_KM, UNITS_PER_KM
 from admitall.allocation.model import Assignment, Candidate, FreePool, Objective, Plan, Snapshot, UnplacedPeople
-from admitall.allocation.reasons import placed_reason, unplaced_reason
+from admitall.allocation.reasons import Blocked, blocked_beds, placed_reason, unplaced_reason
 from admitall.domain.facilities import BedType
 from admitall.domain.policy import PriorityClass
 
@@ -184,7 +188,7 @@ def plan(snapshot: Snapshot) -> Plan:
         part_pools = set(beds)
         in_part = [(slots[f], [i for i in m if i in part_pools]) for f, m in shared.items()]
         flows.update(_route(groups, pools, members, beds, placed, part_arcs, [s for s in in_part if s[1]]))
-    reasons = _Reasons(free_beds, free)
+    reasons = _Reasons(free_beds, free, blocked_beds(snapshot.pools))
     return _hand_out(snapshot, rank, groups, pools, flows, placed, waiting, reasons, nearest, group_xy, pool_xy)
 
 
@@ -192,6 +196,7 @@ def plan(snapshot: Snapshot) -> Plan:
 class _Reasons:
     free: Counter[BedType]  # free beds in open facilities
     admittable: Counter[BedType]  # of them, those their facilities can still fill this hour (an upper bound)
+    blocked: Blocked  # free in the wards but without the staff or supplies to use them (issue 18)
 
 
 def _shared_limit(pools: list[FreePool], members: list[int], slots: int) -> SharedLimit:
@@ -330,7 +335,7 @@ def _hand_out(
             total_rank += rank * count
             total_units += units * count
         if taken < len(members):
-            zh, en = unplaced_reason(g.cls, policy, reasons.free, reasons.admittable)
+            zh, en = unplaced_reason(g.cls, policy, reasons.free, reasons.admittable, reasons.blocked)
             unplaced.append((members, taken, g.cls, zh, en))
     objective = Objective(tuple(placed[c] for c in policy.priority), total_rank, total_units)
     return Plan(

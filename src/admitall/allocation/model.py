@@ -9,6 +9,7 @@ from typing import NamedTuple, overload
 
 from admitall.domain.facilities import BedType
 from admitall.domain.policy import Policy, PriorityClass
+from admitall.domain.staffing import StaffRole
 
 
 class Candidate(NamedTuple):
@@ -26,13 +27,22 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True)
 class FreePool:
-    """Free beds of one type in one facility that is open now."""
+    """Free beds of one type in one facility that is open now: `free` counts only usable beds (issue 18: usable =
+    the least of beds in service, staffed beds and what critical supplies allow, less those occupied or reserved).
+    `unstaffed` and `unsupplied` count the beds free in the ward that the staff on shift cannot cover (the role
+    `short_role` runs out) or the supplies cannot serve (the item `short_item`, its Chinese and English name): the
+    engine never places anyone in them, and its reasons say so. A pool with no usable free bed may still be given
+    for its reasons."""
 
     facility_code: str
     bed_type: BedType
     free: int
     lat: float | None = None
     lon: float | None = None
+    unstaffed: int = 0
+    short_role: StaffRole | None = None
+    unsupplied: int = 0
+    short_item: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ class Permission(str, Enum):
     LINK_PERSONS = "link_persons"
     MANAGE_SUPPLIES = "manage_supplies"
     APPROVE_SUPPLIES = "approve_supplies"
+    MANAGE_STAFF = "manage_staff"
+    MANAGE_TEAMS = "manage_teams"
 
 
 _P = Permission
@@ -63,6 +65,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.MANAGE_FACILITIES,
             _P.MANAGE_SCHEDULES,
             _P.MANAGE_OFFICIALS,
+            _P.MANAGE_STAFF,
+            _P.MANAGE_TEAMS,
         }
     ),
     # commanders need the picture and the people in it, not their ID numbers; they sink officials to units
@@ -77,6 +81,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.ISSUE_DIRECTIVES,
             _P.MANAGE_SUPPLIES,
             _P.APPROVE_SUPPLIES,
+            _P.MANAGE_TEAMS,
         }
     ),
     # the field: find, register, call, reclassify
@@ -97,6 +102,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.LINK_PERSONS,
             _P.MANAGE_SUPPLIES,
             _P.APPROVE_SUPPLIES,
+            _P.MANAGE_STAFF,
         }
     ),
     # dispatchers plan and confirm admissions, call people and organise transport
@@ -112,6 +118,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.TRANSPORT,
             _P.ADMISSIONS,
             _P.MANAGE_SUPPLIES,
+            _P.MANAGE_STAFF,
         }
     ),
     # analysts read aggregates, never a person
@@ -158,6 +165,8 @@ ACTIONS: dict[Permission, tuple[str, str]] = {
     _P.LINK_PERSONS: ("合并或拆分同一人的记录", "merge or unmerge records of one person"),
     _P.MANAGE_SUPPLIES: ("登记物资出入库和申请物资", "record stock movements and ask for supplies"),
     _P.APPROVE_SUPPLIES: ("审批和调配物资", "approve and allocate supplies"),
+    _P.MANAGE_STAFF: ("管理医护人员名册", "manage staff rosters"),
+    _P.MANAGE_TEAMS: ("登记和撤离医疗队", "register medical teams and their departures"),
 }
 
 

@@ -21,6 +21,7 @@ from admitall.domain.labels import LabeledEnum
 from admitall.domain.observation import ObservationRules
 from admitall.domain.observation_policy import parse_rules
 from admitall.domain.people import Person, Risk, Severity, Status
+from admitall.domain.staffing import StaffingRules, parse_staffing
 
 
 class PriorityClass(LabeledEnum):
@@ -47,6 +48,8 @@ class Policy:
     observation: ObservationRules = field(default_factory=ObservationRules)
     # how long a public help request may wait for its community to act, by urgency (services.help_requests)
     help_deadline: Mapping[str, timedelta] = field(default_factory=lambda: dict(HELP_DEADLINE_DEFAULT))
+    # shifts and the staff on shift each bed type needs (issue 18 §2, domain.staffing)
+    staffing: StaffingRules = field(default_factory=StaffingRules)
 
     def rank(self, cls: PriorityClass) -> int:
         """0 for the highest class."""
@@ -137,7 +140,15 @@ def parse_policy(text: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise _bad(f"TOML 语法错误：{e}", f"TOML syntax error: {e}") from None
-    unknown = set(data) - {"priority", "elderly_age", "eligibility", "sla_hours", "help_request_hours", "observation"}
+    unknown = set(data) - {
+        "priority",
+        "elderly_age",
+        "eligibility",
+        "sla_hours",
+        "help_request_hours",
+        "observation",
+        "staffing",
+    }
     if unknown:
         raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
     priority = tuple(_enum_list(data.get("priority"), PriorityClass, "priority"))
@@ -172,6 +183,7 @@ def parse_policy(text: str) -> Policy:
         age,
         observation=parse_rules(data.get("observation")),
         help_deadline=_help_deadline(data.get("help_request_hours", {})),
+        staffing=parse_staffing(data.get("staffing")),
     )
 
 

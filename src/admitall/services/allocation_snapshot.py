@@ -37,12 +37,13 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from admitall.allocation.model import Candidate, FreePool, Snapshot, WaitingGroup
+from admitall.allocation.model import Candidate, Snapshot, WaitingGroup
 from admitall.domain.facilities import Facility
 from admitall.domain.people import Risk, Severity, Status
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.units import ancestors_of
 from admitall.services.context import Context
+from admitall.services.staffing_capacity import free_pools
 from admitall.store.repositories.waiting_list import BriefRow, WaitingList
 from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
@@ -275,11 +276,7 @@ def build_snapshot(ctx: Context, uow: UnitOfWork, root: str | None) -> tuple[Sna
     now = ctx.clock.now()
     waiting = waiting_now(ctx, uow, root)
     facilities = {f.code: f for f in uow.facilities.in_subtree(None) if f.is_open(now)}
-    pools = [
-        FreePool(p.facility_code, p.bed_type, p.free, facilities[p.facility_code].lat, facilities[p.facility_code].lon)
-        for p in uow.facilities.pools(list(facilities))
-        if p.free > 0
-    ]
+    pools = free_pools(ctx, uow, facilities, now)  # usable beds only: staff and supplies allow them (issue 18)
     places = waiting.places
     candidates = []
     for pid in sorted(waiting.transfers):
