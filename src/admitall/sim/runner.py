@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from admitall.sim.epidemic import Agent, Outbreak
 from admitall.sim.observation import ObservationTwin
 from admitall.sim.results import Recorder, Results
 from admitall.sim.scenario import Scenario
+from admitall.sim.survey import SurveyTwin
 
 # the city's field staff: they register people and send every unit's reports (a city-wide reporter)
 FIELD = Actor(username="sim-field", role=Role.UNIT_OFFICER, unit_code=None, display_name="模拟：社区与街道")
@@ -86,6 +88,8 @@ class Run:
         # the contacts' exposures and twice-daily checks, when the scenario plays them
         start = city.start.astimezone(ctx.settings.tz)
         self.observation = ObservationTwin(ctx, FIELD, start) if scenario.operations.observation else None
+        survey = scenario.operations.survey  # the door-to-door survey, when the scenario plays it (sim.survey)
+        self.survey = SurveyTwin(ctx, FIELD, survey, start, scenario.seed) if survey is not None else None
 
     def push(self, hour: float, kind: str, key: int) -> None:
         self.seq += 1
@@ -114,6 +118,7 @@ class Run:
             if minute % 60 == 0:
                 self.report(now)
                 self.observe(now)
+                self.canvass(now)
                 self.recorder.hour(now, self.ctx)
                 if self.on_hour is not None:
                     self.on_hour(self, now)
@@ -123,7 +128,10 @@ class Run:
                 progress(k, ticks)
             if stop is not None and minute % 1440 == 0 and k < ticks and stop():
                 break
-        return self.recorder.results(self.kinds)
+        results = self.recorder.results(self.kinds)
+        if self.survey is not None:
+            results.summary["survey"] = self.survey.outcome()
+        return results
 
     # --- what falls due in a tick --------------------------------------------------------------------------
 
@@ -134,7 +142,8 @@ class Run:
         while self.events and self.events[0][0] <= now:
             hour, _, kind, key = heapq.heappop(self.events)
             if kind == "identify":
-                found.append(self.agents[key])
+                if key not in self.tracked:  # not found before by the survey
+                    found.append(self.agents[key])
             elif kind == "step":
                 step = self.timeline_step(key, hour)
                 if step is not None:
@@ -156,10 +165,14 @@ class Run:
         rows = [(a.index, self.row(a)) for a in agents]
         summary = register_batch(self.ctx, FIELD, rows, source="sim")
         assert not summary.rejections, summary.rejections[:3]
+        self.track(agents, summary.person_ids)
+
+    def track(self, agents: list[Agent], person_ids: dict[int, int]) -> None:
+        """Follow the people registered for these agents (agent index → person id), as stored."""
         with self.ctx.uow() as uow:
-            people = uow.persons.get_many(summary.person_ids.values())
+            people = uow.persons.get_many(person_ids.values())
         for a in agents:
-            pid = summary.person_ids[a.index]
+            pid = person_ids[a.index]
             self.tracked[a.index] = Tracked(a, pid, people[pid])
             self.index_of[pid] = a.index
             self.kinds[a.kind] += 1
@@ -251,6 +264,16 @@ class Run:
             people = uow.persons.get_many(converted)
         for pid, person in people.items():
             self.follow(self.index_of[pid], person, self.clock.now())
+
+    def canvass(self, now: float) -> None:
+        """The hour's door-to-door visits (sim.survey); the ill they registered are tracked from now on."""
+        if self.survey is None:
+            return
+        started = time.process_time()
+        found = self.survey.on_hour(self, now)
+        if found:
+            self.track([self.agents[i] for i in found], found)
+        self.survey.cpu_seconds += time.process_time() - started
 
     def allocate(self, now: float) -> None:
         """The real engine's plan, confirmed; the newly assigned (read back) join their district's line for a

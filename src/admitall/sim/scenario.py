@@ -96,6 +96,20 @@ class Clinical:
 
 
 @dataclass(frozen=True)
+class SurveyPlan:
+    """A door-to-door survey the twin plays (sim.survey): HQ sets it over the whole city for `days` from `starts`;
+    each community's teams visit its listed households in the day's working hours, a household with nobody home
+    again the next day, and register the ill they find at home."""
+
+    starts: date
+    days: int
+    households_per_community: int  # listed households a community's teams visit (each stands for many real ones)
+    absent_share: float  # of visits that find nobody home (a revisit the next day)
+    absent_visits_done: int  # the campaign's rule: a household found empty this many times counts as done
+    people_at_home: tuple[int, int]  # healthy people a visited household shows, uniform
+
+
+@dataclass(frozen=True)
 class Operations:
     tick_minutes: int
     allocate_every_minutes: int
@@ -111,6 +125,7 @@ class Operations:
     scorecard_refresh_minutes: int = 15
     # the contacts' exposures to the case that brought them in, and their twice-daily checks (sim.observation)
     observation: bool = False
+    survey: SurveyPlan | None = None  # the door-to-door survey (sim.survey); None: not played
     # people a facility of each kind can admit in an hour for each 100 of its beds (its desks and ward teams grow
     # with it), rounded up, unless the facility gives its own figure; a kind absent: no limit. The real engine's
     # plan respects it (Facility.admissions_per_hour)
@@ -154,9 +169,11 @@ def shifted(scenario: Scenario, start: date, days: int) -> Scenario:
     def move(schedule: Schedule) -> Schedule:
         return tuple((d + delta, v) for d, v in schedule)
 
-    e, d = scenario.epidemic, scenario.detection
+    e, d, o = scenario.epidemic, scenario.detection, scenario.operations
+    survey = replace(o.survey, starts=o.survey.starts + delta) if o.survey is not None else None
     return replace(
         scenario,
+        operations=replace(o, survey=survey),
         start=start,
         days=days,
         epidemic=replace(e, seed_date=e.seed_date + delta, r=move(e.r)),
@@ -379,6 +396,25 @@ def _facility(raw: Mapping[str, Any], index: int) -> FacilityPlan:
 MAX_BEDS = 1_000_000
 
 
+def _survey(o: _Reader) -> SurveyPlan | None:
+    """`operations.survey` (absent, or `on = false`: not played)."""
+    if "survey" not in o.raw:
+        o.read.add("survey")
+        return None
+    v = o.section("survey")
+    if not v.get("on", bool, True):
+        v.read.update(v.raw)
+        return None
+    return SurveyPlan(
+        starts=v.day("starts"),
+        days=v.whole("days", 1, 30),
+        households_per_community=v.whole("households_per_community", 1, 10_000),
+        absent_share=v.share("absent_share"),
+        absent_visits_done=v.whole("absent_visits_done", 0, 5),
+        people_at_home=v.pair("people_at_home", int, low=0, high=10),
+    )
+
+
 def _is_count(n: object, high: int) -> bool:
     return isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= high
 
@@ -426,6 +462,7 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         watch_every_minutes=o.whole("watch_every_minutes", 0, 7 * 1440, 60),
         scorecard_refresh_minutes=o.whole("scorecard_refresh_minutes", 1, 7 * 1440, 15),
         observation=o.get("observation", bool, False),
+        survey=_survey(o),
         admissions_per_100_beds_hour=_rates(o),
     )
     if operations.allocate_every_minutes % operations.tick_minutes or 60 % operations.tick_minutes:
