@@ -45,6 +45,8 @@ class Permission(str, Enum):
     LINK_PERSONS = "link_persons"
     MANAGE_SUPPLIES = "manage_supplies"
     APPROVE_SUPPLIES = "approve_supplies"
+    MANAGE_CADRES = "manage_cadres"
+    RECORD_STAFF_SAFETY = "record_staff_safety"
     MANAGE_STAFF = "manage_staff"
     MANAGE_TEAMS = "manage_teams"
 
@@ -65,6 +67,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.MANAGE_FACILITIES,
             _P.MANAGE_SCHEDULES,
             _P.MANAGE_OFFICIALS,
+            _P.MANAGE_CADRES,
             _P.MANAGE_STAFF,
             _P.MANAGE_TEAMS,
         }
@@ -79,6 +82,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.HANDLE_ALERTS,
             _P.MANAGE_OFFICIALS,
             _P.ISSUE_DIRECTIVES,
+            _P.MANAGE_CADRES,
             _P.MANAGE_SUPPLIES,
             _P.APPROVE_SUPPLIES,
             _P.MANAGE_TEAMS,
@@ -102,6 +106,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.LINK_PERSONS,
             _P.MANAGE_SUPPLIES,
             _P.APPROVE_SUPPLIES,
+            _P.MANAGE_CADRES,
+            _P.RECORD_STAFF_SAFETY,
             _P.MANAGE_STAFF,
         }
     ),
@@ -118,6 +124,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             _P.TRANSPORT,
             _P.ADMISSIONS,
             _P.MANAGE_SUPPLIES,
+            _P.RECORD_STAFF_SAFETY,
             _P.MANAGE_STAFF,
         }
     ),
@@ -165,6 +172,8 @@ ACTIONS: dict[Permission, tuple[str, str]] = {
     _P.LINK_PERSONS: ("合并或拆分同一人的记录", "merge or unmerge records of one person"),
     _P.MANAGE_SUPPLIES: ("登记物资出入库和申请物资", "record stock movements and ask for supplies"),
     _P.APPROVE_SUPPLIES: ("审批和调配物资", "approve and allocate supplies"),
+    _P.MANAGE_CADRES: ("派驻或撤回下沉干部", "assign or end cadres sent down to communities"),
+    _P.RECORD_STAFF_SAFETY: ("登记工作人员的暴露和感染", "record exposures and infections of staff"),
     _P.MANAGE_STAFF: ("管理医护人员名册", "manage staff rosters"),
     _P.MANAGE_TEAMS: ("登记和撤离医疗队", "register medical teams and their departures"),
 }

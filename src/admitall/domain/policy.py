@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from admitall.domain.cadres import CadreRules, parse_cadre_rules
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
 from admitall.domain.identity import age_on
@@ -21,6 +22,7 @@ from admitall.domain.labels import LabeledEnum
 from admitall.domain.observation import ObservationRules
 from admitall.domain.observation_policy import parse_rules
 from admitall.domain.people import Person, Risk, Severity, Status
+from admitall.domain.staff_safety import SafetyRules, parse_safety_rules
 from admitall.domain.staffing import StaffingRules, parse_staffing
 
 
@@ -48,6 +50,10 @@ class Policy:
     observation: ObservationRules = field(default_factory=ObservationRules)
     # how long a public help request may wait for its community to act, by urgency (services.help_requests)
     help_deadline: Mapping[str, timedelta] = field(default_factory=lambda: dict(HELP_DEADLINE_DEFAULT))
+    # cadres sent down: the coverage a community needs (issue 18 §3, domain.cadres)
+    cadres: CadreRules = field(default_factory=CadreRules)
+    # staff infections that raise an alert to a facility's owner (issue 18 §4, domain.staff_safety)
+    staff_safety: SafetyRules = field(default_factory=SafetyRules)
     # shifts and the staff on shift each bed type needs (issue 18 §2, domain.staffing)
     staffing: StaffingRules = field(default_factory=StaffingRules)
 
@@ -148,6 +154,8 @@ def parse_policy(text: str) -> Policy:
         "help_request_hours",
         "observation",
         "staffing",
+        "cadres",
+        "staff_safety",
     }
     if unknown:
         raise _bad(f"未知的设置 {sorted(unknown)}", f"unknown settings {sorted(unknown)}")
@@ -183,6 +191,8 @@ def parse_policy(text: str) -> Policy:
         age,
         observation=parse_rules(data.get("observation")),
         help_deadline=_help_deadline(data.get("help_request_hours", {})),
+        cadres=parse_cadre_rules(data.get("cadres")),
+        staff_safety=parse_safety_rules(data.get("staff_safety")),
         staffing=parse_staffing(data.get("staffing")),
     )
 

@@ -25,6 +25,7 @@ from admitall.services.directives import level_below
 from admitall.services.facilities import occupancy
 from admitall.services.help_request_lists import screen_tile
 from admitall.services.linkage import unresolved as unresolved_duplicates
+from admitall.services.staff_safety_rates import cadres_safety_tiles
 from admitall.services.survey_progress import screen_tile as survey_tile
 from admitall.services.tracing import screen_tile as tracing_tile
 from admitall.services.trends import entered, hourly
@@ -57,6 +58,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         survey = survey_tile(ctx, uow, root)  # the door-to-door survey's campaigns running over it
         duplicates = {"unresolved": unresolved_duplicates(uow, root)}  # record linkage's pairs still to review
         tracing = tracing_tile(uow, root, now)
+        support = cadres_safety_tiles(ctx, uow, root)  # cadres sent down, staff safety (issue 18 §3–4)
         problems = open_problems(uow, root, now, LIST_SIZE)
         directives = open_directives(uow, root, now, LIST_SIZE)
         regions = map_regions(uow, root, now, waiting)
@@ -91,6 +93,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         "survey": survey,
         "duplicates": duplicates,
         "tracing": tracing,
+        **support,
         "problems": problems,
         "directives": directives,
         "ranking": ranking,

@@ -74,6 +74,8 @@ def not_found(what: str, key: object) -> NotFound:
         "official": ("干部", "official"),
         "directive": ("指令", "directive"),
         "sim_run": ("模拟运行", "simulation run"),
+        "cadre": ("下沉干部", "cadre"),
+        "staff": ("工作人员", "staff member"),
         "team": ("医疗队", "medical team"),
     }
     zh, en = names.get(what, (what, what))

@@ -10,8 +10,9 @@ from sqlalchemy import func, or_, select
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import NotFound
-from admitall.domain.units import subtree_bounds
+from admitall.domain.units import UnitLevel, level_of, subtree_bounds
 from admitall.services import alert_inbox, directive_lists, problem_inbox
+from admitall.services.cadres import local_today, on_duty_in
 from admitall.services.context import Actor, Context
 from admitall.services.officials import official_view
 from admitall.services.scorecard_views import official_card
@@ -82,6 +83,8 @@ def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
             )
         led = [a for a in uow.officials.of_official(official.id) if a.ends_at is None]
         names = uow.units.names([a.unit_code for a in led] + [official.home_unit])
+        communities = [a.unit_code for a in led if level_of(a.unit_code) is UnitLevel.COMMUNITY]
+        cadres = on_duty_in(uow, actor, communities, local_today(ctx))  # who is on duty in them today
     codes = [a.unit_code for a in led]
 
     alerts = _my_alerts(ctx, actor, official.id, codes)
@@ -101,4 +104,5 @@ def my_desk(ctx: Context, actor: Actor) -> dict[str, Any]:
         "problems": problems["items"],
         "problems_total": problems["total"],
         "score": {"today": score_today, "yesterday": score_yesterday},
+        "cadres_on_duty": cadres,
     }

@@ -38,6 +38,7 @@ from admitall.services.observation_checks import observation_round
 from admitall.services.officials import NO_LEAD
 from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
+from admitall.services.staff_safety_rates import watch_staff_safety
 from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
 from admitall.services.watch_rounds import begin_round, end_round, purge_sessions
@@ -127,6 +128,7 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
                 escalated = _escalate(ctx, uow, now, top)
                 problems = _escalate_problems(uow, now, top)
                 help_alerts = watch_help(uow, now, top, ctx.policy)
+                safety = watch_staff_safety(ctx, uow, now)  # staff infections over the threshold (issue 18)
                 observed = observation_round(ctx, uow, now, leads)  # missed checks (issue 17)
                 folded = uow.census.fold()
                 sessions = purge_sessions(uow.conn, now)
@@ -151,6 +153,7 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
         "escalated": escalated,
         "problems_escalated": problems,
         **help_alerts,
+        **safety,
         "help_requests_linked": help_linked,
         **observed,
         "scorecards": cards,

@@ -440,6 +440,7 @@ from admitall.store import (  # noqa: E402,F401
     tables_accountability,
     tables_boundaries,
     tables_bulletin,
+    tables_cadres,
     tables_census,
     tables_chains,
     tables_help,
