@@ -14,7 +14,6 @@ on hand serves, in the same place in the order.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,11 +70,6 @@ def cover_of(need: Need, extra: float = 0.0) -> float | None:
     return max(0.0, need.on_hand + extra) / need.per_day
 
 
-def _price(critical: bool, cover: float | None) -> int:
-    level = _COVER_CAP if cover is None else min(_COVER_CAP, int(cover * 100))
-    return level + (0 if critical else _NOT_CRITICAL)
-
-
 def allocate(stock: Mapping[str, int], asks: Sequence[Ask], needs: Mapping[tuple[str, str], Need]) -> list[Grant]:
     """The grant of every line: the stock of each item shared by one min-cost flow for all items."""
     asked: dict[tuple[str, str], int] = defaultdict(int)
@@ -85,36 +79,38 @@ def allocate(stock: Mapping[str, int], asks: Sequence[Ask], needs: Mapping[tuple
     items = sorted({item for _, item in pairs})
     source = {item: i for i, item in enumerate(items)}
     sink = len(items)
-    tails, capacities, costs, owners = [], [], [], []
-    for k, (site, item) in enumerate(pairs):
-        need = needs.get((site, item), Need(0.0, 0.0, False))
-        total, start = asked[(site, item)], 0
-        size = max(1, math.ceil(total / SEGMENTS))
-        while start < total:
-            step = min(size, total - start)
-            tails.append(source[item])
-            capacities.append(step)
-            costs.append(_price(need.critical, cover_of(need, start)))
-            owners.append(k)
-            start += step
     given = np.zeros(len(pairs), dtype=np.int64)
-    if tails:
+    if pairs:
+        empty = Need(0.0, 0.0, False)
+        found = [needs.get(p, empty) for p in pairs]
+        total = np.array([asked[p] for p in pairs], dtype=np.int64)
+        held = np.array([n.on_hand for n in found], dtype=np.float64)
+        use = np.array([n.per_day for n in found], dtype=np.float64)
+        critical = np.array([n.critical for n in found], dtype=bool)
+        # each pair's ask in SEGMENTS pieces of `size` (the last one smaller, empty pieces dropped)
+        size = np.maximum(1, -(-total // SEGMENTS))
+        owners = np.repeat(np.arange(len(pairs)), SEGMENTS)
+        start = np.tile(np.arange(SEGMENTS), len(pairs)) * size[owners]
+        capacity = np.minimum(size[owners], total[owners] - start)
+        keep = capacity > 0
+        owners, start, capacity = owners[keep], start[keep], capacity[keep]
+        # the cover the site has when a piece starts, in hundredths of a day, capped; no use known: the cap
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(use[owners] > 0, np.maximum(0.0, held[owners] + start) / use[owners] * 100, _COVER_CAP)
+        costs = np.minimum(_COVER_CAP, cover).astype(np.int64) + np.where(critical[owners], 0, _NOT_CRITICAL)
+        tails = np.array([source[item] for _, item in pairs], dtype=np.int64)[owners]
         smcf = min_cost_flow.SimpleMinCostFlow()
         arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-            np.array(tails, dtype=np.int64),
-            np.full(len(tails), sink, dtype=np.int64),
-            np.array(capacities, dtype=np.int64),
-            np.array(costs, dtype=np.int64),
+            tails, np.full(len(tails), sink, dtype=np.int64), capacity, costs
         )
-        wanted: dict[str, int] = defaultdict(int)
-        for (_, item), n in asked.items():
-            wanted[item] += n
-        sends = np.array([min(max(0, int(stock.get(item, 0))), wanted[item]) for item in items], dtype=np.int64)
+        wanted = np.bincount(tails, weights=capacity, minlength=len(items)).astype(np.int64)
+        held_stock = np.array([max(0, int(stock.get(item, 0))) for item in items], dtype=np.int64)
+        sends = np.minimum(held_stock, wanted)
         smcf.set_nodes_supplies(np.arange(len(items) + 1, dtype=np.int64), np.append(sends, -int(sends.sum())))
         status = smcf.solve()
         if status != smcf.OPTIMAL:
             raise RuntimeError(f"supply allocation: min-cost flow ended with status {status}")
-        np.add.at(given, np.array(owners, dtype=np.int64), smcf.flows(arcs))
+        np.add.at(given, owners, smcf.flows(arcs))
     left = {pair: int(given[k]) for k, pair in enumerate(pairs)}
     return _to_lines(asks, needs, left, stock)
 
