@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,28 @@ def generate(args: argparse.Namespace) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     ctx = Context(engine, ManualClock(now), Settings(database_url=args.url, secret_key=SECRET, run_jobs=False))
     load_before = load()
-    result = build(ctx, people=args.people, now=now, days=30, report_hours=args.report_hours, seed=args.seed)
+
+    def parts(ranges: list[tuple[int, int]]) -> None:
+        script = str(Path(__file__).resolve())
+        running = [
+            subprocess.Popen([sys.executable, script, "part", "--url", args.url, "--first", str(lo), "--last", str(hi)])
+            for lo, hi in ranges
+        ]
+        failed = [p.args for p in running if p.wait() != 0]
+        if failed:
+            raise SystemExit(f"a part failed: {failed}")
+
+    result = build(
+        ctx,
+        people=args.people,
+        now=now,
+        days=30,
+        report_hours=args.report_hours,
+        seed=args.seed,
+        parts=parts,
+        jobs=args.jobs,
+    )
+    result["jobs"] = args.jobs
     result["total_seconds"] = time.perf_counter() - started
     result["load"] = [load_before, load()]
     with engine.connect() as conn:
@@ -109,6 +131,7 @@ def main() -> None:
     gen.add_argument("--people", type=int, default=10_000_000)
     gen.add_argument("--report-hours", type=int, default=48)
     gen.add_argument("--seed", type=int, default=15)
+    gen.add_argument("--jobs", type=int, default=2, help="processes writing the people at once")
     prt = sub.add_parser("part")
     prt.add_argument("--url", required=True)
     prt.add_argument("--first", type=int, required=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,8 +109,19 @@ def _exec(conn: Connection, sql: str, **params: Any) -> int:
     return int(conn.execute(text(sql), params).rowcount or 0)
 
 
-def build(ctx: Context, *, people: int, now: datetime, days: int, report_hours: int, seed: int) -> dict[str, Any]:
-    """Generate everything; returns what was generated and how long each part took (seconds)."""
+def build(
+    ctx: Context,
+    *,
+    people: int,
+    now: datetime,
+    days: int,
+    report_hours: int,
+    seed: int,
+    parts: Callable[[list[tuple[int, int]]], None] | None = None,
+    jobs: int = 1,
+) -> dict[str, Any]:
+    """Generate everything; returns what was generated and how long each part took (seconds). With `jobs` > 1 the
+    people are written in that many contiguous ranges at once by `parts` (other processes: the cores)."""
     rng = random.Random(seed)
     times: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -132,7 +144,13 @@ def build(ctx: Context, *, people: int, now: datetime, days: int, report_hours: 
             conn.exec_driver_sql(f"DROP INDEX {name}")
     log(f"facilities {counts['facilities']:,}, officials {counts['officials']:,}; dropped {len(dropped)} indexes")
     t = time.perf_counter()
-    _people(ctx, people, t0, now, counts)
+    if jobs > 1 and parts is not None:
+        _people(ctx, 0, t0, now, counts, finish=False)
+        size = -(-people // jobs // 1_000_000) * 1_000_000
+        parts([(lo, min(lo + size - 1, people)) for lo in range(1, people + 1, size)])
+        finish_people(ctx, people, t0, now, counts)
+    else:
+        _people(ctx, people, t0, now, counts)
     times["people, events, wait segments"] = time.perf_counter() - t
     finish(ctx, now, report_hours, dropped, counts, times)
     return {"counts": counts, "times": times, "t0": t0.isoformat(), "now": now.isoformat()}
@@ -263,6 +281,9 @@ def _people(
     for lo in range(first, n + 1, chunk):
         hi = min(lo + chunk - 1, n)
         with ctx.engine.begin() as conn:
+            # no row-level foreign-key checks (the rows are made consistent); the census and flow rows the
+            # statement triggers would write are written below by the same statements, once per chunk
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             _exec(
                 conn,
                 """CREATE TEMP TABLE bench_p ON COMMIT DROP AS
@@ -344,6 +365,7 @@ def _people(
                 SELECT id, unit, cls, identified, identified, admitted,
                   CASE WHEN admitted IS NOT NULL THEN 'admitted' END FROM bench_p"""
             )
+            _projections(conn, lo, hi)
         log(f"  people {hi:,} ({time.perf_counter() - started:.0f} s)")
     if not finish:
         return
@@ -362,6 +384,28 @@ def _people(
                   AND p.placement = 'admitted' GROUP BY 1, 2) o
             WHERE o.facility_code = b.facility_code AND o.bed_type = b.bed_type"""
         )
+
+
+def _projections(conn: Connection, lo: int, hi: int) -> None:
+    """What the census and flow triggers (migrations 0007, 0008) write for people `lo` to `hi` and their events."""
+    _exec(
+        conn,
+        "INSERT INTO unit_census_changes (unit_code, status, severity, placement, n) "
+        "SELECT unit_code, status, COALESCE(severity, ''), placement, count(*) FROM persons "
+        "WHERE id BETWEEN :lo AND :hi GROUP BY 1, 2, 3, 4",
+        lo=lo,
+        hi=hi,
+    )
+    _exec(
+        conn,
+        "INSERT INTO event_flows (event_id, unit_code, occurred_at, kind, from_value, to_value) "
+        "SELECT e.id, p.unit_code, e.occurred_at, e.kind, e.data->>'from', COALESCE(e.data->>'status', e.data->>'to') "
+        "FROM person_events e JOIN persons p ON p.id = e.person_id "
+        "WHERE e.person_id BETWEEN :lo AND :hi AND e.kind IN ('identified', 'reclassified', 'severity_changed', "
+        "'admitted')",
+        lo=lo,
+        hi=hi,
+    )
 
 
 def _reports(conn: Connection, now: datetime, hours: int) -> int:

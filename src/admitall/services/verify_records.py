@@ -20,12 +20,13 @@ from admitall.store.tables_accountability import directive_recipients, directive
 BATCH = 10_000
 
 
-def audit_entries(ctx: Context, found: list[dict[str, Any]]) -> int:
+def audit_entries(ctx: Context, found: list[dict[str, Any]], *, after: int = 0) -> int:
+    """Every audit entry with an id above `after` against its HMAC."""
     key = ctx.keys.chain
     checked = 0
     with ctx.engine.connect() as conn:
         rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            select(audit_log).order_by(audit_log.c.id)
+            select(audit_log).where(audit_log.c.id > after).order_by(audit_log.c.id)
         )
         for r in rows:
             checked += 1

@@ -4,7 +4,7 @@ personal details were purged (services.purge). Shares the schema's metadata (sto
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from admitall.store.tables import UTCDateTime, metadata
 
@@ -30,4 +30,36 @@ person_event_redactions = Table(
     Column("event_id", Integer, ForeignKey("person_events.id"), primary_key=True, autoincrement=False),
     Column("seal", String(64), nullable=False),
     Column("redacted_at", UTCDateTime(), nullable=False),
+)
+
+# where the last verify that found everything intact stopped (services.verify_incremental): the events, reports and
+# audit entries it covered (ids up to `*_through`), so the next `admitall verify` reads only what changed since
+verify_checkpoints = Table(
+    "verify_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("finished_at", UTCDateTime(), nullable=False),
+    Column("full", Boolean, nullable=False),
+    Column("events_through", Integer, nullable=False),
+    Column("reports_through", Integer, nullable=False),
+    Column("audit_through", Integer, nullable=False),
+    Column("events_checked", Integer, nullable=False),
+)
+
+# each person's chain head as last verified: the id and hash of their last verified event
+verified_person_heads = Table(
+    "verified_person_heads",
+    metadata,
+    Column("person_id", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", Integer, nullable=False),
+    Column("head", String(64), nullable=False),
+)
+
+# each unit's report chain head as last verified: the id and hash of its last verified report
+verified_unit_heads = Table(
+    "verified_unit_heads",
+    metadata,
+    Column("unit_code", String(12), primary_key=True),
+    Column("report_id", Integer, nullable=False),
+    Column("head", String(64), nullable=False),
 )

@@ -1,4 +1,5 @@
-"""verify_checkpoints: where the last verify stopped (issue 15)
+"""verify_checkpoints: where the last verify stopped (issue 15): the ids it covered, and every person's and unit's
+chain head as verified, so `admitall verify` reads only what changed since (services.verify_incremental)
 
 Revision ID: 0030_verify_checkpoints
 Revises: 0029_cadres_staff_safety
@@ -7,6 +8,9 @@ Create Date: 2026-12-07 06:25:00.000000
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0030_verify_checkpoints"
 down_revision = "0029_cadres_staff_safety"
 branch_labels = None
@@ -14,8 +18,34 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "verify_checkpoints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("full", sa.Boolean(), nullable=False),
+        sa.Column("events_through", sa.Integer(), nullable=False),
+        sa.Column("reports_through", sa.Integer(), nullable=False),
+        sa.Column("audit_through", sa.Integer(), nullable=False),
+        sa.Column("events_checked", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verify_checkpoints")),
+    )
+    op.create_table(
+        "verified_person_heads",
+        sa.Column("person_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("head", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("person_id", name=op.f("pk_verified_person_heads")),
+    )
+    op.create_table(
+        "verified_unit_heads",
+        sa.Column("unit_code", sa.String(length=12), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("head", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("unit_code", name=op.f("pk_verified_unit_heads")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("verified_unit_heads")
+    op.drop_table("verified_person_heads")
+    op.drop_table("verify_checkpoints")
