@@ -37,7 +37,7 @@ from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.observation import ACTIVE, local_day
 from admitall.services.people import load_person
-from admitall.services.registration import register_within
+from admitall.services.registration.batch import register_within
 from admitall.services.tracing import ExposureInput, record_exposures
 from admitall.store.paged import DEFAULT_SIZE, bounded, fetch_page, page_fields
 from admitall.store.tables import facilities, persons
@@ -112,6 +112,8 @@ def _track(ctx: Context, uow: UnitOfWork, actor: Actor, worker: Worker, status: 
             "severity": "mild" if status is Status.CONFIRMED else None,
             "unit_code": worker.unit_code,
             "identified_at": on.isoformat(),
+            # the worker's own reference: the same worker registered again is found by it
+            "source_ref": f"staff:{worker.staff_id}" if worker.staff_id is not None else f"cadre:{worker.cadre_id}",
         }
         summary = register_within(ctx, actor, uow, [(1, row)], source=SOURCE)
         if summary.rejections:
