@@ -198,3 +198,63 @@ def test_bed_limits_cap_icu_at_the_ventilators_and_severe_beds_at_zero_without_o
     with city.uow() as uow:  # as it was before the oxygen ran out
         assert bed_limits_from_supplies(uow, now) == {("H1", BedType.ICU): (3, "ventilator")}
     assert DAZHI  # the shelter hospital in Dazhi needs no oxygen for its beds: never in the result
+
+
+def test_the_watch_opens_one_alert_per_short_site_and_item_and_resolves_it_when_cover_is_back(city, clock):
+    from admitall.services.supply_watch import SUPPLY_SHORT
+    from admitall.services.watch import watch
+    from admitall.store.tables import alerts
+    from admitall.store.tables_supplies import supply_shortages
+
+    occupy(city, "H1", "icu", 1)  # 12 suits a day; 20 on hand: under 3 days
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=20)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="ventilator", quantity=1)  # one per ICU bed: enough
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="oxygen_cylinder", quantity=100)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="n95_mask", quantity=1000)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="goggles", quantity=100)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="test_kit", quantity=100)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="ecmo", quantity=1)
+
+    def open_alerts():
+        with city.uow() as uow:
+            return list(uow.conn.execute(select(alerts).where(alerts.c.kind == SUPPLY_SHORT)).mappings())
+
+    first = watch(city)
+    assert first["supply_short_raised"] == 1
+    clock.advance(timedelta(minutes=30))
+    assert watch(city)["supply_short_raised"] == 0  # one alert while the shortage is open
+    (alert,) = open_alerts()
+    assert alert["unit_code"] == WUCHANG_STREET and alert["target_unit"] == WUCHANG_STREET  # the owner acts
+    assert alert["detail"]["item"] == "protective_suit" and alert["resolved_at"] is None
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=100)
+    clock.advance(timedelta(minutes=30))
+    assert watch(city)["supply_short_resolved"] == 1
+    (alert,) = open_alerts()
+    assert alert["resolved_at"] is not None
+    with city.uow() as uow:
+        assert uow.conn.execute(select(supply_shortages.c.ended_at)).scalar() is not None
+    move(city, HQ, "unit", DAZHI_1, kind="receipt", item_code="n95_mask", quantity=1)
+    move(city, HQ, "unit", DAZHI_1, kind="consumption", item_code="n95_mask", quantity=1)
+    clock.advance(timedelta(minutes=30))
+    assert watch(city)["supply_short_raised"] == 1  # a community out of what it uses: its street must act
+    community = [a for a in open_alerts() if a["resolved_at"] is None]
+    assert [(a["unit_code"], a["target_unit"]) for a in community] == [(DAZHI_1, DAZHI)]
+
+
+def test_the_twins_daily_step_records_estimated_consumption_never_more_than_held(city):
+    from datetime import date
+
+    from admitall.services.supply_watch import record_estimated_consumption
+
+    occupy(city, "H1", "icu", 1)
+    occupy(city, "H1", "severe", 2)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=20)  # 28 a day by rate
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="oxygen_cylinder", quantity=100)  # 12 a day
+    assert record_estimated_consumption(city, date(2020, 2, 10)) == 2
+    with city.uow() as uow:
+        rows = {
+            r.item_code: r
+            for r in uow.conn.execute(select(supply_movements).where(supply_movements.c.kind == "consumption"))
+        }
+    assert rows["protective_suit"].quantity == -20 and rows["oxygen_cylinder"].quantity == -12
+    assert all(r.estimated == 1 for r in rows.values())

@@ -235,7 +235,7 @@ def site_view(site: RowMapping, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _names(uow: UnitOfWork, sites: list[RowMapping]) -> dict[str, str]:
+def site_names(uow: UnitOfWork, sites: list[RowMapping]) -> dict[str, str]:
     """Names of the sites' units and facilities, one statement each."""
     names = dict(uow.units.names({s["unit_code"] for s in sites} | {s["code"] for s in sites if s["kind"] == "unit"}))
     codes = [s["code"] for s in sites if s["kind"] == "facility"]
@@ -257,7 +257,7 @@ def site_stock(ctx: Context, actor: Actor, site_kind: str, site_code: str, lang:
         site = load_site(uow, actor, site_kind, site_code, now)
         uow.commit()
         rows = worst_first(covers(uow.conn, policy, now, site_ids=[site["id"]]))
-        names = _names(uow, [site])
+        names = site_names(uow, [site])
     return {
         "site": site_view(site, names),
         "items": [c.view(policy, lang) for c in rows],
@@ -281,7 +281,7 @@ def movement_history(
         uow.commit()
         query = select(supply_movements).where(_m.site_id == site["id"]).order_by(_m.at.desc(), _m.id.desc())
         rows, total = fetch_page(uow.conn, query, page, size)
-        names = _names(uow, [site])
+        names = site_names(uow, [site])
     moves = []
     for r in rows:
         item = policy.items.get(r.item_code)
@@ -330,7 +330,7 @@ def shortages(
         listed = [c for c in every if c.short] if only_short else every
         shown = listed[(page - 1) * size : page * size]
         sites = list(uow.conn.execute(select(supply_sites).where(_s.id.in_({c.site_id for c in shown}))).mappings())
-        names = _names(uow, sites)
+        names = site_names(uow, sites)
     return {
         "unit_code": root,
         "unit_name": names.get(root or ""),

@@ -40,6 +40,7 @@ from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
 from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
+from admitall.services.supply_watch import watch_supplies
 from admitall.services.staff_safety_rates import watch_staff_safety
 from admitall.services.watch_rounds import begin_round, end_round, purge_sessions
 from admitall.store.repositories.alert_batch import (
@@ -129,6 +130,7 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
                 problems = _escalate_problems(uow, now, top)
                 help_alerts = watch_help(uow, now, top, ctx.policy)
                 safety = watch_staff_safety(ctx, uow, now)  # staff infections over the threshold (issue 18)
+                supplies = watch_supplies(uow, now, top)  # shortages of supplies (issue 18)
                 observed = observation_round(ctx, uow, now, leads)  # missed checks (issue 17)
                 folded = uow.census.fold()
                 sessions = purge_sessions(uow.conn, now)
@@ -154,6 +156,7 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
         "problems_escalated": problems,
         **help_alerts,
         **safety,
+        **supplies,
         "help_requests_linked": help_linked,
         **observed,
         "scorecards": cards,
