@@ -74,7 +74,7 @@ def test_a_facility_with_a_roster_is_limited_by_its_staff_on_shift():
 def test_a_facility_known_to_staffing_with_nobody_on_shift_has_no_usable_bed():
     staffing = Staffing({}, frozenset({"S1"}), {})  # its team arrives later
     cap = capacities(POLICY, [pool("S1", BedType.SHELTER, 800)], staffing)[("S1", BedType.SHELTER)]
-    assert (cap.staffed, cap.usable, cap.short_role) == (0, 0, StaffRole.DOCTOR)
+    assert (cap.staffed, cap.usable, cap.short_role) == (0, 0, StaffRole.NURSE)  # listed first
 
 
 def test_supplies_limit_usable_beds_below_the_staffed_ones():

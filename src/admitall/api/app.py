@@ -26,6 +26,7 @@ from admitall.api import (
     routes_registry,
     routes_reporting,
     routes_simulation,
+    routes_staffing,
     routes_survey,
 )
 from admitall.api.docs import install_api_docs
@@ -50,6 +51,7 @@ from admitall.web import (
     pages_reporting,
     pages_scorecards,
     pages_sim,
+    pages_staffing,
     pages_survey,
 )
 from admitall.web.assets import STATIC_DIR
@@ -113,6 +115,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_sim.router)
     app.include_router(pages_lists.router)
     app.include_router(pages_survey.router)
+    app.include_router(routes_staffing.router)  # issue 18 §2
+    app.include_router(pages_staffing.router)
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

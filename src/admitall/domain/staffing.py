@@ -92,7 +92,7 @@ def staffed_beds(
         beds = physical[bed]
         needs = rules.per_bed.get(bed, {})
         short: StaffRole | None = None
-        for role, per in sorted(needs.items(), key=lambda kv: kv[0].value):
+        for role, per in needs.items():  # in the policy's order: on a tie, the role listed first is named
             covered = math.floor(left.get(role, 0.0) / per + _EPS)
             if covered < beds:
                 beds, short = covered, role

@@ -26,6 +26,7 @@ from admitall.services.facilities import occupancy
 from admitall.services.help_request_lists import screen_tile
 from admitall.services.linkage import unresolved as unresolved_duplicates
 from admitall.services.staff_safety_rates import cadres_safety_tiles
+from admitall.services.staffing_views import staffed_tile
 from admitall.services.survey_progress import screen_tile as survey_tile
 from admitall.services.tracing import screen_tile as tracing_tile
 from admitall.services.trends import entered, hourly
@@ -58,6 +59,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         survey = survey_tile(ctx, uow, root)  # the door-to-door survey's campaigns running over it
         duplicates = {"unresolved": unresolved_duplicates(uow, root)}  # record linkage's pairs still to review
         tracing = tracing_tile(uow, root, now)
+        staffed = staffed_tile(ctx, uow, root)  # beds in service / staffed / usable (issue 18 §2)
         support = cadres_safety_tiles(ctx, uow, root)  # cadres sent down, staff safety (issue 18 §3–4)
         problems = open_problems(uow, root, now, LIST_SIZE)
         directives = open_directives(uow, root, now, LIST_SIZE)
@@ -93,6 +95,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         "survey": survey,
         "duplicates": duplicates,
         "tracing": tracing,
+        "staffed_beds": staffed,
         **support,
         "problems": problems,
         "directives": directives,

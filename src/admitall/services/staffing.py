@@ -136,8 +136,8 @@ def clean_member(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     id_number = str(raw.get("id_number") or "").strip() or None
     if (phone and len(phone) > PHONE_MAX) or (id_number and len(id_number) > ID_MAX):
         raise _bad("too_long", "电话或证件号过长", "The phone or ID number is too long", "phone")
-    start = _date(raw.get("active_from"), "active_from") or today
-    until = _date(raw.get("active_until"), "active_until")
+    start = parse_day(raw.get("active_from"), "active_from") or today
+    until = parse_day(raw.get("active_until"), "active_until")
     if until is not None and until < start:
         raise _bad("dates", "离岗日期早于到岗日期", "The last day is before the first", "active_until")
     return {
@@ -150,7 +150,7 @@ def clean_member(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-def _date(value: Any, field: str) -> date | None:
+def parse_day(value: Any, field: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -253,10 +253,10 @@ def add_team(ctx: Context, actor: Actor, raw: Mapping[str, Any]) -> dict[str, An
         raise _bad("name", "医疗队名称为空或过长", "The team's name is blank or too long", "name")
     if not origin or len(origin) > ORIGIN_MAX:
         raise _bad("origin", "派出地为空或过长", "The team's origin is blank or too long", "origin")
-    arrives = _date(raw.get("arrives_on"), "arrives_on")
+    arrives = parse_day(raw.get("arrives_on"), "arrives_on")
     if arrives is None:
         raise _bad("arrives_on", "请填写抵达日期", "Give the arrival day", "arrives_on")
-    departs = _date(raw.get("departs_on"), "departs_on")
+    departs = parse_day(raw.get("departs_on"), "departs_on")
     if departs is not None and departs < arrives:
         raise _bad("dates", "撤离日期早于抵达日期", "The departure is before the arrival", "departs_on")
     heads = _headcounts(raw.get("headcount") or {})

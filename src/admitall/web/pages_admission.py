@@ -13,7 +13,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.intake import HEADERS
 from admitall.domain.people import Status
-from admitall.services import admission
+from admitall.services import admission, staffing_views
 from admitall.services.backlog import backlog
 from admitall.services.context import Actor
 from admitall.services.facilities import (
@@ -78,7 +78,9 @@ def _confirmation(value: str) -> admission.Confirmation:
 @router.get("/facilities.json")
 def facilities_page(request: Request, type: str = "") -> Response:
     actor, csrf = session(request)
-    data = list_facilities(get_ctx(request), actor, type=type or None)
+    data = staffing_views.with_staffed_beds(
+        get_ctx(request), list_facilities(get_ctx(request), actor, type=type or None)
+    )
     data["type"] = type
     return render(request, "facilities.html", data, actor=actor, csrf=csrf)
 

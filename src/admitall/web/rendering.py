@@ -22,6 +22,7 @@ from admitall.domain.observation import ObservationState, Place, SlotState, Symp
 from admitall.domain.people import FOUR_CATEGORIES, EventKind, Placement, Risk, Severity, Status
 from admitall.domain.policy import PriorityClass
 from admitall.domain.reporting import ProblemSeverity, ProblemType
+from admitall.domain.staffing import StaffRole
 from admitall.domain.tracing import Closeness, Setting
 from admitall.domain.units import UnitLevel
 from admitall.services.auth import session_actor
@@ -36,6 +37,7 @@ templates.env.globals.update(pager=pager, thousands=thousands)
 # who acts when no person does: the system (a directive the registry shows done), the command line
 SYSTEM_ACTORS = ("system", "cli", "public")
 ENUMS: dict[str, Any] = {
+    "staff_role": StaffRole,
     "status": Status,
     "severity": Severity,
     "placement": Placement,

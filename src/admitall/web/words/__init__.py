@@ -18,10 +18,25 @@ from admitall.web.words import (
     lists,
     observation,
     province,
+    staffing,
     survey,
 )
 
-AREAS = (alerts, city_map, demo, desks, help, imports, language, linkage, lists, observation, province, survey)
+AREAS = (
+    alerts,
+    city_map,
+    demo,
+    desks,
+    help,
+    imports,
+    language,
+    linkage,
+    lists,
+    observation,
+    province,
+    survey,
+    staffing,
+)
 
 
 def merged(base: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
