@@ -21,7 +21,9 @@ from admitall.services.auth import shown_names
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.registration import register_batch
+from admitall.store.name_search import BROAD_SCOPE, too_broad
 from admitall.store.paged import COUNT_CAP, capped_total
+from admitall.store.repositories.persons import in_subtree
 from admitall.store.uow import UnitOfWork
 
 
@@ -169,6 +171,7 @@ def search_people(
     note = None
     if not _unmasked(actor) and ("phone" in filters or "document" in filters):
         note = {"code": "search.name_only", "zh": _NAME_ONLY[0], "en": _NAME_ONLY[1]}
+    one_character = note is None and desk is None and len(filters.get("name", "")) == 1
     for value, allowed in ((status, Status), (placement, Placement), (severity, Severity)):
         if value and value not in {m.value for m in allowed}:
             raise InvalidInput("search.bad_filter", f"筛选条件无效：{value}", f"Invalid filter value: {value}")
@@ -180,6 +183,8 @@ def search_people(
         total = 0
         # at a province's size a common surname matches a million people: PostgreSQL counts up to a cap
         cap = COUNT_CAP if uow.conn.dialect.name == "postgresql" else None
+        if one_character and too_broad(uow.conn, filters["name"], in_subtree(root)):
+            note = {"code": "search.one_character", "zh": _ONE_CHARACTER[0], "en": _ONE_CHARACTER[1]}
         if note is None:
             people, total = uow.persons.search(
                 root,
@@ -207,6 +212,11 @@ def search_people(
     }
 
 
+_ONE_CHARACTER = (
+    f"查找范围超过 {BROAD_SCOPE:,} 人时，按姓名查找请至少输入两个字，或先选择区县及以下单位。",
+    f"Over more than {BROAD_SCOPE:,} people, a name search needs at least two characters, or a district or "
+    "smaller unit chosen first.",
+)
 _NAME_ONLY = (
     "您的角色只能按姓名查找人员；按证件号码或手机号查找不返回任何人。",
     "Your role searches people by name only; a document number or phone finds nobody.",
