@@ -27,6 +27,7 @@ from admitall.api import (
     routes_reporting,
     routes_simulation,
     routes_staffing,
+    routes_supplies,
     routes_survey,
 )
 from admitall.api.docs import install_api_docs
@@ -52,6 +53,7 @@ from admitall.web import (
     pages_scorecards,
     pages_sim,
     pages_staffing,
+    pages_supplies,
     pages_survey,
 )
 from admitall.web.assets import STATIC_DIR
@@ -115,6 +117,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_sim.router)
     app.include_router(pages_lists.router)
     app.include_router(pages_survey.router)
+    app.include_router(routes_supplies.router)  # issue 18 §1
+    app.include_router(pages_supplies.router)
     app.include_router(routes_staffing.router)  # issue 18 §2
     app.include_router(pages_staffing.router)
     install_api_docs(app)

@@ -19,6 +19,7 @@ from admitall.web.words import (
     observation,
     province,
     staffing,
+    supplies,
     survey,
 )
 
@@ -34,6 +35,7 @@ AREAS = (
     lists,
     observation,
     province,
+    supplies,
     survey,
     staffing,
 )
