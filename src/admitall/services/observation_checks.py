@@ -41,6 +41,7 @@ from admitall.services.observation import (
     joined,
     local_naive,
 )
+from admitall.services.tracing import keep_clusters
 from admitall.store.repositories.alert_batch import raise_alerts
 from admitall.store.tables import UTCDateTime, alerts, persons
 from admitall.store.tables_observation import observation_checks, observations
@@ -266,12 +267,22 @@ def missed_statement(slots: Sequence[tuple[date, int, datetime, datetime, dateti
 def observation_round(
     ctx: Context, uow: UnitOfWork, now: datetime, leads: Mapping[str, LeadAssignment]
 ) -> dict[str, int]:
-    """The watch's part: end the observations of people no longer contacts, then raise one alert per person and
-    day for checks missed past their deadline (to the team's unit, naming its lead)."""
+    """The watch's part: end the observations of people no longer contacts, raise one alert per person and day
+    for checks missed past their deadline (to the team's unit, naming its lead), then keep the tracing tile's
+    figures of the tree's top units (services.tracing.keep_clusters)."""
     ended = close_departed(uow, now)
     slots = _slots_passed(ctx, now)
-    if not slots:
-        return {"observations_ended": ended, "missed_checks_raised": 0}
+    raised = _raise_missed(uow, now, leads, slots) if slots else 0
+    kept = keep_clusters(uow, now)
+    return {"observations_ended": ended, "missed_checks_raised": raised, "tracing_tiles_kept": kept}
+
+
+def _raise_missed(
+    uow: UnitOfWork,
+    now: datetime,
+    leads: Mapping[str, LeadAssignment],
+    slots: Sequence[tuple[date, int, datetime, datetime, datetime]],
+) -> int:
     deadlines = {(day.isoformat(), k): deadline for day, k, _s, deadline, _m in slots}
     midnights = {day.isoformat(): midnight for day, _k, _s, _d, midnight in slots}
     rows: dict[tuple[int, str], dict[str, Any]] = {}
@@ -298,5 +309,4 @@ def observation_round(
                 "deadline": deadlines[(str(r["day"]), r["slot"])].isoformat(),
             },
         }
-    raised = raise_alerts(uow.conn, uow.keys, list(rows.values()), checked=True)
-    return {"observations_ended": ended, "missed_checks_raised": raised}
+    return raise_alerts(uow.conn, uow.keys, list(rows.values()), checked=True)

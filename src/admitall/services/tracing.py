@@ -12,22 +12,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, update
+import orjson
+from sqlalchemy import and_, bindparam, case, func, insert, select, true, update
 
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError
 from admitall.domain.people import Status
 from admitall.domain.tracing import Exposure, components, parse_exposure, percentile
-from admitall.domain.units import child_prefix_length
+from admitall.domain.units import child_prefix_length, subtree_bounds
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.observation import chunked, local_day, start_observations
 from admitall.services.people import load_person
 from admitall.store.repositories.persons import in_subtree
-from admitall.store.tables import persons
+from admitall.store.tables import persons, units
 from admitall.store.tables_observation import exposures, observations
+from admitall.store.tables_screens import screen_cache
 from admitall.store.uow import UnitOfWork
 
-_e, _p, _o = exposures.c, persons.c, observations.c
+_e, _p, _o, _u, _k = exposures.c, persons.c, observations.c, units.c, screen_cache.c
 NEW_WITHIN = timedelta(days=7)
 CASES = (Status.CONFIRMED.value, Status.RECOVERED.value)
 
@@ -252,22 +254,39 @@ def chain(ctx: Context, actor: Actor, person_id: int, depth: int = 2) -> dict[st
     }
 
 
+def _covers_all(uow: UnitOfWork, root: str | None) -> bool:
+    """Whether `root`'s subtree holds every unit (the tree's top, or None): then no exposure need be joined to its
+    contact to be in scope. One indexed probe."""
+    if root is None:
+        return True
+    lo, hi = subtree_bounds(root)
+    return uow.conn.execute(select(_u.code).where(~_u.code.between(lo, hi)).limit(1)).first() is None
+
+
 def _graph(
     uow: UnitOfWork, root: str | None, now: datetime, top: int
 ) -> tuple[tuple[int, int, list[set[int]]], set[int]]:
     """The clusters of the exposures whose contact is within `root` (the case may be anywhere: it is counted, not
-    shown) — how many, how many people, the `top` largest — and the contacts first exposed within the last 7
-    days: two statements, the edges as bare pairs."""
-    scoped = exposures.join(persons, _p.id == _e.contact_id) if root is not None else exposures
-    edges = uow.conn.execute(select(_e.case_id, _e.contact_id).select_from(scoped).where(in_subtree(root))).all()
-    fresh = uow.conn.execute(
-        select(_e.contact_id)
-        .select_from(scoped)
-        .where(in_subtree(root))
-        .group_by(_e.contact_id)
-        .having(func.min(_e.recorded_at) >= now - NEW_WITHIN)
-    ).scalars()
-    return components(edges, top), set(fresh)
+    shown) — how many, how many people, the `top` largest — and which of those largest clusters' contacts were
+    first exposed within the last 7 days. The edges as bare pairs (from the covering index alone when the root
+    holds the whole tree), then the first exposures of the listed clusters' people only."""
+    everything = _covers_all(uow, root)
+    scoped = exposures if everything else exposures.join(persons, _p.id == _e.contact_id)
+    scope = true() if everything else in_subtree(root)
+    edges = uow.conn.execute(select(_e.case_id, _e.contact_id).select_from(scoped).where(scope)).all()
+    count, people, largest = components(edges, top)
+    fresh: set[int] = set()
+    for part in chunked({n for g in largest for n in g}):
+        fresh.update(
+            uow.conn.execute(
+                select(_e.contact_id)
+                .select_from(scoped)
+                .where(scope, _e.contact_id.in_(part))
+                .group_by(_e.contact_id)
+                .having(func.min(_e.recorded_at) >= now - NEW_WITHIN)
+            ).scalars()
+        )
+    return (count, people, largest), fresh
 
 
 def cluster_list(ctx: Context, actor: Actor, limit: int = 20) -> dict[str, Any]:
@@ -377,23 +396,49 @@ def _figures(code: str | None, v: dict[str, Any]) -> dict[str, Any]:
 
 
 TILE = 5
+# the clusters of the tree's top units are found by the watch's round and kept (screen_cache, KEPT_KEY); a tile
+# reads them while they are younger than KEPT_FOR, and finds a smaller unit's clusters itself (their cost follows
+# the unit)
+KEPT_KEY = "tracing-clusters:"
+KEPT_FOR = timedelta(hours=1)
+
+
+def clusters_now(uow: UnitOfWork, root: str | None, now: datetime, size: int = TILE) -> dict[str, Any]:
+    """The tile's figures within `root`'s subtree found from the data: contacts in observation (the subtree's
+    contacts, by the unit and status index, that have an active observation), the clusters (how many, the largest
+    `size` with their growth in 7 days), and when."""
+    has_observation = select(_o.id).where(_o.person_id == _p.id, _o.state == "active").exists()
+    observed = uow.conn.execute(
+        select(func.count()).where(_p.status == Status.CONTACT.value, in_subtree(root), has_observation)
+    ).scalar_one()
+    (count, _people, top), fresh = _graph(uow, root, now, size)
+    largest = [{"index_person": min(g), "size": len(g), "new_in_7_days": len(g & fresh)} for g in top]
+    return {"in_observation": int(observed), "clusters": count, "largest": largest, "as_of": now.isoformat()}
+
+
+def keep_clusters(uow: UnitOfWork, now: datetime) -> int:
+    """The watch's part: the tile's figures of the tree's top units, found and kept for their screens (one row
+    each, replaced). Returns how many units' figures were kept."""
+    tops = uow.conn.execute(select(_u.code).where(_u.parent_code.is_(None))).scalars().all()
+    for code in tops:
+        payload = orjson.dumps(clusters_now(uow, code, now)).decode()
+        row = {"unit_code": code, "payload": payload, "etag": "", "stamp": "", "computed_at": now}
+        if not uow.conn.execute(update(screen_cache).where(_k.key == KEPT_KEY + code).values(**row)).rowcount:
+            uow.conn.execute(insert(screen_cache).values(key=KEPT_KEY + code, **row))
+    return len(tops)
 
 
 def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int = TILE) -> dict[str, Any]:
-    """The command screen's tile (services.command): contacts in observation now, the clusters (how many, the
-    largest few with their growth in 7 days), within the unit's subtree."""
-    (count, _people, top), fresh = _graph(uow, root, now, size)
-    observed = uow.conn.execute(
-        select(func.count())
-        .select_from(observations.join(persons, _p.id == _o.person_id))
-        .where(_o.state == "active", _p.status == Status.CONTACT.value, in_subtree(root))
-    ).scalar_one()
-    largest = [
-        {
-            "index_person": min(g),
-            "size": len(g),
-            "new_in_7_days": len(g & fresh),
-        }
-        for g in top
-    ]
-    return {"in_observation": int(observed), "clusters": count, "largest": largest}
+    """The command screen's tile (services.command): contacts in observation, and the clusters (how many, the
+    largest few with their growth in 7 days) within the unit's subtree, with the time they were found (`as_of`):
+    kept by the watch's round for the tree's top units (`keep_clusters`, a minute old at most in production),
+    found from the data for any other unit (their cost follows the unit) or when none younger than KEPT_FOR is
+    kept."""
+    kept = None
+    if root is not None:
+        kept = uow.conn.execute(
+            select(_k.payload).where(_k.key == KEPT_KEY + root, _k.computed_at >= now - KEPT_FOR)
+        ).scalar_one_or_none()
+    tile: dict[str, Any] = orjson.loads(kept) if kept is not None else clusters_now(uow, root, now, size)
+    tile["largest"] = tile["largest"][:size]
+    return tile
