@@ -38,6 +38,7 @@ from admitall.sim.epidemic import Agent, Outbreak
 from admitall.sim.observation import ObservationTwin
 from admitall.sim.results import Recorder, Results
 from admitall.sim.scenario import Scenario
+from admitall.sim.staffing import staff_city
 from admitall.sim.survey import SurveyTwin
 
 # the city's field staff: they register people and send every unit's reports (a city-wide reporter)
@@ -90,6 +91,8 @@ class Run:
         self.observation = ObservationTwin(ctx, FIELD, start) if scenario.operations.observation else None
         survey = scenario.operations.survey  # the door-to-door survey, when the scenario plays it (sim.survey)
         self.survey = SurveyTwin(ctx, FIELD, survey, start, scenario.seed) if survey is not None else None
+        # the staff and the medical teams on their dates, when the scenario plays them (sim.staffing, issue 18)
+        self.staffing = staff_city(ctx, scenario, scenario.staffing) if scenario.staffing is not None else None
 
     def push(self, hour: float, kind: str, key: int) -> None:
         self.seq += 1
@@ -131,6 +134,8 @@ class Run:
         results = self.recorder.results(self.kinds)
         if self.survey is not None:
             results.summary["survey"] = self.survey.outcome()
+        if self.staffing is not None:
+            results.summary["staffing"] = self.staffing
         return results
 
     # --- what falls due in a tick --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import FACILITY_BED_TYPES, BedType, FacilityType
 from admitall.services.divisions import read_divisions
 from admitall.sim.reference import daily_cases
+from admitall.sim.staffing import StaffingPlan, parse_plan
 
 Schedule = tuple[tuple[date, float], ...]  # (from this date, value), sorted; a step function
 
@@ -159,6 +160,7 @@ class Scenario:
     operations: Operations
     facilities: tuple[FacilityPlan, ...]
     settings: tuple[str, ...] = ()  # the --set changes applied, as given
+    staffing: StaffingPlan | None = None  # the twin's staff and medical teams (sim.staffing); None: off
 
 
 def shifted(scenario: Scenario, start: date, days: int) -> Scenario:
@@ -519,8 +521,9 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         operations=operations,
         facilities=facilities,
         settings=tuple(settings),
+        staffing=parse_plan(raw.get("staffing"), str(raw.get("scenario", {}).get("name", ""))),
     )
-    top.read.add("facilities")
+    top.read.update({"facilities", "staffing"})
     top.refuse_unknown()
     return scenario
 
