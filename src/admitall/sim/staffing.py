@@ -146,10 +146,11 @@ def _split(a: Arrival, share: float) -> Counter[StaffRole]:
 def hand_out(scenario: Any, plan: StaffingPlan, policy: Policy) -> tuple[list[TeamRow], dict[str, int]]:
     """The rosters the run's facilities get, day by day (their own staff from their opening, the arrivals as they
     come), and what arrived, was handed out and was left over."""
-    first = scenario.start - timedelta(days=1)
+    first: date = scenario.start - timedelta(days=1)
 
     def opening(f: Any) -> date:
-        return max(f.opens or first, first)
+        opens: date = f.opens or first
+        return max(opens, first)
 
     facilities = sorted(scenario.facilities, key=lambda f: (opening(f), f.code))
     rows: list[TeamRow] = []
@@ -197,7 +198,7 @@ def staff_city(ctx: Context, scenario: Any, plan: StaffingPlan) -> dict[str, int
     now: datetime = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         for row in rows:  # a few hundred rows: their ids are needed for the headcounts
-            team_id = uow.conn.execute(
+            inserted = uow.conn.execute(
                 insert(medical_teams).values(
                     name=row.name,
                     origin=row.origin,
@@ -207,7 +208,9 @@ def staff_city(ctx: Context, scenario: Any, plan: StaffingPlan) -> dict[str, int
                     created_by="sim",
                     created_at=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None
+            team_id = inserted[0]
             uow.conn.execute(
                 insert(medical_team_headcounts),
                 [{"team_id": team_id, "role": role, "headcount": n} for role, n in row.headcount.items()],
