@@ -43,6 +43,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 from admitall.domain.people import EventKind, Placement, Severity, Status
 from admitall.domain.policy import Policy, PriorityClass
@@ -263,16 +264,22 @@ class Tally:
         return _view(self.current.get(prefix), self.flows.get(period, {}).get(prefix), now)
 
 
-def _rolled(part: Select[Any], length: int) -> Select[Any]:
-    """`part`'s rows summed per unit prefix of `length` (a level's significant prefix): a subtree's counts come
-    out of the database already added up, one row per unit of the level asked for and per category, not one per
-    community."""
-    sub = part.with_only_columns(*(c.label(n) for c, n in zip(part.selected_columns, _NAMES, strict=True))).subquery()
-    prefix = func.substr(sub.c.unit, literal_column("1"), literal_column(str(length)))  # the same text in GROUP BY
-    oldest = func.min(sub.c.t) if part is _WAITING else cast(null(), UTCDateTime())  # PostgreSQL: a typed NULL
+def _labelled(part: Select[Any]) -> Select[Any]:
+    return part.with_only_columns(*(c.label(n) for c, n in zip(part.selected_columns, _NAMES, strict=True)))
+
+
+def _rolled(source: Subquery | CTE, length: int, *, waiting: bool) -> Select[Any]:
+    """`source`'s rows (a part, labelled) summed per unit prefix of `length` (a level's significant prefix): a
+    subtree's counts come out of the database already added up, one row per unit of the level asked for and per
+    category, not one per community."""
+    if length >= CODE_LENGTH:  # a unit's own rows: already one per unit and category
+        oldest = source.c.t if waiting else cast(null(), UTCDateTime())
+        return select(source.c.part, source.c.unit, source.c.a, source.c.b, source.c.n, oldest)
+    prefix = func.substr(source.c.unit, literal_column("1"), literal_column(str(length)))  # the same text in GROUP BY
+    oldest = func.min(source.c.t) if waiting else cast(null(), UTCDateTime())  # PostgreSQL: a typed NULL
     return select(
-        sub.c.part, prefix.label("unit"), sub.c.a, sub.c.b, func.sum(sub.c.n).label("n"), oldest.label("t")
-    ).group_by(sub.c.part, prefix, sub.c.a, sub.c.b)
+        source.c.part, prefix.label("unit"), source.c.a, source.c.b, func.sum(source.c.n).label("n"), oldest.label("t")
+    ).group_by(source.c.part, prefix, source.c.a, source.c.b)
 
 
 _NAMES = ("part", "unit", "a", "b", "n", "t")
@@ -282,10 +289,22 @@ _NAMES = ("part", "unit", "a", "b", "n", "t")
 def _by_level(lengths: tuple[int, ...], flow_lengths: tuple[int, ...], unsure: bool = True) -> CompoundSelect:
     """The waiting and the late summed per prefix of each of `lengths` (none: not asked), and a period's flows
     per prefix of each of `flow_lengths` (the levels that report for that period): built once for each. Without
-    `unsure` (the confirmed classes' targets are the same), no segment is looked up."""
+    `unsure` (the confirmed classes' targets are the same), no segment is looked up.
+
+    Asked for several levels at once (the midnight's districts, streets and communities), each part is counted
+    once per unit, as a common table expression that every level's sums read (a CTE read more than once is
+    materialised by SQLite and PostgreSQL alike), instead of scanning the waiting again for every level."""
     now_parts = (_WAITING, _BREACHES, _BREACHES_UNSURE) if unsure else (_WAITING, _BREACHES)
-    parts = [_rolled(part, length) for length in lengths for part in now_parts]
-    return union_all(*parts, *(_rolled(_FLOWS, length) for length in flow_lengths))
+    shared = len(lengths) > 1
+    sources = [
+        _labelled(part).cte(f"part_{i}") if shared else _labelled(part).subquery() for i, part in enumerate(now_parts)
+    ]
+    rolled = [
+        _rolled(source, length, waiting=part is _WAITING)
+        for length in lengths
+        for part, source in zip(now_parts, sources, strict=True)
+    ]
+    return union_all(*rolled, *(_rolled(_labelled(_FLOWS).subquery(), n, waiting=False) for n in flow_lengths))
 
 
 def figures_for(
