@@ -100,11 +100,13 @@ def record_checks(
     team the actor is (or is above), one per slot; refused ones named with their reason, the others stored."""
     actor.require(Permission.RECLASSIFY)
     checks = list(checks)
-    rules, now = ctx.policy.observation, ctx.clock.now()
+    now = ctx.clock.now()
     summary = CheckSummary()
+    # where each check's time falls, once for each distinct time (a batch's checks mostly share theirs)
+    moments = {at: _moment(ctx, at, now) for at in {c.at for c in checks}}
     with ctx.uow(write=True) as uow:
         ids = sorted({c.person_id for c in checks})
-        days = sorted({local_naive(ctx, _zoned(ctx, c.at) or now).date() for c in checks})
+        days = sorted({m.day for m in moments.values()})
         found: dict[int, Any] = {}
         taken: set[tuple[Any, ...]] = set()
         for part in chunked(ids):
@@ -114,13 +116,12 @@ def record_checks(
         alarms: dict[int, tuple[tuple[str, str], datetime, dict[str, Any]]] = {}
         for chk in checks:
             try:
-                row = _one(ctx, actor, chk, found.get(chk.person_id), taken, now)
+                row, why = _one(ctx, actor, chk, found.get(chk.person_id), taken, moments[chk.at])
             except AdmitAllError as e:
                 summary.refused.append((chk, e.code, e.message(lang)))
                 continue
             rows.append(row)
             summary.recorded += 1
-            why = alarm(row["temperature"], parse_symptoms(row["symptoms"].split(",")), rules)
             if why is not None and chk.person_id not in alarms:
                 reading = {"temperature": row["temperature"], "symptoms": row["symptoms"], "day": str(row["day"])}
                 alarms[chk.person_id] = (why, row["checked_at"], reading)
@@ -140,19 +141,37 @@ def _zoned(ctx: Context, at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=ctx.settings.tz) if at is not None and at.tzinfo is None else at
 
 
+@dataclass(frozen=True)
+class _Moment:
+    """Where a check's time falls: the time (zoned), its local day and slot, past the slot's deadline or not."""
+
+    at: datetime
+    day: date
+    slot: int
+    late: bool
+    future: bool
+
+
+def _moment(ctx: Context, given: datetime | None, now: datetime) -> _Moment:
+    rules = ctx.policy.observation
+    at = _zoned(ctx, given) or now  # a time without a zone is the city's
+    local = local_naive(ctx, at)
+    day, slot = local.date(), slot_of(local.time(), rules)
+    return _Moment(at, day, slot, local >= spans(day, rules)[slot][2], at > now)
+
+
 def _one(
-    ctx: Context, actor: Actor, chk: CheckInput, obs: Any, taken: set[tuple[Any, ...]], now: datetime
-) -> dict[str, Any]:
+    ctx: Context, actor: Actor, chk: CheckInput, obs: Any, taken: set[tuple[Any, ...]], moment: _Moment
+) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """The check's row, and why it alarms (None: it does not); refused with the rule named."""
     rules = ctx.policy.observation
     if obs is None or not ensure_reach(actor, obs.team_unit, obs.facility_code, obs.quarantined):
         raise not_found("person", chk.person_id)
-    at = _zoned(ctx, chk.at) or now  # a time without a zone is the city's
-    if at > now:
+    if moment.future:
         raise InvalidInput("check.in_future", "检测时间晚于现在", "The check's time is after now", field="at")
     temperature = check_temperature(chk.temperature)
     symptoms = parse_symptoms(chk.symptoms)
-    local = local_naive(ctx, at)
-    day, slot = local.date(), slot_of(local.time(), rules)
+    day, slot = moment.day, moment.slot
     if not obs.starts_on <= day < obs.ends_on:
         raise InvalidInput(
             "check.outside_window", "检测日期不在医学观察期内", "The check's day is outside the observation", field="at"
@@ -162,20 +181,21 @@ def _one(
             "check.already_recorded", "该时段的检测已登记", "This slot's check is recorded already", field="at"
         )
     taken.add((chk.person_id, day, slot))
-    deadline = spans(day, rules)[slot][2]
-    return {
+    why = alarm(temperature, symptoms, rules)
+    row = {
         "observation_id": obs.id,
         "person_id": chk.person_id,
         "day": day,
         "slot": slot,
-        "checked_at": at,
+        "checked_at": moment.at,
         "temperature": temperature,
         "symptoms": ",".join(s.value for s in symptoms),
-        "alarming": alarm(temperature, symptoms, rules) is not None,
-        "late": local >= deadline,
+        "alarming": why is not None,
+        "late": moment.late,
         "actor": actor.username,
         "team_unit": obs.team_unit,
     }
+    return row, why
 
 
 def _convert(
