@@ -4,9 +4,13 @@ reads its shortages, at 1440 and 390 px. Screenshots: test-artifacts/supplies-*.
 
 from __future__ import annotations
 
+import re
+from contextlib import closing
+
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, World, sign_in
+from tests.e2e.test_forbidden_pages import ROLES, assert_refusal_in_the_frame, page_routes, session
 from tests.factories import CITY, DAZHI_1, JIANGAN
 
 PHONE = {"width": 390, "height": 844}
@@ -61,6 +65,30 @@ def test_the_api_keeps_to_the_jurisdiction_and_the_role(world):
         assert history["total"] >= 1 and history["movements"][0]["kind"] == "receipt"
 
 
+def test_every_supplies_page_as_every_role_answers_or_refuses_in_the_frame(world):
+    """Each page of /supplies (the site's own kind and code filled in), GET and an empty POST, as each demo role:
+    never a 500; a refusal is a 403 in the site's frame; what a role may not do is refused."""
+    routes = sorted({r for r in page_routes(world) if r[1].startswith("/supplies")})
+    assert len(routes) >= 10
+    values = {"kind": "unit", "code": CITY, "request_id": "1"}
+    refused = set()
+    for role in ROLES:
+        client, csrf = session(world, role)
+        with closing(client):
+            for method, template in routes:
+                path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+                answer = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": csrf})
+                assert answer.status_code != 500, f"{role} {method} {path}: {answer.text[:300]}"
+                if answer.status_code == 403:
+                    assert_refusal_in_the_frame(answer.text, role, f"{role} {method} {template}")
+                    refused.add((role, method, template))
+    assert {
+        ("analyst", "POST", "/supplies/sites/{kind}/{code}/move"),
+        ("community", "GET", "/supplies/allocation"),
+        ("admin", "GET", "/supplies/allocation"),
+    } <= refused
+
+
 @pytest.mark.browser
 def test_a_desk_asks_hq_allocates_and_a_district_reads_its_shortages(browser, world):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -98,6 +126,10 @@ def test_a_desk_asks_hq_allocates_and_a_district_reads_its_shortages(browser, wo
     hq.wait_for_selector("p.notice")
     hq.goto(f"/supplies/sites/unit/{CITY}/history")
     assert hq.locator("#supplies-history tr[data-kind=transfer_out]").count() >= 1
+    hq.goto(f"/command/{CITY}")
+    assert hq.locator("#s-supplies").count() == 1  # the tile on the screen itself
+    hq.goto(f"/command/{CITY}?kiosk=1")
+    assert hq.locator("#s-supplies").count() == 0  # and off the wall display
     hq_context.close()
 
     district_context = browser.new_context(base_url=world.url, viewport=PHONE, is_mobile=True)

@@ -258,3 +258,18 @@ def test_the_twins_daily_step_records_estimated_consumption_never_more_than_held
         }
     assert rows["protective_suit"].quantity == -20 and rows["oxygen_cylinder"].quantity == -12
     assert all(r.estimated == 1 for r in rows.values())
+
+
+def test_the_command_screen_counts_open_shortages_worst_first_within_the_unit(city, clock):
+    from admitall.services.command import command_screen
+    from admitall.services.watch import watch
+
+    occupy(city, "H1", "icu", 1)
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=6)  # half a day
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="ventilator", quantity=1)
+    watch(city)
+    tile = command_screen(city, HQ)["supplies"]
+    assert tile["short"] >= 2  # suits, and the oxygen, goggles, masks, kits it holds none of
+    assert tile["worst"][0]["site_code"] == "H1" and tile["worst"][0]["item_names"]["en"]
+    assert all(w["item_code"] != "ventilator" for w in tile["worst"])  # one per ICU bed: not short
+    assert command_screen(city, JIANGAN_OFFICER)["supplies"] == {"short": 0, "worst": []}

@@ -27,6 +27,7 @@ from admitall.services.help_request_lists import screen_tile
 from admitall.services.linkage import unresolved as unresolved_duplicates
 from admitall.services.staff_safety_rates import cadres_safety_tiles
 from admitall.services.staffing_views import staffed_tile
+from admitall.services.supply_stock import screen_tile as supplies_tile
 from admitall.services.survey_progress import screen_tile as survey_tile
 from admitall.services.tracing import screen_tile as tracing_tile
 from admitall.services.trends import entered, hourly
@@ -61,6 +62,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         tracing = tracing_tile(uow, root, now)
         staffed = staffed_tile(ctx, uow, root)  # beds in service / staffed / usable (issue 18 §2)
         support = cadres_safety_tiles(ctx, uow, root)  # cadres sent down, staff safety (issue 18 §3–4)
+        supplies = supplies_tile(uow, root, now, LIST_SIZE)  # the worst shortages of supplies (issue 18 §1)
         problems = open_problems(uow, root, now, LIST_SIZE)
         directives = open_directives(uow, root, now, LIST_SIZE)
         regions = map_regions(uow, root, now, waiting)
@@ -97,6 +99,7 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
         "tracing": tracing,
         "staffed_beds": staffed,
         **support,
+        "supplies": supplies,
         "problems": problems,
         "directives": directives,
         "ranking": ranking,

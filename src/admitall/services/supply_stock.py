@@ -20,14 +20,16 @@ from admitall.domain.supplies import (
     EQUIPMENT,
     SupplyPolicy,
     days_of_cover,
+    default_supply_policy,
     estimated_use,
     is_short,
 )
 from admitall.domain.units import subtree_bounds
-from admitall.store.tables import bed_pools
-from admitall.store.tables_supplies import supply_movements, supply_sites
+from admitall.store.tables import bed_pools, facilities
+from admitall.store.tables_supplies import supply_movements, supply_shortages, supply_sites
+from admitall.store.uow import UnitOfWork
 
-_m, _s, _b = supply_movements.c, supply_sites.c, bed_pools.c
+_m, _s, _b, _h, _f = supply_movements.c, supply_sites.c, bed_pools.c, supply_shortages.c, facilities.c
 
 
 @dataclass(frozen=True)
@@ -151,3 +153,41 @@ def worst_first(rows: list[Cover]) -> list[Cover]:
         return (0 if c.short else 1, days, c.site_code, c.item_code)
 
     return sorted(rows, key=key)
+
+
+def screen_tile(uow: UnitOfWork, root: str | None, now: datetime, size: int, lang: str = "zh") -> dict[str, Any]:
+    """The command screen's tile: how many items are short at sites of the subtree (the shortages the watch round
+    keeps open) and the worst few, their cover read now. A few statements, whatever the size of the city."""
+    policy = default_supply_policy()
+    open_sites = list(
+        uow.conn.execute(
+            select(_h.site_id)
+            .join(supply_sites, _s.id == _h.site_id)
+            .where(_h.ended_at.is_(None), within(root))
+            .distinct()
+        ).scalars()
+    )
+    if not open_sites:
+        return {"short": 0, "worst": []}
+    short = worst_first([c for c in covers(uow.conn, policy, now, site_ids=open_sites) if c.short])
+    shown = short[:size]
+    facilities_shown = sorted({c.site_code for c in shown if c.site_kind == "facility"})
+    names = dict(uow.units.names({c.site_code for c in shown if c.site_kind == "unit"}))
+    if facilities_shown:
+        names.update(
+            {
+                code: name
+                for code, name in uow.conn.execute(select(_f.code, _f.name).where(_f.code.in_(facilities_shown)))
+            }
+        )
+    return {
+        "short": len(short),
+        "worst": [
+            {
+                **c.view(policy, lang),
+                "site_name": c.site_name or names.get(c.site_code, c.site_code),
+                "item_names": {"zh": c.view(policy, "zh")["item_name"], "en": c.view(policy, "en")["item_name"]},
+            }
+            for c in shown
+        ],
+    }
