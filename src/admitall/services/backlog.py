@@ -9,6 +9,7 @@ the last 24 hours.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from admitall.store.tables_accountability import wait_segments
 from admitall.store.tables_census import event_flows
 
 RATE_WINDOW = timedelta(hours=24)
+CensusRow = tuple[str, str, str | None, str, int]
 LONGEST = 10  # how many of the longest waits the backlog names, most urgent class first
 
 
@@ -117,25 +119,43 @@ def _open_waits(uow: Any, root: str | None, now: datetime, policy: Policy, lengt
 
 
 def _longest(uow: Any, root: str | None, policy: Policy) -> list[tuple[Any, ...]]:
-    """The longest waits, the most urgent class first: person, class, unit, since when, their placement."""
+    """The longest waits, the most urgent class first: person, class, unit, since when, their placement. Class by
+    class in the policy's order, each the oldest first from the open waits' index by class (migration 0030), until
+    LONGEST are found: at a province the first class is usually enough, and no wait is sorted."""
     w = wait_segments.c
-    rank = case(*((w.priority_class == c.value, policy.rank(c)) for c in policy.priority), else_=len(PriorityClass))
-    rows = uow.conn.execute(
-        select(w.person_id, w.priority_class, w.unit_code, w.wait_started_at)
-        .where(w.ended_at.is_(None), segments_in(root), NEEDING_A_BED)
-        .order_by(rank, w.wait_started_at, w.person_id)
-        .limit(LONGEST)
-    ).all()
+    rows: list[Any] = []
+    for cls in policy.priority:
+        rows += uow.conn.execute(
+            select(w.person_id, w.priority_class, w.unit_code, w.wait_started_at)
+            .where(w.ended_at.is_(None), w.priority_class == cls.value, segments_in(root), NEEDING_A_BED)
+            .order_by(w.wait_started_at, w.person_id)
+            .limit(LONGEST - len(rows))
+        ).all()
+        if len(rows) >= LONGEST:
+            break
     ids = [r.person_id for r in rows]
     placements = dict(uow.conn.execute(select(persons.c.id, persons.c.placement).where(persons.c.id.in_(ids))).all())
     return [(*r, placements.get(r.person_id)) for r in rows]
+
+
+def open_on_the_way(conn: Any, root: str | None) -> int:
+    """The open waits of people on their way to a bed (assigned or in transit): few, found by the people."""
+    w = wait_segments.c
+    on_the_way = select(persons.c.id).where(ON_THE_WAY)
+    query = select(func.count()).where(w.ended_at.is_(None), segments_in(root), w.person_id.in_(on_the_way))
+    return int(conn.execute(query).scalar_one())
 
 
 def _count(uow: Any, *where: Any) -> int:
     return int(uow.conn.execute(select(func.count()).select_from(persons).where(*where)).scalar_one())
 
 
-def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, Any]:
+def backlog(
+    ctx: Context, actor: Actor, unit: str | None = None, *, census: Sequence[CensusRow] | None = None
+) -> dict[str, Any]:
+    """The figures above for `unit`'s subtree. `census`: the subtree's census rows (unit prefix, status, severity,
+    placement, count) when the caller has them already (the command screen): who waits and who is on the way are
+    then read from them instead of counted again over the people."""
     actor.require(Permission.VIEW_COUNTS)
     now = ctx.clock.now()
     policy = ctx.policy
@@ -145,15 +165,18 @@ def backlog(ctx: Context, actor: Actor, unit: str | None = None) -> dict[str, An
         groups = _open_waits(uow, root, now, policy, child_length)
         longest = _longest(uow, root, policy)
         c = persons.c
-        waiting_rows = uow.conn.execute(
-            select(c.status, c.severity, func.count())
-            .where(c.placement == Placement.WAITING.value, in_subtree(root))
-            .group_by(c.status, c.severity)
-        ).all()
+        on_the_way = [Placement.ASSIGNED.value, Placement.IN_TRANSIT.value]
+        if census is None:
+            waiting_rows = uow.conn.execute(
+                select(c.status, c.severity, func.count())
+                .where(c.placement == Placement.WAITING.value, in_subtree(root))
+                .group_by(c.status, c.severity)
+            ).all()
+            in_transit = _count(uow, c.placement.in_(on_the_way), in_subtree(root))
+        else:
+            waiting_rows = [(s, v, n) for _, s, v, p, n in census if p == Placement.WAITING.value]
+            in_transit = sum(n for *_, p, n in census if p in on_the_way)
         counts = _event_counts(uow, root, now)
-        in_transit = _count(
-            uow, c.placement.in_([Placement.ASSIGNED.value, Placement.IN_TRANSIT.value]), in_subtree(root)
-        )
         transfers = _count(uow, c.placement == Placement.ADMITTED.value, c.waiting_since.is_not(None), in_subtree(root))
     by_category: Counter[str] = Counter()
     by_severity: Counter[str] = Counter()

@@ -17,6 +17,7 @@ from admitall.domain.facilities import BedType
 from admitall.domain.people import FOUR_CATEGORIES, Placement, Status
 from admitall.domain.units import Unit, child_prefix_length
 from admitall.services import backlog as backlog_service
+from admitall.services.backlog import open_on_the_way
 from admitall.services.command_chain import chain_figures
 from admitall.services.command_lists import open_alerts, open_directives, open_problems
 from admitall.services.command_map import map_regions
@@ -46,13 +47,17 @@ def command_screen(ctx: Context, actor: Actor, code: str | None = None) -> dict[
     actor.require(Permission.VIEW_COUNTS)
     root = actor.scoped(code) if code else scope_root(ctx, actor).code
     now = ctx.clock.now()
-    back = backlog_service.backlog(ctx, actor, root)
     with ctx.uow() as uow:
         unit, below, path = unit_below(uow, actor, root)
         length = child_prefix_length(root)
         deep = child_prefix_length(below[0].code) if below else length
-        census, waiting = _census(uow.census.counts(root, deep), length)
-        trend = hourly(uow.conn, root, now, TREND_HOURS)
+        counted = uow.census.counts(root, deep)  # the census grouped once: categories, backlog, map
+    back = backlog_service.backlog(ctx, actor, root, census=counted)
+    with ctx.uow() as uow:
+        census, waiting = _census(counted, length)
+        # waiting now: the backlog's open waits (those needing a bed) and the few on their way
+        level = sum(back["stock"]["by_priority_class"].values()) + open_on_the_way(uow.conn, root)
+        trend = hourly(uow.conn, root, now, TREND_HOURS, level)
         came_in = entered(uow.conn, root, now)
         chain, chain_by_child = chain_figures(ctx, uow, root, now, CHAIN_HOURS, length, LIST_SIZE)
         alerts = open_alerts(uow, root, LIST_SIZE, actor)

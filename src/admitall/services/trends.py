@@ -58,9 +58,9 @@ def segments_in(root: str | None) -> ColumnElement[bool]:
     return and_(wait_segments.c.unit_code.between(low, high), linked)
 
 
-def hourly(conn: Connection, root: str | None, now: datetime, hours: int) -> dict[str, Any]:
+def hourly(conn: Connection, root: str | None, now: datetime, hours: int, level: int | None = None) -> dict[str, Any]:
     """For each of the last `hours` hours: people identified, people admitted, and people waiting at its end
-    (for the hour now running: waiting now)."""
+    (for the hour now running: waiting now — `level`, the subtree's open waits, when the caller counted them)."""
     ends = hour_ends(now, hours)
     start = ends[0] - timedelta(hours=1)
     first = _index(start)
@@ -84,7 +84,8 @@ def hourly(conn: Connection, root: str | None, now: datetime, hours: int) -> dic
     w = wait_segments.c
     # waiting now, then back hour by hour: at the end of an hour, those waiting now less those who began
     # waiting after it, plus those whose wait ended after it
-    level = int(conn.execute(select(func.count()).where(segments_in(root), w.ended_at.is_(None))).scalar_one())
+    if level is None:
+        level = int(conn.execute(select(func.count()).where(segments_in(root), w.ended_at.is_(None))).scalar_one())
     later = [0] * hours  # started minus ended within each hour
     for column, sign in ((w.started_at, 1), (w.ended_at, -1)):
         bucket = hour_index(conn, column)

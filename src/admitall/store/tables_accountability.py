@@ -127,6 +127,15 @@ wait_segments = Table(
         sqlite_where=text("ended_at IS NULL"),
         postgresql_where=text("ended_at IS NULL"),
     ),
+    # the same by class, oldest first: a screen's longest waits walk it class by class (migration 0030)
+    Index(
+        "ix_wait_segments_open_class",
+        "priority_class",
+        "wait_started_at",
+        "person_id",
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
     CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="ended_with_outcome"),
 )
 

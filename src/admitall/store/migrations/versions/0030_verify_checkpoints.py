@@ -1,5 +1,6 @@
 """verify_checkpoints: where the last verify stopped (issue 15): the ids it covered, and every person's and unit's
-chain head as verified, so `admitall verify` reads only what changed since (services.verify_incremental)
+chain head as verified, so `admitall verify` reads only what changed since (services.verify_incremental); and the
+open waits' index by class, oldest first, that a province's screen walks for its longest waits (services.backlog)
 
 Revision ID: 0030_verify_checkpoints
 Revises: 0029_cadres_staff_safety
@@ -43,9 +44,17 @@ def upgrade() -> None:
         sa.Column("head", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("unit_code", name=op.f("pk_verified_unit_heads")),
     )
+    op.create_index(
+        "ix_wait_segments_open_class",
+        "wait_segments",
+        ["priority_class", "wait_started_at", "person_id"],
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_wait_segments_open_class", table_name="wait_segments")
     op.drop_table("verified_unit_heads")
     op.drop_table("verified_person_heads")
     op.drop_table("verify_checkpoints")
