@@ -131,7 +131,8 @@ def main() -> None:
     table = "\n".join(
         f"| {r['name']} | {r['base_wall']:.2f} s | {r['base_cpu']:.2f} s | {r['wall']:.2f} s | {r['cpu']:.2f} s | "
         f"{r['physical']:,} → {r['usable']:,} | {r['placed_base']:,} → {r['placed']:,} | "
-        f"≤ {r['target']:.0f} s: {'met' if r['wall'] <= r['target'] else 'missed'} |"
+        f"≤ {r['target']:.0f} s: wall {'met' if r['wall'] <= r['target'] else 'missed'}, "
+        f"CPU {'met' if r['cpu'] <= r['target'] else 'missed'} |"
         for r in rows
     )
     section = f"""## Engine with staffed beds (issue 18)
@@ -148,8 +149,10 @@ Baseline: the same engine without staffing, same snapshot, same run. Median of {
 | --- | --- | --- | --- | --- | --- | --- | --- |
 {table}
 
-Checked in the run: no pool is filled beyond its usable beds. Fewer beds are usable, so fewer people are placed:
-the difference is the admission a staff (or ventilator) shortage costs in this generated city.
+The targets are for wall time on an unloaded machine; this run's wall times carry the load above (each process
+gets a small share of the 2 cores), so a wall time over its target here is stated as missed, beside the CPU time.
+Checked in the run: no pool is filled beyond its usable beds. Where beds are short, fewer usable beds place fewer
+people: the difference is the admission a staff (or ventilator) shortage costs in this generated city.
 """
     print(section)
     if not args.no_write:

@@ -116,31 +116,31 @@ def parse_staffing(table: object) -> StaffingRules:
     if table is None:
         return StaffingRules()
     if not isinstance(table, dict) or set(table) - {"shifts_per_day", "per_bed"}:
-        raise _bad("[staffing] 只能有 shifts_per_day 和 per_bed", "[staffing] takes shifts_per_day and per_bed")
+        keys = "shifts_per_day, per_bed"
+        raise _bad("staffing", f"只能有这两项：{keys}", f"takes only {keys}")
     shifts = table.get("shifts_per_day", 3)
     if not isinstance(shifts, int) or isinstance(shifts, bool) or not 1 <= shifts <= 24:
-        raise _bad("staffing.shifts_per_day 必须是 1 到 24 的整数", "staffing.shifts_per_day must be 1 to 24")
+        raise _bad("staffing.shifts_per_day", "必须是 1 到 24 的整数", "must be 1 to 24")
     per_bed: dict[BedType, dict[StaffRole, float]] = {}
     raw = table.get("per_bed", {})
     if not isinstance(raw, dict):
-        raise _bad("[staffing.per_bed] 必须是表", "[staffing.per_bed] must be a table")
+        raise _bad("staffing.per_bed", "必须是表", "must be a table")
     for bed_name, needs in raw.items():
         bed = BedType(bed_name) if bed_name in BedType._value2member_map_ else None
         if bed is None or not isinstance(needs, dict):
-            raise _bad(
-                f"staffing.per_bed 中的“{bed_name}”无法识别", f"unknown bed type '{bed_name}' in staffing.per_bed"
-            )
+            raise _bad(f"staffing.per_bed.{bed_name}", "床位类型无法识别", "unknown bed type")
         per_bed[bed] = {}
         for role_name, per in needs.items():
             role = StaffRole(role_name) if role_name in StaffRole._value2member_map_ else None
             if role is None or not isinstance(per, int | float) or isinstance(per, bool) or not 0 < per <= 100:
-                raise _bad(
-                    f"staffing.per_bed.{bed_name}.{role_name} 必须是已知岗位、大于 0 的人数",
-                    f"staffing.per_bed.{bed_name}.{role_name} must be a known role and a number above 0",
-                )
+                where = f"staffing.per_bed.{bed_name}.{role_name}"
+                raise _bad(where, "必须是已知岗位、大于 0 的人数", "must be a known role and a number above 0")
             per_bed[bed][role] = float(per)
     return StaffingRules(shifts, per_bed)
 
 
-def _bad(zh: str, en: str) -> InvalidInput:
-    return InvalidInput("policy.invalid", f"收治策略文件无效：{zh}", f"The admission policy file is invalid: {en}")
+def _bad(where: str, zh: str, en: str) -> InvalidInput:
+    """A refusal that names the setting (a key of the file, in the code's own words) beside the reason."""
+    return InvalidInput(
+        "policy.invalid", f"收治策略文件无效：{where} {zh}", f"The admission policy file is invalid: {where} {en}"
+    )

@@ -56,7 +56,8 @@ class StaffingPlan:
 
 
 def _bad(where: str, zh: str, en: str) -> InvalidInput:
-    return InvalidInput("scenario.invalid", f"情景设置 staffing.{where} 无效：{zh}", f"staffing.{where}: {en}")
+    key = f"staffing.{where}"
+    return InvalidInput("scenario.invalid", f"情景设置 {key} 无效：{zh}", f"{key}: {en}")
 
 
 def read_arrivals(scenario_name: str, file: str) -> tuple[Arrival, ...]:
