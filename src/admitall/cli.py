@@ -339,7 +339,7 @@ def verify(
         + f"checked {result['events_checked']} events, {result['reports_checked']} reports, "
         f"{result['audit_checked']} audit entries, {result['alerts_checked']} alerts, "
         f"{result['directives_checked']} directives and {result['heads_checked']} heads: "
-        + ("all intact" if result["ok"] else f"{len(result['problems'])} problems")
+        + ("all intact" if result["ok"] else f"{result['problems_total']} problems")
     ]
     lines += [f"  kept: {h['chain']} {h['day']} {h['seq']} {h['digest']}" for h in result.get("recorded", [])]
     lines += [f"  {p['table']} {p.get('id', p.get('person', ''))}: {p['problem']}" for p in result["problems"][:100]]

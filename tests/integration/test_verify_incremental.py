@@ -150,3 +150,13 @@ def test_the_cli_verifies_incrementally_and_in_full_on_demand(sqlite_url, clock)
     assert second.returncode == 0 and second.stdout.startswith("changed since ")
     full = admitall(sqlite_url, "verify", "--full")
     assert full.returncode == 0 and full.stdout.startswith("full: ")
+
+
+def test_a_wholesale_rewrite_counts_every_problem_and_keeps_the_first(ctx, clock, monkeypatch):
+    from admitall.services.verify import Problems
+
+    verified(ctx, clock)
+    monkeypatch.setattr(Problems, "KEPT", 2)
+    execute(ctx, ("UPDATE person_events SET actor = 'someone'", {}))
+    full = verify_changed(ctx, full=True)
+    assert not full["ok"] and full["problems_total"] > 2 and len(full["problems"]) == 2

@@ -329,6 +329,22 @@ def _flows(ctx: Context, found: list[dict[str, Any]]) -> None:
         )
 
 
+class Problems(list[dict[str, Any]]):
+    """What a verify found: every problem counted, the first KEPT kept (a database rewritten wholesale would
+    otherwise fill the memory with one entry per record)."""
+
+    KEPT = 10_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def append(self, problem: dict[str, Any]) -> None:
+        self.total += 1
+        if len(self) < self.KEPT:
+            super().append(problem)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What an incremental verify reads (services.verify_incremental): these people's and units' whole chains, each
@@ -344,7 +360,7 @@ class Scope:
 def verify(ctx: Context, published: list[dict[str, Any]] | None = None, scope: Scope | None = None) -> dict[str, Any]:
     """Everything above; `published` are heads copied from bulletins (services.chain_heads.read_published); with
     `scope`, the chains and audit entries only as far as it says."""
-    found: list[dict[str, Any]] = []
+    found = Problems()
     if scope is None:
         events = _person_chains(ctx, found)
         reports = _report_chains(ctx, found)
@@ -358,7 +374,8 @@ def verify(ctx: Context, published: list[dict[str, Any]] | None = None, scope: S
     _census(ctx, found)
     _flows(ctx, found)
     return {
-        "ok": not found,
+        "ok": found.total == 0,
+        "problems_total": found.total,
         "events_checked": events,
         "reports_checked": reports,
         "audit_checked": audit,
