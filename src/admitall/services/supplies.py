@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from admitall.domain import supplies as rules
 from admitall.domain.access import Permission
@@ -63,7 +64,11 @@ def ensure_site(uow: UnitOfWork, kind: str, code: str, now: datetime) -> RowMapp
         return None
     if owner is None:
         return None
-    conn.execute(insert(supply_sites).values(kind=kind, code=code, name=None, unit_code=owner, created_at=now))
+    try:  # two first uses at once: the second finds the first's row
+        with conn.begin_nested():
+            conn.execute(insert(supply_sites).values(kind=kind, code=code, name=None, unit_code=owner, created_at=now))
+    except IntegrityError:
+        pass
     return conn.execute(select(supply_sites).where(_s.kind == kind, _s.code == code)).mappings().one()
 
 
@@ -221,6 +226,7 @@ def record_movement(ctx: Context, actor: Actor, site_kind: str, site_code: str, 
 
 
 def ctx_supply_policy(ctx: Context) -> rules.SupplyPolicy:
+    """The catalogue and rates the services use: the packaged data/supplies.toml (one place to change it)."""
     return rules.default_supply_policy()
 
 

@@ -40,13 +40,13 @@ def approver_of(site: Mapping[str, Any]) -> str | None:
 
 def may_decide(actor: Actor, request: Mapping[str, Any]) -> bool:
     """Open, and the actor approves supplies for the deciding unit or a unit above it (never a community)."""
+    above_community = actor.unit_code is None or level_of(actor.unit_code) is not UnitLevel.COMMUNITY
     return (
         actor.can(Permission.APPROVE_SUPPLIES)
         and request["state"] == rules.OPEN
-        and actor.unit_code is not None
-        and level_of(actor.unit_code) is not UnitLevel.COMMUNITY
+        and above_community
         and actor.covers(request["approver_unit"])
-    ) or (actor.unit_code is None and actor.can(Permission.APPROVE_SUPPLIES) and request["state"] == rules.OPEN)
+    )
 
 
 def _visible(actor: Actor) -> Any:
