@@ -59,6 +59,7 @@ def filled(path: str, world: World) -> str:
         "request_id": "1",
         "campaign_id": "1",
         "pair_id": "1",
+        "cadre_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

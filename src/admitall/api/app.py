@@ -16,6 +16,7 @@ from admitall.api import (
     routes_admission,
     routes_auth,
     routes_boundaries,
+    routes_cadres,
     routes_command,
     routes_help,
     routes_imports,
@@ -42,6 +43,7 @@ from admitall.web import (
     pages_accountability,
     pages_admission,
     pages_bulletin,
+    pages_cadres,
     pages_command,
     pages_help,
     pages_imports,
@@ -119,6 +121,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(pages_survey.router)
     app.include_router(routes_supplies.router)  # issue 18 §1
     app.include_router(pages_supplies.router)
+    app.include_router(routes_cadres.router)  # issue 18 §3–4
+    app.include_router(pages_cadres.router)
     app.include_router(routes_staffing.router)  # issue 18 §2
     app.include_router(pages_staffing.router)
     install_api_docs(app)

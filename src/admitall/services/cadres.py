@@ -149,7 +149,7 @@ def add_cadres(
                 parsed.append((row, _parse(uow, actor, raw, community)))
             except AdmitAllError as e:
                 rejected.append({"row": row, "field": getattr(e, "field", None), "zh": e.message("zh"),
-                                 "en": e.message("en"), "message": e.message(lang)})  # fmt: skip
+                                 "en": e.message("en"), "message": e.message(lang), "error": e})  # fmt: skip
         codes = sorted({x.community_code for _, x in parsed})
         known = {
             (r.name, r.department, r.community_code, r.starts_on)
@@ -176,12 +176,16 @@ def add_cadres(
     return {"rows": total, "added": len(added), "already": already, "rejected": rejected, "ids": ids}
 
 
+def without_errors(result: dict[str, Any]) -> dict[str, Any]:
+    """An import's accounting as the API and the pages show it (the rejected rows' reasons, not the errors)."""
+    return {**result, "rejected": [{k: v for k, v in r.items() if k != "error"} for r in result["rejected"]]}
+
+
 def assign_cadre(ctx: Context, actor: Actor, fields: Mapping[str, object], *, lang: str = "zh") -> dict[str, Any]:
     """One cadre assigned from the page or the API: added, or refused with the field at fault."""
     result = add_cadres(ctx, actor, [(1, fields)], source="desk", lang=lang)
     if result["rejected"]:
-        r = result["rejected"][0]
-        raise InvalidInput("cadre.invalid", r["zh"], r["en"], field=r["field"])
+        raise result["rejected"][0]["error"]  # as it was: a community elsewhere is not found (404)
     if result["already"]:
         raise InvalidInput(
             "cadre.already", "该干部已在此社区登记（同一天开始）", "This cadre is already assigned here from that day"

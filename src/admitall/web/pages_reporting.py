@@ -25,7 +25,7 @@ from admitall.web.rendering import read_form, render, safe_next, session
 router = APIRouter(include_in_schema=False)
 FORM_PROBLEMS = 3
 # the kinds of alert the page filters by
-ALERT_KINDS = ("missing_report", OVERDUE, NO_LEAD, "help_overdue", "missed_check", "supply_short")
+ALERT_KINDS = ("missing_report", OVERDUE, NO_LEAD, "help_overdue", "missed_check", "supply_short", "staff_infections")
 
 
 @router.get("/reports")

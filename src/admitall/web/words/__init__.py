@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from admitall.web.words import (
     alerts,
+    cadres,
     city_map,
     demo,
     desks,
@@ -25,6 +26,7 @@ from admitall.web.words import (
 
 AREAS = (
     alerts,
+    cadres,
     city_map,
     demo,
     desks,
