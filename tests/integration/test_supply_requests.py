@@ -111,6 +111,9 @@ def test_hq_allocation_serves_critical_care_first_and_writes_it_all_in_one_go(ci
     icu = req.ask(city, H1_DESK, "facility", "H1", [("protective_suit", "80")], "ICU")
     with pytest.raises(Forbidden):
         alloc.propose(city, COMMUNITY, "unit", DAZHI_1)
+    first = alloc.propose(city, HQ, "unit", CITY, size=1)  # a page of the lines, critical care first
+    assert first["total"] == 2 and [line["request_id"] for line in first["lines"]] == [icu["id"]]
+    assert first["granted"] == 100 and first["asked"] == 160  # the totals are the whole proposal's
     proposal = alloc.propose(city, HQ, "unit", CITY, lang="en")
     granted = {line["request_id"]: line for line in proposal["lines"]}
     assert granted[icu["id"]]["granted"] == 80 and granted[icu["id"]]["critical"]

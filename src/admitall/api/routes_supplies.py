@@ -154,10 +154,10 @@ def decide(
 
 @router.get("/api/supplies/allocation", summary="HQ's proposal: the stock of a site shared across open requests")
 def proposal(
-    source_code: Short, source_kind: Short = "unit", lang: str = Depends(request_lang),
-    actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx),
+    source_code: Short, source_kind: Short = "unit", page: Page = 1, size: Size = DEFAULT_SIZE,
+    lang: str = Depends(request_lang), actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:  # fmt: skip
-    return supply_allocation.propose(ctx, actor, source_kind, source_code, lang)
+    return supply_allocation.propose(ctx, actor, source_kind, source_code, lang, page=page, size=size)
 
 
 @router.post("/api/supplies/allocation", summary="Confirm the proposal: decisions and movements in one transaction")

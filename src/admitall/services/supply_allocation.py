@@ -22,6 +22,7 @@ from admitall.services.context import Actor, Context
 from admitall.services.supplies import ctx_supply_policy, load_site, site_names, site_view
 from admitall.services.supply_requests import write_decisions
 from admitall.services.supply_stock import covers
+from admitall.store.paged import bounded, page_fields
 from admitall.store.tables import bed_pools
 from admitall.store.tables_supplies import supply_movements, supply_request_lines, supply_requests, supply_sites
 from admitall.store.uow import UnitOfWork
@@ -109,17 +110,22 @@ def _plan(
     )
 
 
-def propose(ctx: Context, actor: Actor, source_kind: str, source_code: str, lang: str = "zh") -> dict[str, Any]:
-    """The proposal: each open line the actor decides with its grant and reason, and the fingerprint to confirm."""
+def propose(
+    ctx: Context, actor: Actor, source_kind: str, source_code: str, lang: str = "zh", *, page: int = 1, size: int = 50
+) -> dict[str, Any]:
+    """The proposal: one page of the open lines the actor decides (critical-care sites, then the least cover,
+    first) with their grants and reasons, the totals of the whole, and the fingerprint to confirm it."""
     _require(actor)
+    page, size = bounded(page, size)
     policy = ctx_supply_policy(ctx)
     with ctx.uow(write=True) as uow:
         source = load_site(uow, actor, source_kind, source_code, ctx.clock.now())
         uow.commit()
         _requests, sites, grants, fingerprint = _plan(uow, ctx, actor, source)
         names = site_names(uow, [*sites.values(), source])
+    ordered = sorted(grants, key=lambda g: (not g.critical, _cover_key(g.cover), g.request_id, g.line_id))
     rows = []
-    for g in grants:
+    for g in ordered[(page - 1) * size : page * size]:
         item = policy.items.get(g.item)
         rows.append(
             {
@@ -142,7 +148,12 @@ def propose(ctx: Context, actor: Actor, source_kind: str, source_code: str, lang
         "granted": sum(g.granted for g in grants),
         "asked": sum(g.asked for g in grants),
         "fingerprint": fingerprint,
+        **page_fields(page, size, len(grants)),
     }
+
+
+def _cover_key(cover: float | None) -> float:
+    return float("inf") if cover is None else cover
 
 
 def confirm(ctx: Context, actor: Actor, source_kind: str, source_code: str, fingerprint: str) -> dict[str, Any]:

@@ -139,11 +139,17 @@ def decide_submit(request: Request, request_id: str, posted: FormData = Depends(
 @router.get("/supplies/allocation")
 @router.get("/supplies/allocation.json")
 def allocation_page(
-    request: Request, source_kind: Short = "unit", source_code: Short = "", flash: str = ""
+    request: Request,
+    source_kind: Short = "unit",
+    source_code: Short = "",
+    flash: str = "",
+    page: Page = 1,
+    size: Size = DEFAULT_SIZE,
 ) -> Response:
     actor, csrf = session(request)
     code = source_code or actor.unit_code or ""
-    data = supply_allocation.propose(get_ctx(request), actor, source_kind, code, request_lang(request))
+    lang = request_lang(request)
+    data = supply_allocation.propose(get_ctx(request), actor, source_kind, code, lang, page=page, size=size)
     data.update(flash=_flash(flash), source_kind=source_kind, source_code=code)
     return render(request, "supplies_allocation.html", data, actor=actor, csrf=csrf)
 
