@@ -154,3 +154,35 @@ def test_the_community_desk_shows_who_is_on_duty_today(ctx):
     desk = my_desk(ctx, COMMUNITY)
     assert [c["name"] for c in desk["cadres_on_duty"]["cadres"]] == ["李明"]
     assert desk["cadres_on_duty"]["total"] == 1
+
+
+def test_an_xlsx_list_is_read_like_a_csv_and_the_policy_sets_the_threshold(ctx):
+    import io
+
+    from openpyxl import Workbook
+
+    from admitall.domain.policy import parse_policy
+    from admitall.services.tabular import open_table
+
+    load_small_city(ctx)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "派出单位", "社区编码", "开始日期"])
+    sheet.append(["李明", "市财政局", DAZHI_1, "2020-02-08"])
+    sheet.append(["王芳", "市财政局", DAZHI_1, "2020/2/9"])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    table = open_table(data, cadres.CADRE_HEADERS, cadres.REQUIRED_HEADERS, xlsx=True)
+    assert cadres.add_cadres(ctx, COMMUNITY, table.rows)["added"] == 2
+    text = "\n[cadres]\nmin_per_1000_households = 0.5\n"
+    strict = parse_policy(ctx_policy_text() + text)
+    assert strict.cadres.min_per_1000_households == 0.5
+    with pytest.raises(InvalidInput):
+        parse_policy(ctx_policy_text() + "\n[cadres]\nper_household = 3\n")
+
+
+def ctx_policy_text() -> str:
+    from importlib.resources import files
+
+    return files("admitall.data").joinpath("policy.toml").read_text(encoding="utf-8").split("\n[cadres]")[0]
