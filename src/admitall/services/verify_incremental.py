@@ -16,9 +16,10 @@ A verify that finds a problem keeps no checkpoint: the next one reads the same a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, or_, select, union
+from sqlalchemy import Connection, Select, delete, exists, func, insert, or_, select, union
 
 from admitall.services.context import Context
 from admitall.services.verify import BATCH, Scope, verify
@@ -114,22 +115,8 @@ def _record(ctx: Context, scope: Scope | None, through: dict[str, int], checked:
             conn.execute(delete(verified_unit_heads))
             conn.execute(insert(verified_unit_heads).from_select(["unit_code", "report_id", "head"], unit_heads))
         else:
-            for lo in range(0, len(scope.people), BATCH):
-                chunk = scope.people[lo : lo + BATCH]
-                conn.execute(delete(verified_person_heads).where(v.person_id.in_(chunk)))
-                conn.execute(
-                    insert(verified_person_heads).from_select(
-                        ["person_id", "event_id", "head"], person_heads.where(p.id.in_(chunk))
-                    )
-                )
-            for lo in range(0, len(scope.units), BATCH):
-                codes = scope.units[lo : lo + BATCH]
-                conn.execute(delete(verified_unit_heads).where(u.unit_code.in_(codes)))
-                conn.execute(
-                    insert(verified_unit_heads).from_select(
-                        ["unit_code", "report_id", "head"], unit_heads.where(r.unit_code.in_(codes))
-                    )
-                )
+            _replace(conn, v.person_id, scope.people, person_heads, p.id)
+            _replace(conn, u.unit_code, scope.units, unit_heads, r.unit_code)
         conn.execute(
             insert(verify_checkpoints).values(
                 finished_at=ctx.clock.now(),
@@ -140,3 +127,13 @@ def _record(ctx: Context, scope: Scope | None, through: dict[str, int], checked:
                 events_checked=checked,
             )
         )
+
+
+def _replace(conn: Connection, key: Any, keys: Sequence[Any], heads: Select[Any], source_key: Any) -> None:
+    """The verified heads of `keys` (people or units) replaced by `heads` as they are now, a batch at a time."""
+    table = key.table
+    columns = [c.name for c in table.columns]
+    for lo in range(0, len(keys), BATCH):
+        chunk = list(keys[lo : lo + BATCH])
+        conn.execute(delete(table).where(key.in_(chunk)))
+        conn.execute(insert(table).from_select(columns, heads.where(source_key.in_(chunk))))
