@@ -273,3 +273,23 @@ def test_the_command_screen_counts_open_shortages_worst_first_within_the_unit(ci
     assert tile["worst"][0]["site_code"] == "H1" and tile["worst"][0]["item_names"]["en"]
     assert all(w["item_code"] != "ventilator" for w in tile["worst"])  # one per ICU bed: not short
     assert command_screen(city, JIANGAN_OFFICER)["supplies"] == {"short": 0, "worst": []}
+
+
+def test_a_warehouse_belongs_to_a_unit_and_holds_stock_like_any_site(city):
+    added = sup.add_warehouse(city, WUCHANG_OFFICER, "WH-WC-1", "武昌区一号仓库", WUCHANG)
+    assert added == {"kind": "warehouse", "code": "WH-WC-1", "name": "武昌区一号仓库", "unit_code": WUCHANG}
+    with pytest.raises(InvalidInput):
+        sup.add_warehouse(city, HQ, "WH-WC-1", "again", CITY)
+    with pytest.raises(NotFound):  # another district's unit
+        sup.add_warehouse(city, JIANGAN_OFFICER, "WH-X", "x", WUCHANG)
+    with pytest.raises(Forbidden):
+        sup.add_warehouse(city, H1_DESK, "WH-D", "desk", WUCHANG_STREET)
+    move(city, WUCHANG_OFFICER, "warehouse", "WH-WC-1", kind="receipt", item_code="goggles", quantity=50)
+    move(
+        city, WUCHANG_OFFICER, "warehouse", "WH-WC-1", kind="transfer", item_code="goggles", quantity=20,
+        to_kind="facility", to_code="H1",
+    )  # fmt: skip
+    assert held(city, HQ, "warehouse", "WH-WC-1")["goggles"] == 30 and held(city, HQ, "facility", "H1")["goggles"] == 20
+    with pytest.raises(NotFound):
+        sup.site_stock(city, JIANGAN_OFFICER, "warehouse", "WH-WC-1")
+    assert [w["code"] for w in sup.site_stock(city, HQ, "unit", WUCHANG)["warehouses"]] == ["WH-WC-1"]

@@ -83,8 +83,12 @@ def load_site(uow: UnitOfWork, actor: Actor, kind: str, code: str, now: datetime
 
 
 def add_warehouse(ctx: Context, actor: Actor, code: str, name: str, unit_code: str) -> dict[str, Any]:
-    """A warehouse of a unit within the jurisdiction (its code unique among warehouses)."""
+    """A warehouse of a unit within the jurisdiction (its code unique among warehouses); not by a desk."""
     actor.require(Permission.MANAGE_SUPPLIES)
+    if actor.facility_code is not None and not actor.can(Permission.APPROVE_SUPPLIES):
+        raise Forbidden(
+            "supplies.desk_only", "收治点只能管理本机构的物资", "An admissions desk keeps its own stock only"
+        )
     unit = actor.scoped(unit_code)
     code, name = code.strip(), name.strip()
     if not code or not name:
@@ -264,8 +268,17 @@ def site_stock(ctx: Context, actor: Actor, site_kind: str, site_code: str, lang:
         uow.commit()
         rows = worst_first(covers(uow.conn, policy, now, site_ids=[site["id"]]))
         names = site_names(uow, [site])
+        # a unit's warehouses (a unit with hundreds has a list of its own to come; a few is the case)
+        warehouses = (
+            uow.conn.execute(
+                select(_s.code, _s.name).where(_s.kind == "warehouse", _s.unit_code == site["code"]).order_by(_s.code)
+            ).all()
+            if site["kind"] == "unit"
+            else []
+        )
     return {
         "site": site_view(site, names),
+        "warehouses": [{"code": code, "name": name} for code, name in warehouses],
         "items": [c.view(policy, lang) for c in rows],
         "shortage_days": policy.shortage_days,
         "catalogue": [

@@ -70,6 +70,16 @@ def site_page(request: Request, kind: str, code: str, flash: str = "") -> Respon
     return render(request, "supplies_site.html", data, actor=actor, csrf=csrf)
 
 
+@router.post("/supplies/warehouses")
+def warehouse_submit(request: Request, posted: FormData = Depends(posted_form)) -> Response:
+    actor, csrf = session(request)
+    form = read_form(posted, csrf)
+    added = supplies.add_warehouse(
+        get_ctx(request), actor, form.get("code", ""), form.get("name", ""), form.get("unit_code", "")
+    )
+    return RedirectResponse(f"/supplies/sites/warehouse/{added['code']}?flash=supplies_moved", status_code=303)
+
+
 @router.get("/supplies/sites/{kind}/{code}/history")
 @router.get("/supplies/sites/{kind}/{code}/history.json")
 def history_page(request: Request, kind: str, code: str, page: Page = 1, size: Size = DEFAULT_SIZE) -> Response:
