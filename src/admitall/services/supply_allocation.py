@@ -182,7 +182,7 @@ def confirm(ctx: Context, actor: Actor, source_kind: str, source_code: str, fing
                 if all(grant[x["id"]] >= x["quantity"] for x in lines)
                 else rules.PARTIAL
             )
-            reason = "" if state == rules.APPROVED else "allocation"
+            reason = ""  # each line carries its reason, in both languages
             decided.append((request, lines, grant, state, reason))
         reasons = {g.line_id: (g.reason_zh, g.reason_en) for g in grants}
         write_decisions(uow, actor.username, now, decided, source, reasons)

@@ -97,11 +97,11 @@ def _detail(c: Any) -> dict[str, Any]:
 
 def record_estimated_consumption(ctx: Context, day: date) -> int:
     """The twin's daily step: each facility's consumables used on `day` by its occupied beds at the policy's rates
-    per bed-day (never more than it holds), appended as consumption marked estimated, at the day's end (UTC).
-    One statement per table: the occupied beds, the facilities' sites, their stock, then one executemany.
-    Returns the rows written."""
+    per bed-day (never more than it holds), appended as consumption marked estimated, at the day's end (UTC) or
+    now if earlier. One statement per table: the occupied beds, the facilities' sites, their stock, then one
+    executemany. Returns the rows written."""
     policy = rules.default_supply_policy()
-    at = datetime.combine(day, time(23, 59), tzinfo=UTC)
+    at = min(datetime.combine(day, time(23, 59), tzinfo=UTC), ctx.clock.now())  # never ahead of the clock
     consumables = [i for i in policy.items.values() if i.kind == rules.CONSUMABLE and i.per_bed_day]
     with ctx.uow(write=True) as uow:
         conn = uow.conn
