@@ -12,6 +12,7 @@ from admitall.domain.reporting import PROBLEM_DUE, ProblemSeverity
 from admitall.domain.units import level_of
 from admitall.services.context import Context
 from admitall.services.reporting import chain_status, schedules_of
+from admitall.store.repositories.census import MERGED_AWAY
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import discrepancies, person_events, persons, report_problems, reports
@@ -62,6 +63,7 @@ def _identified(uow: UnitOfWork, root: str | None, start: datetime, end: datetim
             person_events.c.occurred_at >= start,
             person_events.c.occurred_at < end,
             in_subtree(root),
+            person_events.c.person_id.not_in(MERGED_AWAY),  # a record merged into another counts once
         )
     )
     return [Fact(Kind.IDENTIFIED, unit, at, ref=str(pid)) for unit, at, pid in rows]

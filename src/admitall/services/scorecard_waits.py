@@ -17,6 +17,12 @@ read again too. Changes without an event (a rebuild, hand-written SQL) are caugh
 segments of people without an event, a different number of open segments; and the waits are read whole at
 least every REREAD_SECONDS. The cards are then equal to a computation from nothing
 (tests/integration/test_watch_incremental.py, test_twin_speed_watch.py).
+
+A new day starts from the day before (`carry`): the segments each person had that reach past that day's end (a
+wait still open at midnight) are kept with its state, and the new day's waits are those segments counted in the
+new window, with the people who changed since read again, by the same rules as a round within a day; so the day's
+first round costs the waits that changed overnight, not everyone still waiting (tests/integration/
+test_watch_carry.py).
 """
 
 from __future__ import annotations
@@ -128,6 +134,8 @@ class WaitState:
     open_segments: int = 0
     read_at: float = field(default_factory=time.monotonic)
     changed: set[str] = field(default_factory=set)  # units whose settled facts changed in the last round
+    # per person, the segments read that reach past the window's end (a wait open then): what the next day carries
+    carry: dict[int, list[Segment]] = field(default_factory=dict)
     whole: bool = True  # the last round read every wait
     # per unit, kept as people are put and taken: the settled facts added up, and the waits still open
     # (class -> since when -> how many), with their count and oldest per class once asked
@@ -155,8 +163,14 @@ class WaitState:
             for unit, cls, since in person.still:
                 yield Fact(Kind.STILL_WAITING, unit, self.until, cls, _minutes(self.until - since), str(pid))
 
-    def _put(self, pid: int, person: _Person | None) -> None:
+    def _put(self, pid: int, person: _Person | None, segments: list[Segment] | None = None) -> None:
+        """Keep `person` (None: nobody) as `pid`'s facts, and `segments` (theirs, read) for the next day."""
         old = self.people.pop(pid, None)
+        later = [s for s in segments or () if s.ended_at is None or s.ended_at > self.end]
+        if later:
+            self.carry[pid] = later
+        else:
+            self.carry.pop(pid, None)
         same = old is not None and person is not None and old.settled == person.settled
         if old is not None:
             self.open_segments -= old.open_segments
@@ -225,6 +239,7 @@ class WaitState:
 
 def _read_whole(conn: Connection, state: WaitState, last_event: int, newest: int) -> None:
     state.people.clear()
+    state.carry.clear()
     state.heap.clear()
     state.open_segments = 0
     state.changed.clear()
@@ -234,7 +249,7 @@ def _read_whole(conn: Connection, state: WaitState, last_event: int, newest: int
     state.whole = True
     rows = conn.execute(_OVERLAPPING, {"start": state.start, "end": state.until})
     for pid, segs in state._load(rows).items():
-        state._put(pid, split(segs, state.start, state.until, state.sla))
+        state._put(pid, split(segs, state.start, state.until, state.sla), segs)
     state.last_event, state.newest_segment, state.read_at = last_event, newest, time.monotonic()
 
 
@@ -245,27 +260,30 @@ def refresh_waits(
     end: datetime,
     until: datetime,
     sla: Mapping[PriorityClass, timedelta],
+    previous: WaitState | None = None,
 ) -> WaitState:
     """The window's waits as of `until`: `kept` brought up to date by what changed since (see the module's
-    docstring), or read whole."""
+    docstring), or, for a window not kept yet, the `previous` day's waits open at its end carried into it and
+    brought up to date the same way; else read whole."""
     waiting_list = WaitingList(conn)
     last_event = waiting_list.last_event()
     newest = int(conn.execute(_NEWEST).scalar_one())
+    same = kept is not None and kept.start == start and kept.end == end
+    base = kept if same else previous if kept is None and previous is not None and previous.end == start else None
     usable = (
-        kept is not None
+        base is not None
         and conn.dialect.name == "sqlite"
-        and kept.start == start
-        and kept.end == end
-        and kept.sla == sla
-        and until >= kept.until
-        and last_event >= kept.last_event
-        and time.monotonic() - kept.read_at <= REREAD_SECONDS
+        and base.sla == sla
+        and until >= base.until
+        and last_event >= base.last_event
+        and time.monotonic() - base.read_at <= REREAD_SECONDS
     )
-    state = kept if usable and kept is not None else WaitState(start, end, dict(sla))
-    if not usable:
+    if not usable or base is None:
+        state = kept if same and kept is not None else WaitState(start, end, dict(sla))
         state.until = until
         _read_whole(conn, state, last_event, newest)
         return state
+    state = base if same else _next_day(base, start, end)
     since = state.until
     state.until = until
     state.changed = set()
@@ -278,13 +296,74 @@ def refresh_waits(
             return state
     if until != since:
         changed.update(conn.execute(_CROSSED, {"since": since, "until": until}).scalars())
+    if not same:
+        _carry(state, base, changed)
     for chunk in chunks(sorted(changed)):
         found = state._load(conn.execute(_OVERLAPPING_OF, {"start": start, "end": until, "ids": chunk}))
         for pid in chunk:
             segs = found.get(pid)
-            state._put(pid, split(segs, start, until, sla) if segs else None)
+            state._put(pid, split(segs, start, until, sla) if segs else None, segs)
     state._due()
     state.last_event, state.newest_segment = last_event, newest
     if int(conn.execute(_OPEN).scalar_one()) != state.open_segments:  # closed or removed without an event
         _read_whole(conn, state, last_event, newest)
     return state
+
+
+def _next_day(previous: WaitState, start: datetime, end: datetime) -> WaitState:
+    """An empty state for the window after `previous`'s, as up to date as it (the carried waits go in next)."""
+    state = WaitState(start, end, previous.sla)
+    state.until = previous.until
+    state.last_event, state.newest_segment, state.read_at = (
+        previous.last_event,
+        previous.newest_segment,
+        previous.read_at,
+    )
+    return state
+
+
+def _carry(state: WaitState, previous: WaitState, changed: set[int]) -> None:
+    """The people of `previous` with a segment reaching into `state`'s window, not changed since (those are read
+    again): their segments as read, counted in the new window (`state.until` already its running end). Most
+    carry one wait still open: its facts are made here as `split` makes them, and added up per unit and class
+    at once (`state` is empty: nothing to take back)."""
+    start, until, sla = state.start, state.until, state.sla
+    counted: Counter[tuple[str, str, str]] = Counter()  # (unit, kind, class) -> settled facts
+    for pid, segs in previous.carry.items():
+        if pid in changed:
+            continue
+        if len(segs) > 1 or segs[0].ended_at is not None:
+            inside = [s for s in segs if s.started_at < until and (s.ended_at is None or s.ended_at > start)]
+            if inside:
+                state._put(pid, split(inside, start, until, sla), inside)
+            continue
+        s = segs[0]
+        if s.started_at >= until:
+            continue
+        unit, cls, since, ref = s.unit_code, s.cls.value, s.wait_started_at, str(pid)
+        settled = [Fact(Kind.DEMAND, unit, max(s.started_at, start), cls, ref=ref)]
+        onset = max(s.started_at, since + sla[s.cls], start)
+        breach = Fact(Kind.BREACH, unit, onset, cls, _minutes(onset - since), ref)
+        state.versions[pid] = version = state.versions.get(pid, 0) + 1
+        pending = []
+        if onset < until:
+            settled.append(breach)
+            counted[(unit, Kind.BREACH.value, cls)] += 1
+        else:
+            pending.append((onset, breach))
+            state.heap.append((onset, pid, version))
+        counted[(unit, Kind.DEMAND.value, cls)] += 1
+        state.people[pid] = _Person(settled, [(unit, cls, since)], pending, 1)
+        state.carry[pid] = segs
+        state.open_segments += 1
+        waits = state.opened.setdefault(unit, {}).setdefault(cls, Counter())
+        waits[since] += 1
+    heapq.heapify(state.heap)
+    state._oldest.clear()
+    for (unit, kind, cls), n in counted.items():
+        facts = state.settled.get(unit)
+        if facts is None:
+            facts = state.settled[unit] = Facts()
+        facts.counts[kind] += n
+        facts.by_class.setdefault(kind, Counter())[cls] += n
+        state.changed.add(unit)

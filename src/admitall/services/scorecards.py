@@ -115,7 +115,17 @@ def _compute(
     by_unit: Mapping[str, Sequence[Fact]]
     if stored and day is not None and until > start:
         try:  # the day's waits kept between rounds (services.scorecard_waits): what changed is read again
-            waits = refresh_waits(uow.conn, before.waits if before else None, start, end, until, ctx.policy.sla)
+            # a day's first round carries the waits open at the end of the day before (services.scorecard_waits)
+            previous = ROLLUPS.get(db, day - timedelta(days=1)) if before is None else None
+            waits = refresh_waits(
+                uow.conn,
+                before.waits if before else None,
+                start,
+                end,
+                until,
+                ctx.policy.sla,
+                previous.waits if previous else None,
+            )
             other = load_facts(ctx, uow, root, start, end, now, waits=False)
             rollup, by_unit = add_up_kept(other, waits, start, tree.names, tree.population, before, scoring)
         except BaseException:

@@ -14,6 +14,7 @@ from admitall.domain.people import EventKind, Person, PersonEvent, Stamp
 from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.waits import WaitKey, follow, segments_from_history, wait_key
 from admitall.store.bulk import bulk_insert, chunks
+from admitall.store.repositories.census import MERGED_AWAY
 from admitall.store.repositories.reports import _in_subtree
 from admitall.store.tables import person_events
 from admitall.store.tables_accountability import wait_segments
@@ -126,13 +127,15 @@ class WaitRepository:
         return {str(cls): int(n) for cls, n in rows}
 
     def overlapping(self, root: str | None, start: datetime, end: datetime) -> list[Segment]:
-        """Every segment of the subtree that was open at some moment in [start, end)."""
+        """Every segment of the subtree that was open at some moment in [start, end); a record merged into another
+        counts once, as the survivor (as services.scorecard_waits reads them)."""
         rows = self.conn.execute(
             select(w.person_id, w.unit_code, w.priority_class, w.wait_started_at, w.started_at, w.ended_at, w.outcome)
             .where(
                 w.started_at < end,
                 or_(w.ended_at.is_(None), w.ended_at > start),
                 _in_subtree(w.unit_code, root),
+                w.person_id.not_in(MERGED_AWAY),
             )
             .order_by(w.person_id, w.wait_started_at, w.started_at)
         )
