@@ -163,3 +163,11 @@ def bed_cap(item: Item, bed: BedType, on_hand: float) -> int | None:
     if item.kind == EQUIPMENT:
         return max(0, math.floor(on_hand / item.per_bed_day[bed] + 1e-9))
     return 0 if on_hand <= 0 else None
+
+
+def decision_state(asked_and_granted: list[tuple[float, float]]) -> str:
+    """A decided request's state from its lines' (asked, granted): refused if nothing, approved if all, else
+    partly approved."""
+    if sum(g for _, g in asked_and_granted) <= 0:
+        return REFUSED
+    return APPROVED if all(g >= a for a, g in asked_and_granted) else PARTIAL

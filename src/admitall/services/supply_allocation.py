@@ -174,14 +174,7 @@ def confirm(ctx: Context, actor: Actor, source_kind: str, source_code: str, fing
         decided = []
         for request, lines in requests:
             grant = {x["id"]: float(by_line[x["id"]].granted) for x in lines}
-            total = sum(grant.values())
-            state = (
-                rules.REFUSED
-                if total == 0
-                else rules.APPROVED
-                if all(grant[x["id"]] >= x["quantity"] for x in lines)
-                else rules.PARTIAL
-            )
+            state = rules.decision_state([(x["quantity"], grant[x["id"]]) for x in lines])
             reason = ""  # each line carries its reason, in both languages
             decided.append((request, lines, grant, state, reason))
         reasons = {g.line_id: (g.reason_zh, g.reason_en) for g in grants}

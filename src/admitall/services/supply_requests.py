@@ -238,11 +238,7 @@ def decide(
         lines = list(uow.conn.execute(select(supply_request_lines).where(_l.request_id == request_id)).mappings())
         grant = {line["id"]: _granted(approved.get(line["id"], approved.get(str(line["id"]))), line) for line in lines}
         total = sum(grant.values())
-        state = (
-            rules.REFUSED
-            if total == 0
-            else (rules.APPROVED if all(grant[x["id"]] >= x["quantity"] for x in lines) else rules.PARTIAL)
-        )
+        state = rules.decision_state([(x["quantity"], grant[x["id"]]) for x in lines])
         if state != rules.APPROVED and not reason:
             raise InvalidInput("supplies.reason", "部分批准或不批准须写明原因", "Give the reason", field="reason")
         source = load_site(uow, actor, source_kind, source_code, now) if total else None
