@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -17,6 +18,19 @@ from admitall.store.paged import DEFAULT_SIZE
 
 router = APIRouter(prefix="/api", tags=["cadres and staff safety"])
 Unit = Annotated[str, Query(max_length=20)]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list's unit (the jurisdiction when empty) and page."""
+
+    unit: str
+    page: int
+    size: int
+
+
+def listing(unit: Unit = "", page: Page = 1, size: Size = DEFAULT_SIZE) -> Listing:
+    return Listing(unit, page, size)
 
 
 class CadreIn(BaseModel):
@@ -77,14 +91,12 @@ def end_cadre(
 
 @router.get("/cadres/coverage", summary="Cadres on duty per 1,000 households by community: the gaps worst first")
 def coverage(
-    unit: Unit = "",
     gaps: bool = True,
-    page: Page = 1,
-    size: Size = DEFAULT_SIZE,
+    at: Listing = Depends(listing),
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    return cadres_coverage.coverage(ctx, actor, unit or None, gaps_only=gaps, page=page, size=size)
+    return cadres_coverage.coverage(ctx, actor, at.unit or None, gaps_only=gaps, page=at.page, size=at.size)
 
 
 class SafetyIn(BaseModel):
@@ -101,24 +113,16 @@ class SafetyIn(BaseModel):
 
 @router.get("/safety", summary="Staff exposures and infections per 1,000 staff by facility, worst first")
 def safety(
-    unit: Unit = "",
-    page: Page = 1,
-    size: Size = DEFAULT_SIZE,
-    actor: Actor = Depends(current_actor),
-    ctx: Context = Depends(get_ctx),
+    at: Listing = Depends(listing), actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
-    return staff_safety_rates.safety_rates(ctx, actor, unit or None, page=page, size=size)
+    return staff_safety_rates.safety_rates(ctx, actor, at.unit or None, page=at.page, size=at.size)
 
 
 @router.get("/safety/events", summary="The exposures and infections recorded, newest first")
 def safety_events(
-    unit: Unit = "",
-    page: Page = 1,
-    size: Size = DEFAULT_SIZE,
-    actor: Actor = Depends(current_actor),
-    ctx: Context = Depends(get_ctx),
+    at: Listing = Depends(listing), actor: Actor = Depends(current_actor), ctx: Context = Depends(get_ctx)
 ) -> dict[str, Any]:
-    return staff_safety.events_list(ctx, actor, unit or None, page=page, size=size)
+    return staff_safety.events_list(ctx, actor, at.unit or None, page=at.page, size=at.size)
 
 
 @router.post("/safety/events", summary="Record a staff member's or a cadre's exposure or infection")

@@ -20,8 +20,8 @@ from admitall.domain.cadres import CadreInput, end_day, new_cadre
 from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.identity import mask_phone, nfkc, normalize_phone
 from admitall.domain.intake import parse_date
-from admitall.domain.units import UnitLevel, level_of, subtree_bounds
-from admitall.services.context import Actor, Context, not_found, unit_in_scope
+from admitall.domain.units import subtree_bounds
+from admitall.services.context import Actor, Context, community_in_scope, not_found, unit_in_scope
 from admitall.store.paged import DEFAULT_SIZE, bounded, fetch_page, page_fields
 from admitall.store.tables import units
 from admitall.store.tables_cadres import cadre_assignments
@@ -82,17 +82,10 @@ def cadre_view(r: Any, actor: Actor, names: Mapping[str, str], day: date) -> dic
     }
 
 
-def _community(uow: UnitOfWork, actor: Actor, code: str) -> str:
-    code = unit_in_scope(uow, actor, code)
-    if level_of(code) is not UnitLevel.COMMUNITY:
-        raise InvalidInput(
-            "cadre.not_community", f"{code} 不是社区（村）", f"{code} is not a community (village)", field="community"
-        )
-    return code
-
-
 def _parse(uow: UnitOfWork, actor: Actor, raw: Mapping[str, object], default_community: str | None) -> CadreInput:
-    code = _community(uow, actor, str(raw.get("community_code") or default_community or "").strip())
+    code = community_in_scope(
+        uow, actor, str(raw.get("community_code") or default_community or "").strip(), "cadre.not_community"
+    )
     starts = parse_date(str(raw.get("starts_on") or ""), "starts_on")
     ends_raw = str(raw.get("ends_on") or "").strip()
     phone_raw = str(raw.get("phone") or "").strip()

@@ -15,7 +15,7 @@ from admitall.domain.errors import InvalidInput, NotFound
 from admitall.domain.people import Stamp
 from admitall.domain.policy import Policy, default_policy, parse_policy
 from admitall.domain.scoring import Scoring, default_scoring, parse_scoring
-from admitall.domain.units import in_subtree, normalize_code
+from admitall.domain.units import UnitLevel, in_subtree, level_of, normalize_code
 from admitall.keys import Keys, resolve, wrong_key
 from admitall.settings import Settings, get_settings
 from admitall.store.db import make_engine
@@ -61,6 +61,15 @@ def unit_in_scope(uow: UnitOfWork, actor: Actor, unit_code: str) -> str:
     if uow.units.get(code) is None:
         raise not_found("unit", code)
     return code
+
+
+def community_in_scope(uow: UnitOfWork, actor: Actor, unit_code: str, code: str = "unit.not_community") -> str:
+    """A community (village) within the jurisdiction, as `unit_in_scope`; refused (`code`) for a unit of another
+    level."""
+    found = unit_in_scope(uow, actor, unit_code)
+    if level_of(found) is not UnitLevel.COMMUNITY:
+        raise InvalidInput(code, f"{found} 不是社区（村）", f"{found} is not a community (village)", field="community")
+    return found
 
 
 def not_found(what: str, key: object) -> NotFound:

@@ -19,7 +19,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.domain.identity import nfkc
 from admitall.domain.units import UnitLevel, ancestors_of, in_subtree, level_of, subtree_bounds
-from admitall.services.context import Actor, Context, unit_in_scope
+from admitall.services.context import Actor, Context, community_in_scope, unit_in_scope
 from admitall.store.paged import DEFAULT_SIZE, fetch_page, page_fields
 from admitall.store.tables import persons
 from admitall.store.tables_survey import (
@@ -50,12 +50,7 @@ ABSENT_VISITS_MAX = 5
 
 def _community(uow: UnitOfWork, actor: Actor, code: str) -> str:
     """A community within the jurisdiction (404 as for one that does not exist), or refused if not a community."""
-    code = unit_in_scope(uow, actor, code)
-    if level_of(code) is not UnitLevel.COMMUNITY:
-        raise InvalidInput(
-            "survey.not_community", f"{code} 不是社区（村）", f"{code} is not a community (village)", field="community"
-        )
-    return code
+    return community_in_scope(uow, actor, code, "survey.not_community")
 
 
 def clean_address(raw: object) -> tuple[str, str | None]:
