@@ -154,3 +154,20 @@ def test_a_facility_over_the_threshold_raises_one_alert_to_its_owner_resolved_wh
     assert watch(ctx)["staff_infection_alerts_resolved"] == 1
     with ctx.engine.connect() as conn:
         assert conn.execute(select(alerts.c.resolved_at).where(alerts.c.kind == STAFF_INFECTIONS)).scalar_one()
+
+
+def test_the_twin_infects_staff_in_proportion_to_the_patients_they_care_for(ctx):
+    from sqlalchemy import update
+
+    from admitall.sim.staff_safety import SafetyTwin
+    from admitall.store.tables import bed_pools
+
+    ids, _case = _world(ctx)
+    with ctx.engine.begin() as conn:
+        conn.execute(update(bed_pools).where(bed_pools.c.facility_code == "H1").values(occupied=1))  # 3 beds
+    twin = SafetyTwin(ctx, WUCHANG_OFFICER, per_bed_day=0.5)
+    assert twin.on_day(ctx.clock.now()) == 1  # 3 bed-days × 0.5: one now, half of one owed
+    assert twin.on_day(ctx.clock.now()) == 2  # 1.5 + 0.5 owed
+    tracked = events_list(ctx, HQ)
+    assert tracked["total"] == 3 and {e["person_status"] for e in tracked["events"]} == {"confirmed"}
+    assert sorted(e["staff_id"] for e in tracked["events"]) == ids[:3]  # the roster's lowest numbers first
