@@ -106,6 +106,8 @@ def test_a_district_assigns_and_ends_a_cadre_on_a_phone(browser, world, seeded):
     with page.expect_navigation():
         row.locator("button").click()
     assert "已结束" not in page.locator("#cadres tr", has_text="赵强").inner_text()  # ends today: still on duty
+    page.goto("/me")
+    assert page.locator("#s-on-duty").count() == 0  # a district's lead leads no community: no on-duty list
     page.context.close()
 
 
@@ -129,6 +131,7 @@ def test_a_facility_desk_records_its_nurses_exposure(browser, world, seeded):
     page.click("#record-form button[type=submit]")
     assert "密切接触者" in page.locator("#made").inner_text()
     assert page.locator("#events tbody tr").count() == 2
+    assert page.locator("nav.pager[data-total='2']").count() == 1  # the events' own pager, with the real total
     _shot(page, "safety-desk-390.png")
     page.context.close()
 

@@ -249,8 +249,8 @@ def on_duty_in(uow: UnitOfWork, actor: Actor, codes: Iterable[str], day: date, l
     """Who is on duty on `day` in these communities (for a community's desk): the first `limit` and the total."""
     codes = sorted(set(codes))
     if not codes:
-        return {"total": 0, "cadres": []}
+        return {"communities": 0, "total": 0, "cadres": []}
     query = select(cadre_assignments).where(_c.community_code.in_(codes), on_duty(day))
     rows, total = fetch_page(uow.conn, query.order_by(_c.community_code, _c.name), 1, limit)
     names = dict(uow.conn.execute(select(units.c.code, units.c.name).where(units.c.code.in_(codes))).all())
-    return {"total": total, "cadres": [cadre_view(r, actor, names, day) for r in rows]}
+    return {"communities": len(codes), "total": total, "cadres": [cadre_view(r, actor, names, day) for r in rows]}

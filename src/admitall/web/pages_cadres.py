@@ -24,6 +24,7 @@ from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.rendering import read_form, render, session
 
 router = APIRouter(include_in_schema=False)
+EVENTS_SHOWN = 20  # the events a page of /safety lists (paged: `events_page`)
 
 
 def _cadres_data(request: Request, actor: Actor, unit: str, q: str, duty: str, page: int, size: int) -> dict[str, Any]:
@@ -93,19 +94,24 @@ def coverage_page(
     return render(request, "cadres_coverage.html", data, actor=actor, csrf=csrf)
 
 
-def _safety_data(request: Request, actor: Actor, unit: str, page: int, size: int) -> dict[str, Any]:
+def _safety_data(
+    request: Request, actor: Actor, unit: str, page: int, size: int, events_page: int = 1
+) -> dict[str, Any]:
     ctx = get_ctx(request)
     data = staff_safety_rates.safety_rates(ctx, actor, unit or None, page=page, size=size)
-    data["recent"] = staff_safety.events_list(ctx, actor, unit or None, page=1, size=20)
+    data["recent"] = staff_safety.events_list(ctx, actor, unit or None, page=events_page, size=EVENTS_SHOWN)
     data.update(protections=[p.value for p in Protection], made=None, error=None, values={}, json_url="/api/safety")
     return data
 
 
 @router.get("/safety")
 @router.get("/safety.json")
-def safety_page(request: Request, unit: str = "", page: Page = 1, size: Size = DEFAULT_SIZE) -> Response:
+def safety_page(
+    request: Request, unit: str = "", page: Page = 1, size: Size = DEFAULT_SIZE, events_page: Page = 1
+) -> Response:
     actor, csrf = session(request)
-    return render(request, "safety.html", _safety_data(request, actor, unit, page, size), actor=actor, csrf=csrf)
+    data = _safety_data(request, actor, unit, page, size, events_page)
+    return render(request, "safety.html", data, actor=actor, csrf=csrf)
 
 
 def _id(value: str | None) -> int | None:

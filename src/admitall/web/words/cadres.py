@@ -87,7 +87,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "safety_over": ("超过阈值", "over"),
     "safety_none": ("暂无数据", "Nothing recorded"),
     "safety_recent": ("最近登记", "Recorded lately"),
-    "safety_recent_total": ("共 {n} 条", "{n} in all"),
     "safety_no_events": ("暂无登记", "Nothing recorded yet"),
     "safety_date": ("日期", "Date"),
     "safety_who": ("人员", "Who"),
