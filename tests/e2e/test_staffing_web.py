@@ -87,7 +87,9 @@ def test_the_pages_in_chromium(browser, world, staffed, viewport, suffix):
         assert page.locator("#add-form").count() == 0  # the command reads rosters, it does not keep them
         context.clear_cookies()
         sign_in(page, "facility")
-        page.goto("/staffing/sites/H1")
+        page.goto("/facilities/H1")  # the desk leads to its roster
+        page.click("#desk-staffing")
+        page.wait_for_load_state("load")
         page.fill("#m-name", f"赵医生{suffix}")
         page.select_option("#m-role", "doctor")
         page.click("#add-form button[type=submit]")
