@@ -17,6 +17,7 @@ from admitall.api.uploads import posted_form
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.staff_safety import Protection
+from admitall.domain.units import UnitLevel, level_of
 from admitall.services import cadres, cadres_coverage, staff_safety, staff_safety_rates
 from admitall.services.context import Actor
 from admitall.services.tabular import Limits, open_table
@@ -29,7 +30,8 @@ EVENTS_SHOWN = 20  # the events a page of /safety lists (paged: `events_page`)
 
 def _cadres_data(request: Request, actor: Actor, unit: str, q: str, duty: str, page: int, size: int) -> dict[str, Any]:
     data = cadres.list_cadres(get_ctx(request), actor, unit or None, q=q, duty=duty, page=page, size=size)
-    data.update(result=None, error=None, values={}, json_url="/api/cadres")
+    own = actor.unit_code if actor.unit_code and level_of(actor.unit_code) is UnitLevel.COMMUNITY else ""
+    data.update(result=None, error=None, values={}, json_url="/api/cadres", own_community=own)
     return data
 
 
