@@ -190,3 +190,17 @@ def test_a_roster_import_accounts_for_every_row(city):
     assert [(r["row"], r["field"]) for r in result["rejected"]] == [(4, "role"), (5, "name"), (6, "active_until")]
     with pytest.raises(NotFound):
         import_roster(city, desk_of("S1"), "H1", rows)
+
+
+def test_ending_a_stay_takes_the_person_off_the_roster_from_the_next_day(city, clock):
+    made = staffing.add_member(city, desk_of("H1"), "H1", {"name": "甲", "role": "nurse", "active_from": "2020-02-01"})
+    with pytest.raises(NotFound):
+        staffing.end_member(city, desk_of("S1"), made["id"])
+    with pytest.raises(InvalidInput):
+        staffing.end_member(city, desk_of("H1"), made["id"], date(2020, 1, 31))
+    staffing.end_member(city, desk_of("H1"), made["id"])  # today is the last day
+    assert staffing.roster(city, desk_of("H1"), "H1")["total"] == 1
+    clock.advance(timedelta(days=1))
+    assert staffing.roster(city, desk_of("H1"), "H1")["total"] == 0
+    with pytest.raises(NotFound):
+        staffing.set_departure(city, HQ, 999, TODAY)

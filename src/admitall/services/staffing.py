@@ -181,21 +181,30 @@ def add_member(ctx: Context, actor: Actor, site: str, raw: Mapping[str, Any]) ->
     return {"id": new_id, "site_code": code, **{k: v for k, v in fields.items() if k not in ("phone", "id_number")}}
 
 
+def _last_day(ctx: Context, actor: Actor, table: Any, row_id: int, day: date, *, what: str, action: str) -> None:
+    """Set the last day of a roster row (`active_until`) or a team (`departs_on`) within the jurisdiction; refused
+    before its first day. Audited as `action`."""
+    start, end = (table.c.active_from, "active_until") if what == "staff" else (table.c.arrives_on, "departs_on")
+    with ctx.uow(write=True) as uow:
+        row = uow.conn.execute(select(table).where(table.c.id == row_id)).first()
+        if row is None:
+            raise not_found(what, row_id)
+        if what == "staff":
+            site_in_scope(uow, actor, row.site_code)
+        else:
+            facility_in_scope(uow, actor, row.facility_code)
+        if day < getattr(row, start.key):
+            raise _bad("dates", "结束日期早于开始日期", "The last day is before the first", end)
+        uow.conn.execute(update(table).where(table.c.id == row_id).values({end: day}))
+        uow.audit.record(ctx.clock.now(), actor.username, action, what, str(row_id), **{end: day.isoformat()})
+        uow.commit()
+
+
 def end_member(ctx: Context, actor: Actor, member_id: int, last_day: date | None = None) -> dict[str, Any]:
     """Take someone off the roster from a day on (their last day; today when not given)."""
     actor.require(Permission.MANAGE_STAFF)
-    now = ctx.clock.now()
-    day = last_day or day_of(now, ctx.settings.tz)
-    with ctx.uow(write=True) as uow:
-        row = uow.conn.execute(select(staff_members).where(_s.id == member_id)).first()
-        if row is None:
-            raise not_found("staff", member_id)
-        site_in_scope(uow, actor, row.site_code)
-        if day < row.active_from:
-            raise _bad("dates", "离岗日期早于到岗日期", "The last day is before the first", "active_until")
-        uow.conn.execute(update(staff_members).where(_s.id == member_id).values(active_until=day))
-        uow.audit.record(now, actor.username, "end_staff", "staff", str(member_id), last_day=day.isoformat())
-        uow.commit()
+    day = last_day or day_of(ctx.clock.now(), ctx.settings.tz)
+    _last_day(ctx, actor, staff_members, member_id, day, what="staff", action="end_staff")
     return {"id": member_id, "active_until": day.isoformat()}
 
 
@@ -305,17 +314,7 @@ def _headcounts(raw: Any) -> dict[str, int]:
 def set_departure(ctx: Context, actor: Actor, team_id: int, departs_on: date) -> dict[str, Any]:
     """Record the day a team leaves (its last day at the facility)."""
     require_hq(actor)
-    now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
-        row = uow.conn.execute(select(medical_teams).where(_t.id == team_id)).first()
-        if row is None:
-            raise not_found("team", team_id)
-        facility_in_scope(uow, actor, row.facility_code)
-        if departs_on < row.arrives_on:
-            raise _bad("dates", "撤离日期早于抵达日期", "The departure is before the arrival", "departs_on")
-        uow.conn.execute(update(medical_teams).where(_t.id == team_id).values(departs_on=departs_on))
-        uow.audit.record(now, actor.username, "team_departs", "team", str(team_id), departs_on=departs_on.isoformat())
-        uow.commit()
+    _last_day(ctx, actor, medical_teams, team_id, departs_on, what="team", action="team_departs")
     return {"id": team_id, "departs_on": departs_on.isoformat()}
 
 
