@@ -33,7 +33,15 @@ CHINESE = re.compile("[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]+")
 COMMAND = re.compile(r"admitall(?: [a-z][a-z-]*)+|--[a-z][a-z-]*")  # a command or an option to type is code
 PROPER_NAMES = {"Bearer", "Chromium", "GeoJSON", "FeatureCollection", "Polygon", "MultiPolygon"}
 # configuration files and the command line name their keys and options as they are written (keys are code)
-CODE_SPEAKS = ("cli.py", "cli_*.py", "keys.py", "domain/policy.py", "domain/observation_policy.py", "domain/scoring.py")
+CODE_SPEAKS = (
+    "cli.py",
+    "cli_*.py",
+    "keys.py",
+    "domain/policy.py",
+    "domain/observation_policy.py",
+    "domain/scoring.py",
+    "domain/supply_policy.py",
+)
 # keys a file must hold, named as the file writes them: a GeoJSON feature's properties
 FILE_KEYS = {"services/boundaries.py": {"code", "name"}}
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "admitall"

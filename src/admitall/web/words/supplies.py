@@ -17,6 +17,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "supplies_short_n": ("短缺项", "short"),
     "supplies_none_short": ("没有短缺", "Nothing is short"),
     "supplies_threshold": ("少于 {n} 天即为短缺", "Short under {n} days of cover"),
+    "supplies_threshold_one": ("少于 {n} 天即为短缺", "Short under {n} day of cover"),
     "supplies_site": ("地点", "Site"),
     "supplies_item": ("物资", "Item"),
     "supplies_on_hand": ("现有", "On hand"),
