@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
@@ -14,50 +14,23 @@ from admitall.domain.facilities import BedType
 from admitall.services import supplies as sup
 from admitall.services.context import Actor
 from admitall.services.supply_limits import bed_limits_from_supplies
-from admitall.store.tables import bed_pools
 from admitall.store.tables_supplies import supply_movements
-from tests.factories import (
-    CITY,
-    DAZHI,
-    DAZHI_1,
-    JIANGAN,
-    WUCHANG,
-    WUCHANG_STREET,
-    load_small_city,
-    load_small_facilities,
-    officer,
+from tests.factories import CITY, DAZHI, DAZHI_1, JIANGAN, WUCHANG, WUCHANG_STREET, officer
+from tests.integration.supplies_world import (
+    H1_DESK,
+    HQ,
+    JIANGAN_OFFICER,
+    WUCHANG_OFFICER,
+    held,
+    move,
+    occupy,
+    small_city,
 )
-
-HQ = Actor("hq", Role.COMMANDER, CITY)
-WUCHANG_OFFICER = officer(WUCHANG, username="wuchang")
-JIANGAN_OFFICER = officer(JIANGAN, username="jiangan")
-COMMUNITY = officer(DAZHI_1, username="community")
-H1_DESK = Actor("h1desk", Role.FACILITY_OFFICER, WUCHANG_STREET, facility_code="H1")
 
 
 @pytest.fixture
 def city(ctx):
-    load_small_city(ctx)
-    load_small_facilities(ctx)
-    return ctx
-
-
-def move(ctx, actor, site_kind, code, **form):
-    return sup.record_movement(ctx, actor, site_kind, code, {k: str(v) for k, v in form.items()})
-
-
-def held(ctx, actor, kind, code):
-    return {i["item_code"]: i["on_hand"] for i in sup.site_stock(ctx, actor, kind, code)["items"]}
-
-
-def occupy(ctx, facility, bed, n):
-    with ctx.uow(write=True) as uow:
-        uow.conn.execute(
-            update(bed_pools)
-            .where(bed_pools.c.facility_code == facility, bed_pools.c.bed_type == bed)
-            .values(occupied=n)
-        )
-        uow.commit()
+    return small_city(ctx)
 
 
 def test_stock_is_the_sum_of_appended_movements_and_a_count_appends_its_difference(city):

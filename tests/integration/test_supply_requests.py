@@ -4,41 +4,30 @@ what a decision moves, the refusals, and the allocation's proposal written in on
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.services import supplies as sup
 from admitall.services import supply_allocation as alloc
 from admitall.services import supply_requests as req
-from admitall.services.context import Actor
-from admitall.store.tables import audit_log, bed_pools
+from admitall.store.tables import audit_log
 from admitall.store.tables_supplies import supply_movements
-from tests.factories import (
-    CITY,
-    DAZHI,
-    DAZHI_1,
-    JIANGAN,
-    WUCHANG,
-    WUCHANG_STREET,
-    load_small_city,
-    load_small_facilities,
-    officer,
+from tests.factories import CITY, DAZHI, DAZHI_1, JIANGAN, WUCHANG, WUCHANG_STREET, officer
+from tests.integration.supplies_world import (
+    COMMUNITY,
+    DAZHI_OFFICER,
+    H1_DESK,
+    HQ,
+    JIANGAN_OFFICER,
+    WUCHANG_OFFICER,
+    occupy,
+    small_city,
 )
-
-HQ = Actor("hq", Role.COMMANDER, CITY)
-WUCHANG_OFFICER = officer(WUCHANG, username="wuchang")
-JIANGAN_OFFICER = officer(JIANGAN, username="jiangan")
-DAZHI_OFFICER = officer(DAZHI, username="dazhi")
-COMMUNITY = officer(DAZHI_1, username="community")
-H1_DESK = Actor("h1desk", Role.FACILITY_OFFICER, WUCHANG_STREET, facility_code="H1")
 
 
 @pytest.fixture
 def city(ctx):
-    load_small_city(ctx)
-    load_small_facilities(ctx)
-    return ctx
+    return small_city(ctx)
 
 
 def receive(ctx, actor, kind, code, item, n):
@@ -102,10 +91,8 @@ def test_approval_needs_the_stock_at_the_source_or_nothing_moves(city):
 
 
 def test_hq_allocation_serves_critical_care_first_and_writes_it_all_in_one_go(city):
-    with city.uow(write=True) as uow:
-        uow.conn.execute(update(bed_pools).where(bed_pools.c.facility_code == "S1").values(occupied=3))
-        uow.conn.execute(update(bed_pools).where(bed_pools.c.facility_code == "H1").values(occupied=1))
-        uow.commit()
+    occupy(city, "S1", "shelter", 3)
+    occupy(city, "H1", "icu", 1)
     receive(city, HQ, "unit", CITY, "protective_suit", 100)
     shelter = req.ask(city, officer(DAZHI, username="s1"), "facility", "S1", [("protective_suit", "80")], "shelter")
     icu = req.ask(city, H1_DESK, "facility", "H1", [("protective_suit", "80")], "ICU")
