@@ -30,22 +30,25 @@ class CadreRules:
     persons_per_household: float = 2.6
 
 
+SECTION, KEYS = "[cadres]", ("min_per_1000_households", "persons_per_household")
+
+
 def parse_cadre_rules(table: object) -> CadreRules:
     if table is None:
         return CadreRules()
-    if not isinstance(table, dict) or set(table) - {"min_per_1000_households", "persons_per_household"}:
+    if not isinstance(table, dict) or set(table) - set(KEYS):
         raise InvalidInput(
             "policy.cadres",
-            "[cadres] 只能设置 min_per_1000_households 和 persons_per_household",
-            "[cadres] takes only min_per_1000_households and persons_per_household",
+            f"{SECTION} 只能设置 {' 和 '.join(KEYS)}",
+            f"{SECTION} takes only {' and '.join(KEYS)}",
         )
     values = {}
     for key, value in table.items():
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1000:
             raise InvalidInput(
                 "policy.cadres",
-                f"[cadres] {key} 必须是 0 到 1000 之间的数",
-                f"[cadres] {key} must be above 0, at most 1000",
+                f"{SECTION} {key} 必须是 0 到 1000 之间的数",
+                f"{SECTION} {key} must be above 0, at most 1000",
             )
         values[key] = float(value)
     return CadreRules(**values)

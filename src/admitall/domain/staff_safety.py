@@ -45,22 +45,24 @@ class SafetyRules:
     per_1000_staff: float = 10.0
 
 
+SECTION, KEYS = "[staff_safety]", ("window_days", "infections", "per_1000_staff")
+
+
 def parse_safety_rules(table: object) -> SafetyRules:
     if table is None:
         return SafetyRules()
-    keys = {"window_days", "infections", "per_1000_staff"}
-    if not isinstance(table, dict) or set(table) - keys:
+    if not isinstance(table, dict) or set(table) - set(KEYS):
         raise InvalidInput(
             "policy.staff_safety",
-            "[staff_safety] 只能设置 window_days、infections 和 per_1000_staff",
-            "[staff_safety] takes only window_days, infections and per_1000_staff",
+            f"{SECTION} 只能设置 {'、'.join(KEYS)}",
+            f"{SECTION} takes only {', '.join(KEYS)}",
         )
     for key, value in table.items():
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1000:
             raise InvalidInput(
                 "policy.staff_safety",
-                f"[staff_safety] {key} 必须是 0 到 1000 之间的数",
-                f"[staff_safety] {key} must be above 0, at most 1000",
+                f"{SECTION} {key} 必须是 0 到 1000 之间的数",
+                f"{SECTION} {key} must be above 0, at most 1000",
             )
     return SafetyRules(
         window_days=int(table.get("window_days", 7)),

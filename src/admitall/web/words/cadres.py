@@ -68,8 +68,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "safety_title": ("工作人员安全防护", "Staff safety"),
     "safety_tile": ("医护人员感染", "Health-worker infections"),
     "safety_rule": (
-        "近 {days} 天内感染达到 {n} 人或每千名工作人员 {per} 人的机构，向其主管单位发出警报。",
-        "A facility with {n} infections, or {per} per 1,000 staff, within {days} days raises an alert to its owner.",
+        "近 {days} 天内感染达到 {count} 人或每千名工作人员 {per} 人的机构，向其主管单位发出警报。",
+        "A facility whose staff infections within {days} days reach {count}, or {per} per 1,000 staff, raises an "
+        "alert to its owner.",
     ),
     "safety_staff": ("工作人员", "Staff"),
     "safety_exposures": ("暴露", "Exposures"),
