@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
 from admitall.domain.facilities import BedType
@@ -90,18 +90,21 @@ def covers(
 ) -> list[Cover]:
     """Every item a site in the scope holds or uses: three statements whatever the number of sites."""
     scope = and_(within(root), _s.id.in_(site_ids) if site_ids is not None else True)
+    since = now - timedelta(days=policy.use_window_days)
+    recent = and_(_m.kind == CONSUMPTION, _m.at > since)
+    recent_use, recent_count = case((recent, -_m.quantity), else_=0), case((recent, 1), else_=0)
+    # on hand and the consumption recorded over the window, by one pass over the movements
     held = conn.execute(
-        select(_s.id, _m.item_code, func.sum(_m.quantity))
+        select(
+            _s.id,
+            _m.item_code,
+            func.sum(_m.quantity),
+            func.sum(recent_use),
+            func.sum(recent_count),
+        )
         .join(supply_movements, _m.site_id == _s.id)
         .where(scope, _m.at <= now)
         .group_by(_s.id, _m.item_code)
-    ).all()
-    since = now - timedelta(days=policy.use_window_days)
-    used = conn.execute(
-        select(_m.site_id, _m.item_code, -func.sum(_m.quantity))
-        .join(supply_sites, _m.site_id == _s.id)
-        .where(scope, _m.kind == CONSUMPTION, _m.at > since, _m.at <= now)
-        .group_by(_m.site_id, _m.item_code)
     ).all()
     sites = {
         r.id: r
@@ -122,8 +125,8 @@ def covers(
         ):
             if bed in BedType._value2member_map_:
                 occupied[code][BedType(bed)] = int(n)
-    on_hand = {(s, i): float(q or 0) for s, i, q in held}
-    recorded = {(s, i): float(q or 0) / policy.use_window_days for s, i, q in used}
+    on_hand = {(s, i): float(q or 0) for s, i, q, _used, _n in held}
+    recorded = {(s, i): float(u or 0) / policy.use_window_days for s, i, _q, u, n in held if n}
     found: list[Cover] = []
     for sid, site in sites.items():
         beds = occupied.get(site.code, {}) if site.kind == "facility" else {}
