@@ -106,6 +106,10 @@ def test_a_district_assigns_and_ends_a_cadre_on_a_phone(browser, world, seeded):
     with page.expect_navigation():
         row.locator("button").click()
     assert "已结束" not in page.locator("#cadres tr", has_text="赵强").inner_text()  # ends today: still on duty
+    data = "姓名,派出单位,社区编码,开始日期\n孙丽,区卫健局,420102002002,2020-02-10\n,区卫健局,420102002002,2020-02-10\n"
+    page.set_input_files("#i-file", files=[{"name": "cadres.csv", "mimeType": "text/csv", "buffer": data.encode()}])
+    page.click("#import-form button[type=submit]")
+    assert "新增 1" in page.locator("#result").inner_text() and "第 3 行" in page.locator("#rejected").inner_text()
     page.goto("/me")
     assert page.locator("#s-on-duty").count() == 0  # a district's lead leads no community: no on-duty list
     page.context.close()
@@ -153,4 +157,7 @@ def test_json_twins_and_refusals(world, seeded):
     event = {"kind": "exposure", "staff_id": seeded["nurses"][2], "occurred_on": "2020-02-10", "protection": "none"}
     assert yiyuan.post("/api/safety/events", json=event).status_code == 404
     assert hq.post("/api/safety/events", json=event).status_code == 403
+    listed = {"file": ("c.csv", "name,department,community_code,starts_on\n钱七,市统计局,420102002001,2020-02-10\n")}
+    assert analyst.post("/api/cadres/import", files=listed).status_code == 403
+    assert world.client("community").post("/api/cadres/import", files=listed).json()["added"] == 1
     assert world.client("facility").post("/api/safety/events", json=event).status_code == 200

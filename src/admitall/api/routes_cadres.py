@@ -10,10 +10,8 @@ from pydantic import BaseModel, Field
 
 from admitall.api.deps import current_actor, get_ctx
 from admitall.api.params import Id, Page, Size
-from admitall.domain.access import Permission
 from admitall.services import cadres, cadres_coverage, staff_safety, staff_safety_rates
 from admitall.services.context import Actor, Context
-from admitall.services.tabular import Limits, open_table
 from admitall.store.paged import DEFAULT_SIZE
 
 router = APIRouter(prefix="/api", tags=["cadres and staff safety"])
@@ -70,13 +68,7 @@ def import_cadres(
     actor: Actor = Depends(current_actor),
     ctx: Context = Depends(get_ctx),
 ) -> dict[str, Any]:
-    actor.require(Permission.MANAGE_CADRES)
-    name = file.filename or "upload"
-    table = open_table(
-        file.file, cadres.CADRE_HEADERS, cadres.REQUIRED_HEADERS, xlsx=name.lower().endswith(".xlsx"),
-        limits=Limits.of(ctx.settings),
-    )  # fmt: skip
-    return cadres.without_errors(cadres.add_cadres(ctx, actor, table.rows, community=community or None))
+    return cadres.import_list(ctx, actor, file.file, file.filename or "", community=community or None)
 
 
 @router.post("/cadres/{cadre_id}/end", summary="End a cadre's assignment on a day (today by default)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
@@ -22,6 +22,7 @@ from admitall.domain.identity import mask_phone, nfkc, normalize_phone
 from admitall.domain.intake import parse_date
 from admitall.domain.units import subtree_bounds
 from admitall.services.context import Actor, Context, community_in_scope, not_found, unit_in_scope
+from admitall.services.tabular import Limits, open_table
 from admitall.store.paged import DEFAULT_SIZE, bounded, fetch_page, page_fields
 from admitall.store.tables import units
 from admitall.store.tables_cadres import cadre_assignments
@@ -172,6 +173,16 @@ def add_cadres(
 def without_errors(result: dict[str, Any]) -> dict[str, Any]:
     """An import's accounting as the API and the pages show it (the rejected rows' reasons, not the errors)."""
     return {**result, "rejected": [{k: v for k, v in r.items() if k != "error"} for r in result["rejected"]]}
+
+
+def import_list(
+    ctx: Context, actor: Actor, source: IO[bytes], filename: str, *, community: str | None = None, lang: str = "zh"
+) -> dict[str, Any]:
+    """An uploaded list (CSV, or XLSX by its name) added by `add_cadres`, as the API and the page show it."""
+    actor.require(Permission.MANAGE_CADRES)
+    xlsx = (filename or "").lower().endswith(".xlsx")
+    table = open_table(source, CADRE_HEADERS, REQUIRED_HEADERS, xlsx=xlsx, limits=Limits.of(ctx.settings))
+    return without_errors(add_cadres(ctx, actor, table.rows, community=community, lang=lang))
 
 
 def assign_cadre(ctx: Context, actor: Actor, fields: Mapping[str, object], *, lang: str = "zh") -> dict[str, Any]:

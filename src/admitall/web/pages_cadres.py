@@ -14,13 +14,11 @@ from starlette.datastructures import FormData
 from admitall.api.deps import get_ctx, request_lang
 from admitall.api.params import Page, Size
 from admitall.api.uploads import posted_form
-from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, InvalidInput
 from admitall.domain.staff_safety import Protection
 from admitall.domain.units import UnitLevel, level_of
 from admitall.services import cadres, cadres_coverage, staff_safety, staff_safety_rates
 from admitall.services.context import Actor
-from admitall.services.tabular import Limits, open_table
 from admitall.store.paged import DEFAULT_SIZE
 from admitall.web.rendering import read_form, render, session
 
@@ -55,13 +53,8 @@ def cadres_submit(request: Request, posted: FormData = Depends(posted_form)) -> 
     upload = posted.get("file")
     try:
         if upload is not None and not isinstance(upload, str) and upload.filename:
-            actor.require(Permission.MANAGE_CADRES)
-            table = open_table(
-                upload.file, cadres.CADRE_HEADERS, cadres.REQUIRED_HEADERS,
-                xlsx=upload.filename.lower().endswith(".xlsx"), limits=Limits.of(ctx.settings),
-            )  # fmt: skip
-            found = cadres.add_cadres(ctx, actor, table.rows, community=form.get("community_code") or None, lang=lang)
-            result = cadres.without_errors(found)
+            community = form.get("community_code") or None
+            result = cadres.import_list(ctx, actor, upload.file, upload.filename, community=community, lang=lang)
         else:
             result = cadres.without_errors(cadres.assign_cadre(ctx, actor, form, lang=lang))
     except AdmitAllError as e:
