@@ -7,6 +7,7 @@ staffing-teams-1440.png."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, World, sign_in
@@ -100,3 +101,21 @@ def test_the_pages_in_chromium(browser, world, staffed, viewport, suffix):
         assert page.locator("#team-form").count() == 0  # a desk registers no teams
     finally:
         context.close()
+
+
+def test_every_staffing_route_refuses_a_request_without_a_token(world):
+    with httpx.Client(base_url=world.url, timeout=60) as anonymous:
+        for method, path in [
+            ("GET", "/api/staffing/capacity"),
+            ("GET", "/api/staffing/sites/H1/staff"),
+            ("POST", "/api/staffing/sites/H1/staff"),
+            ("POST", "/api/staffing/staff/1/end"),
+            ("POST", "/api/staffing/sites/H1/staff/import"),
+            ("GET", "/api/staffing/teams"),
+            ("POST", "/api/staffing/teams"),
+            ("POST", "/api/staffing/teams/1/departure"),
+        ]:
+            assert anonymous.request(method, path).status_code == 401, path
+        for path in ("/staffing", "/staffing/teams", "/staffing/sites/H1"):
+            response = anonymous.get(path, follow_redirects=False)
+            assert response.status_code in (303, 401), path
