@@ -147,3 +147,36 @@ def test_a_desk_asks_hq_allocates_and_a_district_reads_its_shortages(browser, wo
     district.screenshot(path=str(ARTIFACTS / "supplies-site-390.png"), full_page=True)
     district_context.close()
     assert errors == []
+
+
+def test_a_shortage_raises_an_alert_the_inbox_links_to_the_site(world):
+    from admitall.services.watch import watch
+
+    receive(world, "commander", "unit", JIANGAN, "n95_mask", 10)
+    with world.client("commander") as c:
+        used = c.post(
+            f"/api/supplies/sites/unit/{JIANGAN}/movements",
+            json={"kind": "consumption", "item_code": "n95_mask", "quantity": 9},
+        )
+        assert used.status_code == 201, used.text
+    assert watch(world.ctx)["supply_short_raised"] >= 1
+    client, _ = session(world, "commander")
+    with closing(client):
+        inbox = client.get("/alerts?kind=supply_short")
+    assert inbox.status_code == 200
+    assert f'href="/supplies/sites/unit/{JIANGAN}"' in inbox.text and "物资短缺" in inbox.text
+
+
+def test_every_supplies_page_has_its_json_twin(world):
+    client, _ = session(world, "commander")
+    with closing(client):
+        for path, key in (
+            ("/supplies.json", "rows"),
+            (f"/supplies/sites/unit/{CITY}.json", "items"),
+            (f"/supplies/sites/unit/{CITY}/history.json", "movements"),
+            ("/supplies/requests.json", "requests"),
+            ("/supplies/allocation.json", "fingerprint"),
+        ):
+            answer = client.get(path)
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json"), path
+            assert key in answer.json(), path
