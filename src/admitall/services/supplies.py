@@ -17,7 +17,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.domain.units import normalize_code
 from admitall.services.context import Actor, Context
-from admitall.services.supply_stock import covers, worst_first
+from admitall.services.supply_stock import covers, figure, worst_first
 from admitall.store.paged import bounded, fetch_page, page_fields
 from admitall.store.tables import facilities, units
 from admitall.store.tables_supplies import supply_movements, supply_sites
@@ -280,7 +280,7 @@ def site_stock(ctx: Context, actor: Actor, site_kind: str, site_code: str, lang:
         "site": site_view(site, names),
         "warehouses": [{"code": code, "name": name} for code, name in warehouses],
         "items": [c.view(policy, lang) for c in rows],
-        "shortage_days": policy.shortage_days,
+        "shortage_days": figure(policy.shortage_days),
         "catalogue": [
             {"code": i.code, "name": i.name(lang), "unit": i.unit(lang), "kind": i.kind} for i in policy.items.values()
         ],
@@ -357,6 +357,6 @@ def shortages(
             {**c.view(policy, lang), "site_name": c.site_name or names.get(c.site_code) or c.site_code} for c in shown
         ],
         "short": sum(1 for c in every if c.short),
-        "shortage_days": policy.shortage_days,
+        "shortage_days": figure(policy.shortage_days),
         **page_fields(page, size, len(listed)),
     }

@@ -60,7 +60,7 @@ class Cover:
             "item_name": item.name(lang) if item else self.item_code,
             "item_unit": item.unit(lang) if item else "",
             "kind": item.kind if item else CONSUMABLE,
-            "on_hand": _num(self.on_hand),
+            "on_hand": figure(self.on_hand),
             "per_day": round(self.per_day, 1),
             "estimated": self.estimated,
             "cover_days": None if self.cover_days is None else round(self.cover_days, 1),
@@ -68,7 +68,8 @@ class Cover:
         }
 
 
-def _num(x: float) -> float | int:
+def figure(x: float) -> float | int:
+    """A quantity as shown: whole numbers without a decimal point."""
     return int(x) if float(x).is_integer() else round(x, 2)
 
 
