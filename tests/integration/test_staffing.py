@@ -204,3 +204,16 @@ def test_ending_a_stay_takes_the_person_off_the_roster_from_the_next_day(city, c
     assert staffing.roster(city, desk_of("H1"), "H1")["total"] == 0
     with pytest.raises(NotFound):
         staffing.set_departure(city, HQ, 999, TODAY)
+
+
+def test_an_icu_bed_without_a_ventilator_is_not_usable_and_the_critical_patient_goes_to_a_severe_bed(city):
+    from admitall.services.supplies import record_movement
+
+    pid = critical(city)
+    count = {"kind": "count", "item_code": "ventilator", "counted": 0, "reason": "盘点：呼吸机全部借出"}
+    record_movement(city, desk_of("H1"), "facility", "H1", count)
+    icu = staffing_views.facility_capacity(city, desk_of("H1"), "H1")["beds"][0]
+    assert (icu["bed_type"], icu["physical"], icu["usable"], icu["short_item"]) == ("icu", 1, 0, "ventilator")
+    plan = admission.plan_admissions(city, DISPATCHER, lang="en")
+    assert [(a["person"], a["bed_type"]) for a in plan["assignments"]] == [(pid, "severe")]
+    assert "no ICU bed left for this class (ICU bed free but no ventilator (1))" in plan["assignments"][0]["reason"]

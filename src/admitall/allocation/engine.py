@@ -325,7 +325,7 @@ def _hand_out(
             km = None if np.isnan(group_xy[gi]).any() or np.isnan(pool_xy[pool_index]).any() else units / UNITS_PER_KM
             near = nearest.get((gi, pool.bed_type), np.nan)
             is_nearest = km is not None and not np.isnan(near) and round(near * UNITS_PER_KM) >= units
-            zh, en = placed_reason(g.cls, pool, rank, km, is_nearest, policy)
+            zh, en = placed_reason(g.cls, pool, rank, km, is_nearest, policy, reasons.blocked)
             facility, bed = pool.facility_code, pool.bed_type
             assignments.extend(
                 Assignment(person.person_id, g.cls, facility, bed, rank, km, zh, en)

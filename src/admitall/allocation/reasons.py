@@ -47,9 +47,16 @@ def _limits(beds: Sequence[BedType], blocked: Blocked) -> tuple[str, str]:
 
 
 def placed_reason(
-    cls: PriorityClass, pool: FreePool, rank: int, km: float | None, is_nearest: bool, policy: Policy
+    cls: PriorityClass,
+    pool: FreePool,
+    rank: int,
+    km: float | None,
+    is_nearest: bool,
+    policy: Policy,
+    blocked: Blocked | None = None,
 ) -> tuple[str, str]:
-    """'critical, nearest free ICU bed, 4.2 km' — and when it is not the first choice, why not."""
+    """'critical, nearest free ICU bed, 4.2 km' — and when it is not the first choice, why not (with the better
+    beds held back for want of staff or supplies, if any)."""
     bed = pool.bed_type
     where_zh = "最近的空闲" if is_nearest else "空闲的"
     where_en = "nearest free" if is_nearest else "free"
@@ -61,6 +68,10 @@ def placed_reason(
         better = policy.eligibility[cls][:rank]
         zh += f"；更优先的{'、'.join(b.zh for b in better)}已无空位可给此类"
         en += f"; no {' or '.join(b.en for b in better)} left for this class"
+        held_zh, held_en = _limits(better, blocked or Blocked())
+        if held_zh:
+            zh += f"（{held_zh}）"
+            en += f" ({held_en})"
     if not is_nearest and km is not None:
         zh += "；更近的床位已分给更优先或等待更久的人"
         en += "; nearer beds went to people of higher priority or who waited longer"
