@@ -69,7 +69,7 @@ def test_every_household_is_visited_and_nobody_home_is_visited_again_the_next_da
     for visits in again:
         assert [v.outcome for v in visits[:-1]] == ["absent"] * (len(visits) - 1)
     hours = Counter(str(r.occurred_at)[11:13] for r in rows)
-    assert set(hours) <= {f"{h:02d}" for h in range(0, 10)}  # 08:30–17:30 Beijing time, stored in UTC
+    assert set(hours) <= {f"{h:02d}" for h in range(0, 10)}  # 08:00–17:00 Beijing time, stored in UTC
 
 
 def test_the_ill_found_at_home_are_registered_by_the_visit_and_followed_by_the_run(finished: Finished) -> None:

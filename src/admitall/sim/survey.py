@@ -61,7 +61,6 @@ class SurveyTwin:
     households: dict[tuple[str, int], int] = field(default_factory=dict)  # (community, n) → household id
     due: dict[int, list[tuple[str, int, int]]] = field(default_factory=dict)  # hour → (community, n, visit number)
     ill: dict[tuple[str, int], list[Agent]] = field(default_factory=dict)  # (community, n) → agents living there
-    found: Counter[str] = field(default_factory=Counter)  # people found at home, by category
     registered: int = 0  # agents the visits registered before they came forward
     refused: Counter[str] = field(default_factory=Counter)  # visits refused or not stored, by status
     cpu_seconds: float = 0.0  # what the hook took (the caller measures; kept here for the outputs)
@@ -122,7 +121,7 @@ class SurveyTwin:
     def visit(self, tracked: Any, hour: int, due: list[tuple[str, int, int]]) -> dict[int, int]:
         """The hour's visits as the phones send them (batches of at most MAX_VISITS); the ill found are
         registered by the visits."""
-        at = (self.start + timedelta(hours=hour, minutes=30)).astimezone(UTC)
+        at = (self.start + timedelta(hours=hour)).astimezone(UTC)
         plan = self.plan
         visits: list[dict[str, Any]] = []
         who: dict[str, list[Agent]] = {}
@@ -154,8 +153,6 @@ class SurveyTwin:
                 if r["status"] != "stored":
                     self.refused[r["status"]] += 1
                     continue
-                for p in r["people"]:
-                    self.found[p["category"]] += 1
                 ill = who.get(r["key"], [])
                 registered = [p["person_id"] for p in r["people"] if p["category"] != "none"]
                 for a, pid in zip(ill, registered, strict=True):
