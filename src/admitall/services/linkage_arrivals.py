@@ -15,13 +15,14 @@ sequence interleaves), are not searched here either: the full run links them too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from sqlalchemy import false, not_, or_, select
 
 from admitall.domain.linkage import prepare
 from admitall.domain.linkage_model import DEFAULT_MODEL, candidate_pairs
+from admitall.domain.people import Person
 from admitall.services.context import Context
 from admitall.services.linkage import ScoredPair, load_records, queue_pairs, score
 from admitall.store.bulk import chunks
@@ -31,15 +32,13 @@ from admitall.store.uow import UnitOfWork
 _p = persons.c
 
 
-def link_arrivals(ctx: Context, uow: UnitOfWork, person_ids: Sequence[int], found_by: str) -> list[ScoredPair]:
-    """Score the arrivals that share an indexed key with someone registered before them, queue the pairs worth a
-    look, and return them. The caller commits."""
-    ids = sorted(set(person_ids))
-    if not ids:
+def link_arrivals(ctx: Context, uow: UnitOfWork, arrivals: Mapping[int, Keys], found_by: str) -> list[ScoredPair]:
+    """Score the arrivals (their ids and keys as just stored: `Keys.of` each person, no need to read them back)
+    that share an indexed key with someone registered before them, queue the pairs worth a look, and return
+    them. The caller commits."""
+    if not arrivals:
         return []
-    arrivals = {
-        row[0]: Keys(*row[1:]) for chunk in chunks(ids) for row in uow.conn.execute(_KEYS.where(_p.id.in_(chunk)))
-    }
+    ids = sorted(arrivals)
     outside = not_(_p.id.between(ids[0], ids[-1]))
     known: dict[int, Keys] = {}  # registered before the arrivals
     for column, values in (
@@ -52,10 +51,12 @@ def link_arrivals(ctx: Context, uow: UnitOfWork, person_ids: Sequence[int], foun
     for units, of_units in _by_units(list(arrivals.values())):
         births = {k.birth_date for k in of_units if k.birth_date}
         names = {k.name for k in of_units}
+        # who else lives there is found from the unit's index alone (the id is in its entries), so the arrivals'
+        # own rows are never read; only those others' rows are, for their names and birth dates
+        others = select(_p.id).where(_p.unit_code.in_(units), outside)
         query = _KEYS.where(
-            _p.unit_code.in_(units),
+            _p.id.in_(others),
             or_(_p.name.in_(names), _p.birth_date.in_(births) if births else false()),
-            outside,
         )
         known.update((row[0], Keys(*row[1:])) for row in uow.conn.execute(query))
     if not known:
@@ -83,6 +84,12 @@ class Keys(NamedTuple):
     unit_code: str
     birth_date: Any
     name: str
+
+    @classmethod
+    def of(cls, person: Person) -> Keys:
+        """A person's keys, as its row stores them."""
+        d = person.details
+        return cls(d.document.number if d.document else None, d.phone, d.unit_code, d.birth_date, d.name)
 
     def found_by(self) -> set[tuple[Any, ...]]:
         """Its ID number, its phone, and in its community its birth date and its name."""

@@ -18,7 +18,7 @@ from admitall.domain.merge import merge
 from admitall.domain.waits import wait_key
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context
-from admitall.services.linkage_arrivals import link_arrivals
+from admitall.services.linkage_arrivals import Keys, link_arrivals
 from admitall.services.linkage_merge import survivors
 from admitall.services.registration import rejects
 from admitall.services.registration.matching import Key, Matcher, Target, doc_key, name_phone_key
@@ -215,7 +215,8 @@ class _Batch:
         self._save_referrals()
         # the new people scored against the registry: a likely duplicate is queued for review (issue 16 §2)
         found_by = "help_request" if self.source == "help_request" else "import"
-        link_arrivals(self.ctx, self.uow, [t.stored_id for t in new if t.stored_id is not None], found_by)
+        arrivals = {t.stored_id: Keys.of(t.person) for t in new if t.stored_id is not None}
+        link_arrivals(self.ctx, self.uow, arrivals, found_by)
 
     def _match_and_insert(self, valid: list[Valid], matcher: Matcher) -> list[Target]:
         """Every valid row matched and applied; new people written in chunks as they come. Returns them.
