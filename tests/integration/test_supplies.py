@@ -266,3 +266,26 @@ def test_a_warehouse_belongs_to_a_unit_and_holds_stock_like_any_site(city):
     with pytest.raises(NotFound):
         sup.site_stock(city, JIANGAN_OFFICER, "warehouse", "WH-WC-1")
     assert [w["code"] for w in sup.site_stock(city, HQ, "unit", WUCHANG)["warehouses"]] == ["WH-WC-1"]
+
+
+def test_two_withdrawals_at_once_never_overdraw_the_stock(city):
+    import threading
+
+    move(city, HQ, "unit", CITY, kind="receipt", item_code="test_kit", quantity=100)
+    start, outcomes = threading.Barrier(4), []
+
+    def take() -> None:
+        start.wait()
+        try:
+            move(city, HQ, "unit", CITY, kind="issue", item_code="test_kit", quantity=60, reason="lab")
+            outcomes.append("taken")
+        except InvalidInput:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "taken"]
+    assert held(city, HQ, "unit", CITY)["test_kit"] == 40

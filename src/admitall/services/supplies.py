@@ -132,6 +132,12 @@ def _counted(raw: Any) -> float:
     return 0.0 if text in ("0", "0.0") else _quantity(text, "counted")
 
 
+def lock(conn: Connection, site_id: int) -> None:
+    """Hold the site's row until the transaction ends, so that two withdrawals at once cannot both read the same
+    stock and overdraw it (PostgreSQL; SQLite's writers take turns already)."""
+    conn.execute(select(_s.id).where(_s.id == site_id).with_for_update())
+
+
 def _take(conn: Connection, site_id: int, item_code: str, quantity: float) -> None:
     held = on_hand(conn, site_id, item_code)
     if quantity > held + 1e-9:
@@ -176,6 +182,7 @@ def record_movement(ctx: Context, actor: Actor, site_kind: str, site_code: str, 
     with ctx.uow(write=True) as uow:
         site = load_site(uow, actor, site_kind, site_code, now)
         conn, sid = uow.conn, site["id"]
+        lock(conn, sid)
         detail: dict[str, Any] = {"item": item.code, "kind": kind}
         if kind == rules.COUNT:
             counted = _counted(form.get("counted", form.get("quantity")))

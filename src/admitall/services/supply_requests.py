@@ -19,7 +19,7 @@ from admitall.domain.access import Permission
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.domain.units import UnitLevel, level_of, parent_of, subtree_bounds
 from admitall.services.context import Actor, Context
-from admitall.services.supplies import ctx_supply_policy, load_site, site_names, site_view
+from admitall.services.supplies import ctx_supply_policy, load_site, lock, site_names, site_view
 from admitall.store.paged import bounded, fetch_page, page_fields
 from admitall.store.tables_supplies import supply_movements, supply_request_lines, supply_requests, supply_sites
 from admitall.store.text_limits import check_row
@@ -295,6 +295,7 @@ def write_decisions(
     if moved and source is None:
         raise InvalidInput("supplies.source", "请选择调出地点", "Choose the site to issue from", field="source")
     if moved and source is not None:
+        lock(conn, source["id"])
         held = dict(
             conn.execute(
                 select(_m.item_code, func.sum(_m.quantity))
