@@ -8,7 +8,6 @@ state it leads to, so the current state always equals the replay of the history.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +26,7 @@ from admitall.domain.people import (
     Severity,
     Stamp,
     Status,
+    changed,
     check_invariants,
     details_data,
     details_from,
@@ -123,19 +123,19 @@ def _apply_status(p: Person, to: Status, event: PersonEvent) -> Person:
     severity = Severity(event.data["severity"]) if event.data.get("severity") else None
     if severity is not None and to is not Status.CONFIRMED:
         raise _refuse("severity_is_for_confirmed", "只有确诊患者有病情分型", "only confirmed patients have a severity")
-    p = replace(p, status=to, status_since=at)
+    p = changed(p, status=to, status_since=at)
     if to is Status.CONFIRMED:
-        p = replace(p, severity=severity)
+        p = changed(p, severity=severity)
     elif to not in (Status.RECOVERED, Status.DEAD):  # released, ruled out, or back among the four: no clinical type
-        p = replace(p, severity=None)
+        p = changed(p, severity=None)
     if to.in_four_categories:
         if p.placement is Placement.LEFT:  # entering the four categories again starts a new wait
-            return replace(p, placement=Placement.WAITING, waiting_since=at, **_NO_BED)
+            return changed(p, placement=Placement.WAITING, waiting_since=at, **_NO_BED)
         return p  # moving within them keeps the place, bed or queue; the service checks the bed still fits
     if to is Status.RECOVERED:
         # discharged from treatment; goes on to a recovery station, so queues again for a recovery room
-        return replace(p, placement=Placement.WAITING, waiting_since=at, **_NO_BED)
-    return replace(p, placement=Placement.LEFT, waiting_since=None, **_NO_BED)
+        return changed(p, placement=Placement.WAITING, waiting_since=at, **_NO_BED)
+    return changed(p, placement=Placement.LEFT, waiting_since=None, **_NO_BED)
 
 
 def _first_state(
@@ -185,7 +185,7 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
         raise _refuse("identify_first", "人员必须先登记", "a person must be identified first")
     if event.kind in (EventKind.MERGED, EventKind.UNMERGED):
         new = apply_linkage(p, event)
-        return replace(new, version=p.version + 1)
+        return changed(new, version=p.version + 1)
     if p.status is Status.DEAD and event.kind is not EventKind.DETAILS_CORRECTED:
         raise _refuse("dead_is_final", "死亡是最终状态，不能再变更", "death is final; nothing follows it")
     if event.kind is EventKind.RECLASSIFIED:
@@ -198,20 +198,20 @@ def apply(p: Person | None, event: PersonEvent) -> Person:
         to = Severity(event.data["to"])
         if to is p.severity:
             raise _refuse("severity_unchanged", f"病情已是{to.zh}", f"the severity is already {to.en}")
-        new = replace(p, severity=to)
+        new = changed(p, severity=to)
     elif event.kind is EventKind.RISKS_CHANGED:
         risks = _derived_risks((Risk(r) for r in event.data["to"]), p.details.birth_date, p.identified_at)
         if risks == p.risks:
             raise _refuse("risks_unchanged", "风险因素没有变化", "the risk flags are unchanged")
-        new = replace(p, risks=risks)
+        new = changed(p, risks=risks)
     elif event.kind is EventKind.HELP_REQUESTED:
         new = p  # on the record (the request's number and urgency); the state is as it was
     elif event.kind is EventKind.DETAILS_CORRECTED:
         details = details_from({**details_data(p.details), **event.data})
-        new = replace(p, details=details, risks=_derived_risks(p.risks, details.birth_date, p.identified_at))
+        new = changed(p, details=details, risks=_derived_risks(p.risks, details.birth_date, p.identified_at))
     else:
         new = apply_placement(p, event)
-    new = replace(new, version=p.version + 1)
+    new = changed(new, version=p.version + 1)
     check_invariants(new)
     return new
 

@@ -7,10 +7,8 @@ they stay where they were, still waiting for a transfer.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from admitall.domain.errors import TransitionRefused
-from admitall.domain.people import EventKind, Person, PersonEvent, Placement
+from admitall.domain.people import EventKind, Person, PersonEvent, Placement, changed
 
 IN_PROGRESS = (Placement.ASSIGNED, Placement.IN_TRANSIT)
 
@@ -22,9 +20,9 @@ def _refuse(rule: str, zh: str, en: str) -> TransitionRefused:
 def _assign(p: Person, event: PersonEvent) -> Person:
     facility, bed = str(event.data["facility_code"]), str(event.data["bed_type"])
     if p.placement is Placement.WAITING:
-        return replace(p, placement=Placement.ASSIGNED, facility_code=facility, bed_type=bed)
+        return changed(p, placement=Placement.ASSIGNED, facility_code=facility, bed_type=bed)
     if p.awaiting_transfer:
-        return replace(
+        return changed(
             p,
             placement=Placement.ASSIGNED,
             facility_code=facility,
@@ -50,7 +48,7 @@ def _back(p: Person, event: PersonEvent) -> Person:
     if not event.stamp.reason:
         raise _refuse("refusal_needs_reason", "拒收或取消分配必须说明原因", "a refusal or cancellation needs a reason")
     if p.held_facility_code is not None:
-        return replace(
+        return changed(
             p,
             placement=Placement.ADMITTED,
             facility_code=p.held_facility_code,
@@ -58,7 +56,7 @@ def _back(p: Person, event: PersonEvent) -> Person:
             held_facility_code=None,
             held_bed_type=None,
         )
-    return replace(p, placement=Placement.WAITING, facility_code=None, bed_type=None)
+    return changed(p, placement=Placement.WAITING, facility_code=None, bed_type=None)
 
 
 def apply_placement(p: Person, event: PersonEvent) -> Person:
@@ -79,7 +77,7 @@ def apply_placement(p: Person, event: PersonEvent) -> Person:
                 "只有已分配床位的人员才能转运",
                 "only a person with an assigned bed can be in transit",
             )
-        return replace(p, placement=Placement.IN_TRANSIT)
+        return changed(p, placement=Placement.IN_TRANSIT)
     if kind is EventKind.ADMITTED:
         if p.placement not in IN_PROGRESS:
             raise _refuse(
@@ -87,7 +85,7 @@ def apply_placement(p: Person, event: PersonEvent) -> Person:
                 "只有已分配床位的人员才能入院收治",
                 "only a person with an assigned bed can be admitted",
             )
-        return replace(p, placement=Placement.ADMITTED, waiting_since=None, held_facility_code=None, held_bed_type=None)
+        return changed(p, placement=Placement.ADMITTED, waiting_since=None, held_facility_code=None, held_bed_type=None)
     if kind in (EventKind.REFUSED, EventKind.ASSIGNMENT_CANCELLED):
         return _back(p, event)
     if kind is EventKind.TRANSFER_NEEDED:
@@ -97,9 +95,9 @@ def apply_placement(p: Person, event: PersonEvent) -> Person:
                 "只有已收治且未在等待转院的人员才需转院",
                 "only an admitted person not already waiting for a transfer can need one",
             )
-        return replace(p, waiting_since=event.stamp.occurred_at)
+        return changed(p, waiting_since=event.stamp.occurred_at)
     if kind is EventKind.TRANSFER_CANCELLED:
         if not p.awaiting_transfer:
             raise _refuse("transfer_not_pending", "该人员没有待办的转院", "the person is not waiting for a transfer")
-        return replace(p, waiting_since=None)
+        return changed(p, waiting_since=None)
     raise _refuse("unknown_event", f"未知事件 {kind.value}", f"unknown event {kind.value}")

@@ -10,8 +10,9 @@ ids are committed in order. On PostgreSQL an event with a smaller id may commit 
 been seen, so there the list is read whole every time (one statement of brief columns).
 
 The list is also kept grouped as the engine plans it — by class and the place people leave from, oldest first,
-a group's list replaced (never changed in place) when one of its people changes — so that a plan costs the groups
-and the people it places, not everyone waiting: a city where 100,000 contacts wait for a few quarantine rooms
+a group's list made again (never changed in place) from the chunks of the old one that nobody left or joined when
+some of its people change (services.waiting_members) — so that a plan costs the groups, what changed and the people
+it places, not everyone waiting: a city where 100,000 contacts wait for a few quarantine rooms
 plans in the time its groups take.
 
 Where people wait from: a unit's place (its own, else its street's or district's) is set when the unit is added
@@ -30,7 +31,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from operator import attrgetter
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -44,6 +44,7 @@ from admitall.domain.policy import Policy, PriorityClass
 from admitall.domain.units import ancestors_of
 from admitall.services.context import Context
 from admitall.services.staffing_capacity import free_pools
+from admitall.services.waiting_members import Key, Members
 from admitall.store.repositories.waiting_list import BriefRow, WaitingList
 from admitall.store.tables import units
 from admitall.store.uow import UnitOfWork
@@ -96,7 +97,7 @@ class _Kept:
     last_event: int
     people: dict[int, Waiting]
     places: _Places
-    groups: dict[GroupKey, list[Candidate]] = field(default_factory=dict)  # never changed once handed out
+    groups: dict[GroupKey, Members] = field(default_factory=dict)  # never changed once handed out
     transfers: frozenset[int] = frozenset()  # waiting for a transfer: placed from their facility, not a group
     read_at: float = field(default_factory=time.monotonic)
 
@@ -106,40 +107,34 @@ class _Kept:
             key = _group_of(w, self.places)
             if key is not None:
                 groups[key].append(_candidate(w, key))
-        for members in groups.values():
-            members.sort(key=_OLDEST_FIRST)
-        self.groups = dict(groups)
+        self.groups = {key: Members.of(members) for key, members in groups.items()}
         self.transfers = frozenset(w.person_id for w in self.people.values() if w.transfer_from is not None)
 
     def update(self, gone: list[int], fresh: list[Waiting]) -> None:
         """Take out `gone` (people who changed) and put in `fresh` (those of them who still need a bed, as they
-        are now): the groups they left and joined get new lists; every other group keeps its list."""
-        touched: set[GroupKey] = set()
+        are now): the groups they left and joined get new member lists, which share every chunk of the old ones
+        that nobody left or joined (services.waiting_members); every other group keeps its list."""
+        leaving: dict[GroupKey, list[Key]] = defaultdict(list)
         for pid in gone:
             before = self.people.pop(pid, None)
             if before is not None and (key := _group_of(before, self.places)) is not None:
-                touched.add(key)
+                leaving[key].append((before.waiting_since, pid))
         joining: dict[GroupKey, list[Candidate]] = defaultdict(list)
         for w in fresh:
             self.people[w.person_id] = w
             if (key := _group_of(w, self.places)) is not None:
                 joining[key].append(_candidate(w, key))
-                touched.add(key)
-        left = set(gone)
         groups = dict(self.groups)
-        for key in touched:
-            members = [c for c in groups.get(key, ()) if c.person_id not in left] + joining.get(key, [])
-            members.sort(key=_OLDEST_FIRST)
+        for key in leaving.keys() | joining.keys():
+            members = groups.get(key, Members()).changed(leaving.get(key, ()), joining.get(key, ()))
             if members:
                 groups[key] = members
             else:
                 groups.pop(key, None)
         self.groups = groups
+        left = set(gone)
         transfers = (self.transfers - left) | {w.person_id for w in fresh if w.transfer_from is not None}
         self.transfers = frozenset(transfers)
-
-
-_OLDEST_FIRST = attrgetter("waiting_since", "person_id")
 
 
 def _group_of(w: Waiting, places: _Places) -> GroupKey | None:
@@ -164,7 +159,7 @@ class WaitingNow:
     transfer. Values handed out: a later plan never changes them."""
 
     people: dict[int, Waiting]
-    groups: dict[GroupKey, list[Candidate]]
+    groups: dict[GroupKey, Members]
     transfers: frozenset[int]
     places: _Places
 

@@ -1,4 +1,5 @@
-"""Bulk inserts for imports: plain tuples to the driver — SQLite's executemany, PostgreSQL's COPY.
+"""Bulk inserts for imports: plain tuples to the driver — SQLite's executemany, PostgreSQL's COPY (and updates
+the same way, for batches of changes: `bulk_update`).
 
 SQLAlchemy's executemany builds and type-processes a parameter dictionary per row, which costs more than the
 insert itself at 100,000 rows. This converts values for the dialect once per column type and hands the driver
@@ -92,6 +93,31 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     conn.exec_driver_sql(sql, values)
+
+
+def bulk_update(
+    conn: Connection, table: Table, columns: Sequence[str], keys: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """Set `columns` of the rows matched by equality on `keys`, with one executemany of plain tuples (each row: the
+    columns' values, then the keys'); returns how many rows matched in all. As `bulk_insert`: values converted
+    once per column type, no parameter dictionary per row."""
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    names = [*columns, *keys]
+    convert = [(i, c) for i, name in enumerate(names) if (c := _converter(table.c[name].type, dialect))]
+    values = []
+    for row in rows:
+        value = list(row)
+        for i, c in convert:
+            value[i] = c(value[i])
+        values.append(tuple(value))
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"UPDATE {table.name} SET {', '.join(f'{c} = {marker}' for c in columns)} "
+        f"WHERE {' AND '.join(f'{k} = {marker}' for k in keys)}"
+    )
+    return int(conn.exec_driver_sql(sql, values).rowcount)
 
 
 def _staged(conn: Connection, table: str, columns: list[str], values: list[tuple[Any, ...]]) -> None:

@@ -6,9 +6,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, true
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement
 
@@ -28,7 +29,7 @@ from admitall.domain.people import (
 )
 from admitall.domain.units import subtree_bounds
 from admitall.keys import Keys
-from admitall.store.bulk import bulk_insert, chunks, lookup
+from admitall.store.bulk import bulk_insert, bulk_update, chunks, lookup
 from admitall.store.name_search import name_matches
 from admitall.store.paged import fetch_rows
 from admitall.store.repositories.census import CensusRepository
@@ -88,25 +89,38 @@ def person_row(p: Person, at: datetime) -> dict[str, Any]:
     }
 
 
+# the stored values' members, looked up by value (cheaper than calling the enum on every row read)
+_DOCUMENT_TYPE = {t.value: t for t in DocumentType}
+_SEX = {s.value: s for s in Sex}
+_STATUS = {s.value: s for s in Status}
+_PLACEMENT = {p.value: p for p in Placement}
+_SEVERITY = {s.value: s for s in Severity}
+
+
+@lru_cache(maxsize=256)
+def _risks(stored: str) -> frozenset[Risk]:
+    return frozenset(Risk(r) for r in stored.split(",") if r)
+
+
 def to_person(row: Row[Any]) -> Person:
-    doc = Document(DocumentType(row.document_type), row.document_number) if row.document_number else None
+    doc = Document(_DOCUMENT_TYPE[row.document_type], row.document_number) if row.document_number else None
     details = PersonDetails(
         name=row.name,
         unit_code=row.unit_code,
         document=doc,
         phone=row.phone,
-        sex=Sex(row.sex) if row.sex else None,
+        sex=_SEX[row.sex] if row.sex else None,
         birth_date=row.birth_date,
         address=row.address,
     )
     return Person(
         details=details,
-        status=Status(row.status),
+        status=_STATUS[row.status],
         identified_at=row.identified_at,
-        placement=Placement(row.placement),
+        placement=_PLACEMENT[row.placement],
         waiting_since=row.waiting_since,
-        severity=Severity(row.severity) if row.severity else None,
-        risks=frozenset(Risk(r) for r in row.risks.split(",") if r),
+        severity=_SEVERITY[row.severity] if row.severity else None,
+        risks=_risks(row.risks),
         facility_code=row.facility_code,
         bed_type=row.bed_type,
         held_facility_code=row.held_facility_code,
@@ -159,15 +173,9 @@ def chained_rows(
 # built once: the same compiled statements serve every save (building one per call costs more than running it).
 # A save moves the person on from the version (and chain head) it was read at, and sets the head to its last new
 # event: a head that is not the stored one fails the save, so the chain cannot fork, whatever was cached.
-_SAVE = (
-    update(persons)
-    .where(
-        persons.c.id == bindparam("_id"),
-        persons.c.version == bindparam("_version"),
-        persons.c.event_head == bindparam("_head"),
-    )
-    .values({c.name: bindparam(c.name) for c in persons.c if c.name not in ("id", "created_at")})
-)
+# The UPDATE goes to the driver as plain tuples (store.bulk.bulk_update): no parameter dictionary per row.
+_SAVED = tuple(c.name for c in persons.c if c.name not in ("id", "created_at"))
+_MATCHED_ON = ("id", "version", "event_head")
 _BY_IDS = select(persons).where(persons.c.id.in_(bindparam("ids", expanding=True)))
 _HEADS = select(persons.c.id, persons.c.version, persons.c.event_head).where(
     persons.c.id.in_(bindparam("ids", expanding=True))
@@ -329,18 +337,19 @@ class PersonRepository:
             assert item.person.id is not None and item.person.id not in starts, "one row per person"
             starts[item.person.id] = item.person.version - len(item.events)
         heads = self._heads_at(starts)
-        params, events = [], []
+        rows, events, new_heads = [], [], {}
         for item, (pid, start) in zip(items, starts.items(), strict=True):
             chain = chained_rows(self.keys.chain, pid, start + 1, item.events, heads.get(pid, GENESIS))
             events.extend(chain)
             row = person_row(item.person, at)
-            params.append({**row, "event_head": _head(chain), "_id": pid, "_version": start, "_head": heads.get(pid)})
-        result = self.conn.execute(_SAVE, params)
-        if result.rowcount != len(params):
-            raise LostUpdates(self._not_at(params))
+            row["event_head"] = new_heads[pid] = _head(chain)
+            rows.append((*(row[c] for c in _SAVED), pid, start, heads.get(pid)))
+        if bulk_update(self.conn, persons, _SAVED, _MATCHED_ON, rows) != len(rows):
+            raise LostUpdates(self._not_at(new_heads))
         bulk_insert(self.conn, person_events, events)  # as registration's: tuples to the driver (COPY on PostgreSQL)
-        for p in params:
-            self._heads[(p["_id"], p["version"])] = p["event_head"]
+        for item in items:
+            assert item.person.id is not None
+            self._heads[(item.person.id, item.person.version)] = new_heads[item.person.id]
 
     def _heads_at(self, versions: Mapping[int, int]) -> dict[int, str]:
         """The chain head of each person at the version given: from the people read in this unit of work, the
@@ -353,9 +362,8 @@ class PersonRepository:
                     heads[pid] = head
         return heads
 
-    def _not_at(self, params: Sequence[Mapping[str, Any]]) -> set[int]:
+    def _not_at(self, wanted: Mapping[int, str]) -> set[int]:
         """Which of the people just saved do not hold the head their save set (someone else's save won)."""
-        wanted = {p["_id"]: p["event_head"] for p in params}
         held: dict[int, str] = {}
         for chunk in chunks(list(wanted)):
             held.update((pid, head) for pid, _, head in self.conn.execute(_HEADS, {"ids": chunk}))

@@ -41,7 +41,10 @@ _BRIEF_COLUMNS = (
     _c.version,
 )
 _BRIEF = select(*_BRIEF_COLUMNS).where(_NEEDING_BEDS, _IN_SUBTREE)
-_BRIEF_OF = select(*_BRIEF_COLUMNS).where(_NEEDING_BEDS, _IN_SUBTREE, _c.id.in_(bindparam("ids", expanding=True)))
+# by id alone: SQLite then reads each of the people by primary key; given the placement and unit conditions too, it
+# chose to read the whole waiting index (every plan cost everyone waiting, however few had changed). Who of them
+# needs a bed within the root is then sorted out here.
+_BRIEF_OF = select(*_BRIEF_COLUMNS).where(_c.id.in_(bindparam("ids", expanding=True)))
 _COUNT = select(func.count()).select_from(persons).where(_NEEDING_BEDS, _IN_SUBTREE)
 _LAST_EVENT = select(func.coalesce(func.max(_e.id), 0))
 # no DISTINCT: with it SQLite reads every event ever (by the (person_id, seq) index) instead of the few after `after`
@@ -102,8 +105,14 @@ class WaitingList:
 
     def brief_of(self, root: str | None, ids: Sequence[int]) -> list[BriefRow]:
         """Those of `ids` who need a bed in the subtree of `root`, brief."""
-        bounds = _bounds(root)
-        return [BriefRow(*r) for chunk in chunks(ids) for r in self.conn.execute(_BRIEF_OF, {**bounds, "ids": chunk})]
+        low, high = _bounds(root).values()
+        return [
+            BriefRow(*r)
+            for chunk in chunks(ids)
+            for r in self.conn.execute(_BRIEF_OF, {"ids": chunk})
+            if (r.placement == "waiting" or (r.placement == "admitted" and r.waiting_since is not None))
+            and low <= r.unit_code <= high
+        ]
 
     def shown(self, ids: Iterable[int]) -> dict[int, Shown]:
         """Name and document number of the people a plan lists."""
