@@ -37,19 +37,19 @@ def _require(actor: Actor) -> None:
 
 
 def _plan(
-    uow: UnitOfWork, ctx: Context, actor: Actor, source: RowMapping
+    uow: UnitOfWork, ctx: Context, actor: Actor, source: RowMapping, *, lock: bool = False
 ) -> tuple[list[Any], dict[int, Any], list[Grant], str]:
-    """The open requests the actor decides, their lines, the grants and the fingerprint of what they rest on."""
+    """The open requests the actor decides, their lines, the grants and the fingerprint of what they rest on;
+    `lock`: the requests' rows held until the transaction ends (confirming: no decision in between)."""
     policy = ctx_supply_policy(ctx)
     now = ctx.clock.now()
     decides = True if actor.unit_code is None else _r.approver_unit.between(*subtree_bounds(actor.unit_code))
-    requests = list(
-        uow.conn.execute(
-            select(supply_requests)
-            .where(_r.state == rules.OPEN, decides, _r.site_id != source["id"])
-            .order_by(_r.created_at, _r.id)
-        ).mappings()
+    query = (
+        select(supply_requests)
+        .where(_r.state == rules.OPEN, decides, _r.site_id != source["id"])
+        .order_by(_r.created_at, _r.id)
     )
+    requests = list(uow.conn.execute(query.with_for_update() if lock else query).mappings())
     by_id = {r["id"]: r for r in requests}
     lines = (
         list(
@@ -162,7 +162,7 @@ def confirm(ctx: Context, actor: Actor, source_kind: str, source_code: str, fing
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         source = load_site(uow, actor, source_kind, source_code, now)
-        requests, _sites, grants, found = _plan(uow, ctx, actor, source)
+        requests, _sites, grants, found = _plan(uow, ctx, actor, source, lock=True)
         if found != fingerprint:
             raise InvalidInput(
                 "supplies.changed",

@@ -227,6 +227,9 @@ def decide(
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         request = _load(uow, actor, request_id)
+        # held until this decision is written: a second decision at once waits, then finds it decided
+        state_now = uow.conn.execute(select(_r.state).where(_r.id == request_id).with_for_update()).scalar_one()
+        request = {**request, "state": state_now}
         if not may_decide(actor, request):
             if request["state"] != rules.OPEN:
                 raise InvalidInput("supplies.decided", "该申请已审批", "This request was decided already")
