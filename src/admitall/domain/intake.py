@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.identity import (
@@ -270,10 +271,16 @@ def parse_datetime(text: str, field_name: str, tz: tzinfo) -> datetime:
     )
 
 
+@lru_cache(maxsize=8)
+def _today(now: datetime, tz: tzinfo) -> date:
+    """The local date of `now`: a batch validates every row at the same moment, so it is found once."""
+    return now.astimezone(tz).date()
+
+
 def parse_person_input(raw: Mapping[str, str | None], *, now: datetime, tz: tzinfo) -> PersonInput | list[FieldProblem]:
     """Validate one registration. Returns the input, or every problem found (never just the first)."""
     c = _Collector()
-    today = now.astimezone(tz).date()
+    today = _today(now, tz)
     text = _Text({key: nfkc(str(value)) for key, value in raw.items() if value is not None})
     # one search over every field at once (the usual row has none); only a row that has one is searched by field
     suspect = forbidden_character("".join([text[key] for key in _FIELDS if key in text])) is not None
