@@ -45,7 +45,15 @@ _BRIEF = select(*_BRIEF_COLUMNS).where(_NEEDING_BEDS, _IN_SUBTREE)
 # chose to read the whole waiting index (every plan cost everyone waiting, however few had changed). Who of them
 # needs a bed within the root is then sorted out here.
 _BRIEF_OF = select(*_BRIEF_COLUMNS).where(_c.id.in_(bindparam("ids", expanding=True)))
-_COUNT = select(func.count()).select_from(persons).where(_NEEDING_BEDS, _IN_SUBTREE)
+# two counts of index ranges, summed: counted as one condition (`_NEEDING_BEDS`), SQLite joins the two ranges by a set
+# of every row id (measured at 105,000 waiting: 40 ms a plan, against 8 ms)
+_COUNT = select(
+    select(func.count()).select_from(persons).where(_c.placement == "waiting", _IN_SUBTREE).scalar_subquery()
+    + select(func.count())
+    .select_from(persons)
+    .where(_c.placement == "admitted", _c.waiting_since.is_not(None), _IN_SUBTREE)
+    .scalar_subquery()
+)
 _LAST_EVENT = select(func.coalesce(func.max(_e.id), 0))
 # no DISTINCT: with it SQLite reads every event ever (by the (person_id, seq) index) instead of the few after `after`
 _CHANGED_AFTER = select(_e.person_id).where(_e.id > bindparam("after"))
