@@ -40,8 +40,8 @@ from admitall.services.problem_inbox import problems, resolve_problem
 from admitall.services.reporting import chain_status
 from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
-from admitall.services.supply_watch import watch_supplies
 from admitall.services.staff_safety_rates import watch_staff_safety
+from admitall.services.supply_watch import watch_supplies
 from admitall.services.watch_rounds import begin_round, end_round, purge_sessions
 from admitall.store.repositories.alert_batch import (
     NO_LEAD_UNRAISED,
