@@ -13,6 +13,7 @@ from sqlalchemy import select
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
 from admitall.services import cadres, staffing
+from admitall.services.alert_inbox import inbox
 from admitall.services.command import command_screen
 from admitall.services.context import Actor, cli_actor
 from admitall.services.observation import person_observation
@@ -150,6 +151,8 @@ def test_a_facility_over_the_threshold_raises_one_alert_to_its_owner_resolved_wh
         (WUCHANG_STREET, WUCHANG_STREET, "H1")
     ]
     assert command_screen(ctx, HQ)["staff_safety"]["facilities_over"] == 1
+    owner = inbox(ctx, officer(WUCHANG_STREET, username="owner"), kind=STAFF_INFECTIONS)  # the owner's inbox
+    assert owner["total"] == 1 and inbox(ctx, JIANGAN_OFFICER, kind=STAFF_INFECTIONS)["total"] == 0
     ctx.clock.advance(timedelta(days=8))  # out of the window
     assert watch(ctx)["staff_infection_alerts_resolved"] == 1
     with ctx.engine.connect() as conn:
