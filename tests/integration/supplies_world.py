@@ -3,6 +3,8 @@ community, an admissions desk) and the few steps they take (a movement, the stoc
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
@@ -54,3 +56,19 @@ def occupy(ctx: Context, facility: str, bed: str, n: int) -> None:
             .values(occupied=n)
         )
         uow.commit()
+
+
+def at_once(n: int, step: Callable[[], str]) -> list[str]:
+    """Run `step` in n threads released together; what each returned, sorted."""
+    start, outcomes = threading.Barrier(n), []
+
+    def run() -> None:
+        start.wait()
+        outcomes.append(step())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(outcomes)

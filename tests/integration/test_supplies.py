@@ -21,6 +21,7 @@ from tests.integration.supplies_world import (
     HQ,
     JIANGAN_OFFICER,
     WUCHANG_OFFICER,
+    at_once,
     held,
     move,
     occupy,
@@ -64,34 +65,15 @@ def test_a_count_needs_a_reason_and_nothing_leaves_that_is_not_there(city):
 
 def test_a_transfer_writes_both_legs_or_neither(city):
     move(city, HQ, "unit", CITY, kind="receipt", item_code="oxygen_cylinder", quantity=40)
-    move(
-        city,
-        HQ,
-        "unit",
-        CITY,
-        kind="transfer",
-        item_code="oxygen_cylinder",
-        quantity=25,
-        to_kind="facility",
-        to_code="H1",
-    )
+    oxygen = {"kind": "transfer", "item_code": "oxygen_cylinder", "to_kind": "facility"}
+    move(city, HQ, "unit", CITY, quantity=25, to_code="H1", **oxygen)
     assert held(city, HQ, "unit", CITY)["oxygen_cylinder"] == 15
     assert held(city, HQ, "facility", "H1")["oxygen_cylinder"] == 25
     with city.uow() as uow:
         legs = list(uow.conn.execute(select(supply_movements).where(supply_movements.c.transfer_id.is_not(None))))
     assert sorted(leg.quantity for leg in legs) == [-25, 25] and len({leg.transfer_id for leg in legs}) == 1
     with pytest.raises(NotFound):  # an unknown destination: nothing leaves either
-        move(
-            city,
-            HQ,
-            "unit",
-            CITY,
-            kind="transfer",
-            item_code="oxygen_cylinder",
-            quantity=5,
-            to_kind="facility",
-            to_code="NOPE",
-        )
+        move(city, HQ, "unit", CITY, quantity=5, to_code="NOPE", **oxygen)
     with city.uow() as uow:
         assert uow.conn.execute(select(func.count()).select_from(supply_movements)).scalar() == 3
     assert held(city, HQ, "unit", CITY)["oxygen_cylinder"] == 15
@@ -269,23 +251,15 @@ def test_a_warehouse_belongs_to_a_unit_and_holds_stock_like_any_site(city):
 
 
 def test_two_withdrawals_at_once_never_overdraw_the_stock(city):
-    import threading
-
     move(city, HQ, "unit", CITY, kind="receipt", item_code="test_kit", quantity=100)
-    start, outcomes = threading.Barrier(4), []
 
-    def take() -> None:
-        start.wait()
+    def take() -> str:
         try:
             move(city, HQ, "unit", CITY, kind="issue", item_code="test_kit", quantity=60, reason="lab")
-            outcomes.append("taken")
+            return "taken"
         except InvalidInput:
-            outcomes.append("refused")
+            return "refused"
 
-    threads = [threading.Thread(target=take) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["refused", "refused", "refused", "taken"]
+    outcomes = at_once(4, take)
+    assert outcomes == ["refused", "refused", "refused", "taken"]
     assert held(city, HQ, "unit", CITY)["test_kit"] == 40

@@ -20,6 +20,7 @@ from tests.integration.supplies_world import (
     HQ,
     JIANGAN_OFFICER,
     WUCHANG_OFFICER,
+    at_once,
     occupy,
     small_city,
 )
@@ -124,25 +125,17 @@ def test_hq_allocation_serves_critical_care_first_and_writes_it_all_in_one_go(ci
 
 
 def test_two_decisions_at_once_move_the_stock_once(city):
-    import threading
-
     receive(city, HQ, "unit", CITY, "goggles", 100)
     asked = req.ask(city, H1_DESK, "facility", "H1", [("goggles", "30")], "ICU team")
     line = asked["lines"][0]["id"]
-    start, outcomes = threading.Barrier(3), []
 
-    def decide() -> None:
-        start.wait()
+    def decide() -> str:
         try:
             req.decide(city, HQ, asked["id"], {line: "30"}, "", "unit", CITY)
-            outcomes.append("decided")
+            return "decided"
         except InvalidInput:
-            outcomes.append("already")
+            return "already"
 
-    threads = [threading.Thread(target=decide) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["already", "already", "decided"]
+    outcomes = at_once(3, decide)
+    assert outcomes == ["already", "already", "decided"]
     assert held(city, "unit", CITY, "goggles") == 70 and held(city, "facility", "H1", "goggles") == 30
