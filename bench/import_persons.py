@@ -223,6 +223,7 @@ def main() -> None:
         result = child_import(Path(path), rest[0]) if kind == "import" else CHILDREN[kind](Path(path))
         print(json.dumps(result))
         return
+    loads = [os.getloadavg()[0]]  # the machine's load, said beside the figures (it is shared)
     rng = random.Random(2020)
     communities = [str(r["code"]) for _, r in units(rng) if not str(r["code"]).endswith("000")]
     trees = {"after": SRC, **({"before": args.before} if args.before else {})}
@@ -266,7 +267,8 @@ def main() -> None:
         finally:
             if server is not None:
                 server.stop()
-    write(args, series, baselines, outcome, size_mb)
+    loads.append(os.getloadavg()[0])
+    write(args, series, baselines, outcome, size_mb, loads)
 
 
 def write(
@@ -275,6 +277,7 @@ def write(
     baselines: list[float],
     outcome: dict[str, Any],
     size_mb: float,
+    loads: list[float],
 ) -> None:
     after, before = series[("after", "sqlite")], series.get(("before", "sqlite"), Series())
     base = statistics.median(baselines)
@@ -310,7 +313,8 @@ def write(
 Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.
 **The machine was shared while measured** (other test suites and benchmarks ran on its 2 cores): wall times include
 the time others held the cores; the CPU time of the measuring process does not, and is the steadier figure (on
-PostgreSQL it leaves out the server's own work, which runs in its processes).
+PostgreSQL it leaves out the server's own work, which runs in its processes). Load average (1 minute) at the
+start and the end of the run: {loads[0]:.1f} and {loads[-1]:.1f}.
 `python bench/import_persons.py --rows {args.rows} --repeat {args.repeat}{" --before <src>" if args.before else ""}\
 {" --postgres" if args.postgres else ""}{" --xlsx" if args.xlsx else ""}{" --validate" if args.validate else ""}`: \
 a generated CSV of {args.rows:,} rows
