@@ -1,6 +1,6 @@
 """Staffed beds (issue 18 §2): who is on shift, how many beds they can cover, and what a bed pool can really use.
 
-The shift model (decided here, said in docs/staffing.txt): a site's staff of a role work in `shifts_per_day`
+The shift model (decided here, said in docs/staffing.md): a site's staff of a role work in `shifts_per_day`
 equal shifts (three 8-hour shifts by default), so the people of a role on shift at any hour are their headcount
 on the roster that day divided by the shifts, rounded down to whole people.
 

@@ -1,7 +1,7 @@
 """The twin's staff (issue 18 §5): each facility's own staff, and the medical teams that arrived from elsewhere on
 their published dates, put on the rosters before the run so that the admission engine fills only staffed beds.
 
-How the arrivals are handed out (decided here; docs/staffing.txt says it): a facility needs, for its beds, the
+How the arrivals are handed out (decided here; docs/staffing.md says it): a facility needs, for its beds, the
 staff the policy asks on shift (domain.staffing: per bed type and role, times the shifts of a day), less its own
 staff (`local_per_100_beds`, by facility kind). The people who arrive on a day (the scenario's CSV, e.g.
 data/wuhan-2020/medical_teams.csv: how many, how many of them ICU-trained) join a pool; each day the pool staffs

@@ -44,6 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "staffing_end": ("离岗", "End stay"),
     "staffing_teams_title": ("医疗队抵达与撤离", "Medical teams arriving and leaving"),
     "staffing_here_today": ("今日在岗 {n} 人", "{n} people here today"),
+    "staffing_here_today_one": ("今日在岗 {n} 人", "{n} person here today"),
+    "staffing_team_line": ("{name}（{origin}）{n} 人", "{name} ({origin}), {n} people"),
+    "staffing_team_line_one": ("{name}（{origin}）{n} 人", "{name} ({origin}), {n} person"),
     "staffing_team_name": ("医疗队", "Team"),
     "staffing_origin": ("派出地", "From"),
     "staffing_facility_code": ("接管机构编码", "Facility code"),
@@ -59,4 +62,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "staffing_team_left": ("已撤离", "left"),
     "staffing_tile": ("床位：在用 / 有人员 / 可用", "Beds: in service / staffed / usable"),
     "staffing_tile_limited": ("{n} 个机构受医护或物资限制", "{n} facilities limited by staff or supplies"),
+    "staffing_tile_limited_one": ("{n} 个机构受医护或物资限制", "{n} facility limited by staff or supplies"),
 }
