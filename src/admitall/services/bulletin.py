@@ -179,8 +179,9 @@ def _transitions(conn: Connection, cuts: tuple[datetime, datetime, datetime]) ->
     return now, then
 
 
-def _severities(conn: Connection, cut: datetime) -> Figures:
-    """Severe and critical among the confirmed at the cut-off: each person's latest status or severity event."""
+def _severities(conn: Connection, cut: datetime, among: Any = None) -> Figures:
+    """Severe and critical among the confirmed at the cut-off: each person's latest status or severity event (of
+    the people `among` selects, if given)."""
     changed = E.kind == EventKind.SEVERITY_CHANGED.value
     kinds = [EventKind.IDENTIFIED.value, EventKind.RECLASSIFIED.value, EventKind.SEVERITY_CHANGED.value]
     ranked = (
@@ -190,7 +191,7 @@ def _severities(conn: Connection, cut: datetime) -> Figures:
             case((changed, E.data["to"].as_string()), else_=E.data["severity"].as_string()).label("severity"),
             _latest().label("rn"),
         )
-        .where(E.kind.in_(kinds), _known(cut))
+        .where(_kind(among).in_(kinds), _known(cut), *_among(among))
         .subquery()
     )
     c = ranked.c
@@ -218,30 +219,48 @@ def _counts(conn: Connection, query: Any) -> dict[str, int]:
     return {str(key): int(n or 0) for key, n in conn.execute(query)}
 
 
-def _beds(conn: Connection, cut: datetime) -> list[dict[str, Any]]:
-    """Per bed type: capacity of the facilities open at the cut-off, and the beds occupied then (a person is in
-    the bed of their latest admission unless they left the four categories after it)."""
+def _among(among: Any) -> list[ColumnElement[bool]]:
+    """The events of the people `among` selects (all when None)."""
+    return [] if among is None else [E.person_id.in_(among)]
+
+
+def _kind(among: Any) -> ColumnElement[Any]:
+    """The event's kind; for a few people (`among`), as an expression no index is on, so that SQLite finds their
+    events by person, not every event of the kind."""
+    return E.kind if among is None else E.kind.concat("")
+
+
+def _capacity(conn: Connection, cut: datetime) -> dict[str, int]:
+    """Per bed type, the capacity of the facilities open at the cut-off (as they are now)."""
     f = facilities.c
-    capacity = _counts(
+    return _counts(
         conn,
         select(bed_pools.c.bed_type, func.sum(bed_pools.c.capacity))
         .select_from(bed_pools.join(facilities, f.code == bed_pools.c.facility_code))
         .where(or_(f.opens_at.is_(None), f.opens_at < cut), or_(f.closes_at.is_(None), f.closes_at >= cut))
         .group_by(bed_pools.c.bed_type),
     )
-    admitted = E.kind == EventKind.ADMITTED.value
-    leaving = and_(E.kind == EventKind.RECLASSIFIED.value, E.data["to"].as_string().in_(LEAVING))
+
+
+def _occupied(conn: Connection, cut: datetime, among: Any = None) -> dict[str, int]:
+    """Per bed type, the beds occupied at the cut-off (of the people `among` selects, if given): a person is in
+    the bed of their latest admission unless they left the four categories after it."""
+    admitted = _kind(among) == EventKind.ADMITTED.value
+    leaving = and_(_kind(among) == EventKind.RECLASSIFIED.value, E.data["to"].as_string().in_(LEAVING))
     ranked = (
         select(E.kind, E.data["bed_type"].as_string().label("bed_type"), _latest().label("rn"))
-        .where(or_(admitted, leaving), _known(cut))
+        .where(or_(admitted, leaving), _known(cut), *_among(among))
         .subquery()
     )
-    occupied = _counts(
+    return _counts(
         conn,
         select(ranked.c.bed_type, func.count())
         .where(ranked.c.rn == 1, ranked.c.kind == EventKind.ADMITTED.value)
         .group_by(ranked.c.bed_type),
     )
+
+
+def _bed_rows(capacity: dict[str, int], occupied: dict[str, int]) -> list[dict[str, Any]]:
     return [
         {
             "bed_type": bed.value,
@@ -323,7 +342,7 @@ def store_bulletin(ctx: Context, day: date) -> dict[str, Any]:
     with ctx.uow() as uow:
         kept = uow.bulletins.get(day)
     if kept is not None:
-        return kept
+        return _shown(kept)
     figures = _count(ctx, day)
     # the day's chain heads, printed on every copy (services.chain_heads): a rewritten history contradicts them
     figures["chain_heads"] = chain_heads.printed(chain_heads.record_day(ctx, day))
@@ -333,21 +352,37 @@ def store_bulletin(ctx: Context, day: date) -> dict[str, Any]:
             uow.commit()
     except IntegrityError:
         pass
-    return figures
+    return _shown(figures)
+
+
+def _shown(figures: dict[str, Any]) -> dict[str, Any]:
+    """A kept bulletin without what is kept for counting the next day (services.bulletin_days)."""
+    return {k: v for k, v in figures.items() if not k.startswith("_")}
 
 
 def _count(ctx: Context, wanted: date) -> dict[str, Any]:
-    """The day's figures counted from the event log."""
+    """The day's figures: from the day before's kept figures and the day's events where they can be used
+    (services.bulletin_days), else counted from the whole event log; with the newest event id the count saw."""
+    from admitall.services.bulletin_days import THROUGH, from_day_before  # it counts with this module's parts
+
     since, cut = day_window(wanted, ctx)
     before_since, _ = day_window(wanted - timedelta(days=1), ctx)
     with ctx.uow() as uow:
-        now, then = _figures(uow.conn, (before_since, since, cut))
-        beds = _beds(uow.conn, cut)
+        through = int(uow.conn.execute(select(func.coalesce(func.max(E.id), 0))).scalar_one())
         u = units.c
         wanted_units = or_(u.level == UnitLevel.DISTRICT.value, u.parent_code.is_(None))
         places = list(uow.conn.execute(select(u.code, u.name, u.level, u.parent_code).where(wanted_units)))
+        named = {code[:DISTRICT_DIGITS] for code, _, level, _ in places if level == UnitLevel.DISTRICT.value}
+        counted = from_day_before(uow.conn, wanted, since, cut, named)
+        if counted is None:
+            now, then = _figures(uow.conn, (before_since, since, cut))
+            occupied = _occupied(uow.conn, cut)
+        else:
+            now, then, occupied = counted
+        beds = _bed_rows(_capacity(uow.conn, cut), occupied)
     roots = [(code, name) for code, name, _, parent in places if parent is None]
     return {
+        THROUGH: through,
         "day": wanted.isoformat(),
         "timezone": ctx.settings.timezone,
         "cutoff": cut.astimezone(UTC).isoformat(),
