@@ -116,10 +116,20 @@ class PostgresServer:
         init_database(engine)
         engine.dispose()
 
-    def fresh_database(self) -> str:
+    def fresh_database(self, ctype: str | None = None) -> str:
+        """A migrated, empty database; with `ctype`, one made from nothing with that character type (LC_CTYPE)."""
         name = f"admitall_t_{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+            if ctype is None:
+                conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+            else:
+                conn.execute(
+                    text(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE '{ctype}'")
+                )
+        if ctype is not None:
+            engine = make_engine(self._url_for(name))
+            init_database(engine)
+            engine.dispose()
         return self._url_for(name)
 
     def drop(self, url: str) -> None:

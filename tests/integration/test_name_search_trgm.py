@@ -1,6 +1,7 @@
 """Searching people by name at a province's size (issue 15 §5): the same people found on SQLite and PostgreSQL; on
-PostgreSQL the search is one the indexes of migration 0022 serve (pg_trgm for three characters or more, the
-one- and two-character pieces below that), and a very long result is counted up to a cap and says "more than"."""
+PostgreSQL the search is served by the index of the names' one- and two-character pieces (migration 0022), also in a
+database whose character type is `C` (where pg_trgm finds no trigram in a Chinese name); a very long result is
+counted up to a cap and says "more than"."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from admitall.store.name_search import name_matches
 from admitall.store.paged import COUNT_CAP, page_fields
 from admitall.store.tables import persons
 from admitall.web.paging import pager_of
+from tests.conftest import make_ctx
 from tests.factories import CITY, DAZHI_1, PASSWORD, id_number, load_small_city, make_user, person_row
 from tests.live_server import serving
 
@@ -23,8 +25,7 @@ OFFICER = Actor("officer", Role.UNIT_OFFICER, CITY)
 NAMES = ("张伟", "张伟强", "李张伟", "欧阳娜娜", "王芳", "Zhang Wei", "zhangwei")
 
 
-@pytest.fixture
-def named(ctx):
+def register_names(ctx):
     load_small_city(ctx)
     rows = [
         (i + 2, person_row(name=n, id_number=id_number(seq=i + 1), phone=f"139{i + 1:08d}", unit_code=DAZHI_1))
@@ -32,6 +33,11 @@ def named(ctx):
     ]
     register_batch(ctx, cli_actor(), rows, source="test")
     return ctx
+
+
+@pytest.fixture
+def named(ctx):
+    return register_names(ctx)
 
 
 def found(ctx, q: str) -> list[str]:
@@ -61,15 +67,36 @@ ON_POSTGRES = pytest.mark.parametrize(
 
 
 @ON_POSTGRES
-@pytest.mark.parametrize(("q", "index"), [("张伟", "ix_persons_name_short_grams"), ("ang We", "ix_persons_name_trgm")])
-def test_on_postgresql_the_search_is_served_by_an_index(named, q, index):
-    query = select(persons.c.id).where(name_matches("postgresql", q))
-    with named.engine.connect() as conn:
+@pytest.mark.parametrize("q", ["张", "张伟", "张伟强", "欧阳娜娜", "ang We", "ZHANG"])
+def test_on_postgresql_every_name_search_is_served_by_the_pieces_index(named, q):
+    assert_served_by_the_pieces_index(named, q)
+
+
+def assert_served_by_the_pieces_index(ctx, q: str) -> None:
+    with ctx.engine.connect() as conn:
+        query = select(persons.c.id).where(name_matches(conn, q))
         conn.execute(text("SET enable_seqscan = off"))  # a handful of rows: make the planner show what it can use
         compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
         plan = "\n".join(conn.execute(text(f"EXPLAIN {compiled}")).scalars())
-        assert index in plan, plan
+        assert "ix_persons_name_short_grams" in plan and "trgm" not in plan, plan
         assert len(conn.execute(query).all()) >= 1
+
+
+@pytest.mark.postgres
+def test_a_database_whose_character_type_is_c_finds_chinese_names_through_the_index(postgres, clock):
+    url = postgres.fresh_database(ctype="C")
+    ctx = make_ctx(url, clock)
+    try:
+        with ctx.engine.connect() as conn:
+            assert conn.execute(text("SHOW lc_ctype")).scalar_one() == "C"
+        register_names(ctx)
+        assert found(ctx, "张伟强") == ["张伟强"] and found(ctx, "伟张") == []
+        assert found(ctx, "ZHANG") == ["Zhang Wei", "zhangwei"]
+        for q in ("张伟", "张伟强", "欧阳娜娜"):
+            assert_served_by_the_pieces_index(ctx, q)
+    finally:
+        ctx.engine.dispose()
+        postgres.drop(url)
 
 
 @ON_POSTGRES

@@ -469,7 +469,7 @@ class PersonRepository:
         if facility is not None:
             conditions.append(seen_at_facility(facility))
         if name:
-            conditions.append(name_matches(self.conn.dialect.name, name))
+            conditions.append(name_matches(self.conn, name))
         if document:
             conditions.append(persons.c.document_number == document)
         if phone:
