@@ -103,6 +103,9 @@ def sim_run(
 def sim_compare(
     scenario: str = typer.Argument(...),
     setting: list[str] = typer.Option(..., "--set", help="the change to compare: path=value (repeatable)"),
+    base_setting: list[str] = typer.Option(
+        [], "--base", help="a setting of both runs, applied before the change: path=value (repeatable)"
+    ),
     days: int | None = typer.Option(None, "--days"),
     seed: int | None = typer.Option(None, "--seed"),
     out: Path | None = typer.Option(None, "--out"),
@@ -116,13 +119,16 @@ def sim_compare(
     from admitall.sim.scenario import load_scenario
 
     with errors(as_json):
-        base = run_scenario(load_scenario(scenario), days=days, seed=seed, progress=_progress(as_json))
-        variant = run_scenario(load_scenario(scenario, setting), days=days, seed=seed, progress=_progress(as_json))
+        base = run_scenario(load_scenario(scenario, base_setting), days=days, seed=seed, progress=_progress(as_json))
+        changed = load_scenario(scenario, [*base_setting, *setting])
+        variant = run_scenario(changed, days=days, seed=seed, progress=_progress(as_json))
         result = compare(base.results, variant.results)
+        result["change"], result["base"] = list(setting), list(base_setting)
         if record:
             result["runs"] = [_record(base.results), _record(variant.results)]
     written = _write(out, f"{result['scenario']}-compare", result, {})
-    lines = [f"{result['scenario']}: base vs {' '.join(result['change'])}"]
+    both = "".join(f" {b}" for b in result["base"])
+    lines = [f"{result['scenario']}{both}: base vs {' '.join(result['change'])}"]
     for key, row in result["figures"].items():
         label = "admissions incl. transfers" if key == "admitted" else key  # a transfer is admitted again
         lines.append(f"  {label:26} {row['base']!s:>10} {row['variant']!s:>10} {row['difference']!s:>10}")

@@ -48,3 +48,19 @@ def test_sim_list_names_the_library(tmp_path):
     done = sim("list", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "small" in {s["name"] for s in json.loads(done.stdout)["scenarios"]}
+
+
+def test_a_what_if_on_a_changed_base_applies_the_base_to_both_runs_and_names_only_the_change(tmp_path):
+    """The shelter hospital (open from day 6) without nurses: it admits fewer where staff are counted (the base
+    `staffing.on=true` in both runs), and changes nothing where they are not."""
+    shortage = "staffing.local_per_100_beds.shelter_hospital.nurse=0"
+    days = ("--days", "8", "--json")
+    done = sim("compare", "small", "--base", "staffing.on=true", "--set", shortage, *days, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    staffed = json.loads(done.stdout)
+    assert staffed["base"] == ["staffing.on=true"] and staffed["change"] == [shortage]
+    assert staffed["figures"]["admitted"]["difference"] < 0
+    done = sim("compare", "small", "--set", shortage, *days, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    unstaffed = json.loads(done.stdout)
+    assert unstaffed["base"] == [] and unstaffed["figures"]["admitted"]["difference"] == 0
