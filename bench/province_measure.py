@@ -423,7 +423,7 @@ def report(o: dict[str, Any]) -> str:
         )
     w = o["watch"]
     row(
-        "the watch's round, the first after the data was made",
+        "the watch's round (the clock 15 minutes after the data's end)",
         "< 60 s",
         f"{w['s']:.1f} s",
         w["load"],
