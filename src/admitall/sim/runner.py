@@ -39,6 +39,7 @@ from admitall.sim.observation import ObservationTwin
 from admitall.sim.results import Recorder, Results
 from admitall.sim.scenario import Scenario
 from admitall.sim.staffing import staff_city
+from admitall.sim.supplies import SupplyTwin
 from admitall.sim.survey import SurveyTwin
 
 # the city's field staff: they register people and send every unit's reports (a city-wide reporter)
@@ -93,6 +94,11 @@ class Run:
         self.survey = SurveyTwin(ctx, FIELD, survey, start, scenario.seed) if survey is not None else None
         # the staff and the medical teams on their dates, when the scenario plays them (sim.staffing, issue 18)
         self.staffing = staff_city(ctx, scenario, scenario.staffing) if scenario.staffing is not None else None
+        # deliveries on a schedule and consumption by occupancy, when the scenario plays them (sim.supplies)
+        plan = scenario.supplies
+        self.supplies = SupplyTwin(ctx, plan, scenario.facilities) if plan is not None else None
+        if self.supplies is not None:
+            self.supplies.on_day(start.date(), self.moment(0), None)
 
     def push(self, hour: float, kind: str, key: int) -> None:
         self.seq += 1
@@ -110,9 +116,11 @@ class Run:
         for k in range(1, ticks + 1):
             now = k * tick
             self.clock.set(self.moment(now))
+            minute = round(now * 60)
+            if minute % 1440 == 0:  # the start is a local midnight: a facility opening now is stocked before a plan
+                self.daily(now)
             self.due(now)
             self.deaths(now, tick)
-            minute = round(now * 60)
             if minute % 60 == tick * 60 % 60:  # the first tick of an hour: the vehicles are back
                 self.vehicles.clear()
             if minute % ops.allocate_every_minutes == 0:
@@ -136,7 +144,16 @@ class Run:
             results.summary["survey"] = self.survey.outcome()
         if self.staffing is not None:
             results.summary["staffing"] = self.staffing
+        if self.supplies is not None:
+            results.summary["supplies"] = self.supplies.outcome()
         return results
+
+    def daily(self, now: float) -> None:
+        """At a local midnight: the day ended's consumption and the new day's deliveries (sim.supplies)."""
+        if self.supplies is None:
+            return
+        local = self.moment(now).astimezone(self.ctx.settings.tz)
+        self.supplies.on_day(local.date(), self.clock.now(), (local - timedelta(days=1)).date())
 
     # --- what falls due in a tick --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from admitall.domain.facilities import FACILITY_BED_TYPES, BedType, FacilityType
 from admitall.services.divisions import read_divisions
 from admitall.sim.reference import daily_cases
 from admitall.sim.staffing import StaffingPlan, parse_plan
+from admitall.sim.supplies import SupplyPlan, parse_supplies
 
 Schedule = tuple[tuple[date, float], ...]  # (from this date, value), sorted; a step function
 
@@ -161,6 +162,7 @@ class Scenario:
     facilities: tuple[FacilityPlan, ...]
     settings: tuple[str, ...] = ()  # the --set changes applied, as given
     staffing: StaffingPlan | None = None  # the twin's staff and medical teams (sim.staffing); None: off
+    supplies: SupplyPlan | None = None  # the twin's deliveries and consumption (sim.supplies); None: off
 
 
 def shifted(scenario: Scenario, start: date, days: int) -> Scenario:
@@ -522,8 +524,9 @@ def parse_scenario(raw: Mapping[str, Any], settings: Sequence[str] = ()) -> Scen
         facilities=facilities,
         settings=tuple(settings),
         staffing=parse_plan(raw.get("staffing"), str(raw.get("scenario", {}).get("name", ""))),
+        supplies=parse_supplies(raw.get("supplies")),
     )
-    top.read.update({"facilities", "staffing"})
+    top.read.update({"facilities", "staffing", "supplies"})
     top.refuse_unknown()
     return scenario
 
