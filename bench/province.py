@@ -1,7 +1,8 @@
 """Benchmark: a province on PostgreSQL (issue 15) — 10,000,000 people, 30,000 units, 10,000 facilities, 30 days.
 
     python bench/province.py generate --url URL [--people 10000000] [--report-hours 48]
-    python bench/province.py measure --url URL [--repeat 20]
+    python bench/province.py measure --url URL [--repeat 20] [--skip-burst]
+    python bench/province.py burst --url URL        (the burst alone, added to the last measure's figures)
 
 `generate` fills an empty database (bench/province_data.py says how, and what); `measure` takes the kept database
 and measures, each figure with the load average beside it (the machine's 2 cores are shared): the province's
@@ -149,6 +150,8 @@ def main() -> None:
     meas.add_argument("--skip-verify", action="store_true")
     meas.add_argument("--verify-timeout", type=int, default=900)
     meas.add_argument("--burst-from", help="take the burst's figures from an earlier measure's JSON")
+    only = sub.add_parser("burst", help="the burst alone, added to the last measure's figures")
+    only.add_argument("--url", required=True)
     args = parser.parse_args()
     if args.what == "generate":
         generate(args)
@@ -156,6 +159,10 @@ def main() -> None:
         part(args)
     elif args.what == "finish":
         finish_kept(args)
+    elif args.what == "burst":
+        from province_measure import burst_only
+
+        burst_only(args)
     else:
         from province_measure import measure
 

@@ -214,6 +214,20 @@ def _brief(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if isinstance(v, int | float | bool)}
 
 
+def burst_only(args: argparse.Namespace) -> None:
+    """The burst alone, on the kept database, added to the last measure's figures; the section written again
+    (`python bench/province.py burst --url URL`, after `measure --skip-burst`)."""
+    kept = Path("/tmp/admitall-province-measure.json")
+    out = json.loads(kept.read_text())
+    engine = make_engine(args.url)
+    ctx = Context(engine, ManualClock(datetime.now(UTC)), Settings(database_url=args.url, secret_key=SECRET))
+    _users(ctx)
+    out["burst"] = _burst(ctx, args)
+    out.pop("burst_note", None)
+    kept.write_text(json.dumps(out, indent=1, default=str))
+    write_section("province", report(out))
+
+
 def _burst(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     """30,000 unit reports for the hour now running through `serve --workers 2`, beside bare_app's one-row insert."""
     with ctx.uow() as uow:
