@@ -150,6 +150,7 @@ def main() -> None:
     meas.add_argument("--skip-verify", action="store_true")
     meas.add_argument("--verify-timeout", type=int, default=900)
     meas.add_argument("--burst-from", help="take the burst's figures from an earlier measure's JSON")
+    meas.add_argument("--verify-from", help="take the verify's figures from an earlier measure's JSON")
     only = sub.add_parser("burst", help="the burst alone, added to the last measure's figures")
     only.add_argument("--url", required=True)
     args = parser.parse_args()

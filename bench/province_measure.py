@@ -97,6 +97,7 @@ def measure(args: argparse.Namespace) -> None:
             for t in ("units", "facilities", "persons", "person_events", "reports", "officials")
         }
         out["database_gb"] = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one() / 1e9
+        out["shared_buffers"] = conn.exec_driver_sql("SHOW shared_buffers").scalar_one()
     data_end = t0 + timedelta(days=30)
     clock = ManualClock(data_end + timedelta(minutes=5))
     settings = Settings(database_url=url, secret_key=SECRET, run_jobs=False)
@@ -189,7 +190,10 @@ def measure(args: argparse.Namespace) -> None:
         out["burst_note"] = args.burst_from
     elif not args.skip_burst:
         out["burst"] = _burst(ctx, args)
-    if not args.skip_verify:
+    if args.verify_from:
+        out["verify"] = json.loads(Path(args.verify_from).read_text())["verify"]
+        out["verify_note"] = args.verify_from
+    elif not args.skip_verify:
         out["verify"] = _verify_both(ctx, url, args.verify_timeout)
     finished = Path("/tmp/admitall-province-bench.finish.json")
     out["finish"] = json.loads(finished.read_text()) if finished.exists() else None
@@ -394,8 +398,8 @@ def report(o: dict[str, Any]) -> str:
         "## A province (issue 15)",
         "",
         f"Measured {o['started'][:16]} UTC on {machine()}; PostgreSQL 15 (a cluster of its own under /tmp: "
-        "shared_buffers 3 GB, fsync off), over a Unix socket. `python bench/province.py generate|part|finish|measure`. "
-        "Load average (1 min) beside every figure: the 2 cores were shared with seven other sessions' work.",
+        f"shared_buffers {o.get('shared_buffers', '?')}, fsync off), over a Unix socket. `python bench/province.py generate|part|finish|measure`. "
+        "Load average (1 min) beside every figure: the 2 cores were shared with other work (a load over 2 means waiting).",
         "",
         f"Data: {c['units']:,} units (Hubei: 17 cities, 102 districts, 1,224 streets, 28,656 communities), "
         f"{c['facilities']:,} facilities, {c['persons']:,} people, {c['person_events']:,} person events over 30 days, "
