@@ -98,10 +98,10 @@ def wuhan_runs(path: Path | None, note: str) -> str:
 | --- | --- | --- | --- | --- | --- |
 {rows}
 
-The shelter hospitals take the mild confirmed: without the teams that staffed them few of their beds
-are usable (the table above: one in eight), and those people wait at home (counted in the queue and past their target) instead of in a bed. The
-severe and critical go to designated hospitals, whose staff this what-if does not touch: deaths while waiting
-hardly move (a difference of a few is within the run's noise)."""
+The shelter hospitals take the mild confirmed: without the teams that staffed them, about one bed in eight is
+usable (the table above), and those people wait at home (counted in the queue and past their target) instead of
+in a bed. The severe and critical go to designated hospitals, whose staff this what-if does not touch: deaths while
+waiting hardly move (a difference of a few is within the run's noise)."""
 
 
 def main() -> None:
