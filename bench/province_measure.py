@@ -185,6 +185,19 @@ def measure(args: argparse.Namespace) -> None:
         "result": _brief(result),
     }
     log(f"watch, the next minute {out['watch_next']['s']:.0f} s")
+    # the first round after the next local midnight: the day ended's cards finished, the new day's made
+    local = clock.now().astimezone(settings.tz)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=1, second=0, microsecond=0)
+    clock.set(midnight.astimezone(UTC))
+    la, t, cpu = load(), time.perf_counter(), time.process_time()
+    result = watch.watch(ctx)
+    out["watch_midnight"] = {
+        "s": time.perf_counter() - t,
+        "cpu": time.process_time() - cpu,
+        "load": f"{la}–{load()}",
+        "result": _brief(result),
+    }
+    log(f"watch, after midnight {out['watch_midnight']['s']:.0f} s")
     if args.burst_from:
         out["burst"] = json.loads(Path(args.burst_from).read_text())["burst"]
         out["burst_note"] = args.burst_from
@@ -449,10 +462,15 @@ def report(o: dict[str, Any]) -> str:
         w["load"],
         w["s"] < 60,
     )
-    if "watch_next" in o:
-        n = o["watch_next"]
+    for key, label in (
+        ("watch_next", "the watch's next round, one minute later (this process's CPU in brackets)"),
+        ("watch_midnight", "the first round after local midnight: the day's cards made (this process's CPU)"),
+    ):
+        if key not in o:
+            continue
+        n = o[key]
         row(
-            "the watch's next round, one minute later (this process's CPU in brackets)",
+            label,
             "< 60 s",
             f"{n['s']:.1f} s ({n['cpu']:.1f} s)",
             n["load"],
