@@ -89,7 +89,7 @@ def full_use(policy: SupplyPolicy, beds: Mapping[BedType, int]) -> dict[str, flo
 
 def equipment(policy: SupplyPolicy, plan: SupplyPlan, beds: Mapping[BedType, int]) -> dict[str, float]:
     """Per item of equipment, what a facility holds for its beds."""
-    held = {}
+    held: dict[str, float] = {}
     for code, item in policy.items.items():
         if item.kind != EQUIPMENT:
             continue
