@@ -61,6 +61,14 @@ def test_without_ventilators_and_oxygen_nobody_gets_an_icu_bed_and_fewer_are_adm
     short, short_peaks = runs["short"]
     assert full_peaks["icu"] > 0 and short_peaks["icu"] == 0
     assert short.results.summary["admitted"] < full.results.summary["admitted"]
+    with short.context.engine.connect() as conn:
+        counts = conn.execute(
+            text("SELECT item_code, count(*) FROM supply_movements WHERE kind = 'count' GROUP BY site_id, item_code")
+        ).all()
+    # counted at 0 once, when the facility opened (a resupply of nothing is no count)
+    assert (
+        counts and {item for item, _ in counts} <= {"ventilator", "oxygen_cylinder"} and all(n == 1 for _, n in counts)
+    )
 
 
 def test_a_bad_supplies_setting_is_refused_in_words() -> None:

@@ -125,12 +125,14 @@ class SupplyTwin:
                 self.first_day[f.code] = day
                 amounts = {code: self.plan.opening_days * n for code, n in full_use(self.policy, beds).items()}
                 amounts.update(equipment(self.policy, self.plan, beds))
+                opening = True
             elif (day - self.first_day[f.code]).days % self.plan.resupply_every_days == 0:
                 days = self.plan.resupply_every_days * self.plan.resupply_share
                 amounts = {code: days * n for code, n in full_use(self.policy, beds).items()}
+                opening = False
             else:
                 continue
-            rows.extend(self._receipts(f.code, beds, amounts, now))
+            rows.extend(self._receipts(f.code, beds if opening else {}, amounts, now))
         if rows:
             with self.ctx.uow(write=True) as uow:
                 uow.conn.execute(insert(supply_movements), rows)
@@ -138,8 +140,10 @@ class SupplyTwin:
         self.delivered += len(rows)
 
     def _receipts(
-        self, code: str, beds: Mapping[BedType, int], amounts: Mapping[str, float], now: datetime
+        self, code: str, counted_at_zero: Mapping[BedType, int], amounts: Mapping[str, float], now: datetime
     ) -> list[dict[str, Any]]:
+        """Receipts of the amounts; at opening (`counted_at_zero`: the facility's beds), an item its beds cannot do
+        without and that it is given none of is counted at 0 instead."""
         site_id = self._site(code, now)
         if site_id is None:
             return []
@@ -147,7 +151,7 @@ class SupplyTwin:
             {
                 "site_id": site_id,
                 "item_code": item,
-                # an item the facility is given none of is counted at 0 on arrival: its stock is kept, and so limits
+                # counted at 0: its stock is kept from the first day, and so it limits the beds that need it
                 "kind": RECEIPT if quantity > 0 else COUNT,
                 "quantity": round(quantity, 2),
                 "counted": None if quantity > 0 else 0.0,
@@ -158,7 +162,7 @@ class SupplyTwin:
                 "estimated": 0,
             }
             for item, quantity in sorted(amounts.items())
-            if quantity > 0 or self.policy.items[item].critical_for & set(beds)
+            if quantity > 0 or self.policy.items[item].critical_for & set(counted_at_zero)
         ]
 
     def _site(self, code: str, now: datetime) -> int | None:
