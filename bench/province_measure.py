@@ -176,27 +176,13 @@ def measure(args: argparse.Namespace) -> None:
     log(f"watch {out['watch']['s']:.0f} s")
     # the next minute's round: what every minute costs when the day's cards were just made
     clock.advance(timedelta(minutes=1))
-    la, t, cpu = load(), time.perf_counter(), time.process_time()
-    result = watch.watch(ctx)
-    out["watch_next"] = {
-        "s": time.perf_counter() - t,
-        "cpu": time.process_time() - cpu,
-        "load": f"{la}–{load()}",
-        "result": _brief(result),
-    }
+    out["watch_next"] = _round(ctx)
     log(f"watch, the next minute {out['watch_next']['s']:.0f} s")
     # the first round after the next local midnight: the day ended's cards finished, the new day's made
     local = clock.now().astimezone(settings.tz)
     midnight = (local + timedelta(days=1)).replace(hour=0, minute=1, second=0, microsecond=0)
     clock.set(midnight.astimezone(UTC))
-    la, t, cpu = load(), time.perf_counter(), time.process_time()
-    result = watch.watch(ctx)
-    out["watch_midnight"] = {
-        "s": time.perf_counter() - t,
-        "cpu": time.process_time() - cpu,
-        "load": f"{la}–{load()}",
-        "result": _brief(result),
-    }
+    out["watch_midnight"] = _round(ctx)
     log(f"watch, after midnight {out['watch_midnight']['s']:.0f} s")
     if args.burst_from:
         out["burst"] = json.loads(Path(args.burst_from).read_text())["burst"]
@@ -225,6 +211,18 @@ def _users(ctx: Context) -> None:
             add_user(ctx, cli_actor(), username=username, password=PASSWORD, role=role, unit_code=unit)
     # the cities report to the province every hour (the districts, streets and communities as before)
     reporting.set_schedule(ctx, cli_actor(), "city", period_minutes=60, grace_minutes=10)
+
+
+def _round(ctx: Context) -> dict[str, Any]:
+    """One watch round at the clock's time: wall and this process's CPU seconds, the load, what it did."""
+    la, t, cpu = load(), time.perf_counter(), time.process_time()
+    result = watch.watch(ctx)
+    return {
+        "s": time.perf_counter() - t,
+        "cpu": time.process_time() - cpu,
+        "load": f"{la}–{load()}",
+        "result": _brief(result),
+    }
 
 
 def _brief(result: dict[str, Any]) -> dict[str, Any]:

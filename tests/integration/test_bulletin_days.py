@@ -103,19 +103,31 @@ def discharge(ctx, pid: int, outcome: str) -> None:
     admission.record_outcome(ctx, desk, pid, outcome)
 
 
-def test_each_days_bulletin_from_the_day_before_equals_a_count_of_the_whole_log(
-    ctx, clock, counted, monkeypatch
-) -> None:
+def play_days(ctx, clock, seed: int, days: int, each=None) -> tuple[random.Random, list[int], int]:
+    """The small city, then `days` varied days from FIRST, each published by the watch soon after its midnight
+    (`each(day, published)` after each)."""
     clock.set(at(FIRST, 0) - timedelta(days=3))
     load_small_city(ctx, leads=False)
     load_small_facilities(ctx)
-    rng, found, n = random.Random(15), [], 0
-    for k in range(6):
+    rng, found, n = random.Random(seed), [], 0
+    for k in range(days):
         day = FIRST + timedelta(days=k)
         n = a_day(ctx, clock, day, rng, found, n)
-        clock.set(at(day + timedelta(days=1), 0.1))  # the watch, soon after midnight
-        assert bulletin.publish_yesterday(ctx)
+        clock.set(at(day + timedelta(days=1), 0.1))
+        published = bulletin.publish_yesterday(ctx)
+        if each is not None:
+            each(day, published)
+    return rng, found, n
+
+
+def test_each_days_bulletin_from_the_day_before_equals_a_count_of_the_whole_log(
+    ctx, clock, counted, monkeypatch
+) -> None:
+    def same(day: date, published: bool) -> None:
+        assert published
         assert kept(ctx, day) == whole(ctx, day, monkeypatch)
+
+    play_days(ctx, clock, 15, 6, same)
     if ctx.engine.dialect.name == "sqlite":
         assert counted[:2] == [False, False]  # nothing kept the two days before
         assert all(counted[2:])  # then each day from the one before
@@ -126,15 +138,7 @@ def test_each_days_bulletin_from_the_day_before_equals_a_count_of_the_whole_log(
 def test_a_record_stamped_before_a_cut_off_but_written_after_that_day_was_counted_is_not_lost(
     ctx, clock, counted, monkeypatch
 ) -> None:
-    clock.set(at(FIRST, 0) - timedelta(days=3))
-    load_small_city(ctx, leads=False)
-    load_small_facilities(ctx)
-    rng, found, n = random.Random(3), [], 0
-    for k in range(3):
-        day = FIRST + timedelta(days=k)
-        n = a_day(ctx, clock, day, rng, found, n)
-        clock.set(at(day + timedelta(days=1), 0.1))
-        bulletin.publish_yesterday(ctx)
+    rng, found, n = play_days(ctx, clock, 3, 3)
     last = FIRST + timedelta(days=2)
     clock.set(at(last, 23.99))  # a writer that took its time before midnight, committed after the count
     register(ctx, clock, 900, at(last, 23.9), category="confirmed", severity="critical", unit_code=DAZHI_1)
