@@ -1,6 +1,6 @@
 """`admitall demo`: the demo city built and played up to now, saying on stderr what it is doing as it goes.
 
-The steps are numbered with their counts ("[1/6] 13 个区（含边界）、193 个街道、3,495 个社区和村…"), the
+The steps are numbered with their counts ("[1/7] 13 个区（含边界）、193 个街道、3,495 个社区和村…"), the
 outbreak's ticks as a percentage (one line rewritten in a terminal, a line every tenth otherwise), and the summary
 at the end says what each count is: admissions include transfers (a patient moved to a bed that fits them is
 admitted twice), so they may outnumber the people found.
@@ -23,6 +23,8 @@ STEP_WORDS = {
               "{district} districts with their boundaries, {street} streets, {community:,} communities and villages…"),
     "facilities": ("{facilities} 个收治点及其床位…", "{facilities} facilities and their beds…"),
     "officials": ("{units:,} 个单位的包保责任人…", "a responsible official for each of {units:,} units…"),
+    "cadres": ("{cadres:,} 名下沉干部派驻 {communities:,} 个社区…",
+               "{cadres:,} cadres sent down to {communities:,} communities…"),
     "users": ("{users} 个演示账号…", "{users} demo users…"),
     "outbreak": ("推演最近 {days} 天的疫情（{hours} 小时，逐时经过系统的真实服务）…",
                  "the outbreak's last {days} days ({hours} hours, played through the real services)…"),

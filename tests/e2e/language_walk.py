@@ -79,6 +79,14 @@ DATA_COLUMNS = (
     ("audit_log", "actor"),
     ("sim_runs", "scenario_name"),
     ("sim_runs", "recorded_by"),
+    ("cadre_assignments", "name"),
+    ("cadre_assignments", "department"),
+    ("cadre_assignments", "role"),
+    ("medical_teams", "name"),
+    ("medical_teams", "origin"),
+    ("staff_members", "name"),
+    ("supply_sites", "name"),
+    ("supply_movements", "reason"),
 )
 # what the system writes into those columns is the page's language, not data: its own name as an actor, and the
 # note of a directive it completed (stored in both languages; the pages show it in theirs)

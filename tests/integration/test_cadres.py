@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, InvalidInput, NotFound
@@ -70,6 +70,37 @@ def test_an_import_accounts_for_every_row_and_refuses_communities_elsewhere(ctx)
     assert fields[4] == "name" and fields[5] == "ends_on"  # blank name, end before start
     assert "找不到" in result["rejected"][2]["zh"]  # Wuchang is outside Jiang'an: as if it did not exist
     assert "不是社区" in result["rejected"][3]["zh"]  # a street is not a community
+
+
+def test_a_long_list_looks_each_community_up_once_and_refuses_every_row_of_one_elsewhere(ctx):
+    load_small_city(ctx)
+
+    def add(rows: int) -> tuple[dict, int]:
+        """`rows` cadres over two communities of Jiang'an, then two in Wuchang (outside): the result and the number
+        of statements sent."""
+        codes, start = [DAZHI_1, DAZHI_2] * (rows // 2) + [WUCHANG_1, WUCHANG_1], "2020-02-08"
+        listed = [
+            (n + 2, {"name": f"干部{n}", "department": f"部门{rows}", "community_code": code, "starts_on": start})
+            for n, code in enumerate(codes)
+        ]
+        sent: list[str] = []
+
+        def keep(_conn, _cursor, statement, *_rest) -> None:
+            sent.append(statement)
+
+        event.listen(ctx.engine, "before_cursor_execute", keep)
+        try:
+            result = cadres.add_cadres(ctx, DISTRICT, listed)
+        finally:
+            event.remove(ctx.engine, "before_cursor_execute", keep)
+        return result, len(sent)
+
+    few, few_sent = add(4)
+    many, many_sent = add(400)
+    assert (few["added"], many["added"]) == (4, 400)
+    assert [r["row"] for r in many["rejected"]] == [402, 403]  # each row of the community elsewhere, by its number
+    assert many["rejected"][0]["zh"] == many["rejected"][1]["zh"] and "找不到" in many["rejected"][0]["zh"]
+    assert many_sent == few_sent  # the same statements for 400 rows as for 4: one look-up per community
 
 
 def test_assigning_and_ending_is_for_those_who_manage_cadres_within_their_jurisdiction(ctx):

@@ -6,9 +6,12 @@ from collections import Counter
 from datetime import timedelta
 
 from admitall.services.auth import authenticate, shown_names
+from admitall.services.cadres_coverage import coverage
 from admitall.services.context import cli_actor
 from admitall.services.demo import COMMUNITY, DEMO_PASSWORD, DEMO_USERS, STEPS, load_demo
 from admitall.services.simulations import list_runs
+from admitall.services.staffing_views import overview as staffing_overview
+from admitall.services.supplies import shortages
 from admitall.services.verify import verify
 from admitall.sim.reference import communities_by_street
 from admitall.store.tables import persons, reports, units
@@ -59,11 +62,23 @@ def test_the_demo_city_is_wuhan_in_motion_up_to_now(ctx, clock):
     assert latest_report.replace(tzinfo=None) <= clock.now().replace(tzinfo=None)
     assert latest_report.replace(tzinfo=None) > (clock.now() - timedelta(hours=2)).replace(tzinfo=None)
     assert verify(ctx)["ok"]
+    # the support measures a city keeps (issue 18): cadres sent down to every community, some short of the policy's
+    # minimum; the hospitals' own staff on their rosters; supplies delivered and used, read as a city reads them
+    cover = coverage(ctx, cli_actor())
+    assert cover["totals"]["communities"] == 3495 and cover["totals"]["on_duty"] == result["cadres"] > 30_000
+    assert 0.05 * 3495 < cover["totals"]["gaps"] < 0.5 * 3495
+    staff = staffing_overview(ctx, cli_actor(), size=200)
+    on_shift = [f for f in staff["facilities"] if f["on_shift"]]
+    assert {f["type"] for f in on_shift} >= {"designated_hospital", "fever_clinic"}
+    stock = shortages(ctx, cli_actor(), only_short=False, size=500)
+    assert stock["total"] > 80 and stock["short"] > 0  # the busiest facilities under 3 days of cover
+    assert all(r["on_hand"] >= 0 for r in stock["rows"])
     # what it said as it went: every step once and in order, with its counts, then the outbreak to its end
     assert [key for key, _ in progress.steps] == list(STEPS)
     told = dict(progress.steps)
     assert told["units"] == {"district": 13, "street": 193, "community": 3495}
     assert told["officials"] == {"units": 3702} and told["outbreak"] == {"hours": 39, "days": 1}
+    assert told["cadres"] == {"cadres": result["cadres"], "communities": 3495}
     assert told["record"] == {"people": len(people)}
     assert progress.ticks and progress.ticks[-1][0] == progress.ticks[-1][1]
     recorded = list_runs(ctx, cli_actor())["runs"]

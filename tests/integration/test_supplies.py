@@ -125,7 +125,9 @@ def test_cover_is_recorded_use_else_the_occupancy_estimate_and_shortages_come_wo
     suit = items["protective_suit"]
     assert suit["per_day"] == 28 and suit["estimated"] is True and suit["cover_days"] == 2 and suit["short"]
     assert items["oxygen_cylinder"]["on_hand"] == 0 and items["oxygen_cylinder"]["short"]  # used, none held
-    # recorded consumption over the window replaces the estimate: 7 a day
+    # recorded consumption replaces the estimate, averaged over the window once the item has been held that long:
+    # 49 over the 7 days is 7 a day
+    clock.advance(timedelta(days=7))
     move(city, HQ, "facility", "H1", kind="consumption", item_code="protective_suit", quantity=49)
     clock.advance(timedelta(hours=1))
     suit = {i["item_code"]: i for i in sup.site_stock(city, HQ, "facility", "H1")["items"]}["protective_suit"]
@@ -135,6 +137,26 @@ def test_cover_is_recorded_use_else_the_occupancy_estimate_and_shortages_come_wo
     assert view["rows"][0]["cover_days"] in (0, None)  # none on hand first
     assert all(r["site_code"] != "S1" for r in view["rows"])  # 500 suits and nobody in its beds
     assert sup.shortages(city, officer(JIANGAN, username="j"))["total"] == 0  # H1 is in Wuchang
+
+
+def test_a_site_opened_days_ago_averages_its_use_over_those_days_not_the_whole_window(city, clock):
+    def suit() -> dict:
+        items = sup.site_stock(city, HQ, "facility", "H1")["items"]
+        return {i["item_code"]: i for i in items}["protective_suit"]
+
+    move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=90)
+    for _day in range(2):  # two days of 20 suits, recorded at each day's end
+        clock.advance(timedelta(days=1))
+        move(city, HQ, "facility", "H1", kind="consumption", item_code="protective_suit", quantity=20)
+    # 40 over the 2 days held is 20 a day (not 40 over a week): 50 on hand is 2.5 days, short of the 3
+    assert suit()["per_day"] == 20 and suit()["cover_days"] == 2.5 and suit()["short"]
+    assert sup.shortages(city, HQ)["rows"][0]["site_code"] == "H1"
+    # a record an hour after the first delivery counts as a day's use, never as an hour's
+    move(city, HQ, "facility", "S1", kind="receipt", item_code="protective_suit", quantity=100)
+    clock.advance(timedelta(hours=1))
+    move(city, HQ, "facility", "S1", kind="consumption", item_code="protective_suit", quantity=30)
+    items = {i["item_code"]: i for i in sup.site_stock(city, HQ, "facility", "S1")["items"]}
+    assert items["protective_suit"]["per_day"] == 30 and items["protective_suit"]["cover_days"] == 2.3  # 70 / 30
 
 
 def test_bed_limits_cap_icu_at_the_ventilators_and_severe_beds_at_zero_without_oxygen(city, clock):
@@ -205,13 +227,16 @@ def test_the_twins_daily_step_records_estimated_consumption_never_more_than_held
     occupy(city, "H1", "severe", 2)
     move(city, HQ, "facility", "H1", kind="receipt", item_code="protective_suit", quantity=20)  # 28 a day by rate
     move(city, HQ, "facility", "H1", kind="receipt", item_code="oxygen_cylinder", quantity=100)  # 12 a day
-    assert record_estimated_consumption(city, date(2020, 2, 10)) == 2
+    occupy(city, "S1", "shelter", 3)  # goggles: 0.3 a shelter bed-day, 0.9 in all, used as 1 whole pair
+    move(city, HQ, "facility", "S1", kind="receipt", item_code="goggles", quantity=10)
+    assert record_estimated_consumption(city, date(2020, 2, 10)) == 3
     with city.uow() as uow:
         rows = {
             r.item_code: r
             for r in uow.conn.execute(select(supply_movements).where(supply_movements.c.kind == "consumption"))
         }
     assert rows["protective_suit"].quantity == -20 and rows["oxygen_cylinder"].quantity == -12
+    assert rows["goggles"].quantity == -1
     assert all(r.estimated == 1 for r in rows.values())
 
 

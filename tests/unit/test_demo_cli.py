@@ -13,6 +13,7 @@ COUNTS = {
     "units": {"district": 13, "street": 193, "community": 3495},
     "facilities": {"facilities": 80},
     "officials": {"units": 3702},
+    "cadres": {"cadres": 40512, "communities": 3495},
     "users": {"users": 8},
     "outbreak": {"hours": 55, "days": 2},
     "record": {"people": 2296},
@@ -42,9 +43,9 @@ def told(language: str) -> list[str]:
 def test_every_step_is_numbered_with_its_counts_in_chinese():
     lines = told("zh")
     steps = [line for line in lines if line.startswith("[")]
-    assert [line.split("]")[0] + "]" for line in steps] == [f"[{i}/6]" for i in range(1, 7)]
-    assert steps[0] == "[1/6] 13 个区（含边界）、193 个街道、3,495 个社区和村…"
-    assert "3,702" in steps[2] and "55 小时" in steps[4] and "2,296" in steps[5]
+    assert [line.split("]")[0] + "]" for line in steps] == [f"[{i}/7]" for i in range(1, 8)]
+    assert steps[0] == "[1/7] 13 个区（含边界）、193 个街道、3,495 个社区和村…"
+    assert "3,702" in steps[2] and "40,512" in steps[3] and "55 小时" in steps[5] and "2,296" in steps[6]
     played = [line for line in lines if "已推演" in line]
     assert len(played) == 11 and played[-1].startswith("  已推演 100%")  # a line every tenth when not a terminal
     assert lines[-1].startswith("演示城市已建成，用时")
@@ -53,7 +54,7 @@ def test_every_step_is_numbered_with_its_counts_in_chinese():
 
 def test_in_english_every_line_is_english():
     lines = told("en")
-    assert lines[0] == "[1/6] 13 districts with their boundaries, 193 streets, 3,495 communities and villages…"
+    assert lines[0] == "[1/7] 13 districts with their boundaries, 193 streets, 3,495 communities and villages…"
     assert lines[-1].startswith("The demo city is ready in")
     assert not any(re.search(r"[\u4e00-\u9fff]", line) for line in lines)
 
@@ -90,7 +91,7 @@ def test_in_a_terminal_the_outbreak_s_progress_is_one_line_rewritten():
         progress.played(tick, 20)
     progress.step("record", COUNTS["record"])
     lines = stream.getvalue().split("\n")
-    assert lines[0].startswith("[5/6] ") and lines[2].startswith("[6/6] ")
+    assert lines[0].startswith("[6/7] ") and lines[2].startswith("[7/7] ")
     assert lines[1].count("\r") == 21 and re.search(r"\r  100% played \(\d+ s\)$", lines[1])
 
 

@@ -12,8 +12,10 @@ from sqlalchemy import case, func, select
 from admitall.domain.access import Permission
 from admitall.domain.errors import AdmitAllError, Forbidden, InvalidInput
 from admitall.domain.identity import nfkc
+from admitall.domain.supplies import default_supply_policy
 from admitall.services.auth import shown_names
 from admitall.services.context import Actor, Context, not_found
+from admitall.services.supply_watch import SUPPLY_SHORT
 from admitall.store.paged import bounded, fetch_page, page_fields
 from admitall.store.repositories.alert_states import STATES, listed, state_of
 from admitall.store.repositories.reports import MISSING_REPORT
@@ -107,14 +109,36 @@ def views(uow: UnitOfWork, actor: Actor, rows: Sequence[Mapping[str, Any]]) -> l
     )
     leads = uow.officials.named(a["official_id"] for a in rows if a["official_id"])
     who = shown_names(uow, {a["acknowledged_by"] for a in rows if a["acknowledged_by"]})  # by the name they go by
+    readable = _supply_details(uow, rows)
     return [
         {
             **view(a, names, actor),
+            "detail": readable.get(a["id"], a["detail"]),
             "official_name": leads[a["official_id"]].name if a["official_id"] in leads else None,
             "acknowledged_by_name": who.get(a["acknowledged_by"] or ""),
         }
         for a in rows
     ]
+
+
+def _supply_details(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Supply shortages as a person reads them (an alert names a site and an item by code): the facility's name and
+    the item's in both languages, the names read by one statement."""
+    short = [a for a in rows if a["kind"] == SUPPLY_SHORT and isinstance(a["detail"], Mapping)]
+    if not short:
+        return {}
+    items = default_supply_policy().items
+    codes = {a["detail"].get("site_code") for a in short if a["detail"].get("site_kind") == "facility"}
+    sites = uow.facilities.names(c for c in codes if c)
+    found = {}
+    for a in short:
+        detail, item = a["detail"], items.get(a["detail"].get("item", ""))
+        found[a["id"]] = {
+            **detail,
+            "site_name": sites.get(detail.get("site_code", "")) if detail.get("site_kind") == "facility" else None,
+            "item_names": {"zh": item.zh, "en": item.en} if item else None,
+        }
+    return found
 
 
 def inbox(

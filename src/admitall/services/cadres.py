@@ -83,10 +83,28 @@ def cadre_view(r: Any, actor: Actor, names: Mapping[str, str], day: date) -> dic
     }
 
 
-def _parse(uow: UnitOfWork, actor: Actor, raw: Mapping[str, object], default_community: str | None) -> CadreInput:
-    code = community_in_scope(
-        uow, actor, str(raw.get("community_code") or default_community or "").strip(), "cadre.not_community"
-    )
+def _community(uow: UnitOfWork, actor: Actor, given: str, checked: dict[str, str | AdmitAllError]) -> str:
+    """The community of a row, looked up once per distinct code of the batch (a list names each community many
+    times): the same answer, or the same refusal, for every row that names it."""
+    if given not in checked:
+        try:
+            checked[given] = community_in_scope(uow, actor, given, "cadre.not_community")
+        except AdmitAllError as e:
+            checked[given] = e
+    found = checked[given]
+    if isinstance(found, AdmitAllError):
+        raise found
+    return found
+
+
+def _parse(
+    uow: UnitOfWork,
+    actor: Actor,
+    raw: Mapping[str, object],
+    default_community: str | None,
+    checked: dict[str, str | AdmitAllError],
+) -> CadreInput:
+    code = _community(uow, actor, str(raw.get("community_code") or default_community or "").strip(), checked)
     starts = parse_date(str(raw.get("starts_on") or ""), "starts_on")
     ends_raw = str(raw.get("ends_on") or "").strip()
     phone_raw = str(raw.get("phone") or "").strip()
@@ -135,12 +153,13 @@ def add_cadres(
     rejected: list[dict[str, Any]] = []
     with ctx.uow(write=True) as uow:
         parsed: list[tuple[int, CadreInput]] = []
+        checked: dict[str, str | AdmitAllError] = {}
         for row, raw in rows:
             if not any(v is not None and str(v).strip() for v in raw.values()):
                 continue
             total += 1
             try:
-                parsed.append((row, _parse(uow, actor, raw, community)))
+                parsed.append((row, _parse(uow, actor, raw, community, checked)))
             except AdmitAllError as e:
                 rejected.append({"row": row, "field": getattr(e, "field", None), "zh": e.message("zh"),
                                  "en": e.message("en"), "message": e.message(lang), "error": e})  # fmt: skip

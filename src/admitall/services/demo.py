@@ -4,7 +4,9 @@ days of an outbreak in it, played up to now.
 Districts and streets come from the packaged `divisions.csv`, and the 3,495 communities and villages with their
 real codes from `data/wuhan-2020/communities.csv` (National Bureau of Statistics codes; sources in
 `src/admitall/data/wuhan-2020/README.md`), read by the same reader as the digital twin's. Officials and users
-are generated from a seed. The people are the digital twin's, named by `domain/names.py`: the `demo` scenario is
+are generated from a seed, and so are the cadres sent down to every community (services/demo_cadres.py); the
+facilities' own staff and their supplies are the twin's (the `demo` scenario's [staffing] and [supplies]). The
+people are the digital twin's, named by `domain/names.py`: the `demo` scenario is
 played hour by hour through the real services (registration, allocation, the desks, hourly reports, the watch)
 from midnight `days` days ago up to the last whole hour, so the boards, alerts and scorecards have a live city to
 show. `load_demo` says what it is doing step by step (`DemoProgress`): the command line shows it.
@@ -25,12 +27,13 @@ from admitall.domain.units import level_of
 from admitall.services.auth import add_user
 from admitall.services.boundaries import import_wuhan_districts
 from admitall.services.context import Actor, Context
+from admitall.services.demo_cadres import cadre_rows, send_down
 from admitall.services.demo_facilities import facility_rows, import_demo_facilities
 from admitall.services.demo_officials import load_demo_officials
 from admitall.services.divisions import read_divisions
 from admitall.services.simulations import record_run
 from admitall.services.units import UNIT_HEADERS, import_units
-from admitall.sim.city import existing_city
+from admitall.sim.city import existing_city, existing_facilities
 from admitall.sim.reference import communities_by_street
 from admitall.sim.run import play
 from admitall.sim.scenario import load_scenario, shifted
@@ -67,8 +70,8 @@ DEMO_USERS = (
     DemoUser("analyst", "analyst", CITY, "数据分析员 孙涛"),
 )
 
-# what load_demo does, in order: the command line numbers them "[3/6]"
-STEPS = ("units", "facilities", "officials", "users", "outbreak", "record")
+# what load_demo does, in order: the command line numbers them "[3/7]"
+STEPS = ("units", "facilities", "officials", "cadres", "users", "outbreak", "record")
 
 
 class DemoProgress(Protocol):
@@ -145,6 +148,9 @@ def load_demo(
         since=setup.clock.now(),
         district_population={d["code"]: int(float(d["approx_population_10k"]) * 10_000) for d in districts},
     )
+    cadres = cadre_rows(setup, rng, seed, CITY, first.date())
+    _tell(progress, "cadres", {"cadres": len(cadres), "communities": len({r["community_code"] for r in cadres})})
+    sent_down = send_down(setup, actor, cadres)
     _tell(progress, "users", {"users": len(DEMO_USERS)})
     for user in DEMO_USERS:
         add_user(
@@ -160,6 +166,8 @@ def load_demo(
     _tell(progress, "outbreak", {"hours": hours, "days": days})
     scenario = shifted(replace(load_scenario("demo"), seed=seed), first.date(), days + 1)
     played = Context(ctx.engine, ManualClock(first), ctx.settings, ctx.policy, ctx.scoring)
+    # the twin's staff and supplies serve the demo's own facilities (the scenario names none)
+    scenario = replace(scenario, facilities=existing_facilities(played))
     city = existing_city(played, first)
     results = play(played, scenario, city, hours=hours, progress=progress.played if progress else None)
     _tell(progress, "record", {"people": results.summary["identified"]})
@@ -170,6 +178,7 @@ def load_demo(
         "units": units_summary.as_dict(),
         "facilities": facilities,
         "officials": responsibility,
+        "cadres": sent_down,
         "simulated": {"from": first.isoformat(), "hours": hours, "run_id": run_id, **results.summary},
         "users": [u.username for u in DEMO_USERS],
         "password": DEMO_PASSWORD,

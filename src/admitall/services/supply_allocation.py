@@ -21,7 +21,7 @@ from admitall.domain.units import UnitLevel, level_of, subtree_bounds
 from admitall.services.context import Actor, Context
 from admitall.services.supplies import ctx_supply_policy, load_site, site_names, site_view
 from admitall.services.supply_requests import write_decisions
-from admitall.services.supply_stock import covers
+from admitall.services.supply_stock import covers, shown_days
 from admitall.store.paged import bounded, page_fields
 from admitall.store.tables import bed_pools
 from admitall.store.tables_supplies import supply_movements, supply_request_lines, supply_requests, supply_sites
@@ -137,7 +137,7 @@ def propose(
                 "asked": g.asked,
                 "granted": g.granted,
                 "critical": g.critical,
-                "cover_days": None if g.cover is None else round(g.cover, 1),
+                "cover_days": None if g.cover is None else shown_days(g.cover),
                 "reason": g.reason_zh if lang == "zh" else g.reason_en,
             }
         )

@@ -5,6 +5,7 @@ view, the watch round's alerts and the HQ allocation all read it from here."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,9 +64,14 @@ class Cover:
             "on_hand": figure(self.on_hand),
             "per_day": round(self.per_day, 1),
             "estimated": self.estimated,
-            "cover_days": None if self.cover_days is None else round(self.cover_days, 1),
+            "cover_days": None if self.cover_days is None else shown_days(self.cover_days),
             "short": self.short,
         }
+
+
+def shown_days(days: float) -> float:
+    """Days of cover as shown: rounded down to a tenth, so that an item short of 3 days never reads 3.0."""
+    return math.floor(days * 10 + 1e-9) / 10
 
 
 def figure(x: float) -> float | int:
@@ -102,6 +108,8 @@ def covers(
             func.sum(_m.quantity),
             func.sum(recent_use),
             func.sum(recent_count),
+            func.min(_m.at),
+            func.max(case((recent, _m.at))),
         )
         .join(supply_movements, _m.site_id == _s.id)
         .where(scope, _m.at <= now)
@@ -126,8 +134,8 @@ def covers(
         ):
             if bed in BedType._value2member_map_:
                 occupied[code][BedType(bed)] = int(n)
-    on_hand = {(s, i): float(q or 0) for s, i, q, _used, _n in held}
-    recorded = {(s, i): float(u or 0) / policy.use_window_days for s, i, _q, u, n in held if n}
+    on_hand = {(s, i): float(q or 0) for s, i, q, *_rest in held}
+    recorded = {(s, i): float(u or 0) / recorded_days(policy, first, last) for s, i, _q, u, n, first, last in held if n}
     found: list[Cover] = []
     for sid, site in sites.items():
         beds = occupied.get(site.code, {}) if site.kind == "facility" else {}
@@ -147,6 +155,15 @@ def covers(
                 )
             )
     return found
+
+
+def recorded_days(policy: SupplyPolicy, first: datetime, last: datetime) -> float:
+    """The days the recorded consumption is averaged over: the policy's window, or, when shorter, the days from the
+    item's first movement at the site to its last consumption recorded (a shelter opened two days ago has recorded
+    two days of use, not a week's; the figure stays the same through the day until the next record), never under
+    one day."""
+    held = (last - first).total_seconds() / 86_400
+    return min(float(policy.use_window_days), max(1.0, held))
 
 
 def worst_first(rows: list[Cover]) -> list[Cover]:

@@ -8,6 +8,7 @@ services.watch inside the round's transaction; also `record_estimated_consumptio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -97,9 +98,9 @@ def _detail(c: Any) -> dict[str, Any]:
 
 def record_estimated_consumption(ctx: Context, day: date) -> int:
     """The twin's daily step: each facility's consumables used on `day` by its occupied beds at the policy's rates
-    per bed-day (never more than it holds), appended as consumption marked estimated, at the day's end (UTC) or
-    now if earlier. One statement per table: the occupied beds, the facilities' sites, their stock, then one
-    executemany. Returns the rows written."""
+    per bed-day, in whole units rounded up (never more than it holds), appended as consumption marked estimated,
+    at the day's end (UTC) or now if earlier. One statement per table: the occupied beds, the facilities' sites,
+    their stock, then one executemany. Returns the rows written."""
     policy = rules.default_supply_policy()
     at = min(datetime.combine(day, time(23, 59), tzinfo=UTC), ctx.clock.now())  # never ahead of the clock
     consumables = [i for i in policy.items.values() if i.kind == rules.CONSUMABLE and i.per_bed_day]
@@ -130,7 +131,8 @@ def record_estimated_consumption(ctx: Context, day: date) -> int:
         rows = []
         for code, site_id in sites.items():
             for item in consumables:
-                use = min(rules.estimated_use(item, beds[code]), held.get((site_id, item.code), 0.0))
+                # whole units (a suit, a kit, a cylinder is used or not): the rate's fraction rounded up
+                use = min(math.ceil(rules.estimated_use(item, beds[code]) - 1e-9), held.get((site_id, item.code), 0.0))
                 if use > 0:
                     rows.append(
                         {

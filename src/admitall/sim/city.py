@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from admitall.domain.facilities import BedType
 from admitall.services.boundaries import import_wuhan_districts
 from admitall.services.context import Context, cli_actor
 from admitall.services.divisions import read_divisions
@@ -140,4 +141,32 @@ def existing_city(ctx: Context, start: datetime, root: str = "420100000000") -> 
     communities = [u for u in found if u.level.value == "community"]
     return SimCity(
         [u.code for u in communities], [u.population or 1000 for u in communities], units, start.astimezone(UTC)
+    )
+
+
+def existing_facilities(ctx: Context, root: str | None = None) -> tuple[FacilityPlan, ...]:
+    """The facilities already in the database (the demo's) as the twin's plans: their beds by type and their
+    opening and closing days, so that the twin's staff and supplies (sim.staffing, sim.supplies) serve them."""
+    with ctx.uow() as uow:
+        found = uow.facilities.in_subtree(root)
+        pools = uow.facilities.pools([f.code for f in found])
+    beds: dict[str, dict[BedType, int]] = {}
+    for p in pools:
+        beds.setdefault(p.facility_code, {})[p.bed_type] = p.capacity
+
+    def day(at: datetime | None) -> date | None:
+        return at.astimezone(ctx.settings.tz).date() if at is not None else None
+
+    return tuple(
+        FacilityPlan(
+            code=f.code,
+            name=f.name,
+            type=f.type,
+            district=f.unit_code[:6] + "000000",
+            beds=beds.get(f.code, {}),
+            opens=day(f.opens_at),
+            closes=day(f.closes_at),
+            admissions_per_hour=f.admissions_per_hour,
+        )
+        for f in found
     )

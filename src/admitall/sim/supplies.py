@@ -153,7 +153,7 @@ class SupplyTwin:
                 "item_code": item,
                 # counted at 0: its stock is kept from the first day, and so it limits the beds that need it
                 "kind": RECEIPT if quantity > 0 else COUNT,
-                "quantity": round(quantity, 2),
+                "quantity": math.ceil(quantity - 1e-9),  # whole units: nobody delivers 16.8 test kits
                 "counted": None if quantity > 0 else 0.0,
                 "at": now,
                 "recorded_at": now,

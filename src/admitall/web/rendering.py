@@ -35,7 +35,7 @@ from admitall.web.paging import pager, thousands
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(pager=pager, thousands=thousands)
 # who acts when no person does: the system (a directive the registry shows done), the command line
-SYSTEM_ACTORS = ("system", "cli", "public")
+SYSTEM_ACTORS = ("system", "cli", "public", "sim", "twin")  # the twin writes as "sim" (imports) and "twin" (supplies)
 ENUMS: dict[str, Any] = {
     "staff_role": StaffRole,
     "status": Status,

@@ -28,6 +28,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # who acted, when no person did (rendering.SYSTEM_ACTORS)
     "language_who_system": ("系统", "the system"),
     "language_who_cli": ("命令行", "the command line"),
+    "language_who_sim": ("模拟推演", "the digital twin"),
+    "language_who_twin": ("模拟推演", "the digital twin"),
     "event_held_facility": ("保留床位的机构", "Facility holding the bed"),
     "event_held_bed_type": ("保留的床位类型", "Bed type held"),
 }
