@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from admitall.domain.access import Role
-from admitall.domain.errors import Conflict, Forbidden, NotFound
+from admitall.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from admitall.services import officials, reporting
 from admitall.services.auth import add_user
 from admitall.services.context import Actor, Context, cli_actor
@@ -167,6 +167,15 @@ def test_a_new_user_cannot_take_the_username_of_an_official_of_another_district(
     with city.uow() as uow:
         assert uow.conn.execute(select(users.c.id).where(users.c.username == "zhoumi")).first() is None
         assert uow.officials.by_username("zhoumi").id == wuchang_lead["id"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("username", ["system", "cli", "public", "sim", "Twin"])
+def test_no_account_takes_a_name_the_system_acts_under(city, username):
+    with pytest.raises(InvalidInput) as e:
+        add_user(city, cli_actor(), username=username, password=PASSWORD, role="unit_officer", unit_code=DAZHI)
+    assert e.value.code == "user.reserved_username" and e.value.field == "username"
+    with city.uow() as uow:
+        assert uow.conn.execute(select(users.c.id).where(users.c.username == username)).first() is None
 
 
 def test_a_new_user_may_take_the_username_of_an_official_of_the_jurisdiction(city):

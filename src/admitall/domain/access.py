@@ -52,6 +52,10 @@ class Permission(str, Enum):
 
 
 _P = Permission
+
+# the names the system itself acts under (its own checks, the console, a resident's request, the digital twin's
+# imports and supplies): the pages show them as words, and no person's account may take one
+SYSTEM_ACTORS = ("system", "cli", "public", "sim", "twin")
 GRANTS: dict[Role, frozenset[Permission]] = {
     # administrators run the system; they do not need to read anyone's ID number or phone
     Role.ADMIN: frozenset(

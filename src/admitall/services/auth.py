@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 
-from admitall.domain.access import Permission, Role
+from admitall.domain.access import SYSTEM_ACTORS, Permission, Role
 from admitall.domain.errors import Conflict, InvalidInput, Unauthenticated
 from admitall.domain.passwords import check_password
 from admitall.domain.units import prefix_of
@@ -104,6 +104,13 @@ def add_user(
             "user.bad_username",
             "用户名不能为空、不能含空格、不超过60个字符",
             "A username is 1-60 characters without spaces",
+            field="username",
+        )
+    if username.lower() in SYSTEM_ACTORS:  # its acts would be shown as the system's
+        raise InvalidInput(
+            "user.reserved_username",
+            f"用户名 {username} 为系统保留，请换一个",
+            f"The username {username} is the system's own: choose another",
             field="username",
         )
     check_row("users", {"username": username, "display_name": display_name})

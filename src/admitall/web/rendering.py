@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from admitall.api.deps import SESSION_COOKIE, get_ctx, request_lang
-from admitall.domain.access import Permission, Role
+from admitall.domain.access import SYSTEM_ACTORS, Permission, Role
 from admitall.domain.directives import RecipientStatus, TargetKind
 from admitall.domain.errors import Unauthenticated
 from admitall.domain.facilities import BedType, FacilityType
@@ -34,8 +34,6 @@ from admitall.web.paging import pager, thousands
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals.update(pager=pager, thousands=thousands)
-# who acts when no person does: the system (a directive the registry shows done), the command line
-SYSTEM_ACTORS = ("system", "cli", "public", "sim", "twin")  # the twin writes as "sim" (imports) and "twin" (supplies)
 ENUMS: dict[str, Any] = {
     "staff_role": StaffRole,
     "status": Status,
