@@ -19,6 +19,7 @@ from admitall.domain.supplies import (
     estimated_use,
     is_short,
     parse_supply_policy,
+    whole_units,
 )
 
 ITEM = """
@@ -76,3 +77,8 @@ def test_a_decided_requests_state():
     assert decision_state([(10, 0), (5, 0)]) == REFUSED
     assert decision_state([(10, 10), (5, 5)]) == APPROVED
     assert decision_state([(10, 10), (5, 0)]) == PARTIAL
+
+
+def test_a_quantity_takes_whole_units_rounded_up_without_float_dust():
+    assert whole_units(0.1 * 3) == 1 and whole_units(0.9) == 1 and whole_units(2.0) == 2 and whole_units(2.01) == 3
+    assert whole_units(0) == 0 and whole_units(0.1 * 30) == 3  # 3.0000000000000004 is 3 units, not 4

@@ -44,6 +44,12 @@ def estimated_use(item: Item, occupied: Mapping[BedType, int]) -> float:
     return sum(item.per_bed_day.get(bed, 0.0) * n for bed, n in occupied.items())
 
 
+def whole_units(quantity: float) -> int:
+    """The whole units a quantity takes (a suit, a kit, a cylinder is used or held whole): rounded up, the dust of
+    float arithmetic ignored (3 × 0.1 needs 1, not 2)."""
+    return math.ceil(quantity - 1e-9)
+
+
 def days_of_cover(on_hand: float, per_day: float) -> float | None:
     """Days the stock lasts at the use per day; None when nothing is used (no end in sight)."""
     if per_day <= 0:
@@ -57,7 +63,7 @@ def is_short(item: Item, on_hand: float, use: float, threshold_days: float) -> b
     if use <= 0:
         return False
     if item.kind == EQUIPMENT:
-        return on_hand < math.ceil(use - 1e-9)
+        return on_hand < whole_units(use)
     cover = days_of_cover(on_hand, use)
     return cover is not None and cover < threshold_days
 

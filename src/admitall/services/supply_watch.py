@@ -8,7 +8,6 @@ services.watch inside the round's transaction; also `record_estimated_consumptio
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -131,8 +130,7 @@ def record_estimated_consumption(ctx: Context, day: date) -> int:
         rows = []
         for code, site_id in sites.items():
             for item in consumables:
-                # whole units (a suit, a kit, a cylinder is used or not): the rate's fraction rounded up
-                use = min(math.ceil(rules.estimated_use(item, beds[code]) - 1e-9), held.get((site_id, item.code), 0.0))
+                use = min(rules.whole_units(rules.estimated_use(item, beds[code])), held.get((site_id, item.code), 0.0))
                 if use > 0:
                     rows.append(
                         {

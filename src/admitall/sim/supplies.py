@@ -27,7 +27,15 @@ from sqlalchemy import insert
 
 from admitall.domain.errors import InvalidInput
 from admitall.domain.facilities import BedType
-from admitall.domain.supplies import CONSUMABLE, COUNT, EQUIPMENT, RECEIPT, SupplyPolicy, default_supply_policy
+from admitall.domain.supplies import (
+    CONSUMABLE,
+    COUNT,
+    EQUIPMENT,
+    RECEIPT,
+    SupplyPolicy,
+    default_supply_policy,
+    whole_units,
+)
 from admitall.services.context import Context
 from admitall.services.supplies import ensure_site
 from admitall.services.supply_watch import record_estimated_consumption
@@ -96,7 +104,7 @@ def equipment(policy: SupplyPolicy, plan: SupplyPlan, beds: Mapping[BedType, int
         if code == VENTILATOR:
             held[code] = math.floor(plan.ventilators_per_icu_bed * beds.get(BedType.ICU, 0) + 1e-9)
         else:
-            held[code] = math.ceil(sum(item.per_bed_day.get(bed, 0.0) * n for bed, n in beds.items()) - 1e-9)
+            held[code] = whole_units(sum(item.per_bed_day.get(bed, 0.0) * n for bed, n in beds.items()))
     return held
 
 
@@ -153,7 +161,7 @@ class SupplyTwin:
                 "item_code": item,
                 # counted at 0: its stock is kept from the first day, and so it limits the beds that need it
                 "kind": RECEIPT if quantity > 0 else COUNT,
-                "quantity": math.ceil(quantity - 1e-9),  # whole units: nobody delivers 16.8 test kits
+                "quantity": whole_units(quantity),  # nobody delivers 16.8 test kits
                 "counted": None if quantity > 0 else 0.0,
                 "at": now,
                 "recorded_at": now,
