@@ -164,3 +164,21 @@ def test_the_carry_keeps_only_waits_that_reach_past_the_days_end(city, clock):
         admitted = uow.persons.get(people[0])
     if admitted is not None and admitted.placement.value == "admitted":
         assert people[0] not in carry
+
+
+def test_finishing_yesterday_after_someone_began_waiting_today_reads_only_what_changed(city, clock):
+    ctx, rng = city, random.Random(12)
+    clock.set(MIDNIGHT - timedelta(hours=4))
+    waiting = [register(ctx, n, rng.choice((DAZHI_1, YIYUAN_1)), rng) for n in range(1, 6)]
+    clock.set(MIDNIGHT - timedelta(hours=1))
+    kept(ctx, YESTERDAY)
+    clock.set(MIDNIGHT + timedelta(minutes=10))  # today's waits: open segments that yesterday's window never saw
+    register(ctx, 40, DAZHI_2, rng)
+    admit_one(ctx, waiting[0])
+    clock.set(MIDNIGHT + timedelta(hours=6))
+    with statements(ctx) as seen:
+        finished = kept(ctx, YESTERDAY)
+    if ctx.engine.dialect.name == "sqlite":
+        assert _whole_reads(seen) == []  # the open segments counted are those the window can see
+        assert not _waits(ctx, YESTERDAY).whole
+    assert_as_from_nothing(ctx, YESTERDAY, finished)

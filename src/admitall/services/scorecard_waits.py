@@ -66,7 +66,12 @@ _CROSSED = union(
     select(_w.person_id).where(_w.started_at >= bindparam("since"), _w.started_at < bindparam("until")),
     select(_w.person_id).where(_w.ended_at >= bindparam("since")),
 )
-_OPEN = select(func.count()).select_from(wait_segments).where(_w.ended_at.is_(None))
+# the open segments the window can see: a finished day's kept waits leave out those begun after its end
+_OPEN = (
+    select(func.count())
+    .select_from(wait_segments)
+    .where(_w.ended_at.is_(None), _w.started_at < bindparam("until"), _w.person_id.not_in(MERGED_AWAY))
+)
 _NEW_OF = select(_w.person_id).where(_w.id > bindparam("after"))
 
 Still = tuple[str, str, datetime]  # unit, class, waiting since
@@ -305,7 +310,8 @@ def refresh_waits(
             state._put(pid, split(segs, start, until, sla) if segs else None, segs)
     state._due()
     state.last_event, state.newest_segment = last_event, newest
-    if int(conn.execute(_OPEN).scalar_one()) != state.open_segments:  # closed or removed without an event
+    open_now = int(conn.execute(_OPEN, {"until": until}).scalar_one())
+    if open_now != state.open_segments:  # closed or removed without an event
         _read_whole(conn, state, last_event, newest)
     return state
 
