@@ -42,6 +42,7 @@ from admitall.services.observation import (
     local_naive,
 )
 from admitall.services.tracing import keep_clusters
+from admitall.store.bulk import bulk_insert
 from admitall.store.repositories.alert_batch import raise_alerts
 from admitall.store.tables import UTCDateTime, alerts, persons
 from admitall.store.tables_observation import observation_checks, observations
@@ -125,8 +126,7 @@ def record_checks(
             if why is not None and chk.person_id not in alarms:
                 reading = {"temperature": row["temperature"], "symptoms": row["symptoms"], "day": str(row["day"])}
                 alarms[chk.person_id] = (why, row["checked_at"], reading)
-        if rows:
-            uow.conn.execute(observation_checks.insert(), rows)
+        bulk_insert(uow.conn, observation_checks, rows)  # plain tuples: twice a day for every contact watched
         summary.converted = _convert(ctx, uow, actor, alarms, source, lang)
         uow.audit.record(
             now, actor.username, "observation_checks", "batch", None, unit=actor.unit_code, source=source,
