@@ -89,3 +89,31 @@ def test_the_same_name_in_the_same_community_is_found_and_queued(city):
     with city.uow() as uow:
         pairs = [(r.person_a, r.person_b) for r in uow.conn.execute(select(link_pairs))]
     assert pairs == [(first, second)]
+
+
+def _birth_twin(name: str, phone: str, source: str) -> dict[str, str | None]:
+    return person_row(
+        name=name, id_number=None, phone=phone, unit_code=DAZHI_1, birth_date="1958-11-30", category="contact"
+    )
+
+
+def test_the_same_birth_date_in_the_same_community_is_looked_up_even_under_another_spelling(city, monkeypatch):
+    (first,) = register(city, [_birth_twin("李秀英", "13900000011", "list")]).values()
+    prepared, _ = counting(city, monkeypatch)
+    (second,) = register(city, [_birth_twin("李秀瑛", "13900000012", "clinic")], source="clinic").values()
+    assert sorted(prepared) == sorted([first, second])  # found by (community, birth date), then scored
+
+
+def test_the_community_lookups_seek_their_pairs_and_never_walk_the_community(city, monkeypatch):
+    if city.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    register(city, people(1, 400, DAZHI_1))
+    seen: list[tuple[str, object]] = []
+    event.listen(city.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    register(city, people(700, 5, DAZHI_1), source="clinic")
+    lookups = [(sql, params) for sql, params in seen if "WITH k (unit_code, value)" in sql]
+    assert len(lookups) == 2  # by name, by birth date
+    with city.engine.connect() as conn:
+        for sql, params in lookups:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+            assert "ix_persons_unit_name" in plan or "ix_persons_unit_birth" in plan, plan

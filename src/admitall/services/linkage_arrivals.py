@@ -2,12 +2,13 @@
 against the registry, at the cost of the arrivals, not of the registry.
 
 The registry is searched by exact keys it has indexes for: the same ID number, the same phone, and within the
-same community the same birth date or the same name. Only the arrivals that share such a key with someone already
-registered, and those people, are prepared and scored (services.linkage: the same model and thresholds as the
-full run), and the pairs worth a look are queued. A registration of 100,000 people into an empty registry reads
-four indexed lookups per chunk and scores nothing; an hour of the twin's registrations scores the few who share a
-key. What needs a key without an index — the pinyin of a misspelt name, the last 8 digits of a changed phone — is
-left to the full run (`admitall link`), which applies every blocking rule to the whole subtree.
+same community the same birth date or the same name (each (community, key) pair sought in its own index, so the
+lookups cost the arrivals whatever the communities hold). Only the arrivals that share such a key with someone
+already registered, and those people, are prepared and scored (services.linkage: the same model and thresholds
+as the full run), and the pairs worth a look are queued. A registration of 100,000 people into an empty registry
+reads four indexed lookups per chunk and scores nothing; an hour of the twin's registrations scores the few who
+share a key. What needs a key without an index — the pinyin of a misspelt name, the last 8 digits of a changed
+phone — is left to the full run (`admitall link`), which applies every blocking rule to the whole subtree.
 
 People registered by another batch at the same moment, whose ids fall between the arrivals' (PostgreSQL's
 sequence interleaves), are not searched here either: the full run links them too.
@@ -18,14 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import false, not_, or_, select
+from sqlalchemy import not_, select
+from sqlalchemy.engine import Connection
 
 from admitall.domain.linkage import prepare
 from admitall.domain.linkage_model import DEFAULT_MODEL, candidate_pairs
 from admitall.domain.people import Person
 from admitall.services.context import Context
 from admitall.services.linkage import ScoredPair, load_records, queue_pairs, score
-from admitall.store.bulk import chunks
+from admitall.store.bulk import chunks, converter
 from admitall.store.tables import persons
 from admitall.store.uow import UnitOfWork
 
@@ -48,17 +50,17 @@ def link_arrivals(ctx: Context, uow: UnitOfWork, arrivals: Mapping[int, Keys], f
         for chunk in chunks(sorted(values)):
             rows = uow.conn.execute(_KEYS.where(column.in_(chunk), outside))
             known.update((row[0], Keys(*row[1:])) for row in rows)
-    for units, of_units in _by_units(list(arrivals.values())):
-        births = {k.birth_date for k in of_units if k.birth_date}
-        names = {k.name for k in of_units}
-        # who else lives there is found from the unit's index alone (the id is in its entries), so the arrivals'
-        # own rows are never read; only those others' rows are, for their names and birth dates
-        others = select(_p.id).where(_p.unit_code.in_(units), outside)
-        query = _KEYS.where(
-            _p.id.in_(others),
-            or_(_p.name.in_(names), _p.birth_date.in_(births) if births else false()),
-        )
-        known.update((row[0], Keys(*row[1:])) for row in uow.conn.execute(query))
+    # within the arrival's community, the same name or the same birth date: each pair sought in its own index
+    # (migration 0032), so the arrivals' neighbours who share neither are never read
+    neighbours: set[int] = set()
+    for column, pairs in (
+        ("name", {(k.unit_code, k.name) for k in arrivals.values()}),
+        ("birth_date", {(k.unit_code, k.birth_date) for k in arrivals.values() if k.birth_date}),
+    ):
+        for chunk in chunks(sorted(pairs), PAIRS_A_LOOKUP):
+            neighbours.update(_same_in_community(uow.conn, column, chunk, (ids[0], ids[-1])))
+    for chunk in chunks(sorted(neighbours - known.keys())):
+        known.update((row[0], Keys(*row[1:])) for row in uow.conn.execute(_KEYS.where(_p.id.in_(chunk))))
     if not known:
         return []
     keys = {key for k in known.values() for key in k.found_by()}
@@ -106,23 +108,22 @@ class Keys(NamedTuple):
 _KEYS = select(_p.id, _p.document_number, _p.phone, _p.unit_code, _p.birth_date, _p.name)
 
 
-ARRIVALS_A_LOOKUP = 2000  # arrivals whose names and birth dates go into one lookup (bound parameters stay few)
+PAIRS_A_LOOKUP = 2000  # (community, key) pairs a lookup binds: two parameters each, well under the limits
 
 
-def _by_units(arrivals: list[Keys]) -> list[tuple[list[str], list[Keys]]]:
-    """The arrivals in runs of whole communities, about ARRIVALS_A_LOOKUP at a time."""
-    by_unit: dict[str, list[Keys]] = {}
-    for k in arrivals:
-        by_unit.setdefault(k.unit_code, []).append(k)
-    runs: list[tuple[list[str], list[Keys]]] = []
-    units: list[str] = []
-    of_units: list[Keys] = []
-    for unit in sorted(by_unit):
-        units.append(unit)
-        of_units.extend(by_unit[unit])
-        if len(of_units) >= ARRIVALS_A_LOOKUP:
-            runs.append((units, of_units))
-            units, of_units = [], []
-    if units:
-        runs.append((units, of_units))
-    return runs
+def _same_in_community(
+    conn: Connection, column: str, pairs: list[tuple[str, Any]], arrived: tuple[int, int]
+) -> list[int]:
+    """The ids of the people outside the `arrived` id range whose (unit_code, `column`) is one of `pairs`: the
+    pairs joined to `persons` as a list of values, so that each is one seek in its index. (SQLite reads every row
+    of the table for a row-value `IN` list; a join from a `VALUES` list it seeks.) Driver SQL built here from
+    constants only; the values are bound."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    convert = converter(persons.c[column].type, conn.dialect.name) or (lambda v: v)
+    sql = (
+        f"WITH k (unit_code, value) AS (VALUES {', '.join([f'({marker}, {marker})'] * len(pairs))}) "
+        f"SELECT p.id FROM k JOIN persons p ON p.unit_code = k.unit_code AND p.{column} = k.value "
+        f"WHERE p.id NOT BETWEEN {marker} AND {marker}"
+    )
+    bound = [v for unit, value in pairs for v in (unit, convert(value))]
+    return [row[0] for row in conn.exec_driver_sql(sql, (*bound, *arrived))]

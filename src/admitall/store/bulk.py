@@ -57,7 +57,8 @@ def _iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _converter(column_type: Any, dialect: str) -> Convert | None:
+def converter(column_type: Any, dialect: str) -> Convert | None:
+    """How a value of `column_type` is handed to the driver of `dialect` (None: as it is)."""
     if isinstance(column_type, UTCDateTime):
         return _sqlite_datetime if dialect == "sqlite" else None
     if isinstance(column_type, Date):
@@ -77,7 +78,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     columns = list(rows[0])
     dialect = conn.dialect.name
-    convert = [(i, c) for i, name in enumerate(columns) if (c := _converter(table.c[name].type, dialect))]
+    convert = [(i, c) for i, name in enumerate(columns) if (c := converter(table.c[name].type, dialect))]
     values = []
     for row in rows:
         value = list(row.values())
@@ -105,7 +106,7 @@ def bulk_update(
         return 0
     dialect = conn.dialect.name
     names = [*columns, *keys]
-    convert = [(i, c) for i, name in enumerate(names) if (c := _converter(table.c[name].type, dialect))]
+    convert = [(i, c) for i, name in enumerate(names) if (c := converter(table.c[name].type, dialect))]
     values = []
     for row in rows:
         value = list(row)

@@ -145,6 +145,9 @@ persons = Table(
     Index("ix_persons_facility_placement", "facility_code", "placement"),
     # a unit range's waiting counted by category and severity from the index alone (migration 0012)
     Index("ix_persons_waiting_unit", "placement", "unit_code", "status", "severity", "waiting_since"),
+    # an arrival's namesakes and same-day births in its community (services.linkage_arrivals)
+    Index("ix_persons_unit_name", "unit_code", "name"),
+    Index("ix_persons_unit_birth", "unit_code", "birth_date"),
 )
 
 FACILITY_TYPES = (
