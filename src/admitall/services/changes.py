@@ -68,6 +68,12 @@ def settled(policy: Policy, after: Person, events: Sequence[PersonEvent]) -> tup
     return (follow_up[-1][0] if follow_up else after), [*events, *(event for _, event in follow_up)]
 
 
+def same_identity(before: Person, after: Person) -> bool:
+    """Whether a change left who the person is as it was (their details, when identified): if so, saving it sets
+    the row's state only (`Saved.details_changed`)."""
+    return after.details == before.details and after.identified_at == before.identified_at
+
+
 def save_changes(
     ctx: Context,
     uow: UnitOfWork,
@@ -85,7 +91,7 @@ def save_changes(
         raise Conflict(*MERGED_AWAY)
     after, events = settled(ctx.policy, after, events)
     now = ctx.clock.now()
-    uow.persons.save(after, events, now)
+    uow.persons.save(after, events, now, details_changed=not same_identity(before, after))
     assert after.id is not None
     uow.waits.follow(after.id, wait_key(before, ctx.policy), after, ctx.policy, events[-1].stamp.occurred_at)
     for (facility, bed_type), (d_occupied, d_reserved) in sorted(bed_changes(before, after).items()):
@@ -139,7 +145,8 @@ class Batch:
             o, r = self.deltas.get(pool, (0, 0))
             self.deltas[pool] = (o + d_occupied, r + d_reserved)
         earlier = self.saved.get(before.id)
-        self.saved[before.id] = Saved(after, [*(earlier.events if earlier else ()), *events])
+        moved = not same_identity(before, after) or (earlier is not None and earlier.details_changed)
+        self.saved[before.id] = Saved(after, [*(earlier.events if earlier else ()), *events], moved)
         at = events[-1].stamp.occurred_at
         self.transitions.append(Transition(before.id, wait_key(before, self.ctx.policy), after, at))
         if action is not None:

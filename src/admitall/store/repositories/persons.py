@@ -175,6 +175,9 @@ def chained_rows(
 # event: a head that is not the stored one fails the save, so the chain cannot fork, whatever was cached.
 # The UPDATE goes to the driver as plain tuples (store.bulk.bulk_update): no parameter dictionary per row.
 _SAVED = tuple(c.name for c in persons.c if c.name not in ("id", "created_at"))
+# what a change of state sets; SQLite keeps every index on a column an UPDATE sets, changed or not
+_DETAILS = ("name", "document_type", "document_number", "phone", "sex", "birth_date", "unit_code", "address")
+_STATE = tuple(c for c in _SAVED if c not in (*_DETAILS, "identified_at"))
 _MATCHED_ON = ("id", "version", "event_head")
 _BY_IDS = select(persons).where(persons.c.id.in_(bindparam("ids", expanding=True)))
 _HEADS = select(persons.c.id, persons.c.version, persons.c.event_head).where(
@@ -204,6 +207,9 @@ class Saved:
 
     person: Person
     events: Sequence[PersonEvent]
+    # whether who the person is (their details, when identified) may differ from the row as read: if not, the row's
+    # state columns alone are set, and the indexes on the details (phone, ID number, name, birth date) are left be
+    details_changed: bool = True
 
 
 def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -320,9 +326,11 @@ class PersonRepository:
     ) -> int:
         return self.add_many([NewPerson(person, events, sources)], at)[0]
 
-    def save(self, person: Person, events: Sequence[PersonEvent], at: datetime) -> None:
+    def save(
+        self, person: Person, events: Sequence[PersonEvent], at: datetime, *, details_changed: bool = True
+    ) -> None:
         """Store the new state and append its events; refuses if someone else changed the person meanwhile."""
-        self.save_many([Saved(person, events)], at)
+        self.save_many([Saved(person, events, details_changed)], at)
 
     def save_many(self, items: Sequence[Saved], at: datetime) -> None:
         """Store many people's new states (one row each: a person saved once per batch) by one UPDATE, each
@@ -337,14 +345,18 @@ class PersonRepository:
             assert item.person.id is not None and item.person.id not in starts, "one row per person"
             starts[item.person.id] = item.person.version - len(item.events)
         heads = self._heads_at(starts)
-        rows, events, new_heads = [], [], {}
+        whole: list[tuple[Any, ...]] = []  # rows whose details may have changed: every column set
+        state: list[tuple[Any, ...]] = []  # the others: their state only
+        events, new_heads = [], {}
         for item, (pid, start) in zip(items, starts.items(), strict=True):
             chain = chained_rows(self.keys.chain, pid, start + 1, item.events, heads.get(pid, GENESIS))
             events.extend(chain)
             row = person_row(item.person, at)
             row["event_head"] = new_heads[pid] = _head(chain)
-            rows.append((*(row[c] for c in _SAVED), pid, start, heads.get(pid)))
-        if bulk_update(self.conn, persons, _SAVED, _MATCHED_ON, rows) != len(rows):
+            columns, rows = (_SAVED, whole) if item.details_changed else (_STATE, state)
+            rows.append((*(row[c] for c in columns), pid, start, heads.get(pid)))
+        matched = bulk_update(self.conn, persons, _SAVED, _MATCHED_ON, whole)
+        if matched + bulk_update(self.conn, persons, _STATE, _MATCHED_ON, state) != len(items):
             raise LostUpdates(self._not_at(new_heads))
         bulk_insert(self.conn, person_events, events)  # as registration's: tuples to the driver (COPY on PostgreSQL)
         for item in items:
