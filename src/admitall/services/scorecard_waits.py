@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select, union
+from sqlalchemy import Row, bindparam, func, or_, select, text, union
 from sqlalchemy.engine import Connection
 
 from admitall.domain.facts import Fact, Facts, Kind, Segment
@@ -45,6 +45,7 @@ from admitall.domain.waits import ADMITTED
 from admitall.store.bulk import chunks
 from admitall.store.repositories.census import MERGED_AWAY
 from admitall.store.repositories.waiting_list import WaitingList
+from admitall.store.tables import UTCDateTime
 from admitall.store.tables_accountability import wait_segments
 
 REREAD_SECONDS = 600.0
@@ -66,12 +67,14 @@ _CROSSED = union(
     select(_w.person_id).where(_w.started_at >= bindparam("since"), _w.started_at < bindparam("until")),
     select(_w.person_id).where(_w.ended_at >= bindparam("since")),
 )
-# the open segments the window can see: a finished day's kept waits leave out those begun after its end
-_OPEN = (
-    select(func.count())
-    .select_from(wait_segments)
-    .where(_w.ended_at.is_(None), _w.started_at < bindparam("until"), _w.person_id.not_in(MERGED_AWAY))
-)
+_OPEN = select(func.count()).select_from(wait_segments).where(_w.ended_at.is_(None))
+# open segments begun at or after a window's end, which a finished day's kept waits never saw: a day's worth at
+# most, found by the start's index (SQLite would rather walk every open segment, the `ended_at IS NULL` entries,
+# reading each row for its start). Run only on SQLite, where the waits are kept between rounds.
+_OPEN_LATER = text(
+    "SELECT count(*) FROM wait_segments INDEXED BY ix_wait_segments_started_unit "
+    "WHERE started_at >= :until AND ended_at IS NULL"
+).bindparams(bindparam("until", type_=UTCDateTime()))
 _NEW_OF = select(_w.person_id).where(_w.id > bindparam("after"))
 
 Still = tuple[str, str, datetime]  # unit, class, waiting since
@@ -310,7 +313,7 @@ def refresh_waits(
             state._put(pid, split(segs, start, until, sla) if segs else None, segs)
     state._due()
     state.last_event, state.newest_segment = last_event, newest
-    open_now = int(conn.execute(_OPEN, {"until": until}).scalar_one())
+    open_now = int(conn.execute(_OPEN).scalar_one()) - int(conn.execute(_OPEN_LATER, {"until": until}).scalar_one())
     if open_now != state.open_segments:  # closed or removed without an event
         _read_whole(conn, state, last_event, newest)
     return state
