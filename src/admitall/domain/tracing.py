@@ -8,6 +8,7 @@ component of the exposure graph, ignoring direction.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -111,6 +112,47 @@ def components(edges: Iterable[Edge], top: int | None = None) -> tuple[int, int,
         if r in wanted:
             members[r].add(node)
     return len(sizes), len(roots), [members[r] for r in chosen]
+
+
+class GrowingClusters:
+    """The connected components of a graph that only gains edges, kept as it grows: an edge joining two clusters
+    costs the smaller one (its members re-pointed to the larger's), so adding a round's new edges costs those
+    edges, not the graph. `summary` answers as `components` does for every edge added so far."""
+
+    def __init__(self) -> None:
+        self._cluster: dict[int, int] = {}  # node -> its cluster's label (one of its nodes)
+        self._members: dict[int, set[int]] = {}  # label -> nodes
+        self._lowest: dict[int, int] = {}  # label -> its smallest node
+
+    def add(self, edges: Iterable[Edge]) -> None:
+        for a, b in edges:
+            keep, other = self._label(a), self._label(b)
+            if keep == other:
+                continue
+            if len(self._members[keep]) < len(self._members[other]):
+                keep, other = other, keep
+            moved = self._members.pop(other)
+            for node in moved:
+                self._cluster[node] = keep
+            self._members[keep] |= moved
+            self._lowest[keep] = min(self._lowest[keep], self._lowest.pop(other))
+
+    def _label(self, node: int) -> int:
+        label = self._cluster.get(node)
+        if label is None:
+            self._cluster[node] = self._lowest[node] = label = node
+            self._members[node] = {node}
+        return label
+
+    def summary(self, top: int | None = None) -> tuple[int, int, list[set[int]]]:
+        """(how many clusters, how many people in them, the `top` largest — all when None — as sets, largest
+        first, then by their smallest id), as `components` gives them."""
+
+        def order(label: int) -> tuple[int, int]:
+            return -len(self._members[label]), self._lowest[label]
+
+        chosen = sorted(self._members, key=order) if top is None else heapq.nsmallest(top, self._members, key=order)
+        return len(self._members), len(self._cluster), [set(self._members[label]) for label in chosen]
 
 
 def clusters(edges: Iterable[Edge]) -> list[set[int]]:

@@ -23,6 +23,7 @@ from admitall.domain.units import child_prefix_length, subtree_bounds
 from admitall.services.context import Actor, Context, not_found, unit_in_scope
 from admitall.services.observation import chunked, local_day, start_observations
 from admitall.services.people import load_person
+from admitall.services.tracing_kept import whole_graph
 from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import persons, units
 from admitall.store.tables_observation import exposures, observations
@@ -273,8 +274,11 @@ def _graph(
     everything = _covers_all(uow, root)
     scoped = exposures if everything else exposures.join(persons, _p.id == _e.contact_id)
     scope = true() if everything else in_subtree(root)
-    edges = uow.conn.execute(select(_e.case_id, _e.contact_id).select_from(scoped).where(scope)).all()
-    count, people, largest = components(edges, top)
+    if everything:  # the whole tree's graph, kept between rounds (services.tracing_kept)
+        count, people, largest = whole_graph(uow.conn, top)
+    else:
+        edges = uow.conn.execute(select(_e.case_id, _e.contact_id).select_from(scoped).where(scope)).all()
+        count, people, largest = components(edges, top)
     fresh: set[int] = set()
     for part in chunked({n for g in largest for n in g}):
         fresh.update(
