@@ -62,9 +62,3 @@ def _plus(tally: tuple[int, ...], rows: Sequence[Row[Any, Any, Any]]) -> tuple[i
         tally[1] + sum(r.case_id for r in rows),
         tally[2] + sum(r.contact_id for r in rows),
     )
-
-
-def forget() -> None:
-    """Drop every kept graph (tests)."""
-    with _LOCK:
-        _KEPT.clear()
