@@ -111,7 +111,7 @@ def test_the_community_lookups_seek_their_pairs_and_never_walk_the_community(cit
     seen: list[tuple[str, object]] = []
     event.listen(city.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
     register(city, people(700, 5, DAZHI_1), source="clinic")
-    lookups = [(sql, params) for sql, params in seen if "WITH k (unit_code, value)" in sql]
+    lookups = [(sql, params) for sql, params in seen if "WITH k (first, second)" in sql]
     assert len(lookups) == 2  # by name, by birth date
     with city.engine.connect() as conn:
         for sql, params in lookups:

@@ -145,8 +145,8 @@ class Batch:
             o, r = self.deltas.get(pool, (0, 0))
             self.deltas[pool] = (o + d_occupied, r + d_reserved)
         earlier = self.saved.get(before.id)
-        moved = not same_identity(before, after) or (earlier is not None and earlier.details_changed)
-        self.saved[before.id] = Saved(after, [*(earlier.events if earlier else ()), *events], moved)
+        details_changed = not same_identity(before, after) or (earlier is not None and earlier.details_changed)
+        self.saved[before.id] = Saved(after, [*(earlier.events if earlier else ()), *events], details_changed)
         at = events[-1].stamp.occurred_at
         self.transitions.append(Transition(before.id, wait_key(before, self.ctx.policy), after, at))
         if action is not None:

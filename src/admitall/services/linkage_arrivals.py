@@ -20,14 +20,13 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from sqlalchemy import not_, select
-from sqlalchemy.engine import Connection
 
 from admitall.domain.linkage import prepare
 from admitall.domain.linkage_model import DEFAULT_MODEL, candidate_pairs
 from admitall.domain.people import Person
 from admitall.services.context import Context
 from admitall.services.linkage import ScoredPair, load_records, queue_pairs, score
-from admitall.store.bulk import chunks, converter
+from admitall.store.bulk import chunks, rows_of_pairs
 from admitall.store.tables import persons
 from admitall.store.uow import UnitOfWork
 
@@ -52,13 +51,14 @@ def link_arrivals(ctx: Context, uow: UnitOfWork, arrivals: Mapping[int, Keys], f
             known.update((row[0], Keys(*row[1:])) for row in rows)
     # within the arrival's community, the same name or the same birth date: each pair sought in its own index
     # (migration 0032), so the arrivals' neighbours who share neither are never read
-    neighbours: set[int] = set()
-    for column, pairs in (
-        ("name", {(k.unit_code, k.name) for k in arrivals.values()}),
-        ("birth_date", {(k.unit_code, k.birth_date) for k in arrivals.values() if k.birth_date}),
-    ):
-        for chunk in chunks(sorted(pairs), PAIRS_A_LOOKUP):
-            neighbours.update(_same_in_community(uow.conn, column, chunk, (ids[0], ids[-1])))
+    by_name = {(k.unit_code, k.name) for k in arrivals.values()}
+    by_birth = {(k.unit_code, k.birth_date) for k in arrivals.values() if k.birth_date}
+    outside_ids = (ids[0], ids[-1])
+    neighbours = {
+        row[0]
+        for key, pairs in (("name", by_name), ("birth_date", by_birth))
+        for row in rows_of_pairs(uow.conn, persons, ("unit_code", key), pairs, ("id",), id_outside=outside_ids)
+    }
     for chunk in chunks(sorted(neighbours - known.keys())):
         known.update((row[0], Keys(*row[1:])) for row in uow.conn.execute(_KEYS.where(_p.id.in_(chunk))))
     if not known:
@@ -106,24 +106,3 @@ class Keys(NamedTuple):
 
 
 _KEYS = select(_p.id, _p.document_number, _p.phone, _p.unit_code, _p.birth_date, _p.name)
-
-
-PAIRS_A_LOOKUP = 2000  # (community, key) pairs a lookup binds: two parameters each, well under the limits
-
-
-def _same_in_community(
-    conn: Connection, column: str, pairs: list[tuple[str, Any]], arrived: tuple[int, int]
-) -> list[int]:
-    """The ids of the people outside the `arrived` id range whose (unit_code, `column`) is one of `pairs`: the
-    pairs joined to `persons` as a list of values, so that each is one seek in its index. (SQLite reads every row
-    of the table for a row-value `IN` list; a join from a `VALUES` list it seeks.) Driver SQL built here from
-    constants only; the values are bound."""
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    convert = converter(persons.c[column].type, conn.dialect.name) or (lambda v: v)
-    sql = (
-        f"WITH k (unit_code, value) AS (VALUES {', '.join([f'({marker}, {marker})'] * len(pairs))}) "
-        f"SELECT p.id FROM k JOIN persons p ON p.unit_code = k.unit_code AND p.{column} = k.value "
-        f"WHERE p.id NOT BETWEEN {marker} AND {marker}"
-    )
-    bound = [v for unit, value in pairs for v in (unit, convert(value))]
-    return [row[0] for row in conn.exec_driver_sql(sql, (*bound, *arrived))]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from admitall.domain.access import Permission
@@ -32,7 +32,7 @@ from admitall.domain.units import UnitLevel, ancestors_of, level_of
 from admitall.services.context import Actor, Context
 from admitall.services.registration.batch import register_within
 from admitall.services.survey import ADDRESS_PROBLEMS, LABEL_MAX, clean_address
-from admitall.store.bulk import chunks
+from admitall.store.bulk import chunks, rows_of_pairs
 from admitall.store.tables import persons
 from admitall.store.tables_survey import (
     survey_campaign_units,
@@ -321,18 +321,17 @@ class _Batch:
         self._add_households(new, [v for v in live if v.household_id is None])
         return live
 
+    def _household_ids(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The ids of the listed households at these (community, address) keys, each sought in the key's index."""
+        columns = ("community_code", "address")
+        found = rows_of_pairs(self.uow.conn, survey_households, columns, keys, ("id", *columns))
+        return {(community, address): hid for hid, community, address in found}
+
     def _add_households(self, new: dict[tuple[str, str], str], visits: list[_Visit]) -> None:
         if not new:
             return
         h = survey_households
-        ids: dict[tuple[str, str], int] = {}
-        for chunk in chunks(list(new), 300):
-            rows = self.uow.conn.execute(
-                select(h.c.id, h.c.community_code, h.c.address).where(
-                    tuple_(h.c.community_code, h.c.address).in_(chunk)
-                )
-            )
-            ids.update({(r.community_code, r.address): r.id for r in rows})
+        ids = self._household_ids(list(new))
         missing = [k for k in new if k not in ids]
         if missing:
             self.uow.conn.execute(
@@ -349,13 +348,7 @@ class _Batch:
                     for c, a in missing
                 ],
             )
-            for chunk in chunks(missing, 300):
-                rows = self.uow.conn.execute(
-                    select(h.c.id, h.c.community_code, h.c.address).where(
-                        tuple_(h.c.community_code, h.c.address).in_(chunk)
-                    )
-                )
-                ids.update({(r.community_code, r.address): r.id for r in rows})
+            ids.update(self._household_ids(missing))
         for v in visits:
             assert v.community is not None
             v.household_id = ids[(v.community, v.address)]

@@ -195,6 +195,45 @@ def projections_once(conn: Connection) -> Iterator[None]:
     conn.exec_driver_sql(_DEFER, (0,))
 
 
+PAIRS_A_LOOKUP = 2000  # pairs bound in one statement: two parameters each, well under both databases' limits
+
+
+def rows_of_pairs(
+    conn: Connection,
+    table: Table,
+    columns: tuple[str, str],
+    pairs: Iterable[tuple[Any, Any]],
+    wanted: Sequence[str],
+    *,
+    id_outside: tuple[int, int] | None = None,
+) -> list[tuple[Any, ...]]:
+    """The `wanted` columns of the rows of `table` whose two `columns` hold one of `pairs` (and whose id lies
+    outside the range `id_outside`, if given), as the driver returns them.
+
+    The pairs are joined to the table from a `VALUES` list, so that each is one seek in an index on the two
+    columns: SQLite reads every row of the table for a row-value `IN` list (`(a, b) IN (VALUES ...)`, what
+    SQLAlchemy's `tuple_(...).in_(...)` renders), whatever its indexes. Column names are the table's own (an
+    unknown one raises); the values are bound."""
+    for name in (*columns, *wanted):
+        table.c[name]
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    convert = [converter(table.c[name].type, conn.dialect.name) or (lambda v: v) for name in columns]
+    first, second = columns
+    found: list[tuple[Any, ...]] = []
+    for chunk in chunks(sorted(set(pairs)), PAIRS_A_LOOKUP):
+        sql = (
+            f"WITH k (first, second) AS (VALUES {', '.join([f'({marker}, {marker})'] * len(chunk))}) "
+            f"SELECT {', '.join(f't.{name}' for name in wanted)} FROM k JOIN {table.name} t "
+            f"ON t.{first} = k.first AND t.{second} = k.second"
+        )
+        bound = [v for a, b in chunk for v in (convert[0](a), convert[1](b))]
+        if id_outside is not None:
+            sql += f" WHERE t.id NOT BETWEEN {marker} AND {marker}"
+            bound += id_outside
+        found.extend(tuple(row) for row in conn.exec_driver_sql(sql, tuple(bound)))
+    return found
+
+
 def lookup(conn: Connection, sql: str, fixed: Sequence[Any], values: Iterable[Any]) -> list[tuple[Any, ...]]:
     """Rows of `sql`, whose last condition is `IN ({in})`, for all `values` in chunks of IN_CHUNK.
 

@@ -1,0 +1,62 @@
+"""Looking rows up by pairs of values (store.bulk.rows_of_pairs): the rows whose two columns hold one of the pairs,
+found on both databases; on SQLite each pair is a seek in the two columns' index — a row-value `IN` list, what
+`tuple_(...).in_(...)` renders, reads the whole table instead, and this test is there so that no lookup by pairs
+goes back to it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, insert
+
+from admitall.store.bulk import rows_of_pairs
+from admitall.store.tables_survey import survey_households
+from tests.factories import DAZHI_1, DAZHI_2, load_small_city
+
+
+@pytest.fixture
+def households(ctx):
+    load_small_city(ctx)
+    at = datetime(2020, 2, 17, tzinfo=UTC)
+    rows = [
+        {
+            "community_code": unit,
+            "address": f"{n}号",
+            "label": f"{n}号",
+            "added_by": "t",
+            "added_at": at,
+            "source": "import",
+        }
+        for unit in (DAZHI_1, DAZHI_2)
+        for n in range(1, 301)
+    ]
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(survey_households), rows)
+    return ctx
+
+
+def test_the_rows_of_the_pairs_asked_and_only_those_are_found(households):
+    wanted = [(DAZHI_1, "7号"), (DAZHI_2, "7号"), (DAZHI_2, "300号"), (DAZHI_1, "no such")]
+    with households.engine.connect() as conn:
+        found = rows_of_pairs(
+            conn, survey_households, ("community_code", "address"), wanted, ("community_code", "address")
+        )
+    assert sorted(found) == sorted(wanted[:3])
+
+
+def test_each_pair_is_sought_in_the_index_not_found_by_reading_the_table(households):
+    if households.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    seen: list[tuple[str, object]] = []
+    event.listen(households.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    with households.engine.connect() as conn:
+        rows_of_pairs(conn, survey_households, ("community_code", "address"), [(DAZHI_1, "7号")], ("id",))
+        sql, params = seen[-1]
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "SEARCH t USING" in plan and "SCAN t" not in plan, plan
+
+
+def test_a_column_the_table_does_not_have_is_refused(households):
+    with households.engine.connect() as conn, pytest.raises(KeyError):
+        rows_of_pairs(conn, survey_households, ("community_code", "address; DROP TABLE x"), [("a", "b")], ("id",))
