@@ -117,3 +117,20 @@ def test_the_community_lookups_seek_their_pairs_and_never_walk_the_community(cit
         for sql, params in lookups:
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
             assert "ix_persons_unit_name" in plan or "ix_persons_unit_birth" in plan, plan
+
+
+def test_no_statement_of_a_registration_reads_the_whole_registry(city):
+    """Every lookup a registration makes (matching, linkage, projections) seeks an index or a rowid range: the
+    linkage once looked the arrivals' ID numbers up without their type, which read every person for each chunk."""
+    if city.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    register(city, people(1, 400, DAZHI_1))
+    seen: list[tuple[str, object]] = []
+    event.listen(city.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    register(city, people(700, 5, DAZHI_1), source="clinic")
+    reads = [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT"))]
+    assert any("document_number" in sql for sql, _ in reads)
+    with city.engine.connect() as conn:
+        for sql, params in reads:
+            plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params or ())]
+            assert not [step for step in plan if step.startswith(("SCAN persons", "SCAN p ", "SCAN t"))], (sql, plan)

@@ -1,6 +1,7 @@
 """The registry's services: scope, masking, audit, reclassification and the stock, on a real database."""
 
 import pytest
+from sqlalchemy import event
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Conflict, Forbidden, NotFound, TransitionRefused
@@ -55,6 +56,22 @@ def test_search_stays_inside_the_jurisdiction(registry):
     assert people.search_people(registry, cli_actor(), q="王")["total"] == 1
     with pytest.raises(NotFound):
         people.search_people(registry, officer(DAZHI), unit=WUCHANG_1)
+
+
+def test_a_search_by_id_number_seeks_the_document_index_not_the_whole_subtree(registry):
+    if registry.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    seen: list[tuple[str, object]] = []
+    event.listen(registry.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    assert people.search_people(registry, officer(DAZHI), q=id_number(seq=2))["total"] == 1
+    (sql, params), *_ = [
+        (sql, params)
+        for sql, params in seen
+        if "WHERE" in sql and "persons.document_number" in sql.split("WHERE", 1)[1]
+    ]
+    with registry.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "(document_type=? AND document_number=?)" in plan, plan
 
 
 def test_personal_data_is_masked_for_the_commander_and_the_analyst_sees_no_one(registry):

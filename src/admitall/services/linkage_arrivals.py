@@ -27,6 +27,7 @@ from admitall.domain.people import Person
 from admitall.services.context import Context
 from admitall.services.linkage import ScoredPair, load_records, queue_pairs, score
 from admitall.store.bulk import chunks, rows_of_pairs
+from admitall.store.repositories.persons import holds_document_number
 from admitall.store.tables import persons
 from admitall.store.uow import UnitOfWork
 
@@ -42,12 +43,12 @@ def link_arrivals(ctx: Context, uow: UnitOfWork, arrivals: Mapping[int, Keys], f
     ids = sorted(arrivals)
     outside = not_(_p.id.between(ids[0], ids[-1]))
     known: dict[int, Keys] = {}  # registered before the arrivals
-    for column, values in (
-        (_p.document_number, {k.document for k in arrivals.values() if k.document}),
-        (_p.phone, {k.phone for k in arrivals.values() if k.phone}),
+    for holding, values in (
+        (holds_document_number, {k.document for k in arrivals.values() if k.document}),
+        (_p.phone.in_, {k.phone for k in arrivals.values() if k.phone}),
     ):
         for chunk in chunks(sorted(values)):
-            rows = uow.conn.execute(_KEYS.where(column.in_(chunk), outside))
+            rows = uow.conn.execute(_KEYS.where(holding(chunk), outside))
             known.update((row[0], Keys(*row[1:])) for row in rows)
     # within the arrival's community, the same name or the same birth date: each pair sought in its own index
     # (migration 0032), so the arrivals' neighbours who share neither are never read

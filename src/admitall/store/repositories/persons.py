@@ -241,6 +241,15 @@ def in_subtree(root: str | None) -> ColumnElement[bool]:
     return persons.c.unit_code.between(low, high)
 
 
+def holds_document_number(numbers: Iterable[str]) -> ColumnElement[bool]:
+    """People holding one of these document numbers, of whatever type. Said with every type, so that the lookup
+    seeks the unique (document_type, document_number) index: on the number alone, SQLite reads the whole index
+    (every person registered) for each lookup. A number is never stored without its type (`person_row`)."""
+    return and_(
+        persons.c.document_type.in_([t.value for t in DocumentType]), persons.c.document_number.in_(list(numbers))
+    )
+
+
 class PersonRepository:
     def __init__(self, conn: Connection, keys: Keys | None = None) -> None:
         self.conn = conn
@@ -483,7 +492,7 @@ class PersonRepository:
         if name:
             conditions.append(name_matches(self.conn, name))
         if document:
-            conditions.append(persons.c.document_number == document)
+            conditions.append(holds_document_number([document]))
         if phone:
             conditions.append(persons.c.phone == phone)
         for column, value in (
