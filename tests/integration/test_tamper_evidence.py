@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from admitall.domain.access import Role
 from admitall.domain.chain import GENESIS, event_record, link, report_record
@@ -21,6 +21,7 @@ from admitall.services.registration import register_batch
 from admitall.services.verify import verify
 from admitall.settings import get_settings
 from admitall.store.db import alembic_config
+from admitall.store.repositories.chains import FAMILIES
 from admitall.store.tables import person_events, reports
 from tests.factories import CITY, DAZHI, DAZHI_1, DAZHI_2, id_number, load_small_city, officer, person_row
 from tests.integration.test_reporting import TEN, send
@@ -232,6 +233,23 @@ def test_a_head_can_be_kept_on_demand_and_catches_what_follows(ctx, clock):
     assert verify(ctx)["ok"]
     execute(ctx, ("DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)", {}))
     assert problems(ctx, "audit_log")
+
+
+def test_a_days_heads_read_the_records_since_the_last_head_through_an_index(day):
+    """Each family's stamp is indexed (migration 0033), so a midnight's heads cost the day's records, not every
+    record ever kept: without it each midnight of the twin read every event recorded since the start."""
+    ctx, _ = day
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    seen: list[tuple[str, object]] = []
+    event.listen(ctx.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    chain_heads.record(ctx, DAY + timedelta(days=1), NEXT_MORNING + timedelta(days=1))
+    folds = [(sql, params) for sql, params in seen if " >= " in sql and "chain_heads" not in sql]
+    assert len(folds) == len(FAMILIES)
+    with ctx.engine.connect() as conn:
+        for sql, params in folds:
+            plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            assert all(step.startswith("SEARCH") for step in plan), (sql, plan)
 
 
 def test_another_key_is_refused_before_it_writes_anything(day):

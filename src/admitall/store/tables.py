@@ -217,6 +217,8 @@ person_events = Table(
     Column("hash", String(64), nullable=False, server_default=""),
     UniqueConstraint("person_id", "seq"),
     Index("ix_person_events_kind_occurred", "kind", "occurred_at"),
+    # each day's chain head counts the events recorded since the last (services.chain_heads, migration 0033)
+    Index("ix_person_events_recorded", "recorded_at"),
 )
 
 # A row from an outside list (source, its own reference) that has been matched to a person, so the same
@@ -339,6 +341,7 @@ reports = Table(
     Index("ix_reports_period_receipt", "period_start", "unit_code", "version", "on_time"),
     # a unit's chain head by one backward probe; a unit's chain cannot fork (migration 0012)
     Index("ix_reports_unit_chain", "unit_code", "id", "hash"),
+    Index("ix_reports_received", "received_at"),  # the day's chain head (migration 0033)
     Index("ux_reports_unit_prev", "unit_code", "prev_hash", unique=True),
     CheckConstraint("version >= 1", name="version"),
     CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="correction_points_back"),
@@ -425,6 +428,7 @@ alerts = Table(
     UniqueConstraint("kind", "unit_code", "period_start", "step", "subject_id"),
     Index("ix_alerts_target_ack", "target_unit", "acknowledged_at"),
     Index("ix_alerts_unit", "unit_code", "kind"),
+    Index("ix_alerts_raised", "raised_at"),  # the day's chain head (migration 0033)
 )
 
 # one runner at a time for scheduled jobs, across every server: a lease in the database

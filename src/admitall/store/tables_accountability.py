@@ -75,6 +75,7 @@ directives = Table(
     # keyed HMAC of the directive and the units it was sent to (domain.chain.directive_record)
     Column("hash", String(64), nullable=False, server_default=""),
     CheckConstraint("due_at > issued_at", name="due_after_issue"),
+    Index("ix_directives_issued", "issued_at"),  # the day's chain head (migration 0033)
 )
 
 directive_recipients = Table(
