@@ -10,8 +10,10 @@ from sqlalchemy import event, select
 from admitall.services import linkage_arrivals
 from admitall.services.context import cli_actor
 from admitall.services.registration import register_batch
+from admitall.store.repositories.persons import in_subtree
+from admitall.store.tables import persons
 from admitall.store.tables_linkage import link_pairs
-from tests.factories import DAZHI_1, WUCHANG_1, id_number, load_small_city, person_row
+from tests.factories import DAZHI, DAZHI_1, WUCHANG_1, id_number, load_small_city, person_row
 
 
 @pytest.fixture
@@ -116,7 +118,22 @@ def test_the_community_lookups_seek_their_pairs_and_never_walk_the_community(cit
     with city.engine.connect() as conn:
         for sql, params in lookups:
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-            assert "ix_persons_unit_name" in plan or "ix_persons_unit_birth" in plan, plan
+            assert "ix_persons_name_unit" in plan or "ix_persons_birth_unit" in plan, plan
+
+
+def test_the_linkage_keys_never_stand_in_for_the_unit_and_status_index(city):
+    """A subtree's people of one status (a team's contacts, a street's stock) are walked in (unit, status): the
+    linkage's indexes once led by the unit as well, and SQLite took the birth dates' for these lists."""
+    if city.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    query = select(persons).where(in_subtree(DAZHI), persons.c.status == "contact")
+    compiled = query.compile(city.engine)
+    with city.engine.connect() as conn:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), tuple(compiled.params.values()))
+        )
+    assert "ix_persons_unit_status" in plan, plan
 
 
 def test_no_statement_of_a_registration_reads_the_whole_registry(city):

@@ -96,3 +96,14 @@ def test_every_event_that_moves_the_backlog_has_its_flow_with_the_unit_and_the_c
     assert "2 events move the backlog but 1 of 1 flow rows match them" in [
         p["problem"] for p in verify(ctx)["problems"]
     ]
+
+
+def test_every_revision_name_fits_the_version_table(ctx):
+    """alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer name, SQLite would keep it."""
+    from alembic.script import ScriptDirectory
+
+    from admitall.store.db import alembic_config
+
+    names = [s.revision for s in ScriptDirectory.from_config(alembic_config(ctx.engine)).walk_revisions()]
+    assert len(names) > 30
+    assert [n for n in names if len(n) > 32] == []

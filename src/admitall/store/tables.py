@@ -145,9 +145,10 @@ persons = Table(
     Index("ix_persons_facility_placement", "facility_code", "placement"),
     # a unit range's waiting counted by category and severity from the index alone (migration 0012)
     Index("ix_persons_waiting_unit", "placement", "unit_code", "status", "severity", "waiting_since"),
-    # an arrival's namesakes and same-day births in its community (services.linkage_arrivals)
-    Index("ix_persons_unit_name", "unit_code", "name"),
-    Index("ix_persons_unit_birth", "unit_code", "birth_date"),
+    # an arrival's namesakes and same-day births in its community (services.linkage_arrivals), led by the key so
+    # that no query over a range of units takes them for ix_persons_unit_status (migration 0034)
+    Index("ix_persons_name_unit", "name", "unit_code"),
+    Index("ix_persons_birth_unit", "birth_date", "unit_code"),
 )
 
 FACILITY_TYPES = (
