@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Forbidden, NotFound, TransitionRefused
@@ -163,6 +163,36 @@ def test_the_watch_round_raises_missed_checks_and_ends_observations_of_former_co
     result = watch.watch(ctx)
     assert (result["missed_checks_raised"], result["observations_ended"]) == (2, 1), result
     assert person_observation(ctx, TEAM, contacts[2])["state"] == "ended"
+
+
+def test_a_round_looks_at_the_deadlines_and_the_changes_since_the_last_and_the_days_first_at_everyone(
+    ctx, clock, world
+):
+    """Hourly rounds cost what happened since the last one: a slot is looked at once, by the first round after its
+    deadline; a change of category, by the next round; a change made behind the system's back (no event), by the
+    first round of the next local day, which looks at every active observation."""
+    from admitall.services import watch
+    from admitall.services.person_steps import Step, apply_steps
+
+    _case, contacts = world
+    local(clock, 10, 20, 5)
+    assert watch.watch(ctx)["missed_checks_raised"] == 3  # the evening's check, by all three
+    local(clock, 10, 20, 30)
+    steps = [Step(contacts[2], "reclassify", to="confirmed", severity="mild")]
+    assert not apply_steps(ctx, TEAM, steps, source="t").refused
+    with ctx.engine.begin() as conn:  # by hand: no event says it
+        conn.execute(text("UPDATE persons SET status = 'fever' WHERE id = :p"), {"p": contacts[1]})
+    seen: list[str] = []
+    event.listen(ctx.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    local(clock, 10, 21, 5)
+    result = watch.watch(ctx)
+    assert (result["missed_checks_raised"], result["observations_ended"]) == (0, 1), result
+    assert not [sql for sql in seen if "observation_checks.slot" in sql]  # no deadline passed since the last round
+    assert person_observation(ctx, TEAM, contacts[2])["state"] == "ended"
+    assert person_observation(ctx, TEAM, contacts[1])["state"] == "active"
+    local(clock, 11, 0, 5)
+    assert watch.watch(ctx)["observations_ended"] == 1
+    assert person_observation(ctx, TEAM, contacts[1])["state"] == "converted"
 
 
 def test_release_only_at_the_end_and_without_symptoms(ctx, clock, world):

@@ -28,12 +28,12 @@ from admitall.domain.observation import (
     spans,
     window,
 )
-from admitall.domain.people import Status
+from admitall.domain.people import EventKind, Status
 from admitall.domain.units import subtree_bounds
 from admitall.services.changes import save_changes
 from admitall.services.context import Actor, Context, unit_in_scope
 from admitall.services.people import load_person, people_desk
-from admitall.store.tables import facilities, persons
+from admitall.store.tables import facilities, person_events, persons
 from admitall.store.tables_observation import exposures, observation_checks, observations
 from admitall.store.uow import UnitOfWork
 
@@ -141,19 +141,30 @@ def start_observations(ctx: Context, uow: UnitOfWork, person_ids: Iterable[int])
     return len(new)
 
 
-def close_departed(uow: UnitOfWork, now: datetime) -> int:
+# events that can take a person out of the contacts (a change of category, a record merged into another)
+_LEAVING = (EventKind.RECLASSIFIED.value, EventKind.MERGED.value, EventKind.UNMERGED.value)
+
+
+def close_departed(uow: UnitOfWork, now: datetime, changed_since: datetime | None = None) -> int:
     """Active observations of people who are no longer contacts, by any path, are closed by one statement: released
-    (a desk's or the twin's release), converted (febrile or suspected) or ended (confirmed, ruled out, dead)."""
+    (a desk's or the twin's release), converted (febrile or suspected) or ended (confirmed, ruled out, dead).
+
+    With `changed_since`, only the people with such an event recorded since then are looked at (found through the
+    events' stamp index: the cost is the hour's changes, not every contact under observation); without it, every
+    active observation — the watch's first round of each day, which also catches a change made without an event."""
     status = select(_p.status).where(_p.id == _o.person_id).scalar_subquery()
+    where = [ACTIVE, status != Status.CONTACT.value]
+    if changed_since is not None:
+        e = person_events.c  # the kind said as an expression: sought by the stamp, not by every event of a kind
+        changed = select(e.person_id).where(e.recorded_at >= changed_since, e.kind.concat("").in_(_LEAVING))
+        where.append(_o.person_id.in_(changed))
     state = case(
         (status == Status.RELEASED.value, ObservationState.RELEASED.value),
         (status.in_([Status.FEVER.value, Status.SUSPECTED.value]), ObservationState.CONVERTED.value),
         else_=ObservationState.ENDED.value,
     )
-    result = uow.conn.execute(  # each active observation's person looked up by id: the cost is the active ones
-        update(observations)
-        .where(ACTIVE, status != Status.CONTACT.value)
-        .values(state=state, closed_at=now, closed_reason=literal("now ") + status)
+    result = uow.conn.execute(
+        update(observations).where(*where).values(state=state, closed_at=now, closed_reason=literal("now ") + status)
     )
     return int(result.rowcount or 0)
 

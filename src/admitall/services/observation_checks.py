@@ -39,9 +39,11 @@ from admitall.services.observation import (
     close_departed,
     ensure_reach,
     joined,
+    local_day,
     local_naive,
 )
 from admitall.services.tracing import keep_clusters
+from admitall.services.watch_rounds import last_round
 from admitall.store.bulk import bulk_insert
 from admitall.store.repositories.alert_batch import raise_alerts
 from admitall.store.tables import UTCDateTime, alerts, persons
@@ -51,6 +53,8 @@ from admitall.store.uow import UnitOfWork
 MISSED_CHECK = "missed_check"
 # the round looks back this far for deadlines passed (a watch down for a while catches up on the last day)
 LOOKBACK = timedelta(hours=24)
+# a round between two others also looks at the changes recorded this long before the last one began
+SETTLE = timedelta(hours=1)
 _o, _c = observations.c, observation_checks.c
 
 
@@ -241,15 +245,18 @@ def _convert(
     return sorted(converted)
 
 
-def _slots_passed(ctx: Context, now: datetime) -> list[tuple[date, int, datetime, datetime, datetime]]:
+def _slots_passed(
+    ctx: Context, now: datetime, since: datetime | None = None
+) -> list[tuple[date, int, datetime, datetime, datetime]]:
     """(day, slot, span start, deadline, the day's start) in UTC for the slots whose deadline passed within the
-    lookback."""
+    lookback — and after `since`, when given (the last round looked at those before it)."""
     tz = ctx.settings.tz
     local_now = local_naive(ctx, now)
+    after = local_now - LOOKBACK if since is None else max(local_now - LOOKBACK, local_naive(ctx, since))
     found = []
     for day in (local_now.date() - timedelta(days=1), local_now.date()):
         for k, start, deadline in spans(day, ctx.policy.observation):
-            if local_now - LOOKBACK < deadline <= local_now:
+            if after < deadline <= local_now:
                 utc = [t.replace(tzinfo=tz).astimezone(now.tzinfo) for t in (start, deadline)]
                 midnight = datetime.combine(day, datetime.min.time()).replace(tzinfo=tz).astimezone(now.tzinfo)
                 found.append((day, k, utc[0], utc[1], midnight))
@@ -289,9 +296,16 @@ def observation_round(
 ) -> dict[str, int]:
     """The watch's part: end the observations of people no longer contacts, raise one alert per person and day
     for checks missed past their deadline (to the team's unit, naming its lead), then keep the tracing tile's
-    figures of the tree's top units (services.tracing.keep_clusters)."""
-    ended = close_departed(uow, now)
-    slots = _slots_passed(ctx, now)
+    figures of the tree's top units (services.tracing.keep_clusters).
+
+    A round looks at what happened since the last round that finished well: the deadlines passed since, and the
+    people whose category changed since (from SETTLE before, for a write that committed after that round read).
+    The first round of a local day, or one after none, looks at every active observation and the whole lookback."""
+    last = last_round(uow.conn)
+    since = last["started_at"] if last is not None and last["started_at"] <= now else None
+    between = since is not None and local_day(ctx, since) == local_day(ctx, now)  # not the day's first round
+    ended = close_departed(uow, now, since - SETTLE if since is not None and between else None)
+    slots = _slots_passed(ctx, now, since)
     raised = _raise_missed(uow, now, leads, slots) if slots else 0
     kept = keep_clusters(uow, now)
     return {"observations_ended": ended, "missed_checks_raised": raised, "tracing_tiles_kept": kept}
