@@ -14,6 +14,7 @@ from admitall.store.repositories.persons import in_subtree
 from admitall.store.tables import persons
 from admitall.store.tables_linkage import link_pairs
 from tests.factories import DAZHI, DAZHI_1, WUCHANG_1, id_number, load_small_city, person_row
+from tests.query_plans import plan, sqlite_only, statements_sent
 
 
 @pytest.fixture
@@ -107,47 +108,35 @@ def test_the_same_birth_date_in_the_same_community_is_looked_up_even_under_anoth
 
 
 def test_the_community_lookups_seek_their_pairs_and_never_walk_the_community(city, monkeypatch):
-    if city.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    sqlite_only(city.engine)
     register(city, people(1, 400, DAZHI_1))
-    seen: list[tuple[str, object]] = []
-    event.listen(city.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
-    register(city, people(700, 5, DAZHI_1), source="clinic")
-    lookups = [(sql, params) for sql, params in seen if "WITH k (first, second)" in sql]
+    with statements_sent(city.engine) as sent:
+        register(city, people(700, 5, DAZHI_1), source="clinic")
+    lookups = [(sql, params) for sql, params in sent if "WITH k (first, second)" in sql]
     assert len(lookups) == 2  # by name, by birth date
-    with city.engine.connect() as conn:
-        for sql, params in lookups:
-            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-            assert "ix_persons_name_unit" in plan or "ix_persons_birth_unit" in plan, plan
+    for sql, params in lookups:
+        steps = " ".join(plan(city.engine, sql, params))
+        assert "ix_persons_name_unit" in steps or "ix_persons_birth_unit" in steps, steps
 
 
 def test_the_linkage_keys_never_stand_in_for_the_unit_and_status_index(city):
     """A subtree's people of one status (a team's contacts, a street's stock) are walked in (unit, status): the
     linkage's indexes once led by the unit as well, and SQLite took the birth dates' for these lists."""
-    if city.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
-    query = select(persons).where(in_subtree(DAZHI), persons.c.status == "contact")
-    compiled = query.compile(city.engine)
-    with city.engine.connect() as conn:
-        plan = " ".join(
-            str(row[-1])
-            for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), tuple(compiled.params.values()))
-        )
-    assert "ix_persons_unit_status" in plan, plan
+    sqlite_only(city.engine)
+    compiled = select(persons).where(in_subtree(DAZHI), persons.c.status == "contact").compile(city.engine)
+    steps = " ".join(plan(city.engine, str(compiled), tuple(compiled.params.values())))
+    assert "ix_persons_unit_status" in steps, steps
 
 
 def test_no_statement_of_a_registration_reads_the_whole_registry(city):
     """Every lookup a registration makes (matching, linkage, projections) seeks an index or a rowid range: the
     linkage once looked the arrivals' ID numbers up without their type, which read every person for each chunk."""
-    if city.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    sqlite_only(city.engine)
     register(city, people(1, 400, DAZHI_1))
-    seen: list[tuple[str, object]] = []
-    event.listen(city.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
-    register(city, people(700, 5, DAZHI_1), source="clinic")
-    reads = [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT"))]
+    with statements_sent(city.engine) as sent:
+        register(city, people(700, 5, DAZHI_1), source="clinic")
+    reads = [(sql, params) for sql, params in sent if sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT"))]
     assert any("document_number" in sql for sql, _ in reads)
-    with city.engine.connect() as conn:
-        for sql, params in reads:
-            plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params or ())]
-            assert not [step for step in plan if step.startswith(("SCAN persons", "SCAN p ", "SCAN t"))], (sql, plan)
+    for sql, params in reads:
+        steps = plan(city.engine, sql, params)
+        assert not [s for s in steps if s.startswith(("SCAN persons", "SCAN p ", "SCAN t"))], (sql, steps)

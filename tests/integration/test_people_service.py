@@ -1,7 +1,6 @@
 """The registry's services: scope, masking, audit, reclassification and the stock, on a real database."""
 
 import pytest
-from sqlalchemy import event
 
 from admitall.domain.access import Role
 from admitall.domain.errors import Conflict, Forbidden, NotFound, TransitionRefused
@@ -20,6 +19,7 @@ from tests.factories import (
     officer,
     person_row,
 )
+from tests.query_plans import plan, sqlite_only, statements_sent
 
 
 @pytest.fixture
@@ -59,19 +59,12 @@ def test_search_stays_inside_the_jurisdiction(registry):
 
 
 def test_a_search_by_id_number_seeks_the_document_index_not_the_whole_subtree(registry):
-    if registry.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
-    seen: list[tuple[str, object]] = []
-    event.listen(registry.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
-    assert people.search_people(registry, officer(DAZHI), q=id_number(seq=2))["total"] == 1
-    (sql, params), *_ = [
-        (sql, params)
-        for sql, params in seen
-        if "WHERE" in sql and "persons.document_number" in sql.split("WHERE", 1)[1]
-    ]
-    with registry.engine.connect() as conn:
-        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-    assert "(document_type=? AND document_number=?)" in plan, plan
+    sqlite_only(registry.engine)
+    with statements_sent(registry.engine) as sent:
+        assert people.search_people(registry, officer(DAZHI), q=id_number(seq=2))["total"] == 1
+    (sql, params), *_ = [(q, p) for q, p in sent if "WHERE" in q and "persons.document_number" in q.split("WHERE")[1]]
+    steps = " ".join(plan(registry.engine, sql, params))
+    assert "(document_type=? AND document_number=?)" in steps, steps
 
 
 def test_personal_data_is_masked_for_the_commander_and_the_analyst_sees_no_one(registry):

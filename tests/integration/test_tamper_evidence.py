@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from admitall.domain.access import Role
 from admitall.domain.chain import GENESIS, event_record, link, report_record
@@ -25,6 +25,7 @@ from admitall.store.repositories.chains import FAMILIES
 from admitall.store.tables import person_events, reports
 from tests.factories import CITY, DAZHI, DAZHI_1, DAZHI_2, id_number, load_small_city, officer, person_row
 from tests.integration.test_reporting import TEN, send
+from tests.query_plans import plan, sqlite_only, statements_sent
 
 DAY = TEN.astimezone(UTC).date()  # 2020-02-10 (10:00 in Wuhan)
 NEXT_MORNING = datetime(2020, 2, 10, 16, 30, tzinfo=UTC)  # 00:30 in Wuhan on the 11th
@@ -239,17 +240,14 @@ def test_a_days_heads_read_the_records_since_the_last_head_through_an_index(day)
     """Each family's stamp is indexed (migration 0033), so a midnight's heads cost the day's records, not every
     record ever kept: without it each midnight of the twin read every event recorded since the start."""
     ctx, _ = day
-    if ctx.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
-    seen: list[tuple[str, object]] = []
-    event.listen(ctx.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
-    chain_heads.record(ctx, DAY + timedelta(days=1), NEXT_MORNING + timedelta(days=1))
-    folds = [(sql, params) for sql, params in seen if " >= " in sql and "chain_heads" not in sql]
+    sqlite_only(ctx.engine)
+    with statements_sent(ctx.engine) as sent:
+        chain_heads.record(ctx, DAY + timedelta(days=1), NEXT_MORNING + timedelta(days=1))
+    folds = [(sql, params) for sql, params in sent if " >= " in sql and "chain_heads" not in sql]
     assert len(folds) == len(FAMILIES)
-    with ctx.engine.connect() as conn:
-        for sql, params in folds:
-            plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
-            assert all(step.startswith("SEARCH") for step in plan), (sql, plan)
+    for sql, params in folds:
+        steps = plan(ctx.engine, sql, params)
+        assert all(step.startswith("SEARCH") for step in steps), (sql, steps)
 
 
 def test_another_key_is_refused_before_it_writes_anything(day):
