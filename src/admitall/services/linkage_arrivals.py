@@ -52,13 +52,14 @@ def link_arrivals(ctx: Context, uow: UnitOfWork, arrivals: Mapping[int, Keys], f
             known.update((row[0], Keys(*row[1:])) for row in rows)
     # within the arrival's community, the same name or the same birth date: each pair sought in its own index
     # (migration 0032), so the arrivals' neighbours who share neither are never read
-    by_name = {(k.unit_code, k.name) for k in arrivals.values()}
-    by_birth = {(k.unit_code, k.birth_date) for k in arrivals.values() if k.birth_date}
+    # (key, community): sought in the order of the indexes, which lead with the key (migration 0034)
+    by_name = {(k.name, k.unit_code) for k in arrivals.values()}
+    by_birth = {(k.birth_date, k.unit_code) for k in arrivals.values() if k.birth_date}
     outside_ids = (ids[0], ids[-1])
     neighbours = {
         row[0]
         for key, pairs in (("name", by_name), ("birth_date", by_birth))
-        for row in rows_of_pairs(uow.conn, persons, ("unit_code", key), pairs, ("id",), id_outside=outside_ids)
+        for row in rows_of_pairs(uow.conn, persons, (key, "unit_code"), pairs, ("id",), id_outside=outside_ids)
     }
     for chunk in chunks(sorted(neighbours - known.keys())):
         known.update((row[0], Keys(*row[1:])) for row in uow.conn.execute(_KEYS.where(_p.id.in_(chunk))))
