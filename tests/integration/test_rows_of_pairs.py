@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from admitall.store.bulk import rows_of_pairs
 from admitall.store.tables_survey import survey_households
 from tests.factories import DAZHI_1, DAZHI_2, load_small_city
+from tests.query_plans import plan, sqlite_only, statements_sent
 
 
 @pytest.fixture
@@ -46,15 +47,12 @@ def test_the_rows_of_the_pairs_asked_and_only_those_are_found(households):
 
 
 def test_each_pair_is_sought_in_the_index_not_found_by_reading_the_table(households):
-    if households.engine.dialect.name != "sqlite":
-        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
-    seen: list[tuple[str, object]] = []
-    event.listen(households.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
-    with households.engine.connect() as conn:
+    sqlite_only(households.engine)
+    with statements_sent(households.engine) as sent, households.engine.connect() as conn:
         rows_of_pairs(conn, survey_households, ("community_code", "address"), [(DAZHI_1, "7号")], ("id",))
-        sql, params = seen[-1]
-        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-    assert "SEARCH t USING" in plan and "SCAN t" not in plan, plan
+    sql, params = sent[-1]
+    steps = " ".join(plan(households.engine, sql, params))
+    assert "SEARCH t USING" in steps and "SCAN t" not in steps, steps
 
 
 def test_a_column_the_table_does_not_have_is_refused(households):

@@ -43,7 +43,6 @@ from admitall.services.observation import (
     local_naive,
 )
 from admitall.services.tracing import keep_clusters
-from admitall.services.watch_rounds import last_round
 from admitall.store.bulk import bulk_insert
 from admitall.store.repositories.alert_batch import raise_alerts
 from admitall.store.tables import UTCDateTime, alerts, persons
@@ -292,17 +291,20 @@ def missed_statement(slots: Sequence[tuple[date, int, datetime, datetime, dateti
 
 
 def observation_round(
-    ctx: Context, uow: UnitOfWork, now: datetime, leads: Mapping[str, LeadAssignment]
+    ctx: Context,
+    uow: UnitOfWork,
+    now: datetime,
+    leads: Mapping[str, LeadAssignment],
+    since: datetime | None = None,
 ) -> dict[str, int]:
     """The watch's part: end the observations of people no longer contacts, raise one alert per person and day
     for checks missed past their deadline (to the team's unit, naming its lead), then keep the tracing tile's
     figures of the tree's top units (services.tracing.keep_clusters).
 
-    A round looks at what happened since the last round that finished well: the deadlines passed since, and the
-    people whose category changed since (from SETTLE before, for a write that committed after that round read).
-    The first round of a local day, or one after none, looks at every active observation and the whole lookback."""
-    last = last_round(uow.conn)
-    since = last["started_at"] if last is not None and last["started_at"] <= now else None
+    `since` is when the last round that finished well began (the watch's record): a round looks at what happened
+    since — the deadlines passed since, and the people whose category changed since (from SETTLE before, for a
+    write that committed after that round read). The first round of a local day, or one without `since`, looks at
+    every active observation and the whole lookback."""
     between = since is not None and local_day(ctx, since) == local_day(ctx, now)  # not the day's first round
     ended = close_departed(uow, now, since - SETTLE if since is not None and between else None)
     slots = _slots_passed(ctx, now, since)

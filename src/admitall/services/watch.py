@@ -42,7 +42,7 @@ from admitall.services.reporting_rules import schedules_of
 from admitall.services.scorecards import refresh
 from admitall.services.staff_safety_rates import watch_staff_safety
 from admitall.services.supply_watch import watch_supplies
-from admitall.services.watch_rounds import begin_round, end_round, purge_sessions
+from admitall.services.watch_rounds import begin_round, end_round, last_round, purge_sessions
 from admitall.store.repositories.alert_batch import (
     NO_LEAD_UNRAISED,
     OVERDUE_UNRAISED,
@@ -131,7 +131,9 @@ def watch(ctx: Context, holder: str = RUNNER, take_over: bool = False) -> dict[s
                 help_alerts = watch_help(uow, now, top, ctx.policy)
                 safety = watch_staff_safety(ctx, uow, now)  # staff infections over the threshold (issue 18)
                 supplies = watch_supplies(uow, now, top)  # shortages of supplies (issue 18)
-                observed = observation_round(ctx, uow, now, leads)  # missed checks (issue 17)
+                last = last_round(uow.conn)  # the last round that finished well, for what is new since
+                since = last["started_at"] if last is not None and last["started_at"] <= now else None
+                observed = observation_round(ctx, uow, now, leads, since)  # missed checks (issue 17)
                 folded = uow.census.fold()
                 sessions = purge_sessions(uow.conn, now)
                 uow.commit()
